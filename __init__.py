@@ -1,0 +1,1 @@
+"""Ember: a tracing compiler for NumPy functions."""

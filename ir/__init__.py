@@ -1,0 +1,13 @@
+"""The graph IR. Imports nothing else of Ember's."""
+from .graph import Graph, Node, iter_nodes, map_nodes
+from .interpreter import interpret
+from .meta import SUPPORTED_DTYPES, SourceLoc, TensorMeta, parse_dtype, short_dtype
+from .ops import OPS, Op, OpKind, get_op
+from .printer import format_graph, format_node
+from .verifier import GraphInvariantError, verify
+
+__all__ = [
+    "Graph", "Node", "iter_nodes", "map_nodes", "interpret", "SUPPORTED_DTYPES", "SourceLoc",
+    "TensorMeta", "parse_dtype", "short_dtype", "OPS", "Op", "OpKind", "get_op",
+    "format_graph", "format_node", "GraphInvariantError", "verify",
+]

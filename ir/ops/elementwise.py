@@ -1,0 +1,57 @@
+"""Elementwise ops: NumPy ufuncs plus where, clip, astype, round and copy."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..meta import TensorMeta
+from .probing import probe, result_meta, shape_of
+from .registry import Op, OpKind, register
+
+UNARY_UFUNCS = (
+    np.negative, np.positive, np.absolute, np.exp, np.exp2, np.log, np.log2, np.log10,
+    np.log1p, np.expm1, np.sqrt, np.cbrt, np.sin, np.cos, np.tan, np.tanh, np.arctan,
+    np.arcsin, np.arccos, np.arcsinh, np.arccosh, np.arctanh, np.sinh, np.cosh, np.sign,
+    np.floor, np.ceil, np.trunc, np.rint, np.square, np.reciprocal, np.logical_not,
+    np.isnan, np.isinf, np.isfinite, np.invert, np.conjugate, np.signbit, np.deg2rad,
+    np.rad2deg,
+)
+BINARY_UFUNCS = (
+    np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide, np.remainder,
+    np.power, np.maximum, np.minimum, np.fmax, np.fmin, np.arctan2, np.hypot, np.fmod,
+    np.copysign, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+    np.greater_equal, np.logical_and, np.logical_or, np.logical_xor, np.bitwise_and,
+    np.bitwise_or, np.bitwise_xor, np.left_shift, np.right_shift, np.logaddexp,
+)
+
+
+def infer_elementwise(reference):
+    def infer(*args: Any, **kwargs: Any) -> TensorMeta:
+        shape = np.broadcast_shapes(*(shape_of(a) for a in args if a is not None))
+        return result_meta(shape, probe(reference, args, kwargs))
+
+    return infer
+
+
+def _register_elementwise(name: str, reference, ufunc: np.ufunc | None = None, doc: str = "") -> None:
+    register(Op(name, OpKind.ELEMENTWISE, reference, infer_elementwise(reference), ufunc, doc))
+
+
+for _ufunc in UNARY_UFUNCS + BINARY_UFUNCS:
+    _register_elementwise(_ufunc.__name__, _ufunc, _ufunc)
+
+
+def _astype(x, dtype):
+    return x.astype(dtype)
+
+
+def _copy(x):
+    return np.copy(x) if isinstance(x, np.ndarray) else x
+
+
+_register_elementwise("where", np.where, doc="where(cond, x, y)")
+_register_elementwise("clip", np.clip, doc="clip(x, lo, hi); lo or hi may be None")
+_register_elementwise("astype", _astype, doc="astype(x, dtype=...): unsafe cast, always a copy")
+_register_elementwise("round", np.round, doc="round(x, decimals=...)")
+_register_elementwise("copy", _copy, doc="copy(x): a fresh array with x's values")

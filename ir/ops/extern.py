@@ -1,0 +1,80 @@
+"""Ops done by library calls: matrix products and joining arrays."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..meta import TensorMeta
+from .probing import probe, result_meta, tiny_stand_in
+from .registry import Op, OpKind, register
+
+
+def matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if not a or not b:
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    a2 = (1, *a) if len(a) == 1 else a
+    b2 = (*b, 1) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ValueError(f"matmul: mismatch in core dimension ({a2[-1]} != {b2[-2]})")
+    batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    core = (a2[-2] if len(a) > 1 else None, b2[-1] if len(b) > 1 else None)
+    return (*batch, *(d for d in core if d is not None))
+
+
+def dot_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    if not a or not b:
+        return a or b
+    k_b = b[0] if len(b) == 1 else b[-2]
+    if a[-1] != k_b:
+        raise ValueError(f"shapes {a} and {b} not aligned")
+    return (*a[:-1], *b[:-2], *b[-1:]) if len(b) > 1 else a[:-1]
+
+
+def _infer_product(shape_rule, reference):
+    def infer(a: Any, b: Any) -> TensorMeta:
+        shape = shape_rule(np.shape(a) if not isinstance(a, TensorMeta) else a.shape,
+                           np.shape(b) if not isinstance(b, TensorMeta) else b.shape)
+        stand_ins = (_stand_in_for_product(a, 0), _stand_in_for_product(b, 1))
+        return result_meta(shape, probe(reference, stand_ins, {}))
+
+    return infer
+
+
+def _stand_in_for_product(value: Any, _position: int) -> Any:
+    # All-ones shapes multiply in any arrangement, so the probe only has to get the dtype.
+    return tiny_stand_in(value) if isinstance(value, TensorMeta) else value
+
+
+def _join_shape(parts: tuple, axis: int, stacking: bool) -> tuple[int, ...]:
+    shapes = [p.shape if isinstance(p, TensorMeta) else np.shape(p) for p in parts]
+    if not shapes:
+        raise ValueError("need at least one array to concatenate")
+    first = shapes[0]
+    if any(len(s) != len(first) for s in shapes) or (not stacking and not first):
+        raise ValueError("all the input arrays must have same number of dimensions")
+    if stacking:
+        if any(s != first for s in shapes):
+            raise ValueError("all input arrays must have the same shape")
+        axis = axis + len(first) + 1 if axis < 0 else axis
+        return (*first[:axis], len(shapes), *first[axis:])
+    axis = axis + len(first) if axis < 0 else axis
+    if any(s[:axis] + s[axis + 1:] != first[:axis] + first[axis + 1:] for s in shapes):
+        raise ValueError("all the input array dimensions except for the concatenation axis must match")
+    return (*first[:axis], sum(s[axis] for s in shapes), *first[axis + 1:])
+
+
+def _infer_join(reference, stacking: bool):
+    def infer(parts: tuple, axis: int = 0) -> TensorMeta:
+        shape = _join_shape(parts, axis, stacking)
+        probed = probe(reference, (tuple(np.ravel(tiny_stand_in(p))[:1] if isinstance(p, TensorMeta)
+                                         else np.ravel(p)[:1] for p in parts),), {})
+        return TensorMeta(shape, probed.dtype)
+
+    return infer
+
+
+register(Op("matmul", OpKind.EXTERN, np.matmul, _infer_product(matmul_shape, np.matmul)))
+register(Op("dot", OpKind.EXTERN, np.dot, _infer_product(dot_shape, np.dot)))
+register(Op("concatenate", OpKind.EXTERN, np.concatenate, _infer_join(np.concatenate, False)))
+register(Op("stack", OpKind.EXTERN, np.stack, _infer_join(np.stack, True)))
