@@ -1,0 +1,262 @@
+"""``ember bench`` and ``ember demo``: argument parsing and the two commands.
+
+``ember/cli.py`` hands its remaining arguments over and exits with the return value::
+
+    from .bench.cli import run_bench, run_demo
+    sys.exit(run_bench(argv))   # ember bench [--workloads a,b] [--scale S] [--repeat N] ...
+    sys.exit(run_demo(argv))    # ember demo [--scale S] [--backend B]
+
+Both return 0 when every compiled result matched eager, 1 when one did not (or failed to
+compile), 2 when Ember has no ``compile`` to benchmark. Tests pass ``compile_fn`` (a stand-in
+such as ``lambda fn, **kw: fn``) and ``stdout``/``stderr`` streams.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .harness import PHASES, CompileFn, TimingPolicy, WorkloadResult, run_workload
+from .peers import PEERS, Peer
+from .report import Progress, environment, format_table, to_json, write_plot
+from .workloads import DEMO_WORKLOADS, WORKLOADS, get_workload, select_workloads
+
+DEMO_SCALE = 0.25
+DEMO_BUDGET_S = 0.2
+LLVM_SLICE_LINES = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What is being benchmarked: a compile function, Ember's reset, and Ember itself if loaded."""
+
+    compile_fn: CompileFn
+    reset: Callable[[], None] | None
+    package: Any | None
+
+
+def _ember_package() -> Any | None:
+    parent = __package__.rpartition(".")[0] if __package__ else ""
+    if not parent:
+        return None
+    try:
+        return importlib.import_module(parent)
+    except ImportError:
+        return None
+
+
+def resolve_target(compile_fn: CompileFn | None) -> Target | None:
+    """``compile_fn`` if given, else ``ember.compile`` (``None`` while Ember has none)."""
+    package = _ember_package()
+    reset = getattr(package, "reset", None) if package is not None else None
+    if compile_fn is not None:
+        return Target(compile_fn, reset if compile_fn is getattr(package, "compile", None) else None, package)
+    ember_compile = getattr(package, "compile", None) if package is not None else None
+    return Target(ember_compile, reset, package) if callable(ember_compile) else None
+
+
+def _comma_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        try:
+            get_workload(name)
+        except KeyError as exc:
+            raise argparse.ArgumentTypeError(exc.args[0]) from None
+    return names
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+    return parse
+
+
+def bench_parser() -> argparse.ArgumentParser:
+    """The arguments of ``ember bench``."""
+    parser = argparse.ArgumentParser(
+        prog="ember bench", description="NumPy eager against Ember compiled, workload by workload.",
+        epilog="workloads: " + ", ".join(w.name for w in WORKLOADS))
+    parser.add_argument("--workloads", type=_comma_list, default=None, metavar="A,B",
+                        help="comma-separated workload names (default: all)")
+    parser.add_argument("--scale", type=_positive(float), default=1.0,
+                        help="input size factor; 1.0 is the size of issue 4 (default: 1.0)")
+    parser.add_argument("--repeat", type=_positive(int), default=None, metavar="N",
+                        help="timed samples per measurement (default: adaptive, 10 to 100 within --budget)")
+    parser.add_argument("--budget", type=_positive(float), default=0.5, metavar="SECONDS",
+                        help="target time per measurement when --repeat is not given (default: 0.5)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--plot", metavar="FILE.png", help="also draw the speedups (needs matplotlib)")
+    parser.add_argument("--peers", action="store_true",
+                        help="add torch.compile, jax.jit and numba columns where installed")
+    parser.add_argument("--backend", default=None, help="ember.compile backend (default: Ember's default)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None = None,
+              stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``ember bench``: measure, print the table, write ``--json``/``--plot``; see the module doc."""
+    args = bench_parser().parse_args(argv)
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    target = resolve_target(compile_fn)
+    if target is None:
+        stderr.write("ember bench: this Ember has no ember.compile yet; nothing to benchmark\n")
+        return 2
+    peers = list(PEERS) if args.peers else []
+    for peer in peers:
+        reason = peer.unavailable_reason()
+        if reason is not None:
+            stderr.write(f"ember bench: peer {peer.name} is n/a: {reason}\n")
+    policy = TimingPolicy(budget_s=args.budget, repeat=args.repeat)
+    results = _run_all(select_workloads(args.workloads), target, args.scale, args.backend, policy, peers,
+                       stderr, progress=not args.no_progress)
+    stdout.write(_header(args.backend, args.scale, target))
+    stdout.write(format_table(results, [peer.name for peer in peers]))
+    if args.json:
+        settings = {"backend": args.backend, "scale": args.scale, "peers": [p.name for p in peers],
+                    "compile_fn": _name_of(target.compile_fn)}
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(to_json(results, settings, policy), file, indent=2)
+            file.write("\n")
+        stderr.write(f"ember bench: wrote {args.json}\n")
+    if args.plot:
+        stderr.write(f"ember bench: {write_plot(results, args.plot, [peer.name for peer in peers])}\n")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _run_all(workloads: Sequence[Any], target: Target, scale: float, backend: str | None,
+             policy: TimingPolicy, peers: Sequence[Peer], stderr: TextIO,
+             progress: bool) -> list[WorkloadResult]:
+    steps = [*PHASES, *(peer.name for peer in peers)]
+    bar = Progress(len(workloads) * len(steps), stream=stderr, enabled=progress)
+    kwargs = {"backend": backend} if backend else {}
+    results = []
+    try:
+        for index, workload in enumerate(workloads):
+            def on_phase(phase: str, index: int = index, name: str = workload.name) -> None:
+                bar.update(index * len(steps) + steps.index(phase), name, phase)
+            results.append(run_workload(workload, scale=scale, compile_fn=target.compile_fn,
+                                        compile_kwargs=kwargs, policy=policy, reset=target.reset,
+                                        peers=peers, on_phase=on_phase))
+    finally:
+        bar.close()
+    return results
+
+
+def _name_of(fn: Callable[..., Any]) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _header(backend: str | None, scale: float, target: Target) -> str:
+    env = environment()
+    return (f"ember bench: {_name_of(target.compile_fn)}, backend={backend or 'default'}, scale={scale:g}; "
+            f"python {env['python']}, numpy {env['numpy']}, {env['cpu_count']} CPUs\n\n")
+
+
+# --- the demo -----------------------------------------------------------------------------
+
+
+def demo_parser() -> argparse.ArgumentParser:
+    """The arguments of ``ember demo``."""
+    parser = argparse.ArgumentParser(prog="ember demo", description="Ember's quick start: compile a few "
+                                     "workloads, show what the compiler made of one, and time them.")
+    parser.add_argument("--scale", type=_positive(float), default=DEMO_SCALE,
+                        help=f"input size factor for the table (default: {DEMO_SCALE})")
+    parser.add_argument("--budget", type=_positive(float), default=DEMO_BUDGET_S, metavar="SECONDS",
+                        help=f"target time per measurement (default: {DEMO_BUDGET_S})")
+    parser.add_argument("--backend", default=None, help="ember.compile backend (default: Ember's default)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+STAGE_ORDER = ("graph", "optimized", "kernels", "llvm")
+
+
+def collect_stages(package: Any | None, compiled: Any, fn: Callable[..., Any],
+                   args: Sequence[Any]) -> tuple[dict[str, str], str]:
+    """The readable stages of a compiled function, wherever this Ember exposes them.
+
+    Looks for a ``stages`` attribute (a mapping, or a method returning one) on the compiled
+    function, then for ``ember.explain(fn, *args)``. Returns the stages by name and a note
+    saying where they came from, or why there are none.
+    """
+    for source, getter in (("compiled.stages", lambda: getattr(compiled, "stages", None)),
+                           ("ember.explain", lambda: _explain(package, fn, args))):
+        try:
+            found = getter()
+            if callable(found):
+                found = found()
+        except Exception as exc:  # a stage dump must never break the demo
+            return {}, f"({source} failed: {type(exc).__name__}: {exc})"
+        stages = _as_stage_mapping(found)
+        if stages:
+            return stages, f"(stages from {source})"
+    return {}, "(this Ember exposes no stage dumps yet: no compiled.stages, no ember.explain; skipped)"
+
+
+def _explain(package: Any | None, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
+    explain = getattr(package, "explain", None)
+    return explain(fn, *args) if callable(explain) else None
+
+
+def _as_stage_mapping(found: Any) -> dict[str, str]:
+    if found is None:
+        return {}
+    if isinstance(found, Mapping):
+        return {str(k): str(v) for k, v in found.items()}
+    inner = getattr(found, "stages", None)
+    if inner is not None and inner is not found:
+        return _as_stage_mapping(inner() if callable(inner) else inner)
+    return {"explain": str(found)} if isinstance(found, str) and found.strip() else {}
+
+
+def format_stages(stages: Mapping[str, str], llvm_lines: int = LLVM_SLICE_LINES) -> str:
+    """The stages in pipeline order, the LLVM cut to its first ``llvm_lines`` lines."""
+    names = [n for n in STAGE_ORDER if n in stages] + [n for n in stages if n not in STAGE_ORDER]
+    parts = []
+    for name in names:
+        text = stages[name].rstrip("\n")
+        lines = text.splitlines()
+        if name == "llvm" and len(lines) > llvm_lines:
+            text = "\n".join(lines[:llvm_lines]) + f"\n... ({len(lines) - llvm_lines} more lines)"
+        parts.append(f"--- {name} ---\n{text}\n")
+    return "\n".join(parts)
+
+
+def run_demo(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None = None,
+             stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """``ember demo``: compile softmax, layernorm, gelu and tiny; show one; time them all."""
+    args = demo_parser().parse_args(argv)
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    target = resolve_target(compile_fn)
+    if target is None:
+        stderr.write("ember demo: this Ember has no ember.compile yet; nothing to show\n")
+        return 2
+    kwargs = {"backend": args.backend} if args.backend else {}
+    workloads = select_workloads(DEMO_WORKLOADS)
+    shown = workloads[0]
+    stdout.write(f"ember demo: compiling {', '.join(w.name for w in workloads)}\n\n")
+    stdout.write(f"def {shown.name}: {shown.description}\n")
+    try:
+        inputs = shown.make_inputs(scale=1 / 512)
+        compiled = target.compile_fn(shown.fn, **kwargs)
+        compiled(*inputs)
+        stages, note = collect_stages(target.package, compiled, shown.fn, inputs)
+    except Exception as exc:  # show the failure, then still print the table (it marks it too)
+        stages, note = {}, f"(compiling {shown.name} failed: {type(exc).__name__}: {exc})"
+    stdout.write(note + "\n")
+    if stages:
+        stdout.write("\n" + format_stages(stages))
+    stdout.write(f"\neager NumPy against compiled, scale={args.scale:g} (ember bench for all workloads):\n\n")
+    policy = TimingPolicy(budget_s=args.budget, min_samples=5)
+    results = _run_all(workloads, target, args.scale, args.backend, policy, [], stderr,
+                       progress=not args.no_progress)
+    stdout.write(format_table(results))
+    return 0 if all(r.ok for r in results) else 1

@@ -1,0 +1,134 @@
+"""`ember bench` and `ember demo` end to end, with a stand-in for ember.compile."""
+from __future__ import annotations
+
+import io
+import json
+import types
+
+import numpy as np
+import pytest
+from ember.bench import cli
+from ember.bench.cli import collect_stages, format_stages, run_bench, run_demo
+from ember.bench.peers import PEERS, Peer, rebind
+from ember.bench.workloads import black_scholes, get_workload
+
+FAST = ["--scale", "0.001", "--repeat", "2", "--budget", "0.01", "--no-progress"]
+
+
+def stand_in(fn, **kwargs):
+    return fn
+
+
+def bench(argv, compile_fn=stand_in):
+    out, err = io.StringIO(), io.StringIO()
+    code = run_bench(argv, compile_fn=compile_fn, stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_bench_end_to_end_writes_table_and_json(tmp_path):
+    path = tmp_path / "bench.json"
+    code, out, err = bench(["--workloads", "tiny,softmax,with_break", *FAST, "--json", str(path)])
+    assert code == 0, out + err
+    lines = out.splitlines()
+    assert lines[0].startswith("ember bench: ") and "scale=0.001" in lines[0]
+    assert lines[2].split()[:3] == ["workload", "inputs", "eager"]
+    assert [line.split()[0] for line in lines[4:7]] == ["tiny", "softmax", "with_break"]
+    assert all(line.split()[-1] == "ok" for line in lines[4:7])
+    doc = json.loads(path.read_text())
+    assert doc["all_ok"] is True and doc["settings"]["scale"] == 0.001
+    assert doc["settings"]["policy"]["repeat"] == 2
+    assert [r["name"] for r in doc["results"]] == ["tiny", "softmax", "with_break"]
+    for result in doc["results"]:
+        assert result["eager"]["timing"]["samples"] == 2 and result["eager"]["peak_bytes"] > 0
+        compiled = result["compiled"]
+        assert compiled["status"] == "ok" and compiled["speedup"] > 0 and compiled["compile_s"] >= 0
+        assert set(compiled["timing"]) == {"median_s", "min_s", "max_s", "samples", "number", "calls"}
+        assert compiled["check"]["ok"] is True and compiled["peak_bytes"] > 0
+    assert f"wrote {path}" in err
+
+
+def test_bench_marks_a_wrong_compiler_loudly_and_fails():
+    def off_by_a_bit(fn, **kwargs):
+        return lambda *args: fn(*args) * np.float32(1.001)
+    code, out, _ = bench(["--workloads", "tiny", *FAST], compile_fn=off_by_a_bit)
+    assert code == 1
+    assert "MISMATCH" in out and "!!! MISMATCH tiny: compiled differs from eager" in out
+
+
+def test_bench_passes_backend_and_reports_peers_as_na(monkeypatch):
+    monkeypatch.setattr(Peer, "unavailable_reason", lambda self: f"{self.module} is not installed")
+    seen = []
+    code, out, err = bench(["--workloads", "tiny", *FAST, "--peers", "--backend", "numpy"],
+                           compile_fn=lambda fn, **kw: seen.append(kw) or fn)
+    assert code == 0 and seen == [{"backend": "numpy"}]
+    header, _, row = out.splitlines()[2:5]
+    assert header.split()[-3:] == ["torch.compile", "jax.jit", "numba"]
+    assert row.split()[-3:] == ["n/a", "n/a", "n/a"]
+    assert "peer torch.compile is n/a: torch is not installed" in err
+
+
+def test_bench_plot_without_matplotlib(monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
+    code, _, err = bench(["--workloads", "tiny", *FAST, "--plot", str(tmp_path / "s.png")])
+    assert code == 0 and "matplotlib is not installed" in err
+
+
+def test_bench_without_ember_compile(monkeypatch):
+    monkeypatch.setattr(cli, "_ember_package", lambda: types.SimpleNamespace())
+    code, out, err = bench(["--workloads", "tiny"], compile_fn=None)
+    assert code == 2 and out == "" and "no ember.compile" in err
+
+
+def test_bench_rejects_unknown_workloads(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_bench(["--workloads", "tiny,nope"])
+    assert exit_info.value.code == 2 and "no workload 'nope'" in capsys.readouterr().err
+
+
+def test_demo_with_stand_in_compile():
+    out, err = io.StringIO(), io.StringIO()
+    code = run_demo(["--scale", "0.001", "--budget", "0.01", "--no-progress"], compile_fn=stand_in,
+                    stdout=out, stderr=err)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "compiling softmax, layernorm, gelu, tiny" in text and "exposes no stage dumps" in text
+    assert [line.split()[0] for line in text.splitlines() if line.split()[-1:] == ["ok"]] == [
+        "softmax", "layernorm", "gelu", "tiny"]
+
+
+def test_demo_shows_stages_in_order_and_slices_llvm():
+    llvm = "\n".join(f"line {i}" for i in range(100))
+    compiled = types.SimpleNamespace(stages=lambda: {"llvm": llvm, "kernels": "k0", "graph": "%0 = exp(%x)"})
+    stages, note = collect_stages(None, compiled, None, ())
+    assert note == "(stages from compiled.stages)"
+    text = format_stages(stages, llvm_lines=3)
+    assert text == ("--- graph ---\n%0 = exp(%x)\n\n--- kernels ---\nk0\n\n"
+                    "--- llvm ---\nline 0\nline 1\nline 2\n... (97 more lines)\n")
+
+
+def test_demo_uses_ember_explain_and_survives_its_failure():
+    package = types.SimpleNamespace(explain=lambda fn, *args: types.SimpleNamespace(stages={"graph": "g"}))
+    assert collect_stages(package, object(), None, ()) == ({"graph": "g"}, "(stages from ember.explain)")
+
+    def broken(fn, *args):
+        raise RuntimeError("boom")
+    stages, note = collect_stages(types.SimpleNamespace(explain=broken), object(), None, ())
+    assert stages == {} and note == "(ember.explain failed: RuntimeError: boom)"
+
+
+def test_peers_skip_when_not_installed(monkeypatch):
+    monkeypatch.setattr(Peer, "unavailable_reason", lambda self: "not here")
+    result = PEERS[0].run(get_workload("tiny"), (), None, None, None)
+    assert result.error == "not here" and result.timing is None
+
+
+def test_rebind_reaches_helper_functions():
+    calls = []
+
+    class CountingNumPy:
+        def __getattr__(self, name):
+            calls.append(name)
+            return getattr(np, name)
+    args = get_workload("black_scholes").make_inputs(1 / 1024)
+    assert np.array_equal(rebind(black_scholes, CountingNumPy())(*args), black_scholes(*args))
+    assert "where" in calls  # np.where lives in the helper normal_cdf
