@@ -1,0 +1,160 @@
+"""Attribute reads and subscripts on symbolic values."""
+from __future__ import annotations
+
+import inspect
+import types
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .conversions import NotConstant, constant_of
+from .errors import Unsupported, UserCodeError
+from .operators import write_into
+from .sources import AttrSource, ItemSource
+from .values import (ArrayValue, BoundMethodValue, ConstValue, DictValue, FunctionValue, ListValue,
+                     ObjectValue, SliceValue, TupleValue, Value)
+from .wrapping import TRUSTED_MODULES, wrap
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+
+def get_attr(tracer: Tracer, value: Value, name: str) -> Value:
+    if isinstance(value, ArrayValue):
+        from .numpy_api import array_attribute
+
+        return array_attribute(tracer, value, name)
+    if isinstance(value, ObjectValue):
+        return _object_attribute(tracer, value, name)
+    if isinstance(value, DictValue | ListValue | TupleValue):
+        from .containers import container_method
+
+        return container_method(tracer, value, name)
+    if isinstance(value, ConstValue):
+        return _constant_attribute(tracer, value, name)
+    if isinstance(value, BoundMethodValue | FunctionValue):
+        raise Unsupported(f"reading attribute {name!r} of a function", tracer.loc)
+    raise Unsupported(f"attribute {name!r} of {type(value).__name__}", tracer.loc)
+
+
+def _constant_attribute(tracer: Tracer, value: ConstValue, name: str) -> Value:
+    obj = value.value
+    try:
+        attr = getattr(obj, name)
+    except AttributeError as exc:
+        raise UserCodeError(f"AttributeError: {exc}", tracer.loc) from exc
+    if isinstance(obj, types.ModuleType):
+        trusted = obj.__name__.split(".")[0] in TRUSTED_MODULES
+        source = AttrSource(value.source, name) if value.source is not None and not trusted else None
+        if isinstance(attr, np.ndarray):
+            if value.source is None:
+                raise Unsupported(f"array {name!r} of module {obj.__name__}", tracer.loc)
+            source = AttrSource(value.source, name)
+        return wrap(tracer, attr, source)
+    if isinstance(attr, types.FunctionType | types.MethodType):
+        raise Unsupported(f"method {name!r} of a {type(obj).__name__} constant", tracer.loc)
+    return ConstValue(attr)  # dtype.itemsize, str.upper and the like: facts of a guarded constant
+
+
+def _object_attribute(tracer: Tracer, value: ObjectValue, name: str) -> Value:
+    obj = value.obj
+    instance_dict = getattr(obj, "__dict__", {})
+    try:
+        static = inspect.getattr_static(obj, name)
+    except AttributeError:
+        raise UserCodeError(f"AttributeError: {type(obj).__name__!r} object has no attribute {name!r}",
+                            tracer.loc) from None
+    if name in instance_dict:
+        return wrap(tracer, instance_dict[name], AttrSource(value.source, name))
+    if type(getattr(type(obj), "__getattribute__", None)) is not type(object.__getattribute__) or \
+            hasattr(type(obj), "__getattr__"):
+        raise Unsupported(f"{type(obj).__name__} customises attribute access", tracer.loc)
+    if isinstance(static, types.FunctionType):
+        function = wrap(tracer, static, AttrSource(AttrSource(value.source, "__class__"), name))
+        return BoundMethodValue(function, value)
+    if isinstance(static, staticmethod) and isinstance(static.__func__, types.FunctionType):
+        return wrap(tracer, static.__func__, None)
+    if hasattr(static, "__get__") and not isinstance(static, np.ndarray):
+        raise Unsupported(f"descriptor or property {name!r} of {type(obj).__name__}", tracer.loc)
+    return wrap(tracer, static, AttrSource(value.source, name))
+
+
+def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
+    if isinstance(container, ArrayValue):
+        return tracer.emit("getitem", container.node, array_index(tracer, key, container))
+    if isinstance(container, TupleValue | ListValue):
+        try:
+            index = constant_of(key)
+        except NotConstant:
+            raise Unsupported("indexing a sequence with an array", tracer.loc) from None
+        try:
+            picked = container.items[index]
+        except (IndexError, TypeError) as exc:
+            raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+        return type(container)(picked) if isinstance(index, slice) else picked
+    if isinstance(container, DictValue):
+        try:
+            return container.items[constant_of(key)]
+        except (KeyError, NotConstant, TypeError) as exc:
+            raise UserCodeError(f"KeyError: {exc}", tracer.loc) from exc
+    if isinstance(container, ConstValue):
+        try:
+            result = container.value[constant_of(key)]
+        except NotConstant:
+            raise Unsupported("indexing a constant with an array", tracer.loc) from None
+        except Exception as exc:
+            raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+        source = ItemSource(container.source, constant_of(key)) if container.source is not None else None
+        return wrap(tracer, result, source) if source is not None else ConstValue(result)
+    raise Unsupported(f"subscript of {type(container).__name__}", tracer.loc)
+
+
+def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None:
+    if isinstance(container, ArrayValue):
+        write_into(tracer, container, array_index(tracer, key, container), value)
+        return
+    if isinstance(container, ListValue | DictValue) and container.source is None:
+        try:
+            index = constant_of(key)
+            if isinstance(container, ListValue):
+                container.items[index] = value
+            else:
+                container.items[index] = value
+        except NotConstant:
+            raise Unsupported("assigning to a list item with an array index", tracer.loc) from None
+        except Exception as exc:
+            raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+        return
+    raise Unsupported(f"item assignment on {type(container).__name__} from outside the function "
+                      "(a side effect Ember does not capture)", tracer.loc)
+
+
+def array_index(tracer: Tracer, key: Value, array: ArrayValue):
+    """A basic NumPy index (ints, slices, None, Ellipsis) as a constant; anything else breaks."""
+    if isinstance(key, ArrayValue):
+        raise Unsupported("advanced indexing with an array (fancy or boolean index)", tracer.loc)
+    items = key.items if isinstance(key, TupleValue) else [key]
+    index = []
+    for item in items:
+        if isinstance(item, SliceValue):
+            item = ConstValue(constant_of(item)) if _known(item) else item
+        try:
+            const = constant_of(item)
+        except NotConstant:
+            raise Unsupported("an index that is not a constant (array or unknown value)", tracer.loc) from None
+        if isinstance(const, list | tuple | np.ndarray):
+            raise Unsupported("advanced indexing with a sequence", tracer.loc)
+        if isinstance(const, bool | np.bool_):
+            raise Unsupported("boolean scalar index", tracer.loc)
+        if not (const is None or const is Ellipsis or isinstance(const, int | slice | np.integer)):
+            raise UserCodeError(f"IndexError: invalid index {const!r}", tracer.loc)
+        index.append(int(const) if isinstance(const, np.integer) else const)
+    return tuple(index) if isinstance(key, TupleValue) else index[0]
+
+
+def _known(value: SliceValue) -> bool:
+    try:
+        constant_of(value)
+    except NotConstant:
+        return False
+    return True

@@ -1,0 +1,206 @@
+"""Python builtins the tracer evaluates itself: len, range, zip, enumerate, min, max, ..."""
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .conversions import NotConstant, constant_of
+from .errors import Unsupported, UserCodeError
+from .operators import binary, iterate, python_op, truth, unary
+from .values import (ArrayValue, ConstValue, DictValue, FunctionValue, IteratorValue, ListValue,
+                     ObjectValue, TupleValue, Value)
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+BUILTINS: dict[Any, Callable[..., Value]] = {}
+# Pure builtins that are safe to evaluate on constants at trace time.
+PURE_ON_CONSTANTS = {builtins.divmod, builtins.pow, builtins.round, builtins.hash, builtins.chr, builtins.ord,
+                     builtins.str, builtins.repr, builtins.any, builtins.all, builtins.sorted, builtins.set,
+                     builtins.frozenset, builtins.slice, builtins.complex}
+
+
+def builtin(fn: Any):
+    def register(handler: Callable[..., Value]) -> Callable[..., Value]:
+        BUILTINS[fn] = handler
+        return handler
+
+    return register
+
+
+def call_builtin(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
+    handler = BUILTINS.get(fn)
+    if handler is not None:
+        return handler(tracer, *args, **kwargs)
+    if fn in PURE_ON_CONSTANTS:
+        return python_op(tracer, lambda *a: fn(*a, **{k: constant_of(v) for k, v in kwargs.items()}), *args)
+    return None
+
+
+@builtin(builtins.len)
+def _len(tracer: Tracer, value: Value) -> Value:
+    if isinstance(value, ArrayValue):
+        if value.node.meta.ndim == 0:
+            raise UserCodeError("TypeError: len() of unsized object", tracer.loc)
+        return ConstValue(value.node.meta.shape[0])
+    if isinstance(value, TupleValue | ListValue | DictValue):
+        return ConstValue(len(value.items))
+    return python_op(tracer, len, value)
+
+
+@builtin(builtins.range)
+def _range(tracer: Tracer, *args: Value) -> Value:
+    return python_op(tracer, range, *args)
+
+
+@builtin(builtins.zip)
+def _zip(tracer: Tracer, *iterables: Value, strict: Any = None) -> Value:
+    columns = [iterate(tracer, it) for it in iterables]
+    if strict is not None and constant_of(strict) and len({len(c) for c in columns}) > 1:
+        raise UserCodeError("ValueError: zip() arguments have different lengths", tracer.loc)
+    return IteratorValue([TupleValue(list(row)) for row in zip(*columns, strict=False)])
+
+
+@builtin(builtins.enumerate)
+def _enumerate(tracer: Tracer, iterable: Value, start: Value = ConstValue(0)) -> Value:
+    first = constant_of(start)
+    return IteratorValue([TupleValue([ConstValue(first + i), item])
+                          for i, item in enumerate(iterate(tracer, iterable))])
+
+
+@builtin(builtins.reversed)
+def _reversed(tracer: Tracer, sequence: Value) -> Value:
+    return IteratorValue(list(reversed(iterate(tracer, sequence))))
+
+
+@builtin(builtins.iter)
+def _iter(tracer: Tracer, iterable: Value) -> Value:
+    return IteratorValue(iterate(tracer, iterable))
+
+
+@builtin(builtins.tuple)
+def _tuple(tracer: Tracer, iterable: Value = TupleValue([])) -> Value:
+    return TupleValue(iterate(tracer, iterable))
+
+
+@builtin(builtins.list)
+def _list(tracer: Tracer, iterable: Value = TupleValue([])) -> Value:
+    return ListValue(iterate(tracer, iterable))
+
+
+@builtin(builtins.dict)
+def _dict(tracer: Tracer, *args: Value, **kwargs: Value) -> Value:
+    if args:
+        raise Unsupported("dict() from an iterable", tracer.loc)
+    return DictValue(dict(kwargs))
+
+
+def _fold(symbol: str) -> Callable[..., Value]:
+    def handler(tracer: Tracer, *args: Value, key: Any = None, default: Any = None) -> Value:
+        if key is not None or default is not None:
+            raise Unsupported(f"{symbol}() with key= or default=", tracer.loc)
+        items = iterate(tracer, args[0]) if len(args) == 1 else list(args)
+        if any(isinstance(i, ArrayValue) for i in items):
+            raise Unsupported(f"builtin {symbol}() on arrays compares their data (use np.{symbol}imum)",
+                              tracer.loc)
+        return python_op(tracer, getattr(builtins, symbol), *items) if len(args) > 1 else \
+            python_op(tracer, lambda *xs: getattr(builtins, symbol)(xs), *items)
+
+    return handler
+
+
+builtin(builtins.min)(_fold("min"))
+builtin(builtins.max)(_fold("max"))
+
+
+@builtin(builtins.sum)
+def _sum(tracer: Tracer, iterable: Value, start: Value = ConstValue(0)) -> Value:
+    total = start
+    for item in iterate(tracer, iterable):
+        total = binary(tracer, "+", total, item)
+    return total
+
+
+@builtin(builtins.abs)
+def _abs(tracer: Tracer, value: Value) -> Value:
+    return unary(tracer, "abs", value)
+
+
+@builtin(builtins.bool)
+def _bool(tracer: Tracer, value: Value = ConstValue(False)) -> Value:
+    return ConstValue(truth(tracer, value))
+
+
+def _number(kind: type) -> Callable[..., Value]:
+    def handler(tracer: Tracer, *args: Value) -> Value:
+        if any(isinstance(a, ArrayValue) for a in args):
+            raise Unsupported(f"{kind.__name__}() of an array reads its data", tracer.loc)
+        return python_op(tracer, kind, *args)
+
+    return handler
+
+
+builtin(builtins.int)(_number(int))
+builtin(builtins.float)(_number(float))
+
+
+@builtin(builtins.isinstance)
+def _isinstance(tracer: Tracer, value: Value, classes: Value) -> Value:
+    return ConstValue(isinstance(_type_stand_in(value), constant_of(classes)))
+
+
+@builtin(builtins.type)
+def _type(tracer: Tracer, value: Value) -> Value:
+    return ConstValue(type(_type_stand_in(value)))
+
+
+def _type_stand_in(value: Value) -> Any:
+    """An object of the same type as ``value`` (type checks are guarded facts)."""
+    if isinstance(value, ArrayValue):
+        meta = value.node.meta
+        return meta.dtype.type(0) if meta.is_scalar else np.empty(0, meta.dtype)
+    if isinstance(value, ObjectValue):
+        return value.obj
+    if isinstance(value, FunctionValue):
+        return _type_stand_in
+    if isinstance(value, TupleValue):
+        return ()
+    if isinstance(value, ListValue):
+        return []
+    if isinstance(value, DictValue):
+        return {}
+    try:
+        return constant_of(value)
+    except NotConstant:
+        return object()
+
+
+@builtin(builtins.callable)
+def _callable(tracer: Tracer, value: Value) -> Value:
+    return ConstValue(callable(_type_stand_in(value)) or isinstance(value, FunctionValue))
+
+
+@builtin(builtins.getattr)
+def _getattr(tracer: Tracer, value: Value, name: Value, *default: Value) -> Value:
+    from .access import get_attr
+
+    try:
+        return get_attr(tracer, value, constant_of(name))
+    except UserCodeError:
+        if default:
+            return default[0]
+        raise
+
+
+@builtin(builtins.hasattr)
+def _hasattr(tracer: Tracer, value: Value, name: Value) -> Value:
+    from .access import get_attr
+
+    try:
+        get_attr(tracer, value, constant_of(name))
+    except UserCodeError:
+        return ConstValue(False)
+    return ConstValue(True)

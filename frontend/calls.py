@@ -1,0 +1,144 @@
+"""Calling a symbolic value: inline user functions, trace NumPy and builtins, break on the rest."""
+from __future__ import annotations
+
+import inspect
+import types
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .builtin_api import call_builtin
+from .errors import Unsupported, UserCodeError
+from .numpy_api import call_numpy, fold_constant_call
+from .sources import AttrSource, GlobalSource, ItemSource, Source
+from .values import (BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, HandlerValue,
+                     ObjectValue, TupleValue, Value)
+from .wrapping import function_value, wrap
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+CO_VARARGS = inspect.CO_VARARGS
+CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
+UNSUPPORTED_CODE_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR \
+    | inspect.CO_ITERABLE_COROUTINE
+
+
+def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, Value], depth: int) -> Value:
+    if isinstance(fn, FunctionValue):
+        return inline_call(tracer, fn, args, kwargs, depth)
+    if isinstance(fn, BoundMethodValue):
+        return call_value(tracer, fn.function, [fn.self_value, *args], kwargs, depth)
+    if isinstance(fn, HandlerValue):
+        return fn.handler(tracer, args, kwargs)
+    if isinstance(fn, ObjectValue):
+        call = getattr(type(fn.obj), "__call__", None)
+        if isinstance(call, types.FunctionType):
+            method = function_value(tracer, call, None)
+            return inline_call(tracer, method, [fn, *args], kwargs, depth)
+        raise Unsupported(f"calling a {type(fn.obj).__name__} object", tracer.loc)
+    if isinstance(fn, ConstValue):
+        return _call_known(tracer, fn, args, kwargs, depth)
+    raise Unsupported(f"calling a {type(fn).__name__}", tracer.loc)
+
+
+def _call_known(tracer: Tracer, fn: ConstValue, args: list[Value], kwargs: dict[str, Value], depth: int) -> Value:
+    obj = fn.value
+    result = call_numpy(tracer, obj, args, kwargs)
+    if result is not None:
+        return result
+    result = call_builtin(tracer, obj, args, kwargs)
+    if result is not None:
+        return result
+    if isinstance(obj, types.FunctionType):
+        return inline_call(tracer, function_value(tracer, obj, fn.source), args, kwargs, depth)
+    if isinstance(obj, type) and issubclass(obj, np.generic | np.dtype) or _is_pure_math(obj):
+        return fold_constant_call(tracer, obj, args, kwargs)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    module = getattr(obj, "__module__", None)
+    raise Unsupported(f"call to {module + '.' if module else ''}{name} is not supported", tracer.loc)
+
+
+def _is_pure_math(obj: Any) -> bool:
+    return getattr(obj, "__module__", None) == "math" or getattr(obj, "__self__", None) is __import__("math")
+
+
+def inline_call(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs: dict[str, Value], depth: int
+                ) -> Value:
+    from .tracer import MAX_INLINE_DEPTH, FrameTracer
+
+    code = fn.code
+    if code.co_flags & UNSUPPORTED_CODE_FLAGS:
+        raise Unsupported(f"calling generator or coroutine function {fn.name}", tracer.loc)
+    if depth >= MAX_INLINE_DEPTH:
+        raise Unsupported(f"call depth above {MAX_INLINE_DEPTH} (recursion?) at {fn.name}", tracer.loc)
+    locals_ = bind_arguments(tracer, fn, args, kwargs)
+    cells = {name: cell for name, cell in zip(code.co_freevars, fn.closure, strict=True)}
+    frame = FrameTracer(tracer, code, fn.globals, global_source_for(tracer, fn), locals_, cells, depth + 1)
+    return frame.run()
+
+
+def global_source_for(tracer: Tracer, fn: FunctionValue):
+    """How to re-fetch a global name that ``fn``'s body reads."""
+    if fn.globals is tracer.top_globals:
+        return GlobalSource
+    if fn.source is not None:
+        base = AttrSource(fn.source, "__globals__")
+        return lambda name: ItemSource(base, name)
+    return lambda name: None  # made inside the trace from constants: nothing to re-fetch
+
+
+def bind_arguments(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs: dict[str, Value]
+                   ) -> dict[str, Value]:
+    """Python's argument binding for a code object, on symbolic values."""
+    code = fn.code
+    positional_names = code.co_varnames[:code.co_argcount]
+    kwonly_names = code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]
+    positional_only = code.co_posonlyargcount
+    extra = code.co_argcount + code.co_kwonlyargcount
+    varargs_name = code.co_varnames[extra] if code.co_flags & CO_VARARGS else None
+    varkw_name = code.co_varnames[extra + bool(varargs_name)] if code.co_flags & CO_VARKEYWORDS else None
+
+    def fail(message: str) -> UserCodeError:
+        return UserCodeError(f"TypeError: {fn.name}() {message}", tracer.loc)
+
+    bound: dict[str, Value] = {}
+    if len(args) > len(positional_names) and varargs_name is None:
+        raise fail(f"takes {len(positional_names)} positional arguments but {len(args)} were given")
+    for name, value in zip(positional_names, args):
+        bound[name] = value
+    if varargs_name is not None:
+        bound[varargs_name] = TupleValue(list(args[len(positional_names):]))
+    extra_kwargs: dict[str, Value] = {}
+    for name, value in kwargs.items():
+        if name in positional_names[positional_only:] or name in kwonly_names:
+            if name in bound:
+                raise fail(f"got multiple values for argument '{name}'")
+            bound[name] = value
+        elif varkw_name is not None:
+            extra_kwargs[name] = value
+        else:
+            raise fail(f"got an unexpected keyword argument '{name}'")
+    defaults = fn.defaults
+    for i, name in enumerate(positional_names):
+        if name not in bound:
+            default_index = i - (len(positional_names) - len(defaults))
+            if default_index < 0:
+                raise fail(f"missing required positional argument: '{name}'")
+            bound[name] = defaults[default_index]
+    for name in kwonly_names:
+        if name not in bound:
+            if name not in fn.kwdefaults:
+                raise fail(f"missing required keyword-only argument: '{name}'")
+            bound[name] = fn.kwdefaults[name]
+    if varkw_name is not None:
+        bound[varkw_name] = DictValue(extra_kwargs)
+    return bound
+
+
+def make_function(code: types.CodeType, globals_: dict, defaults: tuple[Value, ...],
+                  kwdefaults: dict[str, Value], closure: tuple[Cell, ...]) -> FunctionValue:
+    return FunctionValue(code, globals_, code.co_name, defaults, kwdefaults, closure, None)
+
+
+__all__ = ["call_value", "inline_call", "bind_arguments", "make_function", "wrap", "Source"]

@@ -1,0 +1,179 @@
+"""One capture: trace a function's frame on concrete arguments into a guarded graph.
+
+>>> import numpy as np
+>>> def f(x):
+...     return np.exp(x) * 2.0
+>>> capture = trace(f, (np.ones(3, np.float32),))
+>>> print(capture.graph)
+graph f(%x: f32[3]):
+    %0 = exp(%x)                                  # f32[3]  <doctest ...>:2
+    %1 = multiply(%0, 2.0)                        # f32[3]  <doctest ...>:2
+    return (%1,)
+"""
+from __future__ import annotations
+
+import dis
+import inspect
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..ir import Graph, Node, OpKind, SourceLoc
+from .errors import Unsupported, UserCodeError
+from .guards import Guard, GuardSet
+from .sources import ClosureSource, LocalSource, Source
+from .tracer import FrameTracer, Tracer
+from .values import (ArrayValue, BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, ListValue,
+                     ObjectValue, TupleValue, Value)
+from .wrapping import RealCell, wrap
+
+
+@dataclass(frozen=True, slots=True)
+class GraphOutput:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class FromSource:
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    value: Any
+
+
+# How the frame's return value is rebuilt from the graph outputs: a tree whose leaves are
+# GraphOutput / FromSource / Constant, and whose inner nodes are (tuple|list|dict, children).
+OutputSpec = Any
+
+
+@dataclass
+class BreakInfo:
+    """Why a frame (or part of it) is not compiled, and where."""
+
+    reason: str
+    loc: SourceLoc | None
+    user_error: bool = False
+
+    def __str__(self) -> str:
+        where = f"{self.loc}" if self.loc else "<unknown location>"
+        line = _source_line(self.loc)
+        return f"{where}: {self.reason}" + (f"\n    {line}" if line else "")
+
+
+def _source_line(loc: SourceLoc | None) -> str:
+    if loc is None:
+        return ""
+    import linecache
+
+    return linecache.getline(loc.filename, loc.lineno).strip()
+
+
+@dataclass
+class FrameCapture:
+    """The result of tracing one frame: either a graph to compile or a reason to run eagerly."""
+
+    name: str
+    params: tuple[str, ...]
+    guards: GuardSet
+    graph: Graph | None = None
+    input_sources: list[Source] = field(default_factory=list)
+    output_spec: OutputSpec = None
+    eager: BreakInfo | None = None
+    bytecode: str = ""
+
+    @property
+    def compiled(self) -> bool:
+        return self.eager is None
+
+
+def frame_params(code: types.CodeType) -> tuple[str, ...]:
+    """The frame's argument names, in the order the runtime passes them."""
+    count = code.co_argcount + code.co_kwonlyargcount
+    count += bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS)
+    return code.co_varnames[:count]
+
+
+def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> FrameCapture:
+    """Trace ``fn`` on ``frame_args`` (its bound arguments, one per frame parameter)."""
+    code = fn.__code__
+    params = frame_params(code)
+    tracer = Tracer(fn.__name__, fn.__globals__)
+    capture = FrameCapture(fn.__name__, params, tracer.guards, bytecode=dis.Bytecode(code).dis())
+    try:
+        locals_ = {name: wrap(tracer, arg, LocalSource(name)) for name, arg in zip(params, frame_args, strict=True)}
+        cells = {name: RealCell(cell, ClosureSource(i, name))
+                 for i, (name, cell) in enumerate(zip(code.co_freevars, fn.__closure__ or (), strict=True))}
+        frame = FrameTracer(tracer, code, fn.__globals__, _global_source, locals_, cells)
+        result = frame.run()
+        capture.output_spec = _output_spec(tracer, result)
+    except Unsupported as exc:
+        capture.eager = BreakInfo(exc.reason, exc.loc or tracer.loc, isinstance(exc, UserCodeError))
+        return capture
+    _add_memory_guards(tracer)
+    capture.graph = tracer.graph
+    capture.input_sources = tracer.input_sources
+    return capture
+
+
+def _global_source(name: str):
+    from .sources import GlobalSource
+
+    return GlobalSource(name)
+
+
+def _output_spec(tracer: Tracer, value: Value) -> OutputSpec:
+    outputs: list[Node] = []
+
+    def build(v: Value) -> OutputSpec:
+        if isinstance(v, ArrayValue):
+            if v.node not in outputs:
+                outputs.append(v.node)
+            return GraphOutput(outputs.index(v.node))
+        if isinstance(v, TupleValue | ListValue):
+            return (tuple if isinstance(v, TupleValue) else list, [build(i) for i in v.items])
+        if isinstance(v, DictValue):
+            return (dict, {k: build(i) for k, i in v.items.items()})
+        if isinstance(v, ConstValue):
+            if v.source is not None:
+                return FromSource(v.source)
+            return Constant(v.value)
+        if isinstance(v, ObjectValue | FunctionValue | BoundMethodValue) and v.source is not None:
+            return FromSource(v.source)
+        raise Unsupported(f"returning a {type(v).__name__} made inside the function", tracer.loc)
+
+    spec = build(value)
+    tracer.graph.set_outputs(outputs)
+    return spec
+
+
+def _add_memory_guards(tracer: Tracer) -> None:
+    """Writes into inputs need writeable arrays, and compiled code assumes that distinct
+    inputs do not overlap unless they did when traced: guard both."""
+    graph = tracer.graph
+    mutated_inputs = {_root(n.args[0]) for n in graph.nodes if n.op.kind is OpKind.MUTATION}
+    if not any(m is not None and m.op.kind is OpKind.INPUT for m in mutated_inputs):
+        return
+    sources = dict(zip(graph.inputs, tracer.input_sources, strict=True))
+    arrays = {id(arr): arr for _, _, arr in tracer.inputs_by_id.values()}
+    by_node = {v.node: arrays[key] for key, (v, _, _) in tracer.inputs_by_id.items()}
+    for node in mutated_inputs:
+        if node is not None and node.op.kind is OpKind.INPUT:
+            tracer.guards.add(Guard.writeable(sources[node]))
+    array_inputs = [n for n in graph.inputs if isinstance(by_node[n], np.ndarray)]
+    for i, first in enumerate(array_inputs):
+        for second in array_inputs[i + 1:]:
+            overlapping = bool(np.may_share_memory(by_node[first], by_node[second]))
+            tracer.guards.add(Guard.overlap(sources[first], sources[second], overlapping))
+
+
+def _root(node: Node) -> Node | None:
+    while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
+        node = node.args[0]
+    return node
+
+
+__all__ = ["trace", "FrameCapture", "BreakInfo", "GraphOutput", "FromSource", "Constant", "Cell"]

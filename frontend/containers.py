@@ -1,0 +1,60 @@
+"""Methods of lists, tuples and dicts built during tracing."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .conversions import NotConstant, constant_of
+from .errors import Unsupported, UserCodeError
+from .values import ConstValue, DictValue, HandlerValue, ListValue, TupleValue, Value
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+
+def container_method(tracer: Tracer, container: Value, name: str) -> Value:
+    if isinstance(container, ListValue) and name in ("append", "extend", "pop", "insert"):
+        if container.source is not None:
+            raise Unsupported(f"list.{name} on a list from outside the function (a side effect)", tracer.loc)
+        return HandlerValue(f"list.{name}", lambda t, args, kwargs: _list_mutation(t, container, name, args))
+    if isinstance(container, DictValue) and name in ("items", "keys", "values", "get"):
+        return HandlerValue(f"dict.{name}", lambda t, args, kwargs: _dict_view(t, container, name, args))
+    if isinstance(container, TupleValue | ListValue) and name in ("index", "count"):
+        def lookup(t: Tracer, args: list[Value], kwargs: dict) -> Value:
+            try:
+                items, wanted = constant_of(container), constant_of(args[0])
+                return ConstValue(getattr(items, name)(wanted))
+            except NotConstant:
+                raise Unsupported(f"{name} on a sequence of arrays", t.loc) from None
+            except ValueError as exc:
+                raise UserCodeError(str(exc), t.loc) from exc
+
+        return HandlerValue(f"sequence.{name}", lookup)
+    raise Unsupported(f"method {name!r} of {type(container).__name__}", tracer.loc)
+
+
+def _list_mutation(tracer: Tracer, target: ListValue, name: str, args: list[Value]) -> Value:
+    from .operators import iterate
+
+    if name == "append":
+        target.items.append(args[0])
+    elif name == "extend":
+        target.items.extend(iterate(tracer, args[0]))
+    elif name == "insert":
+        target.items.insert(constant_of(args[0]), args[1])
+    else:
+        try:
+            return target.items.pop(*(constant_of(a) for a in args))
+        except IndexError as exc:
+            raise UserCodeError(f"IndexError: {exc}", tracer.loc) from exc
+    return ConstValue(None)
+
+
+def _dict_view(tracer: Tracer, target: DictValue, name: str, args: list[Value]) -> Value:
+    if name == "keys":
+        return ListValue([ConstValue(k) for k in target.items])
+    if name == "values":
+        return ListValue(list(target.items.values()))
+    if name == "items":
+        return ListValue([TupleValue([ConstValue(k), v]) for k, v in target.items.items()])
+    key = constant_of(args[0])
+    return target.items.get(key, args[1] if len(args) > 1 else ConstValue(None))

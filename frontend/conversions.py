@@ -1,0 +1,56 @@
+"""Moving between symbolic values, graph arguments and Python constants."""
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import Unsupported
+from .values import ArrayValue, ConstValue, DictValue, ListValue, SliceValue, TupleValue, Value
+
+
+class NotConstant(Exception):
+    pass
+
+
+def constant_of(value: Value) -> Any:
+    """The Python object a value stands for, when it is known at trace time."""
+    if isinstance(value, ConstValue):
+        return value.value
+    if isinstance(value, TupleValue):
+        return tuple(constant_of(v) for v in value.items)
+    if isinstance(value, ListValue):
+        return [constant_of(v) for v in value.items]
+    if isinstance(value, SliceValue):
+        return slice(constant_of(value.start), constant_of(value.stop), constant_of(value.step))
+    if isinstance(value, DictValue):
+        return {k: constant_of(v) for k, v in value.items.items()}
+    raise NotConstant(value)
+
+
+def is_known(value: Value) -> bool:
+    try:
+        constant_of(value)
+    except NotConstant:
+        return False
+    return True
+
+
+def graph_arg(value: Value, what: str = "argument") -> Any:
+    """A value as an IR argument: a Node, a Python constant, or a tuple of those."""
+    if isinstance(value, ArrayValue):
+        return value.node
+    if isinstance(value, TupleValue | ListValue):
+        return tuple(graph_arg(v, what) for v in value.items)
+    if isinstance(value, SliceValue):
+        return constant_of(value)
+    try:
+        return constant_of(value)
+    except NotConstant:
+        raise Unsupported(f"{what} of kind {type(value).__name__} cannot enter the graph") from None
+
+
+def contains_array(value: Value) -> bool:
+    if isinstance(value, ArrayValue):
+        return True
+    if isinstance(value, TupleValue | ListValue):
+        return any(contains_array(v) for v in value.items)
+    return False

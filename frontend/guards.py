@@ -1,0 +1,176 @@
+"""Guards: the facts a cache entry's code depended on, checked by one generated predicate.
+
+>>> guards = GuardSet()
+>>> guards.add(Guard.tensor(LocalSource("x"), np.zeros((2, 3), np.float32)))
+>>> print(guards.source_text("f", ("x",)))
+def guard_f(x):
+    return (
+        type(x) is ndarray and x.dtype == float32 and x.shape == (2, 3) and x.strides == (12, 4)
+    )
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .sources import Source
+
+
+class GuardKind(enum.Enum):
+    TYPE = "type"          # type(e) is T
+    IDENTITY = "identity"  # e is obj
+    VALUE = "value"        # type(e) is T and e == v
+    LENGTH = "length"      # type(e) is T and len(e) == n
+    TENSOR = "tensor"      # an ndarray of this dtype, shape and strides
+    WRITEABLE = "writeable"  # an array Ember writes into must allow writes
+    OVERLAP = "overlap"    # whether two input arrays share memory, as when traced
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """One checked fact. ``text`` is a Python expression; ``constants`` are the objects it
+    names (bound into the generated predicate)."""
+
+    kind: GuardKind
+    sources: tuple[Source, ...]
+    text: str
+    constants: tuple[tuple[str, Any], ...] = ()
+
+    @staticmethod
+    def type_is(source: Source, value: Any) -> Guard:
+        name = _constant_name(type(value))
+        return Guard(GuardKind.TYPE, (source,), f"type({source.expr()}) is {name}",
+                     ((name, type(value)),))
+
+    @staticmethod
+    def identity(source: Source, value: Any) -> Guard:
+        name = _constant_name(value)
+        return Guard(GuardKind.IDENTITY, (source,), f"{source.expr()} is {name}", ((name, value),))
+
+    @staticmethod
+    def value(source: Source, value: Any) -> Guard:
+        type_name = _constant_name(type(value))
+        expr = source.expr()
+        text = f"type({expr}) is {type_name} and {expr} == {value!r}"
+        if isinstance(value, float) and value != value:
+            text = f"type({expr}) is {type_name} and {expr} != {expr}"
+        elif isinstance(value, float) and value in (float("inf"), float("-inf")):
+            text = f"type({expr}) is {type_name} and {expr} == float({str(value)!r})"
+        return Guard(GuardKind.VALUE, (source,), text, ((type_name, type(value)),))
+
+    @staticmethod
+    def length(source: Source, value: tuple | list | dict) -> Guard:
+        type_name = _constant_name(type(value))
+        expr = source.expr()
+        return Guard(GuardKind.LENGTH, (source,), f"type({expr}) is {type_name} and len({expr}) == {len(value)}",
+                     ((type_name, type(value)),))
+
+    @staticmethod
+    def tensor(source: Source, array: np.ndarray | np.generic) -> Guard:
+        expr = source.expr()
+        dtype_name = _constant_name(array.dtype)
+        if isinstance(array, np.generic):
+            type_name = _constant_name(type(array))
+            return Guard(GuardKind.TENSOR, (source,), f"type({expr}) is {type_name}", ((type_name, type(array)),))
+        text = (f"type({expr}) is ndarray and {expr}.dtype == {dtype_name} and "
+                f"{expr}.shape == {array.shape!r} and {expr}.strides == {array.strides!r}")
+        return Guard(GuardKind.TENSOR, (source,), text, (("ndarray", np.ndarray), (dtype_name, array.dtype)))
+
+    @staticmethod
+    def equals(source: Source, value: np.dtype) -> Guard:
+        return Guard(GuardKind.VALUE, (source,), f"{source.expr()} == {str(value)!r}")
+
+    @staticmethod
+    def dict_keys(source: Source, value: dict) -> Guard:
+        expr = source.expr()
+        return Guard(GuardKind.LENGTH, (source,), f"type({expr}) is dict and tuple({expr}) == {tuple(value)!r}")
+
+    @staticmethod
+    def same_object(source: Source, first: Source) -> Guard:
+        """The same array passed twice: both names must keep naming one object."""
+        return Guard(GuardKind.IDENTITY, (source, first), f"{source.expr()} is {first.expr()}")
+
+    @staticmethod
+    def not_in(name: str, mapping_expr: str) -> Guard:
+        """A builtin stays unshadowed by a global of the same name."""
+        from .sources import GlobalSource
+
+        return Guard(GuardKind.IDENTITY, (GlobalSource(name),), f"{name!r} not in {mapping_expr}")
+
+    @staticmethod
+    def writeable(source: Source) -> Guard:
+        return Guard(GuardKind.WRITEABLE, (source,), f"{source.expr()}.flags.writeable")
+
+    @staticmethod
+    def overlap(first: Source, second: Source, overlapping: bool) -> Guard:
+        text = f"may_share_memory({first.expr()}, {second.expr()})"
+        return Guard(GuardKind.OVERLAP, (first, second), text if overlapping else f"not {text}",
+                     (("may_share_memory", np.may_share_memory),))
+
+
+def _constant_name(value: Any) -> str:
+    """A readable, unique-enough identifier for an object bound into guard code."""
+    if isinstance(value, np.dtype):
+        return value.name if value.isnative else f"dtype_{value.str.replace('<', 'le').replace('>', 'be')}"
+    if isinstance(value, type):
+        if value.__module__ in ("builtins", "numpy"):
+            return value.__name__
+        return f"{value.__name__}_{id(value):x}"
+    name = getattr(value, "__name__", type(value).__name__)
+    return "".join(c if c.isalnum() else "_" for c in str(name)) + f"_{id(value):x}"
+
+
+@dataclass
+class GuardSet:
+    """The guards of one cache entry, in the order they were added (cheap checks first)."""
+
+    guards: list[Guard] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+
+    def add(self, guard: Guard) -> None:
+        if guard.text not in self._seen:
+            self._seen.add(guard.text)
+            self.guards.append(guard)
+
+    def __len__(self) -> int:
+        return len(self.guards)
+
+    def constants(self) -> dict[str, Any]:
+        return {name: value for guard in self.guards for name, value in guard.constants}
+
+    def source_text(self, name: str, params: tuple[str, ...]) -> str:
+        body = " and\n        ".join(g.text for g in self.guards) or "True"
+        return f"def guard_{name}({', '.join(params)}):\n    return (\n        {body}\n    )"
+
+    def compile(self, name: str, params: tuple[str, ...], globals_: dict, closure: tuple | None
+                ) -> Callable[..., bool]:
+        """The predicate ``guard(*frame_args) -> bool`` as one generated Python function."""
+        namespace = {"G": globals_, "C": closure or (), **self.constants()}
+        exec(compile(self.source_text(name, params), f"<ember guards {name}>", "exec"), namespace)
+        return namespace[f"guard_{name}"]
+
+    def first_failure(self, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None
+                      ) -> str | None:
+        """The first guard that does not hold for ``args``, with the value it saw (slow path:
+        used to explain recompiles)."""
+        namespace = {"G": globals_, "C": closure or (), **self.constants(), **dict(zip(params, args))}
+        for guard in self.guards:
+            try:
+                held = eval(guard.text, namespace)  # noqa: S307 - our own generated text
+            except Exception as exc:  # a source that no longer resolves
+                return f"{guard.text}  (raised {type(exc).__name__}: {exc})"
+            if not held:
+                seen = _describe(eval(guard.sources[0].expr(), namespace))
+                return f"{guard.text}  (saw {guard.sources[0].expr()} = {seen})"
+        return None
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"ndarray(dtype={value.dtype}, shape={value.shape}, strides={value.strides})"
+    text = repr(value)
+    return text if len(text) < 80 else text[:77] + "..."

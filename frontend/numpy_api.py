@@ -1,0 +1,517 @@
+"""NumPy functions and ndarray methods the tracer turns into graph ops.
+
+Each handler has NumPy's own signature, so Python binds the user's arguments exactly as
+NumPy would; arguments arrive as symbolic values. Registering a NumPy callable here is how
+a new function becomes traceable.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..ir import OPS
+from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
+from .conversions import NotConstant, constant_of, contains_array, graph_arg
+from .errors import Unsupported, UserCodeError
+from .operators import inplace, write_into
+from .values import ArrayValue, ConstValue, HandlerValue, TupleValue, Value
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+Handler = Callable[..., Value]
+NUMPY_FUNCTIONS: dict[Any, Handler] = {}
+ARRAY_METHODS: dict[str, Handler] = {}
+_NOT_GIVEN = object()
+
+
+def numpy_function(*callables: Any):
+    def register(handler: Handler) -> Handler:
+        for fn in callables:
+            NUMPY_FUNCTIONS[fn] = handler
+        return handler
+
+    return register
+
+
+def array_method(*names: str):
+    def register(handler: Handler) -> Handler:
+        for name in names:
+            ARRAY_METHODS[name] = handler
+        return handler
+
+    return register
+
+
+def call_numpy(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
+    """Trace a call to a NumPy callable, or return None when Ember does not know it."""
+    handler = NUMPY_FUNCTIONS.get(fn) if _hashable(fn) else None
+    if handler is None:
+        return None
+    if not any(contains_array(v) for v in [*args, *kwargs.values()]) and fn not in CREATION_FUNCTIONS:
+        return fold_constant_call(tracer, fn, args, kwargs)
+    return invoke(tracer, handler, getattr(fn, "__name__", "numpy function"), args, kwargs)
+
+
+def invoke(tracer: Tracer, handler: Handler, name: str, args: list, kwargs: dict) -> Value:
+    try:
+        bound = inspect.signature(handler).bind(tracer, *args, **kwargs)
+    except TypeError as exc:
+        raise Unsupported(f"unsupported arguments to {name}: {exc}", tracer.loc) from None
+    return handler(*bound.args, **bound.kwargs)
+
+
+def fold_constant_call(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    try:
+        result = fn(*(constant_of(a) for a in args), **{k: constant_of(v) for k, v in kwargs.items()})
+    except NotConstant:
+        raise Unsupported(f"{fn.__name__} on values Ember cannot see", tracer.loc) from None
+    except Exception as exc:
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+    if isinstance(result, np.ndarray):
+        return tracer.emit("copy", result)  # a fresh array each call, as eager makes one
+    return ConstValue(result)
+
+
+def _hashable(fn: Any) -> bool:
+    try:
+        hash(fn)
+    except TypeError:
+        return False
+    return True
+
+
+def const(tracer: Tracer, value: Any, what: str) -> Any:
+    """A parameter that must be known at trace time (axis, shape, dtype...)."""
+    if not isinstance(value, Value):
+        return value  # a Python default from the handler's signature
+    try:
+        return constant_of(value)
+    except NotConstant:
+        raise Unsupported(f"{what} must be a constant, not an array", tracer.loc) from None
+
+
+def as_array(tracer: Tracer, value: Value) -> ArrayValue:
+    if isinstance(value, ArrayValue):
+        return value
+    return tracer.emit("copy", np.asarray(graph_arg(value)))
+
+
+def normalize_axis(tracer: Tracer, axis: Any, ndim: int, single: bool = False):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    try:
+        normalized = tuple(sorted(np.lib.array_utils.normalize_axis_tuple(axes, ndim)))
+    except Exception as exc:
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+    if single:
+        if len(axes) != 1 or not isinstance(axis, int | np.integer):
+            raise UserCodeError("TypeError: axis must be an integer", tracer.loc)
+        return normalized[0]
+    return normalized
+
+
+def dtype_param(tracer: Tracer, dtype: Any) -> np.dtype | None:
+    dtype = const(tracer, dtype, "dtype")
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError as exc:
+        raise UserCodeError(f"TypeError: {exc}", tracer.loc) from exc
+
+
+def _check_default(tracer: Tracer, name: str, value: Any, default: Any = None) -> None:
+    if value is not default and not (isinstance(value, ConstValue) and value.value is default):
+        raise Unsupported(f"argument {name}= is not supported", tracer.loc)
+
+
+# --- ufuncs -----------------------------------------------------------------------------
+
+def _ufunc_handler(ufunc: np.ufunc) -> Handler:
+    def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = True, dtype: Any = None,
+                casting: Any = "same_kind") -> Value:
+        if len(args) != ufunc.nin:
+            raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
+        _check_default(tracer, "where", where, True)
+        _check_default(tracer, "casting", casting, "same_kind")
+        operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
+        result = tracer.emit(ufunc.__name__, *operands)
+        if dtype is not None:
+            result = tracer.emit("astype", result.node, dtype=dtype_param(tracer, dtype))
+        if out is None or isinstance(out, ConstValue) and out.value is None:
+            return result
+        target = out.items[0] if isinstance(out, TupleValue) and len(out.items) == 1 else out
+        if not isinstance(target, ArrayValue):
+            raise Unsupported("out= that is not an array", tracer.loc)
+        return _write_out(tracer, target, result)
+
+    return handler
+
+
+def _write_out(tracer: Tracer, target: ArrayValue, result: ArrayValue) -> ArrayValue:
+    if not np.can_cast(result.node.meta.dtype, target.node.meta.dtype, casting="same_kind"):
+        raise UserCodeError(f"Cannot cast ufunc output from {result.node.meta.dtype} to "
+                            f"{target.node.meta.dtype} with casting rule 'same_kind'", tracer.loc)
+    if np.broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
+        raise UserCodeError("non-broadcastable output operand", tracer.loc)
+    return write_into(tracer, target, (Ellipsis,), result)
+
+
+for _ufunc in UNARY_UFUNCS + BINARY_UFUNCS:
+    numpy_function(_ufunc)(_ufunc_handler(_ufunc))
+numpy_function(np.matmul)(_ufunc_handler(np.matmul))
+numpy_function(np.abs)(_ufunc_handler(np.absolute))
+
+
+@numpy_function(np.where)
+def _where(tracer: Tracer, condition: Value, x: Value = _NOT_GIVEN, y: Value = _NOT_GIVEN) -> Value:
+    if x is _NOT_GIVEN or y is _NOT_GIVEN:
+        raise Unsupported("np.where with one argument (data-dependent shape)", tracer.loc)
+    return tracer.emit("where", graph_arg(condition), graph_arg(x), graph_arg(y))
+
+
+@numpy_function(np.clip)
+def _clip(tracer: Tracer, a: Value, a_min: Any = _NOT_GIVEN, a_max: Any = _NOT_GIVEN, out: Any = None,
+          *, min: Any = _NOT_GIVEN, max: Any = _NOT_GIVEN) -> Value:  # noqa: A002 - NumPy's names
+    low = a_min if a_min is not _NOT_GIVEN else min
+    high = a_max if a_max is not _NOT_GIVEN else max
+    low = None if low is _NOT_GIVEN else graph_arg(low)
+    high = None if high is _NOT_GIVEN else graph_arg(high)
+    result = tracer.emit("clip", graph_arg(a), low, high)
+    return result if out is None else _write_out(tracer, out, result)
+
+
+@numpy_function(np.round, np.around)
+def _round(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Value:
+    _check_default(tracer, "out", out)
+    return tracer.emit("round", graph_arg(a), decimals=const(tracer, decimals, "decimals"))
+
+
+@numpy_function(np.copy)
+def _copy(tracer: Tracer, a: Value, order: Any = "K", subok: Any = False) -> Value:
+    return tracer.emit("copy", graph_arg(a))
+
+
+@numpy_function(np.asarray, np.asanyarray)
+def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_ignored: Any) -> Value:
+    dtype = dtype_param(tracer, dtype)
+    array = as_array(tracer, a)
+    if dtype is None or dtype == array.node.meta.dtype:
+        if array.node.meta.is_scalar:
+            return tracer.emit("reshape", array.node, ())  # asarray(np.float32(1)) is a 0-d array
+        return array
+    return tracer.emit("astype", array.node, dtype=dtype)
+
+
+@numpy_function(np.array)
+def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True, order: Any = "K",  # noqa: A002
+           subok: Any = False, ndmin: Any = 0) -> Value:
+    _check_default(tracer, "ndmin", ndmin, 0)
+    if const(tracer, copy, "copy") is not True:
+        return _asarray(tracer, object, dtype)
+    array = as_array(tracer, object)
+    dtype = dtype_param(tracer, dtype) or array.node.meta.dtype
+    result = tracer.emit("astype", array.node, dtype=dtype)
+    return tracer.emit("reshape", result.node, ()) if result.node.meta.is_scalar else result
+
+
+# --- reductions -----------------------------------------------------------------------
+
+def _reduction(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None,
+                keepdims: Any = False, *, ddof: Any = 0, initial: Any = _NOT_GIVEN, where: Any = True) -> Value:
+        _check_default(tracer, "out", out)
+        _check_default(tracer, "where", where, True)
+        if initial is not _NOT_GIVEN:
+            raise Unsupported("argument initial= is not supported", tracer.loc)
+        array = as_array(tracer, a)
+        kwargs: dict[str, Any] = {"axis": normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)}
+        if const(tracer, keepdims, "keepdims"):
+            kwargs["keepdims"] = True
+        dtype = dtype_param(tracer, dtype)
+        if dtype is not None:
+            if name in ("max", "min", "any", "all"):
+                raise Unsupported(f"dtype= for {name}", tracer.loc)
+            kwargs["dtype"] = dtype
+        if name in ("var", "std") and const(tracer, ddof, "ddof") != 0:
+            kwargs["ddof"] = const(tracer, ddof, "ddof")
+        if kwargs["axis"] is None:
+            del kwargs["axis"]
+        return tracer.emit(name, array.node, **kwargs)
+
+    return handler
+
+
+def _arg_reduction(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, *, keepdims: Any = False) -> Value:
+        _check_default(tracer, "out", out)
+        array = as_array(tracer, a)
+        kwargs: dict[str, Any] = {}
+        axis = const(tracer, axis, "axis")
+        if axis is not None:
+            kwargs["axis"] = normalize_axis(tracer, axis, array.node.meta.ndim, single=True)
+        if const(tracer, keepdims, "keepdims"):
+            kwargs["keepdims"] = True
+        return tracer.emit(name, array.node, **kwargs)
+
+    return handler
+
+
+for _name, _fns in {"sum": (np.sum,), "prod": (np.prod,), "mean": (np.mean,), "max": (np.max, np.amax),
+                    "min": (np.min, np.amin), "any": (np.any,), "all": (np.all,), "var": (np.var,),
+                    "std": (np.std,)}.items():
+    numpy_function(*_fns)(_reduction(_name))
+    array_method(_name)(_reduction(_name))
+for _name, _fn in {"argmax": np.argmax, "argmin": np.argmin}.items():
+    numpy_function(_fn)(_arg_reduction(_name))
+    array_method(_name)(_arg_reduction(_name))
+
+
+# --- products, views, joins -------------------------------------------------------------
+
+@numpy_function(np.dot)
+@array_method("dot")
+def _dot(tracer: Tracer, a: Value, b: Value, out: Any = None) -> Value:
+    _check_default(tracer, "out", out)
+    return tracer.emit("dot", graph_arg(a), graph_arg(b))
+
+
+@numpy_function(np.transpose)
+def _transpose(tracer: Tracer, a: Value, axes: Any = None) -> Value:
+    return tracer.emit("transpose", as_array(tracer, a).node, const(tracer, axes, "axes"))
+
+
+@array_method("transpose")
+def _transpose_method(tracer: Tracer, a: Value, *axes: Value) -> Value:
+    given = [const(tracer, x, "axes") for x in axes]
+    if len(given) == 1 and (given[0] is None or isinstance(given[0], tuple | list)):
+        given = given[0]
+    return tracer.emit("transpose", a.node, tuple(given) if given else None)
+
+
+@numpy_function(np.reshape)
+def _reshape(tracer: Tracer, a: Value, shape: Any = None, order: Any = "C", *, newshape: Any = None,
+             copy: Any = None) -> Value:
+    _check_default(tracer, "order", order, "C")
+    _check_default(tracer, "copy", copy)
+    shape = const(tracer, shape if shape is not None else newshape, "shape")
+    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+    return tracer.emit("reshape", as_array(tracer, a).node, tuple(int(s) for s in shape))
+
+
+@array_method("reshape")
+def _reshape_method(tracer: Tracer, a: Value, *shape: Value, order: Any = "C", copy: Any = None) -> Value:
+    given = [const(tracer, s, "shape") for s in shape]
+    if len(given) == 1 and isinstance(given[0], tuple | list):
+        given = list(given[0])
+    return _reshape(tracer, a, tuple(given), order, copy=copy)
+
+
+@numpy_function(np.squeeze)
+@array_method("squeeze")
+def _squeeze(tracer: Tracer, a: Value, axis: Any = None) -> Value:
+    array = as_array(tracer, a)
+    axis = normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)
+    return tracer.emit("squeeze", array.node, axis=axis) if axis is not None else tracer.emit("squeeze", array.node)
+
+
+@numpy_function(np.expand_dims)
+def _expand_dims(tracer: Tracer, a: Value, axis: Value) -> Value:
+    return tracer.emit("expand_dims", as_array(tracer, a).node, const(tracer, axis, "axis"))
+
+
+@numpy_function(np.broadcast_to)
+def _broadcast_to(tracer: Tracer, array: Value, shape: Value, subok: Any = False) -> Value:
+    shape = const(tracer, shape, "shape")
+    return tracer.emit("broadcast_to", as_array(tracer, array).node,
+                       (shape,) if isinstance(shape, int) else tuple(shape))
+
+
+@numpy_function(np.flip)
+def _flip(tracer: Tracer, m: Value, axis: Any = None) -> Value:
+    axis = const(tracer, axis, "axis")
+    return tracer.emit("flip", as_array(tracer, m).node, axis=axis)
+
+
+@numpy_function(np.swapaxes)
+@array_method("swapaxes")
+def _swapaxes(tracer: Tracer, a: Value, axis1: Value, axis2: Value) -> Value:
+    return tracer.emit("swapaxes", as_array(tracer, a).node, const(tracer, axis1, "axis"),
+                       const(tracer, axis2, "axis"))
+
+
+@numpy_function(np.moveaxis)
+def _moveaxis(tracer: Tracer, a: Value, source: Value, destination: Value) -> Value:
+    return tracer.emit("moveaxis", as_array(tracer, a).node, const(tracer, source, "source"),
+                       const(tracer, destination, "destination"))
+
+
+@numpy_function(np.ravel)
+@array_method("ravel")
+def _ravel(tracer: Tracer, a: Value, order: Any = "C") -> Value:
+    _check_default(tracer, "order", order, "C")
+    return tracer.emit("ravel", as_array(tracer, a).node)
+
+
+@array_method("flatten")
+def _flatten(tracer: Tracer, a: Value, order: Any = "C") -> Value:
+    _check_default(tracer, "order", order, "C")
+    return tracer.emit("copy", tracer.emit("reshape", a.node, (-1,)).node)
+
+
+def _join(name: str) -> Handler:
+    def handler(tracer: Tracer, arrays: Value, axis: Any = 0, out: Any = None, *, dtype: Any = None,
+                casting: Any = "same_kind") -> Value:
+        _check_default(tracer, "out", out)
+        _check_default(tracer, "dtype", dtype)
+        _check_default(tracer, "casting", casting, "same_kind")
+        parts = graph_arg(arrays)
+        if not isinstance(parts, tuple):
+            raise Unsupported(f"{name} of a single array", tracer.loc)
+        return tracer.emit(name, parts, axis=const(tracer, axis, "axis"))
+
+    return handler
+
+
+numpy_function(np.concatenate)(_join("concatenate"))
+numpy_function(np.stack)(_join("stack"))
+
+
+# --- creation ---------------------------------------------------------------------------
+
+def _shape_param(tracer: Tracer, shape: Any) -> tuple[int, ...]:
+    shape = const(tracer, shape, "shape")
+    return (int(shape),) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+
+
+def _creation(name: str) -> Handler:
+    def handler(tracer: Tracer, shape: Value, dtype: Any = float, order: Any = "C", *, like: Any = None) -> Value:
+        _check_default(tracer, "order", order, "C")
+        _check_default(tracer, "like", like)
+        return tracer.emit(name, _shape_param(tracer, shape), dtype=dtype_param(tracer, dtype))
+
+    return handler
+
+
+for _name, _fn in {"zeros": np.zeros, "ones": np.ones, "empty": np.empty}.items():
+    numpy_function(_fn)(_creation(_name))
+
+
+@numpy_function(np.full)
+def _full(tracer: Tracer, shape: Value, fill_value: Value, dtype: Any = None, order: Any = "C", *,
+          like: Any = None) -> Value:
+    fill = const(tracer, fill_value, "fill_value")
+    dtype = dtype_param(tracer, dtype) or np.array(fill).dtype
+    return tracer.emit("full", _shape_param(tracer, shape), fill, dtype=dtype)
+
+
+def _like(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, *rest: Value, dtype: Any = None, order: Any = "K",
+                subok: Any = True, shape: Any = None) -> Value:
+        array = as_array(tracer, a)
+        meta = array.node.meta
+        target_shape = _shape_param(tracer, shape) if shape is not None else meta.shape
+        dtype = dtype_param(tracer, dtype) or meta.dtype
+        if name == "full":
+            if not rest:
+                raise UserCodeError("TypeError: full_like() missing fill_value", tracer.loc)
+            return tracer.emit("full", target_shape, const(tracer, rest[0], "fill_value"), dtype=dtype)
+        return tracer.emit(name, target_shape, dtype=dtype)
+
+    return handler
+
+
+for _name, _fn in {"zeros": np.zeros_like, "ones": np.ones_like, "empty": np.empty_like,
+                   "full": np.full_like}.items():
+    numpy_function(_fn)(_like(_name))
+
+
+@numpy_function(np.arange)
+def _arange(tracer: Tracer, *args: Value, dtype: Any = None, like: Any = None, **kw: Value) -> Value:
+    params = [const(tracer, a, "arange bound") for a in args]
+    params += [const(tracer, v, k) for k, v in kw.items()]  # start=/stop=/step= by keyword
+    return tracer.emit("arange", *params, dtype=dtype_param(tracer, dtype))
+
+
+@numpy_function(np.linspace)
+def _linspace(tracer: Tracer, start: Value, stop: Value, num: Any = 50, endpoint: Any = True,
+              retstep: Any = False, dtype: Any = None, axis: Any = 0) -> Value:
+    _check_default(tracer, "retstep", retstep, False)
+    _check_default(tracer, "axis", axis, 0)
+    return tracer.emit("linspace", const(tracer, start, "start"), const(tracer, stop, "stop"),
+                       const(tracer, num, "num"), endpoint=const(tracer, endpoint, "endpoint"),
+                       dtype=dtype_param(tracer, dtype))
+
+
+@numpy_function(np.eye)
+def _eye(tracer: Tracer, N: Value, M: Any = None, k: Any = 0, dtype: Any = float, order: Any = "C",  # noqa: N803
+         *, like: Any = None) -> Value:
+    return tracer.emit("eye", const(tracer, N, "N"), const(tracer, M, "M"), const(tracer, k, "k"),
+                       dtype=dtype_param(tracer, dtype))
+
+
+CREATION_FUNCTIONS = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye,
+                                np.array, np.asarray, np.asanyarray, np.copy})
+
+
+# --- ndarray attributes and methods ------------------------------------------------------
+
+def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
+    meta = array.node.meta
+    if name == "shape":
+        return TupleValue([ConstValue(d) for d in meta.shape])
+    if name in ("ndim", "size"):
+        return ConstValue(getattr(meta, name))
+    if name == "dtype":
+        return ConstValue(meta.dtype)
+    if name in ("itemsize", "nbytes"):
+        return ConstValue(meta.dtype.itemsize * (meta.size if name == "nbytes" else 1))
+    if name == "T":
+        return tracer.emit("transpose", array.node, None)
+    if name in ARRAY_METHODS or name in _OTHER_METHODS:
+        handler = ARRAY_METHODS.get(name) or _OTHER_METHODS[name]
+        return HandlerValue(f"ndarray.{name}",
+                            lambda t, args, kwargs: invoke(t, handler, f"ndarray.{name}", [array, *args], kwargs))
+    raise Unsupported(f"ndarray attribute {name!r}", tracer.loc)
+
+
+def _astype(tracer: Tracer, a: Value, dtype: Value, order: Any = "K", casting: Any = "unsafe",
+            subok: Any = True, copy: Any = True) -> Value:
+    dtype = dtype_param(tracer, dtype)
+    if not const(tracer, copy, "copy") and dtype == a.node.meta.dtype:
+        return a
+    return tracer.emit("astype", a.node, dtype=dtype)
+
+
+def _copy_method(tracer: Tracer, a: Value, order: Any = "C") -> Value:
+    return tracer.emit("copy", a.node)
+
+
+def _clip_method(tracer: Tracer, a: Value, min: Any = None, max: Any = None, out: Any = None) -> Value:  # noqa: A002
+    return _clip(tracer, a, min if min is not None else _NOT_GIVEN, max if max is not None else _NOT_GIVEN, out)
+
+
+def _round_method(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Value:
+    return _round(tracer, a, decimals, out)
+
+
+def _fill(tracer: Tracer, a: Value, value: Value) -> Value:
+    write_into(tracer, a, (Ellipsis,), value)
+    return ConstValue(None)
+
+
+def _to_python(tracer: Tracer, a: Value, *args: Any) -> Value:
+    raise Unsupported("converting array data to a Python value (item/tolist)", tracer.loc)
+
+
+_OTHER_METHODS: dict[str, Handler] = {
+    "astype": _astype, "copy": _copy_method, "clip": _clip_method, "round": _round_method,
+    "fill": _fill, "item": _to_python, "tolist": _to_python,
+}
+
+__all__ = ["call_numpy", "array_attribute", "inplace", "NUMPY_FUNCTIONS"]

@@ -1,0 +1,73 @@
+"""Binary, in-place, comparison, unary, identity and membership operators."""
+from __future__ import annotations
+
+import operator
+
+from ..conversions import NotConstant, constant_of
+from ..errors import Unsupported
+from ..operators import binary, inplace, python_op, truth, unary
+from ..values import ArrayValue, ConstValue, DictValue, ListValue, TupleValue
+
+
+class OperatorOps:
+    def op_BINARY_OP(self, inst) -> None:
+        right = self.pop()
+        left = self.pop()
+        symbol = inst.argrepr
+        if symbol.endswith("=") and symbol not in ("==", "!=", "<=", ">="):
+            self.push(inplace(self.tracer, symbol[:-1], left, right))
+        else:
+            self.push(binary(self.tracer, symbol, left, right))
+
+    def op_COMPARE_OP(self, inst) -> None:
+        right = self.pop()
+        left = self.pop()
+        symbol = inst.argrepr.removeprefix("bool(").removesuffix(")")
+        result = binary(self.tracer, symbol, left, right)
+        if "bool(" in inst.argrepr:
+            result = ConstValue(truth(self.tracer, result))
+        self.push(result)
+
+    def op_IS_OP(self, inst) -> None:
+        right = self.pop()
+        left = self.pop()
+        self.push(ConstValue(_same(self, left, right) != bool(inst.arg)))
+
+    def op_CONTAINS_OP(self, inst) -> None:
+        container = self.pop()
+        item = self.pop()
+        if isinstance(container, TupleValue | ListValue) and not isinstance(item, ArrayValue):
+            try:
+                found = constant_of(item) in [constant_of(v) for v in container.items]
+            except NotConstant:
+                raise Unsupported("membership test against arrays", self.loc()) from None
+        elif isinstance(container, DictValue):
+            found = constant_of(item) in container.items
+        else:
+            found = python_op(self.tracer, operator.contains, container, item).value
+        self.push(ConstValue(found != bool(inst.arg)))
+
+    def op_UNARY_NEGATIVE(self, inst) -> None:
+        self.push(unary(self.tracer, "-", self.pop()))
+
+    def op_UNARY_POSITIVE(self, inst) -> None:  # 3.11
+        self.push(unary(self.tracer, "+", self.pop()))
+
+    def op_UNARY_INVERT(self, inst) -> None:
+        self.push(unary(self.tracer, "~", self.pop()))
+
+    def op_UNARY_NOT(self, inst) -> None:
+        self.push(ConstValue(not truth(self.tracer, self.pop())))
+
+
+def _same(frame, left, right) -> bool:
+    """``left is right`` at trace time, for the values where identity is known."""
+    if isinstance(left, ConstValue) and isinstance(right, ConstValue):
+        return left.value is right.value
+    if isinstance(left, ArrayValue) and isinstance(right, ArrayValue):
+        return left.node is right.node
+    if isinstance(left, ConstValue) or isinstance(right, ConstValue):
+        return False  # an array, tuple or object is never None/True/a module
+    if left is right:
+        return True
+    raise Unsupported("identity test between values Ember cannot tell apart", frame.loc())

@@ -1,0 +1,165 @@
+"""Python operators on symbolic values: NumPy ufuncs on arrays, plain Python on constants."""
+from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .conversions import NotConstant, constant_of, graph_arg
+from .errors import Unsupported, UserCodeError
+from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+# Op names are the ufuncs' own names (np.true_divide is called "divide" in NumPy 2).
+BINARY_UFUNCS = {symbol: ufunc.__name__ for symbol, ufunc in {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide, "//": np.floor_divide,
+    "%": np.remainder, "**": np.power, "&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor,
+    "<<": np.left_shift, ">>": np.right_shift, "@": np.matmul}.items()}
+COMPARE_UFUNCS = {symbol: ufunc.__name__ for symbol, ufunc in {
+    "<": np.less, "<=": np.less_equal, "==": np.equal, "!=": np.not_equal, ">": np.greater,
+    ">=": np.greater_equal}.items()}
+PYTHON_BINARY = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "//": operator.floordiv, "%": operator.mod, "**": operator.pow, "&": operator.and_,
+    "|": operator.or_, "^": operator.xor, "<<": operator.lshift, ">>": operator.rshift,
+    "@": operator.matmul, "<": operator.lt, "<=": operator.le, "==": operator.eq,
+    "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def python_op(tracer: Tracer, fn, *operands: Value) -> Value:
+    """Apply a Python operator to known values at trace time (its errors are the user's)."""
+    try:
+        args = [constant_of(v) for v in operands]
+    except NotConstant:
+        raise Unsupported(f"operator {fn.__name__} on {[type(v).__name__ for v in operands]}",
+                          tracer.loc) from None
+    try:
+        result = fn(*args)
+    except Exception as exc:
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+    if isinstance(result, np.ndarray):
+        raise Unsupported("an operator on constants produced an array", tracer.loc)
+    return ConstValue(result)
+
+
+def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
+    """``left <symbol> right`` where symbol is a binary or comparison operator."""
+    if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
+        name = BINARY_UFUNCS.get(symbol) or COMPARE_UFUNCS[symbol]
+        return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
+    if symbol in ("+", "*") and isinstance(left, TupleValue | ListValue) or \
+            symbol == "*" and isinstance(right, TupleValue | ListValue):
+        return _sequence_op(tracer, symbol, left, right)
+    return python_op(tracer, PYTHON_BINARY[symbol], left, right)
+
+
+def _operand(tracer: Tracer, value: Value):
+    if isinstance(value, ArrayValue):
+        return value.node
+    arg = graph_arg(value)
+    if isinstance(arg, tuple | list):
+        if any(not isinstance(a, bool | int | float | complex) for a in arg):
+            raise Unsupported("arithmetic between an array and a sequence of arrays", tracer.loc)
+        return np.asarray(arg)
+    if not isinstance(arg, bool | int | float | complex | np.generic):
+        raise Unsupported(f"arithmetic between an array and {type(arg).__name__}", tracer.loc)
+    return arg
+
+
+def _sequence_op(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
+    if symbol == "+" and type(left) is type(right):
+        return type(left)(left.items + right.items)
+    sequence, count = (left, right) if isinstance(left, TupleValue | ListValue) else (right, left)
+    if isinstance(count, ConstValue) and type(count.value) is int:
+        return type(sequence)(sequence.items * count.value)
+    return python_op(tracer, PYTHON_BINARY[symbol], left, right)
+
+
+def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
+    """``target <symbol>= other``. On an array this writes into it, as NumPy's ``out=`` does,
+    with NumPy's ``same_kind`` casting check; on anything else it rebinds."""
+    if not isinstance(target, ArrayValue):
+        if isinstance(target, ListValue) and symbol == "+":
+            if target.source is not None:
+                raise Unsupported("extending a list from outside the function", tracer.loc)
+            target.items.extend(iterate(tracer, other))
+            return target
+        return binary(tracer, symbol, target, other)
+    result = binary(tracer, symbol, target, other)
+    if symbol == "@":
+        raise Unsupported("in-place matmul (@=)", tracer.loc)
+    source_dtype, dest_dtype = result.node.meta.dtype, target.node.meta.dtype
+    if not np.can_cast(source_dtype, dest_dtype, casting="same_kind"):
+        raise UserCodeError(f"Cannot cast ufunc output from {source_dtype} to {dest_dtype} "
+                            "with casting rule 'same_kind'", tracer.loc)
+    if np.broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
+        raise UserCodeError("non-broadcastable output operand in in-place operation", tracer.loc)
+    if target.node.meta.is_scalar:
+        return result  # NumPy scalars are immutable: `s += 1` rebinds
+    return write_into(tracer, target, (Ellipsis,), result)
+
+
+def write_into(tracer: Tracer, target: ArrayValue, index, value: Value) -> ArrayValue:
+    """Emit ``target[index] = value`` and return the (same, now updated) array."""
+    node = tracer.emit("setitem", target.node, index, _operand(tracer, value)).node
+    return ArrayValue(node, target.source)
+
+
+def unary(tracer: Tracer, symbol: str, value: Value) -> Value:
+    if isinstance(value, ArrayValue):
+        name = {"-": np.negative, "+": np.positive, "~": np.invert, "abs": np.absolute}[symbol].__name__
+        return tracer.emit(name, value.node)
+    fn = {"-": operator.neg, "+": operator.pos, "~": operator.invert, "abs": abs}[symbol]
+    return python_op(tracer, fn, value)
+
+
+def truth(tracer: Tracer, value: Value) -> bool:
+    """``bool(value)`` at trace time; an array's truth depends on its data: a graph break."""
+    if isinstance(value, ArrayValue):
+        raise Unsupported("branching on an array value (data-dependent control flow)", tracer.loc)
+    if isinstance(value, TupleValue | ListValue):
+        return bool(value.items)
+    from .values import DictValue, ObjectValue
+
+    if isinstance(value, DictValue):
+        return bool(value.items)
+    if isinstance(value, ObjectValue):
+        if hasattr(type(value.obj), "__bool__") or hasattr(type(value.obj), "__len__"):
+            raise Unsupported(f"truth of a {type(value.obj).__name__} object", tracer.loc)
+        return True
+    try:
+        return bool(constant_of(value))
+    except NotConstant:
+        return True  # functions, methods: always true
+    except Exception as exc:
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+
+
+def iterate(tracer: Tracer, value: Value) -> list[Value]:
+    """The items a for loop over ``value`` would see, when their number is known."""
+    from .values import DictValue, IteratorValue
+
+    if isinstance(value, IteratorValue):
+        items = value.items[value.position:]
+        value.position = len(value.items)
+        return items
+    if isinstance(value, TupleValue | ListValue):
+        return list(value.items)
+    if isinstance(value, DictValue):
+        return [ConstValue(k) for k in value.items]
+    if isinstance(value, ArrayValue):
+        meta = value.node.meta
+        if meta.ndim == 0:
+            raise UserCodeError("iteration over a 0-d array", tracer.loc)
+        return [tracer.emit("getitem", value.node, i) for i in range(meta.shape[0])]
+    try:
+        items = list(constant_of(value))
+    except NotConstant:
+        raise Unsupported(f"iterating over {type(value).__name__}", tracer.loc) from None
+    except TypeError as exc:
+        raise UserCodeError(str(exc), tracer.loc) from exc
+    return [ConstValue(item) for item in items]

@@ -1,0 +1,86 @@
+"""Where a value from outside the frame came from, so it can be fetched and guarded again.
+
+Each source renders as a Python expression over the names the generated guard and
+wrapper functions see: the frame's arguments by name, ``G`` (the function's globals)
+and ``C`` (its closure cells).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class Source:
+    def expr(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.expr()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSource(Source):
+    """An argument of the compiled frame (after binding defaults and keywords)."""
+
+    name: str
+
+    def expr(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalSource(Source):
+    name: str
+
+    def expr(self) -> str:
+        return f"G[{self.name!r}]"
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureSource(Source):
+    """A free variable of the compiled function, read through its cell."""
+
+    index: int
+    name: str
+
+    def expr(self) -> str:
+        return f"C[{self.index}].cell_contents"
+
+
+@dataclass(frozen=True, slots=True)
+class AttrSource(Source):
+    base: Source
+    attr: str
+
+    def expr(self) -> str:
+        return f"{self.base.expr()}.{self.attr}"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSource(Source):
+    base: Source
+    key: object  # an int or a str
+
+    def expr(self) -> str:
+        return f"{self.base.expr()}[{self.key!r}]"
+
+
+@dataclass(frozen=True, slots=True)
+class CellContentsSource(Source):
+    """The contents of cell ``index`` of a function reached through ``base``."""
+
+    base: Source
+    index: int
+
+    def expr(self) -> str:
+        return f"{self.base.expr()}.__closure__[{self.index}].cell_contents"
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultSource(Source):
+    """A default argument of a function reached through ``base`` (an inlined callee)."""
+
+    base: Source
+    index: int
+
+    def expr(self) -> str:
+        return f"{self.base.expr()}.__defaults__[{self.index}]"

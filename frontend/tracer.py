@@ -1,0 +1,150 @@
+"""The symbolic interpreter: runs a code object over symbolic values, recording array work.
+
+``Tracer`` holds what one capture shares (graph, guards, inputs); ``FrameTracer`` runs one
+frame, and a fresh one runs each inlined call. Opcode handlers live in frontend/opcodes/,
+one mixin per family; an opcode without a handler is a graph break, never a crash.
+"""
+from __future__ import annotations
+
+import dis
+import sys
+import types
+from typing import Any
+
+import numpy as np
+
+from ..ir import Graph, SourceLoc
+from .errors import Unsupported, UserCodeError
+from .guards import Guard, GuardSet
+from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
+from .sources import Source
+from .values import ArrayValue, Cell, Value
+
+PY313 = sys.version_info >= (3, 13)
+PY312 = sys.version_info >= (3, 12)
+
+MAX_INLINE_DEPTH = 24
+# Loops are unrolled by tracing; past this many bytecode instructions per capture the frame
+# runs eagerly instead of producing an enormous graph.
+INSTRUCTION_BUDGET = 50_000
+
+
+class Tracer:
+    """State shared by every frame of one capture."""
+
+    def __init__(self, name: str, top_globals: dict):
+        self.graph = Graph(name)
+        self.top_globals = top_globals
+        self.guards = GuardSet()
+        self.input_sources: list[Source] = []
+        self.inputs_by_id: dict[int, tuple[ArrayValue, Source, Any]] = {}
+        self.wrapped: dict[Source, Value] = {}
+        self.instructions_left = INSTRUCTION_BUDGET
+        self.loc: SourceLoc | None = None
+
+    def emit(self, op_name: str, *args: Any, **kwargs: Any) -> ArrayValue:
+        """Append an op to the graph at the current user source line."""
+        try:
+            node = self.graph.call(op_name, *args, loc=self.loc, **kwargs)
+        except Unsupported:
+            raise
+        except Exception as exc:  # NumPy refused: eager will raise the same error
+            raise UserCodeError(f"NumPy raised {type(exc).__name__}: {exc} (in {op_name})", self.loc) from exc
+        return ArrayValue(node)
+
+    def array_input(self, array: np.ndarray | np.generic, source: Source) -> ArrayValue:
+        from ..ir import SUPPORTED_DTYPES, TensorMeta
+
+        known = self.inputs_by_id.get(id(array))
+        if known is not None:
+            value, first_source, _ = known
+            if first_source != source:
+                self.guards.add(Guard.same_object(source, first_source))
+            return value
+        if array.dtype not in SUPPORTED_DTYPES:
+            raise Unsupported(f"arrays of dtype {array.dtype} are not supported", self.loc)
+        self.guards.add(Guard.tensor(source, array))
+        name = _input_name(source, {n.name for n in self.graph.nodes})
+        value = ArrayValue(self.graph.add_input(name, TensorMeta.of(array)), source)
+        self.inputs_by_id[id(array)] = (value, source, array)  # keeps the array alive while tracing
+        self.input_sources.append(source)
+        return value
+
+
+def _input_name(source: Source, taken: set[str]) -> str:
+    text = source.expr()
+    for old, new in (("G['", ""), ("']", ""), ("C[", "closure"), ("].cell_contents", ""), ("[", "_"),
+                     ("]", ""), (".", "_"), ("'", "")):
+        text = text.replace(old, new)
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in text) or "input"
+    name, suffix = text, 1
+    while name in taken:
+        suffix += 1
+        name = f"{text}_{suffix}"
+    return name
+
+
+class _Unbound:
+    """What LOAD_FAST_AND_CLEAR pushes for a local that has no value yet."""
+
+
+UNBOUND = _Unbound()
+
+
+class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
+    """Symbolically executes one frame. ``run()`` returns the frame's return value."""
+
+    def __init__(self, tracer: Tracer, code: types.CodeType, globals_: dict,
+                 global_source, locals_: dict[str, Value], cells: dict[str, Cell], depth: int = 0):
+        self.tracer = tracer
+        self.code = code
+        self.globals = globals_
+        self.global_source = global_source  # name -> Source | None
+        self.locals = locals_
+        self.cells = cells
+        self.depth = depth
+        self.stack: list[Any] = []
+        self.instructions = list(dis.get_instructions(code))
+        self.index_of = {inst.offset: i for i, inst in enumerate(self.instructions)}
+        self.next_index = 0
+        self.kw_names: tuple[str, ...] = ()
+        self.result: Value | None = None
+        self.lineno = code.co_firstlineno
+
+    def run(self) -> Value:
+        while self.result is None:
+            if self.next_index >= len(self.instructions):
+                raise Unsupported("fell off the end of the bytecode", self.loc())
+            inst = self.instructions[self.next_index]
+            self.next_index += 1
+            if inst.positions is not None and inst.positions.lineno is not None:
+                self.lineno = inst.positions.lineno
+            self.tracer.loc = self.loc()
+            self.tracer.instructions_left -= 1
+            if self.tracer.instructions_left < 0:
+                raise Unsupported(f"more than {INSTRUCTION_BUDGET} bytecode instructions traced "
+                                  "(a loop too long to unroll)", self.loc())
+            handler = getattr(self, "op_" + inst.opname, None)
+            if handler is None:
+                raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())
+            handler(inst)
+        return self.result
+
+    def loc(self) -> SourceLoc:
+        return SourceLoc(self.code.co_filename, self.lineno)
+
+    def jump_to(self, offset: int) -> None:
+        self.next_index = self.index_of[offset]
+
+    def pop(self) -> Any:
+        return self.stack.pop()
+
+    def popn(self, n: int) -> list[Any]:
+        if n == 0:
+            return []
+        values = self.stack[-n:]
+        del self.stack[-n:]
+        return values
+
+    def push(self, value: Any) -> None:
+        self.stack.append(value)

@@ -1,0 +1,138 @@
+"""The closed set of symbolic values on the tracer's stack and in its locals.
+
+Values that came from outside the frame carry a ``source`` (see sources.py); values
+made during tracing have none.
+"""
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ir import Node
+from .sources import Source
+
+
+class Value:
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class ArrayValue(Value):
+    """An array (or NumPy scalar) computed by the graph."""
+
+    node: Node
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class ConstValue(Value):
+    """A Python object known at trace time: a number, string, None, slice, dtype, module,
+    NumPy function, builtin, class... Guarded through its source when it has one."""
+
+    value: Any
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class TupleValue(Value):
+    items: list[Value]
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class ListValue(Value):
+    """A list; one that came from outside (``source`` set) must not be mutated in the graph."""
+
+    items: list[Value]
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class DictValue(Value):
+    items: dict[Any, Value]
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class SliceValue(Value):
+    start: Value
+    stop: Value
+    step: Value
+
+
+@dataclass(eq=False)
+class Cell:
+    """A closure cell during tracing: the frame's own cells, or a real cell read through a source."""
+
+    contents: Value | None
+    source: Source | None = None
+
+    def read(self, tracer) -> Value:
+        if self.contents is None:
+            from .errors import Unsupported
+
+            raise Unsupported("free variable referenced before assignment", tracer.loc)
+        return self.contents
+
+
+@dataclass(eq=False)
+class FunctionValue(Value):
+    """A user Python function (inlined when called). ``closure`` holds tracer Cells."""
+
+    code: types.CodeType
+    globals: dict
+    name: str
+    defaults: tuple[Value, ...] = ()
+    kwdefaults: dict[str, Value] = field(default_factory=dict)
+    closure: tuple[Cell, ...] = ()
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class BoundMethodValue(Value):
+    """``obj.method`` where the method is a user function: ``self`` is bound at call time."""
+
+    function: Value
+    self_value: Value
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class HandlerValue(Value):
+    """A callable Ember implements itself: ``x.sum``, ``lst.append``, ``zip``...
+    ``handler(tracer, args, kwargs)`` returns the call's value."""
+
+    name: str
+    handler: Callable[..., Value]
+
+
+@dataclass(eq=False)
+class ObjectValue(Value):
+    """A user object whose attributes are read (and guarded) through its source."""
+
+    obj: Any
+    source: Source | None = None
+
+
+@dataclass(eq=False)
+class IteratorValue(Value):
+    """A concrete-length iterator being unrolled by a for loop."""
+
+    items: list[Value]
+    position: int = 0
+
+
+class NullValue(Value):
+    """CPython's NULL marker pushed before (3.11, 3.12) or after (3.13) a callable."""
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL = NullValue()
+
+
+def is_constant(value: Value) -> bool:
+    return isinstance(value, ConstValue)
