@@ -9,6 +9,7 @@ import numpy as np
 
 from .builtin_api import call_builtin
 from .errors import Unsupported, UserCodeError
+from .markers import graph_break, is_disabled
 from .numpy_api import call_numpy, fold_constant_call
 from .sources import AttrSource, GlobalSource, ItemSource, Source
 from .values import (BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, HandlerValue,
@@ -44,6 +45,10 @@ def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, V
 
 def _call_known(tracer: Tracer, fn: ConstValue, args: list[Value], kwargs: dict[str, Value], depth: int) -> Value:
     obj = fn.value
+    if obj is graph_break:
+        raise Unsupported("ember.graph_break() called", tracer.loc)
+    if is_disabled(obj):
+        raise Unsupported(f"call to {getattr(obj, '__name__', obj)}, marked ember.disable", tracer.loc)
     result = call_numpy(tracer, obj, args, kwargs)
     if result is not None:
         return result
@@ -68,6 +73,8 @@ def inline_call(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs: di
     from .tracer import MAX_INLINE_DEPTH, FrameTracer
 
     code = fn.code
+    if is_disabled(fn.real):
+        raise Unsupported(f"call to {fn.name}, marked ember.disable", tracer.loc)
     if code.co_flags & UNSUPPORTED_CODE_FLAGS:
         raise Unsupported(f"calling generator or coroutine function {fn.name}", tracer.loc)
     if depth >= MAX_INLINE_DEPTH:

@@ -88,6 +88,7 @@ class FunctionValue(Value):
     kwdefaults: dict[str, Value] = field(default_factory=dict)
     closure: tuple[Cell, ...] = ()
     source: Source | None = None
+    real: Any = None  # the function object, when it exists outside the trace
 
 
 @dataclass(eq=False)

@@ -93,7 +93,7 @@ def function_value(tracer: Tracer, fn: types.FunctionType, source: Source | None
                   for k, v in (fn.__kwdefaults__ or {}).items()}
     closure = tuple(RealCell(cell, CellContentsSource(source, i) if source else None)
                     for i, cell in enumerate(fn.__closure__ or ()))
-    return FunctionValue(fn.__code__, fn.__globals__, fn.__name__, defaults, kwdefaults, closure, source)
+    return FunctionValue(fn.__code__, fn.__globals__, fn.__name__, defaults, kwdefaults, closure, source, fn)
 
 
 class RealCell(Cell):

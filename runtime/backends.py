@@ -1,0 +1,43 @@
+"""Turning an optimised graph into something that runs: one artifact per backend.
+
+An artifact is ``artifact(inputs: list) -> list`` with exactly the semantics of
+``ir.interpret(graph, inputs)``, plus readable text for the ``kernels``/``llvm`` stages.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..ir import Graph, interpret
+
+BACKENDS = ("numpy", "llvm", "triton")
+
+
+class NumpyArtifact:
+    """The reference backend: run the graph node by node with NumPy (a debugging backend)."""
+
+    backend = "numpy"
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+
+    def __call__(self, inputs: Sequence[Any]) -> list[Any]:
+        return interpret(self.graph, inputs)
+
+    def describe(self) -> str:
+        return f"numpy backend: {sum(1 for n in self.graph.nodes if n.op.name != 'input')} ops run by the interpreter"
+
+    def llvm_ir(self) -> str:
+        return ""
+
+
+def build_artifact(graph: Graph, backend: str, *, num_threads: int = 0, cache_dir: str = "") -> Any:
+    if backend == "numpy":
+        return NumpyArtifact(graph)
+    if backend == "llvm":
+        from ..codegen.llvm import compile_graph
+
+        return compile_graph(graph, num_threads=num_threads, cache_dir=cache_dir or None)
+    if backend == "triton":
+        raise NotImplementedError("the triton backend has not landed yet")
+    raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")

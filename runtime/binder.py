@@ -1,0 +1,40 @@
+"""A generated function with the user's signature that binds a call's arguments the way
+Python does (same defaults, same TypeErrors) and returns them in frame order."""
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable
+
+from ..frontend import frame_params
+
+
+def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
+    signature = inspect.signature(fn)
+    namespace: dict[str, object] = {}
+    parts: list[str] = []
+    saw_keyword_only = False
+    for i, param in enumerate(signature.parameters.values()):
+        text = param.name
+        if param.kind is param.VAR_POSITIONAL:
+            text, saw_keyword_only = "*" + param.name, True
+        elif param.kind is param.VAR_KEYWORD:
+            text = "**" + param.name
+        elif param.kind is param.KEYWORD_ONLY and not saw_keyword_only:
+            parts.append("*")
+            saw_keyword_only = True
+        if param.default is not param.empty:
+            namespace[f"_default{i}"] = param.default
+            text += f"=_default{i}"
+        parts.append(text)
+        if param.kind is param.POSITIONAL_ONLY and (
+                i + 1 == len(signature.parameters)
+                or list(signature.parameters.values())[i + 1].kind is not param.POSITIONAL_ONLY):
+            parts.append("/")
+    names = frame_params(fn.__code__)
+    returned = ", ".join(names) + ("," if len(names) == 1 else "")
+    source = f"def {fn.__name__}({', '.join(parts)}):\n    return ({returned})\n"
+    exec(compile(source, f"<ember binder {fn.__qualname__}>", "exec"), namespace)
+    binder = namespace[fn.__name__]
+    binder.__qualname__ = fn.__qualname__
+    return binder

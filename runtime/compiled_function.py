@@ -1,0 +1,216 @@
+"""``CompiledFunction``: the guarded cache of compiled entries behind ``ember.compile``."""
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..frontend import BreakInfo, FrameCapture, trace
+from ..frontend.markers import is_disabled
+from ..ir import OpKind
+from .backends import BACKENDS, build_artifact
+from .binder import make_binder
+from .config import config
+from .errors import GraphBreakError
+from .frame_wrapper import build_wrapper
+from .logs import log_stage, warn
+from .pipeline import format_timings, optimise_graph
+
+
+@dataclass
+class CacheEntry:
+    """One specialisation of a function: its guard, and what runs when the guard holds."""
+
+    guard: Callable[..., bool]
+    run: Callable[..., Any] | None  # None: run the original function eagerly
+    capture: FrameCapture
+    stages: dict[str, str] = field(default_factory=dict)
+    compile_seconds: float = 0.0
+    mutates: bool = False
+
+    @property
+    def eager_reason(self) -> BreakInfo | None:
+        return self.capture.eager
+
+
+class CompiledFunction:
+    """A function compiled on first call and cached per guard set.
+
+    >>> import numpy as np, ember
+    >>> @ember.compile(backend="numpy")
+    ... def scale(x):
+    ...     return x * 2.0
+    >>> scale(np.arange(3.0))
+    array([0., 2., 4.])
+    """
+
+    def __init__(self, fn: Callable, *, backend: str | None = None, fullgraph: bool = False,
+                 dynamic: bool | None = None):
+        function, bound_self = _unwrap(fn)
+        if backend is not None and backend not in BACKENDS:
+            raise ValueError(f"ember.compile: unknown backend {backend!r}; choose one of {BACKENDS}")
+        self._original = fn
+        self._function = function
+        self._bound_self = bound_self
+        self._backend = backend
+        self.fullgraph = fullgraph
+        self.dynamic = dynamic
+        self.entries: list[CacheEntry] = []
+        self._warned_limit = False
+        self._eager_reason = _never_traced_reason(function)
+        self._binder = make_binder(function) if self._eager_reason is None else None
+        functools.update_wrapper(self, fn)
+
+    @property
+    def backend(self) -> str:
+        return self._backend or config.backend
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        return self if instance is None else types.MethodType(self, instance)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._binder is None:
+            if self.fullgraph:
+                raise GraphBreakError(f"ember.compile(fullgraph=True): {self._eager_reason}")
+            return self._original(*args, **kwargs)
+        if self._bound_self is not None:
+            args = (self._bound_self, *args)
+        frame_args = self._binder(*args, **kwargs)
+        for entry in self.entries:
+            try:
+                held = entry.guard(*frame_args)
+            except Exception:  # a source that no longer resolves: the guard fails
+                held = False
+            if held:
+                return self._run(entry, args, kwargs, frame_args)
+        return self._run(self._compile(frame_args), args, kwargs, frame_args)
+
+    def _run(self, entry: CacheEntry, args: tuple, kwargs: dict, frame_args: tuple) -> Any:
+        if entry.run is None:
+            return self._function(*args, **kwargs)
+        try:
+            return entry.run(*frame_args)
+        except Exception as exc:
+            if entry.mutates:
+                # Writes already happened in eager order up to the failing op, as eager would
+                # have done them; re-raise without Ember's frames.
+                exc.add_note(f"(raised by code ember compiled from {self._function.__qualname__})")
+                raise exc.with_traceback(None) from None
+        # Pure code failed at run time: eager reproduces the exception with the user's traceback.
+        return self._function(*args, **kwargs)
+
+    def _compile(self, frame_args: tuple) -> CacheEntry:
+        if len(self.entries) >= config.recompile_limit:
+            if not self._warned_limit:
+                self._warned_limit = True
+                warn(f"{self._function.__qualname__}: recompile limit ({config.recompile_limit}) reached; "
+                     "new argument kinds run eagerly (raise ember.config.recompile_limit to compile more)")
+            capture = FrameCapture(self._function.__name__, (), _AlwaysTrue())
+            capture.eager = BreakInfo("recompile limit reached", None)
+            return CacheEntry(lambda *a: True, None, capture)
+        if self.entries:
+            self._log_recompile(frame_args)
+        started = time.perf_counter()
+        capture = trace(self._function, frame_args)
+        code = self._function
+        guard = capture.guards.compile(code.__name__, capture.params, code.__globals__, code.__closure__)
+        stages = {"bytecode": capture.bytecode, "guards": capture.guards.source_text(code.__name__, capture.params)}
+        entry = CacheEntry(guard, None, capture, stages)
+        if capture.eager is not None:
+            stages["breaks"] = str(capture.eager)
+            log_stage("breaks", f"{code.__qualname__} runs eagerly: {capture.eager}")
+            if self.fullgraph and not capture.eager.user_error:
+                raise GraphBreakError(f"ember.compile(fullgraph=True): graph break in {code.__qualname__} at "
+                                      f"{capture.eager}")
+        else:
+            self._build(entry)
+        entry.compile_seconds = time.perf_counter() - started
+        for stage in ("bytecode", "graph", "optimized", "kernels", "llvm", "guards", "wrapper"):
+            if stage in stages:
+                log_stage(stage, f"{code.__qualname__}:\n{stages[stage]}")
+        self.entries.append(entry)
+        return entry
+
+    def _build(self, entry: CacheEntry) -> None:
+        capture, stages = entry.capture, entry.stages
+        stages["graph"] = str(capture.graph)
+        try:
+            optimised, timings = optimise_graph(capture.graph)
+            stages["optimized"] = f"{format_timings(timings)}\n{optimised}"
+            artifact = build_artifact(optimised, self.backend, num_threads=config.num_threads,
+                                      cache_dir=config.cache_dir)
+            stages["kernels"] = artifact.describe()
+            if self.backend == "llvm":
+                stages["llvm"] = artifact.llvm_ir()
+            capture.graph = optimised
+            entry.run, stages["wrapper"] = build_wrapper(capture, artifact, self._function.__globals__,
+                                                         self._function.__closure__)
+            entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
+        except Exception as exc:
+            if not config.suppress_errors:
+                raise
+            capture.eager = BreakInfo(f"internal compiler error ({type(exc).__name__}: {exc}); running eagerly",
+                                      None)
+            stages["breaks"] = str(capture.eager)
+            log_stage("breaks", f"{self._function.__qualname__}: {capture.eager}")
+            entry.run = None
+
+    def _log_recompile(self, frame_args: tuple) -> None:
+        last = self.entries[-1].capture
+        fn = self._function
+        failure = last.guards.first_failure(last.params, frame_args, fn.__globals__, fn.__closure__)
+        log_stage("recompiles", f"recompiling {fn.__qualname__} (entry {len(self.entries) + 1}): "
+                                f"guard failed: {failure}")
+
+    def reset(self) -> None:
+        """Forget every compiled entry."""
+        self.entries.clear()
+        self._warned_limit = False
+
+
+class _AlwaysTrue:
+    def compile(self, *args: Any) -> Callable[..., bool]:
+        return lambda *a: True
+
+    def source_text(self, name: str, params: tuple) -> str:
+        return f"def guard_{name}(*args):\n    return True"
+
+    def __len__(self) -> int:
+        return 0
+
+
+def _unwrap(fn: Any) -> tuple[types.FunctionType, Any]:
+    """The Python function to trace, and the object bound to it for methods."""
+    if isinstance(fn, CompiledFunction):
+        return fn._function, fn._bound_self
+    if isinstance(fn, types.MethodType) and isinstance(fn.__func__, types.FunctionType | CompiledFunction):
+        inner, _ = _unwrap(fn.__func__)
+        return inner, fn.__self__
+    if isinstance(fn, types.FunctionType):
+        return fn, None
+    if isinstance(fn, functools.partial):
+        raise TypeError("ember.compile: functools.partial is not supported; compile the function itself")
+    if isinstance(fn, types.BuiltinFunctionType | types.BuiltinMethodType) or type(fn).__name__ == "ufunc":
+        raise TypeError(f"ember.compile: {fn!r} is a builtin or C function with no Python bytecode to trace; "
+                        "call it directly, or compile a Python function that calls it")
+    if not callable(fn):
+        raise TypeError(f"ember.compile expects a Python function, got {type(fn).__name__}")
+    call = getattr(type(fn), "__call__", None)
+    if isinstance(call, types.FunctionType):
+        return call, fn
+    raise TypeError(f"ember.compile: cannot trace {type(fn).__name__} objects (no Python __call__)")
+
+
+def _never_traced_reason(fn: types.FunctionType) -> str | None:
+    flags = fn.__code__.co_flags
+    if flags & (inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR):
+        return f"{fn.__qualname__} is a generator function; it runs eagerly"
+    if flags & (inspect.CO_COROUTINE | inspect.CO_ITERABLE_COROUTINE):
+        return f"{fn.__qualname__} is a coroutine (async) function; it runs eagerly"
+    if is_disabled(fn):
+        return f"{fn.__qualname__} is marked ember.disable"
+    return None
