@@ -21,6 +21,10 @@ from .logs import log_stage, warn
 from .pipeline import format_timings, optimise_graph
 
 
+# Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
+COMPILE_LISTENERS: list[Callable[[str, "CacheEntry"], None]] = []
+
+
 @dataclass
 class CacheEntry:
     """One specialisation of a function: its guard, and what runs when the guard holds."""
@@ -133,6 +137,8 @@ class CompiledFunction:
             if stage in stages:
                 log_stage(stage, f"{code.__qualname__}:\n{stages[stage]}")
         self.entries.append(entry)
+        for listener in COMPILE_LISTENERS:
+            listener(code.__qualname__, entry)
         return entry
 
     def _build(self, entry: CacheEntry) -> None:

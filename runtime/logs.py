@@ -39,10 +39,12 @@ def _logger(stage: str) -> logging.Logger:
 
 
 def log_stage(stage: str, text: str) -> None:
-    """Log one stage's text if EMBER_LOGS asks for it (or a handler listens at INFO)."""
+    """Log one stage's text: at INFO if EMBER_LOGS names the stage, else at DEBUG (so an
+    application that turns on DEBUG for "ember" sees every stage)."""
     logger = _logger(stage)
-    if stage in enabled_stages() or logger.isEnabledFor(logging.INFO):
-        logger.info(text, extra={"stage": stage})
+    level = logging.INFO if stage in enabled_stages() else logging.DEBUG
+    if logger.isEnabledFor(level):
+        logger.log(level, text, extra={"stage": stage})
 
 
 def warn(message: str) -> None:
