@@ -73,6 +73,12 @@ class CompiledFunction:
     def backend(self) -> str:
         return self._backend or config.backend
 
+    @property
+    def stages(self) -> dict[str, str]:
+        """The readable stages (bytecode, graph, optimized, kernels, llvm, guards, wrapper, breaks)
+        of the newest cache entry; empty before the first call."""
+        return dict(self.entries[-1].stages) if self.entries else {}
+
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self if instance is None else types.MethodType(self, instance)
 
