@@ -133,6 +133,8 @@ def array_index(tracer: Tracer, key: Value, array: ArrayValue):
     """A basic NumPy index (ints, slices, None, Ellipsis) as a constant; anything else breaks."""
     if isinstance(key, ArrayValue):
         raise Unsupported("advanced indexing with an array (fancy or boolean index)", tracer.loc)
+    if isinstance(key, ConstValue) and type(key.value) is tuple:  # x[1, 2] and x[..., 0] load one constant
+        key = TupleValue([ConstValue(item) for item in key.value])
     items = key.items if isinstance(key, TupleValue) else [key]
     index = []
     for item in items:

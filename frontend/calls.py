@@ -10,7 +10,7 @@ import numpy as np
 from .builtin_api import call_builtin
 from .errors import Unsupported, UserCodeError
 from .markers import graph_break, is_disabled
-from .numpy_api import call_numpy, fold_constant_call
+from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_call
 from .sources import AttrSource, GlobalSource, ItemSource, Source
 from .values import (BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, HandlerValue,
                      ObjectValue, TupleValue, Value)
@@ -27,6 +27,9 @@ UNSUPPORTED_CODE_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.C
 
 def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, Value], depth: int) -> Value:
     if isinstance(fn, FunctionValue):
+        if fn.real is not None and _hashable(fn.real) and fn.real in NUMPY_FUNCTIONS:
+            # np.ones, np.full, np.eye are Python functions: use their handlers, never NumPy's internals
+            return _call_known(tracer, ConstValue(fn.real, fn.source), args, kwargs, depth)
         return inline_call(tracer, fn, args, kwargs, depth)
     if isinstance(fn, BoundMethodValue):
         return call_value(tracer, fn.function, [fn.self_value, *args], kwargs, depth)

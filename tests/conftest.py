@@ -1,0 +1,290 @@
+"""The differential oracle shared by the tests: compile a function, run it and NumPy eager on
+identical copies of the same inputs, and demand the same result.
+
+``check(fn, *args)`` (a fixture, parametrised over the available backends) compares values
+(exact for integers and booleans, per-dtype tolerance for floats, NaN where NaN), dtypes,
+shapes, Python types (NumPy scalar vs 0-d array vs Python float), the nesting of returned
+containers, identity and memory sharing with the inputs, exceptions (type and message), and
+every input array afterwards. ``compiled=True`` (the default) also demands that the call ran
+compiled code rather than falling back to eager, so a test cannot pass by proving nothing.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def _llvm_available() -> bool:
+    try:
+        from ember.codegen.llvm import compile_graph  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+BACKENDS = ["numpy"] + (["llvm"] if _llvm_available() else [])
+
+# Tolerances per float dtype (complex uses its component's).
+TOLERANCE = {
+    np.dtype("float16"): (1e-3, 1e-3),
+    np.dtype("float32"): (1e-5, 1e-6),
+    np.dtype("float64"): (1e-5, 1e-12),
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(autouse=True)
+def _strict_ember():
+    """Internal compiler errors fail tests instead of quietly running eagerly."""
+    with ember.config.patch(suppress_errors=False):
+        yield
+
+
+@pytest.fixture
+def check(backend: str) -> Callable[..., Any]:
+    return functools.partial(assert_same, backend=backend)
+
+
+# --- cloning inputs, memory layout and aliasing included ---------------------------------
+
+def _root(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def clone(value: Any, memo: dict | None = None) -> Any:
+    """A deep copy that keeps strides, offsets, writeability, and which arrays view which."""
+    memo = {} if memo is None else memo
+    if id(value) in memo:
+        return memo[id(value)]
+    if type(value) is np.ndarray:
+        root = _root(value)
+        if value.size == 0 or not (root.flags.c_contiguous or root.flags.f_contiguous):
+            result = value.copy(order="K")
+        else:
+            key = ("root", id(root))
+            if key not in memo:
+                memo[key] = root.copy(order="K").ravel(order="K").view(np.uint8)
+            result = np.ndarray(value.shape, value.dtype, buffer=memo[key],
+                                offset=_address(value) - _address(root), strides=value.strides)
+        result.flags.writeable = value.flags.writeable
+    elif isinstance(value, tuple | list):
+        result = type(value)(clone(v, memo) for v in value)
+    elif isinstance(value, dict):
+        result = {k: clone(v, memo) for k, v in value.items()}
+    elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        result = copy.copy(value)
+        memo[id(value)] = result
+        for name, item in vars(value).items():
+            setattr(result, name, clone(item, memo))
+    else:
+        result = copy.deepcopy(value)
+    memo[id(value)] = result
+    return result
+
+
+def _input_arrays(value: Any, found: list | None = None, seen: set | None = None) -> list[np.ndarray]:
+    """Every ndarray reachable from the arguments (containers and object attributes), in order."""
+    found = [] if found is None else found
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return found
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        found.append(value)
+    elif isinstance(value, tuple | list):
+        for v in value:
+            _input_arrays(v, found, seen)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _input_arrays(v, found, seen)
+    elif hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+        for v in vars(value).values():
+            _input_arrays(v, found, seen)
+    return found
+
+
+# --- comparing results -----------------------------------------------------------------
+
+def assert_values_equal(got: Any, want: Any, where: str = "result") -> None:
+    """Same Python type, dtype, shape and values (per-dtype tolerance, NaN positions equal)."""
+    assert type(got) is type(want), f"{where}: type {type(got).__name__}, eager gives {type(want).__name__}"
+    if isinstance(want, np.ndarray | np.generic):
+        assert got.dtype == want.dtype, f"{where}: dtype {got.dtype}, eager gives {want.dtype}"
+        assert np.shape(got) == np.shape(want), f"{where}: shape {np.shape(got)}, eager gives {np.shape(want)}"
+        _assert_close(np.asarray(got), np.asarray(want), where)
+    elif isinstance(want, tuple | list):
+        assert len(got) == len(want), f"{where}: length {len(got)}, eager gives {len(want)}"
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            assert_values_equal(g, w, f"{where}[{i}]")
+    elif isinstance(want, dict):
+        assert list(got) == list(want), f"{where}: keys {list(got)}, eager gives {list(want)}"
+        for key in want:
+            assert_values_equal(got[key], want[key], f"{where}[{key!r}]")
+    elif isinstance(want, float) and want != want:
+        assert got != got, f"{where}: {got!r}, eager gives nan"
+    else:
+        assert got == want, f"{where}: {got!r}, eager gives {want!r}"
+
+
+def _assert_close(got: np.ndarray, want: np.ndarray, where: str) -> None:
+    if want.dtype.kind in "fc":
+        component = np.dtype(want.real.dtype)
+        rtol, atol = TOLERANCE[component]
+        for part in ((got.real, want.real), (got.imag, want.imag)) if want.dtype.kind == "c" else ((got, want),):
+            g, w = part
+            nan_g, nan_w = np.isnan(g), np.isnan(w)
+            assert np.array_equal(nan_g, nan_w), f"{where}: NaN at different positions\n{got}\neager:\n{want}"
+            ok = np.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+            assert ok.all(), (f"{where}: values differ ({int((~ok).sum())} of {ok.size}; rtol={rtol} atol={atol})"
+                              f"\ncompiled:\n{got}\neager:\n{want}")
+    else:
+        assert np.array_equal(got, want), f"{where}: values differ\ncompiled:\n{got}\neager:\n{want}"
+
+
+def _leaves(value: Any, path: str = "result") -> list[tuple[str, Any]]:
+    if isinstance(value, tuple | list):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{path}[{i}]")]
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, f"{path}[{k!r}]")]
+    return [(path, value)]
+
+
+def _aliasing(result: Any, inputs: list[np.ndarray]) -> list[tuple]:
+    """For each returned array: which input it is, which inputs it shares memory with,
+    which earlier outputs it is / shares memory with, and whether it is writeable."""
+    leaves = [(p, v) for p, v in _leaves(result) if isinstance(v, np.ndarray)]
+    facts = []
+    for i, (path, array) in enumerate(leaves):
+        facts.append((
+            path,
+            tuple(j for j, x in enumerate(inputs) if x is array),
+            tuple(j for j, x in enumerate(inputs) if np.shares_memory(x, array)),
+            tuple(j for j, (_, y) in enumerate(leaves[:i]) if y is array),
+            tuple(j for j, (_, y) in enumerate(leaves[:i]) if np.shares_memory(y, array)),
+            bool(array.flags.writeable),
+        ))
+    return facts
+
+
+def _run(fn: Callable, args: tuple, kwargs: dict) -> tuple[Any, BaseException | None]:
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
+        try:
+            return fn(*args, **kwargs), None
+        except Exception as exc:  # compared with the other side's exception
+            return None, exc
+
+
+def assert_same(fn: Callable, *args: Any, backend: str = "numpy", kwargs: dict | None = None,
+                make_args: Callable[[], tuple] | None = None, compiled: bool | None = True,
+                reason: str | None = None, calls: int = 2, entries: int | None = 1,
+                compiled_fn: Any = None) -> Any:
+    """Run ``fn`` eagerly and compiled on identical copies of ``args`` and compare everything.
+
+    ``make_args()`` (instead of ``args``) returns fresh ``(args, kwargs)`` for each run.
+    ``compiled``: True demands compiled code ran; False demands an eager fallback (whose
+    reason contains ``reason``); None accepts either. The compiled function is called
+    ``calls`` times (later calls exercise the cache) and must end with ``entries`` entries.
+    Returns the compiled function.
+    """
+    kwargs = kwargs or {}
+    if make_args is None:
+        def make_args() -> tuple:
+            return clone((args, kwargs))
+    compiled_fn = compiled_fn or ember.compile(fn, backend=backend)
+    for call in range(calls):
+        eager_args, eager_kwargs = make_args()
+        mine_args, mine_kwargs = make_args()
+        eager_inputs = _input_arrays((eager_args, eager_kwargs))
+        mine_inputs = _input_arrays((mine_args, mine_kwargs))
+        want, want_exc = _run(fn, eager_args, eager_kwargs)
+        got, got_exc = _run(compiled_fn, mine_args, mine_kwargs)
+        where = f"call {call + 1}"
+        if want_exc is not None:
+            assert got_exc is not None, f"{where}: eager raised {want_exc!r}, compiled returned {got!r}"
+            assert type(got_exc) is type(want_exc), f"{where}: compiled raised {got_exc!r}, eager {want_exc!r}"
+            assert str(got_exc) == str(want_exc), f"{where}: compiled raised {got_exc!r}, eager {want_exc!r}"
+        else:
+            if got_exc is not None:
+                raise AssertionError(f"{where}: compiled raised, eager returned {want!r}") from got_exc
+            assert_values_equal(got, want, f"{where}: result")
+            assert _aliasing(got, mine_inputs) == _aliasing(want, eager_inputs), \
+                f"{where}: aliasing of the result with the inputs differs from eager"
+        assert len(mine_inputs) == len(eager_inputs)
+        for i, (mine, theirs) in enumerate(zip(mine_inputs, eager_inputs, strict=True)):
+            assert_values_equal(mine, theirs, f"{where}: input array {i} afterwards")
+    _assert_compiled(compiled_fn, compiled, reason)
+    if entries is not None:
+        assert len(compiled_fn.entries) == entries, \
+            f"expected {entries} cache entries, got {len(compiled_fn.entries)}: {describe_entries(compiled_fn)}"
+    return compiled_fn
+
+
+def _assert_compiled(compiled_fn: Any, compiled: bool | None, reason: str | None) -> None:
+    if compiled is None:
+        return
+    assert compiled_fn.entries, "the compiled function made no cache entry"
+    entry = compiled_fn.entries[-1]
+    if compiled:
+        assert entry.run is not None, f"ran eagerly: {entry.eager_reason}"
+    else:
+        assert entry.run is None, "expected an eager fallback, but the function was compiled"
+        assert entry.eager_reason is not None
+        if reason is not None:
+            assert reason in entry.eager_reason.reason, f"fallback reason: {entry.eager_reason.reason!r}"
+
+
+def describe_entries(compiled_fn: Any) -> str:
+    return "; ".join("compiled" if e.run is not None else f"eager ({e.eager_reason})" for e in compiled_fn.entries)
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+def make_array(shape: tuple[int, ...], dtype: Any = np.float64, seed: int = 0, layout: str = "contiguous",
+               low: float = -3.0, high: float = 3.0) -> np.ndarray:
+    """Deterministic values of ``dtype`` in a layout: contiguous, transposed, strided or reversed."""
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    full_shape = tuple(2 * s if layout == "strided" and i == len(shape) - 1 else s for i, s in enumerate(shape))
+    if layout == "transposed":
+        full_shape = full_shape[::-1]
+    if dtype.kind == "b":
+        data = rng.random(full_shape) > 0.5
+    elif dtype.kind in "iu":
+        data = rng.integers(int(max(low, np.iinfo(dtype).min)), int(high) + 1, full_shape)
+    elif dtype.kind == "c":
+        data = rng.uniform(low, high, full_shape) + 1j * rng.uniform(low, high, full_shape)
+    else:
+        data = rng.uniform(low, high, full_shape)
+    data = np.asarray(data).astype(dtype)
+    if layout == "transposed":
+        return data.T
+    if layout == "strided":
+        return data[..., ::2]
+    if layout == "reversed":
+        return data[::-1] if data.ndim else data
+    return data
+
+
+@pytest.fixture
+def arr() -> Callable[..., np.ndarray]:
+    return make_array

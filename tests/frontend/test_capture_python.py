@@ -1,0 +1,243 @@
+"""Python features the tracer captures: arguments, globals, closures, containers, constants,
+Python scalar arithmetic, builtins. Each function is compiled and compared with eager."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+SCALE = 3.0
+OFFSETS = (1.0, 2.0, 3.0)
+TABLE = {"a": 2.0, "b": -1.0}
+WEIGHT = np.linspace(0.0, 1.0, 5)
+
+
+def test_locals_and_arguments(check, arr):
+    def f(x, y):
+        z = x + y
+        w = z * z
+        return w - x
+
+    check(f, arr((4, 5)), arr((4, 5), seed=1))
+
+
+def test_globals_scalar_tuple_dict_and_array(check, arr):
+    def f(x):
+        return x * SCALE + OFFSETS[1] - TABLE["b"] + WEIGHT
+
+    check(f, arr((3, 5)))
+
+
+def test_module_attribute_reads(check, arr):
+    def f(x):
+        return x * math.pi + np.pi - np.e + np.float32(2.0)
+
+    check(f, arr((4,), np.float32))
+
+
+def test_closure_cells(check, arr):
+    bias = arr((5,), seed=3)
+    scale = 0.5
+
+    def f(x):
+        return x * scale + bias
+
+    check(f, arr((2, 5)))
+
+
+def test_default_and_keyword_arguments(check, arr):
+    def f(x, y=None, *, alpha=2.0, beta=1):
+        if y is None:
+            y = x
+        return alpha * x + beta * y
+
+    x, y = arr((3,)), arr((3,), seed=1)
+    check(f, x)
+    check(f, x, y)
+    check(f, x, kwargs={"alpha": -1.5})
+    check(f, x, kwargs={"y": y, "beta": 3})
+
+
+def test_star_args_and_kwargs(check, arr):
+    def f(*xs, **options):
+        total = xs[0]
+        for x in xs[1:]:
+            total = total + x
+        return total * options.get("scale", 1.0)
+
+    check(f, arr((2, 3)), arr((2, 3), seed=1), arr((2, 3), seed=2), kwargs={"scale": 4.0})
+
+
+def test_positional_only_arguments(check, arr):
+    def f(x, y, /, z=1.0):
+        return x - y * z
+
+    check(f, arr((4,)), arr((4,), seed=1), kwargs={"z": 0.25})
+
+
+def test_tuple_list_dict_build_index_unpack(check, arr):
+    def f(x, y):
+        pair = (x, y)
+        items = [x * 2, y * 3]
+        table = {"first": x, "second": items[1]}
+        a, b = pair
+        first, *rest = [a, b, x]
+        return table["first"] + table["second"] + rest[-1] - first, [a, b], {"k": (b,)}
+
+    check(f, arr((3,)), arr((3,), seed=1))
+
+
+def test_returning_inputs_and_containers_of_inputs(check, arr):
+    def f(x, y):
+        return x, (y, x), {"x": x}
+
+    check(f, arr((3,)), arr((3,), seed=1))
+
+
+def test_returning_constants_and_python_values(check, arr):
+    def f(x):
+        return x.shape, x.ndim, x.dtype, None, "text", 2.5, len(x)
+
+    check(f, arr((3, 4)), compiled=None)
+
+
+def test_constants_in_the_graph(check, arr):
+    def f(x):
+        return x + 1, x * 1.5, x - True, x / 2j
+
+    check(f, arr((3,)))
+
+
+def test_python_scalar_arithmetic(check, arr):
+    def f(x, n):
+        k = (n * 3 + 1) // 2
+        r = n % 4
+        p = 2 ** n
+        q = n / 4
+        return x * k + r - p * q + (-n) + abs(-n) + divmod(n, 3)[1]
+
+    check(f, arr((3,)), 5)
+
+
+def test_python_comparisons_and_boolean_logic(check, arr):
+    def f(x, n):
+        if n > 2 and not n == 7 or n is None:
+            x = x + 1
+        if 1 < n <= 10:
+            x = x * 2
+        return x, n != 3, n in (1, 2, 5), n not in [5]
+
+    check(f, arr((3,)), 5)
+
+
+def test_if_on_constants_and_shapes(check, arr):
+    def f(x, mode="relu"):
+        if x.ndim == 2:
+            x = x.sum(axis=0)
+        if mode == "relu":
+            return np.maximum(x, 0)
+        elif mode == "tanh":
+            return np.tanh(x)
+        return x
+
+    check(f, arr((3, 4)))
+    check(f, arr((4,)), "tanh")
+    check(f, arr((4,)), "none")
+
+
+def test_conditional_expression_and_isinstance(check, arr):
+    def f(x, y):
+        z = y if isinstance(y, np.ndarray) else np.full(x.shape, y)
+        return x + z if len(x) > 1 else x
+
+    check(f, arr((3,)), arr((3,), seed=1))
+    check(f, arr((3,)), 2.0)
+
+
+def test_builtins_min_max_sum_len_range(check, arr):
+    def f(xs):
+        n = min(len(xs), 3)
+        m = max(1, 2, n)
+        return sum(xs[i] for i in range(n)) * m
+
+    check(f, [arr((2,), seed=i) for i in range(4)], compiled=None)
+
+
+def test_builtin_sum_over_list(check, arr):
+    def f(xs):
+        return sum(xs) / len(xs)
+
+    check(f, [arr((2, 2), seed=i) for i in range(4)])
+
+
+def test_string_formatting_of_constants(check, arr):
+    def f(x, n):
+        name = f"layer{n}"
+        return x * len(name)
+
+    check(f, arr((2,)), 12)
+
+
+def test_math_module_on_constants(check, arr):
+    def f(x, n):
+        return x * math.sqrt(n) + math.log(n) + math.floor(2.5)
+
+    check(f, arr((2,)), 4)
+
+
+def test_list_append_and_comprehension(check, arr):
+    def f(x):
+        parts = []
+        for i in range(3):
+            parts.append(x * i)
+        squares = [p * p for p in parts]
+        table = {i: p for i, p in enumerate(parts)}
+        return squares[2] + table[1]
+
+    check(f, arr((3,)))
+
+
+def test_nested_tuples_and_reversed(check, arr):
+    def f(pairs):
+        out = []
+        for a, (b, c) in reversed(pairs):
+            out.append(a * b - c)
+        return tuple(out)
+
+    check(f, [(arr((2,), seed=i), (arr((2,), seed=i + 1), 1.0)) for i in range(3)])
+
+
+def test_float_int_builtins_on_constants(check, arr):
+    def f(x, s):
+        return x * float(s) + int("3") + round(2.7)
+
+    check(f, arr((2,)), 2)
+
+
+def test_walrus_and_augmented_python_scalars(check, arr):
+    def f(x):
+        n = 1
+        n += 2
+        n *= 3
+        if (m := n - 1) > 5:
+            x = x * m
+        return x
+
+    check(f, arr((3,)))
+
+
+def test_slice_objects_and_ellipsis_constants(check, arr):
+    def f(x):
+        s = slice(1, None, 2)
+        return x[s], x[..., 0]
+
+    check(f, arr((5, 3)))
+
+
+@pytest.mark.parametrize("value", [0, 1, -2, 3.5, True])
+def test_python_scalar_arguments_specialise(check, arr, value):
+    def f(x, s):
+        return x * s + s
+
+    check(f, arr((3,)), value)
