@@ -115,8 +115,12 @@ class Guard:
 def _constant_name(value: Any) -> str:
     """A readable, unique-enough identifier for an object bound into guard code."""
     if isinstance(value, np.dtype):
+        if value.name == "bool":
+            return "dtype_bool"  # "bool" names the builtin type
         return value.name if value.isnative else f"dtype_{value.str.replace('<', 'le').replace('>', 'be')}"
     if isinstance(value, type):
+        if issubclass(value, np.generic):
+            return f"np_{value.__name__}"  # not "float32", which names the dtype
         if value.__module__ in ("builtins", "numpy"):
             return value.__name__
         return f"{value.__name__}_{id(value):x}"

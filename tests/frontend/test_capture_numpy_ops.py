@@ -1,0 +1,265 @@
+"""NumPy operators and ufuncs, type promotion (NEP 50), broadcasting, dtypes and layouts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+FLOATS = ("float16", "float32", "float64")
+DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool", "complex64", "complex128")
+LAYOUTS = ("contiguous", "transposed", "strided", "reversed")
+
+BINARY_OPERATORS = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b,
+    "//": lambda a, b: a // b, "%": lambda a, b: a % b, "**": lambda a, b: a ** b,
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+}
+BITWISE_OPERATORS = {
+    "&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b,
+    "<<": lambda a, b: a << b, ">>": lambda a, b: a >> b,
+}
+UNARY_UFUNCS = ("exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "arctan", "arcsin",
+                "arccos", "sinh", "cosh", "abs", "absolute", "sign", "floor", "ceil", "square", "reciprocal",
+                "negative", "isnan", "isinf", "isfinite", "logical_not", "exp2", "log2", "log10", "trunc",
+                "rint", "cbrt")
+BINARY_UFUNCS = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "logical_and",
+                 "logical_or", "logical_xor", "arctan2", "hypot", "fmax", "fmin", "copysign", "fmod",
+                 "floor_divide", "remainder", "equal", "less", "greater_equal")
+
+
+@pytest.mark.parametrize("symbol", list(BINARY_OPERATORS))
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+def test_binary_operators(check, arr, symbol, dtype):
+    op = BINARY_OPERATORS[symbol]
+
+    def f(a, b):
+        return op(a, b)
+
+    low = 1 if symbol in ("**", "//", "%") else -3
+    high = 3 if symbol == "**" else 5
+    check(f, arr((3, 4), dtype, low=low, high=high), arr((3, 4), dtype, seed=1, low=low, high=high))
+
+
+@pytest.mark.parametrize("symbol", list(BITWISE_OPERATORS))
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_bitwise_operators(check, arr, symbol, dtype):
+    if dtype == "bool" and symbol in ("<<", ">>"):
+        pytest.skip("shifts are not defined on booleans")
+    op = BITWISE_OPERATORS[symbol]
+
+    def f(a, b):
+        return op(a, b)
+
+    check(f, arr((5,), dtype, low=0, high=6), arr((5,), dtype, seed=1, low=0, high=6))
+
+
+def test_unary_operators(check, arr):
+    def f(a, b, c):
+        return -a, +a, abs(a), ~b, -c, abs(c)
+
+    check(f, arr((4,)), arr((4,), np.int32), arr((4,), np.int64))
+
+
+def test_matmul_operator_and_dot(check, arr):
+    def f(a, b, v):
+        return a @ b, np.dot(a, b), a.dot(b), np.matmul(a, b), a @ v, v @ b, v @ v, np.dot(v, v)
+
+    check(f, arr((3, 4)), arr((4, 5), seed=1), arr((4,), seed=2))
+
+
+def test_batched_matmul(check, arr):
+    def f(a, b):
+        return a @ b
+
+    check(f, arr((2, 3, 4), np.float32), arr((4, 2), np.float32, seed=1))
+
+
+@pytest.mark.parametrize("name", UNARY_UFUNCS)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unary_ufuncs(check, arr, name, dtype):
+    ufunc = getattr(np, name)
+    low, high = (0.1, 0.9) if name in ("arcsin", "arccos", "log", "log1p", "sqrt") else (-2.0, 2.0)
+
+    def f(x):
+        return ufunc(x)
+
+    check(f, arr((3, 5), dtype, low=low, high=high))
+
+
+@pytest.mark.parametrize("name", ["negative", "abs", "sign", "square", "isnan", "exp", "sqrt", "floor"])
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool", "float16", "complex128"])
+def test_unary_ufuncs_other_dtypes(check, arr, name, dtype):
+    if dtype == "bool" and name in ("negative", "sign"):
+        pytest.skip("NumPy refuses these on booleans")
+    if dtype == "complex128" and name == "floor":
+        pytest.skip("NumPy refuses floor on complex")
+    ufunc = getattr(np, name)
+
+    def f(x):
+        return ufunc(x)
+
+    check(f, arr((6,), dtype, low=0, high=4))
+
+
+@pytest.mark.parametrize("name", BINARY_UFUNCS)
+def test_binary_ufuncs(check, arr, name):
+    ufunc = getattr(np, name)
+
+    def f(a, b):
+        return ufunc(a, b)
+
+    low = 0.5 if name in ("power",) else -2.0
+    check(f, arr((3, 4), low=low), arr((4,), seed=1, low=low))
+
+
+def test_round_where_clip(check, arr):
+    def f(x, y):
+        return (np.round(x, 2), np.around(x), x.round(1), np.where(x > 0, x, y), np.where(x > y, 1.0, 0),
+                np.clip(x, -1, 1), np.clip(x, None, 0.5), x.clip(-0.5, 0.5), x.clip(max=0.0))
+
+    check(f, arr((3, 4)), arr((3, 4), seed=1))
+
+
+def test_ufunc_keywords_dtype_and_out(check, arr):
+    def f(x, y, out):
+        np.add(x, y, out=out)
+        np.multiply(out, 2.0, out=out)
+        return np.exp(x, dtype=np.float64), out
+
+    check(f, arr((3,), np.float32), arr((3,), np.float32, seed=1), np.zeros(3, np.float32))
+
+
+@pytest.mark.parametrize("scalar", [2, 2.5, True, 1 + 2j, -3, 300])
+@pytest.mark.parametrize("dtype", DTYPES + ("int8",))
+def test_nep50_python_scalars_are_weak(check, arr, dtype, scalar):
+    def f(x, s):
+        return x + s, s * x, x - s
+
+    check(f, arr((4,), dtype, low=0, high=4), scalar)
+
+
+@pytest.mark.parametrize("scalar_type", [np.float64, np.float32, np.int64, np.int32, np.float16])
+@pytest.mark.parametrize("dtype", ["float32", "int32", "float16"])
+def test_numpy_scalars_are_strong(check, arr, dtype, scalar_type):
+    def f(x, s):
+        return x * s, s + 1, s * 2.0, s / s
+
+    check(f, arr((3,), dtype), scalar_type(3))
+
+
+@pytest.mark.parametrize("first", DTYPES)
+@pytest.mark.parametrize("second", DTYPES)
+def test_array_array_promotion(check, arr, first, second):
+    def f(a, b):
+        return a + b, a * b
+
+    check(f, arr((2, 3), first, low=0, high=4), arr((3,), second, seed=1, low=0, high=4))
+
+
+@pytest.mark.parametrize("shapes", [((3, 1), (1, 4)), ((2, 3, 4), (4,)), ((1,), (5, 1, 1)), ((), (3,)),
+                                    ((4, 1, 3), (2, 1)), ((0, 3), (3,)), ((2, 0), (1, 1))])
+def test_broadcasting(check, arr, shapes):
+    def f(a, b):
+        return a * b + a - b, np.maximum(a, b)
+
+    check(f, arr(shapes[0]), arr(shapes[1], seed=1))
+
+
+def test_incompatible_broadcast_raises_as_eager(check, arr):
+    def f(a, b):
+        return a + b
+
+    check(f, arr((3,)), arr((4,)), compiled=False)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_layouts(check, arr, layout, dtype):
+    def f(a, b):
+        return a * 2 + b, (a - b).sum(axis=0), a.T + 1
+
+    check(f, arr((4, 6), dtype, layout=layout), arr((4, 6), dtype, seed=1, layout="reversed"))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_zero_dimensional_arrays(check, dtype):
+    def f(x, y):
+        return x + y, x * 2, np.exp(x) if x.dtype.kind in "fc" else x, x[()], x[...], x.sum()
+
+    check(f, np.array(2, dtype), np.array(3, dtype))
+
+
+def test_numpy_scalar_inputs_and_results(check, arr):
+    def f(s, x):
+        t = s * 2 + 1
+        return t, x.sum(), x[0], np.float32(1.5) * s, x.sum() + s
+
+    check(f, np.float32(2.5), arr((3,), np.float32))
+
+
+def test_python_float_results_stay_python(check, arr):
+    def f(x, s):
+        return x * s, s * 2.0, s // 2
+
+    check(f, arr((2,)), 3.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_empty_arrays(check, arr, dtype):
+    def f(x):
+        return x * 2, x.sum(axis=0), x.reshape(0, 4), x.T + 1, np.concatenate([x, x])
+
+    check(f, np.zeros((0, 4), dtype))
+
+
+def test_complex_arithmetic(check, arr):
+    def f(z, w):
+        return z * w + 1j, np.abs(z), np.conjugate(z), z.real if False else z / w, np.exp(z)
+
+    check(f, arr((4,), np.complex128), arr((4,), np.complex64, seed=1))
+
+
+def test_float16_chain(check, arr):
+    def f(x):
+        return np.tanh(x * 0.5) + np.sqrt(np.abs(x)) - x.mean()
+
+    check(f, arr((8,), np.float16))
+
+
+def test_integer_division_by_zero_arrays_is_eager_equivalent(check):
+    def f(a, b):
+        return a // b, a % b
+
+    check(f, np.array([1, 2, 3], np.int64), np.array([0, 1, 0], np.int64))
+
+
+def test_float_division_by_zero_gives_inf_and_nan(check):
+    def f(a, b):
+        return a / b, np.log(a - 1)
+
+    check(f, np.array([1.0, 0.0, -1.0]), np.array([0.0, 0.0, 0.0]))
+
+
+def test_astype(check, arr):
+    def f(x):
+        return (x.astype(np.float32), x.astype("int32"), x.astype(bool), x.astype(np.float64, copy=False),
+                x.astype(complex))
+
+    check(f, arr((3, 4), low=-5, high=5))
+
+
+def test_astype_same_dtype_copies(check, arr):
+    def f(x):
+        y = x.astype(x.dtype)
+        y[0] = 100.0
+        return y
+
+    check(f, arr((3,)))
+
+
+def test_shape_attributes(check, arr):
+    def f(x):
+        n, m = x.shape
+        return x.reshape(m, n) * x.size + x.ndim + len(x), x.dtype, x.itemsize, x.nbytes
+
+    check(f, arr((3, 4)))
