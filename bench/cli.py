@@ -20,9 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .harness import PHASES, CompileFn, TimingPolicy, WorkloadResult, run_workload
+from .harness import CompileFn, WorkloadResult, phases, run_workload
 from .peers import PEERS, Peer
 from .report import Progress, environment, format_table, to_json, write_plot
+from .timing import MALLOC_REGIMES, TimingPolicy, set_malloc_regime
 from .workloads import DEMO_WORKLOADS, WORKLOADS, get_workload, select_workloads
 
 DEMO_SCALE = 0.25
@@ -96,6 +97,9 @@ def bench_parser() -> argparse.ArgumentParser:
     parser.add_argument("--peers", action="store_true",
                         help="add torch.compile, jax.jit and numba columns where installed")
     parser.add_argument("--backend", default=None, help="ember.compile backend (default: Ember's default)")
+    regimes = "; ".join(f"{name}: {text}" for name, text in MALLOC_REGIMES.items())
+    parser.add_argument("--malloc", choices=list(MALLOC_REGIMES), default="default",
+                        help=f"allocator regime for the whole run: {regimes} (default: default)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser
 
@@ -109,6 +113,10 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
     if target is None:
         stderr.write("ember bench: this Ember has no ember.compile yet; nothing to benchmark\n")
         return 2
+    problem = set_malloc_regime(args.malloc)
+    if problem is not None:
+        stderr.write(f"ember bench: {problem}\n")
+        return 2
     peers = list(PEERS) if args.peers else []
     for peer in peers:
         reason = peer.unavailable_reason()
@@ -117,10 +125,11 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
     policy = TimingPolicy(budget_s=args.budget, repeat=args.repeat)
     results = _run_all(select_workloads(args.workloads), target, args.scale, args.backend, policy, peers,
                        stderr, progress=not args.no_progress)
-    stdout.write(_header(args.backend, args.scale, target))
+    stdout.write(_header(args.backend, args.scale, args.malloc, target))
     stdout.write(format_table(results, [peer.name for peer in peers]))
     if args.json:
-        settings = {"backend": args.backend, "scale": args.scale, "peers": [p.name for p in peers],
+        settings = {"backend": args.backend, "scale": args.scale, "malloc": args.malloc,
+                    "peers": [p.name for p in peers],
                     "compile_fn": _name_of(target.compile_fn)}
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(to_json(results, settings, policy), file, indent=2)
@@ -134,7 +143,7 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
 def _run_all(workloads: Sequence[Any], target: Target, scale: float, backend: str | None,
              policy: TimingPolicy, peers: Sequence[Peer], stderr: TextIO,
              progress: bool) -> list[WorkloadResult]:
-    steps = [*PHASES, *(peer.name for peer in peers)]
+    steps = phases([peer.name for peer in peers])
     bar = Progress(len(workloads) * len(steps), stream=stderr, enabled=progress)
     kwargs = {"backend": backend} if backend else {}
     results = []
@@ -154,10 +163,10 @@ def _name_of(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _header(backend: str | None, scale: float, target: Target) -> str:
+def _header(backend: str | None, scale: float, malloc: str, target: Target) -> str:
     env = environment()
-    return (f"ember bench: {_name_of(target.compile_fn)}, backend={backend or 'default'}, scale={scale:g}; "
-            f"python {env['python']}, numpy {env['numpy']}, {env['cpu_count']} CPUs\n\n")
+    return (f"ember bench: {_name_of(target.compile_fn)}, backend={backend or 'default'}, scale={scale:g}, "
+            f"malloc={malloc}; python {env['python']}, numpy {env['numpy']}, {env['cpu_count']} CPUs\n\n")
 
 
 # --- the demo -----------------------------------------------------------------------------
@@ -184,8 +193,8 @@ def collect_stages(package: Any | None, compiled: Any, fn: Callable[..., Any],
     """The readable stages of a compiled function, wherever this Ember exposes them.
 
     Looks for a ``stages`` attribute (a mapping, or a method returning one) on the compiled
-    function, then for ``ember.explain(fn, *args)``. Returns the stages by name and a note
-    saying where they came from, or why there are none.
+    function, then for ``ember.explain(fn)(*args)`` (its report's ``stages``, or its text).
+    Returns the stages by name and a note saying where they came from, or why there are none.
     """
     for source, getter in (("compiled.stages", lambda: getattr(compiled, "stages", None)),
                            ("ember.explain", lambda: _explain(package, fn, args))):
@@ -203,7 +212,7 @@ def collect_stages(package: Any | None, compiled: Any, fn: Callable[..., Any],
 
 def _explain(package: Any | None, fn: Callable[..., Any], args: Sequence[Any]) -> Any:
     explain = getattr(package, "explain", None)
-    return explain(fn, *args) if callable(explain) else None
+    return explain(fn)(*args) if callable(explain) else None
 
 
 def _as_stage_mapping(found: Any) -> dict[str, str]:
@@ -214,19 +223,27 @@ def _as_stage_mapping(found: Any) -> dict[str, str]:
     inner = getattr(found, "stages", None)
     if inner is not None and inner is not found:
         return _as_stage_mapping(inner() if callable(inner) else inner)
-    return {"explain": str(found)} if isinstance(found, str) and found.strip() else {}
+    text = str(found)
+    return {"explain": text} if text.strip() else {}
 
 
 def format_stages(stages: Mapping[str, str], llvm_lines: int = LLVM_SLICE_LINES) -> str:
-    """The stages in pipeline order, the LLVM cut to its first ``llvm_lines`` lines."""
-    names = [n for n in STAGE_ORDER if n in stages] + [n for n in stages if n not in STAGE_ORDER]
+    """The demo's stages in pipeline order (graph, optimized, kernels, llvm, then breaks or an
+    explain report), the LLVM cut to its first ``llvm_lines`` lines; the others only named."""
+    shown = [*STAGE_ORDER, "breaks", "explain"]
     parts = []
-    for name in names:
+    for name in (n for n in shown if n in stages):
         text = stages[name].rstrip("\n")
         lines = text.splitlines()
         if name == "llvm" and len(lines) > llvm_lines:
             text = "\n".join(lines[:llvm_lines]) + f"\n... ({len(lines) - llvm_lines} more lines)"
         parts.append(f"--- {name} ---\n{text}\n")
+    missing = [n for n in STAGE_ORDER if n not in stages]
+    others = [n for n in stages if n not in shown]
+    if missing and "explain" not in stages:
+        parts.append(f"(no {', '.join(missing)} stage from this backend)\n")
+    if others:
+        parts.append(f"(also {', '.join(others)}: see `ember dump`)\n")
     return "\n".join(parts)
 
 

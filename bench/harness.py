@@ -1,89 +1,58 @@
-"""Measure one workload: eager NumPy against a compiled version, in one process.
+"""Measure one workload: NumPy eager against a compiled version (and peers), in one process.
 
-What is measured, and how (the table footer and the JSON ``method`` say the same):
+For each workload, in this order:
 
-- **Time per call**: after warm-up, ``samples`` timed samples, each of ``number`` back-to-back
-  calls; a sample's time divided by ``number`` is one per-call time, and the reported time is
-  the median over samples. ``number`` is chosen so that one sample lasts at least
-  ``min_sample_s`` (thousands of calls for ``tiny``, one call for big workloads), ``samples``
-  so that a measurement lasts about ``budget_s`` (clamped to ``min_samples..max_samples``,
-  or fixed by ``repeat``). The garbage collector is off while timing.
-- **Compile time**: the first call of a freshly compiled function (``ember.reset()`` first,
-  when it exists) minus one eager call (the eager median). It includes tracing, passes and
-  code generation, and reads a warm on-disk kernel cache if one exists.
-- **Peak memory**: ``tracemalloc`` peak above the baseline during one call, in a separate run
-  after timing (tracemalloc slows allocation, so it never runs while timing). NumPy reports
-  its array allocations to tracemalloc; memory allocated outside NumPy and Python is not seen.
-- **Correctness**: the first (tracing) call's result and a warm call's result are each
-  compared with eager's: same structure, type, dtype and shape, values ``allclose`` with the
-  per-dtype tolerances of :data:`TOLERANCES` (NaN equal to NaN) unless the workload overrides
-  them; inputs must come out of the call unchanged.
+1. make the inputs and compute eager's result, the oracle;
+2. compile (``ember.reset()`` first, when it exists) and make the first call, timed: the
+   **compile time** is that call minus one eager call (the eager median), so it counts tracing,
+   passes and code generation, and reads a warm on-disk kernel cache if there is one;
+3. check the first (tracing) call's result and a warm call's against eager's (``check.py``);
+4. prepare each peer the same way (``peers.py``);
+5. time eager, compiled and peers **interleaved** (``timing.py``): speedup = eager median /
+   compiled median, from the same rounds;
+6. measure **peak memory** of eager and of compiled, each in its own run after timing.
+
+A failure to compile or run is recorded for the table and the bench goes on.
 """
 from __future__ import annotations
 
 import gc
-import math
-import statistics
-import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from .check import Check, check_unchanged, compare, tolerance_note, worst
+from .timing import (
+    DEFAULT_POLICY,
+    Timing,
+    TimingPolicy,
+    measure,
+    measure_interleaved,
+    peak_memory,
+    timed_call,
+)
 from .workloads import Workload
 
 CompileFn = Callable[..., Callable[..., Any]]
 
-# (rtol, atol) per result dtype; workloads may loosen them (Workload.rtol/atol, with a note).
-TOLERANCES: dict[str, tuple[float, float]] = {
-    "float16": (1e-2, 1e-3),
-    "float32": (1e-4, 1e-5),
-    "float64": (1e-9, 1e-12),
-    "complex64": (1e-4, 1e-5),
-    "complex128": (1e-9, 1e-12),
-}
-EXACT = (0.0, 0.0)  # integer and boolean results must match exactly
-
-PHASES = ("inputs", "eager", "compile", "timing", "memory")  # what run_workload reports, before peers
-
 
 @dataclass(frozen=True, slots=True)
-class TimingPolicy:
-    """How long to time: see the module docstring."""
+class Contender:
+    """An implementation of a workload, checked against eager and ready to time."""
 
-    budget_s: float = 0.5
-    min_samples: int = 10
-    max_samples: int = 100
-    min_sample_s: float = 2e-3
-    warmup_s: float = 0.05
-    repeat: int | None = None  # fixes the number of samples
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """Per-call times of one function: the median and how it was obtained."""
-
-    median_s: float
-    min_s: float
-    max_s: float
-    samples: int
-    number: int  # calls per sample
-
-    @property
-    def calls(self) -> int:
-        return self.samples * self.number
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    first_call_s: float
+    check: Check
+    note: str = ""  # e.g. why (part of) it runs eagerly
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """Compiled (or peer) result against eager: ``ok`` or a reason."""
+class PeerLike(Protocol):
+    name: str
 
-    ok: bool
-    message: str = ""
-    max_abs_err: float = 0.0
-    max_rel_err: float = 0.0
+    def prepare(self, workload: Workload, args: Sequence[Any], expected: Any) -> Contender | str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +66,7 @@ class RunResult:
     peak_bytes: int | None = None
     check: Check | None = None
     error: str | None = None  # why there is no timing (compile failure, peer not installed, ...)
+    note: str = ""  # what the compiler reported: graph breaks, running eagerly
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,156 +87,112 @@ class WorkloadResult:
         return self.compiled.error is None and self.compiled.check is not None and self.compiled.check.ok
 
 
-# --- timing -------------------------------------------------------------------------------
+def phases(peer_names: Sequence[str] = ()) -> list[str]:
+    """The progress steps of :func:`run_workload`, in order."""
+    return ["inputs", "compile", *peer_names, "timing", "memory"]
 
 
-def _time_calls(fn: Callable[..., Any], args: Sequence[Any], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn(*args)
-    return time.perf_counter() - start
-
-
-def measure(fn: Callable[..., Any], args: Sequence[Any], policy: TimingPolicy = TimingPolicy()) -> Timing:
-    """Median per-call time of ``fn(*args)`` after warm-up (see the module docstring)."""
-    per_call = _time_calls(fn, args, 1)
-    spent = per_call
-    while spent < policy.warmup_s:
-        per_call = _time_calls(fn, args, 1)
-        spent += per_call
-        if per_call > policy.warmup_s / 4:
-            break
-    number = max(1, math.ceil(policy.min_sample_s / max(per_call, 1e-9)))
-    # Calibrate with a real sample: a single call of a 1 us function is mostly timer noise.
-    per_call = _time_calls(fn, args, number) / number
-    number = max(1, math.ceil(policy.min_sample_s / max(per_call, 1e-9)))
-    if policy.repeat is not None:
-        samples = max(1, policy.repeat)
-    else:
-        wanted = round(policy.budget_s / max(per_call * number, 1e-9))
-        samples = min(policy.max_samples, max(policy.min_samples, wanted))
-    times = []
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(samples):
-            times.append(_time_calls(fn, args, number) / number)
-    finally:
-        if was_enabled:
-            gc.enable()
-    return Timing(statistics.median(times), min(times), max(times), samples, number)
-
-
-def timed_call(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[Any, float]:
-    """``fn(*args)`` and its wall time in seconds."""
-    start = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - start
-
-
-def peak_memory(fn: Callable[..., Any], args: Sequence[Any]) -> int:
-    """Bytes allocated at the peak of one call of ``fn(*args)``, above what was live before."""
-    gc.collect()
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        baseline, _ = tracemalloc.get_traced_memory()
-        out = fn(*args)
-        _, peak = tracemalloc.get_traced_memory()
-        del out
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return max(0, peak - baseline)
-
-
-# --- correctness --------------------------------------------------------------------------
-
-
-def tolerance(dtype: np.dtype, workload: Workload | None = None) -> tuple[float, float]:
-    """(rtol, atol) for comparing results of ``dtype``; a workload's override wins."""
-    rtol, atol = TOLERANCES.get(np.dtype(dtype).name, EXACT)
-    if workload is not None:
-        rtol = workload.rtol if workload.rtol is not None else rtol
-        atol = workload.atol if workload.atol is not None else atol
-    return rtol, atol
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return "ndarray"
-    if isinstance(value, np.generic):
-        return "NumPy scalar"
-    return type(value).__name__
-
-
-def compare(expected: Any, actual: Any, workload: Workload | None = None, where: str = "result") -> Check:
-    """Does ``actual`` equal eager's ``expected``: structure, type, dtype, shape and values?"""
-    if isinstance(expected, tuple | list):
-        if type(actual) is not type(expected) or len(actual) != len(expected):
-            return Check(False, f"{where}: {_kind(expected)} of {len(expected)} expected, "
-                                f"got {_kind(actual)}")
-        checks = [compare(e, a, workload, f"{where}[{i}]")
-                  for i, (e, a) in enumerate(zip(expected, actual, strict=True))]
-        bad = [c for c in checks if not c.ok]
-        return bad[0] if bad else Check(True, "", max((c.max_abs_err for c in checks), default=0.0),
-                                         max((c.max_rel_err for c in checks), default=0.0))
-    if not isinstance(expected, np.ndarray | np.generic):
-        both_nan = actual != actual and expected != expected
-        same = type(actual) is type(expected) and (actual == expected or both_nan)
-        return Check(True) if same else Check(False, f"{where}: {expected!r} expected, got {actual!r}")
-    if _kind(actual) != _kind(expected):
-        return Check(False, f"{where}: {_kind(expected)} expected, got {_kind(actual)}")
-    if actual.dtype != expected.dtype:
-        return Check(False, f"{where}: dtype {expected.dtype} expected, got {actual.dtype}")
-    if actual.shape != expected.shape:
-        return Check(False, f"{where}: shape {expected.shape} expected, got {actual.shape}")
-    rtol, atol = tolerance(expected.dtype, workload)
-    exp, act = np.asarray(expected), np.asarray(actual)
-    if exp.size == 0:
-        return Check(True)
-    if (rtol, atol) == EXACT:
-        same = np.array_equal(act, exp)
-        return Check(same, "" if same else f"{where}: values differ (exact comparison for {exp.dtype})")
-    wide = np.complex128 if exp.dtype.kind == "c" else np.float64
-    with np.errstate(all="ignore"):
-        both_finite = np.isfinite(exp) & np.isfinite(act)
-        diff = np.abs(act.astype(wide) - exp.astype(wide))
-        diff = np.where(both_finite, diff, 0.0)
-        rel = diff / np.maximum(np.abs(exp.astype(wide)), np.finfo(np.float64).tiny)
-        max_abs = float(diff.max())
-        max_rel = float(rel.max())
-    if np.allclose(act, exp, rtol=rtol, atol=atol, equal_nan=True):
-        return Check(True, "", max_abs, max_rel)
-    bad = int((~np.isclose(act, exp, rtol=rtol, atol=atol, equal_nan=True)).sum())
-    return Check(False, f"{where}: {bad} of {exp.size} values differ beyond rtol={rtol:g} atol={atol:g} "
-                        f"(max abs err {max_abs:.3g}, max rel err {max_rel:.3g})", max_abs, max_rel)
-
-
-def _copy_args(args: Sequence[Any]) -> tuple[Any, ...]:
+def copy_args(args: Sequence[Any]) -> tuple[Any, ...]:
+    """Fresh copies of the array arguments, so a call that writes to them is caught."""
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
-def _check_unchanged(original: Sequence[Any], after: Sequence[Any]) -> Check:
-    for i, (before, now) in enumerate(zip(original, after, strict=True)):
-        if isinstance(before, np.ndarray) and not np.array_equal(before, now, equal_nan=True):
-            return Check(False, f"argument {i} was modified by the call (eager leaves it unchanged)")
-    return Check(True)
+def _error(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"
 
 
-def worst(checks: Sequence[Check]) -> Check:
-    """The first failing check, or a passing one with the largest errors seen."""
-    for check in checks:
-        if not check.ok:
-            return check
-    return Check(True, "", max((c.max_abs_err for c in checks), default=0.0),
-                 max((c.max_rel_err for c in checks), default=0.0))
+def prepare_compiled(workload: Workload, args: Sequence[Any], expected: Any, compile_fn: CompileFn,
+                     compile_kwargs: dict[str, Any],
+                     reset: Callable[[], None] | None = None) -> Contender | str:
+    """Compile ``workload.fn``, time its first call and check two calls against eager's result."""
+    try:
+        if reset is not None:
+            reset()
+        compiled = compile_fn(workload.fn, **compile_kwargs)
+        first_args = copy_args(args)
+        first_out, first_call_s = timed_call(compiled, first_args)
+        warm_args = copy_args(args)
+        warm_out = compiled(*warm_args)
+    except Exception as exc:  # the bench reports a failure and goes on with the next workload
+        return _error(exc)
+    check = worst([compare(expected, first_out, workload, "first call"), check_unchanged(args, first_args),
+                   compare(expected, warm_out, workload, "warm call"), check_unchanged(args, warm_args)])
+    return Contender(compiled, tuple(args), first_call_s, check, fallback_note(compiled))
 
 
-# --- one workload -------------------------------------------------------------------------
+def fallback_note(compiled: Any) -> str:
+    """The first line of what Ember's ``stages["breaks"]`` says (graph breaks, or why it runs
+    eagerly), or "": a 1.0x speedup from running eagerly must not pass for a compiled result."""
+    try:
+        stages = getattr(compiled, "stages", None)
+        text = stages.get("breaks", "") if isinstance(stages, dict) else ""
+    except Exception as exc:  # reading a stage must never fail the bench
+        return f"could not read compiled.stages: {_error(exc)}"
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _time_all(eager: Callable[..., Any], args: Sequence[Any], contenders: dict[str, Contender],
+              policy: TimingPolicy) -> tuple[Timing, dict[str, Timing | str]]:
+    """Eager's timing and each contender's (or why it failed), interleaved where all run."""
+    names = list(contenders)
+    try:
+        eager_timing, *timings = measure_interleaved(
+            [(eager, args), *((contenders[n].fn, contenders[n].args) for n in names)], policy)
+        return eager_timing, dict(zip(names, timings, strict=True))
+    except Exception:  # find out which contender fails, and time the others one by one
+        results: dict[str, Timing | str] = {}
+        for name in names:
+            try:
+                results[name] = measure(contenders[name].fn, contenders[name].args, policy)
+            except Exception as exc:
+                results[name] = f"while timing: {_error(exc)}"
+        return measure(eager, args, policy), results
+
+
+def _result(prepared: Contender | str, timing: Timing | str | None, eager: Timing,
+            peak_bytes: int | None = None) -> RunResult:
+    if isinstance(prepared, str):
+        return RunResult(error=prepared)
+    compile_s = max(0.0, prepared.first_call_s - eager.median_s)
+    if not isinstance(timing, Timing):
+        return RunResult(first_call_s=prepared.first_call_s, compile_s=compile_s, check=prepared.check,
+                         error=timing or "not timed", note=prepared.note)
+    return RunResult(timing, eager.median_s / timing.median_s, prepared.first_call_s, compile_s, peak_bytes,
+                     prepared.check, note=prepared.note)
+
+
+def run_workload(workload: Workload, *, scale: float, compile_fn: CompileFn,
+                 compile_kwargs: dict[str, Any] | None = None, policy: TimingPolicy = DEFAULT_POLICY,
+                 reset: Callable[[], None] | None = None, peers: Sequence[PeerLike] = (),
+                 on_phase: Callable[[str], None] = lambda phase: None) -> WorkloadResult:
+    """Eager, compiled and (optionally) peer numbers for one workload: see the module docstring."""
+    on_phase("inputs")
+    args = workload.make_inputs(scale)
+    expected = workload.fn(*copy_args(args))
+    on_phase("compile")
+    prepared: dict[str, Contender | str] = {
+        "compiled": prepare_compiled(workload, args, expected, compile_fn, dict(compile_kwargs or {}), reset)}
+    for peer in peers:
+        on_phase(peer.name)
+        prepared[peer.name] = peer.prepare(workload, args, expected)
+    on_phase("timing")
+    ready = {name: c for name, c in prepared.items() if isinstance(c, Contender)}
+    gc.collect()  # the first calls' outputs and copies are garbage now: time without them
+    eager, timings = _time_all(workload.fn, args, ready, policy)
+    on_phase("memory")
+    eager_peak = peak_memory(workload.fn, args)
+    compiled_peak = None
+    if isinstance(timings.get("compiled"), Timing):
+        compiled_peak = peak_memory(ready["compiled"].fn, args)
+    compiled = _result(prepared["compiled"], timings.get("compiled"), eager, compiled_peak)
+    peer_results = {peer.name: _result(prepared[peer.name], timings.get(peer.name), eager) for peer in peers}
+    return WorkloadResult(workload.name, workload.description, describe_inputs(args), eager, eager_peak,
+                          compiled, peer_results, tolerance_note(workload))
+
+
+# --- naming the inputs --------------------------------------------------------------------
 
 
 def describe_inputs(args: Sequence[Any]) -> str:
@@ -293,69 +219,6 @@ def format_count(n: int) -> str:
 
 
 def short_dtype(dtype: np.dtype) -> str:
+    """``f32``, ``i64``, ``bool``, ``c128``."""
     dt = np.dtype(dtype)
-    return {"f": "f", "i": "i", "u": "u", "b": "bool", "c": "c"}.get(dt.kind, dt.kind) + (
-        str(dt.itemsize * 8) if dt.kind != "b" else "")
-
-
-def run_compiled(workload: Workload, args: Sequence[Any], expected: Any, eager: Timing,
-                 compile_fn: CompileFn, compile_kwargs: dict[str, Any], policy: TimingPolicy,
-                 reset: Callable[[], None] | None = None,
-                 on_phase: Callable[[str], None] = lambda phase: None) -> RunResult:
-    """Compile ``workload.fn`` with ``compile_fn`` and measure it against eager's numbers."""
-    if reset is not None:
-        reset()
-    try:
-        compiled = compile_fn(workload.fn, **compile_kwargs)
-        first_args = _copy_args(args)
-        first_out, first_call_s = timed_call(compiled, first_args)
-    except Exception as exc:  # the bench reports a failure and goes on with the next workload
-        return RunResult(error=f"{type(exc).__name__}: {exc}")
-    on_phase("timing")
-    try:
-        warm_args = _copy_args(args)
-        checks = [compare(expected, first_out, workload, "first call"), _check_unchanged(args, first_args)]
-        checks += [compare(expected, compiled(*warm_args), workload, "warm call"),
-                   _check_unchanged(args, warm_args)]
-        timing = measure(compiled, args, policy)
-        on_phase("memory")
-        peak = peak_memory(compiled, args)
-    except Exception as exc:
-        return RunResult(first_call_s=first_call_s, error=f"{type(exc).__name__}: {exc}")
-    return RunResult(timing=timing, speedup=eager.median_s / timing.median_s, first_call_s=first_call_s,
-                     compile_s=max(0.0, first_call_s - eager.median_s), peak_bytes=peak, check=worst(checks))
-
-
-def run_workload(workload: Workload, *, scale: float, compile_fn: CompileFn,
-                 compile_kwargs: dict[str, Any] | None = None, policy: TimingPolicy = TimingPolicy(),
-                 reset: Callable[[], None] | None = None, peers: Sequence[Any] = (),
-                 on_phase: Callable[[str], None] = lambda phase: None) -> WorkloadResult:
-    """Eager, compiled and (optionally) peer numbers for one workload.
-
-    ``peers`` are objects with ``name`` and ``run(workload, args, expected, eager, policy)``
-    returning a :class:`RunResult` (see ``peers.py``).
-    """
-    on_phase("inputs")
-    args = workload.make_inputs(scale)
-    on_phase("eager")
-    expected = workload.fn(*_copy_args(args))
-    eager = measure(workload.fn, args, policy)
-    eager_peak = peak_memory(workload.fn, args)
-    on_phase("compile")
-    compiled = run_compiled(workload, args, expected, eager, compile_fn, dict(compile_kwargs or {}), policy,
-                            reset, on_phase)
-    peer_results = {}
-    for peer in peers:
-        on_phase(peer.name)
-        peer_results[peer.name] = peer.run(workload, args, expected, eager, policy)
-    return WorkloadResult(workload.name, workload.description, describe_inputs(args), eager, eager_peak,
-                          compiled, peer_results, _tolerance_note(workload))
-
-
-def _tolerance_note(workload: Workload) -> str:
-    if workload.rtol is None and workload.atol is None:
-        return ""
-    limits = [f"{name}={value:g}" for name, value in (("rtol", workload.rtol), ("atol", workload.atol))
-              if value is not None]
-    return f"{' '.join(limits)} ({workload.tolerance_note})"
-
+    return "bool" if dt.kind == "b" else f"{dt.kind}{dt.itemsize * 8}"

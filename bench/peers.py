@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from .harness import RunResult, Timing, TimingPolicy, compare, measure, timed_call
+from .check import compare
+from .harness import Contender
+from .timing import timed_call
 from .workloads import Workload
 
-Prepared = tuple[Callable[..., Any], tuple[Any, ...], Callable[[Any], Any]]
+Setup = tuple[Callable[..., Any], tuple[Any, ...], Callable[[Any], Any]]
 
 
 def rebind(fn: FunctionType, namespace: Any, wrap: Callable[[FunctionType], Any] = lambda f: f) -> Any:
@@ -55,7 +57,7 @@ def _to_numpy(value: Any) -> Any:
     return array[()] if array.ndim == 0 else array  # eager NumPy returns scalars, not 0-d arrays
 
 
-def _prepare_torch(workload: Workload, args: Sequence[Any]) -> Prepared:
+def _setup_torch(workload: Workload, args: Sequence[Any]) -> Setup:
     torch = importlib.import_module("torch")
     reset = getattr(getattr(torch, "_dynamo", None), "reset", None)
     if reset is not None:
@@ -63,7 +65,7 @@ def _prepare_torch(workload: Workload, args: Sequence[Any]) -> Prepared:
     return torch.compile(workload.fn), tuple(args), _to_numpy
 
 
-def _prepare_jax(workload: Workload, args: Sequence[Any]) -> Prepared:
+def _setup_jax(workload: Workload, args: Sequence[Any]) -> Setup:
     jax = importlib.import_module("jax")
     jnp = importlib.import_module("jax.numpy")
     jax.config.update("jax_enable_x64", True)
@@ -72,7 +74,7 @@ def _prepare_jax(workload: Workload, args: Sequence[Any]) -> Prepared:
     return (lambda *a: jax.block_until_ready(jitted(*a))), jax_args, _to_numpy
 
 
-def _prepare_numba(workload: Workload, args: Sequence[Any]) -> Prepared:
+def _setup_numba(workload: Workload, args: Sequence[Any]) -> Setup:
     numba = importlib.import_module("numba")
     return rebind(workload.fn, np, numba.njit), tuple(args), _to_numpy
 
@@ -83,7 +85,7 @@ class Peer:
 
     name: str
     module: str
-    prepare: Callable[[Workload, Sequence[Any]], Prepared]
+    setup: Callable[[Workload, Sequence[Any]], Setup]
 
     def unavailable_reason(self) -> str | None:
         """Why this peer cannot run here, or ``None`` when it is importable."""
@@ -91,25 +93,23 @@ class Peer:
             return f"{self.module} is not installed"
         return None
 
-    def run(self, workload: Workload, args: Sequence[Any], expected: Any, eager: Timing,
-            policy: TimingPolicy) -> RunResult:
-        """Compile, check against eager and time one workload; ``n/a`` with a reason on failure."""
+    def prepare(self, workload: Workload, args: Sequence[Any], expected: Any) -> Contender | str:
+        """Compile ``workload`` for this peer, time its first call and check it against eager's result;
+        the reason it cannot, as text, when it cannot."""
         reason = self.unavailable_reason()
         if reason is not None:
-            return RunResult(error=reason)
+            return reason
         try:
-            fn, peer_args, to_numpy = self.prepare(workload, args)
+            fn, peer_args, to_numpy = self.setup(workload, args)
             out, first_call_s = timed_call(fn, peer_args)
-            check = compare(expected, to_numpy(out), workload, "first call")
-            timing = measure(fn, peer_args, policy)
         except Exception as exc:  # a peer that cannot run a workload is a table entry, not a crash
-            return RunResult(error=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
-        return RunResult(timing=timing, speedup=eager.median_s / timing.median_s, first_call_s=first_call_s,
-                         compile_s=max(0.0, first_call_s - eager.median_s), check=check)
+            return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        check = compare(expected, to_numpy(out), workload, "first call")
+        return Contender(fn, peer_args, first_call_s, check)
 
 
 PEERS: tuple[Peer, ...] = (
-    Peer("torch.compile", "torch", _prepare_torch),
-    Peer("jax.jit", "jax", _prepare_jax),
-    Peer("numba", "numba", _prepare_numba),
+    Peer("torch.compile", "torch", _setup_torch),
+    Peer("jax.jit", "jax", _setup_jax),
+    Peer("numba", "numba", _setup_numba),
 )

@@ -15,7 +15,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .harness import TOLERANCES, RunResult, Timing, TimingPolicy, WorkloadResult
+from .check import TOLERANCES
+from .harness import RunResult, WorkloadResult
+from .timing import Timing, TimingPolicy
 
 JSON_FORMAT_VERSION = 1
 
@@ -40,6 +42,8 @@ def format_time(seconds: float | None) -> str:
     """``1.52 us``, ``31.2 ms``, ``1.20 s``: three significant digits."""
     if seconds is None:
         return "-"
+    if seconds == 0:
+        return "0 s"
     for unit, size in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         if seconds >= size:
             return f"{_sig3(seconds / size)} {unit}"
@@ -90,6 +94,10 @@ def _status(run: RunResult) -> str:
     return "ok" if run.check is not None and run.check.ok else "MISMATCH"
 
 
+def _check_cell(run: RunResult) -> str:
+    return _status(run) + ("*" if run.note else "")
+
+
 def _peer_cell(run: RunResult) -> str:
     if run.error is not None or run.speedup is None:
         return "n/a"
@@ -117,7 +125,8 @@ def format_table(results: Sequence[WorkloadResult], peer_names: Sequence[str] = 
         rows.append([r.name, r.inputs, format_time(r.eager.median_s),
                      format_time(c.timing.median_s if c.timing else None), format_ratio(c.speedup),
                      format_time(c.compile_s), format_bytes(r.eager_peak_bytes), format_bytes(c.peak_bytes),
-                     _calls(r.eager, c.timing), _status(c), *(_peer_cell(r.peers[p]) for p in peer_names)])
+                     _calls(r.eager, c.timing), _check_cell(c),
+                     *(_peer_cell(r.peers[p]) for p in peer_names)])
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
@@ -130,6 +139,9 @@ def format_table(results: Sequence[WorkloadResult], peer_names: Sequence[str] = 
     out.append(f"geometric mean speedup: {format_ratio(geometric_mean(correct))} over the {len(correct)} "
                f"of {len(results)} workloads whose compiled results match eager")
     out.extend(_failures(results, peer_names))
+    notes = [f"* {r.name}: {r.compiled.note}" for r in results if r.compiled.note]
+    if notes:
+        out.extend(["", "* partly or wholly run eagerly, says the compiler:", *notes])
     out.extend(_footnotes(results))
     return "\n".join(out) + "\n"
 
@@ -178,6 +190,7 @@ def _run_dict(run: RunResult, peer: bool = False) -> dict[str, Any]:
         "timing": _timing_dict(run.timing), "speedup": run.speedup, "first_call_s": run.first_call_s,
         "compile_s": run.compile_s, "peak_bytes": run.peak_bytes,
         "check": None if run.check is None else dataclasses.asdict(run.check), "error": run.error,
+        "note": run.note,
     }
 
 

@@ -42,10 +42,10 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def layernorm(x, w, b):
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-5) * w + b
+def layernorm(x, w, b):  # the example in ember.compile's docstring
+    mu = x.mean(axis=-1, keepdims=True)
+    d = x - mu
+    return d / np.sqrt((d * d).mean(axis=-1, keepdims=True) + 1e-5) * w + b
 
 
 def mlp(x, w1, b1, w2, b2):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ember.bench.harness import Check, RunResult, Timing, TimingPolicy, WorkloadResult
+from ember.bench.check import Check
+from ember.bench.harness import RunResult, WorkloadResult
 from ember.bench.report import (
     Progress,
     format_bytes,
@@ -15,6 +16,7 @@ from ember.bench.report import (
     to_json,
     write_plot,
 )
+from ember.bench.timing import Timing, TimingPolicy
 
 OK = Check(True, "", 1e-7, 1e-6)
 PEERS = ["torch.compile", "numba"]
@@ -26,7 +28,7 @@ def fake_results():
     return [
         WorkloadResult("elementwise", "d", "2x 8M f32", Timing(31.2e-3, 30.9e-3, 33.0e-3, 16, 1), 96 << 20,
                        RunResult(Timing(2.74e-3, 2.7e-3, 2.9e-3, 100, 1), 31.2 / 2.74, 0.3133, 0.2821,
-                                 32 << 20, OK),
+                                 32 << 20, OK, note="x.py:3: graph break (print)"),
                        {"torch.compile": RunResult(Timing(2.9e-3, 2.8e-3, 3e-3, 100, 1), 31.2 / 2.9, 1.2,
                                                    1.17, None, OK),
                         "numba": NO_NUMBA}),
@@ -66,8 +68,8 @@ def test_table_without_peers_has_no_peer_columns():
 
 
 def test_units():
-    assert [format_time(t) for t in (1.52e-6, 31.2e-3, 1.2, 4e-10, None)] == [
-        "1.52 us", "31.2 ms", "1.20 s", "0.40 ns", "-"]
+    assert [format_time(t) for t in (1.52e-6, 31.2e-3, 1.2, 4e-10, 0.0, None)] == [
+        "1.52 us", "31.2 ms", "1.20 s", "0.40 ns", "0 s", "-"]
     assert [format_ratio(r) for r in (11.44, 4.0, 0.58, 0.996, 123.4, None, float("inf"))] == [
         "11.4x", "4.0x", "0.58x", "1.0x", "123x", "n/a", "n/a"]
     assert [format_bytes(n) for n in (512, 1300, 32 << 20, 3 << 30, None)] == [
@@ -81,11 +83,12 @@ def test_json_document():
     assert set(doc) >= {"format", "environment", "settings", "method", "tolerances", "results"}
     first, wrong, failed = doc["results"][:3]
     assert first["compiled"]["status"] == "ok" and first["compiled"]["timing"]["calls"] == 100
+    assert first["compiled"]["note"] == "x.py:3: graph break (print)"
     assert wrong["compiled"]["status"] == "MISMATCH" and wrong["tolerance_note"] == "rtol=0.001 (why)"
     assert failed["compiled"]["status"] == "ERROR" and failed["compiled"]["timing"] is None
     assert first["peers"]["numba"] == {"status": "n/a", "timing": None, "speedup": None,
                                        "first_call_s": None, "compile_s": None, "peak_bytes": None,
-                                       "check": None, "error": "numba is not installed"}
+                                       "check": None, "error": "numba is not installed", "note": ""}
     assert wrong["peers"]["torch.compile"]["status"] == "MISMATCH"
 
 

@@ -5,7 +5,7 @@ import ember
 import numpy as np
 import pytest
 from ember.bench import workloads
-from ember.bench.harness import compare
+from ember.bench.check import compare
 from ember.bench.workloads import DEMO_WORKLOADS, WORKLOADS, get_workload, select_workloads
 
 SMALL = 1 / 1024
