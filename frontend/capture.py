@@ -110,10 +110,10 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
         frame = FrameTracer(tracer, code, fn.__globals__, _global_source, locals_, cells)
         result = frame.run()
         capture.output_spec = _output_spec(tracer, result)
+        _add_memory_guards(tracer)
     except Unsupported as exc:
         capture.eager = BreakInfo(exc.reason, exc.loc or tracer.loc, isinstance(exc, UserCodeError))
         return capture
-    _add_memory_guards(tracer)
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
     return capture
@@ -162,6 +162,9 @@ def _add_memory_guards(tracer: Tracer) -> None:
     by_node = {v.node: arrays[key] for key, (v, _, _) in tracer.inputs_by_id.items()}
     for node in mutated_inputs:
         if node is not None and node.op.kind is OpKind.INPUT:
+            if isinstance(by_node[node], np.ndarray) and not by_node[node].flags.writeable:
+                # The entry runs right after tracing without its guards: eager raises NumPy's error.
+                raise UserCodeError("ValueError: writing into a read-only input array", None)
             tracer.guards.add(Guard.writeable(sources[node]))
     array_inputs = [n for n in graph.inputs if isinstance(by_node[n], np.ndarray)]
     for i, first in enumerate(array_inputs):

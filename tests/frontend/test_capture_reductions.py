@@ -1,0 +1,114 @@
+"""Reductions with axis, keepdims and dtype, as functions and as methods."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+REDUCTIONS = ("sum", "mean", "max", "min", "prod", "any", "all", "var", "std")
+AXES = (None, 0, 1, -1, (0, 1), (0, 2), (-1, 0))
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("axis", AXES)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reduction_functions(check, arr, name, axis, keepdims):
+    reduce = getattr(np, name)
+
+    def f(x):
+        return reduce(x, axis=axis, keepdims=keepdims)
+
+    check(f, arr((2, 3, 4), low=0.5, high=1.5))
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int64", "bool", "float16", "complex128"])
+def test_reduction_methods_and_dtypes(check, arr, name, dtype):
+    def f(x):
+        method = getattr(x, name)
+        return method(), method(axis=0), method(1, keepdims=True)
+
+    check(f, arr((3, 4), dtype, low=0, high=3))
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "var", "std"])
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_reduction_dtype_argument(check, arr, name, dtype):
+    reduce = getattr(np, name)
+
+    def f(x):
+        return reduce(x, axis=0, dtype=dtype), getattr(x, name)(dtype=dtype)
+
+    check(f, arr((4, 3), np.float32, low=0, high=2))
+
+
+def test_var_std_ddof(check, arr):
+    def f(x):
+        return x.var(ddof=1), np.std(x, axis=0, ddof=1), x.var(axis=1, ddof=0, keepdims=True)
+
+    check(f, arr((4, 5)))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_arg_reductions(check, arr, name, axis, keepdims):
+    def f(x):
+        return getattr(np, name)(x, axis=axis, keepdims=keepdims), getattr(x, name)(axis)
+
+    check(f, arr((3, 5)))
+
+
+def test_amax_amin_aliases(check, arr):
+    def f(x):
+        return np.amax(x, axis=0), np.amin(x)
+
+    check(f, arr((3, 4)))
+
+
+def test_reductions_of_empty_arrays(check):
+    def f(x):
+        return x.sum(), x.sum(axis=0), x.prod(axis=1), x.any(), x.all(axis=0), x.mean(axis=1)
+
+    check(f, np.zeros((0, 3)))
+
+
+def test_max_of_empty_raises_as_eager(check):
+    def f(x):
+        return x.max()
+
+    check(f, np.zeros((0, 3)))
+
+
+def test_bad_axis_raises_as_eager(check, arr):
+    def f(x):
+        return x.sum(axis=2)
+
+    check(f, arr((3, 4)))
+
+
+def test_reductions_on_views_and_layouts(check, arr):
+    def f(x):
+        return x[::2].sum(axis=1), x.T.mean(axis=0, keepdims=True), x[::-1, 1:].max(axis=0)
+
+    check(f, arr((6, 5), layout="transposed"))
+
+
+def test_reduction_of_0d_and_scalar_results(check):
+    def f(x):
+        return x.sum(), np.mean(x), x.max(keepdims=True)
+
+    check(f, np.array(3.0, np.float32))
+
+
+def test_softmax_and_layernorm(check, arr):
+    def softmax(x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def layernorm(x, w, b):
+        mu = x.mean(axis=-1, keepdims=True)
+        d = x - mu
+        return d / np.sqrt((d * d).mean(axis=-1, keepdims=True) + 1e-5) * w + b
+
+    check(softmax, arr((4, 8), np.float32))
+    check(layernorm, arr((4, 8), np.float32), arr((8,), np.float32, seed=1), arr((8,), np.float32, seed=2))

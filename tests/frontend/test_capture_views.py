@@ -1,0 +1,147 @@
+"""Basic indexing and view ops: results must be views exactly where NumPy's are (the oracle
+compares memory sharing with the inputs), and joins and creation must produce fresh arrays."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+INDICES = [
+    (1,), (-1,), (slice(1, 3),), (slice(None, None, 2),), (slice(None, None, -1),), (slice(-2, None),),
+    (1, 2), (slice(None), 0), (Ellipsis, 1), (None,), (None, slice(None), None), (Ellipsis, None),
+    (slice(1, None), slice(None, None, -2)), (0, Ellipsis, None), (slice(5, 1, -1),), (slice(10, 20),),
+    (slice(None), slice(None), 1), (Ellipsis,), (),
+]
+
+
+@pytest.mark.parametrize("index", INDICES, ids=repr)
+def test_basic_indexing(check, arr, index):
+    def f(x):
+        return x[index], x[index] * 2
+
+    check(f, arr((4, 5, 3)))
+
+
+def test_indexing_written_in_source(check, arr):
+    def f(x):
+        return x[1], x[-1, ::2], x[1:3, None], x[..., ::-1], x[::2, 1:4:2], x[None, ..., 0], x[:, :0]
+
+    check(f, arr((4, 6)))
+
+
+def test_integer_index_of_vector_is_numpy_scalar(check, arr):
+    def f(x):
+        return x[0], x[-1] + 1, x[1] * x
+
+    check(f, arr((3,), np.float32))
+
+
+def test_index_out_of_range_raises_as_eager(check, arr):
+    def f(x):
+        return x[7]
+
+    check(f, arr((4,)))
+
+
+def test_too_many_indices_raises_as_eager(check, arr):
+    def f(x):
+        return x[1, 2, 3]
+
+    check(f, arr((4, 4)))
+
+
+def test_index_from_python_arithmetic(check, arr):
+    def f(x, k):
+        n = len(x)
+        return x[n // 2:], x[k - 1], x[: -k]
+
+    check(f, arr((6,)), 2)
+
+
+def test_transpose_forms(check, arr):
+    def f(x):
+        return x.T, np.transpose(x), x.transpose(1, 0, 2), x.transpose((2, 0, 1)), np.transpose(x, (0, 2, 1))
+
+    check(f, arr((2, 3, 4)))
+
+
+def test_reshape_forms(check, arr):
+    def f(x):
+        return x.reshape(6, 4), x.reshape((4, -1)), np.reshape(x, (2, 12)), x.reshape(-1), np.reshape(x, 24)
+
+    check(f, arr((2, 3, 4)))
+
+
+def test_reshape_of_non_contiguous_copies(check, arr):
+    def f(x):
+        return x.T.reshape(-1), x[:, ::2].reshape(2, -1)
+
+    check(f, arr((4, 6)))
+
+
+def test_bad_reshape_raises_as_eager(check, arr):
+    def f(x):
+        return x.reshape(5, 5)
+
+    check(f, arr((2, 3)))
+
+
+def test_squeeze_expand_dims_broadcast_to(check, arr):
+    def f(x):
+        return (np.squeeze(x), x.squeeze(0), np.squeeze(x, axis=(0, 2)), np.expand_dims(x, 0),
+                np.expand_dims(x, -1), np.expand_dims(x, (0, 2)), np.broadcast_to(x, (3, 1, 4, 1)),
+                np.broadcast_to(x[0, :, 0], (2, 4)))
+
+    check(f, arr((1, 4, 1)))
+
+
+def test_flip_swapaxes_moveaxis_ravel(check, arr):
+    def f(x):
+        return np.flip(x), np.flip(x, axis=1), np.swapaxes(x, 0, 2), x.swapaxes(1, 2), \
+            np.moveaxis(x, 0, -1), np.ravel(x), x.ravel(), x.flatten()
+
+    check(f, arr((2, 3, 4)))
+
+
+def test_concatenate_and_stack(check, arr):
+    def f(a, b):
+        return (np.concatenate([a, b]), np.concatenate((a, b), axis=1), np.concatenate([a, b], axis=-1),
+                np.stack([a, b]), np.stack((a, b), axis=-1), np.stack([a, b, a], axis=1),
+                np.concatenate([a[0], b[1]]))
+
+    check(f, arr((2, 3)), arr((2, 3), seed=1))
+
+
+def test_concatenate_mixed_dtypes(check, arr):
+    def f(a, b):
+        return np.concatenate([a, b]), np.stack([a, b])
+
+    check(f, arr((3,), np.int32), arr((3,), np.float32, seed=1))
+
+
+def test_concatenate_shape_mismatch_raises_as_eager(check, arr):
+    def f(a, b):
+        return np.concatenate([a, b], axis=1)
+
+    check(f, arr((2, 3)), arr((3, 3)))
+
+
+def test_views_of_views_of_non_contiguous_inputs(check, arr):
+    def f(x):
+        y = x[::-1].T[1:, ::2]
+        return y, y.reshape(-1) + 1, y[None]
+
+    check(f, arr((5, 6), layout="strided"))
+
+
+def test_copy_is_fresh(check, arr):
+    def f(x):
+        return x.copy(), np.copy(x), np.array(x), np.asarray(x), np.ascontiguousarray(x) if False else x[:]
+
+    check(f, arr((3, 2)))
+
+
+def test_asarray_of_python_values_and_scalars(check, arr):
+    def f(x, s):
+        return np.asarray(s) + x, np.array([1.0, 2.0, 3.0]) * x, np.asarray(x, dtype=np.float32)
+
+    check(f, arr((3,)), np.float64(2.0))
