@@ -1,0 +1,405 @@
+"""One fused kernel -> one LLVM function (textual IR), shape-agnostic.
+
+Shape of the generated code::
+
+    define void @k_<hash>(ptr %args)        ; a tuple: operands..., dims=[start, stop, n0, n1, ...]
+      entry: read each operand's data pointer and byte strides from its PyArrayObject
+      elementwise kernel (no reduce axes):
+        all operands C-contiguous?  -> one flat loop with unit-stride element GEPs
+        else nested loops; innermost loop in two copies: unit-stride (vectorizes) / strided
+      reduction kernel:
+        loops over the outer axes; per outer index, one pass over the reduced axes per
+        level of reduction (softmax: max, sum, then the output), each pass's innermost loop
+        again unit-stride / strided; values of the outer layout in between
+
+The loop bodies are scalar; the loop vectorizer widens them (libmvec for math, vector
+accumulators for reductions: ``reassoc`` only on the accumulating ``fadd``/``fmul``).
+Float32 sums accumulate in float64: more accurate than NumPy's pairwise float32 sums, so
+they differ from NumPy by NumPy's own rounding error (~1e-6 relative).
+Loops whose element pointers are stored to fresh buffers carry ``!noalias`` metadata so the
+vectorizer needs no run-time alias checks; writes into a setitem destination carry none.
+Sizes and strides are run-time values, so one compiled kernel serves every shape.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...ir import Node, OpKind
+from ...passes.kernels import FULL, Kernel, StoreKind
+from .abi import Offsets
+from .lowering import Builder, Unsupported, Value, cast, constant, lower_elementwise, memory_type, truth
+from .math import MathDeclarations
+from .reductions import ReductionPlan, plan_reduction
+
+
+@dataclass(eq=False)
+class Operand:
+    index: int
+    dtype: np.dtype
+    axes: tuple[int, ...]
+    broadcast: tuple[bool, ...]
+    is_store: bool
+    scope: int | None = None          # alias scope (fresh output buffers only)
+    data: str = ""
+    strides: dict[int, str] = field(default_factory=dict)  # domain axis -> byte stride (or "0")
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    def moves_along(self, axis: int) -> bool:
+        return self.strides.get(axis, "0") != "0"
+
+
+@dataclass(eq=False)
+class Scope:
+    """Values computed at one place of the loop nest; ``ptrs`` are element pointers."""
+
+    ptrs: dict[int, str]
+    parent: Scope | None = None
+    memo: dict = field(default_factory=dict)
+
+
+class KernelEmitter:
+    def __init__(self, kernel: Kernel, decls: MathDeclarations, offsets: Offsets):
+        self.k = kernel
+        self.b = Builder(decls)
+        self.offsets = offsets
+        self.ndim = len(kernel.domain)
+        self.reduce = kernel.reduce_axes
+        self.outer = kernel.outer_axes
+        self.operands: list[Operand] = []
+        self.load_operand: dict[tuple[Node, tuple[int, ...]], Operand] = {}
+        for load in kernel.loads:
+            op = Operand(len(self.operands), load.node.meta.dtype, load.axes, load.broadcast, False)
+            self.operands.append(op)
+            self.load_operand[(load.node, load.axes)] = op
+        fresh_only = all(s.kind is StoreKind.NEW for s in kernel.stores)
+        self.store_operands = []
+        for store in kernel.stores:
+            dtype = store.node.meta.dtype if store.setitem is None else store.setitem.args[0].meta.dtype
+            sizes = store.node.meta.shape if store.setitem is None else kernel.domain
+            broadcast = tuple(d == 1 for d in sizes)
+            op = Operand(len(self.operands), dtype, store.axes, broadcast, True)
+            if fresh_only:
+                op.scope = len(self.store_operands)
+            self.operands.append(op)
+            self.store_operands.append((store, op))
+        self.plans: dict[Node, ReductionPlan] = {n: plan_reduction(n) for n in kernel.nodes
+                                                 if n.op.kind is OpKind.REDUCTION}
+        self._analyse()
+
+    # ------------------------------------------------------------------ analysis
+    def _analyse(self) -> None:
+        """Level (full: varies along the reduced axes; outer: doesn't) and availability
+        (the pass after which a value can be computed) of every member."""
+        self.full: dict[Node, bool] = {}
+        self.avail: dict[Node, int] = {}
+        members = self.k.layouts
+        for node in self.k.nodes:
+            if node.op.kind is OpKind.REDUCTION:
+                source = node.args[0]
+                base = self.avail[source] if source in members else 0
+                self.full[node] = False
+                self.avail[node] = base + len(self.plans[node].stages)
+                continue
+            full, avail = False, 0
+            for arg in node.input_nodes():
+                if arg in members:
+                    full |= self.full[arg]
+                    avail = max(avail, self.avail[arg])
+                else:
+                    full |= self._load_is_full(self._operand_for(node, arg))
+            self.full[node], self.avail[node] = full or not self.reduce, avail
+        passes = [self._reduction_pass(n) + len(p.stages) for n, p in self.plans.items()]
+        passes += [self.avail[s.node] + 1 for s, _ in self.store_operands if self._store_is_full(s)]
+        self.num_passes = max(passes, default=1)
+
+    def _reduction_pass(self, node: Node) -> int:
+        source = node.args[0]
+        return self.avail[source] if source in self.k.layouts else 0
+
+    def _operand_for(self, user: Node, arg: Node) -> Operand:
+        axes, _ = self.k.load_mapping(user, arg)
+        return self.load_operand[(arg, axes)]
+
+    def _load_is_full(self, op: Operand) -> bool:
+        return any(a in self.reduce and not bc for a, bc in zip(op.axes, op.broadcast, strict=True))
+
+    def _store_is_full(self, store) -> bool:
+        return store.setitem is not None or self.k.layouts[store.node] == FULL
+
+    # ------------------------------------------------------------------ emission
+    def emit(self) -> tuple[str, str]:
+        """(function name, function text with alias-metadata placeholders ``!@N``)."""
+        b = self.b
+        self._entry()
+        if not self.reduce:
+            self._elementwise_body()
+        else:
+            self._reduction_body()
+        b.line("ret void")
+        body = "\n".join(["entry:"] + b.allocas + b.lines)
+        digest = hashlib.sha256(body.encode()).hexdigest()[:20]
+        name = f"k_{digest}"
+        return name, f"define void @{name}(ptr %args) nounwind {{\n{body}\n}}"
+
+    def _entry(self) -> None:
+        b, off = self.b, self.offsets
+        count = len(self.operands)
+        dims_obj = self._load_ptr("%args", off.tuple_items + 8 * count)
+        dims = self._load_ptr(dims_obj, off.array_data)
+        self.start = b.emit(f"load i64, ptr {dims}")
+        self.stop = b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 1')}")
+        self.sizes = [b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 {2 + a}')}")
+                      for a in range(self.ndim)]
+        for op in self.operands:
+            item = b.emit(f"getelementptr i8, ptr %args, i64 {off.tuple_items + 8 * op.index}")
+            obj = b.emit(f"load ptr, ptr {item}")
+            op.data = self._load_ptr(obj, off.array_data)
+            if not op.axes:
+                continue
+            strides = self._load_ptr(obj, off.array_strides)
+            for j, (axis, bc) in enumerate(zip(op.axes, op.broadcast, strict=True)):
+                if not bc:
+                    at = b.emit(f"getelementptr i64, ptr {strides}, i64 {j}")
+                    op.strides[axis] = b.emit(f"load i64, ptr {at}")
+        self.count = "1"
+        for axis in self.reduce:
+            self.count = b.emit(f"mul i64 {self.count}, {self.sizes[axis]}")
+
+    def _load_ptr(self, base: str, offset: int) -> str:
+        at = self.b.emit(f"getelementptr i8, ptr {base}, i64 {offset}")
+        return self.b.emit(f"load ptr, ptr {at}")
+
+    # -- loops
+    def _loop(self, lo: str, hi: str, body: Callable[[str], None]) -> None:
+        b = self.b
+        counter = b.alloca("i64")
+        b.line(f"store i64 {lo}, ptr {counter}")
+        head, loop, done = b.fresh("head"), b.fresh("body"), b.fresh("done")
+        b.line(f"br label {head}")
+        b.label(head)
+        i = b.emit(f"load i64, ptr {counter}")
+        b.line(f"br i1 {b.emit(f'icmp slt i64 {i}, {hi}')}, label {loop}, label {done}")
+        b.label(loop)
+        body(i)
+        b.line(f"store i64 {b.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
+        b.line(f"br label {head}")
+        b.label(done)
+
+    def _advance(self, ptrs: dict[int, str], axis: int, i: str, ops: list[Operand]) -> dict[int, str]:
+        moved = dict(ptrs)
+        for op in ops:
+            if op.moves_along(axis):
+                offset = self.b.emit(f"mul i64 {i}, {op.strides[axis]}")
+                moved[op.index] = self.b.emit(f"getelementptr i8, ptr {ptrs[op.index]}, i64 {offset}")
+        return moved
+
+    def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
+              body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True) -> None:
+        """Loops over ``axes``; the innermost in a unit-stride and a strided copy."""
+        if not axes:
+            body(ptrs)
+            return
+        axis = axes[0]
+        lo, hi = (self.start, self.stop) if split_first else ("0", self.sizes[axis])
+        if len(axes) > 1 or not vectorize:
+            self._loop(lo, hi, lambda i: self._nest(axes[1:], self._advance(ptrs, axis, i, ops), ops, body,
+                                                    False, vectorize))
+            return
+        b = self.b
+        moving = [op for op in ops if op.moves_along(axis)]
+        fast = "true"
+        for op in moving:
+            fast = b.emit(f"and i1 {fast}, {b.emit(f'icmp eq i64 {op.strides[axis]}, {op.itemsize}')}")
+        unit, strided, after = b.fresh("unit"), b.fresh("strided"), b.fresh("after")
+        b.line(f"br i1 {fast}, label {unit}, label {strided}")
+        b.label(unit)
+        self._loop(lo, hi, lambda i: body(self._element_ptrs(ptrs, i, moving)))
+        b.line(f"br label {after}")
+        b.label(strided)
+        self._loop(lo, hi, lambda i: body(self._advance(ptrs, axis, i, ops)))
+        b.line(f"br label {after}")
+        b.label(after)
+
+    def _element_ptrs(self, ptrs: dict[int, str], i: str, moving: list[Operand]) -> dict[int, str]:
+        moved = dict(ptrs)
+        for op in moving:
+            ty = memory_type(op.dtype)
+            moved[op.index] = self.b.emit(f"getelementptr {ty}, ptr {ptrs[op.index]}, i64 {i}")
+        return moved
+
+    # -- elementwise kernels
+    def _elementwise_body(self) -> None:
+        b = self.b
+        ptrs = {op.index: op.data for op in self.operands}
+        body = lambda p: self._compute_and_store(Scope(p), 0)
+        if self.ndim < 2:
+            self._nest(tuple(range(self.ndim)), ptrs, self.operands, body, self.ndim == 1)
+            return
+        # Flat fast path: every operand C-contiguous over the whole domain.
+        flat = "true"
+        for op in self.operands:
+            expected = str(op.itemsize)
+            for axis in reversed(range(self.ndim)):
+                size = self.sizes[axis]
+                ok = b.emit(f"icmp eq i64 {op.strides.get(axis, '0')}, {expected}")
+                ok = b.emit(f"or i1 {ok}, {b.emit(f'icmp ule i64 {size}, 1')}")
+                flat = b.emit(f"and i1 {flat}, {ok}")
+                expected = b.emit(f"mul i64 {expected}, {size}")
+        rest = "1"
+        for axis in range(1, self.ndim):
+            rest = b.emit(f"mul i64 {rest}, {self.sizes[axis]}")
+        flat_block, nest_block, after = b.fresh("flat"), b.fresh("nest"), b.fresh("end")
+        b.line(f"br i1 {flat}, label {flat_block}, label {nest_block}")
+        b.label(flat_block)
+        lo, hi = b.emit(f"mul i64 {self.start}, {rest}"), b.emit(f"mul i64 {self.stop}, {rest}")
+        self._loop(lo, hi, lambda i: body(self._element_ptrs(ptrs, i, self.operands)))
+        b.line(f"br label {after}")
+        b.label(nest_block)
+        self._nest(tuple(range(self.ndim)), ptrs, self.operands, body, True)
+        b.line(f"br label {after}")
+        b.label(after)
+
+    # -- reduction kernels
+    def _reduction_body(self) -> None:
+        ptrs = {op.index: op.data for op in self.operands}
+        self._nest(self.outer, ptrs, self.operands, self._outer_body, bool(self.outer), vectorize=False)
+
+    def _outer_body(self, ptrs: dict[int, str]) -> None:
+        b = self.b
+        outer = Scope(ptrs)
+        self.outer_scope = outer
+        inner_ops = [op for op in self.operands if any(op.moves_along(a) for a in self.reduce)]
+        for p in range(self.num_passes):
+            stages = [(n, plan.stages[p - self._reduction_pass(n)]) for n, plan in self.plans.items()
+                      if 0 <= p - self._reduction_pass(n) < len(plan.stages)]
+            roots = [plan_input for plan_input in self._pass_roots(p, stages)]
+            for root in roots:
+                self._prepare_outer(root, outer)
+            accs = []
+            for node, stage in stages:
+                acc = b.alloca(stage.acc_dtype_ty)
+                b.line(f"store {stage.acc_dtype_ty} {stage.init}, ptr {acc}")
+                accs.append((node, stage, acc))
+
+            def pass_body(p_ptrs, p=p, accs=accs):
+                scope = Scope(p_ptrs, outer)
+                for node, stage, acc in accs:
+                    source = self._arg_value(node, node.args[0], scope)
+                    x = stage.element(b, source, self._stage_values(node, outer))
+                    old = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
+                    b.line(f"store {stage.acc_dtype_ty} {stage.combine(b, old, x)}, ptr {acc}")
+                self._store_all(scope, p, full=True)
+
+            self._nest(self.reduce, ptrs, inner_ops, pass_body, False)
+            for node, stage, acc in accs:
+                total = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
+                outer.memo.setdefault(("stage", node), []).append(
+                    stage.finish(b, total, self._count_value(), self._stage_values(node, outer)))
+                if len(outer.memo[("stage", node)]) == len(self.plans[node].stages):
+                    outer.memo[node] = outer.memo[("stage", node)][-1]
+        self._store_all(outer, None, full=False)
+
+    def _pass_roots(self, p: int, stages) -> list[Node]:
+        roots = [node.args[0] for node, _ in stages if node.args[0] in self.k.layouts]
+        roots += [s.node for s, _ in self.store_operands
+                  if self._store_is_full(s) and self.avail[s.node] == p]
+        return roots
+
+    def _prepare_outer(self, node: Node, outer: Scope) -> None:
+        """Compute, at the outer level (before a pass's loop), every outer value and outer
+        load that ``node`` reads, so that later passes may use them (SSA dominance)."""
+        if node not in self.k.layouts or node in outer.memo or ("prepared", node) in outer.memo:
+            return
+        if not self.full[node]:
+            if node.op.kind is not OpKind.REDUCTION:
+                self._value(node, outer)
+            return
+        outer.memo[("prepared", node)] = True
+        for arg in node.input_nodes():
+            if arg in self.k.layouts:
+                self._prepare_outer(arg, outer)
+            elif not self._load_is_full(self._operand_for(node, arg)):
+                self._load(node, arg, outer)
+
+    def _stage_values(self, node: Node, outer: Scope) -> list[Value]:
+        return outer.memo.get(("stage", node), [])
+
+    def _count_value(self) -> str:
+        return self.count
+
+    # ------------------------------------------------------------------ values
+    def _value(self, node: Node, scope: Scope) -> Value:
+        if node in scope.memo:
+            return scope.memo[node]
+        if scope.parent is not None and node in self.k.layouts and not self.full[node]:
+            return self._value(node, scope.parent)
+        if node.op.kind is OpKind.REDUCTION:
+            raise AssertionError(f"reduction %{node.name} used before its pass")
+        args = [self._arg_value(node, arg, scope) if isinstance(arg, Node) else arg for arg in node.args]
+        value = lower_elementwise(self.b, node, args)
+        scope.memo[node] = value
+        return value
+
+    def _arg_value(self, user: Node, arg: Node, scope: Scope) -> Value:
+        return self._value(arg, scope) if arg in self.k.layouts else self._load(user, arg, scope)
+
+    def _load(self, user: Node, arg: Node, scope: Scope) -> Value:
+        op = self._operand_for(user, arg)
+        if scope.parent is not None and not self._load_is_full(op):
+            return self._load(user, arg, scope.parent)
+        key = ("load", op.index)
+        if key not in scope.memo:
+            b = self.b
+            raw = b.emit(f"load {memory_type(op.dtype)}, ptr {scope.ptrs[op.index]}{self._alias_tags(op)}")
+            if op.dtype.kind == "b":
+                raw = b.emit(f"icmp ne i8 {raw}, 0")
+            value = Value(raw, op.dtype)
+            scope.memo[key] = value
+        return scope.memo[key]
+
+    def _store_all(self, scope: Scope, p: int | None, full: bool) -> None:
+        b = self.b
+        for store, op in self.store_operands:
+            if self._store_is_full(store) != full or (full and self.reduce and self.avail[store.node] != p):
+                continue
+            value = cast(b, self._value(store.node, scope), op.dtype)
+            ref = value.ref if op.dtype.kind != "b" else b.emit(f"zext i1 {value.ref} to i8")
+            b.line(f"store {memory_type(op.dtype)} {ref}, ptr {scope.ptrs[op.index]}{self._alias_tags(op)}")
+
+    def _compute_and_store(self, scope: Scope, p: int) -> None:
+        self._store_all(scope, p, full=True)
+
+    def _alias_tags(self, op: Operand) -> str:
+        scopes = [o.scope for _, o in self.store_operands if o.scope is not None]
+        if not scopes:
+            return ""
+        if op.scope is not None:
+            others = [s for s in scopes if s != op.scope]
+            tags = f", !alias.scope !@{op.scope}"
+            return tags + (f", !noalias !@{_set_id(others)}" if others else "")
+        return f", !noalias !@{_set_id(scopes)}"
+
+
+def _set_id(scopes: list[int]) -> str:
+    """Placeholder for the metadata list of several scopes (resolved by the module)."""
+    return "set" + "_".join(map(str, scopes))
+
+
+def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets) -> tuple[str, str]:
+    """Lower one kernel; raises Unsupported when some member cannot be lowered exactly."""
+    return KernelEmitter(kernel, decls, offsets).emit()
+
+
+def check_store_cast(value_dtype: np.dtype, dest_dtype: np.dtype) -> None:
+    b = Builder(MathDeclarations())
+    cast(b, Value("%x", value_dtype), dest_dtype)
+
+
+__all__ = ["emit_kernel", "check_store_cast", "Unsupported", "truth", "constant"]

@@ -1,0 +1,517 @@
+"""Scalar lowering of elementwise ops to LLVM IR text, with NumPy's exact semantics.
+
+Every op computes on NumPy's loop dtypes (``ufunc.resolve_dtypes``, NEP 50 weak Python
+scalars), so promotion is NumPy's own. Rules that matter for equality with NumPy:
+
+* + - * / and sqrt are IEEE-exact; no fast-math flags (no ``contract``: NumPy does not fuse
+  multiply-add), so these are bit-identical to NumPy.
+* ``maximum``/``minimum`` propagate NaN and return the second operand on ties, like NumPy's
+  loops (``llvm.maxnum`` would drop NaN); ``fmax``/``fmin`` ignore NaN (``llvm.maxnum``).
+* Integer ``floor_divide``/``remainder``/``fmod`` follow NumPy's signs, give 0 for a zero
+  divisor, and never execute LLVM's undefined ``INT_MIN / -1``; shifts past the width give
+  0 (or -1 for negative right shifts) as NumPy's do.
+* Float-to-integer casts (out-of-range values are platform-defined in NumPy) are not
+  lowered: those nodes run through NumPy.
+
+Bool values are ``i1`` in registers and bytes (0/1) in memory.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...ir import Node
+from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations
+
+
+class Unsupported(Exception):
+    """Raised while lowering something this backend does not do (the node goes extern)."""
+
+
+LOWERED_DTYPES = frozenset(np.dtype(n) for n in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"))
+
+
+def register_type(dtype: np.dtype) -> str:
+    if dtype.kind == "b":
+        return "i1"
+    if dtype.kind == "f":
+        return "float" if dtype.itemsize == 4 else "double"
+    return f"i{dtype.itemsize * 8}"
+
+
+def memory_type(dtype: np.dtype) -> str:
+    return "i8" if dtype.kind == "b" else register_type(dtype)
+
+
+def constant(value, dtype: np.dtype) -> str:
+    """LLVM literal for ``value`` converted as NumPy converts a Python scalar to ``dtype``."""
+    if dtype.kind == "b":
+        return "true" if bool(value) else "false"
+    if dtype.kind == "f":
+        rounded = float(np.asarray(value).astype(dtype))
+        bits = struct.unpack(">Q", struct.pack(">d", rounded))[0]
+        return f"0x{bits:016X}"
+    bits = dtype.itemsize * 8
+    number = int(value) & ((1 << bits) - 1)
+    return str(number - (1 << bits) if number >> (bits - 1) else number)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """An SSA value (or literal) of a NumPy dtype, in its register type."""
+
+    ref: str
+    dtype: np.dtype
+
+    @property
+    def ty(self) -> str:
+        return register_type(self.dtype)
+
+
+class Builder:
+    """Appends instructions to a function body; names are fresh ``%tN``."""
+
+    def __init__(self, decls: MathDeclarations):
+        self.decls = decls
+        self.lines: list[str] = []
+        self.allocas: list[str] = []
+        self.counter = 0
+
+    def fresh(self, stem: str = "t") -> str:
+        self.counter += 1
+        return f"%{stem}{self.counter}"
+
+    def emit(self, text: str, stem: str = "t") -> str:
+        name = self.fresh(stem)
+        self.lines.append(f"  {name} = {text}")
+        return name
+
+    def line(self, text: str) -> None:
+        self.lines.append(f"  {text}")
+
+    def label(self, name: str) -> None:
+        self.lines.append(f"{name[1:]}:")
+
+    def alloca(self, ty: str) -> str:
+        name = self.fresh("acc")
+        self.allocas.append(f"  {name} = alloca {ty}")
+        return name
+
+    def call_intrinsic(self, base: str, ty: str, args: list[str]) -> str:
+        suffix = {"float": "f32", "double": "f64"}.get(ty, ty)
+        name = self.decls.intrinsic(f"llvm.{base}.{suffix}", ty, [ty] * len(args))
+        return self.emit(f"call {ty} @{name}({', '.join(f'{ty} {a}' for a in args)})")
+
+    def libm(self, c_name: str, ty: str, args: list[str]) -> str:
+        return self.emit(self.decls.libm_call(c_name, ty, args))
+
+    def select(self, cond: str, ty: str, a: str, b: str) -> str:
+        return self.emit(f"select i1 {cond}, {ty} {a}, {ty} {b}")
+
+
+# ------------------------------------------------------------------------------ casts
+def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
+    """NumPy's unsafe cast of a scalar, for every pair except float -> integer."""
+    src, dst = value.dtype, np.dtype(dtype)
+    if src == dst:
+        return value
+    sty, dty = register_type(src), register_type(dst)
+    if dst.kind == "b":
+        if src.kind == "f":
+            return Value(b.emit(f"fcmp une {sty} {value.ref}, 0.0"), dst)
+        return Value(b.emit(f"icmp ne {sty} {value.ref}, 0"), dst)
+    if src.kind == "f" and dst.kind == "f":
+        op = "fpext" if dst.itemsize > src.itemsize else "fptrunc"
+        return Value(b.emit(f"{op} {sty} {value.ref} to {dty}"), dst)
+    if src.kind == "f":
+        raise Unsupported("float to integer cast")
+    signed = src.kind == "i"
+    if dst.kind == "f":
+        op = "sitofp" if signed else "uitofp"
+        return Value(b.emit(f"{op} {sty} {value.ref} to {dty}"), dst)
+    sbits, dbits = int(sty[1:]), int(dty[1:])
+    if sbits == dbits:
+        return Value(value.ref, dst)
+    if dbits < sbits:
+        return Value(b.emit(f"trunc {sty} {value.ref} to {dty}"), dst)
+    return Value(b.emit(f"{'sext' if signed else 'zext'} {sty} {value.ref} to {dty}"), dst)
+
+
+def truth(b: Builder, value: Value) -> Value:
+    return cast(b, value, np.dtype(bool))
+
+
+def as_value(b: Builder, arg, dtype: np.dtype) -> Value:
+    """An argument (Value or Python/NumPy scalar constant) converted to ``dtype``."""
+    if isinstance(arg, Value):
+        return cast(b, arg, dtype)
+    if dtype.kind in "iu" and isinstance(arg, float | np.floating):
+        raise Unsupported("float constant into an integer loop")
+    return Value(constant(arg, dtype), dtype)
+
+
+# ------------------------------------------------------------------------------ op table
+Lowering = Callable[..., str]
+ARITH: dict[str, dict[str, Lowering]] = {}
+
+
+def rule(name: str, kinds: str):
+    """Register a lowering of op ``name`` for loop dtypes of the given kinds (b, i, u, f)."""
+    def register(fn: Lowering) -> Lowering:
+        for kind in kinds:
+            ARITH.setdefault(name, {})[kind] = fn
+        return fn
+    return register
+
+
+def _binary(op_f: str, op_i: str | None = None, op_b: str | None = None):
+    def lower(b: Builder, dt: np.dtype, x: Value, y: Value) -> str:
+        op = {"f": op_f, "i": op_i, "u": op_i, "b": op_b}[dt.kind]
+        return b.emit(f"{op} {x.ty} {x.ref}, {y.ref}")
+    return lower
+
+
+rule("add", "f")(_binary("fadd"))
+rule("add", "iu")(_binary("", "add"))
+rule("add", "b")(_binary("", None, "or"))
+rule("subtract", "f")(_binary("fsub"))
+rule("subtract", "iu")(_binary("", "sub"))
+rule("multiply", "f")(_binary("fmul"))
+rule("multiply", "iu")(_binary("", "mul"))
+rule("multiply", "b")(_binary("", None, "and"))
+rule("divide", "f")(_binary("fdiv"))
+rule("bitwise_and", "iub")(_binary("", "and", "and"))
+rule("bitwise_or", "iub")(_binary("", "or", "or"))
+rule("bitwise_xor", "iub")(_binary("", "xor", "xor"))
+rule("fmod", "f")(_binary("frem"))
+
+
+@rule("square", "fiu")
+def _square(b, dt, x):
+    return b.emit(f"{'fmul' if dt.kind == 'f' else 'mul'} {x.ty} {x.ref}, {x.ref}")
+
+
+@rule("negative", "f")
+def _fneg(b, dt, x):
+    return b.emit(f"fneg {x.ty} {x.ref}")
+
+
+@rule("negative", "iu")
+def _ineg(b, dt, x):
+    return b.emit(f"sub {x.ty} 0, {x.ref}")
+
+
+@rule("positive", "fiu")
+@rule("conjugate", "fiub")
+def _identity(b, dt, x):
+    return x.ref
+
+
+@rule("absolute", "f")
+def _fabs(b, dt, x):
+    return b.call_intrinsic("fabs", x.ty, [x.ref])
+
+
+@rule("absolute", "i")
+def _iabs(b, dt, x):
+    negative = b.emit(f"icmp slt {x.ty} {x.ref}, 0")
+    return b.select(negative, x.ty, b.emit(f"sub {x.ty} 0, {x.ref}"), x.ref)
+
+
+rule("absolute", "ub")(_identity)
+
+
+@rule("sqrt", "f")
+def _sqrt(b, dt, x):
+    return b.call_intrinsic("sqrt", x.ty, [x.ref])
+
+
+for _name, _intrinsic in (("floor", "floor"), ("ceil", "ceil"), ("trunc", "trunc"), ("rint", "roundeven")):
+    rule(_name, "f")(lambda b, dt, x, _i=_intrinsic: b.call_intrinsic(_i, x.ty, [x.ref]))
+    rule(_name, "iub")(_identity)
+
+for _name, _c in UNARY_LIBM.items():
+    rule(_name, "f")(lambda b, dt, x, _c=_c: b.libm(_c, x.ty, [x.ref]))
+for _name, _c in BINARY_LIBM.items():
+    rule(_name, "f")(lambda b, dt, x, y, _c=_c: b.libm(_c, x.ty, [x.ref, y.ref]))
+
+
+@rule("copysign", "f")
+def _copysign(b, dt, x, y):
+    return b.call_intrinsic("copysign", x.ty, [x.ref, y.ref])
+
+
+@rule("reciprocal", "f")
+def _reciprocal(b, dt, x):
+    return b.emit(f"fdiv {x.ty} {constant(1.0, dt)}, {x.ref}")
+
+
+def _nan_max(pick_first: str):
+    # NumPy: (a <op> b || isnan(a)) ? a : b  -- NaN propagates, ties give b.
+    def lower(b, dt, x, y):
+        if dt.kind == "b":
+            return b.emit(f"{'or' if pick_first == 'ogt' else 'and'} i1 {x.ref}, {y.ref}")
+        if dt.kind == "f":
+            return _clip_step(b, pick_first, x, y)
+        else:
+            cmp = {"ogt": "gt", "olt": "lt"}[pick_first]
+            keep = b.emit(f"icmp {'s' if dt.kind == 'i' else 'u'}{cmp} {x.ty} {x.ref}, {y.ref}")
+        return b.select(keep, x.ty, x.ref, y.ref)
+    return lower
+
+
+rule("maximum", "fiub")(_nan_max("ogt"))
+rule("minimum", "fiub")(_nan_max("olt"))
+rule("fmax", "f")(lambda b, dt, x, y: b.call_intrinsic("maxnum", x.ty, [x.ref, y.ref]))
+rule("fmin", "f")(lambda b, dt, x, y: b.call_intrinsic("minnum", x.ty, [x.ref, y.ref]))
+rule("fmax", "iub")(_nan_max("ogt"))
+rule("fmin", "iub")(_nan_max("olt"))
+
+_COMPARE = {"equal": ("oeq", "eq"), "not_equal": ("une", "ne"), "less": ("olt", "lt"),
+            "less_equal": ("ole", "le"), "greater": ("ogt", "gt"), "greater_equal": ("oge", "ge")}
+for _name, (_f, _i) in _COMPARE.items():
+    rule(_name, "f")(lambda b, dt, x, y, _f=_f: b.emit(f"fcmp {_f} {x.ty} {x.ref}, {y.ref}"))
+    for _kind, _prefix in (("i", "s"), ("u", "u"), ("b", "u")):
+        _op = _i if _i in ("eq", "ne") else _prefix + _i
+        rule(_name, _kind)(lambda b, dt, x, y, _op=_op: b.emit(f"icmp {_op} {x.ty} {x.ref}, {y.ref}"))
+
+for _name, _op in (("logical_and", "and"), ("logical_or", "or"), ("logical_xor", "xor")):
+    rule(_name, "fiub")(lambda b, dt, x, y, _op=_op: b.emit(
+        f"{_op} i1 {truth(b, x).ref}, {truth(b, y).ref}"))
+
+
+@rule("logical_not", "fiub")
+def _logical_not(b, dt, x):
+    return b.emit(f"xor i1 {truth(b, x).ref}, true")
+
+
+@rule("invert", "iub")
+def _invert(b, dt, x):
+    return b.emit(f"xor {x.ty} {x.ref}, {'true' if dt.kind == 'b' else -1}")
+
+
+@rule("isnan", "f")
+def _isnan(b, dt, x):
+    return b.emit(f"fcmp uno {x.ty} {x.ref}, 0.0")
+
+
+@rule("isinf", "f")
+def _isinf(b, dt, x):
+    return b.emit(f"fcmp oeq {x.ty} {_fabs(b, dt, x)}, {constant(np.inf, dt)}")
+
+
+@rule("isfinite", "f")
+def _isfinite(b, dt, x):
+    return b.emit(f"fcmp olt {x.ty} {_fabs(b, dt, x)}, {constant(np.inf, dt)}")
+
+
+rule("isnan", "iub")(lambda b, dt, x: "false")
+rule("isinf", "iub")(lambda b, dt, x: "false")
+rule("isfinite", "iub")(lambda b, dt, x: "true")
+
+
+@rule("signbit", "f")
+def _signbit(b, dt, x):
+    ity = f"i{dt.itemsize * 8}"
+    return b.emit(f"icmp slt {ity} {b.emit(f'bitcast {x.ty} {x.ref} to {ity}')}, 0")
+
+
+@rule("sign", "f")
+def _fsign(b, dt, x):
+    # NumPy: x > 0 ? 1 : (x < 0 ? -1 : (x == 0 ? 0 : x))
+    is_zero = b.emit(f"fcmp oeq {x.ty} {x.ref}, 0.0")
+    zero_or_nan = b.select(is_zero, x.ty, constant(0.0, dt), x.ref)
+    negative = b.emit(f"fcmp olt {x.ty} {x.ref}, 0.0")
+    below = b.select(negative, x.ty, constant(-1.0, dt), zero_or_nan)
+    positive = b.emit(f"fcmp ogt {x.ty} {x.ref}, 0.0")
+    return b.select(positive, x.ty, constant(1.0, dt), below)
+
+
+@rule("sign", "iu")
+def _isign(b, dt, x):
+    prefix = "s" if dt.kind == "i" else "u"
+    positive = b.emit(f"zext i1 {b.emit(f'icmp {prefix}gt {x.ty} {x.ref}, 0')} to {x.ty}")
+    negative = b.emit(f"zext i1 {b.emit(f'icmp slt {x.ty} {x.ref}, 0')} to {x.ty}") if dt.kind == "i" else "0"
+    return b.emit(f"sub {x.ty} {positive}, {negative}")
+
+
+def _float_divmod(b: Builder, dt: np.dtype, a: Value, d: Value) -> tuple[str, str]:
+    """NumPy's npy_divmod for floats: (floor quotient, remainder with the divisor's sign)."""
+    ty = a.ty
+    zero, one = constant(0.0, dt), constant(1.0, dt)
+    mod = b.emit(f"frem {ty} {a.ref}, {d.ref}")
+    div = b.emit(f"fdiv {ty} {b.emit(f'fsub {ty} {a.ref}, {mod}')}, {d.ref}")
+    mod_nonzero = b.emit(f"fcmp une {ty} {mod}, {zero}")
+    d_neg = b.emit(f"fcmp olt {ty} {d.ref}, {zero}")
+    mod_neg = b.emit(f"fcmp olt {ty} {mod}, {zero}")
+    fix = b.emit(f"and i1 {mod_nonzero}, {b.emit(f'xor i1 {d_neg}, {mod_neg}')}")
+    mod = b.select(fix, ty, b.emit(f"fadd {ty} {mod}, {d.ref}"), mod)
+    div = b.select(fix, ty, b.emit(f"fsub {ty} {div}, {one}"), div)
+    signed_zero = b.call_intrinsic("copysign", ty, [zero, d.ref])
+    mod = b.select(mod_nonzero, ty, mod, signed_zero)
+    floordiv = b.call_intrinsic("floor", ty, [div])
+    over = b.emit(f"fcmp ogt {ty} {b.emit(f'fsub {ty} {div}, {floordiv}')}, {constant(0.5, dt)}")
+    floordiv = b.select(over, ty, b.emit(f"fadd {ty} {floordiv}, {one}"), floordiv)
+    quotient = b.emit(f"fdiv {ty} {a.ref}, {d.ref}")
+    div_nonzero = b.emit(f"fcmp une {ty} {div}, {zero}")
+    floordiv = b.select(div_nonzero, ty, floordiv, b.call_intrinsic("copysign", ty, [zero, quotient]))
+    d_zero = b.emit(f"fcmp oeq {ty} {d.ref}, {zero}")
+    floordiv = b.select(d_zero, ty, quotient, floordiv)
+    plain_mod = b.emit(f"frem {ty} {a.ref}, {d.ref}")
+    mod = b.select(d_zero, ty, plain_mod, mod)
+    return floordiv, mod
+
+
+rule("floor_divide", "f")(lambda b, dt, x, y: _float_divmod(b, dt, x, y)[0])
+rule("remainder", "f")(lambda b, dt, x, y: _float_divmod(b, dt, x, y)[1])
+
+
+def _int_division(kind: str):
+    def lower(b, dt, x, y):
+        ty = x.ty
+        signed = dt.kind == "i"
+        is_zero = b.emit(f"icmp eq {ty} {y.ref}, 0")
+        if signed:
+            minus_one = b.emit(f"icmp eq {ty} {y.ref}, -1")
+            unsafe = b.emit(f"or i1 {is_zero}, {minus_one}")
+        else:
+            unsafe = is_zero
+        safe = b.select(unsafe, ty, "1", y.ref)
+        q = b.emit(f"{'sdiv' if signed else 'udiv'} {ty} {x.ref}, {safe}")
+        r = b.emit(f"{'srem' if signed else 'urem'} {ty} {x.ref}, {safe}")
+        if signed and kind != "fmod":
+            r_nonzero = b.emit(f"icmp ne {ty} {r}, 0")
+            differ = b.emit(f"xor i1 {b.emit(f'icmp slt {ty} {r}, 0')}, {b.emit(f'icmp slt {ty} {safe}, 0')}")
+            fix = b.emit(f"and i1 {r_nonzero}, {differ}")
+            q = b.select(fix, ty, b.emit(f"sub {ty} {q}, 1"), q)
+            r = b.select(fix, ty, b.emit(f"add {ty} {r}, {safe}"), r)
+        if kind == "floor_divide":
+            result = q
+            if signed:  # x // -1 == -x (wrapping, as NumPy gives INT_MIN // -1 == INT_MIN)
+                result = b.select(minus_one, ty, b.emit(f"sub {ty} 0, {x.ref}"), result)
+        else:
+            result = r
+            if signed:
+                result = b.select(minus_one, ty, "0", result)
+        return b.select(is_zero, ty, "0", result)
+    return lower
+
+
+rule("floor_divide", "iu")(_int_division("floor_divide"))
+rule("remainder", "iu")(_int_division("remainder"))
+rule("fmod", "iu")(_int_division("fmod"))
+
+
+def _shift(direction: str):
+    def lower(b, dt, x, y):
+        ty, bits = x.ty, dt.itemsize * 8
+        in_range = b.emit(f"icmp ult {ty} {y.ref}, {bits}")
+        if direction == "left":
+            shifted, fallback = b.emit(f"shl {ty} {x.ref}, {y.ref}"), "0"
+        elif dt.kind == "i":
+            shifted = b.emit(f"ashr {ty} {x.ref}, {y.ref}")
+            fallback = b.emit(f"ashr {ty} {x.ref}, {bits - 1}")
+        else:
+            shifted, fallback = b.emit(f"lshr {ty} {x.ref}, {y.ref}"), "0"
+        return b.select(in_range, ty, shifted, fallback)
+    return lower
+
+
+rule("left_shift", "iu")(_shift("left"))
+rule("right_shift", "iu")(_shift("right"))
+
+
+@rule("logaddexp", "f")
+def _logaddexp(b, dt, x, y):
+    ty = x.ty
+    diff = b.emit(f"fsub {ty} {x.ref}, {y.ref}")
+    neg_abs = b.emit(f"fneg {ty} {b.call_intrinsic('fabs', ty, [diff])}")
+    tail = b.libm("log1p", ty, [b.libm("exp", ty, [neg_abs])])
+    result = b.select(b.emit(f"fcmp ole {ty} {diff}, 0.0"), ty, b.emit(f"fadd {ty} {y.ref}, {tail}"), diff)
+    result = b.select(b.emit(f"fcmp ogt {ty} {diff}, 0.0"), ty, b.emit(f"fadd {ty} {x.ref}, {tail}"), result)
+    same = b.emit(f"fcmp oeq {ty} {x.ref}, {y.ref}")
+    return b.select(same, ty, b.emit(f"fadd {ty} {x.ref}, {constant(np.log(2.0), dt)}"), result)
+
+
+# ------------------------------------------------------------------------------ nodes
+def _loop_dtypes(node: Node) -> tuple[np.dtype, ...]:
+    ufunc = node.op.ufunc
+    operands = []
+    for arg in node.args:
+        if isinstance(arg, Node):
+            operands.append(arg.meta.dtype)
+        elif isinstance(arg, bool | np.bool_):
+            operands.append(np.dtype(bool))
+        elif isinstance(arg, np.generic):
+            operands.append(arg.dtype)
+        elif isinstance(arg, int | float):
+            operands.append(type(arg))
+        else:
+            raise Unsupported(f"argument {arg!r}")
+    return tuple(ufunc.resolve_dtypes(tuple(operands) + (None,) * ufunc.nout))
+
+
+def lower_elementwise(b: Builder, node: Node, args: list) -> Value:
+    """Lower one elementwise node; ``args`` holds a Value for each Node argument and the
+    constant itself otherwise. Raises Unsupported for anything not handled exactly."""
+    out = node.meta.dtype
+    if out not in LOWERED_DTYPES:
+        raise Unsupported(f"dtype {out}")
+    name = node.op.name
+    if node.op.ufunc is not None:
+        if node.kwargs or len(args) != node.op.ufunc.nin or node.op.ufunc.nout != 1:
+            raise Unsupported("ufunc keyword arguments")
+        loop = _loop_dtypes(node)
+        if any(d not in LOWERED_DTYPES for d in loop):
+            raise Unsupported(f"loop dtypes {loop}")
+        impl = ARITH.get(name, {}).get(loop[0].kind)
+        if impl is None or any(d.kind != loop[0].kind for d in loop[:-1]):
+            raise Unsupported(f"{name} on {loop}")
+        values = [as_value(b, a, d) for a, d in zip(args, loop, strict=False)]
+        if name == "power" and not isinstance(node.args[1], Node) and float(node.args[1]) in (1.0, 2.0):
+            ref = values[0].ref if float(node.args[1]) == 1.0 else _square(b, loop[0], values[0])
+        else:
+            ref = impl(b, loop[0], *values)
+        return cast(b, Value(ref, loop[-1]), out)
+    return _lower_special(b, node, args, out)
+
+
+def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
+    name = node.op.name
+    if name == "where" and len(args) == 3 and not node.kwargs:
+        cond = truth(b, as_value(b, args[0], np.dtype(bool)) if not isinstance(args[0], Value) else args[0])
+        x, y = as_value(b, args[1], out), as_value(b, args[2], out)
+        return Value(b.select(cond.ref, x.ty, x.ref, y.ref), out)
+    if name == "astype":
+        dtype = np.dtype(node.kwargs["dtype"] if "dtype" in node.kwargs else node.args[1])
+        if dtype != out or not isinstance(args[0], Value) or len(node.kwargs) + len(args) > 2:
+            raise Unsupported("astype parameters")
+        return cast(b, args[0], out)
+    if name == "copy" and len(args) == 1 and not node.kwargs and isinstance(args[0], Value):
+        return cast(b, args[0], out)
+    if name == "round":
+        decimals = node.kwargs.get("decimals", args[1] if len(args) > 1 else 0)
+        if set(node.kwargs) - {"decimals"} or not isinstance(args[0], Value) or decimals != 0:
+            raise Unsupported("round parameters")
+        x = cast(b, args[0], out)
+        return Value(b.call_intrinsic("roundeven", x.ty, [x.ref]) if out.kind == "f" else x.ref, out)
+    if name == "clip" and len(args) == 3 and not node.kwargs:
+        x = as_value(b, args[0], out)
+        for bound, op in ((args[1], "ogt"), (args[2], "olt")):
+            if bound is None:
+                continue
+            # NumPy's _NPY_MAX/_NPY_MIN: isnan(a) ? a : (a <op> b ? a : b)
+            y = as_value(b, bound, out)
+            x = Value(_nan_max(op)(b, out, x, y), out)
+        return x
+    raise Unsupported(f"{name} with these arguments")
+
+
+def _clip_step(b: Builder, op: str, x: Value, y: Value) -> str:
+    better = b.emit(f"fcmp {op} {x.ty} {x.ref}, {y.ref}")
+    keep = b.emit(f"or i1 {better}, {b.emit(f'fcmp uno {x.ty} {x.ref}, 0.0')}")
+    return b.select(keep, x.ty, x.ref, y.ref)

@@ -1,0 +1,105 @@
+"""Transcendental functions: scalar libm calls that the loop vectorizer widens to libmvec.
+
+How (see shared/notes/llvm-cpu.md): the scalar libm function is declared ``memory(none)``,
+each call site carries ``"vector-function-abi-variant"`` naming glibc's vector variants
+(AVX-512 ``_ZGVe``, AVX2 ``_ZGVd``, SSE ``_ZGVb``), the variants are declared and kept
+alive with ``@llvm.compiler.used``, and ``libmvec.so.1`` is loaded into the process. When
+libmvec is missing (musl, macOS) the same calls stay scalar libm calls: slower, still right.
+
+Accuracy (max ulp error measured against float64/longdouble references by
+tests/codegen/test_ulp.py): glibc documents <= 4 ulp for libmvec, libm is < 1 ulp.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+
+# NumPy ufunc name -> C math function name (float64 spelling; float32 adds "f").
+UNARY_LIBM = {
+    "exp": "exp", "exp2": "exp2", "log": "log", "log2": "log2", "log10": "log10",
+    "log1p": "log1p", "expm1": "expm1", "sin": "sin", "cos": "cos", "tan": "tan",
+    "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "arctan": "atan", "arcsin": "asin",
+    "arccos": "acos", "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "cbrt": "cbrt",
+}
+BINARY_LIBM = {"arctan2": "atan2", "hypot": "hypot", "power": "pow"}
+
+# (ISA letter, vector bits) of glibc's x86 vector ABI, widest first.
+VECTOR_ISAS = (("e", 512), ("d", 256), ("b", 128))
+
+
+@functools.cache
+def libmvec() -> ctypes.CDLL | None:
+    """The loaded libmvec (registered with LLVM's symbol resolver), or None."""
+    import llvmlite.binding as llvm
+
+    for name in ("libmvec.so.1", ctypes.util.find_library("mvec")):
+        if not name:
+            continue
+        try:
+            library = ctypes.CDLL(name)
+            llvm.load_library_permanently(name)
+            return library
+        except OSError:
+            continue
+    return None
+
+
+@functools.cache
+def vector_variants(c_name: str, arity: int, bits: int) -> tuple[tuple[int, str], ...]:
+    """(lanes, symbol) of the libmvec variants of ``c_name`` present in this process."""
+    library = libmvec()
+    if library is None:
+        return ()
+    found = []
+    params = "v" * arity
+    for isa, width in VECTOR_ISAS:
+        lanes = width // bits
+        symbol = f"_ZGV{isa}N{lanes}{params}_{c_name}"
+        if hasattr(library, symbol):
+            found.append((lanes, symbol))
+    return tuple(found)
+
+
+class MathDeclarations:
+    """Collects the declarations and attribute groups one LLVM module needs."""
+
+    def __init__(self) -> None:
+        self.declarations: dict[str, str] = {}
+        self.call_attributes: dict[str, tuple[int, int, int]] = {}  # symbol -> (group, arity, bits)
+        self.used: list[str] = []
+
+    def intrinsic(self, name: str, ret: str, params: list[str]) -> str:
+        self.declarations.setdefault(name, f"declare {ret} @{name}({', '.join(params)})")
+        return name
+
+    def libm_call(self, c_name: str, ty: str, args: list[str]) -> str:
+        """Text of a call to a libm function on scalars of type ``ty`` (float/double)."""
+        bits = 32 if ty == "float" else 64
+        symbol = c_name + ("f" if bits == 32 else "")
+        params = ", ".join([ty] * len(args))
+        self.declarations.setdefault(symbol, f"declare {ty} @{symbol}({params}) #0")
+        variants = vector_variants(symbol, len(args), bits)
+        call = f"call {ty} @{symbol}({', '.join(f'{ty} {a}' for a in args)})"
+        if not variants:
+            return call
+        if symbol not in self.call_attributes:
+            self.call_attributes[symbol] = (len(self.call_attributes) + 1, len(args), bits)
+            for lanes, vector in variants:
+                vty = f"<{lanes} x {ty}>"
+                self.declarations[vector] = f"declare {vty} @{vector}({', '.join([vty] * len(args))})"
+                self.used.append(vector)
+        return f"{call} #{self.call_attributes[symbol][0]}"
+
+    def text(self) -> str:
+        lines = sorted(self.declarations.values())
+        if self.used:
+            items = ", ".join(f"ptr @{u}" for u in self.used)
+            lines.append(f'@llvm.compiler.used = appending global [{len(self.used)} x ptr] [{items}], '
+                         'section "llvm.metadata"')
+        lines.append("attributes #0 = { nounwind willreturn memory(none) }")
+        for symbol, (group, arity, bits) in self.call_attributes.items():
+            mapping = ",".join(f"_ZGV_LLVM_N{lanes}{'v' * arity}_{symbol}({vector})"
+                               for lanes, vector in vector_variants(symbol, arity, bits))
+            lines.append(f'attributes #{group} = {{ "vector-function-abi-variant"="{mapping}" }}')
+        return "\n".join(lines)

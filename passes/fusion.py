@@ -1,0 +1,361 @@
+"""Fusion: group a graph's nodes into kernels (``fuse(graph) -> KernelGraph``).
+
+What goes into one kernel:
+
+* chains of elementwise nodes of one shape, with broadcasting of smaller inputs;
+* reductions over the same axes of the same shape, with the elementwise work that feeds
+  them and the work that consumes their results (softmax, layer norm: one loop nest with
+  one pass over each row per level of reduction);
+* a ``setitem`` whose value the kernel computes, written straight into ``dest[index]``
+  when every read of that memory inside the kernel goes through the very same view (so an
+  element is read before it is written, at the same index); otherwise the value goes to a
+  temporary and NumPy assigns it.
+
+Everything else is an :class:`ExternStep` run through NumPy: views (O(1) in NumPy: the
+kernels then read the view's pointer and strides, so slices, transposes, flips and
+broadcasts cost no copies), matmul/dot/concatenate (their elementwise epilogues fuse into
+the next kernel), creation ops, mutations that cannot be fused, and anything ``supports``
+rejects.
+
+Memory order: a node that reads memory a ``setitem`` writes (the same base array, through
+any view) is ordered before the write if it comes first in the program and after it
+otherwise, and never shares a kernel with a write it follows. Grouping keeps the graph of
+groups acyclic (checked with networkx), so the steps have a valid order.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from ..ir import Graph, Node, OpKind, iter_nodes
+from ..ir.ops.probing import full_stand_in
+from .kernels import FULL, KEEP, REDUCED, ExternStep, Kernel, KernelGraph, Load, Store, StoreKind
+
+UNLOWERABLE_DTYPES = frozenset(np.dtype(n) for n in ("float16", "complex64", "complex128"))
+SIMPLE_REDUCTION_KWARGS = frozenset({"axis", "keepdims", "dtype", "ddof"})
+
+
+def default_supports(node: Node) -> bool:
+    """A conservative guess at what a backend lowers; backends pass their own predicate."""
+    metas = [a.meta for a in node.input_nodes()] + [node.meta]
+    if any(m.dtype in UNLOWERABLE_DTYPES for m in metas):
+        return False
+    if node.op.kind is OpKind.REDUCTION:
+        return set(node.kwargs) <= SIMPLE_REDUCTION_KWARGS and node.op.name not in ("argmax", "argmin")
+    return node.op.kind is OpKind.ELEMENTWISE or node.op.name == "setitem"
+
+
+def fuse(graph: Graph, supports: Callable[[Node], bool] = default_supports) -> KernelGraph:
+    """Group ``graph`` into kernels and extern steps, in an order that respects data and
+    memory dependencies. ``supports(node)`` says whether the backend can lower a node
+    (elementwise, reduction, or a setitem's store with its cast)."""
+    return _Fuser(graph, supports).run()
+
+
+def reduction_axes(node: Node) -> tuple[int, ...]:
+    ndim = node.args[0].meta.ndim
+    axis = node.kwargs.get("axis")
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(sorted(a % ndim if ndim else a for a in axes))
+
+
+def keep_shape(domain: tuple[int, ...], reduce: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in reduce else d for i, d in enumerate(domain))
+
+
+def reduced_shape(domain: tuple[int, ...], reduce: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(d for i, d in enumerate(domain) if i not in reduce)
+
+
+def setitem_target_shape(node: Node) -> tuple[int, ...] | None:
+    """Shape of ``dest[index]`` when it is a view (basic index, no nodes), else None."""
+    dest, index = node.args[0], node.args[1]
+    if not isinstance(dest, Node) or any(True for _ in iter_nodes(index)):
+        return None
+    try:
+        target = full_stand_in(dest.meta)[index]
+    except Exception:
+        return None
+    return tuple(target.shape) if isinstance(target, np.ndarray) else None
+
+
+def _is_identity_index(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is Ellipsis or (isinstance(i, slice) and i == slice(None)) for i in items)
+
+
+@dataclass(eq=False)
+class _Group:
+    members: list[Node]
+    domain: tuple[int, ...] = ()
+    reduce: tuple[int, ...] = ()
+    layouts: dict | None = None
+
+
+class _Fuser:
+    def __init__(self, graph: Graph, supports: Callable[[Node], bool]):
+        self.graph = graph
+        self.supports = supports
+        self.nodes = [n for n in graph.nodes if n.op.kind is not OpKind.INPUT]
+        self.order = {n: i for i, n in enumerate(graph.nodes)}
+        self.base: dict[Node, Node] = {}
+        self.view_keys: dict[Node, tuple] = {}
+        self.separate: set[tuple[Node, Node]] = set()
+
+    # ---------------------------------------------------------------- analysis
+    def run(self) -> KernelGraph:
+        self.nodes = self._live_nodes()
+        for node in self.graph.inputs + self.nodes:
+            self._analyse_memory(node)
+        deps = self._dependencies()
+        candidates = [n for n in self.nodes if self._is_candidate(n)]
+        groups = {n: _Group([n]) for n in candidates}
+        for group in groups.values():
+            self._validate(group)
+        self.group_of: dict[Node, _Group] = dict(groups)
+        self.quotient = nx.DiGraph()
+        self.key = {}
+        for node in self.nodes:
+            self.quotient.add_node(self._q(node))
+        for u, v in deps.edges:
+            if self._q(u) is not self._q(v):
+                self.quotient.add_edge(self._q(u), self._q(v))
+        self._merge_producers_into_consumers(candidates)
+        return self._build()
+
+    def _live_nodes(self) -> list[Node]:
+        live: set[Node] = set()
+        stack = [n for n in iter_nodes(self.graph.outputs)]
+        stack += [n for n in self.nodes if n.op.kind is OpKind.MUTATION]
+        while stack:
+            node = stack.pop()
+            if node in live:
+                continue
+            live.add(node)
+            stack.extend(node.input_nodes())
+        return [n for n in self.nodes if n in live]
+
+    def _analyse_memory(self, node: Node) -> None:
+        kind = node.op.kind
+        if kind is OpKind.VIEW or kind is OpKind.MUTATION:
+            source = node.args[0]
+            self.base[node] = self.base[source]
+            key = self.view_keys[source]
+            if kind is OpKind.VIEW and not (node.op.name == "getitem" and _is_identity_index(node.args[1])):
+                key = key + (repr((node.op.name, node.args[1:], node.kwargs)),)
+            self.view_keys[node] = key
+        else:
+            self.base[node] = node
+            self.view_keys[node] = (node.name,)
+
+    def _reads(self, node: Node) -> set[Node]:
+        args = node.input_nodes() if node.op.kind is not OpKind.MUTATION else iter_nodes(node.args[1:])
+        return {self.base[a] for a in args}
+
+    def _dependencies(self) -> nx.DiGraph:
+        deps = nx.DiGraph()
+        deps.add_nodes_from(self.nodes)
+        for node in self.nodes:
+            for arg in node.input_nodes():
+                if arg.op.kind is not OpKind.INPUT:
+                    deps.add_edge(arg, node)
+        for mutation in (n for n in self.nodes if n.op.kind is OpKind.MUTATION):
+            written = self.base[mutation]
+            for other in self.nodes:
+                if other is mutation:
+                    continue
+                touches = written in self._reads(other) or (
+                    other.op.kind is OpKind.MUTATION and self.base[other] is written)
+                if not touches:
+                    continue
+                if self.order[other] < self.order[mutation]:
+                    deps.add_edge(other, mutation)
+                else:
+                    deps.add_edge(mutation, other)
+                    self.separate.add((mutation, other))
+        return deps
+
+    def _is_candidate(self, node: Node) -> bool:
+        kind = node.op.kind
+        if kind is OpKind.MUTATION:
+            value = node.args[2] if len(node.args) > 2 else None
+            return (node.op.name == "setitem" and isinstance(value, Node)
+                    and setitem_target_shape(node) == value.meta.shape and self.supports(node))
+        if kind is OpKind.REDUCTION:
+            return isinstance(node.args[0], Node) and self.supports(node)
+        return kind is OpKind.ELEMENTWISE and self.supports(node)
+
+    # ---------------------------------------------------------------- grouping
+    def _q(self, node: Node):
+        return self.group_of.get(node, node)
+
+    def _merge_producers_into_consumers(self, candidates: list[Node]) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for node in candidates:
+                for arg in dict.fromkeys(node.input_nodes()):
+                    if arg in self.group_of and self.group_of[arg] is not self.group_of[node]:
+                        changed |= self._try_merge(self.group_of[arg], self.group_of[node])
+
+    def _try_merge(self, a: _Group, b: _Group) -> bool:
+        merged = _Group(sorted(a.members + b.members, key=self.order.__getitem__))
+        if not self._validate(merged) or self._creates_cycle(a, b):
+            return False
+        self.quotient.add_node(merged)
+        for old in (a, b):
+            for pred in self.quotient.predecessors(old):
+                if pred is not a and pred is not b:
+                    self.quotient.add_edge(pred, merged)
+            for succ in self.quotient.successors(old):
+                if succ is not a and succ is not b:
+                    self.quotient.add_edge(merged, succ)
+            self.quotient.remove_node(old)
+        for member in merged.members:
+            self.group_of[member] = merged
+        return True
+
+    def _creates_cycle(self, a: _Group, b: _Group) -> bool:
+        """Merging a and b closes a cycle iff one reaches the other through a third group."""
+        pair = {a, b}
+        frontier = [s for g in pair for s in self.quotient.successors(g) if s not in pair]
+        seen = set(frontier)
+        while frontier:
+            current = frontier.pop()
+            for succ in self.quotient.successors(current):
+                if succ in pair:
+                    return True
+                if succ not in seen:
+                    seen.add(succ)
+                    frontier.append(succ)
+        return False
+
+    def _validate(self, group: _Group) -> bool:
+        """Fill in the group's domain/reduce/layouts; False if the members can't share a kernel."""
+        members = set(group.members)
+        if any((m, n) in self.separate for m in members for n in members):
+            return False
+        reductions = [m for m in group.members if m.op.kind is OpKind.REDUCTION]
+        stores = [m for m in group.members if m.op.kind is OpKind.MUTATION]
+        values = [m for m in group.members if m.op.kind is not OpKind.MUTATION]
+        if not values:
+            return False
+        if reductions:
+            domain, reduce = reductions[0].args[0].meta.shape, reduction_axes(reductions[0])
+            if any(r.args[0].meta.shape != domain or reduction_axes(r) != reduce for r in reductions):
+                return False
+        else:
+            domain, reduce = values[0].meta.shape, ()
+        keep, small = keep_shape(domain, reduce), reduced_shape(domain, reduce)
+        layouts: dict[Node, str] = {}
+        for node in values:
+            shape = node.meta.shape
+            if node.op.kind is OpKind.REDUCTION:
+                layouts[node] = KEEP if node.kwargs.get("keepdims") else REDUCED
+            elif shape == domain:
+                layouts[node] = FULL
+            elif reduce and shape == keep:
+                layouts[node] = KEEP
+            elif reduce and shape == small:
+                layouts[node] = REDUCED
+            else:
+                return False
+        group.domain, group.reduce, group.layouts = domain, reduce, layouts
+        kernel = Kernel("", domain, reduce, values, layouts)
+        for node in values:
+            if node.op.kind is OpKind.REDUCTION:
+                continue
+            for arg in node.input_nodes():
+                if arg in layouts and not _consistent(kernel, node, arg):
+                    return False
+        for store in stores:
+            if store.args[2] not in layouts or layouts[store.args[2]] != FULL:
+                return False
+            if not self._store_is_safe(kernel, store, stores):
+                return False
+        return True
+
+    def _store_is_safe(self, kernel: Kernel, store: Node, stores: list[Node]) -> bool:
+        written = self.base[store]
+        if sum(1 for s in stores if self.base[s] is written) > 1:
+            return False
+        target = self.view_keys[store.args[0]]
+        if not _is_identity_index(store.args[1]):
+            target = target + (repr(("getitem", (store.args[1],), {})),)
+        identity = tuple(range(len(kernel.domain)))
+        for node in kernel.nodes:
+            for arg in node.input_nodes():
+                if arg in kernel.layouts or self.base[arg] is not written:
+                    continue
+                axes, broadcast = kernel.load_mapping(node, arg)
+                if self.view_keys[arg] != target or axes != identity or any(broadcast):
+                    return False
+        return True
+
+    # ---------------------------------------------------------------- output
+    def _build(self) -> KernelGraph:
+        first = {}
+        for node in self.nodes:
+            q = self._q(node)
+            first[q] = min(first.get(q, len(self.order)), self.order[node])
+        ordered = nx.lexicographical_topological_sort(self.quotient, key=first.__getitem__)
+        outputs = set(iter_nodes(self.graph.outputs))
+        users: dict[Node, list[Node]] = {n: [] for n in self.nodes}
+        for node in self.nodes:
+            for arg in node.input_nodes():
+                if arg in users:
+                    users[arg].append(node)
+        steps = []
+        count = 0
+        for q in ordered:
+            if isinstance(q, Node):
+                steps.append(ExternStep(q, _extern_reason(q, self.supports)))
+                continue
+            if all(m.op.kind is OpKind.MUTATION for m in q.members):
+                steps.extend(ExternStep(m, _extern_reason(m, self.supports)) for m in q.members)
+                continue
+            steps.append(self._kernel(f"k{count}", q, outputs, users))
+            count += 1
+        return KernelGraph(self.graph, steps)
+
+    def _kernel(self, name: str, group: _Group, outputs: set, users: dict) -> Kernel:
+        values = [m for m in group.members if m.op.kind is not OpKind.MUTATION]
+        kernel = Kernel(name, group.domain, group.reduce, values, dict(group.layouts))
+        members = set(group.members)
+        for node in values:
+            for arg in node.input_nodes():
+                if arg in kernel.layouts:
+                    continue
+                axes, broadcast = kernel.load_mapping(node, arg)
+                if not any(ld.node is arg and ld.axes == axes for ld in kernel.loads):
+                    kernel.loads.append(Load(arg, axes, broadcast))
+        for node in values:
+            if node in outputs or any(u not in members for u in users[node]):
+                kernel.stores.append(Store(node, StoreKind.NEW, kernel.member_axes(node)))
+        for store in (m for m in group.members if m.op.kind is OpKind.MUTATION):
+            identity = tuple(range(len(kernel.domain)))
+            kernel.stores.append(Store(store.args[2], StoreKind.INTO, identity, store))
+        return kernel
+
+
+def _consistent(kernel: Kernel, user: Node, arg: Node) -> bool:
+    """A member read by another member must be indexed the same way it was computed."""
+    axes, _ = kernel.load_mapping(user, arg)
+    own = kernel.member_axes(arg)
+    return all(d == 1 or a == o for d, a, o in zip(arg.meta.shape, axes, own, strict=True))
+
+
+def _extern_reason(node: Node, supports) -> str:
+    kind = node.op.kind
+    if kind is OpKind.VIEW:
+        return "view: NumPy makes it in O(1); kernels read its strides"
+    if kind in (OpKind.EXTERN, OpKind.CREATION):
+        return f"{kind.value}: NumPy"
+    if kind is OpKind.MUTATION:
+        return "setitem through NumPy (value not fusable or unsafe to write in place)"
+    return "not lowered by the backend"
