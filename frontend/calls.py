@@ -27,6 +27,8 @@ UNSUPPORTED_CODE_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.C
 
 def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, Value], depth: int) -> Value:
     if isinstance(fn, FunctionValue):
+        if fn.real is graph_break:
+            raise Unsupported("ember.graph_break() called", tracer.loc)
         if fn.real is not None and _hashable(fn.real) and fn.real in NUMPY_FUNCTIONS:
             # np.ones, np.full, np.eye are Python functions: use their handlers, never NumPy's internals
             return _call_known(tracer, ConstValue(fn.real, fn.source), args, kwargs, depth)

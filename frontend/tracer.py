@@ -84,6 +84,15 @@ def _input_name(source: Source, taken: set[str]) -> str:
     return name
 
 
+def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]) -> frozenset[int]:
+    """Offsets covered by a real exception handler (``except``/``finally``/``with``, which start
+    with PUSH_EXC_INFO); 3.12's inlined comprehensions have handlers that only restore a local."""
+    opname_at = {inst.offset: inst.opname for inst in instructions}
+    return frozenset(inst.offset for entry in dis.Bytecode(code).exception_entries
+                     if opname_at.get(entry.target) == "PUSH_EXC_INFO"
+                     for inst in instructions if entry.start <= inst.offset < entry.end)
+
+
 class _Unbound:
     """What LOAD_FAST_AND_CLEAR pushes for a local that has no value yet."""
 
@@ -106,6 +115,7 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         self.stack: list[Any] = []
         self.instructions = list(dis.get_instructions(code))
         self.index_of = {inst.offset: i for i, inst in enumerate(self.instructions)}
+        self.protected = _protected_offsets(code, self.instructions)
         self.next_index = 0
         self.kw_names: tuple[str, ...] = ()
         self.result: Value | None = None
@@ -124,6 +134,10 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             if self.tracer.instructions_left < 0:
                 raise Unsupported(f"more than {INSTRUCTION_BUDGET} bytecode instructions traced "
                                   "(a loop too long to unroll)", self.loc())
+            if inst.offset in self.protected:
+                # Compiled code raises nothing an except/finally could see (errors only show at
+                # trace time): the body of a try block runs eagerly, so its handlers still run.
+                raise Unsupported("code inside a try block (with an except/finally handler)", self.loc())
             handler = getattr(self, "op_" + inst.opname, None)
             if handler is None:
                 raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())

@@ -1,0 +1,94 @@
+"""Array creation: zeros/ones/full/empty (shape only), *_like, arange, linspace, eye."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def test_zeros_ones_full(check, arr):
+    def f(x):
+        n = x.shape[0]
+        return (np.zeros(n), np.zeros((n, 2), np.float32), np.ones((2, n), dtype=np.int32), np.ones(3, bool),
+                np.full((n,), 7), np.full((2, 2), 1.5, dtype=np.float32), np.full(n, True), x + np.ones(n))
+
+    check(f, arr((4,)))
+
+
+def test_empty_shape_and_dtype_only(check, arr):
+    def f(x):
+        e = np.empty((x.shape[0], 3), np.float32)
+        like = np.empty_like(x)
+        return e.shape, e.dtype, like.shape, like.dtype
+
+    check(f, arr((4,)))
+
+
+def test_empty_then_filled(check, arr):
+    def f(x):
+        out = np.empty_like(x)
+        out[...] = x * 2
+        buf = np.empty(x.shape)
+        buf[:] = 1.0
+        return out, buf
+
+    check(f, arr((2, 3)))
+
+
+def test_like_functions(check, arr):
+    def f(x):
+        return (np.zeros_like(x), np.ones_like(x), np.full_like(x, 3), np.zeros_like(x, dtype=np.int32),
+                np.ones_like(x, shape=(2,)), np.full_like(x, 0.5, dtype=np.float64))
+
+    check(f, arr((3, 2), np.float32))
+
+
+def test_like_of_non_contiguous_input(check, arr):
+    def f(x):
+        return np.zeros_like(x) + x, np.ones_like(x).shape
+
+    check(f, arr((3, 4), layout="transposed"))
+
+
+@pytest.mark.parametrize("args", [(5,), (1, 7), (0, 1, 0.25), (10, 0, -3), (2.5,), (0,)])
+def test_arange(check, arr, args):
+    def f(x):
+        return np.arange(*args), np.arange(*args, dtype=np.float32)
+
+    check(f, arr((2,)), compiled=None)
+
+
+def test_arange_in_expression(check, arr):
+    def f(x):
+        return x * np.arange(x.shape[-1]) + np.arange(1, 2 * x.shape[-1], 2, dtype=np.float32)
+
+    check(f, arr((3, 4), np.float32))
+
+
+def test_linspace_and_eye(check, arr):
+    def f(x):
+        n = x.shape[0]
+        return (np.linspace(0, 1, n), np.linspace(-1.0, 1.0, num=5, endpoint=False), np.linspace(0, 10, 4, dtype=int),
+                np.eye(n), np.eye(n, 3, k=1), np.eye(2, dtype=np.int32), x @ np.eye(n))
+
+    check(f, arr((4, 4)))
+
+
+def test_creation_returns_fresh_arrays_each_call(check, arr):
+    def f(x):
+        a = np.zeros(3)
+        b = np.zeros(3)
+        a[0] = 1.0
+        return a, b, np.array([1.0, 2.0, 3.0])
+
+    compiled = check(f, arr((1,)))
+    first, second = compiled(np.ones(1)), compiled(np.ones(1))
+    assert first[2] is not second[2] and not np.shares_memory(first[2], second[2])
+    first[2][0] = 99.0
+    assert compiled(np.ones(1))[2][0] == 1.0
+
+
+def test_creation_with_bad_shape_raises_as_eager(check, arr):
+    def f(x):
+        return np.zeros((-1, 2))
+
+    check(f, arr((1,)))
