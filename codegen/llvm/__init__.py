@@ -10,14 +10,17 @@ Contract (the runtime calls this)::
     print(artifact.describe())          # kernel graph + wrapper source (`kernels` stage)
     print(artifact.llvm_ir())           # the module (`llvm` stage); llvm_ir(optimized=True)
 
-* ``num_threads`` > 1 together with ``pool`` (an object with
+* ``num_threads`` > 1 (0: all of the pool's threads) together with ``pool`` (an object with
   ``parallel_for(kernel, operands: tuple, dims: np.ndarray, num_threads: int)``, e.g.
   ``ember.runtime.threadpool.ThreadPool``) splits the outer loop of kernels of at least
   ``parallel_threshold`` elements (default 2**20) across threads. Without a pool, one thread.
 * ``cache``: an object with ``get(key) -> bytes | None`` and ``put(key, bytes)``, e.g.
   ``ember.runtime.disk_cache.DiskCache()`` (``~/.cache/ember`` or ``EMBER_CACHE_DIR``),
   holding compiled object code. Codegen never imports runtime; the runtime passes these in.
-  (This replaces the ``cache_dir=`` keyword of the first draft of the contract.)
+  ``cache_dir=`` (the first draft of the contract) is refused with a TypeError unless
+  ``cache`` is given: the runtime should call
+  ``compile_graph(graph, num_threads=n, pool=shared_pool(n), cache=DiskCache(cache_dir or None))``
+  with ``shared_pool`` from ``ember.runtime.threadpool``.
 * Raises ``NotImplementedError`` if this process's CPython/NumPy object layout cannot be
   verified (free-threaded builds): the runtime should then run eagerly.
 
@@ -99,8 +102,13 @@ class CompiledGraph:
 
 
 def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache: ObjectCache | None = None,
-                  parallel_threshold: int = 1 << 20) -> CompiledGraph:
+                  cache_dir: str | None = None, parallel_threshold: int = 1 << 20) -> CompiledGraph:
     """Fuse ``graph``, compile its kernels into one LLVM module, and build the wrapper."""
+    if cache_dir is not None and cache is None:
+        raise TypeError("compile_graph takes cache=ember.runtime.disk_cache.DiskCache(cache_dir), "
+                        "not cache_dir")
+    if pool is not None and num_threads <= 0:
+        num_threads = pool.num_threads
     if OFFSETS is None:
         raise NotImplementedError("the llvm backend cannot verify this Python/NumPy object layout")
     kernel_graph = fuse(graph, supports=_memo(can_lower))

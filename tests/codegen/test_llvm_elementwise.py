@@ -1,0 +1,244 @@
+"""Elementwise kernels against the interpreter: every op, dtype, odd size, layout, broadcast."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ember.ir import Graph, TensorMeta
+
+FLOATS = [np.dtype("float32"), np.dtype("float64")]
+INTS = [np.dtype(n) for n in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")]
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, -1e-30, 1e30, -1e30, np.inf, -np.inf, np.nan]
+
+
+def float_values(dtype, size, seed=0, special=True):
+    rng = np.random.default_rng(seed)
+    values = (rng.standard_normal(size) * 3).astype(dtype)
+    if special and size:
+        specials = np.array(SPECIAL, dtype=dtype)
+        values[: min(size, len(specials))] = specials[: min(size, len(specials))]
+    return values
+
+
+def int_values(dtype, size, seed=0):
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    values = rng.integers(info.min, info.max, size=size, dtype=dtype, endpoint=True)
+    edges = np.array([0, 1, info.max, info.min, 2, 3] + ([-1, -2, -3] if info.min < 0 else []), dtype=dtype)
+    values[: min(size, len(edges))] = edges[: min(size, len(edges))]
+    return values
+
+
+def values_for(dtype, size, seed=0):
+    if dtype.kind == "f":
+        return float_values(dtype, size, seed)
+    if dtype.kind == "b":
+        return np.random.default_rng(seed).random(size) < 0.5
+    return int_values(dtype, size, seed)
+
+
+def graph_of(op, metas, *consts, **kwargs):
+    g = Graph()
+    xs = [g.add_input(f"x{i}", m) for i, m in enumerate(metas)]
+    g.set_outputs([g.call(op, *xs, *consts, **kwargs)])
+    return g
+
+
+UNARY_FLOAT = ["negative", "positive", "absolute", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1",
+               "sqrt", "cbrt", "sin", "cos", "tan", "tanh", "arctan", "arcsin", "arccos", "arcsinh", "arccosh",
+               "arctanh", "sinh", "cosh", "sign", "floor", "ceil", "trunc", "rint", "square", "reciprocal",
+               "logical_not", "isnan", "isinf", "isfinite", "signbit", "conjugate", "deg2rad", "rad2deg"]
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("op", UNARY_FLOAT)
+def test_unary_float(differential, op, dtype):
+    size = 67
+    g = graph_of(op, [TensorMeta((size,), dtype)])
+    differential(g, lambda: [float_values(dtype, size)])
+
+
+BINARY = ["add", "subtract", "multiply", "divide", "floor_divide", "remainder", "fmod", "power", "maximum",
+          "minimum", "fmax", "fmin", "arctan2", "hypot", "copysign", "equal", "not_equal", "less", "less_equal",
+          "greater", "greater_equal", "logical_and", "logical_or", "logical_xor", "logaddexp"]
+
+
+@pytest.mark.parametrize("dtype", FLOATS, ids=str)
+@pytest.mark.parametrize("op", BINARY)
+def test_binary_float(differential, op, dtype):
+    size = 200
+    meta = TensorMeta((size,), dtype)
+    g = graph_of(op, [meta, meta])
+
+    def make():
+        a = float_values(dtype, size, 1)
+        b = float_values(dtype, size, 2, special=False)
+        b[-len(SPECIAL):] = np.array(SPECIAL, dtype)  # specials meet every kind of partner
+        b[:5] = [0.0, -0.0, np.inf, np.nan, -1.0]
+        return [a, b]
+    differential(g, make)
+
+
+INT_BINARY = ["add", "subtract", "multiply", "floor_divide", "remainder", "fmod", "maximum", "minimum",
+              "equal", "not_equal", "less", "greater_equal", "bitwise_and", "bitwise_or", "bitwise_xor",
+              "left_shift", "right_shift", "logical_and", "logical_xor", "divide"]
+
+
+@pytest.mark.parametrize("dtype", INTS, ids=str)
+@pytest.mark.parametrize("op", INT_BINARY)
+def test_binary_int(differential, op, dtype):
+    size = 131
+    meta = TensorMeta((size,), dtype)
+    g = graph_of(op, [meta, meta])
+
+    def make():
+        a, b = int_values(dtype, size, 3), int_values(dtype, size, 4)
+        if op in ("left_shift", "right_shift"):
+            b = (np.arange(size) % (dtype.itemsize * 8 + 4)).astype(dtype)
+        b[:4] = [0, 1, 0, 2] if dtype.kind == "u" else [0, -1, 0, -1]  # INT_MIN // -1, x % 0
+        return [a, b]
+    differential(g, make)
+
+
+@pytest.mark.parametrize("dtype", INTS + [np.dtype(bool)], ids=str)
+@pytest.mark.parametrize("op", ["negative", "absolute", "sign", "square", "invert", "logical_not", "isnan",
+                                "floor", "positive"])
+def test_unary_int_and_bool(differential, op, dtype):
+    size = 45
+    try:
+        g = graph_of(op, [TensorMeta((size,), dtype)])
+    except TypeError:
+        pytest.skip(f"NumPy has no {op} for {dtype}")
+    differential(g, lambda: [values_for(dtype, size)])
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 15, 16, 17, 31, 33, 64, 127, 1021, 65537])
+def test_odd_sizes(differential, size):
+    f32 = np.dtype("float32")
+    g = Graph()
+    x, y = g.add_input("x", TensorMeta((size,), f32)), g.add_input("y", TensorMeta((size,), f32))
+    out = g.call("subtract", g.call("multiply", g.call("add", x, y), 2.0), g.call("exp", x))
+    g.set_outputs([out, g.call("sin", y)])
+    # a - exp(x) cancels: an ulp of exp(x) is absolute error, not relative
+    differential(g, lambda: [float_values(f32, size, 5), float_values(f32, size, 6)],
+                 {np.dtype("float32"): (4e-6, 1e-5)})
+
+
+@pytest.mark.parametrize("shapes", [
+    ((5, 7), (5, 7)), ((5, 1), (1, 7)), ((7,), (5, 7)), ((5, 7), ()), ((1,), (9,)), ((3, 1, 4), (2, 1)),
+    ((0, 3), (3,)), ((2, 0, 3), (1, 3)), ((1, 1), (1, 1)), ((4, 1, 1), (1, 3, 1)), ((), ()),
+])
+def test_broadcasting(differential, shapes):
+    f64 = np.dtype("float64")
+    g = graph_of("hypot", [TensorMeta(s, f64) for s in shapes])
+    differential(g, lambda: [float_values(f64, int(np.prod(s)), i).reshape(s) for i, s in enumerate(shapes)])
+
+
+def test_scalar_kinds(differential):
+    """NumPy scalars in, NumPy scalars out; 0-d arrays give scalars from ufuncs too."""
+    f32 = np.dtype("float32")
+    g = Graph()
+    s = g.add_input("s", TensorMeta((), f32, is_scalar=True))
+    z = g.add_input("z", TensorMeta((), f32))
+    v = g.add_input("v", TensorMeta((3,), f32))
+    g.set_outputs([g.call("exp", s), g.call("add", s, z), g.call("multiply", v, s), g.call("add", z, 1.0)])
+    differential(g, lambda: [np.float32(0.5), np.array(2.0, f32), np.arange(3, dtype=f32)])
+
+
+LAYOUTS = {
+    "reversed": lambda a: a[::-1, ::-1],
+    "every_other": lambda a: a[::2, 1::3],
+    "transposed": lambda a: a.T,
+    "column": lambda a: a[:, 3:4],
+    "fortran": lambda a: np.asfortranarray(a),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_non_contiguous_inputs(differential, layout):
+    f32 = np.dtype("float32")
+
+    def make():
+        a = float_values(f32, 23 * 29, 7).reshape(23, 29)
+        b = float_values(f32, 23 * 29, 8).reshape(23, 29)
+        return [LAYOUTS[layout](a), LAYOUTS[layout](b)]
+    shape = make()[0].shape
+    g = Graph()
+    x, y = g.add_input("x", TensorMeta(shape, f32)), g.add_input("y", TensorMeta(shape, f32))
+    g.set_outputs([g.call("add", g.call("multiply", g.call("sin", x), g.call("cos", y)), g.call("multiply", x, y))])
+    differential(g, make)
+
+
+def test_views_of_inputs_fold_into_strides(differential):
+    f64 = np.dtype("float64")
+    g = Graph()
+    a = g.add_input("a", TensorMeta((41, 37), f64))
+    parts = [g.call("getitem", a, index) for index in [
+        (slice(1, -1), slice(1, -1)), (slice(None, -2), slice(1, -1)), (slice(2, None), slice(1, -1)),
+        (slice(1, -1), slice(None, -2)), (slice(1, -1), slice(2, None))]]
+    total = parts[0]
+    for part in parts[1:]:
+        total = g.call("add", total, part)
+    flipped = g.call("flip", g.call("transpose", a))
+    g.set_outputs([g.call("multiply", 0.2, total), g.call("add", flipped, 1.0), flipped])
+    artifact = differential(g, lambda: [float_values(f64, 41 * 37, 9).reshape(41, 37)])
+    assert len(artifact.kernel_graph.kernels) == 2
+
+
+@pytest.mark.parametrize("dtype", [np.dtype(n) for n in ("float16", "complex64", "complex128")], ids=str)
+def test_unlowered_dtypes_run_through_numpy(differential, dtype):
+    g = graph_of("multiply", [TensorMeta((10,), dtype), TensorMeta((10,), dtype)])
+    artifact = differential(g, lambda: [np.arange(10).astype(dtype), np.full(10, 1.5).astype(dtype)])
+    assert not artifact.kernel_graph.kernels
+
+
+@pytest.mark.parametrize("src", [np.dtype(n) for n in ("bool", "int8", "uint16", "int32", "uint64", "float32",
+                                                        "float64")], ids=str)
+@pytest.mark.parametrize("dst", [np.dtype(n) for n in ("bool", "int8", "uint8", "int64", "float32", "float64")],
+                         ids=str)
+def test_astype(differential, src, dst):
+    g = graph_of("astype", [TensorMeta((50,), src)], dtype=dst)
+    differential(g, lambda: [values_for(src, 50, 11)])
+
+
+def test_where_clip_round_copy(differential):
+    f32 = np.dtype("float32")
+    g = Graph()
+    x, y = g.add_input("x", TensorMeta((64,), f32)), g.add_input("y", TensorMeta((64,), f32))
+    cond = g.call("greater", x, y)
+    g.set_outputs([g.call("where", cond, x, 0.0), g.call("clip", x, -1.0, 1.0), g.call("clip", x, None, y),
+                   g.call("round", x), g.call("copy", y), g.call("where", cond, 1, 2)])
+    differential(g, lambda: [float_values(f32, 64, 12), float_values(f32, 64, 13)])
+
+
+def test_mixed_dtype_promotion(differential):
+    g = Graph()
+    a = g.add_input("a", TensorMeta((30,), np.dtype("int16")))
+    b = g.add_input("b", TensorMeta((30,), np.dtype("float32")))
+    c = g.add_input("c", TensorMeta((30,), np.dtype("uint8")))
+    g.set_outputs([g.call("add", a, b), g.call("multiply", a, c), g.call("divide", a, c),
+                   g.call("add", c, 3), g.call("multiply", b, 2)])
+    differential(g, lambda: [int_values(np.dtype("int16"), 30, 1), float_values(np.dtype("float32"), 30, 2),
+                             int_values(np.dtype("uint8"), 30, 3)])
+
+
+def test_outputs_that_are_inputs_or_constants(differential):
+    f32 = np.dtype("float32")
+    g = Graph()
+    x = g.add_input("x", TensorMeta((5,), f32))
+    g.set_outputs([x, 3, g.call("transpose", x), g.call("exp", x)])
+    differential(g, lambda: [np.arange(5, dtype=f32)])
+
+
+def test_one_kernel_serves_every_shape():
+    """Kernels are keyed by their IR text: a new size reuses the compiled function."""
+    from ember.codegen.llvm import compile_graph
+
+    f32 = np.dtype("float32")
+    texts = set()
+    for n in (10, 1000, 12345):
+        g = Graph()
+        x = g.add_input("x", TensorMeta((n, 3), f32))
+        g.set_outputs([g.call("tanh", g.call("multiply", x, 2.0))])
+        texts.add(compile_graph(g).llvm_ir())
+    assert len(texts) == 1
