@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from .harness import CompileFn, WorkloadResult, phases, run_workload
 from .peers import PEERS, Peer
-from .report import Progress, environment, format_table, to_json, write_plot
+from .report import Progress, busy_warning, environment, format_table, load_average, to_json, write_plot
 from .timing import MALLOC_REGIMES, TimingPolicy, set_malloc_regime
 from .workloads import DEMO_WORKLOADS, WORKLOADS, get_workload, select_workloads
 
@@ -123,13 +123,14 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
         if reason is not None:
             stderr.write(f"ember bench: peer {peer.name} is n/a: {reason}\n")
     policy = TimingPolicy(budget_s=args.budget, repeat=args.repeat)
+    load_at_start = load_average()
     results = _run_all(select_workloads(args.workloads), target, args.scale, args.backend, policy, peers,
                        stderr, progress=not args.no_progress)
-    stdout.write(_header(args.backend, args.scale, args.malloc, target))
+    stdout.write(_header(args.backend, args.scale, args.malloc, target, load_at_start))
     stdout.write(format_table(results, [peer.name for peer in peers]))
     if args.json:
         settings = {"backend": args.backend, "scale": args.scale, "malloc": args.malloc,
-                    "peers": [p.name for p in peers],
+                    "peers": [p.name for p in peers], "load_average_at_start": load_at_start,
                     "compile_fn": _name_of(target.compile_fn)}
         with open(args.json, "w", encoding="utf-8") as file:
             json.dump(to_json(results, settings, policy), file, indent=2)
@@ -163,10 +164,12 @@ def _name_of(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _header(backend: str | None, scale: float, malloc: str, target: Target) -> str:
+def _header(backend: str | None, scale: float, malloc: str, target: Target, load: float | None) -> str:
     env = environment()
+    load_text = "" if load is None else f", load {load:.1f} at start"
     return (f"ember bench: {_name_of(target.compile_fn)}, backend={backend or 'default'}, scale={scale:g}, "
-            f"malloc={malloc}; python {env['python']}, numpy {env['numpy']}, {env['cpu_count']} CPUs\n\n")
+            f"malloc={malloc}; python {env['python']}, numpy {env['numpy']}, {env['cpu_count']} CPUs"
+            f"{load_text}\n{busy_warning(load=load)}\n")
 
 
 # --- the demo -----------------------------------------------------------------------------

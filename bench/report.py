@@ -17,7 +17,7 @@ import numpy as np
 
 from .check import TOLERANCES
 from .harness import RunResult, WorkloadResult
-from .timing import Timing, TimingPolicy
+from .timing import NOISY_RATIO, Timing, TimingPolicy
 
 JSON_FORMAT_VERSION = 1
 
@@ -104,6 +104,14 @@ def _peer_cell(run: RunResult) -> str:
     return format_ratio(run.speedup) + ("" if run.check is None or run.check.ok else " (wrong)")
 
 
+def _speedup_cell(r: WorkloadResult) -> str:
+    return format_ratio(r.compiled.speedup) + ("~" if _noisy(r) else "")
+
+
+def _noisy(r: WorkloadResult) -> bool:
+    return r.compiled.timing is not None and (r.eager.noisy or r.compiled.timing.noisy)
+
+
 def _calls(eager: Timing, compiled: Timing | None) -> str:
     return f"{format_calls(eager.calls)}/{format_calls(compiled.calls if compiled else None)}"
 
@@ -123,7 +131,7 @@ def format_table(results: Sequence[WorkloadResult], peer_names: Sequence[str] = 
     for r in results:
         c = r.compiled
         rows.append([r.name, r.inputs, format_time(r.eager.median_s),
-                     format_time(c.timing.median_s if c.timing else None), format_ratio(c.speedup),
+                     format_time(c.timing.median_s if c.timing else None), _speedup_cell(r),
                      format_time(c.compile_s), format_bytes(r.eager_peak_bytes), format_bytes(c.peak_bytes),
                      _calls(r.eager, c.timing), _check_cell(c),
                      *(_peer_cell(r.peers[p]) for p in peer_names)])
@@ -142,6 +150,13 @@ def format_table(results: Sequence[WorkloadResult], peer_names: Sequence[str] = 
     notes = [f"* {r.name}: {r.compiled.note}" for r in results if r.compiled.note]
     if notes:
         out.extend(["", "* partly or wholly run eagerly, says the compiler:", *notes])
+    noisy = [r for r in results if _noisy(r)]
+    if noisy:
+        out.extend(["", f"~ noisy: a median over {NOISY_RATIO:g}x its fastest sample (a busy machine?); "
+                        "fastest-sample numbers:"])
+        out.extend(f"~ {r.name}: eager {format_time(r.eager.min_s)}, compiled {format_time(r.compiled.timing.min_s)}"
+                   f", speedup {format_ratio(r.eager.min_s / r.compiled.timing.min_s)}"
+                   for r in noisy if r.compiled.timing is not None)
     out.extend(_footnotes(results))
     return "\n".join(out) + "\n"
 
@@ -180,7 +195,9 @@ def _footnotes(results: Sequence[WorkloadResult]) -> list[str]:
 
 
 def _timing_dict(timing: Timing | None) -> dict[str, Any] | None:
-    return None if timing is None else {**dataclasses.asdict(timing), "calls": timing.calls}
+    if timing is None:
+        return None
+    return {**dataclasses.asdict(timing), "calls": timing.calls, "noisy": timing.noisy}
 
 
 def _run_dict(run: RunResult, peer: bool = False) -> dict[str, Any]:
@@ -195,9 +212,28 @@ def _run_dict(run: RunResult, peer: bool = False) -> dict[str, Any]:
 
 
 def environment() -> dict[str, Any]:
-    """Where the numbers come from."""
+    """Where the numbers come from, and how busy the machine was."""
     return {"python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform(),
-            "machine": platform.machine(), "processor": platform.processor(), "cpu_count": os.cpu_count()}
+            "machine": platform.machine(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
+            "load_average_1min": load_average()}
+
+
+def load_average() -> float | None:
+    """The 1-minute load average, where the system has one."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def busy_warning(cpu_count: int | None = None, load: float | None = None) -> str:
+    """A warning line when other work competes for the CPUs, else ""."""
+    cpus = cpu_count or os.cpu_count() or 1
+    load = load_average() if load is None else load
+    if load is None or load <= 0.5 * cpus:
+        return ""
+    return (f"warning: the machine is busy (load average {load:.1f} on {cpus} CPUs): timings are noisy, "
+            "rerun on a quiet machine before quoting them\n")
 
 
 def to_json(results: Sequence[WorkloadResult], settings: dict[str, Any],

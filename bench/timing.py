@@ -8,11 +8,13 @@ implementation is timed for about ``budget_s`` (clamped to ``min_samples..max_sa
 fixed by ``repeat``). The garbage collector is off while timing.
 
 Several implementations of one computation (eager, compiled, peers) are timed *interleaved*:
-sample 1 of each, then sample 2 of each, and so on. On glibc the cost of a large NumPy
-temporary depends on the allocator's state (whether its pages are fresh from the kernel or
-reused from the heap), which each implementation's own allocations change; timed one after
-the other, the same function measured twice in a row differed by 2x. Interleaving gives
-every implementation the same conditions.
+sample 1 of each, then sample 2 of each, and so on, in a new random order each round. On glibc
+the cost of a large NumPy temporary depends on the allocator's state (whether its pages are
+fresh from the kernel or reused from the heap), which each implementation's own allocations
+change; timed one after the other, the same function measured twice in a row differed by 2x.
+Interleaving gives every implementation the same conditions; the random order keeps a
+periodic disturbance (another process's time slices on a busy machine) from always landing
+on the same implementation.
 
 Peak memory: ``tracemalloc`` peak above the baseline during one call, in a separate run (it
 slows allocation, so it never runs while timing). NumPy reports its array allocations to
@@ -24,6 +26,7 @@ import ctypes
 import ctypes.util
 import gc
 import math
+import random
 import statistics
 import time
 import tracemalloc
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Call = tuple[Callable[..., Any], Sequence[Any]]  # a function and its arguments
+NOISY_RATIO = 1.25  # a median this much above the fastest sample is flagged as noisy
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,11 @@ class Timing:
     def calls(self) -> int:
         return self.samples * self.number
 
+    @property
+    def noisy(self) -> bool:
+        """The median is well above the fastest sample: something else ran (a busy machine)."""
+        return self.median_s > NOISY_RATIO * self.min_s
+
 
 def _time_calls(fn: Callable[..., Any], args: Sequence[Any], number: int) -> float:
     start = time.perf_counter()
@@ -76,11 +85,14 @@ def _warm_up(fn: Callable[..., Any], args: Sequence[Any], policy: TimingPolicy) 
     per_call = _time_calls(fn, args, 1)
     spent = per_call
     while spent < policy.warmup_s and per_call < policy.warmup_s / 4:
-        per_call = _time_calls(fn, args, 1)
+        per_call = min(per_call, _time_calls(fn, args, 1))
         spent += per_call
-    number = max(1, math.ceil(policy.min_sample_s / max(per_call, 1e-9)))
-    # Calibrate with a real sample: a single call of a 1 us function is mostly timer noise.
-    per_call = _time_calls(fn, args, number) / number
+    # Calibrate with real samples (one call of a 1 us function is mostly timer noise), and
+    # keep the fastest: a calibration slowed by another process would make this function's
+    # samples shorter than the others', and so less exposed to the next disturbance.
+    for _ in range(3):
+        number = max(1, math.ceil(policy.min_sample_s / max(per_call, 1e-9)))
+        per_call = min(per_call, _time_calls(fn, args, number) / number)
     return max(1, math.ceil(policy.min_sample_s / max(per_call, 1e-9))), per_call
 
 
@@ -96,13 +108,18 @@ def measure_interleaved(calls: Sequence[Call], policy: TimingPolicy = DEFAULT_PO
         wanted = round(policy.budget_s / max(longest, 1e-9))
         samples = min(policy.max_samples, max(policy.min_samples, wanted))
     times: list[list[float]] = [[] for _ in calls]
+    order = list(range(len(calls)))
+    shuffle = random.Random(0).shuffle
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         for _ in range(samples):
-            for (fn, args), (number, _), seen in zip(calls, calibrated, times, strict=True):
-                seen.append(_time_calls(fn, args, number) / number)
+            shuffle(order)
+            for i in order:
+                fn, args = calls[i]
+                number = calibrated[i][0]
+                times[i].append(_time_calls(fn, args, number) / number)
     finally:
         if was_enabled:
             gc.enable()

@@ -8,6 +8,7 @@ from ember.bench.check import Check
 from ember.bench.harness import RunResult, WorkloadResult
 from ember.bench.report import (
     Progress,
+    busy_warning,
     format_bytes,
     format_ratio,
     format_table,
@@ -123,3 +124,17 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise():
     for step, (item, phase) in enumerate([("a", "eager"), ("a", "compile"), ("b", "eager")]):
         bar.update(step, item, phase)
     assert log.text == "[0/4] a\n[2/4] b\n"
+
+
+def test_noisy_timings_are_flagged_with_fastest_sample_numbers():
+    eager = Timing(3e-3, 1e-3, 4e-3, 10, 1)  # median 3x the fastest sample
+    result = WorkloadResult("softmax", "d", "8x8 f32", eager, 100,
+                            RunResult(Timing(1e-3, 1e-3, 1e-3, 10, 1), 3.0, 0.1, 0.1, 100, OK))
+    text = format_table([result])
+    assert text.splitlines()[2].split()[7] == "3.0x~"
+    assert "~ softmax: eager 1.00 ms, compiled 1.00 ms, speedup 1.0x" in text
+
+
+def test_busy_warning():
+    assert busy_warning(cpu_count=2, load=0.4) == ""
+    assert busy_warning(cpu_count=2, load=3.6).startswith("warning: the machine is busy (load average 3.6 on 2")
