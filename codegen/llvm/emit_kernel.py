@@ -279,9 +279,13 @@ class KernelEmitter:
         for p in range(self.num_passes):
             stages = [(n, plan.stages[p - self._reduction_pass(n)]) for n, plan in self.plans.items()
                       if 0 <= p - self._reduction_pass(n) < len(plan.stages)]
-            roots = [plan_input for plan_input in self._pass_roots(p, stages)]
+            roots = self._pass_roots(p, stages)
             for root in roots:
                 self._prepare_outer(root, outer)
+            for node, _ in stages:
+                source = node.args[0]
+                if source not in self.k.layouts and not self._load_is_full(self._operand_for(node, source)):
+                    self._load(node, source, outer)
             accs = []
             for node, stage in stages:
                 acc = b.alloca(stage.acc_dtype_ty)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from ember.codegen.llvm import compile_graph
 from ember.ir import interpret
 
@@ -57,3 +56,29 @@ def run_differential(graph, make_inputs, tolerance=None, **compile_kwargs):
 @pytest.fixture
 def differential():
     return run_differential
+
+
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, -1e-30, 1e30, -1e30, np.inf, -np.inf, np.nan]
+
+
+def values_for(dtype, shape, seed=0, special=False):
+    """Deterministic test values of ``dtype`` and ``shape`` (NaN/inf first if ``special``)."""
+    dtype = np.dtype(dtype)
+    size = int(np.prod(shape))
+    rng = np.random.default_rng(seed)
+    if dtype.kind == "f":
+        values = (rng.standard_normal(size) * 3).astype(dtype)
+        if special and size:
+            count = min(size, len(SPECIAL))
+            values[:count] = np.array(SPECIAL, dtype)[:count]
+    elif dtype.kind == "b":
+        values = rng.random(size) < 0.5
+    else:
+        info = np.iinfo(dtype)
+        values = rng.integers(max(info.min, -100), min(info.max, 100), size=size, dtype=dtype, endpoint=True)
+    return values.reshape(shape)
+
+
+@pytest.fixture
+def values():
+    return values_for

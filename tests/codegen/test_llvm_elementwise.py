@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from ember.ir import Graph, TensorMeta
 
 FLOATS = [np.dtype("float32"), np.dtype("float64")]

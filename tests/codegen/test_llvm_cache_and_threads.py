@@ -1,0 +1,106 @@
+"""The on-disk object cache (hit, miss, corrupt entry) and splitting across threads."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from ember.codegen.llvm import compile_graph
+from ember.ir import Graph, TensorMeta
+from ember.runtime.disk_cache import DiskCache
+from ember.runtime.threadpool import ThreadPool
+
+F32 = np.dtype("float32")
+
+
+def unique_graph(constant: float, n: int = 50) -> Graph:
+    """A graph whose kernel text is new to this process (the constant is in the IR)."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((n,), F32))
+    g.set_outputs([g.call("multiply", g.call("tanh", x), constant)])
+    return g
+
+
+def check(artifact, n: int = 50, constant: float = 0.0) -> None:
+    x = np.linspace(-2, 2, n, dtype=F32)
+    np.testing.assert_allclose(artifact([x])[0], np.tanh(x) * np.float32(constant), rtol=4e-6)
+
+
+def test_miss_then_hit(tmp_path):
+    cache = DiskCache(tmp_path / "cache")
+    constant = float(np.random.default_rng().random()) + 10
+    first = compile_graph(unique_graph(constant), cache=cache)
+    assert not first.from_cache and cache.misses == 1
+    entries = list((tmp_path / "cache").glob("*.o"))
+    assert len(entries) == 1
+    assert stat.S_IMODE(os.stat(tmp_path / "cache").st_mode) == 0o700
+    check(first, constant=constant)
+    # A fresh process finds it on disk and skips LLVM.
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from ember.codegen.llvm import compile_graph
+        from ember.ir import Graph, TensorMeta
+        from ember.runtime.disk_cache import DiskCache
+        g = Graph()
+        x = g.add_input("x", TensorMeta((50,), np.dtype("float32")))
+        g.set_outputs([g.call("multiply", g.call("tanh", x), {constant!r})])
+        artifact = compile_graph(g, cache=DiskCache({str(tmp_path / 'cache')!r}))
+        v = np.linspace(-2, 2, 50, dtype=np.float32)
+        assert np.allclose(artifact([v])[0], np.tanh(v) * np.float32({constant!r}))
+        print(artifact.from_cache)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "wrong_object"])
+def test_corrupt_entry_is_recompiled(tmp_path, damage):
+    cache = DiskCache(tmp_path)
+    constant = float(np.random.default_rng().random()) + 20
+    key_holder = {}
+    real_put = cache.put
+
+    def spy_put(key, data):
+        key_holder["key"] = key
+        real_put(key, data)
+    cache.put = spy_put
+    compile_graph(unique_graph(constant), cache=cache)
+    path = cache.path(key_holder["key"])
+    raw = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "flip":
+        path.write_bytes(raw[:-10] + bytes([raw[-10] ^ 0xFF]) + raw[-9:])
+    elif damage == "garbage":
+        path.write_bytes(b"not an object file")
+    else:  # a valid entry holding the wrong code: loads, but lacks the kernel
+        other = DiskCache(tmp_path / "other")
+        compile_graph(unique_graph(constant + 1), cache=other)
+        cache.put(key_holder["key"], other.get(next((tmp_path / "other").glob("*.o")).stem))
+    # Forget the in-process copy so that the disk is consulted again.
+    from ember.codegen.llvm import jit
+    jit._LOADED.clear()
+    artifact = compile_graph(unique_graph(constant), cache=cache)
+    assert not artifact.from_cache
+    check(artifact, constant=constant)
+    assert cache.get(key_holder["key"]) is not None  # overwritten with good code
+
+
+def test_cache_dir_keyword_needs_a_cache_object():
+    with pytest.raises(TypeError, match="DiskCache"):
+        compile_graph(unique_graph(1.0), cache_dir="/tmp/somewhere")
+
+
+@pytest.mark.parametrize("shape", [(3000, 1000), (2000003,), (7, 300001)])
+def test_parallel_split_matches_single_thread(differential, values, shape):
+    pool = ThreadPool(3)
+    g = Graph()
+    x = g.add_input("x", TensorMeta(shape, F32))
+    g.set_outputs([g.call("add", g.call("sin", x), 1.0), g.call("sum", x, axis=(len(shape) - 1,))])
+    # float32 sums: ours accumulate in float64, NumPy's pairwise float32 sums are off by ~1e-4 here
+    artifact = differential(g, lambda: [values(F32, shape, 1)], {F32: (1e-5, 1e-3)}, pool=pool, num_threads=3)
+    assert "_pool.parallel_for" in artifact.source

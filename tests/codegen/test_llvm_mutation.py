@@ -1,0 +1,85 @@
+"""setitem and aliasing: writes land in the caller's arrays, in program order, safely."""
+from __future__ import annotations
+
+import numpy as np
+from ember.ir import Graph, TensorMeta
+
+F32 = np.dtype("float32")
+
+
+def test_augmented_assignment_writes_in_place(differential, values):
+    g = Graph()
+    x = g.add_input("x", TensorMeta((37,), F32))
+    s = g.call("setitem", x, Ellipsis, g.call("add", x, 1.0))
+    g.set_outputs([s])
+    artifact = differential(g, lambda: [values(F32, (37,), 1)])
+    assert "setitem" in str(artifact.kernel_graph.kernels[0])  # written straight into x
+
+
+def test_overlapping_read_goes_through_a_temporary(differential, values):
+    """y[:k] = y[:k] + np.flip(y[:k]) reads elements the kernel would already have written."""
+    g = Graph()
+    y = g.add_input("y", TensorMeta((20,), F32))
+    head = g.call("getitem", y, (slice(None, 11),))
+    s = g.call("setitem", y, (slice(None, 11),), g.call("add", head, g.call("flip", head)))
+    g.set_outputs([s])
+    artifact = differential(g, lambda: [values(F32, (20,), 2)])
+    assert not any(st.setitem is not None for k in artifact.kernel_graph.kernels for st in k.stores)
+
+
+def test_read_before_write_is_not_moved_past_it(differential, values):
+    g = Graph()
+    x = g.add_input("x", TensorMeta((5, 6), F32))
+    before = g.call("multiply", x, 2.0)
+    g.call("setitem", x, (slice(None), slice(1, 3)), g.call("negative", g.call("getitem", x, (slice(None), slice(3, 5)))))
+    after = g.call("add", before, x)
+    g.set_outputs([after, before])
+    differential(g, lambda: [values(F32, (5, 6), 3)])
+
+
+def test_row_normalisation_in_place(differential, values):
+    """x /= x.sum(axis=1, keepdims=True): the reduction pass reads a row before it is written."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((9, 31), F32))
+    total = g.call("sum", x, axis=(1,), keepdims=True)
+    s = g.call("setitem", x, Ellipsis, g.call("divide", x, total))
+    g.set_outputs([s, total])
+    differential(g, lambda: [np.abs(values(F32, (9, 31), 4)) + 1], {F32: (1e-5, 1e-6)})
+
+
+def test_write_into_a_strided_view_with_cast(differential, values):
+    g = Graph()
+    a = g.add_input("a", TensorMeta((8, 10), np.dtype("int32")))
+    b = g.add_input("b", TensorMeta((4, 10), np.dtype("int16")))
+    g.call("setitem", a, (slice(None, None, 2),), g.call("multiply", b, 3))
+    g.set_outputs([a])
+    differential(g, lambda: [values(np.dtype("int32"), (8, 10), 5), values(np.dtype("int16"), (4, 10), 6)])
+
+
+def test_float_into_int_destination_runs_through_numpy(differential, values):
+    g = Graph()
+    a = g.add_input("a", TensorMeta((6,), np.dtype("int64")))
+    x = g.add_input("x", TensorMeta((6,), F32))
+    g.call("setitem", a, Ellipsis, g.call("multiply", x, 10.0))
+    g.set_outputs([a])
+    differential(g, lambda: [values(np.dtype("int64"), (6,), 1), values(F32, (6,), 2)])
+
+
+def test_chain_of_updates_and_views_returned(differential, values):
+    g = Graph()
+    x = g.add_input("x", TensorMeta((12,), F32))
+    first = g.call("getitem", x, (slice(None, 6),))
+    g.call("setitem", x, (slice(None, 6),), g.call("multiply", first, 2.0))
+    rest = g.call("getitem", x, (slice(6, None),))
+    g.call("setitem", x, (slice(6, None),), g.call("add", rest, g.call("sum", x)))
+    g.set_outputs([g.call("getitem", x, (slice(None, None, -1),)), g.call("exp", x)])
+    differential(g, lambda: [values(F32, (12,), 7)], {F32: (1e-5, 1e-5)})
+
+
+def test_same_array_twice_after_update(differential, values):
+    g = Graph()
+    x = g.add_input("x", TensorMeta((7, 7), F32))
+    t = g.call("transpose", x)
+    g.call("setitem", x, Ellipsis, g.call("add", x, t))  # x += x.T reads what it writes: temporary
+    g.set_outputs([x])
+    differential(g, lambda: [values(F32, (7, 7), 8)])

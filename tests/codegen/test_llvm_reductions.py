@@ -1,0 +1,130 @@
+"""Reduction kernels against the interpreter: every reduction, axis, dtype, NaN, fusion."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ember.ir import Graph, TensorMeta
+
+REDUCTION_TOLERANCE = {np.dtype("float32"): (2e-5, 2e-5), np.dtype("float64"): (1e-11, 1e-11)}
+DTYPES = [np.dtype(n) for n in ("float32", "float64", "int32", "uint8", "int64", "bool")]
+AXES = [None, (0,), (1,), (2,), (0, 2), (1, 2), (0, 1, 2)]
+
+
+def reduce_graph(op, meta, **kwargs):
+    g = Graph()
+    x = g.add_input("x", meta)
+    g.set_outputs([g.call(op, x, **kwargs)])
+    return g
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", AXES, ids=str)
+@pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "mean", "var", "std", "any", "all"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_reductions(differential, values, op, dtype, axis, keepdims):
+    shape = (5, 7, 19)
+    try:
+        g = reduce_graph(op, TensorMeta(shape, dtype), axis=axis, keepdims=keepdims)
+    except TypeError:
+        pytest.skip(f"NumPy has no {op} for {dtype}")
+    make = lambda: [values(dtype, shape, 3) if op != "prod" or dtype.kind != "f" else
+                    (1 + values(dtype, shape, 3) * 0.01).astype(dtype)]
+    artifact = differential(g, make, REDUCTION_TOLERANCE)
+    assert artifact.kernel_graph.kernels, "the reduction should be compiled"
+
+
+@pytest.mark.parametrize("op", ["sum", "max", "min", "mean", "prod"])
+@pytest.mark.parametrize("dtype", [np.dtype("float32"), np.dtype("float64")], ids=str)
+def test_nan_and_inf(differential, values, op, dtype):
+    g = reduce_graph(op, TensorMeta((6, 33), dtype), axis=(1,))
+
+    def make():
+        x = values(dtype, (6, 33), 1)
+        x[0, 5], x[1, 32], x[2, 0] = np.nan, np.inf, -np.inf
+        x[3, :] = -np.inf
+        x[4, 7], x[4, 8] = np.inf, -np.inf
+        return [x]
+    differential(g, make, REDUCTION_TOLERANCE)
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (17,), (3, 0), (0, 4), (1, 1), (2, 65537)])
+def test_odd_sizes(differential, values, shape):
+    f32 = np.dtype("float32")
+    g = Graph()
+    x = g.add_input("x", TensorMeta(shape, f32))
+    g.set_outputs([g.call("sum", x), g.call("sum", x, axis=(len(shape) - 1,)), g.call("mean", x, axis=(0,))])
+    differential(g, lambda: [values(f32, shape, 2)], REDUCTION_TOLERANCE)
+
+
+def test_non_contiguous_reduction_input(differential, values):
+    f64 = np.dtype("float64")
+    make = lambda: [values(f64, (30, 40), 4)[::-2, 1::3].T]
+    g = Graph()
+    x = g.add_input("x", TensorMeta(make()[0].shape, f64))
+    g.set_outputs([g.call("sum", x, axis=(1,)), g.call("max", x, axis=(0,), keepdims=True), g.call("std", x)])
+    differential(g, make, REDUCTION_TOLERANCE)
+
+
+def softmax(g, x):
+    m = g.call("max", x, axis=(1,), keepdims=True)
+    e = g.call("exp", g.call("subtract", x, m))
+    return g.call("divide", e, g.call("sum", e, axis=(1,), keepdims=True))
+
+
+def layernorm(g, x, w, b):
+    mu = g.call("mean", x, axis=(1,), keepdims=True)
+    d = g.call("subtract", x, mu)
+    var = g.call("mean", g.call("multiply", d, d), axis=(1,), keepdims=True)
+    return g.call("add", g.call("multiply", g.call("divide", d, g.call("sqrt", g.call("add", var, 1e-5))), w), b)
+
+
+def test_softmax_is_one_kernel(differential, values):
+    f32 = np.dtype("float32")
+    g = Graph()
+    x = g.add_input("x", TensorMeta((33, 257), f32))
+    g.set_outputs([softmax(g, x)])
+
+    def make():
+        v = values(f32, (33, 257), 5)
+        v[3, 7] = np.nan
+        v[4, :] = -np.inf
+        v[5, 9] = np.inf
+        return [v]
+    artifact = differential(g, make, REDUCTION_TOLERANCE)
+    assert len(artifact.kernel_graph.kernels) == 1
+
+
+def test_layernorm_is_one_kernel(differential, values):
+    f32 = np.dtype("float32")
+    g = Graph()
+    x = g.add_input("x", TensorMeta((19, 130), f32))
+    w, b = g.add_input("w", TensorMeta((130,), f32)), g.add_input("b", TensorMeta((130,), f32))
+    g.set_outputs([layernorm(g, x, w, b)])
+    artifact = differential(g, lambda: [values(f32, (19, 130), 6), values(f32, (130,), 7), values(f32, (130,), 8)],
+                            REDUCTION_TOLERANCE)
+    assert len(artifact.kernel_graph.kernels) == 1
+
+
+def test_reduction_epilogues_and_scalar_outputs(differential, values):
+    """l2norm: sqrt of a full sum is a NumPy scalar; centring by a non-keepdims column mean."""
+    f64 = np.dtype("float64")
+    g = Graph()
+    x = g.add_input("x", TensorMeta((23, 11), f64))
+    l2 = g.call("sqrt", g.call("sum", g.call("multiply", x, x)))
+    centred = g.call("subtract", x, g.call("mean", x, axis=(0,)))
+    g.set_outputs([l2, centred, g.call("add", g.call("sum", x, axis=(1,)), 1.0)])
+    artifact = differential(g, lambda: [values(f64, (23, 11), 9)], REDUCTION_TOLERANCE)
+    assert isinstance(artifact([values(f64, (23, 11), 9)])[0], np.float64)
+
+
+def test_reduction_dtype_argument(differential, values):
+    g = Graph()
+    x = g.add_input("x", TensorMeta((10, 12), np.dtype("int8")))
+    g.set_outputs([g.call("sum", x, axis=(1,), dtype=np.float32), g.call("mean", x, dtype=np.float32),
+                   g.call("prod", x, axis=(0,), dtype=np.int64)])
+    differential(g, lambda: [values(np.dtype("int8"), (10, 12), 10)], REDUCTION_TOLERANCE)
+
+
+def test_argmax_runs_through_numpy(differential, values):
+    g = reduce_graph("argmax", TensorMeta((4, 9), np.dtype("float32")), axis=1)
+    differential(g, lambda: [values(np.dtype("float32"), (4, 9), 1)])
