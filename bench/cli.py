@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -230,6 +231,25 @@ def _as_stage_mapping(found: Any) -> dict[str, str]:
     return {"explain": text} if text.strip() else {}
 
 
+_FLOAT_WORK = re.compile(r"^\s*%\S+ = (fadd|fsub|fmul|fdiv|call\b.*\b(float|double)\b)")
+_LABEL = re.compile(r"^[\w.$-]+:")
+
+
+def llvm_slice(lines: Sequence[str], count: int) -> str:
+    """``count`` lines of LLVM IR where the arithmetic starts (from the label of the block that
+    holds the first floating-point instruction), else from the first ``define``."""
+    first = next((i for i, line in enumerate(lines) if _FLOAT_WORK.match(line)), None)
+    if first is not None:
+        labels = [i for i in range(max(0, first - 15), first) if _LABEL.match(lines[i])]
+        start = labels[-1] if labels else max(0, first - 5)
+    else:
+        start = next((i for i, line in enumerate(lines) if line.startswith("define")), 0)
+    end = min(len(lines), start + count)
+    head = [f"... ({start} lines before)"] if start else []
+    tail = [f"... ({len(lines) - end} more lines)"] if end < len(lines) else []
+    return "\n".join([*head, *lines[start:end], *tail])
+
+
 def format_stages(stages: Mapping[str, str], llvm_lines: int = LLVM_SLICE_LINES) -> str:
     """The demo's stages in pipeline order (graph, optimized, kernels, llvm, then breaks or an
     explain report), the LLVM cut to its first ``llvm_lines`` lines; the others only named."""
@@ -239,7 +259,7 @@ def format_stages(stages: Mapping[str, str], llvm_lines: int = LLVM_SLICE_LINES)
         text = stages[name].rstrip("\n")
         lines = text.splitlines()
         if name == "llvm" and len(lines) > llvm_lines:
-            text = "\n".join(lines[:llvm_lines]) + f"\n... ({len(lines) - llvm_lines} more lines)"
+            text = llvm_slice(lines, llvm_lines)
         parts.append(f"--- {name} ---\n{text}\n")
     missing = [n for n in STAGE_ORDER if n not in stages]
     others = [n for n in stages if n not in shown]

@@ -8,7 +8,7 @@ import types
 import numpy as np
 import pytest
 from ember.bench import cli
-from ember.bench.cli import collect_stages, format_stages, run_bench, run_demo
+from ember.bench.cli import collect_stages, format_stages, llvm_slice, run_bench, run_demo
 from ember.bench.peers import Peer
 
 FAST = ["--scale", "0.001", "--repeat", "2", "--budget", "0.01", "--no-progress"]
@@ -139,3 +139,11 @@ def test_bench_and_demo_with_the_real_ember_compile():
     code = run_demo(["--scale", "0.001", "--budget", "0.01", "--no-progress", "--backend", "numpy"],
                     stdout=demo_out, stderr=io.StringIO())
     assert code == 0 and "--- graph ---\ngraph softmax(" in demo_out.getvalue()
+
+
+def test_llvm_slice_starts_at_the_arithmetic():
+    ir = ["declare float @expf(float)", "define void @k(ptr %a) {", "entry:", "  %t1 = load ptr, ptr %a",
+          "body3:", "  %t2 = load float, ptr %t1", "  %t3 = fmul float %t2, %t2", "  ret void", "}"]
+    assert llvm_slice(ir, 3) == "... (4 lines before)\nbody3:\n  %t2 = load float, ptr %t1\n" \
+        "  %t3 = fmul float %t2, %t2\n... (2 more lines)"
+    assert llvm_slice(ir[:4], 2) == "... (1 lines before)\ndefine void @k(ptr %a) {\nentry:\n... (1 more lines)"
