@@ -13,7 +13,7 @@ mode 0o700.
 >>> cache.put("ab12", b"object code")
 >>> cache.get("ab12")
 b'object code'
->>> cache.get("missing") is None
+>>> cache.get("cd34") is None
 True
 """
 from __future__ import annotations

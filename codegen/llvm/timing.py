@@ -10,6 +10,7 @@ times eager and compiled calls interleaved in one process::
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 
@@ -121,8 +122,9 @@ def main(argv=None) -> None:
         np.testing.assert_allclose(single.run(inputs)[0], expected, rtol=1e-3, atol=1e-5)
         np.testing.assert_allclose(multi.run(inputs)[0], expected, rtol=1e-3, atol=1e-5)
         repeat = options.repeat * (200 if workload.name == "tiny" else 1)
-        eager, one, many = _median_times([lambda: workload.fn(*args), lambda: single.run(inputs),
-                                          lambda: multi.run(inputs)], repeat)
+        calls = [functools.partial(workload.fn, *args), functools.partial(single.run, inputs),
+                 functools.partial(multi.run, inputs)]
+        eager, one, many = _median_times(calls, repeat)
         scale, unit = (1e6, "us") if workload.name == "tiny" else (1e3, "")
         print(f"{workload.name:<14}{eager * scale:>10.3f}{one * scale:>10.3f}{eager / one:>7.2f}"
               f"{many * scale:>10.3f}{eager / many:>7.2f}{compile_seconds:>11.3f} {unit}")

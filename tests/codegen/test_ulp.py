@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from ember.codegen.llvm import compile_graph
 from ember.ir import Graph, TensorMeta
 
