@@ -4,8 +4,9 @@ For each workload, in this order:
 
 1. make the inputs and compute eager's result, the oracle;
 2. compile (``ember.reset()`` first, when it exists) and make the first call, timed: the
-   **compile time** is that call minus one eager call (the eager median), so it counts tracing,
-   passes and code generation, and reads a warm on-disk kernel cache if there is one;
+   **compile time** is that call minus one compiled call (the compiled median, measured in
+   step 5; the eager median where it has none), so it counts tracing, passes and code
+   generation, and reads a warm on-disk kernel cache if there is one;
 3. check the first (tracing) call's result and a warm call's against eager's (``check.py``);
 4. prepare each peer the same way (``peers.py``);
 5. time eager, compiled and peers **interleaved** (``timing.py``): speedup = eager median /
@@ -62,7 +63,7 @@ class RunResult:
     timing: Timing | None = None
     speedup: float | None = None  # eager median / this median
     first_call_s: float | None = None
-    compile_s: float | None = None  # first_call_s - eager median, floored at 0
+    compile_s: float | None = None  # first_call_s - this median (eager's if none), floored at 0
     peak_bytes: int | None = None
     check: Check | None = None
     error: str | None = None  # why there is no timing (compile failure, peer not installed, ...)
@@ -155,7 +156,8 @@ def _result(prepared: Contender | str, timing: Timing | str | None, eager: Timin
             peak_bytes: int | None = None) -> RunResult:
     if isinstance(prepared, str):
         return RunResult(error=prepared)
-    compile_s = max(0.0, prepared.first_call_s - eager.median_s)
+    one_call = timing.median_s if isinstance(timing, Timing) else eager.median_s
+    compile_s = max(0.0, prepared.first_call_s - one_call)
     if not isinstance(timing, Timing):
         return RunResult(first_call_s=prepared.first_call_s, compile_s=compile_s, check=prepared.check,
                          error=timing or "not timed", note=prepared.note)

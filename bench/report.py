@@ -27,7 +27,8 @@ METHOD = {
     "speedup": "eager median / compiled median, measured in the same process; geomean_speedup only over "
                "workloads whose compiled results match eager",
     "compile": "first call of a freshly compiled function (ember.reset() first, where it exists) "
-               "minus the eager median; includes tracing, passes and codegen; a warm disk cache shortens it",
+               "minus the compiled median (the eager median where compiled was not timed); includes tracing, "
+               "passes and codegen; a warm disk cache shortens it",
     "memory": "tracemalloc peak above the baseline during one call, in a separate run from timing; "
               "sees NumPy and Python allocations only",
     "check": "first and warm compiled results against eager: type, dtype, shape, allclose with the "
@@ -182,7 +183,7 @@ def _footnotes(results: Sequence[WorkloadResult]) -> list[str]:
     lines = [
         "",
         "eager, compiled: median time per call; calls e/c: timed calls (samples x calls per sample)",
-        "compile: first compiled call minus one eager call; peak: tracemalloc peak during one call",
+        "compile: first compiled call minus one compiled call; peak: tracemalloc peak during one call",
         f"check: compiled vs eager, allclose with {tolerances}, except:",
     ]
     overrides = [f"  {r.name}: {r.tolerance_note}" for r in results if r.tolerance_note]

@@ -1,6 +1,8 @@
 """One workload end to end: a stand-in compile, wrong and failing compilers, a fake peer."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from ember.bench.check import compare
 from ember.bench.harness import Contender, describe_inputs, format_count, run_workload
@@ -98,3 +100,18 @@ def test_peers_are_timed_with_eager_and_compiled():
     assert fast.check.ok and fast.speedup > 0 and fast.timing.samples == result.eager.samples
     assert fast.peak_bytes is None  # peers' allocators are not seen by tracemalloc
     assert absent.error == "absent is not installed" and absent.timing is None
+
+
+def test_compile_time_is_the_first_call_minus_a_compiled_call():
+    def slow_first_call(fn, **kw):
+        calls = []
+
+        def run(*args):
+            if not calls:
+                time.sleep(0.05)  # stands for tracing and code generation
+            calls.append(1)
+            return fn(*args)
+        return run
+    result = run_workload(TINY, scale=1.0, compile_fn=slow_first_call, policy=QUICK)
+    c = result.compiled
+    assert c.first_call_s >= 0.05 and c.compile_s == c.first_call_s - c.timing.median_s
