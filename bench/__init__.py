@@ -9,8 +9,8 @@
 The modules, in the order a run goes through them: ``workloads`` (the NumPy functions and their
 inputs), ``harness`` (one workload: compile, check, time, memory), ``check`` (results against
 eager), ``timing`` (interleaved medians, tracemalloc peaks, the allocator regime), ``peers``
-(torch.compile, jax.jit, numba where installed), ``report`` (table, JSON, plot, progress) and
-``cli`` (argument parsing for ``ember bench`` and ``ember demo``).
+(torch.compile, jax.jit, numba where installed), ``report`` (table, JSON, plot, progress),
+``demo`` (the stages ``ember demo`` prints) and ``cli`` (``ember bench`` and ``ember demo``).
 """
 from .check import TOLERANCES
 from .cli import run_bench, run_demo

@@ -8,7 +8,8 @@ import types
 import numpy as np
 import pytest
 from ember.bench import cli
-from ember.bench.cli import collect_stages, format_stages, llvm_slice, run_bench, run_demo
+from ember.bench.cli import run_bench, run_demo
+from ember.bench.demo import collect_stages, format_stages, llvm_slice
 from ember.bench.peers import Peer
 
 FAST = ["--scale", "0.001", "--repeat", "2", "--budget", "0.01", "--no-progress"]
