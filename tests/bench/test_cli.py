@@ -48,7 +48,8 @@ def test_bench_end_to_end_writes_table_and_json(tmp_path):
         assert result["eager"]["timing"]["samples"] == 2 and result["eager"]["peak_bytes"] > 0
         compiled = result["compiled"]
         assert compiled["status"] == "ok" and compiled["speedup"] > 0 and compiled["compile_s"] >= 0
-        assert set(compiled["timing"]) == {"median_s", "min_s", "max_s", "samples", "number", "calls", "noisy"}
+        fields = {"median_s", "min_s", "max_s", "samples", "number", "calls", "noisy"}
+        assert set(compiled["timing"]) == fields
         assert compiled["check"]["ok"] is True and compiled["peak_bytes"] > 0
     assert f"wrote {path}" in err
 
@@ -147,4 +148,5 @@ def test_llvm_slice_starts_at_the_arithmetic():
           "body3:", "  %t2 = load float, ptr %t1", "  %t3 = fmul float %t2, %t2", "  ret void", "}"]
     assert llvm_slice(ir, 3) == "... (4 lines before)\nbody3:\n  %t2 = load float, ptr %t1\n" \
         "  %t3 = fmul float %t2, %t2\n... (2 more lines)"
-    assert llvm_slice(ir[:4], 2) == "... (1 lines before)\ndefine void @k(ptr %a) {\nentry:\n... (1 more lines)"
+    assert llvm_slice(ir[:4], 2) == (
+        "... (1 lines before)\ndefine void @k(ptr %a) {\nentry:\n... (1 more lines)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from ember.bench.check import Check
 from ember.bench.harness import RunResult, WorkloadResult
 from ember.bench.report import (
@@ -137,4 +138,12 @@ def test_noisy_timings_are_flagged_with_fastest_sample_numbers():
 
 def test_busy_warning():
     assert busy_warning(cpu_count=2, load=0.4) == ""
-    assert busy_warning(cpu_count=2, load=3.6).startswith("warning: the machine is busy (load average 3.6 on 2")
+    warning = busy_warning(cpu_count=2, load=3.6)
+    assert warning.startswith("warning: the machine is busy (load average 3.6 on 2 CPUs)")
+
+
+def test_plot_with_matplotlib(tmp_path):
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed; the no-matplotlib path is tested above")
+    path = tmp_path / "speedups.png"
+    assert write_plot(fake_results(), str(path), PEERS) == f"wrote {path}"
+    assert path.read_bytes().startswith(b"\x89PNG")
