@@ -32,7 +32,7 @@ from ...ir import Node, OpKind
 from ...passes.kernels import FULL, Kernel, StoreKind
 from .abi import Offsets
 from .lowering import Builder, Unsupported, Value, cast, constant, lower_elementwise, memory_type, truth
-from .math import MathDeclarations
+from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations
 from .reductions import ReductionPlan, plan_reduction
 
 
@@ -89,6 +89,7 @@ class KernelEmitter:
                 op.scope = len(self.store_operands)
             self.operands.append(op)
             self.store_operands.append((store, op))
+        self.current_pass = 0
         self.plans: dict[Node, ReductionPlan] = {n: plan_reduction(n) for n in kernel.nodes
                                                  if n.op.kind is OpKind.REDUCTION}
         self._analyse()
@@ -118,6 +119,7 @@ class KernelEmitter:
         passes = [self._reduction_pass(n) + len(p.stages) for n, p in self.plans.items()]
         passes += [self.avail[s.node] + 1 for s, _ in self.store_operands if self._store_is_full(s)]
         self.num_passes = max(passes, default=1)
+        self._plan_spills()
 
     def _reduction_pass(self, node: Node) -> int:
         source = node.args[0]
@@ -293,6 +295,7 @@ class KernelEmitter:
                 accs.append((node, stage, acc))
 
             def pass_body(p_ptrs, p=p, accs=accs):
+                self.current_pass = p
                 scope = Scope(p_ptrs, outer)
                 for node, stage, acc in accs:
                     source = self._arg_value(node, node.args[0], scope)
@@ -346,6 +349,12 @@ class KernelEmitter:
             return self._value(node, scope.parent)
         if node.op.kind is OpKind.REDUCTION:
             raise AssertionError(f"reduction %{node.name} used before its pass")
+        if node in self.spills and self.current_pass > self.spills[node][1] and scope.parent is not None:
+            op = self.spills[node][0]
+            raw = self.b.emit(f"load {memory_type(op.dtype)}, ptr {scope.ptrs[op.index]}{self._alias_tags(op)}")
+            scope.memo[node] = Value(raw, op.dtype)
+            scope.memo[("spilled", node)] = True
+            return scope.memo[node]
         args = [self._arg_value(node, arg, scope) if isinstance(arg, Node) else arg for arg in node.args]
         value = lower_elementwise(self.b, node, args)
         scope.memo[node] = value
@@ -369,13 +378,51 @@ class KernelEmitter:
         return scope.memo[key]
 
     def _store_all(self, scope: Scope, p: int | None, full: bool) -> None:
+        """Compute every value stored here first, then store (a stored buffer may hold a
+        spilled value that another store of the same element still reads)."""
         b = self.b
+        pending = []
         for store, op in self.store_operands:
             if self._store_is_full(store) != full or (full and self.reduce and self.avail[store.node] != p):
                 continue
             value = cast(b, self._value(store.node, scope), op.dtype)
-            ref = value.ref if op.dtype.kind != "b" else b.emit(f"zext i1 {value.ref} to i8")
+            pending.append((op, value.ref if op.dtype.kind != "b" else b.emit(f"zext i1 {value.ref} to i8")))
+        for node, (op, first) in self.spills.items():
+            if full and p == first and scope.memo.get(node) is not None and ("spilled", node) not in scope.memo:
+                pending.append((op, self._value(node, scope).ref))
+        for op, ref in pending:
             b.line(f"store {memory_type(op.dtype)} {ref}, ptr {scope.ptrs[op.index]}{self._alias_tags(op)}")
+
+    def _plan_spills(self) -> None:
+        """A costly full value needed in several passes (softmax's exp) is computed once: in
+        its first pass it is stored into a fresh output buffer of the same dtype that is
+        only written (finally) in a later pass, and reloaded from there afterwards."""
+        self.spills: dict[Node, tuple[Operand, int]] = {}
+        if not self.reduce:
+            return
+        needed: dict[Node, set[int]] = {}
+        for p in range(self.num_passes):
+            stages = [n for n in self.plans if 0 <= p - self._reduction_pass(n) < len(self.plans[n].stages)]
+            stack = self._pass_roots(p, [(n, None) for n in stages])
+            seen: set[Node] = set()
+            while stack:
+                node = stack.pop()
+                if node in seen or node not in self.k.layouts or not self.full[node]:
+                    continue
+                seen.add(node)
+                needed.setdefault(node, set()).add(p)
+                stack.extend(node.input_nodes())
+        free = [(store, op) for store, op in self.store_operands
+                if store.setitem is None and self.k.layouts[store.node] == FULL]
+        for node in self.k.nodes:
+            passes = needed.get(node, set())
+            if len(passes) < 2 or node.op.kind is not OpKind.ELEMENTWISE or not _costly(node, self.k.layouts):
+                continue
+            for i, (store, op) in enumerate(free):
+                if op.dtype == node.meta.dtype and self.avail[store.node] >= max(passes):
+                    self.spills[node] = (op, min(passes))
+                    del free[i]
+                    break
 
     def _compute_and_store(self, scope: Scope, p: int) -> None:
         self._store_all(scope, p, full=True)
@@ -389,6 +436,20 @@ class KernelEmitter:
             tags = f", !alias.scope !@{op.scope}"
             return tags + (f", !noalias !@{_set_id(others)}" if others else "")
         return f", !noalias !@{_set_id(scopes)}"
+
+
+def _costly(node: Node, members) -> bool:
+    """Whether computing ``node`` inside the kernel calls a math library function."""
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in members:
+            continue
+        seen.add(current)
+        if current.op.name in UNARY_LIBM or current.op.name in BINARY_LIBM or current.op.name == "logaddexp":
+            return True
+        stack.extend(current.input_nodes())
+    return False
 
 
 def _set_id(scopes: list[int]) -> str:
