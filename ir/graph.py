@@ -7,7 +7,7 @@
 >>> g.set_outputs([y])
 >>> print(g)
 graph f(%x: f32[4]):
-    %0 = multiply(%x, 0.5)  # f32[4]
+    %0 = multiply(%x, 0.5)                        # f32[4]
     return (%0,)
 """
 from __future__ import annotations

@@ -39,6 +39,8 @@ def format_value(value: Any) -> str:
 
 
 def format_index(index: Any) -> str:
+    if isinstance(index, tuple) and not index:
+        return "[()]"  # x[()] (a scalar from a 0-d array), not the invalid x[]
     items = index if isinstance(index, tuple) else (index,)
     return "[" + ", ".join(format_value(i) for i in items) + "]"
 

@@ -27,8 +27,11 @@ def verify(graph: Graph) -> None:
             for arg in node.input_nodes():
                 if arg not in seen:
                     raise GraphInvariantError(f"%{node.name} uses %{arg.name} before it is defined")
-            inferred = node.op.infer(*map_nodes(node.args, lambda n: n.meta),
-                                     **map_nodes(node.kwargs, lambda n: n.meta))
+            try:
+                inferred = node.op.infer(*map_nodes(node.args, lambda n: n.meta),
+                                         **map_nodes(node.kwargs, lambda n: n.meta))
+            except Exception as error:
+                raise GraphInvariantError(f"%{node.name}: {node.op.name} rejects its arguments: {error}") from error
             if inferred != node.meta:
                 raise GraphInvariantError(f"%{node.name}: meta {node.meta!r} but {node.op.name} gives {inferred!r}")
         seen.add(node)

@@ -47,6 +47,8 @@ def _astype(x, dtype):
 
 
 def _copy(x):
+    if isinstance(x, np.generic):
+        return x.copy()  # a new scalar object: an output copy must never be its input itself
     return np.copy(x) if isinstance(x, np.ndarray) else x
 
 

@@ -50,9 +50,14 @@ def _join_shape(parts: tuple, axis: int, stacking: bool) -> tuple[int, ...]:
     shapes = [p.shape if isinstance(p, TensorMeta) else np.shape(p) for p in parts]
     if not shapes:
         raise ValueError("need at least one array to concatenate")
+    if axis is None and not stacking:  # concatenate(..., axis=None) joins the flattened parts
+        return (sum(int(np.prod(s, dtype=np.int64)) for s in shapes),)
     first = shapes[0]
     if any(len(s) != len(first) for s in shapes) or (not stacking and not first):
         raise ValueError("all the input arrays must have same number of dimensions")
+    ndim = len(first) + 1 if stacking else len(first)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
     if stacking:
         if any(s != first for s in shapes):
             raise ValueError("all input arrays must have the same shape")

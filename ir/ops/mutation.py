@@ -25,7 +25,14 @@ def _infer_setitem(dest: TensorMeta, index: Any, value: Any) -> TensorMeta:
     if dest.is_scalar:
         raise TypeError(f"'{dest.dtype.type.__name__}' object does not support item assignment")
     target = full_stand_in(dest)[index]
-    np.broadcast_to(np.empty(shape_of(value), dtype=bool), np.shape(target))  # raises as NumPy would
+    value_shape = tuple(shape_of(value))
+    while len(value_shape) > np.ndim(target) and value_shape[0] == 1:
+        value_shape = value_shape[1:]  # NumPy drops leading unit dimensions: a[:] = b[None]
+    np.broadcast_to(np.empty(value_shape, dtype=bool), np.shape(target))  # raises as NumPy would
+    if not isinstance(value, TensorMeta):
+        # Cast a constant now, as NumPy would: a Python int out of range, NaN into an integer
+        # array or a complex into a real one raise here instead of at run time.
+        np.empty(np.shape(value), dest.dtype)[...] = value
     return dest
 
 

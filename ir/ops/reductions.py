@@ -16,6 +16,8 @@ from .registry import Op, OpKind, register
 
 def reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | int | None, keepdims: bool) -> tuple[int, ...]:
     axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    # NumPy counts negative axes from the end; out-of-range ones are left for the probe to reject.
+    axes = [a + len(shape) if a < 0 else a for a in axes]
     if keepdims:
         return tuple(1 if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)

@@ -1,0 +1,451 @@
+"""Every registered op, built with ``Graph.call`` and run by ``interpret``, against NumPy itself.
+
+For each case NumPy is called directly (not through the op's reference). Where NumPy
+raises, building the graph must raise too; otherwise the inferred meta must equal
+``TensorMeta.of`` of NumPy's result (shape, dtype and scalar-ness), the interpreted value
+must equal NumPy's, and the input arrays must end in the same state.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from ember.ir import OPS, Graph, OpKind, TensorMeta, interpret, verify
+
+DTYPES = tuple(np.dtype(n) for n in ("float16", "float32", "float64", "int32", "int64", "bool", "complex128"))
+LAYOUTS = ("contiguous", "transposed", "strided", "reversed")
+
+# The cases deliberately divide by zero, take means of empty slices and cast complex to real.
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::numpy.exceptions.ComplexWarning")
+
+Make = Callable[[], tuple[tuple, dict]]  # returns fresh (args, kwargs) on every call
+Case = tuple[str, Make]
+
+
+def make_array(shape: tuple[int, ...], dtype: Any, layout: str = "contiguous", seed: int = 0) -> np.ndarray:
+    """Deterministic values of ``dtype`` in the given memory layout (non-contiguous ones included)."""
+    rng = np.random.default_rng(seed)
+    dtype = np.dtype(dtype)
+
+    def values(shape: tuple[int, ...]) -> np.ndarray:
+        if dtype.kind == "b":
+            return rng.integers(0, 2, shape).astype(bool)
+        if dtype.kind in "iu":  # small positive ints: no value-dependent errors (negative powers)
+            return rng.integers(1, 5, shape).astype(dtype)
+        if dtype.kind == "c":
+            return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+        return (rng.standard_normal(shape) * 2).astype(dtype)
+
+    if layout == "contiguous":
+        return values(shape)
+    if layout == "transposed":
+        return values(shape[::-1]).T
+    if layout == "strided":
+        return values((*shape[:-1], 2 * shape[-1]))[..., ::2]
+    if layout == "reversed":
+        return values(shape)[::-1]
+    raise ValueError(layout)
+
+
+def make_scalar(dtype: Any, seed: int = 0) -> np.generic:
+    return make_array((), dtype, seed=seed)[()]
+
+
+def numpy_setitem(dest, index, value):
+    dest[index] = value
+    return dest
+
+
+# How NumPy spells each op when it is not ``np.<name>``.
+NUMPY_CALLS: dict[str, Callable[..., Any]] = {
+    "getitem": lambda x, index: x[index],
+    "setitem": numpy_setitem,
+    "astype": lambda x, dtype: x.astype(dtype),
+    "copy": lambda x: x.copy(),
+}
+
+
+def call_numpy(name: str, args: tuple, kwargs: dict) -> Any:
+    fn = NUMPY_CALLS.get(name) or getattr(np, name)
+    with np.errstate(all="ignore"):
+        return fn(*args, **kwargs)
+
+
+def lift(graph: Graph, value: Any, inputs: list) -> Any:
+    """Arrays and NumPy scalars become graph inputs; everything else stays a constant."""
+    if isinstance(value, np.ndarray | np.generic):
+        inputs.append(value)
+        return graph.add_input(f"a{len(inputs) - 1}", TensorMeta.of(value))
+    if isinstance(value, tuple) and any(isinstance(v, np.ndarray | np.generic) for v in value):
+        return tuple(lift(graph, v, inputs) for v in value)
+    return value
+
+
+def arrays_in(args: tuple) -> list[np.ndarray]:
+    found = []
+    for value in args:
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(arrays_in(value))
+    return found
+
+
+def check_case(name: str, make: Make) -> str | None:
+    """None if the op agrees with NumPy on this case, else a description of the difference."""
+    args, kwargs = make()
+    try:
+        expected = call_numpy(name, args, kwargs)
+    except Exception as error:  # NumPy refuses: so must graph building
+        graph, inputs = Graph(name), []
+        largs = tuple(lift(graph, a, inputs) for a in args)
+        try:
+            node = graph.call(name, *largs, **kwargs)
+        except Exception:
+            return None
+        return f"NumPy raised {type(error).__name__}: {error}, graph built {node.meta!r}"
+    expected_inputs = arrays_in(args)
+
+    args, kwargs = make()
+    graph, inputs = Graph(name), []
+    largs = tuple(lift(graph, a, inputs) for a in args)
+    try:
+        node = graph.call(name, *largs, **kwargs)
+    except Exception as error:
+        return f"graph building raised {type(error).__name__}: {error}, NumPy gave {TensorMeta.of(expected)!r}"
+    graph.set_outputs([node])
+    verify(graph)
+    if node.meta != TensorMeta.of(expected):
+        return f"meta {node.meta!r}, NumPy {TensorMeta.of(expected)!r}"
+    with np.errstate(all="ignore"):
+        (result,) = interpret(graph, inputs)
+    if TensorMeta.of(result) != node.meta or type(result) is not type(expected):
+        return f"interpreted {type(result).__name__} {TensorMeta.of(result)!r}, NumPy {type(expected).__name__}"
+    if name != "empty" and not np.array_equal(result, expected, equal_nan=result.dtype.kind in "fc"):
+        return f"values {result!r}, NumPy {expected!r}"
+    for mine, theirs in zip(arrays_in(args), expected_inputs, strict=True):
+        if not np.array_equal(mine, theirs, equal_nan=mine.dtype.kind in "fc"):
+            return "input arrays ended in a different state"
+    return None
+
+
+def case(label: str, *args: Any, **kwargs: Any) -> Case:
+    """A case whose arrays are regenerated on each call (same seed, so the same values)."""
+    return label, lambda: (tuple(a() if callable(a) else a for a in args), dict(kwargs))
+
+
+def arr(shape, dtype, layout="contiguous", seed=0):
+    return lambda: make_array(shape, dtype, layout, seed)
+
+
+def scalar(dtype, seed=0):
+    return lambda: make_scalar(dtype, seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases per family
+
+
+def unary_cases(name: str) -> list[Case]:
+    cases = []
+    for dt in DTYPES:
+        cases += [case(f"{dt} {layout}", arr((3, 4), dt, layout)) for layout in LAYOUTS]
+        cases += [case(f"{dt} 0-d", arr((), dt)), case(f"{dt} empty", arr((0, 3), dt)),
+                  case(f"{dt} scalar", scalar(dt))]
+    return cases
+
+
+PYTHON_CONSTANTS = (2, 2.5, True, 1j)
+
+
+def binary_cases(name: str) -> list[Case]:
+    cases = []
+    for dt in DTYPES:
+        cases += [case(f"{dt} {layout}", arr((3, 4), dt, layout), arr((3, 4), dt, seed=1)) for layout in LAYOUTS]
+        cases += [case(f"{dt} op {c!r}", arr((3, 4), dt), c) for c in PYTHON_CONSTANTS]
+        cases += [case(f"{c!r} op {dt}", c, arr((3, 4), dt)) for c in PYTHON_CONSTANTS]
+        cases += [case(f"{dt} scalar op scalar", scalar(dt), scalar(dt, 1)),
+                  case(f"{dt} scalar op 0-d", scalar(dt), arr((), dt, seed=1)),
+                  case(f"{dt} 0-d op 2", arr((), dt), 2)]
+    for d1, d2 in itertools.product(DTYPES, DTYPES):
+        cases.append(case(f"{d1}[3,4] op {d2}[4]", arr((3, 4), d1), arr((4,), d2, seed=1)))
+    shapes = [((3, 1), (1, 4)), ((), (3, 4)), ((0, 1), (1, 3)), ((2, 1, 4), (3, 1)), ((3,), (4,)),
+              ((2, 3), (0,))]
+    for s1, s2 in shapes:
+        cases.append(case(f"f64{list(s1)} op i64{list(s2)}", arr(s1, "float64"), arr(s2, "int64", seed=1)))
+    cases.append(case("i32 op 2**40 (out of range)", arr((3,), "int32"), 2**40))
+    cases.append(case("dtype=f32", arr((3, 4), "float16"), arr((4,), "float16", seed=1), dtype=np.dtype("float32")))
+    cases.append(case("dtype=i32 (unsafe)", arr((3,), "float64"), arr((3,), "float64", seed=1),
+                      dtype=np.dtype("int32")))
+    cases.append(case("reversed op strided", arr((3, 4), "float32", "reversed"), arr((3, 4), "float32", "strided")))
+    return cases
+
+
+def where_cases() -> list[Case]:
+    cond = arr((3, 4), bool, seed=2)
+    cases = [case(f"{d1}, {d2}", cond, arr((3, 4), d1), arr((3, 4), d2, seed=1))
+             for d1, d2 in itertools.product(DTYPES, DTYPES)]
+    cases += [case("broadcast", arr((3, 1), bool), arr((4,), "float32"), arr((3, 4), "float32", "transposed")),
+              case("constants", cond, 1.5, arr((3, 4), "float32")),
+              case("all scalars", scalar(bool), scalar("float32"), scalar("float32", 1)),
+              case("0-d", arr((), bool), arr((), "int64"), 0),
+              case("mismatch", cond, arr((3,), "float64"), 0.0),
+              case("empty", arr((0, 4), bool), arr((4,), "int32"), 1)]
+    return cases
+
+
+def clip_cases() -> list[Case]:
+    cases = []
+    for dt in DTYPES:
+        cases += [case(f"{dt} 0..2", arr((3, 4), dt, "reversed"), 0, 2),
+                  case(f"{dt} None..2", arr((3, 4), dt), None, 2),
+                  case(f"{dt} 1..None", arr((3, 4), dt), 1, None), case(f"{dt} scalar", scalar(dt), 0, 1)]
+    cases += [case("array bounds", arr((3, 4), "float32"), arr((4,), "float32", seed=1),
+                   arr((3, 1), "float64", seed=2)),
+              case("0-d", arr((), "int64"), 1, 2),
+              case("bad bounds shape", arr((3, 4), "float32"), arr((3,), "float32"), 1)]
+    return cases
+
+
+def astype_cases() -> list[Case]:
+    cases = [case(f"{d1} -> {d2}", arr((3, 4), d1, "strided"), dtype=d2)
+             for d1, d2 in itertools.product(DTYPES, DTYPES)]
+    cases += [case(f"{dt} scalar", scalar(dt), dtype=np.dtype("float32")) for dt in DTYPES]
+    cases += [case("0-d", arr((), "float64"), dtype=np.dtype("int32")), case("empty", arr((0,), "int64"), dtype=bool),
+              case("type object", arr((2,), "int32"), dtype=np.float16)]
+    return cases
+
+
+def round_cases() -> list[Case]:
+    cases = []
+    for dt in DTYPES:
+        cases += [case(f"{dt} decimals={d}", arr((3, 4), dt, "transposed"), decimals=d) for d in (0, 1, -1)]
+        cases += [case(f"{dt} scalar", scalar(dt)), case(f"{dt} 0-d", arr((), dt), decimals=2)]
+    return cases
+
+
+def copy_cases() -> list[Case]:
+    cases = []
+    for dt in DTYPES:
+        cases += [case(f"{dt} {layout}", arr((3, 4), dt, layout)) for layout in LAYOUTS]
+        cases += [case(f"{dt} scalar", scalar(dt)), case(f"{dt} 0-d", arr((), dt)),
+                  case(f"{dt} empty", arr((0, 2), dt))]
+    return cases
+
+
+REDUCTION_KWARGS = ({}, {"axis": (0,)}, {"axis": (1,)}, {"axis": (0, 1)}, {"axis": None, "keepdims": True},
+                    {"axis": (1,), "keepdims": True}, {"axis": -1}, {"axis": (-1,)}, {"axis": 1},
+                    {"axis": (0, 0)}, {"axis": (2,)}, {"axis": -3})
+ARG_REDUCTION_KWARGS = ({}, {"axis": 0}, {"axis": -1}, {"axis": 1, "keepdims": True}, {"axis": None, "keepdims": True},
+                        {"axis": 2})
+
+
+def reduction_cases(name: str) -> list[Case]:
+    variants = list(ARG_REDUCTION_KWARGS if name in ("argmax", "argmin") else REDUCTION_KWARGS)
+    if name in ("sum", "prod", "mean"):
+        variants += [{"dtype": np.dtype("float64")}, {"axis": (0,), "dtype": np.dtype("int32")}]
+    if name in ("var", "std"):
+        variants += [{"ddof": 1}, {"axis": (1,), "ddof": 1, "keepdims": True}]
+    cases = []
+    for dt in DTYPES:
+        for kw in variants:
+            cases.append(case(f"{dt} {kw}", arr((3, 4), dt, "transposed"), **kw))
+            cases.append(case(f"{dt} empty {kw}", arr((0, 4), dt), **kw))
+        cases += [case(f"{dt} 0-d", arr((), dt)), case(f"{dt} scalar", scalar(dt)),
+                  case(f"{dt} 0-d axis=-1", arr((), dt), axis=-1),
+                  case(f"{dt} reversed 3-d", arr((2, 3, 4), dt, "reversed"), axis=(0, 2) if name[:3] != "arg" else 2)]
+    return cases
+
+
+X3 = (2, 3, 4)
+VIEW_ARGS: dict[str, list[tuple]] = {
+    "getitem": [(0,), (-1,), ((0, 1),), (slice(1, None),), (slice(None, None, -1),), ((Ellipsis, 0),),
+                ((None, slice(None), 1),), ((),), ((0, 1, 2),), ((slice(None), None, Ellipsis),),
+                ((slice(None, None, 2), slice(3, 0, -2)),), ((0, Ellipsis, None),), (5,), ((0, 0, 0, 0),),
+                ((Ellipsis, Ellipsis),), ((slice(5, 9),),)],
+    "transpose": [(), (None,), ((2, 0, 1),), ((0, 0, 1),), ((0, 1),)],
+    "reshape": [((6, 4),), ((-1,),), ((4, -1, 2),), ((5, 5),), ((-1, -1),), ((24, 1, 1),)],
+    "squeeze": [(), (0,), (1,)],
+    "expand_dims": [(0,), (-1,), ((0, 2),), (5,), ((0, 0),)],
+    "broadcast_to": [((5, 2, 3, 4),), ((2, 3, 4),), ((3, 4),), ((2, 2, 3, 4, 1),)],
+    "flip": [(), (0,), ((0, 2),), (3,)],
+    "swapaxes": [(0, 2), (1, -1), (0, 3)],
+    "moveaxis": [(0, -1), ((0, 1), (2, 0)), (0, 3)],
+    "ravel": [()],
+}
+
+
+def view_cases(name: str) -> list[Case]:
+    shape = (1, 3, 1) if name == "squeeze" else X3
+    cases = []
+    for extra in VIEW_ARGS[name]:
+        for dt in ("float32", "int64", "bool", "complex128"):
+            cases.append(case(f"{dt} {extra}", arr(shape, dt), *extra))
+        for layout in LAYOUTS[1:]:
+            cases.append(case(f"{layout} {extra}", arr(shape, "float64", layout), *extra))
+    zero_d = {"getitem": [((),), (Ellipsis,), (None,), (0,)], "transpose": [()], "reshape": [((1,),), ((),)],
+              "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
+              "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()]}[name]
+    for extra in zero_d:
+        cases.append(case(f"0-d {extra}", arr((), "float64"), *extra))
+        cases.append(case(f"scalar {extra}", scalar("int32"), *extra))
+    cases.append(case("empty", arr((0, 3, 1), "float32"), *VIEW_ARGS[name][0]))
+    return cases
+
+
+CREATION_ARGS: dict[str, list[tuple[tuple, dict]]] = {
+    "zeros": [(((2, 3),), {}), (((2, 3),), {"dtype": np.dtype("int32")}), (((),), {}), ((0,), {}),
+              ((4,), {"dtype": bool}), ((-1,), {})],
+    "ones": [(((2, 3),), {}), ((4,), {"dtype": np.dtype("complex128")}), (((),), {"dtype": np.float16})],
+    "full": [(((2,), 3.0), {}), (((2, 2), 7), {"dtype": np.dtype("int32")}), (((), True), {}),
+             (((3,), 2**40), {"dtype": np.dtype("int32")}), (((2,), 1j), {})],
+    "empty": [(((2, 3),), {}), ((5,), {"dtype": np.dtype("int64")})],
+    "arange": [((5,), {}), ((1, 2, 0.25), {}), ((5,), {"dtype": np.dtype("float32")}), ((0,), {}),
+               ((3, 0, -1), {}), ((1, 2, 0), {})],
+    "linspace": [((0, 1, 5), {}), ((0, 1, 5), {"dtype": np.dtype("float32")}), ((0, 1), {"num": 0}),
+                 ((0, 1, 4), {"endpoint": False}), ((0, 1, -1), {})],
+    "eye": [((3,), {}), ((2, 3), {"k": 1}), ((2,), {"dtype": np.dtype("int64")}), ((-1,), {})],
+}
+
+
+def creation_cases(name: str) -> list[Case]:
+    return [case(f"{args} {kwargs}", *args, **kwargs) for args, kwargs in CREATION_ARGS[name]]
+
+
+PRODUCT_SHAPES = [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)),
+                  ((2, 1, 3, 4), (5, 4, 2)), ((3, 4), (3, 4)), ((), (3,)), ((3,), ()), ((0, 4), (4, 2)),
+                  ((3, 0), (0, 2)), ((2, 3, 4), (5, 4, 2))]
+
+
+def product_cases(name: str) -> list[Case]:
+    cases = [case(f"{d1} @ {d2}", arr((3, 4), d1), arr((4, 2), d2, seed=1))
+             for d1, d2 in itertools.product(DTYPES, DTYPES)]
+    cases += [case(f"{s1} @ {s2}", arr(s1, "float64"), arr(s2, "float64", seed=1)) for s1, s2 in PRODUCT_SHAPES]
+    cases += [case(f"{layout}", arr((3, 4), "float32", layout), arr((4, 3), "float32", "transposed", seed=1))
+              for layout in LAYOUTS]
+    cases += [case("scalar . array", scalar("float32"), arr((3,), "float32")),
+              case("array . scalar", arr((2, 3), "int64"), scalar("int32"))]
+    return cases
+
+
+def join_cases(name: str) -> list[Case]:
+    def parts(*specs):
+        return lambda: tuple(make_array(shape, dt, seed=i) for i, (shape, dt) in enumerate(specs))
+
+    same = parts(((2, 3), "float32"), ((2, 3), "float32"))
+    cases = [case(f"axis={axis}", same, axis=axis) for axis in (0, 1, -1, -2, 2, -3, 3, None)]
+    cases += [case(f"{d1}, {d2}", parts(((2, 3), d1), ((2, 3), d2)), axis=0)
+              for d1, d2 in itertools.product(DTYPES, DTYPES)]
+    cases += [case("default axis", parts(((2, 3), "int64"), ((2, 3), "int64"), ((2, 3), "bool"))),
+              case("one part", parts(((4,), "float64"),)),
+              case("ragged axis 0", parts(((2, 3), "float64"), ((4, 3), "float64")), axis=0),
+              case("ragged axis 1", parts(((2, 3), "float64"), ((2, 1), "float64")), axis=1),
+              case("ndim mismatch", parts(((2, 3), "float64"), ((3,), "float64"))),
+              case("0-d parts", parts(((), "float64"), ((), "float64"))),
+              case("0-d parts, axis=None", parts(((), "float64"), ((2,), "float64")), axis=None),
+              case("empty part", parts(((0, 3), "float32"), ((2, 3), "float32"))),
+              case("mixed ndim, axis=None", parts(((2, 3), "int32"), ((4,), "float32")), axis=None)]
+    return cases
+
+
+def setitem_cases() -> list[Case]:
+    indices = [Ellipsis, 0, -1, (0, 1), slice(1, None), (slice(None), slice(None, None, -2)), (None, 0), ()]
+    cases = []
+    for index in indices:
+        for dt in DTYPES:
+            cases.append(case(f"{dt}[{index}] = 1", arr((3, 4), dt), index, 1))
+        cases.append(case(f"[{index}] = array", arr((3, 4), "float64", "transposed"), index,
+                          arr((4,), "float32", seed=1)))
+    for d1, d2 in itertools.product(DTYPES, DTYPES):
+        cases.append(case(f"{d1}[...] = {d2}", arr((3, 4), d1), Ellipsis, arr((3, 4), d2, "reversed", seed=1)))
+    cases += [case("leading unit dims", arr((3, 4), "float64"), slice(None), arr((1, 3, 4), "float64", seed=1)),
+              case("too many dims", arr((3, 4), "float64"), slice(None), arr((2, 3, 4), "float64", seed=1)),
+              case("shape mismatch", arr((3, 4), "float64"), 0, arr((3,), "float64", seed=1)),
+              case("broadcast column", arr((3, 4), "int32"), slice(None), arr((3, 1), "int32", seed=1)),
+              case("index out of range", arr((3, 4), "float64"), 5, 1.0),
+              case("int32 = 2**40", arr((3, 4), "int32"), 0, 2**40),
+              case("int64 = nan", arr((3, 4), "int64"), Ellipsis, float("nan")),
+              case("float32 = 1j", arr((3, 4), "float32"), Ellipsis, 1j),
+              case("float32 = list", arr((3, 4), "float32"), 0, [1.0, 2.0, 3.0, 4.0]),
+              case("into 0-d", arr((), "float64"), (), 2.5),
+              case("into scalar", scalar("float64"), (), 2.5),
+              case("empty", arr((0, 4), "float64"), slice(None), 3.0),
+              case("value scalar", arr((3, 4), "complex128", "strided"), (0, slice(None)), scalar("float16"))]
+    return cases
+
+
+def cases_for(name: str) -> list[Case]:
+    op = OPS[name]
+    special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
+               "copy": copy_cases, "setitem": setitem_cases}
+    if name in special:
+        return special[name]()
+    if op.kind is OpKind.ELEMENTWISE:
+        return binary_cases(name) if op.ufunc.nin == 2 else unary_cases(name)
+    if op.kind is OpKind.REDUCTION:
+        return reduction_cases(name)
+    if op.kind is OpKind.VIEW:
+        return view_cases(name)
+    if op.kind is OpKind.CREATION:
+        return creation_cases(name)
+    if name in ("matmul", "dot"):
+        return product_cases(name)
+    if name in ("concatenate", "stack"):
+        return join_cases(name)
+    raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
+
+
+COMPUTED_OPS = sorted(name for name, op in OPS.items() if op.kind is not OpKind.INPUT)
+
+
+@pytest.mark.parametrize("name", COMPUTED_OPS)
+def test_op_matches_numpy(name: str) -> None:
+    cases = cases_for(name)
+    assert cases
+    failures = [f"{label}: {problem}" for label, make in cases if (problem := check_case(name, make))]
+    assert not failures, f"{name}: {len(failures)} of {len(cases)} cases differ from NumPy:\n" + "\n".join(failures)
+
+
+def test_every_family_is_exercised() -> None:
+    kinds = {OPS[name].kind for name in COMPUTED_OPS}
+    assert kinds == set(OpKind) - {OpKind.INPUT}
+
+
+def test_input_op_is_bound_not_computed() -> None:
+    g = Graph()
+    x = g.add_input("x", TensorMeta((2,), np.dtype("float32")))
+    g.set_outputs([x, x])
+    value = np.ones(2, np.float32)
+    first, second = interpret(g, [value])
+    assert first is value and second is value
+    with pytest.raises(RuntimeError):
+        OPS["input"].reference()
+    with pytest.raises(RuntimeError):
+        OPS["input"].infer()
+
+
+def test_setitem_through_a_view_writes_the_input() -> None:
+    g = Graph()
+    x = g.add_input("x", TensorMeta((3, 4), np.dtype("float64")))
+    row = g.call("getitem", x, (1, slice(None, None, -1)))
+    g.set_outputs([g.call("setitem", row, slice(0, 2), 7.0)])
+    value = make_array((3, 4), "float64")
+    expected = value.copy()
+    expected[1, ::-1][0:2] = 7.0
+    (out,) = interpret(g, [value])
+    np.testing.assert_array_equal(value, expected)
+    assert np.shares_memory(out, value)
+
+
+def test_value_dependent_errors_surface_when_run() -> None:
+    # Dtype-level errors are caught while building; a negative integer exponent inside an
+    # array is only known at run time, where the interpreter raises as NumPy does.
+    g = Graph()
+    x = g.add_input("x", TensorMeta((2,), np.dtype("int64")))
+    y = g.add_input("y", TensorMeta((2,), np.dtype("int64")))
+    g.set_outputs([g.call("power", x, y)])
+    with pytest.raises(ValueError):
+        interpret(g, [np.array([2, 3]), np.array([1, -1])])
