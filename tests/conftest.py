@@ -201,8 +201,8 @@ def assert_same(fn: Callable, *args: Any, backend: str = "numpy", kwargs: dict |
     """Run ``fn`` eagerly and compiled on identical copies of ``args`` and compare everything.
 
     ``make_args()`` (instead of ``args``) returns fresh ``(args, kwargs)`` for each run.
-    ``compiled``: True demands compiled code ran (unless eager raised); False demands an eager fallback (whose
-    reason contains ``reason``); None accepts either. The compiled function is called
+    ``compiled``: True demands one whole compiled graph (unless eager raised); False demands an eager
+    fallback or a graph break (whose reason contains ``reason``); None accepts either. The compiled function is called
     ``calls`` times (later calls exercise the cache) and must end with ``entries`` entries.
     Returns the compiled function.
     """
@@ -242,22 +242,32 @@ def assert_same(fn: Callable, *args: Any, backend: str = "numpy", kwargs: dict |
     return compiled_fn
 
 
+def break_reason(entry: Any) -> str | None:
+    """Why an entry is not one whole graph: it runs eagerly, or it is split at a graph break."""
+    if entry.run is None:
+        return entry.eager_reason.reason if entry.eager_reason is not None else "runs eagerly"
+    plan = getattr(entry.capture, "break_plan", None)
+    return plan.reason if plan is not None else None
+
+
 def _assert_compiled(compiled_fn: Any, compiled: bool | None, reason: str | None) -> None:
+    """compiled=True: the last entry is one whole graph. compiled=False: it runs eagerly or is
+    split at a graph break, for ``reason``."""
     if compiled is None:
         return
     assert compiled_fn.entries, "the compiled function made no cache entry"
     entry = compiled_fn.entries[-1]
+    why = break_reason(entry)
     if compiled:
-        assert entry.run is not None, f"ran eagerly: {entry.eager_reason}"
+        assert why is None, f"not captured as one graph: {why}"
     else:
-        assert entry.run is None, "expected an eager fallback, but the function was compiled"
-        assert entry.eager_reason is not None
+        assert why is not None, "expected an eager fallback or a graph break, but it was one graph"
         if reason is not None:
-            assert reason in entry.eager_reason.reason, f"fallback reason: {entry.eager_reason.reason!r}"
+            assert reason in why, f"break reason: {why!r}"
 
 
 def describe_entries(compiled_fn: Any) -> str:
-    return "; ".join("compiled" if e.run is not None else f"eager ({e.eager_reason})" for e in compiled_fn.entries)
+    return "; ".join(f"break ({break_reason(e)})" if break_reason(e) else "compiled" for e in compiled_fn.entries)
 
 
 # --- inputs ------------------------------------------------------------------------------
