@@ -18,6 +18,7 @@ from typing import Any
 
 from .frontend.markers import disable, graph_break
 from .runtime import CompiledFunction, GraphBreakError, config
+from .runtime.compiled_function import clear_shared_caches
 from .runtime.explain import ExplainReport, explain
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ def reset() -> None:
     """Forget every compiled entry of every function compiled in this process."""
     for compiled in _compiled:
         compiled.reset()
+    clear_shared_caches()
 
 
 __all__ = ["compile", "explain", "reset", "config", "disable", "graph_break", "GraphBreakError",

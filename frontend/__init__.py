@@ -1,7 +1,11 @@
 """Bytecode -> graph: symbolic execution of a frame, guards, and why a frame runs eagerly."""
-from .capture import BreakInfo, Constant, FrameCapture, FromSource, GraphOutput, frame_params, trace
+from .breaks import BreakPlan
+from .capture import BreakInfo, FrameCapture, frame_params, trace
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
+from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput
+from .resume import ResumePoint, resume_function
 
-__all__ = ["trace", "frame_params", "FrameCapture", "BreakInfo", "GraphOutput", "FromSource", "Constant",
+__all__ = ["trace", "frame_params", "FrameCapture", "BreakInfo", "BreakPlan", "GraphOutput", "FromSource",
+           "Constant", "Container", "FreshIterator", "ResumePoint", "resume_function",
            "Unsupported", "UserCodeError", "Guard", "GuardSet"]

@@ -11,8 +11,18 @@ from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .operators import write_into
 from .sources import AttrSource, ItemSource
-from .values import (ArrayValue, BoundMethodValue, ConstValue, DictValue, FunctionValue, ListValue,
-                     ObjectValue, SliceValue, TupleValue, Value)
+from .values import (
+    ArrayValue,
+    BoundMethodValue,
+    ConstValue,
+    DictValue,
+    FunctionValue,
+    ListValue,
+    ObjectValue,
+    SliceValue,
+    TupleValue,
+    Value,
+)
 from .wrapping import TRUSTED_MODULES, wrap
 
 if TYPE_CHECKING:
@@ -114,6 +124,8 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
         write_into(tracer, container, array_index(tracer, key, container), value)
         return
     if isinstance(container, ListValue | DictValue) and container.source is None:
+        saved = container.items.copy()
+        tracer.record_undo(lambda: _restore_items(container, saved))
         try:
             index = constant_of(key)
             if isinstance(container, ListValue):
@@ -160,3 +172,8 @@ def _known(value: SliceValue) -> bool:
     except NotConstant:
         return False
     return True
+
+
+def _restore_items(container: ListValue | DictValue, saved: list | dict) -> None:
+    container.items.clear()
+    (container.items.extend if isinstance(saved, list) else container.items.update)(saved)

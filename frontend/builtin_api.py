@@ -10,8 +10,17 @@ import numpy as np
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .operators import binary, iterate, python_op, truth, unary
-from .values import (ArrayValue, ConstValue, DictValue, FunctionValue, IteratorValue, ListValue,
-                     ObjectValue, TupleValue, Value)
+from .values import (
+    ArrayValue,
+    ConstValue,
+    DictValue,
+    FunctionValue,
+    IteratorValue,
+    ListValue,
+    ObjectValue,
+    TupleValue,
+    Value,
+)
 
 if TYPE_CHECKING:
     from .tracer import Tracer

@@ -12,8 +12,17 @@ from .errors import Unsupported, UserCodeError
 from .markers import graph_break, is_disabled
 from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_call
 from .sources import AttrSource, GlobalSource, ItemSource, Source
-from .values import (BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, HandlerValue,
-                     ObjectValue, TupleValue, Value)
+from .values import (
+    BoundMethodValue,
+    Cell,
+    ConstValue,
+    DictValue,
+    FunctionValue,
+    HandlerValue,
+    ObjectValue,
+    TupleValue,
+    Value,
+)
 from .wrapping import function_value, wrap
 
 if TYPE_CHECKING:

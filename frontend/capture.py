@@ -21,33 +21,17 @@ from typing import Any
 import numpy as np
 
 from ..ir import Graph, Node, OpKind, SourceLoc
+from .breaks import BreakPlan, GraphBreak
 from .errors import Unsupported, UserCodeError
-from .guards import Guard, GuardSet
+from .guards import Guard, GuardSet, identifier
+from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
 from .sources import ClosureSource, LocalSource, Source
 from .tracer import FrameTracer, Tracer
-from .values import (ArrayValue, BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, ListValue,
-                     ObjectValue, TupleValue, Value)
+from .values import (
+    Cell,
+    Value,
+)
 from .wrapping import RealCell, wrap
-
-
-@dataclass(frozen=True, slots=True)
-class GraphOutput:
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class FromSource:
-    source: Source
-
-
-@dataclass(frozen=True, slots=True)
-class Constant:
-    value: Any
-
-
-# How the frame's return value is rebuilt from the graph outputs: a tree whose leaves are
-# GraphOutput / FromSource / Constant, and whose inner nodes are (tuple|list|dict, children).
-OutputSpec = Any
 
 
 @dataclass
@@ -81,8 +65,9 @@ class FrameCapture:
     guards: GuardSet
     graph: Graph | None = None
     input_sources: list[Source] = field(default_factory=list)
-    output_spec: OutputSpec = None
+    output_spec: Spec = None
     eager: BreakInfo | None = None
+    break_plan: BreakPlan | None = None  # set when the frame splits at a graph break
     bytecode: str = ""
 
     @property
@@ -102,14 +87,17 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
     code = fn.__code__
     params = frame_params(code)
     tracer = Tracer(fn.__name__, fn.__globals__)
-    capture = FrameCapture(fn.__name__, params, tracer.guards, bytecode=dis.Bytecode(code).dis())
+    capture = FrameCapture(identifier(fn.__name__), params, tracer.guards, bytecode=dis.Bytecode(code).dis())
     try:
         locals_ = {name: wrap(tracer, arg, LocalSource(name)) for name, arg in zip(params, frame_args, strict=True)}
         cells = {name: RealCell(cell, ClosureSource(i, name))
                  for i, (name, cell) in enumerate(zip(code.co_freevars, fn.__closure__ or (), strict=True))}
         frame = FrameTracer(tracer, code, fn.__globals__, _global_source, locals_, cells)
-        result = frame.run()
-        capture.output_spec = _output_spec(tracer, result)
+        try:
+            capture.output_spec = _output_spec(tracer, frame.run())
+        except GraphBreak as graph_break:
+            capture.break_plan = graph_break.plan
+            tracer.graph.set_outputs(graph_break.plan.outputs)
         _add_memory_guards(tracer)
     except Unsupported as exc:
         capture.eager = BreakInfo(exc.reason, exc.loc or tracer.loc, isinstance(exc, UserCodeError))
@@ -125,28 +113,10 @@ def _global_source(name: str):
     return GlobalSource(name)
 
 
-def _output_spec(tracer: Tracer, value: Value) -> OutputSpec:
-    outputs: list[Node] = []
-
-    def build(v: Value) -> OutputSpec:
-        if isinstance(v, ArrayValue):
-            if v.node not in outputs:
-                outputs.append(v.node)
-            return GraphOutput(outputs.index(v.node))
-        if isinstance(v, TupleValue | ListValue):
-            return (tuple if isinstance(v, TupleValue) else list, [build(i) for i in v.items])
-        if isinstance(v, DictValue):
-            return (dict, {k: build(i) for k, i in v.items.items()})
-        if isinstance(v, ConstValue):
-            if v.source is not None:
-                return FromSource(v.source)
-            return Constant(v.value)
-        if isinstance(v, ObjectValue | FunctionValue | BoundMethodValue) and v.source is not None:
-            return FromSource(v.source)
-        raise Unsupported(f"returning a {type(v).__name__} made inside the function", tracer.loc)
-
-    spec = build(value)
-    tracer.graph.set_outputs(outputs)
+def _output_spec(tracer: Tracer, value: Value) -> Spec:
+    rebuilder = Rebuilder()
+    spec = rebuilder.spec(value, tracer.loc)
+    tracer.graph.set_outputs(rebuilder.outputs)
     return spec
 
 
@@ -179,4 +149,5 @@ def _root(node: Node) -> Node | None:
     return node
 
 
-__all__ = ["trace", "FrameCapture", "BreakInfo", "GraphOutput", "FromSource", "Constant", "Cell"]
+__all__ = ["trace", "FrameCapture", "BreakInfo", "GraphOutput", "FromSource", "Constant", "Container",
+           "FreshIterator", "Cell"]

@@ -148,14 +148,14 @@ class GuardSet:
 
     def source_text(self, name: str, params: tuple[str, ...]) -> str:
         body = " and\n        ".join(g.text for g in self.guards) or "True"
-        return f"def guard_{name}({', '.join(params)}):\n    return (\n        {body}\n    )"
+        return f"def guard_{identifier(name)}({', '.join(params)}):\n    return (\n        {body}\n    )"
 
     def compile(self, name: str, params: tuple[str, ...], globals_: dict, closure: tuple | None
                 ) -> Callable[..., bool]:
         """The predicate ``guard(*frame_args) -> bool`` as one generated Python function."""
         namespace = {"G": globals_, "C": closure or (), **self.constants()}
         exec(compile(self.source_text(name, params), f"<ember guards {name}>", "exec"), namespace)
-        return namespace[f"guard_{name}"]
+        return namespace[f"guard_{identifier(name)}"]
 
     def first_failure(self, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None
                       ) -> str | None:
@@ -171,6 +171,12 @@ class GuardSet:
                 seen = _describe(eval(guard.sources[0].expr(), namespace))
                 return f"{guard.text}  (saw {guard.sources[0].expr()} = {seen})"
         return None
+
+
+def identifier(name: str) -> str:
+    """A function's name usable in generated code (``<lambda>`` -> ``_lambda_``)."""
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return text if text.isidentifier() else f"_{text}"
 
 
 def _describe(value: Any) -> str:

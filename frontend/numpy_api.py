@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ir import OPS
 from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError

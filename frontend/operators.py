@@ -86,6 +86,8 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
         if isinstance(target, ListValue) and symbol == "+":
             if target.source is not None:
                 raise Unsupported("extending a list from outside the function", tracer.loc)
+            saved = list(target.items)
+            tracer.record_undo(lambda: target.items.__setitem__(slice(None), saved))
             target.items.extend(iterate(tracer, other))
             return target
         return binary(tracer, symbol, target, other)
@@ -131,10 +133,14 @@ def truth(tracer: Tracer, value: Value) -> bool:
         if hasattr(type(value.obj), "__bool__") or hasattr(type(value.obj), "__len__"):
             raise Unsupported(f"truth of a {type(value.obj).__name__} object", tracer.loc)
         return True
+    from .values import BoundMethodValue, FunctionValue, HandlerValue
+
+    if isinstance(value, FunctionValue | BoundMethodValue | HandlerValue):
+        return True
     try:
         return bool(constant_of(value))
     except NotConstant:
-        return True  # functions, methods: always true
+        raise Unsupported(f"truth of a {type(value).__name__}", tracer.loc) from None
     except Exception as exc:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
 
@@ -144,7 +150,8 @@ def iterate(tracer: Tracer, value: Value) -> list[Value]:
     from .values import DictValue, IteratorValue
 
     if isinstance(value, IteratorValue):
-        items = value.items[value.position:]
+        items, position = value.items[value.position:], value.position
+        tracer.record_undo(lambda: setattr(value, "position", position))
         value.position = len(value.items)
         return items
     if isinstance(value, TupleValue | ListValue):

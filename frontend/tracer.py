@@ -14,18 +14,22 @@ from typing import Any
 import numpy as np
 
 from ..ir import Graph, SourceLoc
+from .breaks import BREAKABLE, GraphBreak, plan_break
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
 from .sources import Source
+from .tracer_state import UNBOUND  # noqa: F401 - re-exported for the opcode handlers
 from .values import ArrayValue, Cell, Value
 
 PY313 = sys.version_info >= (3, 13)
 PY312 = sys.version_info >= (3, 12)
 
 MAX_INLINE_DEPTH = 24
-# Loops are unrolled by tracing; past this many bytecode instructions per capture the frame
-# runs eagerly instead of producing an enormous graph.
+# Loops are unrolled by tracing. A loop over more items than this runs in CPython instead,
+# with its body compiled once as a resume function (a graph break at FOR_ITER).
+UNROLL_LIMIT = 64
+# Past this many bytecode instructions per capture, tracing stops (a break, or eager).
 INSTRUCTION_BUDGET = 50_000
 
 
@@ -41,6 +45,25 @@ class Tracer:
         self.wrapped: dict[Source, Value] = {}
         self.instructions_left = INSTRUCTION_BUDGET
         self.loc: SourceLoc | None = None
+        self.undo_log: list = []  # closures that undo mutations of symbolic containers
+
+    def record_undo(self, undo) -> None:
+        self.undo_log.append(undo)
+
+    def snapshot(self) -> tuple:
+        """Enough state to forget a partial trace (an inlined call that hit a graph break)."""
+        return (list(self.graph.nodes), self.graph._counter, list(self.input_sources),
+                dict(self.inputs_by_id), dict(self.wrapped), len(self.undo_log))
+
+    def restore(self, snapshot: tuple) -> None:
+        nodes, counter, sources, inputs, wrapped, undo_length = snapshot
+        self.graph.nodes[:] = nodes
+        self.graph._counter = counter
+        self.input_sources[:] = sources
+        self.inputs_by_id = inputs
+        self.wrapped = wrapped
+        while len(self.undo_log) > undo_length:
+            self.undo_log.pop()()
 
     def emit(self, op_name: str, *args: Any, **kwargs: Any) -> ArrayValue:
         """Append an op to the graph at the current user source line."""
@@ -93,11 +116,6 @@ def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]
                      for inst in instructions if entry.start <= inst.offset < entry.end)
 
 
-class _Unbound:
-    """What LOAD_FAST_AND_CLEAR pushes for a local that has no value yet."""
-
-
-UNBOUND = _Unbound()
 
 
 class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
@@ -139,10 +157,31 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
                 # trace time): the body of a try block runs eagerly, so its handlers still run.
                 raise Unsupported("code inside a try block (with an except/finally handler)", self.loc())
             handler = getattr(self, "op_" + inst.opname, None)
+            if self.depth == 0 and inst.opname in BREAKABLE:
+                self._run_breakable(handler, inst)
+            elif handler is None:
+                raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())
+            else:
+                handler(inst)
+        return self.result
+
+    def _run_breakable(self, handler, inst) -> None:
+        """Run an instruction of the top frame where a graph break may split the frame: if it
+        cannot be captured, roll back whatever it began (an inlined call's partial trace) and
+        stop tracing before it."""
+        snapshot = self.tracer.snapshot()
+        stack, locals_, kw_names = list(self.stack), dict(self.locals), self.kw_names
+        try:
             if handler is None:
                 raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())
             handler(inst)
-        return self.result
+        except UserCodeError:
+            raise
+        except Unsupported as exc:
+            self.tracer.restore(snapshot)
+            self.stack, self.locals, self.kw_names = stack, locals_, kw_names
+            self.tracer.loc = self.loc()
+            raise GraphBreak(plan_break(self, inst, stack, locals_, kw_names, exc.reason)) from exc
 
     def loc(self) -> SourceLoc:
         return SourceLoc(self.code.co_filename, self.lineno)

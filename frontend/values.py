@@ -26,13 +26,35 @@ class ArrayValue(Value):
     source: Source | None = None
 
 
-@dataclass(eq=False)
 class ConstValue(Value):
     """A Python object known at trace time: a number, string, None, slice, dtype, module,
-    NumPy function, builtin, class... Guarded through its source when it has one."""
+    NumPy function, builtin, class... Guarded through its source when it has one.
 
-    value: Any
-    source: Source | None = None
+    A guard can be *pending*: it is added only when tracing reads the value (``.value``), so a
+    loop counter that is merely passed along (to ``print``, or to a resume function) does not
+    pin its value and force a recompile per iteration. ``peek()`` reads without guarding.
+    """
+
+    __slots__ = ("_value", "source", "_pending")
+
+    def __init__(self, value: Any, source: Source | None = None, pending: tuple | None = None):
+        self._value = value
+        self.source = source
+        self._pending = pending  # (GuardSet, Guard) to add on first read
+
+    @property
+    def value(self) -> Any:
+        if self._pending is not None:
+            guards, guard = self._pending
+            self._pending = None
+            guards.add(guard)
+        return self._value
+
+    def peek(self) -> Any:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"ConstValue({self._value!r})"
 
 
 @dataclass(eq=False)
@@ -123,6 +145,15 @@ class IteratorValue(Value):
 
     items: list[Value]
     position: int = 0
+
+
+@dataclass(eq=False)
+class OpaqueValue(Value):
+    """An object Ember cannot model (a file, a generator, a foreign iterator). It can be passed
+    along, but any use of it is a graph break."""
+
+    obj: Any
+    source: Source | None = None
 
 
 class NullValue(Value):

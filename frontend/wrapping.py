@@ -10,8 +10,18 @@ import numpy as np
 from .errors import Unsupported
 from .guards import Guard
 from .sources import AttrSource, CellContentsSource, DefaultSource, ItemSource, Source
-from .values import (BoundMethodValue, Cell, ConstValue, DictValue, FunctionValue, ListValue,
-                     ObjectValue, TupleValue, Value)
+from .values import (
+    BoundMethodValue,
+    Cell,
+    ConstValue,
+    DictValue,
+    FunctionValue,
+    ListValue,
+    ObjectValue,
+    OpaqueValue,
+    TupleValue,
+    Value,
+)
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -42,9 +52,10 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
     if isinstance(obj, np.ndarray):
         raise Unsupported(f"ndarray subclass {type(obj).__name__} is not supported", tracer.loc)
     if type(obj) in SCALAR_TYPES:
-        if source is not None:
-            guard(Guard.value(source, obj) if type(obj) is not slice else Guard.type_is(source, obj))
-        return ConstValue(obj, source)
+        if source is None:
+            return ConstValue(obj)
+        pending = Guard.value(source, obj) if type(obj) is not slice else Guard.type_is(source, obj)
+        return ConstValue(obj, source, (tracer.guards, pending))
     if type(obj) in (tuple, list):
         guard(Guard.length(source, obj)) if source is not None else None
         items = [wrap(tracer, item, ItemSource(source, i) if source else None) for i, item in enumerate(obj)]
@@ -77,6 +88,9 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
             raise Unsupported(f"object of type {type(obj).__name__} with no source", tracer.loc)
         guard(Guard.type_is(source, obj))
         return ObjectValue(obj, source)
+    if source is not None:
+        guard(Guard.type_is(source, obj))
+        return OpaqueValue(obj, source)
     raise Unsupported(f"values of type {type(obj).__name__} are not supported", tracer.loc)
 
 

@@ -7,6 +7,7 @@ import types
 from collections.abc import Callable
 
 from ..frontend import frame_params
+from ..frontend.guards import identifier
 
 
 def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
@@ -33,8 +34,9 @@ def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
             parts.append("/")
     names = frame_params(fn.__code__)
     returned = ", ".join(names) + ("," if len(names) == 1 else "")
-    source = f"def {fn.__name__}({', '.join(parts)}):\n    return ({returned})\n"
+    name = identifier(fn.__name__)  # a lambda's name is not one; TypeErrors use __qualname__
+    source = f"def {name}({', '.join(parts)}):\n    return ({returned})\n"
     exec(compile(source, f"<ember binder {fn.__qualname__}>", "exec"), namespace)
-    binder = namespace[fn.__name__]
+    binder = namespace[name]
     binder.__qualname__ = fn.__qualname__
     return binder

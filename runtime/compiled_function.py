@@ -5,21 +5,27 @@ import functools
 import inspect
 import time
 import types
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..frontend import BreakInfo, FrameCapture, trace
+from ..frontend import BreakInfo, FrameCapture, ResumePoint, resume_function, trace
 from ..frontend.markers import is_disabled
 from ..ir import OpKind
 from .backends import BACKENDS, build_artifact
 from .binder import make_binder
 from .config import config
 from .errors import GraphBreakError
-from .frame_wrapper import build_wrapper
+from .frame_wrapper import Failed, Resume, build_wrapper
 from .logs import log_stage, warn
 from .pipeline import format_timings, optimise_graph
 
+
+# Resume functions by (break point, backend), and user functions called at graph breaks:
+# shared by every entry and every call that reaches them.
+_RESUME_FUNCTIONS: dict[tuple[ResumePoint, str], CompiledFunction] = {}
+_CALLEES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 # Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
 COMPILE_LISTENERS: list[Callable[[str, "CacheEntry"], None]] = []
@@ -64,6 +70,7 @@ class CompiledFunction:
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.entries: list[CacheEntry] = []
+        self.children: list[CompiledFunction] = []  # resume functions and callees compiled at breaks
         self._warned_limit = False
         self._eager_reason = _never_traced_reason(function)
         self._binder = make_binder(function) if self._eager_reason is None else None
@@ -89,27 +96,34 @@ class CompiledFunction:
             return self._original(*args, **kwargs)
         if self._bound_self is not None:
             args = (self._bound_self, *args)
-        frame_args = self._binder(*args, **kwargs)
+        result = self._step(self._binder(*args, **kwargs), args, kwargs)
+        # Graph breaks hand over to resume functions; following them here, in a loop, keeps
+        # a loop that runs in CPython from growing the Python stack per iteration.
+        while type(result) is Resume:
+            result = result.target._step(result.args, result.args, {})
+        return result
+
+    def _step(self, frame_args: tuple, args: tuple, kwargs: dict) -> Any:
+        """Run this frame's segment: its result, or a Resume for the next segment."""
         for entry in self.entries:
             try:
                 held = entry.guard(*frame_args)
             except Exception:  # a source that no longer resolves: the guard fails
                 held = False
             if held:
-                return self._run(entry, args, kwargs, frame_args)
-        return self._run(self._compile(frame_args), args, kwargs, frame_args)
-
-    def _run(self, entry: CacheEntry, args: tuple, kwargs: dict, frame_args: tuple) -> Any:
+                break
+        else:
+            entry = self._compile(frame_args)
         if entry.run is None:
             return self._function(*args, **kwargs)
-        try:
-            return entry.run(*frame_args)
-        except Exception as exc:
-            if entry.mutates:
-                # Writes already happened in eager order up to the failing op, as eager would
-                # have done them; re-raise without Ember's frames.
-                exc.add_note(f"(raised by code ember compiled from {self._function.__qualname__})")
-                raise exc.with_traceback(None) from None
+        result = entry.run(*frame_args)
+        if type(result) is not Failed:
+            return result
+        if entry.mutates:
+            # Writes already happened in eager order up to the failing op, as eager would have
+            # done them; re-raise without Ember's frames.
+            result.error.add_note(f"(raised by code ember compiled from {self._function.__qualname__})")
+            raise result.error.with_traceback(None) from None
         # Pure code failed at run time: eager reproduces the exception with the user's traceback.
         return self._function(*args, **kwargs)
 
@@ -137,6 +151,15 @@ class CompiledFunction:
                 raise GraphBreakError(f"ember.compile(fullgraph=True): graph break in {code.__qualname__} at "
                                       f"{capture.eager}")
         else:
+            plan = capture.break_plan
+            if plan is not None:
+                info = BreakInfo(plan.reason, plan.loc)
+                stages["breaks"] = f"{info}\n    (split: the graph before it is compiled; CPython runs this " \
+                                   f"{plan.inst.opname}; resume functions continue)"
+                log_stage("breaks", f"{code.__qualname__} splits: {info}")
+                if self.fullgraph:
+                    raise GraphBreakError(f"ember.compile(fullgraph=True): graph break in {code.__qualname__} "
+                                          f"at {info}")
             self._build(entry)
         entry.compile_seconds = time.perf_counter() - started
         for stage in ("bytecode", "graph", "optimized", "kernels", "llvm", "guards", "wrapper"):
@@ -159,8 +182,10 @@ class CompiledFunction:
             if self.backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()
             capture.graph = optimised
+            targets = [self._resume_target(point) for point, _ in capture.break_plan.resumes] \
+                if capture.break_plan is not None else []
             entry.run, stages["wrapper"] = build_wrapper(capture, artifact, self._function.__globals__,
-                                                         self._function.__closure__)
+                                                         self._function.__closure__, targets, self._call_callee)
             entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
         except Exception as exc:
             if not config.suppress_errors:
@@ -170,6 +195,33 @@ class CompiledFunction:
             stages["breaks"] = str(capture.eager)
             log_stage("breaks", f"{self._function.__qualname__}: {capture.eager}")
             entry.run = None
+
+    def _resume_target(self, point: ResumePoint) -> CompiledFunction:
+        """The compiled resume function for a break point: one per point, shared by every entry."""
+        key = (point, self.backend)
+        target = _RESUME_FUNCTIONS.get(key)
+        if target is None:
+            function = resume_function(point, self._function.__globals__, self._function.__closure__)
+            target = CompiledFunction(function, backend=self._backend, fullgraph=self.fullgraph)
+            _RESUME_FUNCTIONS[key] = target
+        if target not in self.children:
+            self.children.append(target)
+        return target
+
+    def _call_callee(self, fn: Any, args: tuple, kwargs: dict) -> Any:
+        """A call CPython makes at a graph break: user functions are compiled as frames of their own,
+        so their work on both sides of their own breaks is still compiled."""
+        function = fn.__func__ if isinstance(fn, types.MethodType) else fn
+        if type(function) is not types.FunctionType or _never_traced_reason(function) is not None:
+            return fn(*args, **kwargs)
+        compiled = _CALLEES.get(function)
+        if compiled is None:
+            compiled = _CALLEES[function] = CompiledFunction(function, backend=self._backend)
+        if compiled not in self.children:
+            self.children.append(compiled)
+        if isinstance(fn, types.MethodType):
+            args = (fn.__self__, *args)
+        return compiled(*args, **kwargs)
 
     def _log_recompile(self, frame_args: tuple) -> None:
         last = self.entries[-1].capture
@@ -182,6 +234,12 @@ class CompiledFunction:
         """Forget every compiled entry."""
         self.entries.clear()
         self._warned_limit = False
+
+
+def clear_shared_caches() -> None:
+    """Forget every resume function and callee compiled at graph breaks (``ember.reset``)."""
+    _RESUME_FUNCTIONS.clear()
+    _CALLEES.clear()
 
 
 class _AlwaysTrue:

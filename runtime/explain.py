@@ -54,20 +54,42 @@ def explain(fn: Callable, *, backend: str | None = None) -> Callable[..., Explai
         compiled = CompiledFunction(fn, backend=backend)
         result = compiled(*args, **kwargs)
         report = ExplainReport(compiled.__qualname__, result=result)
-        for entry in compiled.entries:
-            report.guards.append(entry.stages.get("guards", ""))
-            if entry.eager_reason is not None:
-                report.break_count += 1
-                report.breaks.append(entry.eager_reason)
-            else:
-                graph = entry.capture.graph
-                report.graph_count += 1
-                report.ops_per_graph.append(sum(1 for n in graph.nodes if n.op.kind is not OpKind.INPUT))
-                report.compile_seconds.append(entry.compile_seconds)
-                report.graphs.append(entry.stages.get("graph", ""))
+        for function in _with_descendants(compiled):
+            for entry in function.entries:
+                _add_entry(report, entry)
         if compiled._eager_reason is not None:
             report.break_count += 1
             report.breaks.append(BreakInfo(compiled._eager_reason, None))
         return report
 
     return run
+
+
+def _with_descendants(root: CompiledFunction) -> list[CompiledFunction]:
+    """The function, its resume functions and the callees compiled at its breaks, once each."""
+    order, pending = [], [root]
+    while pending:
+        function = pending.pop(0)
+        if function not in order:
+            order.append(function)
+            pending.extend(function.children)
+    return order
+
+
+def _add_entry(report: ExplainReport, entry: Any) -> None:
+    report.guards.append(entry.stages.get("guards", ""))
+    if entry.eager_reason is not None:
+        report.break_count += 1
+        report.breaks.append(entry.eager_reason)
+        return
+    graph = entry.capture.graph
+    ops = sum(1 for n in graph.nodes if n.op.kind is not OpKind.INPUT)
+    if ops:
+        report.graph_count += 1
+        report.ops_per_graph.append(ops)
+        report.compile_seconds.append(entry.compile_seconds)
+        report.graphs.append(entry.stages.get("graph", ""))
+    plan = entry.capture.break_plan
+    if plan is not None:
+        report.break_count += 1
+        report.breaks.append(BreakInfo(plan.reason, plan.loc))

@@ -1,50 +1,197 @@
 """The generated Python function a cache entry runs: fetch the graph inputs from their
-sources, call the artifact, and rebuild the frame's return value.
+sources, call the artifact, then either rebuild the frame's return value or, at a graph
+break, rebuild the stack and live locals, let CPython run the breaking instruction, and
+hand over to the resume function (as a ``Resume`` the caller's driver loop follows).
 
 It is printable (the ``wrapper`` stage) and is all that runs per call besides the guard.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from ..frontend import Constant, FrameCapture, FromSource, GraphOutput
+from ..frontend import BreakPlan, Constant, Container, FrameCapture, FreshIterator, FromSource, GraphOutput
+from ..frontend.resume import ResumePoint
+
+SIMPLE_CONSTANTS = (int, float, bool, str, type(None))
 
 
-def wrapper_source(capture: FrameCapture) -> tuple[str, dict[str, Any]]:
-    constants: dict[str, Any] = {}
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Continue in ``target`` (a compiled resume function) with these positional arguments."""
 
-    def rebuild(spec: Any) -> str:
+    target: Any
+    args: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The compiled graph raised: the caller decides between re-raising and running eagerly."""
+
+    error: BaseException
+
+
+class _Emitter:
+    """Python expressions for rebuild specs; containers become one temporary each, so a list
+    seen twice (on the stack and in a local) stays one object, as in eager."""
+
+    def __init__(self) -> None:
+        self.constants: dict[str, Any] = {}
+        self.lines: list[str] = []
+        self.temps: dict[int, str] = {}
+
+    def constant(self, value: Any) -> str:
+        if type(value) in SIMPLE_CONSTANTS and not (isinstance(value, float) and (value != value or abs(value) == float("inf"))):
+            return repr(value)
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+    def expr(self, spec: Any) -> str:
         if isinstance(spec, GraphOutput):
             return f"out[{spec.index}]"
         if isinstance(spec, FromSource):
             return spec.source.expr()
         if isinstance(spec, Constant):
-            if isinstance(spec.value, int | float | bool | str | type(None)) and not _is_special_float(spec.value):
-                return repr(spec.value)
-            name = f"K{len(constants)}"
-            constants[name] = spec.value
-            return name
-        kind, children = spec
-        if kind is dict:
-            return "{" + ", ".join(f"{k!r}: {rebuild(v)}" for k, v in children.items()) + "}"
-        items = ", ".join(rebuild(c) for c in children)
-        if kind is tuple:
-            return f"({items},)" if len(children) == 1 else f"({items})"
-        return f"[{items}]"
+            return self.constant(spec.value)
+        if isinstance(spec, FreshIterator | Container) and spec.identity in self.temps:
+            return self.temps[spec.identity]
+        if isinstance(spec, FreshIterator):
+            return self._temp(spec.identity, f"iter({self.expr(spec.items)})")
+        if isinstance(spec, Container):
+            if spec.kind is dict:
+                text = "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in spec.children.items()) + "}"
+            else:
+                items = [self.expr(c) for c in spec.children]
+                if spec.kind is tuple:
+                    text = f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+                elif spec.kind is list:
+                    text = f"[{', '.join(items)}]"
+                else:  # a bound method: kind(function, self)
+                    text = f"{self.constant(spec.kind)}({', '.join(items)})"
+            return self._temp(spec.identity, text)
+        raise TypeError(f"cannot rebuild {spec!r}")
 
+    def _temp(self, identity: int, text: str) -> str:
+        name = f"t{len(self.temps)}"
+        self.temps[identity] = name
+        self.lines.append(f"    {name} = {text}")
+        return name
+
+
+def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = None) -> tuple[str, dict[str, Any]]:
+    emitter = _Emitter()
     inputs = ", ".join(s.expr() for s in capture.input_sources)
     lines = [f"def run_{capture.name}({', '.join(capture.params)}):",
-             f"    out = artifact([{inputs}])",
-             f"    return {rebuild(capture.output_spec)}"]
-    return "\n".join(lines), constants
+             "    try:",
+             f"        out = artifact([{inputs}])",
+             "    except Exception as error:",
+             "        return Failed(error)"]
+    plan = capture.break_plan
+    if plan is None:
+        result = emitter.expr(capture.output_spec)
+        lines += emitter.lines + [f"    return {result}"]
+    else:
+        body = _break_step(plan, emitter, resume_targets or [])
+        lines += emitter.lines + body
+    return "\n".join(lines), emitter.constants
 
 
-def _is_special_float(value: Any) -> bool:
-    return isinstance(value, float) and (value != value or value in (float("inf"), float("-inf")))
+def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any]) -> list[str]:
+    """The lines that run the breaking instruction in CPython and resume after it."""
+    stack = [None if spec is None else emitter.expr(spec) for spec in plan.stack]
+    lines = [f"    # graph break at {plan.loc}: {plan.reason}"]
+    inst, kind = plan.inst, plan.kind
+
+    def resume(index: int, new_stack: list[str | None]) -> str:
+        point, local_specs = plan.resumes[index]
+        values = [s for s, slot in zip(new_stack, point.slots, strict=True) if slot == "value"]
+        values += [emitter.expr(spec) for spec in local_specs]
+        inner = ", ".join(values) + ("," if len(values) == 1 else "")
+        return f"Resume({emitter.constant(targets[index])}, ({inner}))"
+
+    if kind == "call":
+        fn, args, kwargs, consumed = _call_parts(plan, stack)
+        lines.append(f"    result = call({fn}, ({', '.join(args)}{',' if len(args) == 1 else ''}), {kwargs})")
+        lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + ['result'])}")
+    elif kind == "branch":
+        lines.append(f"    if {stack[-1]}:")
+        lines.append(f"        return {resume(0, stack[:-1])}")
+        lines.append(f"    return {resume(1, stack[:-1])}")
+    elif kind == "for_iter":
+        lines += ["    try:", f"        item = next({stack[-1]})", "    except StopIteration:",
+                  f"        return {resume(1, stack[:-1])}", f"    return {resume(0, stack + ['item'])}"]
+    else:
+        operation, consumed = _simple_operation(plan, stack)
+        lines.append(f"    {operation}")
+        pushed = ["result"] if operation.startswith("result = ") else []
+        lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + pushed)}")
+    return lines
 
 
-def build_wrapper(capture: FrameCapture, artifact: Any, globals_: dict, closure: tuple | None):
-    source, constants = wrapper_source(capture)
-    namespace = {"artifact": artifact, "G": globals_, "C": closure or (), **constants}
+def _call_parts(plan: BreakPlan, stack: list[str | None]) -> tuple[str, list[str], str, int]:
+    import sys
+
+    inst = plan.inst
+    if inst.opname == "CALL_FUNCTION_EX":
+        has_kwargs = inst.arg & 1
+        kwargs = stack[-1] if has_kwargs else "{}"
+        args = [f"*{stack[-1 - has_kwargs]}"]
+        below, above = stack[-3 - has_kwargs], stack[-2 - has_kwargs]
+        consumed = 3 + has_kwargs
+        fn = below if sys.version_info >= (3, 13) else (above if below is None else below)
+        return fn, args, f"dict({kwargs})" if has_kwargs else "{}", consumed
+    kw_names = plan.kw_names
+    top = stack
+    if inst.opname == "CALL_KW":
+        kw_names = plan.stack[-1].value if isinstance(plan.stack[-1], Constant) else ()
+        top = stack[:-1]
+    argc = inst.arg
+    args = list(top[len(top) - argc:])
+    below, above = top[len(top) - argc - 2], top[len(top) - argc - 1]
+    if sys.version_info >= (3, 13):
+        fn = below
+        if above is not None:
+            args = [above, *args]
+    elif below is None:
+        fn = above
+    else:
+        fn, args = below, [above, *args]
+    split = len(args) - len(kw_names)
+    kwargs = "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(kw_names, args[split:], strict=True)) + "}"
+    return fn, args[:split], kwargs, argc + 2 + (inst.opname == "CALL_KW")
+
+
+def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, int]:
+    kind, inst = plan.kind, plan.inst
+    if kind == "to_bool":
+        return f"result = bool({stack[-1]})", 1
+    if kind == "unary_not":
+        return f"result = not {stack[-1]}", 1
+    if kind == "compare":
+        symbol = inst.argrepr.removeprefix("bool(").removesuffix(")")
+        text = f"({stack[-2]} {symbol} {stack[-1]})"
+        return f"result = {'bool' + text if 'bool(' in inst.argrepr else text}", 2
+    if kind == "get_iter":
+        return f"result = iter({stack[-1]})", 1
+    if kind == "store_attr":
+        return f"{stack[-1]}.{inst.argval} = {stack[-2]}", 2
+    if kind == "store_subscr":
+        return f"{stack[-2]}[{stack[-1]}] = {stack[-3]}", 3
+    if kind == "subscr":
+        return f"result = {stack[-2]}[{stack[-1]}]", 2
+    if kind == "format":
+        return f"result = format({stack[-1]})", 1
+    raise ValueError(f"no step for a {kind} break")
+
+
+def build_wrapper(capture: FrameCapture, artifact: Any, globals_: dict, closure: tuple | None,
+                  resume_targets: list[Any] | None = None, call: Any = None):
+    source, constants = wrapper_source(capture, resume_targets)
+    namespace = {"artifact": artifact, "G": globals_, "C": closure or (), "Resume": Resume, "Failed": Failed,
+                 "call": call, **constants}
     exec(compile(source, f"<ember wrapper {capture.name}>", "exec"), namespace)
     return namespace[f"run_{capture.name}"], source
+
+
+__all__ = ["Resume", "Failed", "build_wrapper", "wrapper_source", "ResumePoint"]

@@ -70,9 +70,18 @@ class ControlOps:
         self.push(value if isinstance(value, IteratorValue) else IteratorValue(iterate(self.tracer, value)))
 
     def op_FOR_ITER(self, inst) -> None:
+        from ..tracer import UNROLL_LIMIT
+
         iterator = self.stack[-1]
+        if not isinstance(iterator, IteratorValue):
+            raise Unsupported("a for loop over an iterator Ember cannot see into", self.loc())
+        if iterator.position == 0 and len(iterator.items) > UNROLL_LIMIT:
+            raise Unsupported(f"a loop of {len(iterator.items)} iterations (more than the unroll limit "
+                              f"{UNROLL_LIMIT}) runs in CPython, its body compiled", self.loc())
         if iterator.position < len(iterator.items):
             self.push(iterator.items[iterator.position])
+            position = iterator.position
+            self.tracer.record_undo(lambda: setattr(iterator, "position", position))
             iterator.position += 1
             return
         # Exhausted: CPython pops the iterator and skips the loop's END_FOR (and 3.13's POP_TOP).

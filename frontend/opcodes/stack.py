@@ -105,6 +105,8 @@ class StackOps:
         cell = self.cells.get(inst.argval)
         if cell is None or getattr(cell, "cell", None) is not None:
             raise Unsupported(f"assigning to nonlocal {inst.argval!r} of an outer function", self.loc())
+        old = cell.contents
+        self.tracer.record_undo(lambda: setattr(cell, "contents", old))
         cell.contents = self.pop()
 
     def op_LOAD_CLOSURE(self, inst) -> None:

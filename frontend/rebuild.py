@@ -1,0 +1,108 @@
+"""Rebuilding Python values from a trace: the return value of a frame, or the stack and
+locals handed to CPython at a graph break. A spec says how to get each value back at run
+time: from a graph output, from its source, as a constant, or as a fresh container."""
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ir import Node, SourceLoc
+from .errors import Unsupported
+from .tracer_state import UNBOUND
+from .values import (
+    NULL,
+    ArrayValue,
+    BoundMethodValue,
+    ConstValue,
+    DictValue,
+    FunctionValue,
+    IteratorValue,
+    ListValue,
+    ObjectValue,
+    OpaqueValue,
+    TupleValue,
+    Value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphOutput:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class FromSource:
+    source: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class FreshIterator:
+    """``iter([...items])``: a symbolic iterator handed back to CPython with what is left of it."""
+
+    items: Any
+    identity: int  # the symbolic iterator's id: one Python iterator per symbolic one
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    kind: type  # tuple, list or dict
+    children: Any  # list of specs, or dict of key -> spec
+    identity: int  # the symbolic value's id: one Python object per symbolic container
+
+
+# How a Python value is rebuilt from graph outputs: GraphOutput | FromSource | Constant |
+# FreshIterator | Container | None (a NULL stack slot).
+Spec = Any
+
+
+@dataclass
+class Rebuilder:
+    """Collects the graph outputs a set of values needs and the spec that rebuilds each."""
+
+    outputs: list[Node] = field(default_factory=list)
+
+    def spec(self, value: Value, loc: SourceLoc | None) -> Spec:
+        if value is NULL or value is UNBOUND:
+            return None
+        if isinstance(value, ArrayValue):
+            if value.node not in self.outputs:
+                self.outputs.append(value.node)
+            return GraphOutput(self.outputs.index(value.node))
+        if isinstance(value, TupleValue | ListValue):
+            if isinstance(value, ListValue) and value.source is not None:
+                return FromSource(value.source)
+            kind = tuple if isinstance(value, TupleValue) else list
+            return Container(kind, [self.spec(v, loc) for v in value.items], id(value))
+        if isinstance(value, DictValue):
+            if value.source is not None:
+                return FromSource(value.source)
+            return Container(dict, {k: self.spec(v, loc) for k, v in value.items.items()}, id(value))
+        if isinstance(value, ConstValue):
+            return FromSource(value.source) if value.source is not None else Constant(value.peek())
+        if isinstance(value, IteratorValue):
+            return FreshIterator(self.spec(ListValue(value.items[value.position:]), loc), id(value))
+        if isinstance(value, ObjectValue | OpaqueValue | FunctionValue | BoundMethodValue) and \
+                value.source is not None:
+            return FromSource(value.source)
+        if isinstance(value, BoundMethodValue):
+            return _bound_method_spec(self, value, loc)
+        if isinstance(value, FunctionValue) and not value.closure and not value.kwdefaults and \
+                all(isinstance(d, ConstValue) and d.source is None for d in value.defaults):
+            # a lambda or comprehension made while tracing, closing over nothing: remake it
+            return Constant(types.FunctionType(value.code, value.globals, value.name,
+                                               tuple(d.peek() for d in value.defaults) or None))
+        raise Unsupported(f"cannot hand a {type(value).__name__} made while tracing back to CPython", loc)
+
+
+def _bound_method_spec(rebuilder: Rebuilder, value: BoundMethodValue, loc: SourceLoc | None) -> Spec:
+    function = value.function
+    if isinstance(function, FunctionValue) and function.source is not None:
+        return Container(types.MethodType, [FromSource(function.source), rebuilder.spec(value.self_value, loc)],
+                         id(value))
+    raise Unsupported("cannot hand a method made while tracing back to CPython", loc)
