@@ -1,0 +1,294 @@
+"""Calls: user functions, lambdas, closures, nested functions and methods are inlined; bound
+methods compile directly; objects' array attributes (weights) become guarded graph inputs."""
+from __future__ import annotations
+
+import numpy as np
+
+import ember
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608 * (x + 0.044715 * x ** 3)))
+
+
+def affine(x, w, b=0.0, *, scale=1.0):
+    return (x @ w + b) * scale
+
+
+class Linear:
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):
+        return x @ self.w + self.b
+
+    @staticmethod
+    def activation(x):
+        return np.maximum(x, 0)
+
+
+class MLP:
+    def __init__(self, layers, scale=1.0):
+        self.layers = layers
+        self.scale = scale
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = Linear.activation(layer(x))
+        return x * self.scale
+
+
+def test_user_function_inlined(check, arr):
+    def f(x):
+        return gelu(x) + gelu(-x)
+
+    check(f, arr((3, 4), np.float32))
+
+
+def test_inlined_call_with_defaults_and_keywords(check, arr):
+    def f(x, w):
+        return affine(x, w), affine(x, w, 1.0), affine(x, w, b=2.0, scale=0.5)
+
+    check(f, arr((2, 3)), arr((3, 4), seed=1))
+
+
+def test_lambdas_and_nested_functions(check, arr):
+    def f(x):
+        square = lambda v: v * v  # noqa: E731
+        offset = 2.0
+
+        def shift(v, by=offset):
+            return v + by
+
+        def outer(v):
+            def inner(u):
+                return u * offset
+            return inner(v) - 1
+
+        return square(shift(x)), outer(x), (lambda v, k=3: v * k)(x)
+
+    check(f, arr((4,)))
+
+
+def test_closure_over_function_argument(check, arr):
+    def f(x, y):
+        def add_y(v):
+            return v + y
+
+        return add_y(x) * add_y(1.0)
+
+    check(f, arr((3,)), arr((3,), seed=1))
+
+
+def test_closure_created_outside(check, arr):
+    def make(scale, bias):
+        def f(x):
+            return x * scale + bias
+        return f
+
+    check(make(2.0, arr((3,), seed=5)), arr((2, 3)))
+
+
+def test_nonlocal_counter_inside_function(check, arr):
+    def f(x):
+        count = 0
+
+        def bump(v):
+            nonlocal count
+            count += 1
+            return v * count
+
+        return bump(x) + bump(x), count
+
+    check(f, arr((3,)), compiled=None)
+
+
+def test_recursion_with_constant_depth(check, arr):
+    def power(x, n):
+        return x if n == 1 else x * power(x, n - 1)
+
+    def f(x):
+        return power(x, 4)
+
+    check(f, arr((3,)))
+
+
+def test_higher_order_functions(check, arr):
+    def apply_twice(fn, v):
+        return fn(fn(v))
+
+    def f(x):
+        return apply_twice(np.tanh, x), apply_twice(gelu, x), apply_twice(lambda v: v + 1, x)
+
+    check(f, arr((3,)))
+
+
+def test_method_of_object_inlined_and_weights_are_inputs(check, arr):
+    layer = Linear(arr((3, 4), seed=1), arr((4,), seed=2))
+
+    def f(x):
+        return layer(x) + layer.forward(x) + Linear.activation(x).sum()
+
+    compiled = check(f, arr((2, 3)))
+    graph = compiled.entries[0].capture.graph
+    assert len([n for n in graph.nodes if n.op.name == "input"]) == 3
+
+
+def test_object_argument_with_weights(check, arr):
+    model = MLP([Linear(arr((4, 4), seed=i), arr((4,), seed=10 + i)) for i in range(3)], scale=0.5)
+
+    def f(m, x):
+        return m.forward(x)
+
+    check(f, model, arr((2, 4)))
+
+
+def test_bound_method_as_compile_target(check, arr):
+    layer = Linear(arr((3, 2), seed=1), arr((2,), seed=2))
+    x = arr((5, 3))
+    check(layer.forward, x)
+    compiled = ember.compile(layer.forward)
+    np.testing.assert_allclose(compiled(x), layer.forward(x))
+    assert compiled.entries[0].run is not None
+
+
+def test_compiled_method_on_class(arr):
+    class Model:
+        def __init__(self, w):
+            self.w = w
+
+        @ember.compile
+        def forward(self, x):
+            return np.tanh(x @ self.w)
+
+    a, b = Model(arr((3, 3), seed=1)), Model(arr((3, 3), seed=2))
+    x = arr((2, 3))
+    np.testing.assert_allclose(a.forward(x), np.tanh(x @ a.w))
+    np.testing.assert_allclose(b.forward(x), np.tanh(x @ b.w))
+    assert Model.forward.entries and all(e.run is not None for e in Model.forward.entries)
+
+
+def test_callable_object_as_compile_target(arr):
+    layer = Linear(arr((3, 2), seed=1), arr((2,), seed=2))
+    compiled = ember.compile(layer)
+    x = arr((4, 3))
+    np.testing.assert_allclose(compiled(x), layer(x))
+    assert compiled.entries[0].run is not None
+
+
+def test_weights_replaced_on_object_give_new_answers(check, arr):
+    layer = Linear(arr((3, 2), seed=1), arr((2,), seed=2))
+
+    def f(x):
+        return layer(x)
+
+    compiled = check(f, arr((4, 3)))
+    x = arr((4, 3))
+    layer.w = arr((3, 2), seed=7)  # same shape and dtype: the guard holds, the new array is read
+    np.testing.assert_allclose(compiled(x), x @ layer.w + layer.b)
+    layer.w = arr((3, 5), seed=7)  # new shape: recompiles
+    layer.b = arr((5,), seed=8)
+    np.testing.assert_allclose(compiled(x), x @ layer.w + layer.b)
+    assert len(compiled.entries) == 2
+
+
+def test_weights_mutated_in_place_are_seen(arr):
+    layer = Linear(arr((3, 2), seed=1), arr((2,), seed=2))
+    compiled = ember.compile(lambda x: layer(x))  # a lambda: its name is not an identifier
+    x = arr((4, 3))
+    compiled(x)
+    layer.w *= 2
+    np.testing.assert_allclose(compiled(x), x @ layer.w + layer.b)
+
+
+def test_global_array_replaced_is_seen(arr):
+    namespace = {"np": np, "W": arr((3,), seed=1)}
+    exec("def f(x):\n    return x * W", namespace)
+    compiled = ember.compile(namespace["f"])
+    x = arr((3,))
+    compiled(x)
+    namespace["W"] = arr((3,), seed=2)
+    np.testing.assert_allclose(compiled(x), x * namespace["W"])
+    namespace["W"] = 2.0
+    np.testing.assert_allclose(compiled(x), x * 2.0)
+
+
+def test_global_function_replaced_is_seen(arr):
+    namespace = {"np": np}
+    exec("def g(x):\n    return x + 1\ndef f(x):\n    return g(x) * 2", namespace)
+    compiled = ember.compile(namespace["f"])
+    x = arr((3,))
+    np.testing.assert_allclose(compiled(x), (x + 1) * 2)
+    exec("def g(x):\n    return x - 1", namespace)
+    np.testing.assert_allclose(compiled(x), (x - 1) * 2)
+
+
+def test_closure_cell_rebound_is_seen(arr):
+    scale = 2.0
+
+    def f(x):
+        return x * scale
+
+    compiled = ember.compile(f)
+    x = arr((3,))
+    np.testing.assert_allclose(compiled(x), x * 2.0)
+    scale = 5.0  # noqa: F841 - rebinds the cell f reads
+    np.testing.assert_allclose(compiled(x), x * 5.0)
+
+
+def test_module_attribute_of_user_object(check, arr):
+    class Config:
+        eps = 1e-5
+        axis = -1
+
+    def f(x, cfg):
+        return x / (x.std(axis=cfg.axis, keepdims=True) + cfg.eps)
+
+    check(f, arr((3, 4)), Config())
+
+
+def test_properties_fall_back(check, arr):
+    class Thing:
+        def __init__(self, w):
+            self._w = w
+
+        @property
+        def w(self):
+            return self._w
+
+    def f(x, t):
+        return x * t.w
+
+    check(f, arr((3,)), Thing(arr((3,), seed=1)), compiled=None)
+
+
+def test_dict_and_list_of_weights(check, arr):
+    params = {"w": arr((3, 3), seed=1), "b": [arr((3,), seed=2), arr((3,), seed=3)]}
+
+    def f(x, p):
+        return x @ p["w"] + p["b"][0] - p["b"][1]
+
+    check(f, arr((2, 3)), params)
+
+
+def test_class_attribute_reassigned_is_seen(arr):
+    class Config:
+        eps = 1.0
+
+    def f(x):
+        return x + Config.eps
+
+    compiled = ember.compile(f)
+    x = arr((3,))
+    np.testing.assert_allclose(compiled(x), x + 1.0)
+    assert compiled.entries[0].run is not None
+    Config.eps = 5.0
+    np.testing.assert_allclose(compiled(x), x + 5.0)
+
+
+def test_lambda_as_compile_target(check, arr):
+    check(lambda x, y=2.0: x * y, arr((3,)))
