@@ -23,7 +23,7 @@ from .values import (
     TupleValue,
     Value,
 )
-from .wrapping import TRUSTED_MODULES, wrap
+from .wrapping import TRUSTED_MODULES, _is_trusted, wrap
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -61,6 +61,12 @@ def _constant_attribute(tracer: Tracer, value: ConstValue, name: str) -> Value:
                 raise Unsupported(f"array {name!r} of module {obj.__name__}", tracer.loc)
             source = AttrSource(value.source, name)
         return wrap(tracer, attr, source)
+    if isinstance(obj, type) and not _is_trusted(obj):
+        # A user class: its attributes (static methods, constants) can be reassigned, so they
+        # are read through a source and guarded like a module's.
+        if value.source is None:
+            raise Unsupported(f"attribute {name!r} of class {obj.__name__} with no source", tracer.loc)
+        return wrap(tracer, attr, AttrSource(value.source, name))
     if isinstance(attr, types.FunctionType | types.MethodType):
         raise Unsupported(f"method {name!r} of a {type(obj).__name__} constant", tracer.loc)
     return ConstValue(attr)  # dtype.itemsize, str.upper and the like: facts of a guarded constant
