@@ -67,7 +67,8 @@ class FrameCapture:
     input_sources: list[Source] = field(default_factory=list)
     output_spec: Spec = None
     eager: BreakInfo | None = None
-    break_plan: BreakPlan | None = None  # set when the frame splits at a graph break
+    break_plan: BreakPlan | None = None
+    inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact  # set when the frame splits at a graph break
     bytecode: str = ""
 
     @property
@@ -104,6 +105,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
         return capture
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
+    capture.inputs_overlap = tracer.inputs_overlap
     return capture
 
 
@@ -141,6 +143,7 @@ def _add_memory_guards(tracer: Tracer) -> None:
         for second in array_inputs[i + 1:]:
             overlapping = bool(np.may_share_memory(by_node[first], by_node[second]))
             tracer.guards.add(Guard.overlap(sources[first], sources[second], overlapping))
+            tracer.inputs_overlap |= overlapping
 
 
 def _root(node: Node) -> Node | None:
