@@ -68,6 +68,10 @@ def plan_break(frame, inst: dis.Instruction, stack: list[Value], locals_: dict[s
         raise Unsupported(f"{reason} (and the frame has cell variables, so it cannot be split)", loc)
     if _inside_try(code, inst.offset):
         raise Unsupported(f"{reason} (inside a try/with block, which cannot be split)", loc)
+    if not all(name.isidentifier() for name in code.co_varnames):
+        # Resume functions take the live locals as parameters (pytest's assert rewriting makes
+        # locals named "@py_assert1").
+        raise Unsupported(f"{reason} (a local's name is not an identifier, so the frame cannot be split)", loc)
     rebuilder = Rebuilder()
     plan = BreakPlan(reason, loc, kind, inst, kw_names=kw_names)
     plan.stack = [rebuilder.spec(v, loc) for v in stack]

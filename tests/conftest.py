@@ -76,7 +76,7 @@ def clone(value: Any, memo: dict | None = None) -> Any:
         return memo[id(value)]
     if type(value) is np.ndarray:
         root = _root(value)
-        if value.size == 0 or not (root.flags.c_contiguous or root.flags.f_contiguous):
+        if value.size == 0 or value.dtype.hasobject or not (root.flags.c_contiguous or root.flags.f_contiguous):
             result = value.copy(order="K")
         else:
             key = ("root", id(root))
