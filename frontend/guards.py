@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .sources import Source
+from .sources import Source, identifier  # noqa: F401 - re-exported
 
 
 class GuardKind(enum.Enum):
@@ -171,12 +171,6 @@ class GuardSet:
                 seen = _describe(eval(guard.sources[0].expr(), namespace))
                 return f"{guard.text}  (saw {guard.sources[0].expr()} = {seen})"
         return None
-
-
-def identifier(name: str) -> str:
-    """A function's name usable in generated code (``<lambda>`` -> ``_lambda_``)."""
-    text = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
-    return text if text.isidentifier() else f"_{text}"
 
 
 def _describe(value: Any) -> str:

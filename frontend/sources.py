@@ -6,6 +6,7 @@ and ``C`` (its closure cells).
 """
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
 
 
@@ -17,6 +18,15 @@ class Source:
         return self.expr()
 
 
+def identifier(name: str) -> str:
+    """A name usable in generated code: ``<lambda>`` -> ``_lambda_``, and a 3.11 comprehension's
+    iterator parameter ``.0`` -> ``_0``."""
+    if name.isidentifier() and not keyword.iskeyword(name):
+        return name
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return text if text.isidentifier() and not keyword.iskeyword(text) else f"_{text}"
+
+
 @dataclass(frozen=True, slots=True)
 class LocalSource(Source):
     """An argument of the compiled frame (after binding defaults and keywords)."""
@@ -24,7 +34,7 @@ class LocalSource(Source):
     name: str
 
     def expr(self) -> str:
-        return self.name
+        return identifier(self.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,19 +4,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .graph import Graph, Node, map_nodes
+from .graph import Graph, Node, iter_nodes, map_nodes
 
 
-def interpret(graph: Graph, inputs: Sequence[Any]) -> list[Any]:
+def release_plan(graph: Graph) -> dict[int, list[Node]]:
+    """After which node index each intermediate value is no longer needed (outputs never)."""
+    last_use: dict[Node, int] = {}
+    for index, node in enumerate(graph.nodes):
+        for arg in node.input_nodes():
+            last_use[arg] = index
+    kept = set(iter_nodes(graph.outputs))
+    plan: dict[int, list[Node]] = {}
+    for node, index in last_use.items():
+        if node not in kept:
+            plan.setdefault(index, []).append(node)
+    return plan
+
+
+def interpret(graph: Graph, inputs: Sequence[Any], release: dict[int, list[Node]] | None = None) -> list[Any]:
     """Evaluate ``graph`` on concrete ``inputs`` (one per input node, in order).
 
     Views stay views and mutations write through, so the caller's arrays change exactly
-    as they would under eager NumPy.
+    as they would under eager NumPy. With a ``release`` plan (see release_plan), values are
+    dropped after their last use, so peak memory stays close to eager's.
     """
     env: dict[Node, Any] = dict(zip(graph.inputs, inputs, strict=True))
     lookup = env.__getitem__
-    for node in graph.nodes:
-        if node in env:
-            continue
-        env[node] = node.op.reference(*map_nodes(node.args, lookup), **map_nodes(node.kwargs, lookup))
+    for index, node in enumerate(graph.nodes):
+        if node not in env:
+            env[node] = node.op.reference(*map_nodes(node.args, lookup), **map_nodes(node.kwargs, lookup))
+        if release is not None:
+            for dead in release.get(index, ()):
+                del env[dead]
     return [map_nodes(out, lookup) for out in graph.outputs]

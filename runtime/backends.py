@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..ir import Graph, interpret
+from ..ir.interpreter import release_plan
 
 BACKENDS = ("numpy", "llvm", "triton")
 
@@ -20,9 +21,10 @@ class NumpyArtifact:
 
     def __init__(self, graph: Graph):
         self.graph = graph
+        self.release = release_plan(graph)
 
     def __call__(self, inputs: Sequence[Any]) -> list[Any]:
-        return interpret(self.graph, inputs)
+        return interpret(self.graph, inputs, self.release)
 
     def describe(self) -> str:
         return f"numpy backend: {sum(1 for n in self.graph.nodes if n.op.name != 'input')} ops run by the interpreter"

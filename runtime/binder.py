@@ -15,12 +15,15 @@ def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
     namespace: dict[str, object] = {}
     parts: list[str] = []
     saw_keyword_only = False
+    frame_names = frame_params(fn.__code__)
     for i, param in enumerate(signature.parameters.values()):
-        text = param.name
+        # inspect calls a comprehension's ".0" parameter "implicit0"; generated code uses the code's names
+        raw = param.name if param.name in frame_names else "." + param.name.removeprefix("implicit")
+        text = identifier(raw)
         if param.kind is param.VAR_POSITIONAL:
-            text, saw_keyword_only = "*" + param.name, True
+            text, saw_keyword_only = "*" + text, True
         elif param.kind is param.VAR_KEYWORD:
-            text = "**" + param.name
+            text = "**" + text
         elif param.kind is param.KEYWORD_ONLY and not saw_keyword_only:
             parts.append("*")
             saw_keyword_only = True
@@ -32,7 +35,7 @@ def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
                 i + 1 == len(signature.parameters)
                 or list(signature.parameters.values())[i + 1].kind is not param.POSITIONAL_ONLY):
             parts.append("/")
-    names = frame_params(fn.__code__)
+    names = [identifier(n) for n in frame_names]
     returned = ", ".join(names) + ("," if len(names) == 1 else "")
     name = identifier(fn.__name__)  # a lambda's name is not one; TypeErrors use __qualname__
     source = f"def {name}({', '.join(parts)}):\n    return ({returned})\n"

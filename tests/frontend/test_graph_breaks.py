@@ -1,0 +1,299 @@
+"""Graph breaks that resume: the captured prefix is compiled, CPython runs the breaking
+instruction, and resume functions continue (compiled on their first call)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def run_both(fn, *args, capsys=None, backend="numpy", calls=2):
+    """Eager and compiled on copies of args: same result, same input state, same output text."""
+    copies = [tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args) for _ in range(calls + 1)]
+    want = fn(*copies[0])
+    printed_eager = capsys.readouterr().out if capsys else ""
+    compiled = ember.compile(fn, backend=backend)
+    for i in range(calls):
+        got = compiled(*copies[i + 1])
+        if capsys:
+            assert capsys.readouterr().out == printed_eager, "compiled printed something else"
+        _assert_equal(got, want)
+        for mine, theirs in zip(copies[i + 1], copies[0], strict=True):
+            if isinstance(mine, np.ndarray):
+                np.testing.assert_allclose(mine, theirs, rtol=1e-6)
+    return compiled
+
+
+def _assert_equal(got, want):
+    assert type(got) is type(want), (type(got), type(want))
+    if isinstance(want, tuple | list):
+        assert len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            _assert_equal(g, w)
+    elif isinstance(want, dict):
+        assert list(got) == list(want)
+        for key in want:
+            _assert_equal(got[key], want[key])
+    elif isinstance(want, np.ndarray | np.generic):
+        assert got.dtype == want.dtype and np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    else:
+        assert got == want
+
+
+def report(fn, *args):
+    return ember.explain(fn)(*(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+
+
+def graph_ops(rep) -> str:
+    return "\n".join(rep.graphs)
+
+
+def test_print_in_the_middle_compiles_both_sides(capsys, backend):
+    def f(x):
+        y = np.tanh(x) * 1.1
+        print("between", y.shape)
+        return np.exp(y) + 1.0
+
+    run_both(f, np.linspace(-1, 1, 7), capsys=capsys, backend=backend)
+    rep = report(f, np.linspace(-1, 1, 7))
+    capsys.readouterr()
+    assert rep.graph_count == 2 and rep.break_count == 1
+    assert "builtins.print" in rep.breaks[0].reason and rep.breaks[0].loc.lineno > 0
+    assert "tanh" in rep.graphs[0] and "exp" in rep.graphs[1]
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_data_dependent_branch_both_ways(sign, backend):
+    def f(x):
+        x = np.tanh(x) * 1.1
+        if x.sum() > 0:
+            x = x - 1.0
+        else:
+            x = x + 2.0
+        return x * 2.0
+
+    compiled = run_both(f, sign * np.ones(5), backend=backend)
+    rep = report(f, sign * np.ones(5))
+    # the prefix, the branch taken, and the other branch if an earlier test compiled it
+    # (resume functions are shared by every function object with this code)
+    assert rep.graph_count in (2, 3) and rep.break_count == 1
+    assert "branching on an array" in rep.breaks[0].reason
+    assert len(compiled.entries) == 1
+
+
+def test_while_loop_on_array_condition(backend):
+    def f(x):
+        while x.max() > 0.5:
+            x = x * 0.5
+        return x
+
+    run_both(f, np.array([3.0, 1.0, 0.1]), backend=backend)
+
+
+@pytest.mark.parametrize("convert", ["float", "item", "int_argmax", "bool"])
+def test_conversions_to_python_values(convert, backend):
+    def f(x):
+        s = x.sum()
+        if convert == "float":
+            v = float(s)
+        elif convert == "item":
+            v = s.item() if isinstance(s, np.ndarray) else x.max().item()
+        elif convert == "int_argmax":
+            v = int(x.argmax())
+        else:
+            v = bool(x.any())
+        return x * 2.0 + v, v
+
+    run_both(f, np.array([0.5, 2.0, 1.5]), backend=backend)
+
+
+def test_unknown_library_call_and_disabled_function(capsys, backend):
+    import json
+
+    @ember.disable
+    def log(value):
+        print("log", value)
+
+    def f(x):
+        y = x + 1
+        text = json.dumps({"n": int(y.shape[0])})
+        log(text)
+        return y * len(text)
+
+    run_both(f, np.ones(4), capsys=capsys, backend=backend)
+    capsys.readouterr()
+    rep = report(f, np.ones(4))
+    capsys.readouterr()
+    assert rep.break_count >= 2 and rep.graph_count >= 2
+
+
+def _inner(y):
+    y = y + 1.0
+    print("inner")
+    return y * 3.0
+
+
+def _middle(y):
+    z = np.sqrt(y)
+    w = _inner(z)
+    return w - z
+
+
+def test_breaks_inside_nested_calls_compile_both_sides(capsys, backend):
+    def f(x):
+        a = np.exp(x)
+        b = _middle(a)
+        return b / a
+
+    run_both(f, np.linspace(0, 1, 5), capsys=capsys, backend=backend)
+    rep = report(f, np.linspace(0, 1, 5))
+    capsys.readouterr()
+    text = graph_ops(rep)
+    for op in ("exp", "sqrt", "add", "multiply", "subtract", "divide"):
+        assert f"= {op}(" in text, op
+
+
+def test_print_inside_a_thousand_iteration_loop_compiles_the_body_once(capsys, backend):
+    def f(x):
+        for i in range(1000):
+            x = np.tanh(x) * 1.1
+            print(i) if False else None
+            print("step", end="")
+        return x
+
+    compiled = run_both(f, np.linspace(-1, 1, 6), capsys=capsys, backend=backend)
+    capsys.readouterr()
+    for child in compiled.children:
+        assert len(child.entries) == 1, "a resume function was retraced"
+    rep = report(f, np.linspace(-1, 1, 6))
+    capsys.readouterr()
+    assert rep.graph_count >= 1 and "tanh" in graph_ops(rep)
+    assert max(rep.ops_per_graph) < 20, "the loop was unrolled into one graph"
+
+
+def test_long_time_step_loop_is_not_unrolled(backend):
+    def f(u):
+        for _ in range(500):
+            u[1:-1] = u[1:-1] + 0.1 * (u[2:] - 2 * u[1:-1] + u[:-2])
+        return u
+
+    compiled = run_both(f, np.sin(np.linspace(0, 3, 32)), backend=backend)
+    rep = report(f, np.sin(np.linspace(0, 3, 32)))
+    assert max(rep.ops_per_graph) < 30
+    assert all(len(c.entries) == 1 for c in compiled.children)
+
+
+def test_many_live_locals_and_values_on_the_stack(capsys, backend):
+    def f(a, b, c, d):
+        e, g, h = a + 1, b * 2, [c, d]
+        total = a * 2.0 + float(b.sum()) * (c - d) + e
+        out = (g, print("mid", len(h)), h[0] + h[1] + total)
+        return out[0] + out[2], {"e": e, "h": h}
+
+    run_both(f, np.ones(3), np.arange(3.0), np.full(3, 2.0), np.ones(3), capsys=capsys, backend=backend)
+
+
+def test_break_inside_a_comprehension(backend):
+    def f(xs):
+        values = [float(v.sum()) for v in xs]
+        return xs[0] * values[1] + values[0]
+
+    run_both(f, [np.ones(3), np.arange(3.0)], backend=backend)
+
+
+def test_keyword_arguments_and_closures_across_the_break(capsys, backend):
+    scale = 3.0
+
+    def f(x, *, shift=1.0, **options):
+        y = x * scale + shift
+        print("opts", sorted(options))
+        return y - scale * options.get("extra", 0.0)
+
+    run_both(f, np.ones(3), capsys=capsys, backend=backend)
+    compiled = ember.compile(f, backend=backend)
+    np.testing.assert_allclose(compiled(np.ones(3), shift=2.0, extra=1.0), f(np.ones(3), shift=2.0, extra=1.0))
+    capsys.readouterr()
+
+
+def test_exceptions_after_a_break_are_eagers(capsys, backend):
+    def f(x):
+        y = x * 2
+        print("before")
+        return y[10]
+
+    compiled = ember.compile(f, backend=backend)
+    with pytest.raises(IndexError) as got:
+        compiled(np.ones(3))
+    with pytest.raises(IndexError) as want:
+        f(np.ones(3))
+    assert str(got.value) == str(want.value)
+    assert capsys.readouterr().out == "before\nbefore\n"
+
+
+def test_mutations_around_breaks_happen_once(capsys, backend):
+    def helper(y):
+        y += 1.0
+        print("helper")
+        y *= 2.0
+        return y
+
+    def f(x):
+        x += 1.0
+        print("top")
+        helper(x)
+        x[0] = -1.0
+        return x
+
+    run_both(f, np.ones(4), capsys=capsys, backend=backend)
+
+
+def test_fullgraph_raises_at_the_first_break():
+    def f(x):
+        y = x + 1
+        print("no")
+        return y
+
+    with pytest.raises(ember.GraphBreakError, match=r"test_graph_breaks.py:\d+.*print"):
+        ember.compile(f, fullgraph=True)(np.ones(2))
+
+
+def test_graph_break_marker_splits(backend):
+    def f(x):
+        y = np.cos(x)
+        ember.graph_break()
+        return np.sin(y)
+
+    run_both(f, np.ones(3), backend=backend)
+    rep = report(f, np.ones(3))
+    assert rep.graph_count == 2 and "graph_break" in rep.breaks[0].reason
+
+
+def test_break_inside_try_runs_the_frame_eagerly(capsys):
+    def f(x):
+        try:
+            print("inside")
+            return x + 1
+        except ValueError:
+            return x
+
+    run_both(f, np.ones(2), capsys=capsys)
+    rep = report(f, np.ones(2))
+    capsys.readouterr()
+    assert rep.graph_count == 0 and rep.break_count == 1
+
+
+def test_resume_functions_are_shared_between_calls_and_entries(capsys):
+    def f(x):
+        y = x * 2
+        print("x")
+        return y + 1
+
+    compiled = ember.compile(f)
+    compiled(np.ones(3))
+    compiled(np.ones(4))  # a new shape: a new entry for f, and for the resume function
+    compiled(np.ones(3))
+    capsys.readouterr()
+    assert len(compiled.entries) == 2
+    assert len(compiled.children) == 1 and len(compiled.children[0].entries) == 2
