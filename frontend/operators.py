@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..ir import OpKind
 from .conversions import NotConstant, constant_of, graph_arg
 from .errors import Unsupported, UserCodeError
 from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
@@ -94,21 +95,33 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     result = binary(tracer, symbol, target, other)
     if symbol == "@":
         raise Unsupported("in-place matmul (@=)", tracer.loc)
+    if target.node.meta.is_scalar:
+        return result  # NumPy scalars are immutable: `s += 1` rebinds, whatever the result's kind
     source_dtype, dest_dtype = result.node.meta.dtype, target.node.meta.dtype
     if not np.can_cast(source_dtype, dest_dtype, casting="same_kind"):
         raise UserCodeError(f"Cannot cast ufunc output from {source_dtype} to {dest_dtype} "
                             "with casting rule 'same_kind'", tracer.loc)
     if np.broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
         raise UserCodeError("non-broadcastable output operand in in-place operation", tracer.loc)
-    if target.node.meta.is_scalar:
-        return result  # NumPy scalars are immutable: `s += 1` rebinds
     return write_into(tracer, target, (Ellipsis,), result)
 
 
 def write_into(tracer: Tracer, target: ArrayValue, index, value: Value) -> ArrayValue:
     """Emit ``target[index] = value`` and return the (same, now updated) array."""
+    if _read_only(target.node):
+        raise UserCodeError("ValueError: writing into a read-only view (np.broadcast_to)", tracer.loc)
     node = tracer.emit("setitem", target.node, index, _operand(tracer, value)).node
     return ArrayValue(node, target.source)
+
+
+def _read_only(node) -> bool:
+    """Is ``node`` a view of a broadcast_to result (read-only in NumPy)? A reshape on the way
+    may have copied; then eager succeeds where this says no, and runs eagerly: still right."""
+    while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
+        if node.op.name == "broadcast_to":
+            return True
+        node = node.args[0]
+    return False
 
 
 def unary(tracer: Tracer, symbol: str, value: Value) -> Value:

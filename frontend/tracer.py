@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Graph, SourceLoc
+from ..ir import Graph, Node, SourceLoc
 from .breaks import BREAKABLE, GraphBreak, plan_break
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
@@ -74,6 +74,11 @@ class Tracer:
             raise
         except Exception as exc:  # NumPy refused: eager will raise the same error
             raise UserCodeError(f"NumPy raised {type(exc).__name__}: {exc} (in {op_name})", self.loc) from exc
+        if op_name == "power" and node.meta.dtype.kind in "iu" and isinstance(args[1], Node):
+            # NumPy raises on a negative integer exponent: an error that depends on the data,
+            # which compiled code would not reproduce (or would drop with the dead code).
+            self.graph.nodes.remove(node)
+            raise Unsupported("integer power with an array exponent (raises on negative values)", self.loc)
         return ArrayValue(node)
 
     def array_input(self, array: np.ndarray | np.generic, source: Source) -> ArrayValue:

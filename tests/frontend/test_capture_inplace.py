@@ -313,3 +313,21 @@ def test_argument_aliasing_with_repeated_expressions(check):
         return before, after
 
     check(f, make_args=make, entries=None)
+
+
+def test_inplace_on_numpy_scalar_with_array_rebinds(check):
+    def f(x, y):
+        s = np.exp(x)  # a NumPy scalar: += makes a new array of y's shape
+        s += y
+        return s
+
+    check(f, np.array(0.5), np.array([1.0, 2.0]))
+
+
+def test_inplace_on_broadcast_view_raises_as_eager(check, arr):
+    def f(x):
+        v = np.broadcast_to(x, (2, 3))
+        v += x
+        return v
+
+    check(f, arr((3,)))

@@ -263,3 +263,19 @@ def test_shape_attributes(check, arr):
         return x.reshape(m, n) * x.size + x.ndim + len(x), x.dtype, x.itemsize, x.nbytes
 
     check(f, arr((3, 4)))
+
+
+def test_integer_power_with_negative_array_exponent_raises_as_eager(check):
+    def f(x, y):
+        unused = x ** y  # noqa: F841 - eager raises even though the result is dead
+        return x + 1
+
+    check(f, np.array([2, 3], np.int64), np.array([1, -1], np.int64), compiled=None)
+    check(f, np.array([2, 3], np.int64), np.array([1, 2], np.int64), compiled=None)
+
+
+def test_integer_power_with_constant_exponent_compiles(check, arr):
+    def f(x):
+        return x ** 2, x ** 0, np.power(x, 3)
+
+    check(f, arr((4,), np.int64))

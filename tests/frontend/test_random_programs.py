@@ -1,0 +1,261 @@
+"""Random NumPy programs, compiled and compared with eager.
+
+Hypothesis builds each program as real Python source: random inputs (shapes that broadcast,
+dtypes, memory layouts, inputs that are views of each other), then a chain of statements
+(elementwise ufuncs, binary operators with arrays and Python scalars, reductions with random
+axis/keepdims, views, in-place updates into inputs and views of inputs, casts, joins,
+matmul). Each statement is run on sample inputs while the program is built, so most
+programs are valid; one that raises ends the program there, and then compiled must raise
+exactly as eager does. The source is exec'd into a function and checked by the oracle in
+conftest.py, which also demands that a program eager runs without error compiles to one graph.
+
+``EMBER_HYPOTHESIS_EXAMPLES=5000 pytest tests/frontend/test_random_programs.py`` runs more.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+EXAMPLES = int(os.environ.get("EMBER_HYPOTHESIS_EXAMPLES", "200"))
+
+DTYPES = ("float64", "float32", "float16", "int64", "int32", "bool", "complex128")
+LAYOUTS = ("contiguous", "transposed", "strided", "reversed")
+UNARY = ("np.exp", "np.log", "np.sqrt", "np.sin", "np.cos", "np.tanh", "np.abs", "np.negative", "np.square",
+         "np.floor", "np.ceil", "np.isnan", "np.isfinite", "np.sign", "np.log1p", "np.expm1", "np.arctan",
+         "np.reciprocal", "np.logical_not", "abs", "-", "np.round")
+BINARY_OPERATORS = ("+", "-", "*", "/", "//", "%", "**", "<", "<=", "==", "!=", ">", "&", "|", "^")
+BINARY_FUNCTIONS = ("np.maximum", "np.minimum", "np.add", "np.multiply", "np.hypot", "np.arctan2",
+                    "np.logical_and", "np.fmax", "np.power", "np.subtract")
+SCALARS = ("2", "0.5", "-3", "True", "0", "1e3", "2j", "1.5", "-1", "3", "0.0", "7")
+REDUCTIONS = ("sum", "mean", "max", "min", "prod", "any", "all", "var", "std")
+CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
+
+
+@dataclass
+class Program:
+    params: list[str]
+    args: list
+    lines: list[str] = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+    counter: int = 0
+
+    def source(self, returned: list[str]) -> str:
+        body = "\n".join(f"    {line}" for line in self.lines)
+        result = "(" + ", ".join(returned) + ("," if len(returned) == 1 else "") + ")"
+        return f"def program({', '.join(self.params)}):\n{body}\n    return {result}\n"
+
+    def arrays(self) -> list[str]:
+        return [name for name, value in self.env.items() if isinstance(value, np.ndarray | np.generic)]
+
+    def fresh(self) -> str:
+        self.counter += 1
+        return f"v{self.counter}"
+
+
+def make_input(shape: tuple[int, ...], dtype: str, layout: str, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    full = tuple(2 * s if layout == "strided" and i == len(shape) - 1 else s for i, s in enumerate(shape))
+    if layout == "transposed":
+        full = full[::-1]
+    values = rng.uniform(-3, 3, full)
+    if np.dtype(dtype).kind == "c":
+        values = values + 1j * rng.uniform(-3, 3, full)
+    if np.dtype(dtype).kind == "b":
+        values = values > 0
+    data = np.asarray(values).astype(dtype)
+    if layout == "transposed":
+        return data.T
+    if layout == "strided" and data.ndim:
+        return data[..., ::2]
+    if layout == "reversed" and data.ndim:
+        return data[::-1]
+    return data
+
+
+def _run_line(program: Program, line: str) -> bool:
+    """Run one statement on the sample values; False if it raised."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            exec(line, {"np": np}, program.env)
+        except Exception:
+            return False
+    return True
+
+
+@st.composite
+def inputs(draw) -> Program:
+    ndim = draw(st.integers(0, 3))
+    base = tuple(draw(st.integers(0, 4) if draw(st.integers(0, 9)) == 0 else st.integers(1, 4))
+                 for _ in range(ndim))
+    count = draw(st.integers(1, 3))
+    params, args = [], []
+    for i in range(count):
+        if i and args and draw(st.integers(0, 5)) == 0 and args[0].ndim:
+            # an input that is a view of the first one
+            view = draw(st.sampled_from(["x0[::-1]", "x0.T", "x0[..., ::2]", "x0"]))
+            args.append(eval(view, {"x0": args[0]}))
+        else:
+            dims = base[draw(st.integers(0, ndim)):] if draw(st.booleans()) else base
+            shape = tuple(1 if draw(st.integers(0, 3)) == 0 else d for d in dims)
+            args.append(make_input(shape, draw(st.sampled_from(DTYPES)), draw(st.sampled_from(LAYOUTS)),
+                                   draw(st.integers(0, 1000))))
+        params.append(f"x{i}")
+    if draw(st.booleans()):
+        params.append("s")
+        args.append(draw(st.sampled_from([2, -1, 0.5, 3.0, True, 0, 2j])))
+    program = Program(params, args)
+    program.env = dict(zip(params, _clone(args), strict=True))
+    return program
+
+
+def _clone(args: list) -> list:
+    """Fresh copies of the arguments; inputs that view one another still do (same strides)."""
+    roots: dict[int, np.ndarray] = {}
+    out = []
+    for a in args:
+        if not isinstance(a, np.ndarray):
+            out.append(a)
+            continue
+        root = a
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if id(root) not in roots:
+            roots[id(root)] = root.copy(order="K").ravel(order="K").view(np.uint8)
+        offset = a.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        out.append(np.ndarray(a.shape, a.dtype, buffer=roots[id(root)], offset=offset, strides=a.strides)
+                   if a.size else a.copy(order="K"))
+    return out
+
+
+def _index(draw, shape: tuple[int, ...]) -> str:
+    parts = []
+    for size in shape[:draw(st.integers(0, len(shape)))]:
+        kind = draw(st.integers(0, 5))
+        if kind == 0 and size:
+            parts.append(str(draw(st.integers(-size, size - 1))))
+        elif kind == 1:
+            parts.append(":")
+        else:
+            start = draw(st.sampled_from(["", "1", "-1", "0", "2"]))
+            stop = draw(st.sampled_from(["", "-1", "3", "1"]))
+            step = draw(st.sampled_from(["", ":2", ":-1", ":-2", ":3"]))
+            parts.append(f"{start}:{stop}{step}")
+    if draw(st.integers(0, 4)) == 0:
+        parts.insert(draw(st.integers(0, len(parts))), draw(st.sampled_from(["None", "..."])))
+    if not parts:
+        return "..."
+    return ", ".join(parts)
+
+
+def _statement(draw, program: Program) -> str:
+    names = program.arrays()
+    a = draw(st.sampled_from(names))
+    b = draw(st.sampled_from(names))
+    value = program.env[a]
+    shape = np.shape(value)
+    scalar = draw(st.sampled_from([*SCALARS, "s"] if "s" in program.env else SCALARS))
+    kind = draw(st.sampled_from(["unary", "binary", "binary", "scalar", "scalar", "function", "reduce",
+                                 "view", "view", "inplace", "inplace", "setitem", "cast", "join", "matmul",
+                                 "argreduce", "where", "clip", "shape"]))
+    out = program.fresh()
+    if kind == "unary":
+        fn = draw(st.sampled_from(UNARY))
+        return f"{out} = {fn}({a})" if fn != "-" else f"{out} = -{a}"
+    if kind == "binary":
+        return f"{out} = {a} {draw(st.sampled_from(BINARY_OPERATORS))} {b}"
+    if kind == "scalar":
+        op = draw(st.sampled_from(BINARY_OPERATORS))
+        return f"{out} = {a} {op} {scalar}" if draw(st.booleans()) else f"{out} = {scalar} {op} {a}"
+    if kind == "function":
+        return f"{out} = {draw(st.sampled_from(BINARY_FUNCTIONS))}({a}, {b})"
+    if kind == "reduce":
+        name = draw(st.sampled_from(REDUCTIONS))
+        axis = _axis(draw, len(shape))
+        keepdims = draw(st.booleans())
+        if draw(st.booleans()):
+            return f"{out} = np.{name}({a}, axis={axis}, keepdims={keepdims})"
+        return f"{out} = {a}.{name}(axis={axis}, keepdims={keepdims})"
+    if kind == "argreduce":
+        axis = draw(st.sampled_from([None, *range(-len(shape), len(shape))]))
+        return f"{out} = np.{draw(st.sampled_from(['argmax', 'argmin']))}({a}, axis={axis})"
+    if kind == "view":
+        choice = draw(st.integers(0, 7))
+        if choice == 0:
+            return f"{out} = {a}.T"
+        if choice == 1:
+            return f"{out} = {a}.reshape(-1)"
+        if choice == 2:
+            return f"{out} = np.expand_dims({a}, {draw(st.integers(-len(shape) - 1, len(shape)))})"
+        if choice == 3 and len(shape) >= 2:
+            axes = list(range(len(shape)))
+            draw(st.randoms()).shuffle(axes)
+            return f"{out} = {a}.transpose({tuple(axes)})"
+        if choice == 4:
+            return f"{out} = np.squeeze({a})"
+        if choice == 5:
+            return f"{out} = np.broadcast_to({a}, {(2, *shape)})"
+        if choice == 6:
+            return f"{out} = np.flip({a})"
+        return f"{out} = {a}[{_index(draw, shape)}]"
+    if kind == "inplace":
+        program.counter -= 1
+        op = draw(st.sampled_from(["+=", "-=", "*=", "/=", "//=", "**=", "&=", "|="]))
+        other = scalar if draw(st.booleans()) else b
+        return f"{a} {op} {other}"
+    if kind == "setitem":
+        program.counter -= 1
+        index = _index(draw, shape)
+        if draw(st.booleans()):
+            return f"{a}[{index}] = {b if draw(st.booleans()) else scalar}"
+        return f"{a}[{index}] += np.flip({a}[{index}])"
+    if kind == "cast":
+        return f"{out} = {a}.astype({draw(st.sampled_from(CASTS))})"
+    if kind == "join":
+        axis = draw(st.integers(-1, max(len(shape) - 1, 0)))
+        return f"{out} = np.{draw(st.sampled_from(['concatenate', 'stack']))}([{a}, {b}], axis={axis})"
+    if kind == "matmul":
+        return f"{out} = {a} @ {b}.T" if draw(st.booleans()) else f"{out} = np.dot({a}, {b})"
+    if kind == "where":
+        return f"{out} = np.where({a} > 0, {b}, {scalar})"
+    if kind == "clip":
+        return f"{out} = np.clip({a}, -1, 2)"
+    return f"{out} = {a}.shape[0] if {a}.ndim else {a}.size"
+
+
+def _axis(draw, ndim: int):
+    if ndim == 0 or draw(st.integers(0, 3)) == 0:
+        return None
+    axes = draw(st.lists(st.integers(-ndim, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    if len({a % ndim for a in axes}) != len(axes):
+        axes = axes[:1]
+    return axes[0] if len(axes) == 1 else tuple(axes)
+
+
+@st.composite
+def programs(draw) -> tuple[str, list]:
+    program = draw(inputs())
+    for _ in range(draw(st.integers(1, 8))):
+        line = _statement(draw, program)
+        program.lines.append(line)
+        if not _run_line(program, line):
+            break  # the rest would never run: eager raises here, compiled must raise the same
+    names = [n for n in program.env if n not in ("np",)]
+    returned = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))
+    return program.source(returned), program.args
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(programs())
+def test_random_program_matches_eager(check, case):
+    source, args = case
+    namespace: dict = {"np": np}
+    exec(compile(source, "<random program>", "exec"), namespace)
+    check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None)
