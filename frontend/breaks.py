@@ -29,7 +29,8 @@ BRANCHES = {"POP_JUMP_IF_TRUE": True, "POP_JUMP_IF_FALSE": False, "POP_JUMP_FORW
 BREAKABLE = {"CALL": "call", "CALL_KW": "call", "CALL_FUNCTION_EX": "call", "TO_BOOL": "to_bool",
              "UNARY_NOT": "unary_not", "COMPARE_OP": "compare", "FOR_ITER": "for_iter", "GET_ITER": "get_iter",
              "STORE_ATTR": "store_attr", "STORE_SUBSCR": "store_subscr", "BINARY_SUBSCR": "subscr",
-             "FORMAT_SIMPLE": "format", **{name: "branch" for name in BRANCHES}}
+             "FORMAT_SIMPLE": "format", "LIST_APPEND": "list_append", "MAP_ADD": "map_add",
+             **{name: "branch" for name in BRANCHES}}
 
 
 class GraphBreak(Exception):
@@ -115,7 +116,8 @@ def _stack_effect(inst: dis.Instruction, kind: str) -> tuple[int, int]:
             return 3 + (inst.arg & 1), 1
         return inst.arg + 2 + (inst.opname == "CALL_KW"), 1
     return {"to_bool": (1, 1), "unary_not": (1, 1), "compare": (2, 1), "get_iter": (1, 1),
-            "store_attr": (2, 0), "store_subscr": (3, 0), "subscr": (2, 1), "format": (1, 1)}[kind]
+            "store_attr": (2, 0), "store_subscr": (3, 0), "subscr": (2, 1), "format": (1, 1),
+            "list_append": (1, 0), "map_add": (2, 0)}[kind]
 
 
 def _inside_try(code, offset: int) -> bool:

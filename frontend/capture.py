@@ -25,12 +25,10 @@ from .breaks import BreakPlan, GraphBreak
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
+from .resume import STACK_PREFIX
 from .sources import ClosureSource, LocalSource, Source
 from .tracer import FrameTracer, Tracer
-from .values import (
-    Cell,
-    Value,
-)
+from .values import Cell, OpaqueValue, Value
 from .wrapping import RealCell, wrap
 
 
@@ -67,8 +65,8 @@ class FrameCapture:
     input_sources: list[Source] = field(default_factory=list)
     output_spec: Spec = None
     eager: BreakInfo | None = None
-    break_plan: BreakPlan | None = None
-    inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact  # set when the frame splits at a graph break
+    break_plan: BreakPlan | None = None  # set when the frame splits at a graph break
+    inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact
     bytecode: str = ""
 
     @property
@@ -90,7 +88,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
     tracer = Tracer(fn.__name__, fn.__globals__)
     capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards, bytecode=dis.Bytecode(code).dis())
     try:
-        locals_ = {name: wrap(tracer, arg, LocalSource(name)) for name, arg in zip(params, frame_args, strict=True)}
+        locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
         cells = {name: RealCell(cell, ClosureSource(i, name))
                  for i, (name, cell) in enumerate(zip(code.co_freevars, fn.__closure__ or (), strict=True))}
         frame = FrameTracer(tracer, code, fn.__globals__, _global_source, locals_, cells)
@@ -107,6 +105,16 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
     return capture
+
+
+def _wrap_parameter(tracer: Tracer, name: str, value: Any) -> Value:
+    source = LocalSource(name)
+    if name.startswith(STACK_PREFIX) and type(value) in (list, dict):
+        # A comprehension's accumulator handed over at a graph break: it grows every iteration,
+        # so it stays opaque (appends to it break) rather than being guarded on its length.
+        tracer.guards.add(Guard.type_is(source, value))
+        return OpaqueValue(value, source)
+    return wrap(tracer, value, source)
 
 
 def _global_source(name: str):

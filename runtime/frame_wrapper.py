@@ -182,6 +182,10 @@ def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, in
         return f"result = {stack[-2]}[{stack[-1]}]", 2
     if kind == "format":
         return f"result = format({stack[-1]})", 1
+    if kind == "list_append":
+        return f"{stack[-inst.arg - 1]}.append({stack[-1]})", 1
+    if kind == "map_add":
+        return f"{stack[-inst.arg - 2]}[{stack[-2]}] = {stack[-1]}", 2
     raise ValueError(f"no step for a {kind} break")
 
 

@@ -29,6 +29,8 @@ class ContainerOps:
         self.push(SliceValue(parts[0], parts[1], step))
 
     def op_LIST_APPEND(self, inst) -> None:
+        if not isinstance(self.stack[-inst.arg - 1], ListValue):
+            raise Unsupported("appending to a list built before a graph break", self.loc())
         value = self.pop()
         self.stack[-inst.arg].items.append(value)
 
@@ -40,6 +42,8 @@ class ContainerOps:
         self.push(TupleValue(list(self.pop().items)))
 
     def op_MAP_ADD(self, inst) -> None:
+        if not isinstance(self.stack[-inst.arg - 2], DictValue):
+            raise Unsupported("adding to a dict built before a graph break", self.loc())
         value = self.pop()
         key = self.pop()
         self.stack[-inst.arg].items[constant_of(key)] = value
