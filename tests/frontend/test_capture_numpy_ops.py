@@ -37,7 +37,10 @@ def test_binary_operators(check, arr, symbol, dtype):
 
     low = 1 if symbol in ("**", "//", "%") else -3
     high = 3 if symbol == "**" else 5
-    check(f, arr((3, 4), dtype, low=low, high=high), arr((3, 4), dtype, seed=1, low=low, high=high))
+    # Integer ** with an array exponent runs eagerly: NumPy raises on negative exponents.
+    compiled = not (symbol == "**" and dtype.startswith("int"))
+    check(f, arr((3, 4), dtype, low=low, high=high), arr((3, 4), dtype, seed=1, low=low, high=high),
+          compiled=compiled)
 
 
 @pytest.mark.parametrize("symbol", list(BITWISE_OPERATORS))

@@ -33,6 +33,8 @@ BINARY_FUNCTIONS = ("np.maximum", "np.minimum", "np.add", "np.multiply", "np.hyp
                     "np.logical_and", "np.fmax", "np.power", "np.subtract")
 SCALARS = ("2", "0.5", "-3", "True", "0", "1e3", "2j", "1.5", "-1", "3", "0.0", "7")
 REDUCTIONS = ("sum", "mean", "max", "min", "prod", "any", "all", "var", "std")
+# What the generator can write that Ember runs eagerly on purpose.
+ALLOWED_FALLBACKS = ("integer power with an array exponent",)
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
@@ -258,4 +260,4 @@ def test_random_program_matches_eager(check, case):
     source, args = case
     namespace: dict = {"np": np}
     exec(compile(source, "<random program>", "exec"), namespace)
-    check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None)
+    check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, allow=ALLOWED_FALLBACKS)
