@@ -4,14 +4,12 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import ember
-
-ROOT = Path(ember.__file__).parent
+ROOT = Path(__file__).parents[1]  # the checkout: the repository root is the ember package
 SKIP = {"tests", "build", ".git"}
 
 
 def test_every_package_folder_is_installed():
-    pyproject = Path(__file__).parents[1] / "pyproject.toml"
+    pyproject = ROOT / "pyproject.toml"
     listed = set(tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["packages"])
     found = {"ember"}
     for init in ROOT.rglob("__init__.py"):
