@@ -282,8 +282,8 @@ class _Fuser:
 
     def _store_is_safe(self, kernel: Kernel, store: Node, stores: list[Node]) -> bool:
         written = self.base[store]
-        if sum(1 for s in stores if self.base[s] is written) > 1:
-            return False
+        if written in kernel.layouts or sum(1 for s in stores if self.base[s] is written) > 1:
+            return False  # the destination is computed by this very kernel, or written twice
         target = self.view_keys[store.args[0]]
         if not _is_identity_index(store.args[1]):
             target = target + (repr(("getitem", (store.args[1],), {})),)

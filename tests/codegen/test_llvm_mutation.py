@@ -84,3 +84,14 @@ def test_same_array_twice_after_update(differential, values):
     g.call("setitem", x, Ellipsis, g.call("add", x, t))  # x += x.T reads what it writes: temporary
     g.set_outputs([x])
     differential(g, lambda: [values(F32, (7, 7), 8)])
+
+
+def test_update_of_a_value_computed_by_the_same_chain(differential, values):
+    """acc = acc + x; acc -= 4: the destination is a kernel's own result, not an input."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((3,), np.dtype("float64")))
+    acc = g.call("add", g.call("multiply", x, 3), x)
+    first = g.call("setitem", acc, Ellipsis, g.call("subtract", acc, 4))
+    second = g.call("setitem", first, (slice(None, None, -1),), g.call("subtract", first, 2))
+    g.set_outputs([second])
+    differential(g, lambda: [values(np.dtype("float64"), (3,), 1)])

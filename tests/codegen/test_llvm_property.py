@@ -3,10 +3,9 @@ compile to code that matches the interpreter."""
 from __future__ import annotations
 
 import numpy as np
+from ember.ir import Graph, TensorMeta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from ember.ir import Graph, TensorMeta
 
 FLOAT_UNARY = ["sin", "cos", "tanh", "absolute", "negative", "exp", "sqrt", "floor", "arctan", "log1p"]
 INT_UNARY = ["negative", "absolute", "sign", "invert"]
@@ -77,7 +76,8 @@ def random_graphs(draw):
     return g, shapes, dtype
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(random_graphs(), st.integers(0, 2**16))
 def test_random_graphs_match_the_interpreter(differential, case, seed):
     graph, shapes, dtype = case
