@@ -140,7 +140,7 @@ class KernelEmitter:
         """(function name, function text with alias-metadata placeholders ``!@N``)."""
         b = self.b
         self._entry()
-        if not self.reduce:
+        if not self.plans:  # (0-d reductions and axis=() ones have no reduced axes but do have passes)
             self._elementwise_body()
         else:
             self._reduction_body()
@@ -383,7 +383,7 @@ class KernelEmitter:
         b = self.b
         pending = []
         for store, op in self.store_operands:
-            if self._store_is_full(store) != full or (full and self.reduce and self.avail[store.node] != p):
+            if self._store_is_full(store) != full or (full and self.plans and self.avail[store.node] != p):
                 continue
             value = cast(b, self._value(store.node, scope), op.dtype)
             pending.append((op, value.ref if op.dtype.kind != "b" else b.emit(f"zext i1 {value.ref} to i8")))
@@ -398,7 +398,7 @@ class KernelEmitter:
         its first pass it is stored into a fresh output buffer of the same dtype that is
         only written (finally) in a later pass, and reloaded from there afterwards."""
         self.spills: dict[Node, tuple[Operand, int]] = {}
-        if not self.reduce:
+        if not self.plans:
             return
         needed: dict[Node, set[int]] = {}
         for p in range(self.num_passes):

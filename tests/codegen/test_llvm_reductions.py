@@ -128,3 +128,13 @@ def test_reduction_dtype_argument(differential, values):
 def test_argmax_runs_through_numpy(differential, values):
     g = reduce_graph("argmax", TensorMeta((4, 9), np.dtype("float32")), axis=1)
     differential(g, lambda: [values(np.dtype("float32"), (4, 9), 1)])
+
+
+def test_zero_dimensional_reductions(differential):
+    """A 0-d input has nothing to reduce over: the value itself (and NumPy scalars out)."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((), np.dtype("float32")))
+    total = g.call("sum", x)
+    g.set_outputs([total, g.call("mean", x), g.call("max", x, keepdims=True), g.call("add", total, 1.0),
+                   g.call("var", x), g.call("any", x)])
+    differential(g, lambda: [np.array(3.0, np.float32)], REDUCTION_TOLERANCE)
