@@ -243,13 +243,23 @@ def _axis(draw, ndim: int):
 def programs(draw) -> tuple[str, list]:
     program = draw(inputs())
     for _ in range(draw(st.integers(1, 8))):
-        line = _statement(draw, program)
-        program.lines.append(line)
-        if not _run_line(program, line):
-            break  # the rest would never run: eager raises here, compiled must raise the same
-    names = [n for n in program.env if n not in ("np",)]
-    returned = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3))
-    return program.source(returned), program.args
+        for attempt in range(4):
+            line = _statement(draw, program)
+            program.lines.append(line)
+            if _run_line(program, line):
+                break
+            if attempt == 3 or draw(st.integers(0, 3)) == 0:
+                # Keep it: the rest would never run, eager raises here and compiled must too.
+                return program.source(_returned(draw, program)), program.args
+            program.lines.pop()  # most programs should run: replay the kept lines and try again
+            program.env = dict(zip(program.params, _clone(program.args), strict=True))
+            for kept in program.lines:
+                _run_line(program, kept)
+    return program.source(_returned(draw, program)), program.args
+
+
+def _returned(draw, program: Program) -> list[str]:
+    return draw(st.lists(st.sampled_from(list(program.env)), min_size=1, max_size=3))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
