@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .tracer import Tracer
 
 BUILTINS: dict[Any, Callable[..., Value]] = {}
+# Defaults of the handlers below (values without a source are never mutated).
+ZERO, FALSE, EMPTY = ConstValue(0), ConstValue(False), TupleValue([])
 # Pure builtins that are safe to evaluate on constants at trace time.
 PURE_ON_CONSTANTS = {builtins.divmod, builtins.pow, builtins.round, builtins.hash, builtins.chr, builtins.ord,
                      builtins.str, builtins.repr, builtins.any, builtins.all, builtins.sorted, builtins.set,
@@ -74,7 +76,7 @@ def _zip(tracer: Tracer, *iterables: Value, strict: Any = None) -> Value:
 
 
 @builtin(builtins.enumerate)
-def _enumerate(tracer: Tracer, iterable: Value, start: Value = ConstValue(0)) -> Value:
+def _enumerate(tracer: Tracer, iterable: Value, start: Value = ZERO) -> Value:
     first = constant_of(start)
     return IteratorValue([TupleValue([ConstValue(first + i), item])
                           for i, item in enumerate(iterate(tracer, iterable))])
@@ -91,12 +93,12 @@ def _iter(tracer: Tracer, iterable: Value) -> Value:
 
 
 @builtin(builtins.tuple)
-def _tuple(tracer: Tracer, iterable: Value = TupleValue([])) -> Value:
+def _tuple(tracer: Tracer, iterable: Value = EMPTY) -> Value:
     return TupleValue(iterate(tracer, iterable))
 
 
 @builtin(builtins.list)
-def _list(tracer: Tracer, iterable: Value = TupleValue([])) -> Value:
+def _list(tracer: Tracer, iterable: Value = EMPTY) -> Value:
     return ListValue(iterate(tracer, iterable))
 
 
@@ -126,7 +128,7 @@ builtin(builtins.max)(_fold("max"))
 
 
 @builtin(builtins.sum)
-def _sum(tracer: Tracer, iterable: Value, start: Value = ConstValue(0)) -> Value:
+def _sum(tracer: Tracer, iterable: Value, start: Value = ZERO) -> Value:
     total = start
     for item in iterate(tracer, iterable):
         total = binary(tracer, "+", total, item)
@@ -139,7 +141,7 @@ def _abs(tracer: Tracer, value: Value) -> Value:
 
 
 @builtin(builtins.bool)
-def _bool(tracer: Tracer, value: Value = ConstValue(False)) -> Value:
+def _bool(tracer: Tracer, value: Value = FALSE) -> Value:
     return ConstValue(truth(tracer, value))
 
 

@@ -47,7 +47,7 @@ def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, V
     if isinstance(fn, HandlerValue):
         return fn.handler(tracer, args, kwargs)
     if isinstance(fn, ObjectValue):
-        call = getattr(type(fn.obj), "__call__", None)
+        call = inspect.getattr_static(type(fn.obj), "__call__", None)
         if isinstance(call, types.FunctionType):
             method = function_value(tracer, call, None)
             return inline_call(tracer, method, [fn, *args], kwargs, depth)
@@ -126,7 +126,7 @@ def bind_arguments(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs:
     bound: dict[str, Value] = {}
     if len(args) > len(positional_names) and varargs_name is None:
         raise fail(f"takes {len(positional_names)} positional arguments but {len(args)} were given")
-    for name, value in zip(positional_names, args):
+    for name, value in zip(positional_names, args, strict=False):  # extra args went to *args
         bound[name] = value
     if varargs_name is not None:
         bound[varargs_name] = TupleValue(list(args[len(positional_names):]))

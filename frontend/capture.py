@@ -86,7 +86,8 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
     code = fn.__code__
     params = frame_params(code)
     tracer = Tracer(fn.__name__, fn.__globals__)
-    capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards, bytecode=dis.Bytecode(code).dis())
+    capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards,
+                           bytecode=dis.Bytecode(code).dis())
     try:
         locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
         cells = {name: RealCell(cell, ClosureSource(i, name))

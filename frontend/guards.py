@@ -161,7 +161,7 @@ class GuardSet:
                       ) -> str | None:
         """The first guard that does not hold for ``args``, with the value it saw (slow path:
         used to explain recompiles)."""
-        namespace = {"G": globals_, "C": closure or (), **self.constants(), **dict(zip(params, args))}
+        namespace = {"G": globals_, "C": closure or (), **self.constants(), **dict(zip(params, args, strict=True))}
         for guard in self.guards:
             try:
                 held = eval(guard.text, namespace)  # noqa: S307 - our own generated text

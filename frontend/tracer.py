@@ -45,8 +45,8 @@ class Tracer:
         self.wrapped: dict[Source, Value] = {}
         self.instructions_left = INSTRUCTION_BUDGET
         self.loc: SourceLoc | None = None
-        self.undo_log: list = []
-        self.inputs_overlap = False  # inputs share memory and the graph writes into one  # closures that undo mutations of symbolic containers
+        self.undo_log: list = []  # closures that undo mutations of symbolic containers
+        self.inputs_overlap = False  # inputs share memory and the graph writes into one
 
     def record_undo(self, undo) -> None:
         self.undo_log.append(undo)

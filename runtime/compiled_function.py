@@ -21,14 +21,13 @@ from .frame_wrapper import Failed, Resume, build_wrapper
 from .logs import log_stage, warn
 from .pipeline import format_timings, optimise_graph
 
-
 # Resume functions by (break point, backend), and user functions called at graph breaks:
 # shared by every entry and every call that reaches them.
 _RESUME_FUNCTIONS: dict[tuple[ResumePoint, str], CompiledFunction] = {}
 _CALLEES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 # Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
-COMPILE_LISTENERS: list[Callable[[str, "CacheEntry"], None]] = []
+COMPILE_LISTENERS: list[Callable[[str, CacheEntry], None]] = []
 
 
 @dataclass
@@ -272,7 +271,7 @@ def _unwrap(fn: Any) -> tuple[types.FunctionType, Any]:
                         "call it directly, or compile a Python function that calls it")
     if not callable(fn):
         raise TypeError(f"ember.compile expects a Python function, got {type(fn).__name__}")
-    call = getattr(type(fn), "__call__", None)
+    call = inspect.getattr_static(type(fn), "__call__", None)
     if isinstance(call, types.FunctionType):
         return call, fn
     raise TypeError(f"ember.compile: cannot trace {type(fn).__name__} objects (no Python __call__)")

@@ -41,7 +41,8 @@ class _Emitter:
         self.temps: dict[int, str] = {}
 
     def constant(self, value: Any) -> str:
-        if type(value) in SIMPLE_CONSTANTS and not (isinstance(value, float) and (value != value or abs(value) == float("inf"))):
+        special_float = isinstance(value, float) and (value != value or abs(value) == float("inf"))
+        if type(value) in SIMPLE_CONSTANTS and not special_float:
             return repr(value)
         name = f"K{len(self.constants)}"
         self.constants[name] = value
@@ -101,7 +102,7 @@ def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any]) -> list[
     """The lines that run the breaking instruction in CPython and resume after it."""
     stack = [None if spec is None else emitter.expr(spec) for spec in plan.stack]
     lines = [f"    # graph break at {plan.loc}: {plan.reason}"]
-    inst, kind = plan.inst, plan.kind
+    kind = plan.kind
 
     def resume(index: int, new_stack: list[str | None]) -> str:
         point, local_specs = plan.resumes[index]
