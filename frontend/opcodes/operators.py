@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import operator
 
+from ...ir import Node, OpKind
 from ..conversions import NotConstant, constant_of
 from ..errors import Unsupported
 from ..operators import binary, inplace, python_op, truth, unary
@@ -60,12 +61,19 @@ class OperatorOps:
         self.push(ConstValue(not truth(self.tracer, self.pop())))
 
 
+def _object_of(node: Node) -> Node:
+    """The node whose value is the same Python object: ``x += 1`` writes into x and is x."""
+    while node.op.kind is OpKind.MUTATION:
+        node = node.args[0]
+    return node
+
+
 def _same(frame, left, right) -> bool:
     """``left is right`` at trace time, for the values where identity is known."""
     if isinstance(left, ConstValue) and isinstance(right, ConstValue):
         return left.value is right.value
     if isinstance(left, ArrayValue) and isinstance(right, ArrayValue):
-        return left.node is right.node
+        return _object_of(left.node) is _object_of(right.node)
     if isinstance(left, ConstValue) or isinstance(right, ConstValue):
         return False  # an array, tuple or object is never None/True/a module
     if left is right:

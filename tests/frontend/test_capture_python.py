@@ -241,3 +241,33 @@ def test_python_scalar_arguments_specialise(check, arr, value):
         return x * s + s
 
     check(f, arr((3,)), value)
+
+
+def test_identity_survives_inplace_updates(check, arr):
+    def f(x, z):
+        y = x
+        x += 1
+        v = x[1:]
+        return x is y, y is x, v is x, x is z, x is not None
+
+    check(f, arr((3,)), arr((3,), seed=1))
+
+
+def test_same_array_twice_is_identical(check):
+    def make():
+        a = np.arange(3.0)
+        return (a, a), {}
+
+    def f(x, y):
+        return x is y
+
+    check(f, make_args=make, compiled=None)
+
+
+def test_comprehension_variable_does_not_leak(check, arr):
+    def f(xs):
+        x = 10
+        out = [x * 2 for x in xs]
+        return out, x
+
+    check(f, [arr((2,), seed=i) for i in range(3)])
