@@ -11,6 +11,7 @@ def guard_f(x):
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,12 @@ class Guard:
             text = f"type({expr}) is {type_name} and {expr} != {expr}"
         elif isinstance(value, float) and value in (float("inf"), float("-inf")):
             text = f"type({expr}) is {type_name} and {expr} == float({str(value)!r})"
+        elif isinstance(value, float) and value == 0:
+            # -0.0 == 0.0, but 1 / (x * -0.0) is -inf: the sign was specialised too.
+            text += f" and copysign(1.0, {expr}) == {math.copysign(1.0, value)!r}"
+            return Guard(GuardKind.VALUE, (source,), text, ((type_name, float), ("copysign", math.copysign)))
+        elif isinstance(value, complex) and 0 in (value.real, value.imag):
+            text += f" and repr({expr}) == {repr(value)!r}"  # the signs of zero parts
         return Guard(GuardKind.VALUE, (source,), text, ((type_name, type(value)),))
 
     @staticmethod

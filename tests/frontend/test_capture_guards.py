@@ -157,3 +157,12 @@ def test_distinct_objects_with_the_same_attribute_arrays(check, arr):
             self.w = w
 
     check(f, Other(arr((3,), seed=2)), arr((3,)), compiled_fn=compiled, entries=2)
+
+
+@pytest.mark.parametrize("first, second", [(0.0, -0.0), (-0.0, 0.0), (0j, complex(0, -0.0)), (1.0, 1.0)])
+def test_signed_zero_scalars_are_distinguished(check, arr, first, second):
+    def f(x, s):
+        return 1 / (x * s), x * s
+
+    compiled = check(f, arr((3,)), first)
+    check(f, arr((3,)), second, compiled_fn=compiled, entries=1 if repr(first) == repr(second) else 2)
