@@ -33,13 +33,27 @@ class NumpyArtifact:
         return ""
 
 
+_DISK_CACHES: dict[str, Any] = {}
+
+
+def _disk_cache(directory: str) -> Any:
+    """One DiskCache per directory ("" is the default: EMBER_CACHE_DIR or ~/.cache/ember)."""
+    from .disk_cache import DiskCache
+
+    if directory not in _DISK_CACHES:
+        _DISK_CACHES[directory] = DiskCache(directory or None)
+    return _DISK_CACHES[directory]
+
+
 def build_artifact(graph: Graph, backend: str, *, num_threads: int = 0, cache_dir: str = "") -> Any:
     if backend == "numpy":
         return NumpyArtifact(graph)
     if backend == "llvm":
         from ..codegen.llvm import compile_graph
+        from .threadpool import shared_pool
 
-        return compile_graph(graph, num_threads=num_threads, cache_dir=cache_dir or None)
+        return compile_graph(graph, num_threads=num_threads, pool=shared_pool(num_threads),
+                             cache=_disk_cache(cache_dir))
     if backend == "triton":
         raise NotImplementedError("the triton backend has not landed yet")
     raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")

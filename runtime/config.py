@@ -29,7 +29,8 @@ def _env(name: str, default: Any, kind: type) -> Any:
 @dataclass
 class Config:
     recompile_limit: int = field(default=8, metadata={"doc": "cache entries per function before it runs eagerly"})
-    backend: str = field(default="numpy", metadata={"doc": "default backend: numpy (reference) or llvm"})
+    backend: str = field(default="llvm", metadata={"doc": "default backend: llvm (fused CPU kernels) or numpy "
+                                                          "(the reference interpreter, for debugging)"})
     num_threads: int = field(default=0, metadata={"doc": "kernel threads; 0 means one per core"})
     cache_dir: str = field(default="", metadata={"doc": "on-disk kernel cache; empty means ~/.cache/ember"})
     debug_dir: str = field(default="", metadata={"doc": "write generated code (guards, wrappers) to files here"})
