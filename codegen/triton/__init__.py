@@ -1,0 +1,175 @@
+"""The GPU backend: fused kernels as Triton ``@triton.jit`` functions, called from a
+generated Python wrapper. One fusion (passes/fusion.py), two code generators.
+
+Contract (the runtime calls this)::
+
+    from ember.codegen.triton import compile_graph
+    artifact = compile_graph(graph)     # raises ImportError without triton + torch
+    outputs = artifact(inputs)          # == ember.ir.interpret(graph, inputs)
+    print(artifact.describe())          # kernel graph, launches, wrapper (`kernels` stage)
+    print(artifact.triton_source())     # the generated kernels (`triton` stage)
+
+Inputs are NumPy arrays (kernels run in Triton's interpreter, ``TRITON_INTERPRET=1``, on
+CPU torch tensors that share the arrays' memory) or CuPy arrays (kernels run on the GPU).
+Without a GPU the interpreter is used automatically. Given NumPy arrays while Triton runs
+on a GPU, the artifact runs the graph through NumPy (correct, not fast).
+
+Semantics: outputs have NumPy's values, dtypes, shapes and scalar-versus-0-d kinds; views
+of inputs are NumPy views; setitems write into the caller's arrays. What is lowered and
+what runs through NumPy (the extern steps, listed by ``describe()``): see lowering.py and
+emit_kernel.py; every node this backend cannot lower exactly runs through its NumPy
+reference. Tolerances: + - * / sqrt and comparisons are exact (correctly rounded);
+libdevice functions are within a few ulp on a GPU (exactly NumPy's in the interpreter);
+float sums accumulate per lane then tree-reduce (float32 for float16), so they differ from
+NumPy's pairwise sums by about NumPy's own rounding error.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ...ir import Graph, Node, OpKind, interpret
+from ...passes.fusion import fuse
+from ...passes.kernels import ExternStep, Kernel, KernelGraph
+from .emit_kernel import HELPERS, KernelSource, check_reduction, emit_kernel
+from .lowering import LOWERED_DTYPES, Block, Unsupported, cast, lower_elementwise
+from .wrapper import WrapperBuilder
+
+__all__ = ["compile_graph", "TritonArtifact", "can_lower"]
+
+
+def can_lower(node: Node) -> bool:
+    """Whether this backend lowers ``node`` exactly (else fusion leaves it to NumPy)."""
+    try:
+        nodes = list(node.input_nodes())
+        if node.op.kind is OpKind.MUTATION:
+            if node.op.name != "setitem" or len(node.args) != 3 or node.kwargs:
+                return False
+            dest, value = node.args[0], node.args[2]
+            if not isinstance(value, Node):
+                return False
+            cast(Block("x", value.meta.dtype), dest.meta.dtype)
+            return {dest.meta.dtype, value.meta.dtype} <= LOWERED_DTYPES
+        if any(n.meta.dtype not in LOWERED_DTYPES for n in nodes) or node.meta.dtype not in LOWERED_DTYPES:
+            return False
+        if node.op.kind is OpKind.REDUCTION:
+            check_reduction(node)
+            return True
+        if node.op.kind is OpKind.ELEMENTWISE:
+            lower_elementwise(node, [Block("a", a.meta.dtype) if isinstance(a, Node) else None for a in node.args])
+            return True
+    except (Unsupported, TypeError, ValueError, KeyError, OverflowError):
+        return False
+    return False
+
+
+class TritonArtifact:
+    """A compiled graph: call it with the graph's inputs (a list) to get its outputs."""
+
+    backend = "triton"
+
+    def __init__(self, kernel_graph: KernelGraph, sources: list[KernelSource], module_text: str,
+                 wrapper: WrapperBuilder, wrapper_text: str, cache_dir: str | None):
+        self.kernel_graph = kernel_graph
+        self.sources = sources
+        self.module_text = module_text
+        self.wrapper = wrapper
+        self.source = wrapper_text
+        self.cache_dir = cache_dir
+        self._runs: dict[str, Any] = {}
+        self._launchers: dict[str, dict] = {}
+
+    # ---------------------------------------------------------------- running
+    def __call__(self, inputs: list) -> list:
+        from .device import is_device_array, use_interpreter
+
+        if any(is_device_array(v) for v in inputs):
+            return self._run("cuda")(inputs)
+        if not use_interpreter():
+            warnings.warn("ember triton backend: NumPy inputs while Triton runs on the GPU; "
+                          "running the graph with NumPy", RuntimeWarning, stacklevel=2)
+            return interpret(self.kernel_graph.graph, inputs)
+        return self._run("interpreter")(inputs)
+
+    def _run(self, device_name: str):
+        run = self._runs.get(device_name)
+        if run is None:
+            run = self._runs[device_name] = self._bind(device_name)
+        return run
+
+    def _bind(self, device_name: str):
+        import numpy as np
+
+        from .device import CupyDevice, HostDevice
+        from .launch import Launcher, load_module
+
+        device = HostDevice() if device_name == "interpreter" else CupyDevice()
+        namespace: dict[str, Any] = dict(self.wrapper.constants)
+        namespace["_empty"] = device.empty
+        namespace["_asarray"] = np.asarray if device_name == "interpreter" else device.cupy.asarray
+        for name, node in self.wrapper.references.items():
+            reference = node.op.reference
+            if device_name != "interpreter" and node.op.kind is OpKind.CREATION:
+                reference = getattr(device.cupy, node.op.name)
+            namespace[name] = reference
+        if self.sources:
+            module = load_module(self.module_text, device.interpret, self.cache_dir)
+            launchers = {}
+            for source in self.sources:
+                launchers[f"_{source.kernel.name}"] = Launcher(source, getattr(module, source.name), device)
+            namespace.update(launchers)
+            self._launchers[device_name] = launchers
+        exec(compile(self.source, "<ember triton wrapper>", "exec"), namespace)
+        return namespace["run"]
+
+    # ---------------------------------------------------------------- stages
+    def describe(self) -> str:
+        return f"{self.kernel_graph}\n\n{self.source}"
+
+    def triton_source(self) -> str:
+        return self.module_text if self.sources else "# no kernels"
+
+    def llvm_ir(self) -> str:
+        return ""
+
+
+def compile_graph(graph: Graph, *, cache_dir: str | None = None, **_ignored: Any) -> TritonArtifact:
+    """Fuse ``graph``, generate one Triton kernel per fused kernel, and build the wrapper.
+
+    Kernels are loaded (and, on a GPU, compiled by Triton's JIT) on the first call.
+    """
+    from .device import require_triton
+
+    require_triton()
+    kernel_graph = fuse(graph, supports=_memo(can_lower))
+    sources: list[KernelSource] = []
+    steps: list[Any] = []
+    for step in kernel_graph.steps:
+        if isinstance(step, Kernel):
+            try:
+                sources.append(emit_kernel(step, step.name))
+            except Unsupported:
+                steps.extend(_as_extern_steps(step))
+                continue
+        steps.append(step)
+    kernel_graph = KernelGraph(graph, steps)
+    module_text = HELPERS + "".join(f"\n\n{s.text}" for s in sources)
+    wrapper = WrapperBuilder(kernel_graph)
+    wrapper_text = wrapper.build()
+    return TritonArtifact(kernel_graph, sources, module_text, wrapper, wrapper_text, cache_dir)
+
+
+def _memo(predicate):
+    results: dict[Node, bool] = {}
+
+    def memoised(node: Node) -> bool:
+        if node not in results:
+            results[node] = predicate(node)
+        return results[node]
+    return memoised
+
+
+def _as_extern_steps(kernel: Kernel) -> list[ExternStep]:
+    nodes = list(kernel.nodes) + [s.setitem for s in kernel.stores if s.setitem is not None]
+    nodes.sort(key=lambda n: int(n.name) if n.name.isdigit() else -1)
+    return [ExternStep(n, "kernel could not be lowered") for n in nodes]

@@ -1,0 +1,169 @@
+"""Where Triton kernels run, and how arrays reach them.
+
+Two devices, one kernel source:
+
+* :class:`HostDevice`: Triton's interpreter (``TRITON_INTERPRET=1``) on the CPU, used when
+  no CUDA device is present (or the environment asks for the interpreter). Arrays are NumPy
+  arrays; the kernels see them through CPU torch tensors made with ``torch.from_numpy``,
+  which share memory, so in-place writes reach the caller's arrays.
+* :class:`CupyDevice`: a real NVIDIA GPU. Arrays are CuPy arrays; kernels get their device
+  pointers through a small object with ``data_ptr()`` and ``dtype``.
+
+Every array reaches a kernel as a *carrier*: a pointer to its lowest-addressed element, the
+element offset of its first element from there, and its element strides (negative strides
+from ``flip`` and ``[::-1]`` included). Kernels index ``ptr + offset + sum(i * stride)``.
+
+Which mode Triton runs in is decided once, before its JIT decorates our kernels; the
+interpreter flag is set only while our generated modules are loaded, so other users of
+Triton in the process are left alone.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@functools.cache
+def cuda_available() -> bool:
+    """Whether kernels can run on a real GPU (torch or CuPy sees a CUDA device)."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return True
+    except ImportError:
+        pass
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def use_interpreter() -> bool:
+    """``TRITON_INTERPRET=1`` in the environment, or no GPU: run kernels in the interpreter."""
+    flag = os.environ.get("TRITON_INTERPRET")
+    if flag is not None and flag not in ("", "0"):
+        return True
+    return not cuda_available()
+
+
+def require_triton() -> Any:
+    """Import triton and torch (the interpreter's carriers), or raise an ImportError that says
+    how to install them."""
+    interpret = use_interpreter()
+    if interpret and "triton" not in sys.modules:
+        # Triton decorates its own library functions (tl.sum, ...) at import: the interpreter
+        # flag must be set before the first import.
+        os.environ["TRITON_INTERPRET"] = "1"
+    try:
+        import torch  # noqa: F401
+        import triton
+    except ImportError as error:
+        raise ImportError("the triton backend needs `triton` and `torch` (on a CPU-only machine: "
+                          "pip install torch==2.13.0 triton, or the ember[triton-interpret] extra); "
+                          f"{error}") from error
+    if interpret and not _imported_for_interpreter(triton):
+        raise ImportError("triton was imported before Ember could select its interpreter "
+                          "(no GPU here): set TRITON_INTERPRET=1 before importing triton")
+    return triton
+
+
+def _imported_for_interpreter(triton: Any) -> bool:
+    from triton.runtime.interpreter import InterpretedFunction
+
+    return isinstance(triton.language.standard.sum, InterpretedFunction)
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """How a kernel sees one array: base pointer object, element offset, element strides."""
+
+    pointer: Any
+    offset: int
+    strides: tuple[int, ...]
+    contiguous: bool
+
+
+def _span(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> tuple[int, int]:
+    """(bytes from the lowest element to the first, bytes from the lowest to one past the highest)."""
+    below = sum((n - 1) * -s for n, s in zip(shape, strides, strict=True) if s < 0 and n > 0)
+    above = sum((n - 1) * s for n, s in zip(shape, strides, strict=True) if s > 0 and n > 0)
+    return below, below + above + itemsize
+
+
+class HostDevice:
+    """NumPy arrays run by Triton's interpreter through CPU torch tensors (shared memory)."""
+
+    name = "interpreter"
+    interpret = True
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+        self.empty = np.empty
+
+    def carrier(self, value: Any) -> Carrier:
+        array = np.asarray(value)
+        if array.ndim == 0:
+            array = array.reshape(1)
+        itemsize = array.dtype.itemsize
+        if any(s % itemsize for s in array.strides):
+            raise ValueError("array strides are not a multiple of its item size")
+        below, span = _span(array.shape, array.strides, itemsize)
+        pairs = zip(array.shape, array.strides, strict=True)
+        lowest = array[tuple(slice(n - 1, n) if s < 0 else slice(0, 1) for n, s in pairs)]
+        flat = np.lib.stride_tricks.as_strided(lowest, shape=(span // itemsize,), strides=(itemsize,))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # read-only inputs (broadcast views): only read
+            tensor = self.torch.from_numpy(flat)
+        return Carrier(tensor, below // itemsize, tuple(s // itemsize for s in array.strides),
+                       bool(array.flags.c_contiguous))
+
+
+class _DevicePointer:
+    """What Triton needs of a kernel argument that points at device memory."""
+
+    __slots__ = ("address", "dtype")
+
+    def __init__(self, address: int, dtype: np.dtype):
+        self.address = address
+        self.dtype = dtype  # Triton reads str(dtype) ('float32', 'bool', ...)
+
+    def data_ptr(self) -> int:
+        return self.address
+
+
+class CupyDevice:
+    """CuPy arrays on an NVIDIA GPU (the compiled kernels, not the interpreter)."""
+
+    name = "cuda"
+    interpret = False
+
+    def __init__(self) -> None:
+        import cupy
+
+        self.cupy = cupy
+        self.empty = cupy.empty
+
+    def carrier(self, value: Any) -> Carrier:
+        array = self.cupy.asarray(value)
+        if array.ndim == 0:
+            array = array.reshape(1)
+        itemsize = array.dtype.itemsize
+        below, _ = _span(array.shape, array.strides, itemsize)
+        pointer = _DevicePointer(array.data.ptr - below, array.dtype)
+        return Carrier(pointer, below // itemsize, tuple(s // itemsize for s in array.strides),
+                       bool(array.flags.c_contiguous))
+
+
+def is_device_array(value: Any) -> bool:
+    return type(value).__module__.split(".")[0] == "cupy"

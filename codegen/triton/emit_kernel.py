@@ -1,0 +1,404 @@
+"""One fused kernel -> one ``@triton.jit`` function, as readable Python source.
+
+Arguments, in order: for each operand (loads, then stores) its carrier pointer ``p<i>``,
+element offset ``o<i>`` and one element stride ``s<i>_<axis>`` per domain axis it moves
+along; then the domain sizes ``n<axis>``; then the flattened sizes; then constexpr flags and
+block sizes. Sizes and strides are run-time values: a new batch size needs no new kernel.
+
+Elementwise kernel (no reduced axes)::
+
+    flat = program_id * BLOCK + arange(BLOCK); mask = flat < N
+    CONTIG (constexpr): every full-shape operand C-contiguous -> its address is o + flat
+    else: flat -> multi-index by div/mod over the sizes; address = o + sum(i * s)
+
+Reduction kernel: rows are the outer axes flattened, columns the reduced axes flattened.
+One program owns ``BLOCK_R`` rows and walks their columns in ``BLOCK_C`` chunks, once per
+level of reduction (softmax: max, then sum, then the output), with vector accumulators in
+the accumulation dtype (float32 for float16) reduced by ``tl.sum``/``tl.max``/``tl.reduce``
+after the loop. Per-row values (the reductions and what depends only on them) have shape
+``[BLOCK_R, 1]`` and broadcast against the ``[BLOCK_R, BLOCK_C]`` chunk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...ir import Node, OpKind
+from ...passes.kernels import Kernel, Store, StoreKind
+from .lowering import BOOL, F16, F32, Block, Unsupported, cast, literal, lower_elementwise, tl_type
+
+SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "mean", "any", "all")
+
+
+@dataclass(eq=False)
+class Operand:
+    """An array the kernel reads or writes, and which domain axes it moves along."""
+
+    index: int
+    node: Node
+    dtype: np.dtype
+    axes: tuple[int, ...]
+    broadcast: tuple[bool, ...]
+    store: Store | None = None
+
+    @property
+    def moving(self) -> list[tuple[int, int]]:
+        """(dim of the array, domain axis) for every dim with a real stride."""
+        return [(j, a) for j, (a, b) in enumerate(zip(self.axes, self.broadcast, strict=True)) if not b]
+
+    def stride_params(self) -> list[str]:
+        return [f"s{self.index}_{a}" for _, a in self.moving]
+
+
+@dataclass(eq=False)
+class KernelSource:
+    """The generated text of one kernel and what its launcher needs to call it."""
+
+    kernel: Kernel
+    name: str
+    text: str
+    operands: list[Operand]
+    reduction: bool
+    identity_operands: list[int] = field(default_factory=list)  # indices that may use CONTIG
+
+
+def identifier(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name)
+
+
+def reduction_accumulator(node: Node) -> np.dtype:
+    """The dtype a reduction accumulates in: its result's, float32 for float16."""
+    dtype = node.meta.dtype
+    if node.op.name in ("any", "all"):
+        return BOOL
+    return F32 if dtype == F16 else dtype
+
+
+def check_reduction(node: Node) -> None:
+    if node.op.name not in SUPPORTED_REDUCTIONS:
+        raise Unsupported(f"reduction {node.op.name}")
+    if set(node.kwargs) - {"axis", "keepdims", "dtype"} or node.kwargs.get("dtype") is not None \
+            and np.dtype(node.kwargs["dtype"]) != node.meta.dtype:
+        raise Unsupported(f"{node.op.name} with {sorted(node.kwargs)}")
+    if len(node.args) != 1 or not isinstance(node.args[0], Node):
+        raise Unsupported("reduction of a constant")
+    tl_type(reduction_accumulator(node))
+    tl_type(node.args[0].meta.dtype)
+
+
+class KernelEmitter:
+    def __init__(self, kernel: Kernel, name: str):
+        self.k = kernel
+        self.name = name
+        self.reduce = kernel.reduce_axes
+        self.outer = kernel.outer_axes
+        self.operands: list[Operand] = []
+        self.load_of: dict[tuple[Node, tuple[int, ...]], Operand] = {}
+        for load in kernel.loads:
+            op = Operand(len(self.operands), load.node, load.node.meta.dtype, load.axes, load.broadcast)
+            self.operands.append(op)
+            self.load_of[(load.node, load.axes)] = op
+        for store in kernel.stores:
+            if store.kind is StoreKind.NEW:
+                dtype, shape = store.node.meta.dtype, store.node.meta.shape
+            else:
+                dtype, shape = store.setitem.args[0].meta.dtype, kernel.domain
+            tl_type(dtype)
+            broadcast = tuple(d == 1 for d in shape)
+            self.operands.append(Operand(len(self.operands), store.node, dtype, store.axes, broadcast, store))
+        self.lines: list[str] = []
+        self._levels()
+
+    # ------------------------------------------------------------------ analysis
+    def is_full_operand(self, op: Operand) -> bool:
+        return any(a in self.reduce for _, a in op.moving)
+
+    def operand_for(self, user: Node, arg: Node) -> Operand:
+        axes, _ = self.k.load_mapping(user, arg)
+        return self.load_of[(arg, axes)]
+
+    def _levels(self) -> None:
+        """full: the value varies along the reduced axes; level: how many reduction passes
+        must have run before it can be computed."""
+        self.full: dict[Node, bool] = {}
+        self.level: dict[Node, int] = {}
+        members = self.k.layouts
+        for node in self.k.nodes:
+            if node.op.kind is OpKind.REDUCTION:
+                check_reduction(node)
+                source = node.args[0]
+                self.full[node] = False
+                self.level[node] = (self.level[source] if source in members else 0) + 1
+                continue
+            full, level = False, 0
+            for arg in node.input_nodes():
+                if arg in members:
+                    full |= self.full[arg]
+                    level = max(level, self.level[arg])
+                else:
+                    full |= self.is_full_operand(self.operand_for(node, arg))
+            self.full[node], self.level[node] = full, level
+        self.passes = max((self.level[n] for n in self.k.nodes if n.op.kind is OpKind.REDUCTION), default=0)
+
+    # ------------------------------------------------------------------ helpers
+    def emit(self, text: str, indent: int) -> None:
+        self.lines.append("    " * indent + text)
+
+    def signature(self) -> list[str]:
+        params = []
+        for op in self.operands:
+            params += [f"p{op.index}", f"o{op.index}", *op.stride_params()]
+        params += [f"n{a}" for a in range(len(self.k.domain))]
+        if self.reduce:
+            params += ["ROWS", "COLS", "BLOCK_R: tl.constexpr", "BLOCK_C: tl.constexpr"]
+        else:
+            params += ["N", "CONTIG: tl.constexpr", "BLOCK: tl.constexpr"]
+        return params
+
+    def decompose(self, flat: str, axes: tuple[int, ...], prefix: str, indent: int) -> None:
+        """``flat`` (C order over ``axes``) -> one index variable per axis."""
+        if not axes:
+            return
+        if len(axes) == 1:
+            self.emit(f"{prefix}{axes[0]} = {flat}", indent)
+            return
+        self.emit(f"rem = {flat}", indent)
+        for a in reversed(axes[1:]):
+            self.emit(f"{prefix}{a} = rem % n{a}", indent)
+            self.emit(f"rem = rem // n{a}", indent)
+        self.emit(f"{prefix}{axes[0]} = rem", indent)
+
+    def address(self, op: Operand, axes: tuple[int, ...], prefix: str) -> str:
+        terms = [f"{prefix}{a} * s{op.index}_{a}" for _, a in op.moving if a in axes]
+        return " + ".join(terms) if terms else "0"
+
+    def member(self, node: Node, scope: dict[Node, Block], indent: int, loads: dict[int, str], mask: str) -> Block:
+        """Emit ``node`` (and what it needs) into the current scope; return its block."""
+        if node in scope:
+            return scope[node]
+        values: list[Block | None] = []
+        for arg in node.args:
+            if isinstance(arg, Node):
+                if arg in self.k.layouts:
+                    values.append(self.member(arg, scope, indent, loads, mask))
+                else:
+                    values.append(self.load(node, arg, scope, indent, loads, mask))
+            else:
+                values.append(None)
+        if any(isinstance(v, Node) for v in node.kwargs.values()):
+            raise Unsupported("array-valued keyword argument")
+        block = lower_elementwise(node, values)
+        name = f"v_{identifier(node.name)}"
+        self.emit(f"{name} = {block.expr}", indent)
+        scope[node] = Block(name, block.dtype)
+        return scope[node]
+
+    def load(self, user: Node, arg: Node, scope: dict, indent: int, loads: dict[int, str], mask: str) -> Block:
+        op = self.operand_for(user, arg)
+        key = ("load", op.index)
+        if key not in scope:
+            name = f"x{op.index}"
+            full = self.is_full_operand(op) or not self.reduce
+            self.emit(f"{name} = tl.load(p{op.index} + {loads[op.index]}, mask={mask if full else 'row_mask'})",
+                      indent)
+            scope[key] = Block(name, op.dtype)
+        return scope[key]
+
+    # ------------------------------------------------------------------ elementwise
+    def elementwise(self) -> None:
+        ndim = len(self.k.domain)
+        identity = tuple(range(ndim))
+        ident_ops = [op for op in self.operands if op.axes == identity and not any(op.broadcast)]
+        other_ops = [op for op in self.operands if op not in ident_ops]
+        self.identity = [op.index for op in ident_ops]
+        self.emit("flat = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)", 1)
+        self.emit("mask = flat < N", 1)
+        loads: dict[int, str] = {}
+        if other_ops:
+            self.decompose("flat", identity, "i", 1)
+            for op in other_ops:
+                loads[op.index] = f"a{op.index}"
+                self.emit(f"a{op.index} = o{op.index} + {self.address(op, identity, 'i')}", 1)
+        if ident_ops:
+            self.emit("if CONTIG:", 1)
+            for op in ident_ops:
+                self.emit(f"a{op.index} = o{op.index} + flat", 2)
+            self.emit("else:", 1)
+            if not other_ops:
+                self.decompose("flat", identity, "i", 2)
+            for op in ident_ops:
+                self.emit(f"a{op.index} = o{op.index} + {self.address(op, identity, 'i')}", 2)
+                loads[op.index] = f"a{op.index}"
+        scope: dict = {}
+        for op in self.operands:
+            if op.store is not None:
+                value = self.member(op.store.node, scope, 1, loads, "mask")
+                self.emit(f"tl.store(p{op.index} + a{op.index}, {cast(value, op.dtype).expr}, mask=mask)", 1)
+
+    # ------------------------------------------------------------------ reductions
+    def reduction(self) -> None:
+        self.identity = []
+        self.emit("row = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)[:, None]", 1)
+        self.emit("row_mask = row < ROWS", 1)
+        self.decompose("row", self.outer, "i", 1)
+        for op in self.operands:
+            self.emit(f"r{op.index} = o{op.index} + {self.address(op, self.outer, 'i')}", 1)
+        outer_scope: dict = {}
+        row_loads = {op.index: f"r{op.index}" for op in self.operands}
+        members = self.k.layouts
+        stores = [op for op in self.operands if op.store is not None]
+        for level in range(self.passes + 1):
+            self.outer_values(level, outer_scope, row_loads, stores)
+            reductions = [n for n in self.k.nodes if n.op.kind is OpKind.REDUCTION and self.level[n] == level + 1]
+            full_stores = [op for op in stores if self.full[op.store.node]] if level == self.passes else []
+            if not reductions and not full_stores:
+                continue
+            accs = {}
+            for node in reductions:
+                acc = self.accumulator_init(node)
+                accs[node] = f"acc_{identifier(node.name)}"
+                self.emit(f"{accs[node]} = tl.full([BLOCK_R, BLOCK_C], {acc}, "
+                          f"{tl_type(reduction_accumulator(node))})", 1)
+            self.emit("for c0 in range(0, COLS, BLOCK_C):", 1)
+            self.emit("col = c0 + tl.arange(0, BLOCK_C)[None, :]", 2)
+            self.emit("mask = row_mask & (col < COLS)", 2)
+            self.decompose("col", self.reduce, "j", 2)
+            loads = {}
+            for op in self.operands:
+                loads[op.index] = f"r{op.index} + {self.address(op, self.reduce, 'j')}"
+            scope = dict(outer_scope)
+            for node in reductions:
+                source = node.args[0]
+                if source in members:
+                    value = self.member(source, scope, 2, loads, "mask")
+                else:
+                    value = self.load(node, source, scope, 2, loads, "mask")
+                self.accumulate(node, value, accs[node])
+            for op in full_stores:
+                value = self.member(op.store.node, scope, 2, loads, "mask")
+                self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 2)
+            for node in reductions:
+                self.finish(node, accs[node], outer_scope)
+        self.outer_values(self.passes + 1, outer_scope, row_loads, stores)
+
+    def outer_values(self, level: int, scope: dict, loads: dict[int, str], stores: list[Operand]) -> None:
+        """Store the per-row values that are available after ``level`` passes (once each)."""
+        for op in stores:
+            node = op.store.node
+            if self.full[node] or self.level[node] > level or ("stored", op.index) in scope:
+                continue
+            value = self.member(node, scope, 1, loads, "row_mask")
+            self.emit(f"tl.store(p{op.index} + r{op.index}, {cast(value, op.dtype).expr}, mask=row_mask)", 1)
+            scope[("stored", op.index)] = True
+
+    def accumulator_init(self, node: Node) -> str:
+        dtype = reduction_accumulator(node)
+        name = node.op.name
+        if name in ("sum", "mean"):
+            return "0"
+        if name == "prod":
+            return "1"
+        if name in ("any", "all"):
+            return "False" if name == "any" else "True"
+        if dtype.kind == "f":
+            return "-_INF" if name == "max" else "_INF"
+        info = np.iinfo(dtype) if dtype.kind in "iu" else None
+        if info is None:
+            return "False" if name == "max" else "True"
+        return literal(int(info.min if name == "max" else info.max))
+
+    def accumulate(self, node: Node, value: Block, acc: str) -> None:
+        dtype = reduction_accumulator(node)
+        name = node.op.name
+        v = cast(value, dtype if name not in ("any", "all") else BOOL).expr
+        init = self.accumulator_init(node)
+        masked = f"tl.where(mask, {v}, {init})"
+        if name in ("sum", "mean"):
+            self.emit(f"{acc} += {masked}", 2)
+        elif name == "prod":
+            self.emit(f"{acc} *= {masked}", 2)
+        elif name in ("any", "max") and dtype.kind != "f":
+            self.emit(f"{acc} = tl.maximum({acc}, {masked})" if name == "max" else f"{acc} = {acc} | {masked}", 2)
+        elif name in ("all", "min") and dtype.kind != "f":
+            self.emit(f"{acc} = tl.minimum({acc}, {masked})" if name == "min" else f"{acc} = {acc} & {masked}", 2)
+        else:
+            which = "maximum" if name == "max" else "minimum"
+            self.emit(f"{acc} = tl.{which}({acc}, {masked}, propagate_nan=tl.PropagateNan.ALL)", 2)
+
+    def finish(self, node: Node, acc: str, scope: dict) -> None:
+        name = node.op.name
+        dtype = reduction_accumulator(node)
+        combine = {"sum": "tl.sum({0}, axis=1)", "mean": "tl.sum({0}, axis=1)",
+                   "prod": "tl.reduce({0}, 1, _multiply)",
+                   "any": "tl.reduce({0}, 1, _logical_or)", "all": "tl.reduce({0}, 1, _logical_and)"}
+        if name in combine:
+            expr = combine[name].format(acc)
+        elif dtype.kind == "f":
+            expr = f"tl.reduce({acc}, 1, _{'maximum' if name == 'max' else 'minimum'}_nan)"
+        else:
+            expr = f"tl.{name}({acc}, axis=1)"
+        value = f"red_{identifier(node.name)}"
+        self.emit(f"{value} = ({expr})[:, None]", 1)
+        if name == "mean":
+            self.emit(f"{value} = tl.div_rn({value}, tl.full([1], COLS, {tl_type(dtype)}))", 1)
+        scope[node] = cast(Block(value, dtype if name not in ("any", "all") else BOOL), node.meta.dtype)
+        if scope[node].expr != value:
+            self.emit(f"{value} = {scope[node].expr}", 1)
+            scope[node] = Block(value, node.meta.dtype)
+
+    # ------------------------------------------------------------------ driver
+    def build(self) -> KernelSource:
+        body_start = len(self.lines)
+        if self.reduce:
+            self.reduction()
+        else:
+            self.elementwise()
+        body = self.lines[body_start:]
+        header = [f"# {line}" for line in str(self.k).splitlines()]
+        params = self.signature()
+        text = "\n".join(header + ["@triton.jit", f"def {self.name}({', '.join(params)}):", *body]) + "\n"
+        return KernelSource(self.k, self.name, text, self.operands, bool(self.reduce), list(self.identity))
+
+
+def emit_kernel(kernel: Kernel, name: str) -> KernelSource:
+    """The Triton source of ``kernel`` (raises Unsupported for what it cannot lower exactly)."""
+    if kernel.size == 0:
+        raise Unsupported("empty domain")
+    return KernelEmitter(kernel, name).build()
+
+
+HELPERS = '''\
+import triton
+import triton.language as tl
+
+# libdevice is bound by Ember's loader: triton.language.extra.libdevice on a GPU, NumPy's
+# functions in Triton's interpreter (which cannot run libdevice calls).
+_INF = tl.constexpr(float("inf"))
+_NAN = tl.constexpr(float("nan"))
+
+
+@triton.jit
+def _maximum_nan(a, b):
+    return tl.maximum(a, b, propagate_nan=tl.PropagateNan.ALL)
+
+
+@triton.jit
+def _minimum_nan(a, b):
+    return tl.minimum(a, b, propagate_nan=tl.PropagateNan.ALL)
+
+
+@triton.jit
+def _multiply(a, b):
+    return a * b
+
+
+@triton.jit
+def _logical_or(a, b):
+    return a | b
+
+
+@triton.jit
+def _logical_and(a, b):
+    return a & b
+'''
