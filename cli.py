@@ -23,7 +23,7 @@ from . import explain
 from .ir import parse_dtype
 from .runtime.compiled_function import COMPILE_LISTENERS, CacheEntry, CompiledFunction
 
-DUMP_STAGES = ("bytecode", "graph", "optimized", "kernels", "llvm", "guards", "wrapper", "breaks")
+DUMP_STAGES = ("bytecode", "graph", "optimized", "kernels", "llvm", "triton", "guards", "wrapper", "breaks")
 DEFAULT_STAGES = ("bytecode", "graph", "optimized", "guards", "breaks")
 
 

@@ -55,5 +55,7 @@ def build_artifact(graph: Graph, backend: str, *, num_threads: int = 0, cache_di
         return compile_graph(graph, num_threads=num_threads, pool=shared_pool(num_threads),
                              cache=_disk_cache(cache_dir))
     if backend == "triton":
-        raise NotImplementedError("the triton backend has not landed yet")
+        from ..codegen.triton import compile_graph as compile_triton  # lazy: triton is optional
+
+        return compile_triton(graph, cache_dir=cache_dir or None)
     raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")

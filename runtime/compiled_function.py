@@ -183,6 +183,8 @@ class CompiledFunction:
             stages["kernels"] = artifact.describe()
             if backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()
+            if backend == "triton":
+                stages["triton"] = artifact.triton_source()
             capture.graph = optimised
             targets = [self._resume_target(point) for point, _ in capture.break_plan.resumes] \
                 if capture.break_plan is not None else []
