@@ -51,11 +51,31 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     """``left <symbol> right`` where symbol is a binary or comparison operator."""
     if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
         name = BINARY_UFUNCS.get(symbol) or COMPARE_UFUNCS[symbol]
+        if symbol == "**":
+            name = _fast_power(left, right) or name
+            if name != "power":
+                return tracer.emit(name, left.node)
         return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
     if symbol in ("+", "*") and isinstance(left, TupleValue | ListValue) or \
             symbol == "*" and isinstance(right, TupleValue | ListValue):
         return _sequence_op(tracer, symbol, left, right)
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)
+
+
+def _fast_power(base: Value, exponent: Value) -> str | None:
+    """NumPy's ``ndarray.__pow__`` shortcut (fast_scalar_power): for a float or complex array and
+    an exact Python int -1 or 2 or float 0.5 it calls reciprocal / square / sqrt instead of
+    power, which differ at special values (float16 sqrt(-inf), complex reciprocal)."""
+    if not isinstance(base, ArrayValue) or base.node.meta.is_scalar or not isinstance(exponent, ConstValue):
+        return None
+    if base.node.meta.dtype.kind not in "fc":
+        return None
+    value = exponent.value
+    if type(value) is int:
+        return {-1: "reciprocal", 2: "square"}.get(value)
+    if type(value) is float and value == 0.5:
+        return "sqrt"
+    return None
 
 
 def _operand(tracer: Tracer, value: Value):
