@@ -22,6 +22,7 @@ from . import compile as ember_compile
 from . import explain
 from .ir import parse_dtype
 from .runtime.compiled_function import COMPILE_LISTENERS, CacheEntry, CompiledFunction
+from .runtime.explain import with_descendants
 
 DUMP_STAGES = ("bytecode", "graph", "optimized", "kernels", "llvm", "triton", "guards", "wrapper", "breaks")
 DEFAULT_STAGES = ("bytecode", "graph", "optimized", "guards", "breaks")
@@ -92,8 +93,9 @@ def command_dump(options: argparse.Namespace, out: TextIO) -> int:
         fn = _python_function(_load_function(options.target))
         compiled = ember_compile(fn, backend=options.backend)
         compiled(*parse_args_spec(options.args or ""))
-        for entry in compiled.entries:
-            print(format_entry(compiled.__qualname__, entry, stages), file=out)
+        for function in with_descendants(compiled):
+            for entry in function.entries:
+                print(format_entry(function.__qualname__, entry, stages), file=out)
         return 0
     def show(qualname: str, entry: CacheEntry) -> None:
         print(format_entry(qualname, entry, stages), file=out, flush=True)

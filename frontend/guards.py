@@ -157,11 +157,12 @@ class GuardSet:
         body = " and\n        ".join(g.text for g in self.guards) or "True"
         return f"def guard_{identifier(name)}({', '.join(params)}):\n    return (\n        {body}\n    )"
 
-    def compile(self, name: str, params: tuple[str, ...], globals_: dict, closure: tuple | None
-                ) -> Callable[..., bool]:
-        """The predicate ``guard(*frame_args) -> bool`` as one generated Python function."""
+    def compile(self, name: str, params: tuple[str, ...], globals_: dict, closure: tuple | None,
+                filename: str | None = None) -> Callable[..., bool]:
+        """The predicate ``guard(*frame_args) -> bool`` as one generated Python function;
+        ``filename`` (a real file holding the source) lets a debugger step into it."""
         namespace = {"G": globals_, "C": closure or (), **self.constants()}
-        exec(compile(self.source_text(name, params), f"<ember guards {name}>", "exec"), namespace)
+        exec(compile(self.source_text(name, params), filename or f"<ember guards {name}>", "exec"), namespace)
         return namespace[f"guard_{identifier(name)}"]
 
     def first_failure(self, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None

@@ -6,6 +6,7 @@ import inspect
 import time
 import types
 import weakref
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,7 +141,9 @@ class CompiledFunction:
         started = time.perf_counter()
         capture = trace(self._function, frame_args)
         code = self._function
-        guard = capture.guards.compile(code.__name__, capture.params, code.__globals__, code.__closure__)
+        guard = capture.guards.compile(code.__name__, capture.params, code.__globals__, code.__closure__,
+                                       debug_file(f"{code.__qualname__}.{len(self.entries)}.guards.py",
+                                                  capture.guards.source_text(code.__name__, capture.params)))
         stages = {"bytecode": capture.bytecode, "guards": capture.guards.source_text(code.__name__, capture.params)}
         entry = CacheEntry(guard, None, capture, stages)
         if capture.eager is not None:
@@ -190,6 +193,10 @@ class CompiledFunction:
                 if capture.break_plan is not None else []
             entry.run, stages["wrapper"] = build_wrapper(capture, artifact, self._function.__globals__,
                                                          self._function.__closure__, targets, self._call_callee)
+            if config.debug_dir:  # recompile from a real file so a debugger can step into it
+                name = f"{self._function.__qualname__}.{len(self.entries)}.wrapper.py"
+                entry.run, _ = build_wrapper(capture, artifact, self._function.__globals__, self._function.__closure__,
+                                             targets, self._call_callee, debug_file(name, stages["wrapper"]))
             entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
         except Exception as exc:
             if not config.suppress_errors:
@@ -238,6 +245,17 @@ class CompiledFunction:
         """Forget every compiled entry."""
         self.entries.clear()
         self._warned_limit = False
+
+
+def debug_file(name: str, text: str) -> str | None:
+    """Write generated code to ``ember.config.debug_dir`` (if set) and return its path."""
+    if not config.debug_dir:
+        return None
+    directory = Path(config.debug_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    path.write_text(text + "\n")
+    return str(path)
 
 
 def clear_shared_caches() -> None:

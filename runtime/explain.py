@@ -54,7 +54,7 @@ def explain(fn: Callable, *, backend: str | None = None) -> Callable[..., Explai
         compiled = CompiledFunction(fn, backend=backend)
         result = compiled(*args, **kwargs)
         report = ExplainReport(compiled.__qualname__, result=result)
-        for function in _with_descendants(compiled):
+        for function in with_descendants(compiled):
             for entry in function.entries:
                 _add_entry(report, entry)
         if compiled._eager_reason is not None:
@@ -65,7 +65,7 @@ def explain(fn: Callable, *, backend: str | None = None) -> Callable[..., Explai
     return run
 
 
-def _with_descendants(root: CompiledFunction) -> list[CompiledFunction]:
+def with_descendants(root: CompiledFunction) -> list[CompiledFunction]:
     """The function, its resume functions and the callees compiled at its breaks, once each."""
     order, pending = [], [root]
     while pending:

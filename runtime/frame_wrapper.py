@@ -191,11 +191,12 @@ def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, in
 
 
 def build_wrapper(capture: FrameCapture, artifact: Any, globals_: dict, closure: tuple | None,
-                  resume_targets: list[Any] | None = None, call: Any = None):
+                  resume_targets: list[Any] | None = None, call: Any = None, filename: str | None = None):
+    """Compile the wrapper; ``filename`` (a real file holding the source) lets a debugger step in."""
     source, constants = wrapper_source(capture, resume_targets)
     namespace = {"artifact": artifact, "G": globals_, "C": closure or (), "Resume": Resume, "Failed": Failed,
                  "call": call, **constants}
-    exec(compile(source, f"<ember wrapper {capture.name}>", "exec"), namespace)
+    exec(compile(source, filename or f"<ember wrapper {capture.name}>", "exec"), namespace)
     return namespace[f"run_{capture.name}"], source
 
 
