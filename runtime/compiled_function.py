@@ -6,9 +6,9 @@ import inspect
 import time
 import types
 import weakref
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..frontend import BreakInfo, FrameCapture, ResumePoint, resume_function, trace
