@@ -127,7 +127,12 @@ class TritonArtifact:
         return f"{self.kernel_graph}\n\n{self.source}"
 
     def triton_source(self) -> str:
-        return self.module_text if self.sources else "# no kernels"
+        """The generated module: helpers, then each kernel under its fused kernel as comments.
+        (The module that runs is the same text without the comments, which name shapes: one
+        module, and one compiled kernel, serve every batch size.)"""
+        if not self.sources:
+            return "# no kernels: every step runs through NumPy"
+        return HELPERS + "".join(f"\n\n{s.display}" for s in self.sources)
 
     def llvm_ir(self) -> str:
         return ""

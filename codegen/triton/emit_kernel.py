@@ -26,7 +26,7 @@ import numpy as np
 
 from ...ir import Node, OpKind
 from ...passes.kernels import Kernel, Store, StoreKind
-from .lowering import BOOL, F16, F32, Block, Unsupported, cast, literal, lower_elementwise, tl_type
+from .lowering import BOOL, F16, F32, Block, Unsupported, cast, divide, literal, lower_elementwise, tl_type
 
 SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "mean", "any", "all")
 
@@ -61,6 +61,11 @@ class KernelSource:
     operands: list[Operand]
     reduction: bool
     identity_operands: list[int] = field(default_factory=list)  # indices that may use CONTIG
+    header: str = ""  # the fused kernel as comments (shapes included; kept out of ``text``)
+
+    @property
+    def display(self) -> str:
+        return f"{self.header}\n{self.text}"
 
 
 def identifier(name: str) -> str:
@@ -169,9 +174,10 @@ class KernelEmitter:
             self.emit(f"rem = rem // n{a}", indent)
         self.emit(f"{prefix}{axes[0]} = rem", indent)
 
-    def address(self, op: Operand, axes: tuple[int, ...], prefix: str) -> str:
+    def address(self, op: Operand, axes: tuple[int, ...], prefix: str, zero: str = "0") -> str:
+        """Element offset along ``axes``; ``zero`` gives it a block shape when nothing moves."""
         terms = [f"{prefix}{a} * s{op.index}_{a}" for _, a in op.moving if a in axes]
-        return " + ".join(terms) if terms else "0"
+        return " + ".join(terms) if terms else zero
 
     def member(self, node: Node, scope: dict[Node, Block], indent: int, loads: dict[int, str], mask: str) -> Block:
         """Emit ``node`` (and what it needs) into the current scope; return its block."""
@@ -219,7 +225,7 @@ class KernelEmitter:
             self.decompose("flat", identity, "i", 1)
             for op in other_ops:
                 loads[op.index] = f"a{op.index}"
-                self.emit(f"a{op.index} = o{op.index} + {self.address(op, identity, 'i')}", 1)
+                self.emit(f"a{op.index} = o{op.index} + {self.address(op, identity, 'i', 'flat * 0')}", 1)
         if ident_ops:
             self.emit("if CONTIG:", 1)
             for op in ident_ops:
@@ -228,7 +234,7 @@ class KernelEmitter:
             if not other_ops:
                 self.decompose("flat", identity, "i", 2)
             for op in ident_ops:
-                self.emit(f"a{op.index} = o{op.index} + {self.address(op, identity, 'i')}", 2)
+                self.emit(f"a{op.index} = o{op.index} + {self.address(op, identity, 'i', 'flat * 0')}", 2)
                 loads[op.index] = f"a{op.index}"
         scope: dict = {}
         for op in self.operands:
@@ -243,7 +249,7 @@ class KernelEmitter:
         self.emit("row_mask = row < ROWS", 1)
         self.decompose("row", self.outer, "i", 1)
         for op in self.operands:
-            self.emit(f"r{op.index} = o{op.index} + {self.address(op, self.outer, 'i')}", 1)
+            self.emit(f"r{op.index} = o{op.index} + {self.address(op, self.outer, 'i', 'row * 0')}", 1)
         outer_scope: dict = {}
         row_loads = {op.index: f"r{op.index}" for op in self.operands}
         members = self.k.layouts
@@ -341,7 +347,7 @@ class KernelEmitter:
         value = f"red_{identifier(node.name)}"
         self.emit(f"{value} = ({expr})[:, None]", 1)
         if name == "mean":
-            self.emit(f"{value} = tl.div_rn({value}, tl.full([1], COLS, {tl_type(dtype)}))", 1)
+            self.emit(f"{value} = {divide(value, f'tl.full([1], COLS, {tl_type(dtype)})', dtype)}", 1)
         scope[node] = cast(Block(value, dtype if name not in ("any", "all") else BOOL), node.meta.dtype)
         if scope[node].expr != value:
             self.emit(f"{value} = {scope[node].expr}", 1)
@@ -357,8 +363,9 @@ class KernelEmitter:
         body = self.lines[body_start:]
         header = [f"# {line}" for line in str(self.k).splitlines()]
         params = self.signature()
-        text = "\n".join(header + ["@triton.jit", f"def {self.name}({', '.join(params)}):", *body]) + "\n"
-        return KernelSource(self.k, self.name, text, self.operands, bool(self.reduce), list(self.identity))
+        text = "\n".join(["@triton.jit", f"def {self.name}({', '.join(params)}):", *body]) + "\n"
+        return KernelSource(self.k, self.name, text, self.operands, bool(self.reduce), list(self.identity),
+                            "\n".join(header))
 
 
 def emit_kernel(kernel: Kernel, name: str) -> KernelSource:

@@ -114,12 +114,17 @@ def _nan_max(a: str, b: str, name: str) -> str:
     return f"tl.{name}({a}, {b}, propagate_nan=tl.PropagateNan.ALL)"
 
 
-def _float_rules(name: str, a: list[str]) -> str | None:
+def divide(a: str, b: str, dtype: np.dtype) -> str:
+    """Correctly rounded division (float32's default on a GPU is approximate; float64's is not)."""
+    return f"tl.div_rn({a}, {b})" if compute_dtype(dtype) == F32 else f"({a} / {b})"
+
+
+def _float_rules(name: str, a: list[str], dtype: np.dtype) -> str | None:
     x = a[0]
     rules = {
-        "true_divide": lambda: f"tl.div_rn({a[0]}, {a[1]})",
-        "divide": lambda: f"tl.div_rn({a[0]}, {a[1]})",
-        "sqrt": lambda: f"tl.sqrt_rn({x})",
+        "true_divide": lambda: divide(a[0], a[1], dtype),
+        "divide": lambda: divide(a[0], a[1], dtype),
+        "sqrt": lambda: f"tl.sqrt_rn({x})" if compute_dtype(dtype) == F32 else f"tl.sqrt({x})",
         "maximum": lambda: _nan_max(a[0], a[1], "maximum"),
         "minimum": lambda: _nan_max(a[0], a[1], "minimum"),
         "fmax": lambda: f"tl.where({a[0]} != {a[0]}, {a[1]}, tl.where({a[1]} != {a[1]}, {a[0]}, "
@@ -127,7 +132,7 @@ def _float_rules(name: str, a: list[str]) -> str | None:
         "fmin": lambda: f"tl.where({a[0]} != {a[0]}, {a[1]}, tl.where({a[1]} != {a[1]}, {a[0]}, "
                         f"tl.minimum({a[0]}, {a[1]})))",
         "absolute": lambda: f"tl.abs({x})",
-        "reciprocal": lambda: f"tl.div_rn(tl.full([1], 1.0, {x}.dtype), {x})",
+        "reciprocal": lambda: divide(f"tl.full([1], 1.0, {tl_type(compute_dtype(dtype))})", x, dtype),
         "sign": lambda: f"tl.where({x} > 0, 1.0, tl.where({x} < 0, -1.0, {x}))",
         "isnan": lambda: f"({x} != {x})",
         "isinf": lambda: f"(tl.abs({x}) == _INF)",
@@ -195,7 +200,7 @@ def lower_ufunc(node: Node, values: list[Block | None]) -> Block:
     elif kind in "iu":
         expr = _int_rules(name, texts, ins[0])
     elif kind == "f":
-        expr = _float_rules(name, texts)
+        expr = _float_rules(name, texts, ins[0])
     if expr is None and name in COMMON and not (kind == "b" and name in ("subtract", "negative")):
         expr = COMMON[name].format(*texts)
     if expr is None:

@@ -1,0 +1,277 @@
+"""Triton backend against the interpreter, on hand-built graphs (Triton's interpreter on CPU).
+
+Every test compiles a graph with ``ember.codegen.triton.compile_graph``, runs it and
+``ember.ir.interpret`` on two identical fresh sets of inputs, and compares outputs (type,
+dtype, shape, values), memory sharing with inputs, and the inputs afterwards (mutations).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from ember.codegen.triton.device import use_interpreter
+
+if use_interpreter():
+    os.environ.setdefault("TRITON_INTERPRET", "1")  # before anything imports triton
+pytest.importorskip("torch", reason="the triton backend's interpreter mode needs torch (CPU wheel)")
+pytest.importorskip("triton", reason="triton is not installed")
+
+from ember.codegen.triton import compile_graph  # noqa: E402
+from ember.ir import Graph, TensorMeta, interpret  # noqa: E402
+from ember.passes.kernels import ExternStep  # noqa: E402
+
+TOLERANCE = {np.dtype("float16"): (2e-3, 1e-3), np.dtype("float32"): (2e-6, 1e-6),
+             np.dtype("float64"): (1e-13, 1e-13)}
+REDUCTION_TOLERANCE = {np.dtype("float16"): (1e-2, 1e-2), np.dtype("float32"): (2e-5, 2e-5),
+                       np.dtype("float64"): (1e-11, 1e-11)}
+F16, F32, F64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
+
+
+def assert_same_value(actual, expected, tolerance, where):
+    assert type(actual) is type(expected), f"{where}: {type(actual)} vs {type(expected)}"
+    a, e = np.asarray(actual), np.asarray(expected)
+    assert a.dtype == e.dtype, f"{where}: dtype {a.dtype} vs {e.dtype}"
+    assert a.shape == e.shape, f"{where}: shape {a.shape} vs {e.shape}"
+    if a.dtype.kind == "f":
+        rtol, atol = tolerance.get(a.dtype, (1e-6, 0))
+        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
+    else:
+        np.testing.assert_array_equal(a, e, err_msg=where)
+
+
+def differential(graph, make_inputs, tolerance=TOLERANCE):
+    artifact = compile_graph(graph)
+    ours, theirs = make_inputs(), make_inputs()
+    with np.errstate(all="ignore"):
+        got = artifact(list(ours))
+        want = interpret(graph, list(theirs))
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert_same_value(g, w, tolerance, f"output {i}")
+        for j, (mine, reference) in enumerate(zip(ours, theirs, strict=True)):
+            if w is reference:
+                assert g is mine, f"output {i} should be input {j} itself"
+            elif isinstance(w, np.ndarray) and isinstance(reference, np.ndarray) and np.shares_memory(w, reference):
+                assert isinstance(g, np.ndarray) and np.shares_memory(g, mine), f"output {i} views input {j}"
+    for j, (mine, reference) in enumerate(zip(ours, theirs, strict=True)):
+        assert_same_value(mine, reference, tolerance, f"input {j} after the call")
+    return artifact
+
+
+def values(dtype, shape, seed=0):
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    if dtype.kind == "f":
+        return (rng.standard_normal(shape) * 3).astype(dtype)
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.5
+    info = np.iinfo(dtype)
+    return rng.integers(max(info.min, -100), min(info.max, 100), size=shape, dtype=dtype, endpoint=True)
+
+
+def graph_of(metas, build):
+    g = Graph()
+    xs = [g.add_input(f"x{i}", m) for i, m in enumerate(metas)]
+    outs = build(g, *xs)
+    g.set_outputs(list(outs) if isinstance(outs, list | tuple) else [outs])
+    return g
+
+
+# ---------------------------------------------------------------- elementwise
+
+UNARY_FLOAT = ["negative", "absolute", "exp", "log", "sqrt", "sin", "cos", "tanh", "exp2", "log2", "log1p",
+               "expm1", "floor", "ceil", "square", "reciprocal", "sign", "isnan", "isfinite", "arctan", "rint"]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64, F16], ids=str)
+def test_unary_float(dtype):
+    def build(g, x):
+        return [g.call(op, x) for op in UNARY_FLOAT]
+    special = np.array([0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, np.nan], dtype)
+
+    def make():
+        x = values(dtype, (3, 40), 1)
+        x.flat[:len(special)] = special
+        return [x]
+    artifact = differential(graph_of([TensorMeta((3, 40), dtype)], build), make)
+    assert len(artifact.kernel_graph.kernels) >= 1
+    assert not any(isinstance(s, ExternStep) and s.node.op.kind.value == "elementwise"
+                   for s in artifact.kernel_graph.steps)
+
+
+BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin", "equal", "less",
+          "greater_equal", "not_equal", "logical_and", "arctan2", "hypot", "power", "copysign"]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=str)
+def test_binary_float_with_broadcast_and_constants(dtype):
+    def build(g, x, y):
+        outs = [g.call(op, x, y) for op in BINARY]
+        outs += [g.call("multiply", x, 0.7978845608), g.call("add", 1, y), g.call("maximum", x, np.nan)]
+        outs += [g.call("where", g.call("less", x, 0.0), x, 2.5), g.call("clip", x, -1.0, 1.0)]
+        return outs
+
+    def make():
+        x, y = values(dtype, (4, 33), 2), np.abs(values(dtype, (33,), 3))
+        x[0, :4] = [np.nan, np.inf, -np.inf, 0.0]
+        return [x, y]
+    differential(graph_of([TensorMeta((4, 33), dtype), TensorMeta((33,), dtype)], build), make)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "int8", "bool"])
+def test_integer_and_bool(dtype):
+    dtype = np.dtype(dtype)
+
+    def build(g, x, y):
+        outs = [g.call("add", x, y), g.call("multiply", x, y), g.call("maximum", x, y), g.call("minimum", x, y),
+                g.call("equal", x, y), g.call("bitwise_xor", x, y), g.call("invert", x),
+                g.call("astype", x, dtype=np.dtype("float32")), g.call("sum", x, axis=(1,)),
+                g.call("max", x, axis=(1,)), g.call("any", x, axis=(0,))]
+        if dtype.kind != "b":
+            outs += [g.call("subtract", x, y), g.call("add", x, 3), g.call("absolute", x), g.call("sign", x)]
+        return outs
+    make = lambda: [values(dtype, (5, 17), 4), values(dtype, (5, 17), 5)]
+    differential(graph_of([TensorMeta((5, 17), dtype)] * 2, build), make)
+
+
+def test_mixed_dtypes_promote_as_numpy():
+    def build(g, a, b, c):
+        return [g.call("add", a, b), g.call("multiply", c, a), g.call("divide", c, c),
+                g.call("astype", a, dtype=np.dtype("int16")), g.call("astype", b, dtype=np.dtype("bool"))]
+    metas = [TensorMeta((50,), F32), TensorMeta((50,), F64), TensorMeta((50,), np.dtype("int32"))]
+    differential(graph_of(metas, build), lambda: [values(F32, (50,), 1), values(F64, (50,), 2),
+                                                  values("int32", (50,), 3)])
+
+
+def test_non_contiguous_negative_stride_and_broadcast_views():
+    make = lambda: [values(F64, (30, 40), 4)[::-2, 1::3].T, values(F64, (1, 15), 5)]
+    shape = make()[0].shape
+
+    def build(g, x, y):
+        return [g.call("add", g.call("exp", x), y), g.call("multiply", x, 2.0)]
+    differential(graph_of([TensorMeta(shape, F64), TensorMeta((1, 15), F64)], build), make)
+
+
+def test_scalar_inputs_and_outputs_keep_their_kind():
+    def build(g, x, s):
+        total = g.call("sum", x)
+        return [total, g.call("multiply", total, s), g.call("add", s, 1.0)]
+    make = lambda: [values(F32, (64,), 6), np.float32(1.5)]
+    artifact = differential(graph_of([TensorMeta((64,), F32), TensorMeta((), F32, is_scalar=True)], build), make)
+    assert artifact.kernel_graph.kernels
+
+
+# ---------------------------------------------------------------- reductions
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [None, (0,), (1,), (2,), (0, 2), (1, 2)], ids=str)
+@pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "mean", "any", "all"])
+def test_reductions(op, axis, keepdims):
+    shape = (3, 5, 19)
+    g = graph_of([TensorMeta(shape, F32)], lambda g, x: g.call(op, x, axis=axis, keepdims=keepdims))
+    make = lambda: [values(F32, shape, 3) if op != "prod" else (1 + values(F32, shape, 3) * 0.01).astype(F32)]
+    artifact = differential(g, make, REDUCTION_TOLERANCE)
+    assert artifact.kernel_graph.kernels, "the reduction should be compiled"
+
+
+@pytest.mark.parametrize("op", ["sum", "max", "min", "mean"])
+def test_reductions_with_nan_and_inf(op):
+    g = graph_of([TensorMeta((6, 33), F64)], lambda g, x: g.call(op, x, axis=(1,)))
+
+    def make():
+        x = values(F64, (6, 33), 1)
+        x[0, 5], x[1, 32], x[2, 0] = np.nan, np.inf, -np.inf
+        x[3, :] = -np.inf
+        x[4, 7], x[4, 8] = np.inf, -np.inf
+        return [x]
+    differential(g, make, REDUCTION_TOLERANCE)
+
+
+def test_float16_accumulates_in_float32():
+    g = graph_of([TensorMeta((4, 300), F16)], lambda g, x: [g.call("sum", x, axis=(1,)), g.call("mean", x, axis=(1,))])
+    artifact = differential(g, lambda: [values(F16, (4, 300), 2)], REDUCTION_TOLERANCE)
+    assert "tl.float32" in artifact.triton_source()
+
+
+def softmax(g, x):
+    m = g.call("max", x, axis=(1,), keepdims=True)
+    e = g.call("exp", g.call("subtract", x, m))
+    return g.call("divide", e, g.call("sum", e, axis=(1,), keepdims=True))
+
+
+def layernorm(g, x, w, b):
+    mu = g.call("mean", x, axis=(1,), keepdims=True)
+    d = g.call("subtract", x, mu)
+    var = g.call("mean", g.call("multiply", d, d), axis=(1,), keepdims=True)
+    return g.call("add", g.call("multiply", g.call("divide", d, g.call("sqrt", g.call("add", var, 1e-5))), w), b)
+
+
+@pytest.mark.parametrize("rows,cols", [(1, 1), (3, 7), (5, 300), (2, 5000)])
+def test_softmax_and_layernorm_fuse_into_one_kernel_each(rows, cols):
+    def build(g, x, w, b):
+        return [softmax(g, x), layernorm(g, x, w, b)]
+    metas = [TensorMeta((rows, cols), F32), TensorMeta((cols,), F32), TensorMeta((cols,), F32)]
+    make = lambda: [values(F32, (rows, cols), 1), values(F32, (cols,), 2), values(F32, (cols,), 3)]
+    artifact = differential(graph_of(metas, build), make, REDUCTION_TOLERANCE)
+    assert len(artifact.kernel_graph.kernels) <= 2
+    assert "tl.sum" in artifact.triton_source() and "tl.reduce" in artifact.triton_source()
+
+
+# ---------------------------------------------------------------- mutation, fallbacks, stages
+
+
+def test_setitem_writes_into_the_callers_array():
+    def build(g, a, b):
+        view = g.call("getitem", a, (slice(1, -1), slice(None, None, 2)))
+        value = g.call("add", g.call("multiply", view, 2.0), b)
+        return g.call("setitem", a, (slice(1, -1), slice(None, None, 2)), value)
+    metas = [TensorMeta((6, 10), F64), TensorMeta((5,), F64)]
+    artifact = differential(graph_of(metas, build), lambda: [values(F64, (6, 10), 1), values(F64, (5,), 2)])
+    assert artifact.kernel_graph.kernels
+
+
+def test_in_place_update_of_a_transposed_input():
+    def build(g, a):
+        return g.call("setitem", a, Ellipsis, g.call("tanh", a))
+    make = lambda: [values(F32, (9, 7), 3).T]
+    differential(graph_of([TensorMeta((7, 9), F32)], build), make)
+
+
+def test_unsupported_nodes_run_through_numpy():
+    def build(g, x, m):
+        return [g.call("var", x, axis=(1,)), g.call("floor_divide", x, 0.7), g.call("matmul", x, m),
+                g.call("argmax", x, axis=1), g.call("exp", g.call("matmul", x, m)),
+                g.call("concatenate", (x, x), axis=0)]
+    metas = [TensorMeta((4, 6), F64), TensorMeta((6, 3), F64)]
+    artifact = differential(graph_of(metas, build), lambda: [values(F64, (4, 6), 1), values(F64, (6, 3), 2)])
+    reasons = [s.reason for s in artifact.kernel_graph.steps if isinstance(s, ExternStep)]
+    assert any("extern" in r for r in reasons)
+
+
+def test_empty_arrays_fall_back_to_numpy():
+    g = graph_of([TensorMeta((0, 5), F32)], lambda g, x: [g.call("exp", x), g.call("sum", x, axis=(0,))])
+    artifact = differential(g, lambda: [values(F32, (0, 5), 1)])
+    assert not artifact.kernel_graph.kernels
+
+
+def test_one_kernel_source_serves_every_batch_size():
+    def compile_for(rows):
+        return compile_graph(graph_of([TensorMeta((rows, 64), F32)], softmax))
+    small, large = compile_for(2), compile_for(9)
+    assert small.module_text == large.module_text  # sizes and strides are run-time arguments
+    assert "(2, 64)" in small.triton_source() and "(9, 64)" in large.triton_source()
+    for artifact, rows in ((small, 2), (large, 9)):
+        x = values(F32, (rows, 64), 1)
+        with np.errstate(all="ignore"):
+            np.testing.assert_allclose(artifact([x])[0], interpret(artifact.kernel_graph.graph, [x])[0], rtol=1e-5)
+    assert small._launchers["interpreter"]["_k0"].function is large._launchers["interpreter"]["_k0"].function
+
+
+def test_describe_and_source_are_readable():
+    artifact = compile_graph(graph_of([TensorMeta((8,), F32)], lambda g, x: g.call("exp", g.call("multiply", x, 2.0))))
+    assert "kernel k0" in artifact.describe() and "def run(inputs):" in artifact.describe()
+    source = artifact.triton_source()
+    assert "@triton.jit" in source and "def k0(" in source and "tl.load" in source and "tl.store" in source
+    compile(source, "<kernels>", "exec")
