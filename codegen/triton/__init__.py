@@ -138,14 +138,16 @@ class TritonArtifact:
         return ""
 
 
-def compile_graph(graph: Graph, *, cache_dir: str | None = None, **_ignored: Any) -> TritonArtifact:
+def compile_graph(graph: Graph, *, cache_dir: str | None = None, check_runnable: bool = True,
+                  **_ignored: Any) -> TritonArtifact:
     """Fuse ``graph``, generate one Triton kernel per fused kernel, and build the wrapper.
 
     Kernels are loaded (and, on a GPU, compiled by Triton's JIT) on the first call.
+    ``check_runnable=False`` skips checking that this process can run them (aot.py's use).
     """
     from .device import require_triton
 
-    require_triton()
+    require_triton(check_runnable)
     kernel_graph = fuse(graph, supports=_memo(can_lower))
     sources: list[KernelSource] = []
     steps: list[Any] = []

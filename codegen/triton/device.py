@@ -55,7 +55,7 @@ def use_interpreter() -> bool:
     return not cuda_available()
 
 
-def require_triton() -> Any:
+def require_triton(check_runnable: bool = True) -> Any:
     """Import triton and torch (the interpreter's carriers), or raise an ImportError that says
     how to install them."""
     interpret = use_interpreter()
@@ -70,7 +70,7 @@ def require_triton() -> Any:
         raise ImportError("the triton backend needs `triton` and `torch` (on a CPU-only machine: "
                           "pip install torch==2.13.0 triton, or the ember[triton-interpret] extra); "
                           f"{error}") from error
-    if interpret and not _imported_for_interpreter(triton):
+    if check_runnable and interpret and not _imported_for_interpreter(triton):
         raise ImportError("triton was imported before Ember could select its interpreter "
                           "(no GPU here): set TRITON_INTERPRET=1 before importing triton")
     return triton

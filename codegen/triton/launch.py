@@ -94,7 +94,9 @@ class Launcher:
             self.blocks = {"BLOCK": block}
             self.grid = ((kernel.size + block - 1) // block,)
             tile = block
-        self.options = {} if interpret else {"num_warps": 8 if tile >= 4096 else 4}
+        self.tile = tile
+        # No FMA contraction: a * b + c rounds twice, as in NumPy.
+        self.options = {} if interpret else {"num_warps": 8 if tile >= 4096 else 4, "enable_fp_fusion": False}
 
     def __call__(self, arrays: tuple) -> None:
         args: list[Any] = []
@@ -113,6 +115,9 @@ class Launcher:
             self.function[self.grid](*args, **self.blocks, **self.options)
         else:
             self.function[self.grid](*args, CONTIG=contiguous, **self.blocks, **self.options)
+
+    def options_for_compile(self) -> dict:
+        return {"num_warps": 8 if self.tile >= 4096 else 4}
 
     def describe(self) -> str:
         blocks = ", ".join(f"{k}={v}" for k, v in self.blocks.items())
