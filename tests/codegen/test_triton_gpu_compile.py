@@ -7,6 +7,7 @@ imported without the interpreter flag.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -14,7 +15,9 @@ import textwrap
 
 import pytest
 
-pytest.importorskip("triton", reason="triton is not installed")
+# Not imported here: this process may run other tests in Triton's interpreter, whose flag must
+# be set before triton's first import.
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="triton is not installed")
 
 SCRIPT = textwrap.dedent('''
     import numpy as np
