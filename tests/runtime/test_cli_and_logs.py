@@ -1,0 +1,124 @@
+"""The `ember` command, EMBER_LOGS, ember.config and the debug directory, as a user meets them."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import ember
+from ember.cli import main, parse_args_spec
+
+SCRIPT = textwrap.dedent('''
+    import numpy as np
+    import ember
+
+    def softmax(x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    @ember.compile
+    def step(a):
+        a[1:-1] = 0.5 * (a[:-2] + a[2:])
+        print("stepped")
+        return a
+
+    if __name__ == "__main__":
+        step(np.ones(8))
+''')
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def test_args_spec_makes_arrays_and_literals():
+    x, n, scale, flag = parse_args_spec("f32[4,8], 3, 0.5, b8[2]")
+    assert x.dtype == np.float32 and x.shape == (4, 8)
+    assert n == 3 and scale == 0.5 and flag.dtype == np.bool_ and flag.shape == (2,)
+
+
+def test_dump_function_prints_each_stage_with_user_lines(script, capsys):
+    assert main(["dump", f"{script}:softmax", "--args", "f32[4,8]", "--backend", "numpy"]) == 0
+    out = capsys.readouterr().out
+    for stage in ("bytecode", "graph", "optimized", "guards"):
+        assert f"=== {stage}: softmax ===" in out
+    assert "= exp(" in out and "model.py:6" in out
+    assert "x.shape == (4, 8)" in out
+
+
+def test_dump_llvm_backend_shows_kernels_and_llvm(script, capsys):
+    assert main(["dump", f"{script}:softmax", "--args", "f32[4,8]", "--backend", "llvm",
+                 "--stage", "kernels", "--stage", "llvm"]) == 0
+    out = capsys.readouterr().out
+    assert "=== kernels: softmax ===" in out and "kernel k0" in out
+    assert "=== llvm: softmax ===" in out and "define" in out
+
+
+def test_dump_script_prints_every_compiled_function_and_its_break(script, capsys):
+    assert main(["dump", str(script), "--stage", "graph", "--stage", "breaks"]) == 0
+    out = capsys.readouterr().out
+    assert "stepped" in out
+    assert "=== graph: step ===" in out and "setitem(%a" in out
+    assert "=== breaks: step ===" in out and "builtins.print" in out
+
+
+def test_explain_command(script, capsys):
+    assert main(["explain", f"{script}:softmax", "--args", "f32[4,8]"]) == 0
+    out = capsys.readouterr().out
+    assert "1 graph(s), 0 graph break(s)" in out
+
+
+def test_ember_logs_reach_logging(monkeypatch, caplog):
+    monkeypatch.setenv("EMBER_LOGS", "graph,guards")
+
+    def f(x):
+        return np.tanh(x) * 2.0
+
+    with caplog.at_level(logging.INFO, logger="ember"):
+        ember.compile(f)(np.ones(3))
+    stages = {record.name for record in caplog.records}
+    assert {"ember.graph", "ember.guards"} <= stages
+    assert "ember.bytecode" not in stages
+    assert any("tanh" in record.getMessage() for record in caplog.records if record.name == "ember.graph")
+
+
+def test_ember_logs_from_any_program_via_the_environment(script, tmp_path):
+    env = dict(os.environ, EMBER_LOGS="graph,breaks")
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "[ember.graph]" in done.stderr and "setitem" in done.stderr
+    assert "[ember.breaks]" in done.stderr and "model.py:12" in done.stderr
+
+
+def test_config_patch_and_environment(monkeypatch):
+    assert ember.config.recompile_limit == 8
+    with ember.config.patch(recompile_limit=2, backend="numpy"):
+        assert ember.config.recompile_limit == 2 and ember.config.backend == "numpy"
+    assert ember.config.recompile_limit == 8
+    with pytest.raises(AttributeError):
+        with ember.config.patch(no_such_setting=1):
+            pass
+    monkeypatch.setenv("EMBER_RECOMPILE_LIMIT", "3")
+    assert type(ember.config)().recompile_limit == 3
+
+
+def test_debug_dir_holds_steppable_generated_code(tmp_path):
+    def f(x):
+        return x + 1.0
+
+    with ember.config.patch(debug_dir=str(tmp_path)):
+        compiled = ember.compile(f, backend="numpy")
+        compiled(np.ones(2))
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert any(n.endswith("guards.py") for n in names) and any(n.endswith("wrapper.py") for n in names)
+    wrapper = next(p for p in tmp_path.iterdir() if p.name.endswith("wrapper.py"))
+    assert compiled.entries[0].run.__code__.co_filename == str(wrapper)
+    assert "def run_f(x):" in wrapper.read_text()
