@@ -1,10 +1,9 @@
 """Loops with concrete lengths (unrolled), branches on constants, and what must fall back."""
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 def test_for_over_range(check, arr):
@@ -26,7 +25,7 @@ def test_for_over_tuple_list_zip_enumerate(check, arr):
             total = total + x
         for w in [1.0, 2.0]:
             total = total * w
-        for x, w in zip(xs, ws):
+        for x, w in zip(xs, ws):  # noqa: B905 - the tracer's zip is under test
             total = total + x * w
         for i, x in enumerate(xs, 1):
             total = total - i * x
@@ -49,7 +48,7 @@ def test_for_over_dict(check, arr):
     def f(x, params):
         for name in params:
             x = x * params[name]
-        for key, value in params.items():
+        for _key, value in params.items():
             x = x + value
         return x, list(params.keys()), list(params.values())
 
