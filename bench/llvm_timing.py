@@ -5,7 +5,7 @@ runs the workload functions of ``ember.bench.workloads`` through a tiny tracer (
 overloading, no bytecode frontend) into graphs, compiles them with ``compile_graph`` and
 times eager and compiled calls interleaved in one process::
 
-    python -m ember.codegen.llvm.timing [--repeat 15] [--threads 2] [--only softmax,gelu] [--clock cpu]
+    python -m ember.bench.llvm_timing [--repeat 15] [--threads 2] [--only softmax,gelu] [--clock cpu]
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from ...ir import Graph, Node, TensorMeta
-from . import compile_graph
+from ..codegen.llvm import compile_graph
+from ..ir import Graph, Node, TensorMeta
 
 
 class Traced:
@@ -99,8 +99,8 @@ def _median_times(calls, repeat: int, clock=time.perf_counter) -> list[float]:
 
 
 def main(argv=None) -> None:
-    from ...bench.workloads import WORKLOADS
-    from ...runtime.threadpool import shared_pool
+    from ..runtime.threadpool import shared_pool
+    from .workloads import WORKLOADS
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
