@@ -271,3 +271,33 @@ def test_random_program_matches_eager(check, case):
     namespace: dict = {"np": np}
     exec(compile(source, "<random program>", "exec"), namespace)
     check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, allow=ALLOWED_FALLBACKS)
+
+
+BREAKS = ["ember.graph_break()", 'print(end="")', "if bool(np.isfinite(x0).all()):\n        pass",
+          "for _ in range(70):\n        pass"]
+
+
+@st.composite
+def programs_with_breaks(draw) -> tuple[str, list]:
+    """A random program with graph breaks inserted between its statements: forced breaks, an
+    unknown call, a data-dependent branch and a loop too long to unroll."""
+    source, args = draw(programs())
+    lines = source.splitlines()
+    body = [i for i, line in enumerate(lines) if line.startswith("    ") and not line.startswith("    return")]
+    for _ in range(draw(st.integers(1, 3))):
+        position = draw(st.sampled_from(body)) if body else 1
+        lines.insert(position + draw(st.integers(0, 1)), "    " + draw(st.sampled_from(BREAKS)))
+    return "\n".join(lines) + "\n", args
+
+
+@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(programs_with_breaks())
+def test_random_program_with_graph_breaks_matches_eager(check, case):
+    import ember
+
+    source, args = case
+    namespace: dict = {"np": np, "ember": ember}
+    exec(compile(source, "<random program with breaks>", "exec"), namespace)
+    check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, compiled=None)
