@@ -74,6 +74,9 @@ class CompiledFunction:
         self._warned_limit = False
         self._eager_reason = _never_traced_reason(function)
         self._binder = make_binder(function) if self._eager_reason is None else None
+        code = function.__code__
+        simple = not (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) and not code.co_kwonlyargcount
+        self._plain_arity = code.co_argcount if simple else -1
         functools.update_wrapper(self, fn)
 
     @property
@@ -96,7 +99,24 @@ class CompiledFunction:
             return self._original(*args, **kwargs)
         if self._bound_self is not None:
             args = (self._bound_self, *args)
-        result = self._step(self._binder(*args, **kwargs), args, kwargs)
+        # Plain positional calls of a function without defaults or varargs bind as they are.
+        frame_args = args if not kwargs and len(args) == self._plain_arity else self._binder(*args, **kwargs)
+        # The common case inline (every call pays for this path): the first entry whose guard
+        # holds runs, and a plain result is returned at once.
+        for entry in self.entries:
+            try:
+                held = entry.guard(*frame_args)
+            except Exception:  # a source that no longer resolves: the guard fails
+                held = False
+            if held:
+                if entry.run is None:
+                    return self._function(*args, **kwargs)
+                result = entry.run(*frame_args)
+                if type(result) is Failed:
+                    result = self._failed(entry, result, args, kwargs)
+                break
+        else:
+            result = self._step(frame_args, args, kwargs)
         # Graph breaks hand over to resume functions; following them here, in a loop, keeps
         # a loop that runs in CPython from growing the Python stack per iteration.
         while type(result) is Resume:
@@ -117,8 +137,9 @@ class CompiledFunction:
         if entry.run is None:
             return self._function(*args, **kwargs)
         result = entry.run(*frame_args)
-        if type(result) is not Failed:
-            return result
+        return self._failed(entry, result, args, kwargs) if type(result) is Failed else result
+
+    def _failed(self, entry: CacheEntry, result: Failed, args: tuple, kwargs: dict) -> Any:
         if entry.mutates:
             # Writes already happened in eager order up to the failing op, as eager would have
             # done them; re-raise without Ember's frames.
