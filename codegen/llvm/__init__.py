@@ -38,9 +38,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...ir import Graph, Node, OpKind
+from ...ir import Graph, Node
 from ...passes.fusion import fuse
-from ...passes.kernels import ExternStep, Kernel, KernelGraph
+from ...passes.kernels import KernelGraph
+from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
 from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
@@ -54,29 +55,14 @@ __all__ = ["compile_graph", "CompiledGraph", "can_lower"]
 
 def can_lower(node: Node) -> bool:
     """Whether this backend lowers ``node`` exactly (else fusion leaves it to NumPy)."""
-    try:
-        nodes = list(node.input_nodes())
-        if node.op.kind is OpKind.MUTATION:
-            if node.op.name != "setitem" or len(node.args) != 3 or node.kwargs:
-                return False
-            dest, value = node.args[0], node.args[2]
-            if not isinstance(value, Node) or {dest.meta.dtype, value.meta.dtype} - LOWERED_DTYPES:
-                return False
-            check_store_cast(value.meta.dtype, dest.meta.dtype)
-            return True
-        if any(n.meta.dtype not in LOWERED_DTYPES for n in nodes) or node.meta.dtype not in LOWERED_DTYPES:
-            return False
-        if node.op.kind is OpKind.REDUCTION:
-            plan_reduction(node)
-            return True
-        if node.op.kind is OpKind.ELEMENTWISE:
-            builder = Builder(MathDeclarations())
-            args = [Value("%a", a.meta.dtype) if isinstance(a, Node) else a for a in node.args]
-            lower_elementwise(builder, node, args)
-            return True
-    except (Unsupported, TypeError, ValueError, KeyError, OverflowError):
-        return False
-    return False
+    return lowerable(node, LOWERED_DTYPES, Unsupported, reduction=plan_reduction, elementwise=_lower_alone,
+                     store=lambda value, dest: check_store_cast(value.meta.dtype, dest.meta.dtype))
+
+
+def _lower_alone(node: Node) -> None:
+    builder = Builder(MathDeclarations())
+    args = [Value("%a", a.meta.dtype) if isinstance(a, Node) else a for a in node.args]
+    lower_elementwise(builder, node, args)
 
 
 class CompiledGraph:
@@ -111,19 +97,9 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         num_threads = pool.num_threads
     if OFFSETS is None:
         raise NotImplementedError("the llvm backend cannot verify this Python/NumPy object layout")
-    kernel_graph = fuse(graph, supports=_memo(can_lower))
+    kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
-    functions: dict[Kernel, tuple[str, str]] = {}
-    steps = []
-    for step in kernel_graph.steps:
-        if isinstance(step, Kernel):
-            try:
-                functions[step] = emit_kernel(step, decls, OFFSETS)
-            except Unsupported:
-                steps.extend(_as_extern_steps(step))
-                continue
-        steps.append(step)
-    kernel_graph = KernelGraph(graph, steps)
+    kernel_graph, functions = emit_kernels(kernel_graph, lambda k: emit_kernel(k, decls, OFFSETS), Unsupported)
     module_text, from_cache, addresses = "", False, {}
     if functions:
         module_text = assemble_module(list(functions.values()), decls.text())
@@ -134,19 +110,3 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)
-
-
-def _memo(predicate):
-    results: dict[Node, bool] = {}
-
-    def memoised(node: Node) -> bool:
-        if node not in results:
-            results[node] = predicate(node)
-        return results[node]
-    return memoised
-
-
-def _as_extern_steps(kernel: Kernel) -> list[ExternStep]:
-    nodes = list(kernel.nodes) + [s.setitem for s in kernel.stores if s.setitem is not None]
-    nodes.sort(key=lambda n: int(n.name) if n.name.isdigit() else -1)
-    return [ExternStep(n, "kernel could not be lowered") for n in nodes]

@@ -30,7 +30,8 @@ from typing import Any
 
 from ...ir import Graph, Node, OpKind, interpret
 from ...passes.fusion import fuse
-from ...passes.kernels import ExternStep, Kernel, KernelGraph
+from ...passes.kernels import KernelGraph
+from ..common import emit_kernels, lowerable, memoise
 from .emit_kernel import HELPERS, KernelSource, check_reduction, emit_kernel
 from .lowering import LOWERED_DTYPES, Block, Unsupported, cast, lower_elementwise
 from .wrapper import WrapperBuilder
@@ -40,27 +41,12 @@ __all__ = ["compile_graph", "TritonArtifact", "can_lower"]
 
 def can_lower(node: Node) -> bool:
     """Whether this backend lowers ``node`` exactly (else fusion leaves it to NumPy)."""
-    try:
-        nodes = list(node.input_nodes())
-        if node.op.kind is OpKind.MUTATION:
-            if node.op.name != "setitem" or len(node.args) != 3 or node.kwargs:
-                return False
-            dest, value = node.args[0], node.args[2]
-            if not isinstance(value, Node):
-                return False
-            cast(Block("x", value.meta.dtype), dest.meta.dtype)
-            return {dest.meta.dtype, value.meta.dtype} <= LOWERED_DTYPES
-        if any(n.meta.dtype not in LOWERED_DTYPES for n in nodes) or node.meta.dtype not in LOWERED_DTYPES:
-            return False
-        if node.op.kind is OpKind.REDUCTION:
-            check_reduction(node)
-            return True
-        if node.op.kind is OpKind.ELEMENTWISE:
-            lower_elementwise(node, [Block("a", a.meta.dtype) if isinstance(a, Node) else None for a in node.args])
-            return True
-    except (Unsupported, TypeError, ValueError, KeyError, OverflowError):
-        return False
-    return False
+    return lowerable(node, LOWERED_DTYPES, Unsupported, reduction=check_reduction, elementwise=_lower_alone,
+                     store=lambda value, dest: cast(Block("x", value.meta.dtype), dest.meta.dtype))
+
+
+def _lower_alone(node: Node) -> None:
+    lower_elementwise(node, [Block("a", a.meta.dtype) if isinstance(a, Node) else None for a in node.args])
 
 
 class TritonArtifact:
@@ -148,35 +134,10 @@ def compile_graph(graph: Graph, *, cache_dir: str | None = None, check_runnable:
     from .device import require_triton
 
     require_triton(check_runnable)
-    kernel_graph = fuse(graph, supports=_memo(can_lower))
-    sources: list[KernelSource] = []
-    steps: list[Any] = []
-    for step in kernel_graph.steps:
-        if isinstance(step, Kernel):
-            try:
-                sources.append(emit_kernel(step, step.name))
-            except Unsupported:
-                steps.extend(_as_extern_steps(step))
-                continue
-        steps.append(step)
-    kernel_graph = KernelGraph(graph, steps)
+    kernel_graph = fuse(graph, supports=memoise(can_lower))
+    kernel_graph, emitted = emit_kernels(kernel_graph, lambda k: emit_kernel(k, k.name), Unsupported)
+    sources = list(emitted.values())
     module_text = HELPERS + "".join(f"\n\n{s.text}" for s in sources)
     wrapper = WrapperBuilder(kernel_graph)
     wrapper_text = wrapper.build()
     return TritonArtifact(kernel_graph, sources, module_text, wrapper, wrapper_text, cache_dir)
-
-
-def _memo(predicate):
-    results: dict[Node, bool] = {}
-
-    def memoised(node: Node) -> bool:
-        if node not in results:
-            results[node] = predicate(node)
-        return results[node]
-    return memoised
-
-
-def _as_extern_steps(kernel: Kernel) -> list[ExternStep]:
-    nodes = list(kernel.nodes) + [s.setitem for s in kernel.stores if s.setitem is not None]
-    nodes.sort(key=lambda n: int(n.name) if n.name.isdigit() else -1)
-    return [ExternStep(n, "kernel could not be lowered") for n in nodes]

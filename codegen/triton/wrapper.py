@@ -1,11 +1,10 @@
 """The per-call program: a generated, printable Python function over the kernel graph.
 
-Like the LLVM backend's wrapper: for each step it allocates fresh outputs with ``_empty``,
-makes views and setitem destinations with NumPy's own indexing (O(1)), runs extern nodes
-through their NumPy reference, and calls each kernel's launcher with a tuple of arrays.
-The same text runs on both devices: ``_empty``/``_asarray`` and the references of creation
-ops are bound per device (NumPy for the interpreter, CuPy on a GPU), and NumPy's dispatch
-protocols send the references of other extern ops (matmul, concatenate) to CuPy.
+The shared builder (codegen/wrapper.py) writes everything but the launches; each kernel is
+called through its launcher with a tuple of arrays. The same text runs on both devices:
+``_empty``/``_asarray`` and the references of creation ops are bound per device (NumPy for
+the interpreter, CuPy on a GPU), and NumPy's dispatch protocols send the references of other
+extern ops (matmul, concatenate) to CuPy.
 
 Example of the generated text for ``(x + y) * 2.0 - np.exp(x)``::
 
@@ -17,138 +16,18 @@ Example of the generated text for ``(x + y) * 2.0 - np.exp(x)``::
 """
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
-from ...ir import Node, OpKind, iter_nodes
-from ...passes.kernels import ExternStep, Kernel, KernelGraph, StoreKind
+from ...passes.kernels import Kernel, KernelGraph
+from ..wrapper import ProgramBuilder
 
 
-def _identifier(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name)
+class WrapperBuilder(ProgramBuilder):
+    """After ``build()``, ``launchers`` maps each ``_<kernel>`` name to its kernel (bound per device)."""
 
-
-class WrapperBuilder:
     def __init__(self, kernel_graph: KernelGraph):
-        self.kg = kernel_graph
-        self.lines: list[str] = []
-        self.constants: dict[str, Any] = {}
-        self.references: dict[str, Node] = {}
+        super().__init__(kernel_graph)
         self.launchers: dict[str, Kernel] = {}
-        self.values: dict[Node, str] = {}
-        self.arrays: dict[Node, str] = {}
-        self.idents: dict[Node, str] = {}
 
-    def ident(self, node: Node) -> str:
-        if node not in self.idents:
-            stem = _identifier(node.name)
-            taken = set(self.idents.values())
-            name, n = stem, 1
-            while name in taken:
-                name, n = f"{stem}_{n}", n + 1
-            self.idents[node] = name
-        return self.idents[node]
-
-    def constant(self, value: Any) -> str:
-        if value is None or isinstance(value, bool | int | str) and not isinstance(value, np.generic):
-            return repr(value)
-        if isinstance(value, float) and np.isfinite(value):
-            return repr(value)
-        for name, existing in self.constants.items():
-            if type(existing) is type(value) and _same(existing, value):
-                return name
-        name = f"_c{len(self.constants)}"
-        self.constants[name] = value
-        return name
-
-    def render(self, value: Any) -> str:
-        if isinstance(value, Node):
-            return self.values[value]
-        if not any(True for _ in iter_nodes(value)) and not isinstance(value, dict):
-            return self.constant(value)
-        if isinstance(value, tuple):
-            inner = ", ".join(self.render(v) for v in value)
-            return f"({inner},)" if len(value) == 1 else f"({inner})"
-        if isinstance(value, list):
-            return "[" + ", ".join(self.render(v) for v in value) + "]"
-        if isinstance(value, slice):
-            return f"slice({self.render(value.start)}, {self.render(value.stop)}, {self.render(value.step)})"
-        if isinstance(value, dict):
-            return "{" + ", ".join(f"{k!r}: {self.render(v)}" for k, v in value.items()) + "}"
-        return self.constant(value)
-
-    def array(self, node: Node) -> str:
-        if node not in self.arrays:
-            if node.meta.is_scalar:
-                name = f"a_{self.ident(node)}"
-                self.lines.append(f"    {name} = _asarray({self.values[node]})")
-                self.arrays[node] = name
-            else:
-                self.arrays[node] = self.values[node]
-        return self.arrays[node]
-
-    def build(self) -> str:
-        inputs = self.kg.graph.inputs
-        for node in inputs:
-            self.values[node] = f"v_{self.ident(node)}"
-        if inputs:
-            self.lines.append(f"    {', '.join(self.values[n] for n in inputs)}, = inputs")
-        for step in self.kg.steps:
-            if isinstance(step, ExternStep):
-                self.extern(step.node)
-            else:
-                self.kernel(step)
-        outputs = ", ".join(self.render(o) for o in self.kg.graph.outputs)
-        self.lines.append(f"    return [{outputs}]")
-        return "def run(inputs):\n" + "\n".join(self.lines) + "\n"
-
-    def extern(self, node: Node) -> None:
-        name = f"v_{self.ident(node)}"
-        if node.op.name == "getitem" and not any(True for _ in iter_nodes(node.args[1])):
-            self.lines.append(f"    {name} = {self.values[node.args[0]]}[{self.render(node.args[1])}]")
-        elif node.op.kind is OpKind.MUTATION and node.op.name == "setitem" and len(node.args) == 3:
-            dest, index, value = node.args
-            self.lines.append(f"    {self.values[dest]}[{self.render(index)}] = {self.render(value)}")
-            self.values[node] = self.values[dest]
-            return
-        else:
-            ref = f"_ref_{node.op.name}"
-            self.references[ref] = node
-            args = [self.render(a) for a in node.args]
-            args += [f"{k}={self.render(v)}" for k, v in node.kwargs.items()]
-            self.lines.append(f"    {name} = {ref}({', '.join(args)})")
-        self.values[node] = name
-
-    def kernel(self, kernel: Kernel) -> None:
-        operands = [self.array(load.node) for load in kernel.loads]
-        after = []
-        for store in kernel.stores:
-            if store.kind is StoreKind.NEW:
-                node = store.node
-                buffer = f"b_{self.ident(node)}"
-                self.lines.append(f"    {buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
-                operands.append(buffer)
-                self.arrays[node] = buffer
-                if node.meta.is_scalar:
-                    self.values[node] = f"v_{self.ident(node)}"
-                    after.append(f"    v_{self.ident(node)} = {buffer}[()]")
-                else:
-                    self.values[node] = buffer
-            else:
-                setitem = store.setitem
-                dest, target = setitem.args[0], f"t_{self.ident(setitem)}"
-                self.lines.append(f"    {target} = {self.values[dest]}[{self.render(setitem.args[1])}]")
-                operands.append(target)
-                self.values[setitem] = self.values[dest]
+    def launch(self, kernel: Kernel, operands: list[str]) -> None:
         launcher = f"_{kernel.name}"
         self.launchers[launcher] = kernel
         self.lines.append(f"    {launcher}(({', '.join(operands)},))")
-        self.lines.extend(after)
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and repr(a) == repr(b)
-    except Exception:
-        return False

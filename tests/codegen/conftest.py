@@ -1,10 +1,12 @@
-"""Graph-level differential oracle for the LLVM backend.
+"""Graph-level differential oracle for the code generators (LLVM unless told otherwise).
 
 ``differential(graph, make_inputs)`` compiles ``graph``, runs it and ``ir.interpret`` on two
 fresh, identical sets of inputs (``make_inputs()`` is called twice, so non-contiguous and
 negative-stride inputs keep their layout), and compares outputs (Python type, dtype, shape,
 values: exact for integers/bools, ``rtol``/``atol`` per float dtype, NaN where NaN), memory
-sharing with inputs, and the inputs afterwards (mutations).
+sharing with inputs, and the inputs afterwards (mutations). ``compile_graph=`` picks another
+backend's compiler; a test module overrides the ``differential`` fixture to do so for all its tests.
+``softmax`` and ``layernorm`` build those rows-of-a-matrix workloads into a graph.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ def assert_same_value(actual, expected, tolerance=None, where="output") -> None:
         np.testing.assert_array_equal(actual_array, expected_array, err_msg=where)
 
 
-def run_differential(graph, make_inputs, tolerance=None, **compile_kwargs):
+def run_differential(graph, make_inputs, tolerance=None, *, compile_graph=compile_graph, **compile_kwargs):
     artifact = compile_graph(graph, **compile_kwargs)
     ours, theirs = make_inputs(), make_inputs()
     with np.errstate(all="ignore"):
@@ -82,3 +84,26 @@ def values_for(dtype, shape, seed=0, special=False):
 @pytest.fixture
 def values():
     return values_for
+
+
+def build_softmax(g, x):
+    m = g.call("max", x, axis=(1,), keepdims=True)
+    e = g.call("exp", g.call("subtract", x, m))
+    return g.call("divide", e, g.call("sum", e, axis=(1,), keepdims=True))
+
+
+def build_layernorm(g, x, w, b):
+    mu = g.call("mean", x, axis=(1,), keepdims=True)
+    d = g.call("subtract", x, mu)
+    var = g.call("mean", g.call("multiply", d, d), axis=(1,), keepdims=True)
+    return g.call("add", g.call("multiply", g.call("divide", d, g.call("sqrt", g.call("add", var, 1e-5))), w), b)
+
+
+@pytest.fixture
+def softmax():
+    return build_softmax
+
+
+@pytest.fixture
+def layernorm():
+    return build_layernorm

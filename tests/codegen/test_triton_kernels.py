@@ -28,46 +28,12 @@ REDUCTION_TOLERANCE = {np.dtype("float16"): (1e-2, 1e-2), np.dtype("float32"): (
 F16, F32, F64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
 
 
-def assert_same_value(actual, expected, tolerance, where):
-    assert type(actual) is type(expected), f"{where}: {type(actual)} vs {type(expected)}"
-    a, e = np.asarray(actual), np.asarray(expected)
-    assert a.dtype == e.dtype, f"{where}: dtype {a.dtype} vs {e.dtype}"
-    assert a.shape == e.shape, f"{where}: shape {a.shape} vs {e.shape}"
-    if a.dtype.kind == "f":
-        rtol, atol = tolerance.get(a.dtype, (1e-6, 0))
-        np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, equal_nan=True, err_msg=where)
-    else:
-        np.testing.assert_array_equal(a, e, err_msg=where)
-
-
-def differential(graph, make_inputs, tolerance=TOLERANCE):
-    artifact = compile_graph(graph)
-    ours, theirs = make_inputs(), make_inputs()
-    with np.errstate(all="ignore"):
-        got = artifact(list(ours))
-        want = interpret(graph, list(theirs))
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want, strict=True)):
-        assert_same_value(g, w, tolerance, f"output {i}")
-        for j, (mine, reference) in enumerate(zip(ours, theirs, strict=True)):
-            if w is reference:
-                assert g is mine, f"output {i} should be input {j} itself"
-            elif isinstance(w, np.ndarray) and isinstance(reference, np.ndarray) and np.shares_memory(w, reference):
-                assert isinstance(g, np.ndarray) and np.shares_memory(g, mine), f"output {i} views input {j}"
-    for j, (mine, reference) in enumerate(zip(ours, theirs, strict=True)):
-        assert_same_value(mine, reference, tolerance, f"input {j} after the call")
-    return artifact
-
-
-def values(dtype, shape, seed=0):
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
-    if dtype.kind == "f":
-        return (rng.standard_normal(shape) * 3).astype(dtype)
-    if dtype.kind == "b":
-        return rng.random(shape) < 0.5
-    info = np.iinfo(dtype)
-    return rng.integers(max(info.min, -100), min(info.max, 100), size=shape, dtype=dtype, endpoint=True)
+@pytest.fixture
+def differential(differential):
+    """The conftest oracle on this backend, with its tolerances."""
+    def run(graph, make_inputs, tolerance=TOLERANCE):
+        return differential(graph, make_inputs, tolerance, compile_graph=compile_graph)
+    return run
 
 
 def graph_of(metas, build):
@@ -85,7 +51,7 @@ UNARY_FLOAT = ["negative", "absolute", "exp", "log", "sqrt", "sin", "cos", "tanh
 
 
 @pytest.mark.parametrize("dtype", [F32, F64, F16], ids=str)
-def test_unary_float(dtype):
+def test_unary_float(differential, values, dtype):
     def build(g, x):
         return [g.call(op, x) for op in UNARY_FLOAT]
     special = np.array([0.0, -0.0, 1.0, -1.0, 0.5, np.inf, -np.inf, np.nan], dtype)
@@ -105,7 +71,7 @@ BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax",
 
 
 @pytest.mark.parametrize("dtype", [F32, F64], ids=str)
-def test_binary_float_with_broadcast_and_constants(dtype):
+def test_binary_float_with_broadcast_and_constants(differential, values, dtype):
     def build(g, x, y):
         outs = [g.call(op, x, y) for op in BINARY]
         outs += [g.call("multiply", x, 0.7978845608), g.call("add", 1, y), g.call("maximum", x, np.nan)]
@@ -120,7 +86,7 @@ def test_binary_float_with_broadcast_and_constants(dtype):
 
 
 @pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "int8", "bool"])
-def test_integer_and_bool(dtype):
+def test_integer_and_bool(differential, values, dtype):
     dtype = np.dtype(dtype)
 
     def build(g, x, y):
@@ -135,7 +101,7 @@ def test_integer_and_bool(dtype):
     differential(graph_of([TensorMeta((5, 17), dtype)] * 2, build), make)
 
 
-def test_mixed_dtypes_promote_as_numpy():
+def test_mixed_dtypes_promote_as_numpy(differential, values):
     def build(g, a, b, c):
         return [g.call("add", a, b), g.call("multiply", c, a), g.call("divide", c, c),
                 g.call("astype", a, dtype=np.dtype("int16")), g.call("astype", b, dtype=np.dtype("bool"))]
@@ -144,7 +110,7 @@ def test_mixed_dtypes_promote_as_numpy():
                                                   values("int32", (50,), 3)])
 
 
-def test_non_contiguous_negative_stride_and_broadcast_views():
+def test_non_contiguous_negative_stride_and_broadcast_views(differential, values):
     make = lambda: [values(F64, (30, 40), 4)[::-2, 1::3].T, values(F64, (1, 15), 5)]
     shape = make()[0].shape
 
@@ -153,7 +119,7 @@ def test_non_contiguous_negative_stride_and_broadcast_views():
     differential(graph_of([TensorMeta(shape, F64), TensorMeta((1, 15), F64)], build), make)
 
 
-def test_scalar_inputs_and_outputs_keep_their_kind():
+def test_scalar_inputs_and_outputs_keep_their_kind(differential, values):
     def build(g, x, s):
         total = g.call("sum", x)
         return [total, g.call("multiply", total, s), g.call("add", s, 1.0)]
@@ -168,7 +134,7 @@ def test_scalar_inputs_and_outputs_keep_their_kind():
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("axis", [None, (0,), (1,), (2,), (0, 2), (1, 2)], ids=str)
 @pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "mean", "any", "all"])
-def test_reductions(op, axis, keepdims):
+def test_reductions(differential, values, op, axis, keepdims):
     shape = (3, 5, 19)
     g = graph_of([TensorMeta(shape, F32)], lambda g, x: g.call(op, x, axis=axis, keepdims=keepdims))
     make = lambda: [values(F32, shape, 3) if op != "prod" else (1 + values(F32, shape, 3) * 0.01).astype(F32)]
@@ -177,7 +143,7 @@ def test_reductions(op, axis, keepdims):
 
 
 @pytest.mark.parametrize("op", ["sum", "max", "min", "mean"])
-def test_reductions_with_nan_and_inf(op):
+def test_reductions_with_nan_and_inf(differential, values, op):
     g = graph_of([TensorMeta((6, 33), F64)], lambda g, x: g.call(op, x, axis=(1,)))
 
     def make():
@@ -189,27 +155,14 @@ def test_reductions_with_nan_and_inf(op):
     differential(g, make, REDUCTION_TOLERANCE)
 
 
-def test_float16_accumulates_in_float32():
+def test_float16_accumulates_in_float32(differential, values):
     g = graph_of([TensorMeta((4, 300), F16)], lambda g, x: [g.call("sum", x, axis=(1,)), g.call("mean", x, axis=(1,))])
     artifact = differential(g, lambda: [values(F16, (4, 300), 2)], REDUCTION_TOLERANCE)
     assert "tl.float32" in artifact.triton_source()
 
 
-def softmax(g, x):
-    m = g.call("max", x, axis=(1,), keepdims=True)
-    e = g.call("exp", g.call("subtract", x, m))
-    return g.call("divide", e, g.call("sum", e, axis=(1,), keepdims=True))
-
-
-def layernorm(g, x, w, b):
-    mu = g.call("mean", x, axis=(1,), keepdims=True)
-    d = g.call("subtract", x, mu)
-    var = g.call("mean", g.call("multiply", d, d), axis=(1,), keepdims=True)
-    return g.call("add", g.call("multiply", g.call("divide", d, g.call("sqrt", g.call("add", var, 1e-5))), w), b)
-
-
 @pytest.mark.parametrize("rows,cols", [(1, 1), (3, 7), (5, 300), (2, 5000)])
-def test_softmax_and_layernorm_fuse_into_one_kernel_each(rows, cols):
+def test_softmax_and_layernorm_fuse_into_one_kernel_each(differential, values, softmax, layernorm, rows, cols):
     def build(g, x, w, b):
         return [softmax(g, x), layernorm(g, x, w, b)]
     metas = [TensorMeta((rows, cols), F32), TensorMeta((cols,), F32), TensorMeta((cols,), F32)]
@@ -222,7 +175,7 @@ def test_softmax_and_layernorm_fuse_into_one_kernel_each(rows, cols):
 # ---------------------------------------------------------------- mutation, fallbacks, stages
 
 
-def test_setitem_writes_into_the_callers_array():
+def test_setitem_writes_into_the_callers_array(differential, values):
     def build(g, a, b):
         view = g.call("getitem", a, (slice(1, -1), slice(None, None, 2)))
         value = g.call("add", g.call("multiply", view, 2.0), b)
@@ -232,14 +185,14 @@ def test_setitem_writes_into_the_callers_array():
     assert artifact.kernel_graph.kernels
 
 
-def test_in_place_update_of_a_transposed_input():
+def test_in_place_update_of_a_transposed_input(differential, values):
     def build(g, a):
         return g.call("setitem", a, Ellipsis, g.call("tanh", a))
     make = lambda: [values(F32, (9, 7), 3).T]
     differential(graph_of([TensorMeta((7, 9), F32)], build), make)
 
 
-def test_unsupported_nodes_run_through_numpy():
+def test_unsupported_nodes_run_through_numpy(differential, values):
     def build(g, x, m):
         return [g.call("var", x, axis=(1,)), g.call("floor_divide", x, 0.7), g.call("matmul", x, m),
                 g.call("argmax", x, axis=1), g.call("exp", g.call("matmul", x, m)),
@@ -250,13 +203,13 @@ def test_unsupported_nodes_run_through_numpy():
     assert any("extern" in r for r in reasons)
 
 
-def test_empty_arrays_fall_back_to_numpy():
+def test_empty_arrays_fall_back_to_numpy(differential, values):
     g = graph_of([TensorMeta((0, 5), F32)], lambda g, x: [g.call("exp", x), g.call("sum", x, axis=(0,))])
     artifact = differential(g, lambda: [values(F32, (0, 5), 1)])
     assert not artifact.kernel_graph.kernels
 
 
-def test_one_kernel_source_serves_every_batch_size():
+def test_one_kernel_source_serves_every_batch_size(values, softmax):
     def compile_for(rows):
         return compile_graph(graph_of([TensorMeta((rows, 64), F32)], softmax))
     small, large = compile_for(2), compile_for(9)

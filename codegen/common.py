@@ -1,0 +1,93 @@
+"""What every backend does around its own lowering rules and kernel emitter: decide which nodes
+it lowers (``lowerable``, given the backend's checks), ask that only once per node during
+fusion, and send a kernel the emitter refuses back to NumPy, node by node.
+
+Example (the shape of a backend's ``compile_graph``)::
+
+    can_lower = lambda node: lowerable(node, LOWERED_DTYPES, Unsupported, store=..., reduction=...,
+                                       elementwise=...)
+    kernel_graph = fuse(graph, supports=memoise(can_lower))
+    kernel_graph, emitted = emit_kernels(kernel_graph, emit_kernel, Unsupported)
+    # emitted: {kernel: what emit_kernel returned}, in step order; refused kernels are now ExternSteps
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
+from typing import Any, TypeVar
+
+import numpy as np
+
+from ..ir import Node, OpKind
+from ..passes.kernels import ExternStep, Kernel, KernelGraph
+
+Emitted = TypeVar("Emitted")
+
+
+def lowerable(node: Node, dtypes: AbstractSet[np.dtype], unsupported: type[Exception], *,
+              store: Callable[[Node, Node], Any], reduction: Callable[[Node], Any],
+              elementwise: Callable[[Node], Any]) -> bool:
+    """Whether a backend lowers ``node`` exactly (else fusion leaves it to NumPy).
+
+    Every dtype involved must be in ``dtypes``; then the backend's check for the node's kind
+    runs (``store(value, dest)`` for a setitem, ``reduction(node)``, ``elementwise(node)``)
+    and raises ``unsupported`` (or TypeError, ValueError, KeyError, OverflowError) if it cannot.
+    """
+    try:
+        nodes = list(node.input_nodes())
+        if node.op.kind is OpKind.MUTATION:
+            if node.op.name != "setitem" or len(node.args) != 3 or node.kwargs:
+                return False
+            dest, value = node.args[0], node.args[2]
+            if not isinstance(value, Node) or not {dest.meta.dtype, value.meta.dtype} <= dtypes:
+                return False
+            store(value, dest)
+            return True
+        if any(n.meta.dtype not in dtypes for n in nodes) or node.meta.dtype not in dtypes:
+            return False
+        if node.op.kind is OpKind.REDUCTION:
+            reduction(node)
+            return True
+        if node.op.kind is OpKind.ELEMENTWISE:
+            elementwise(node)
+            return True
+    except (unsupported, TypeError, ValueError, KeyError, OverflowError):
+        return False
+    return False
+
+
+def memoise(predicate: Callable[[Node], bool]) -> Callable[[Node], bool]:
+    """``predicate`` asked once per node (fusion asks again as groups grow)."""
+    results: dict[Node, bool] = {}
+
+    def memoised(node: Node) -> bool:
+        if node not in results:
+            results[node] = predicate(node)
+        return results[node]
+    return memoised
+
+
+def as_extern_steps(kernel: Kernel) -> list[ExternStep]:
+    """The nodes of a kernel that could not be lowered, as NumPy steps in graph order."""
+    nodes = list(kernel.nodes) + [s.setitem for s in kernel.stores if s.setitem is not None]
+    nodes.sort(key=lambda n: int(n.name) if n.name.isdigit() else -1)
+    return [ExternStep(n, "kernel could not be lowered") for n in nodes]
+
+
+def emit_kernels(kernel_graph: KernelGraph, emit: Callable[[Kernel], Emitted],
+                 unsupported: type[Exception]) -> tuple[KernelGraph, dict[Kernel, Emitted]]:
+    """Emit every kernel of ``kernel_graph``; one that raises ``unsupported`` becomes extern steps.
+
+    Returns the kernel graph of what will run and ``{kernel: emit(kernel)}`` in step order.
+    """
+    emitted: dict[Kernel, Emitted] = {}
+    steps: list = []
+    for step in kernel_graph.steps:
+        if isinstance(step, Kernel):
+            try:
+                emitted[step] = emit(step)
+            except unsupported:
+                steps.extend(as_extern_steps(step))
+                continue
+        steps.append(step)
+    return KernelGraph(kernel_graph.graph, steps), emitted
