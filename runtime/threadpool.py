@@ -2,16 +2,17 @@
 
 Kernels are ctypes functions (``CFUNCTYPE``), which release the GIL while they run, so
 plain threads run them in parallel. ``parallel_for`` splits the range ``[dims[0], dims[1])``
-of a kernel's first outer axis into one chunk per thread, runs the first chunk on the
+of a kernel's first outer axis into one chunk per thread (``dims[2]`` is set to the chunk's
+number, which kernels that reduce into per-chunk partials use), runs the first chunk on the
 calling thread and the others on the workers, and returns when all are done. A split costs
 ~20 us, so the backend only splits kernels above ~1M elements.
 
 >>> import numpy as np
 >>> pool = ThreadPool(2)
 >>> seen = []
->>> pool.parallel_for(lambda args: seen.append(args[-1][:2].tolist()), (), np.array([0, 10, 10]), 2)
+>>> pool.parallel_for(lambda args: seen.append(args[-1][:3].tolist()), (), np.array([0, 10, -1, 10]), 2)
 >>> sorted(seen)
-[[0, 5], [5, 10]]
+[[0, 5, 0], [5, 10, 1]]
 """
 from __future__ import annotations
 
@@ -44,22 +45,28 @@ class ThreadPool:
             finally:
                 done.release()
 
+    def chunk_count(self, start: int, stop: int, num_threads: int) -> int:
+        """How many chunks ``parallel_for`` makes of ``[start, stop)``."""
+        return max(1, min(num_threads, self.num_threads, stop - start))
+
     def parallel_for(self, kernel: Callable, operands: tuple, dims: np.ndarray, num_threads: int) -> None:
         """Run ``kernel(operands + (chunk_dims,))`` over chunks of ``[dims[0], dims[1])``."""
         start, stop = int(dims[0]), int(dims[1])
-        chunks = max(1, min(num_threads, self.num_threads, stop - start))
-        if chunks == 1:
-            kernel(operands + (dims,))
-            return
+        chunks = self.chunk_count(start, stop, num_threads)
         bounds = [start + (stop - start) * i // chunks for i in range(chunks + 1)]
+        parts = []
+        for i in range(chunks):
+            part = dims.copy()
+            part[0], part[1], part[2] = bounds[i], bounds[i + 1], i
+            parts.append(part)
+        if chunks == 1:
+            kernel(operands + (parts[0],))
+            return
         done = threading.Semaphore(0)
         errors: list[BaseException] = []
-        for i in range(1, chunks):
-            part = dims.copy()
-            part[0], part[1] = bounds[i], bounds[i + 1]
+        for part in parts[1:]:
             self._tasks.put((kernel, operands + (part,), done, errors))
-        first = dims.copy()
-        first[0], first[1] = bounds[0], bounds[1]
+        first = parts[0]
         try:
             kernel(operands + (first,))
         finally:

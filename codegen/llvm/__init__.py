@@ -12,8 +12,10 @@ Contract (the runtime calls this)::
 
 * ``num_threads`` > 1 (0: all of the pool's threads) together with ``pool`` (an object with
   ``parallel_for(kernel, operands: tuple, dims: np.ndarray, num_threads: int)``, e.g.
-  ``ember.runtime.threadpool.ThreadPool``) splits the outer loop of kernels of at least
-  ``parallel_threshold`` elements (default 2**20) across threads. Without a pool, one thread.
+  ``ember.runtime.threadpool.ThreadPool``; ``chunk_count(start, stop, num_threads)`` says how
+  many chunks it will make) splits the outer loop of kernels of at least
+  ``parallel_threshold`` elements (default 2**20) across threads, or the first reduced axis of
+  a kernel that reduces everything. Without a pool, one thread.
 * ``cache``: an object with ``get(key) -> bytes | None`` and ``put(key, bytes)``, e.g.
   ``ember.runtime.disk_cache.DiskCache()`` (``~/.cache/ember`` or ``EMBER_CACHE_DIR``),
   holding compiled object code. Codegen never imports runtime; the runtime passes these in.
@@ -43,7 +45,7 @@ from ...passes.fusion import fuse
 from ...passes.kernels import KernelGraph
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
-from .emit_kernel import check_store_cast, emit_kernel
+from .emit_kernel import check_store_cast, emit_kernel, partial_dtypes
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
 from .math import MathDeclarations
@@ -107,6 +109,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         compiled = compile_module(module_text, names, cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
+    partials = {kernel: partial_dtypes(kernel) for kernel in functions}
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
-                                   parallel_threshold=parallel_threshold)
+                                   parallel_threshold=parallel_threshold, partials=partials)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)

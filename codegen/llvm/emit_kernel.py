@@ -2,7 +2,7 @@
 
 Shape of the generated code::
 
-    define void @k_<hash>(ptr %args)        ; a tuple: operands..., dims=[start, stop, n0, n1, ...]
+    define void @k_<hash>(ptr %args)        ; a tuple: operands..., dims=[start, stop, chunk, n0, ...]
       entry: read each operand's data pointer and byte strides from its PyArrayObject
       elementwise kernel (no reduce axes):
         all operands C-contiguous?  -> one flat loop with unit-stride element GEPs
@@ -11,6 +11,10 @@ Shape of the generated code::
         loops over the outer axes; per outer index, one pass over the reduced axes per
         level of reduction (softmax: max, sum, then the output), each pass's innermost loop
         again unit-stride / strided; values of the outer layout in between
+      full reduction in one pass (l2norm, ``x.sum()``; no outer axes to split): three modes
+        chosen by ``chunk``: -1 the whole reduction; >= 0 rows [start, stop) of the first
+        reduced axis, accumulators written unfinished to ``partials[chunk]``; -2 combine
+        ``partials[0:stop]``, then finish and store as the whole mode would
 
 The loop bodies are scalar; the loop vectorizer widens them (libmvec for math, vector
 accumulators for reductions: ``reassoc`` only on the accumulating ``fadd``/``fmul``).
@@ -93,6 +97,11 @@ class KernelEmitter:
         self.plans: dict[Node, ReductionPlan] = {n: plan_reduction(n) for n in kernel.nodes
                                                  if n.op.kind is OpKind.REDUCTION}
         self._analyse()
+        self.partials: dict[Node, Operand] = {}
+        if self.splits:
+            for node, plan in self.plans.items():
+                self.partials[node] = Operand(len(self.operands), plan.stages[0].acc_dtype, (), (), True)
+                self.operands.append(self.partials[node])
 
     # ------------------------------------------------------------------ analysis
     def _analyse(self) -> None:
@@ -120,6 +129,13 @@ class KernelEmitter:
         passes += [self.avail[s.node] + 1 for s, _ in self.store_operands if self._store_is_full(s)]
         self.num_passes = max(passes, default=1)
         self._plan_spills()
+
+    @property
+    def splits(self) -> bool:
+        """Everything reduced in one pass by one-stage reductions (sum, max, mean, ...): threads
+        can each reduce a slice of the first reduced axis, and one more call combines them."""
+        return (bool(self.plans) and not self.outer and bool(self.reduce) and self.num_passes == 1
+                and all(len(p.stages) == 1 for p in self.plans.values()))
 
     def _reduction_pass(self, node: Node) -> int:
         source = node.args[0]
@@ -157,7 +173,8 @@ class KernelEmitter:
         dims = self._load_ptr(dims_obj, off.array_data)
         self.start = b.emit(f"load i64, ptr {dims}")
         self.stop = b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 1')}")
-        self.sizes = [b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 {2 + a}')}")
+        self.chunk = b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 2')}")
+        self.sizes = [b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 {3 + a}')}")
                       for a in range(self.ndim)]
         for op in self.operands:
             item = b.emit(f"getelementptr i8, ptr %args, i64 {off.tuple_items + 8 * op.index}")
@@ -271,9 +288,19 @@ class KernelEmitter:
     # -- reduction kernels
     def _reduction_body(self) -> None:
         ptrs = {op.index: op.data for op in self.operands}
-        self._nest(self.outer, ptrs, self.operands, self._outer_body, bool(self.outer), vectorize=False)
+        if not self.partials:
+            self._nest(self.outer, ptrs, self.operands, self._outer_body, bool(self.outer), vectorize=False)
+            return
+        b = self.b
+        whole, partial, combine, after = b.fresh("whole"), b.fresh("partial"), b.fresh("combine"), b.fresh("end")
+        b.line(f"switch i64 {self.chunk}, label {partial} [i64 -1, label {whole} i64 -2, label {combine}]")
+        for label, mode in ((whole, "whole"), (partial, "partial"), (combine, "combine")):
+            b.label(label)
+            self._outer_body(ptrs, mode)
+            b.line(f"br label {after}")
+        b.label(after)
 
-    def _outer_body(self, ptrs: dict[int, str]) -> None:
+    def _outer_body(self, ptrs: dict[int, str], mode: str = "whole") -> None:
         b = self.b
         outer = Scope(ptrs)
         self.outer_scope = outer
@@ -304,7 +331,13 @@ class KernelEmitter:
                     b.line(f"store {stage.acc_dtype_ty} {stage.combine(b, old, x)}, ptr {acc}")
                 self._store_all(scope, p, full=True)
 
-            self._nest(self.reduce, ptrs, inner_ops, pass_body, False)
+            if mode == "combine":
+                self._combine_partials(accs)
+            else:
+                self._nest(self.reduce, ptrs, inner_ops, pass_body, mode == "partial")
+            if mode == "partial":
+                self._store_partials(accs)
+                return
             for node, stage, acc in accs:
                 total = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
                 outer.memo.setdefault(("stage", node), []).append(
@@ -312,6 +345,27 @@ class KernelEmitter:
                 if len(outer.memo[("stage", node)]) == len(self.plans[node].stages):
                     outer.memo[node] = outer.memo[("stage", node)][-1]
         self._store_all(outer, None, full=False)
+
+    def _store_partials(self, accs) -> None:
+        b = self.b
+        for node, stage, acc in accs:
+            op = self.partials[node]
+            at = b.emit(f"getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {self.chunk}")
+            b.line(f"store {stage.acc_dtype_ty} {b.emit(f'load {stage.acc_dtype_ty}, ptr {acc}')}, ptr {at}")
+
+    def _combine_partials(self, accs) -> None:
+        """Fold ``partials[0:stop]`` into the accumulators, in chunk order."""
+        b = self.b
+
+        def body(i: str) -> None:
+            for node, stage, acc in accs:
+                op = self.partials[node]
+                part = b.emit(f"load {stage.acc_dtype_ty}, ptr "
+                              f"{b.emit(f'getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {i}')}")
+                old = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
+                b.line(f"store {stage.acc_dtype_ty} {stage.combine(b, old, Value(part, stage.acc_dtype))}, "
+                       f"ptr {acc}")
+        self._loop("0", self.stop, body)
 
     def _pass_roots(self, p: int, stages) -> list[Node]:
         roots = [node.args[0] for node, _ in stages if node.args[0] in self.k.layouts]
@@ -438,6 +492,13 @@ class KernelEmitter:
         return f", !noalias !@{_set_id(scopes)}"
 
 
+def partial_dtypes(kernel: Kernel) -> list[np.dtype]:
+    """Accumulator dtype of each reduction of a kernel that splits its full reduction across
+    threads (one partial buffer each, in operand order); empty for every other kernel."""
+    emitter = KernelEmitter(kernel, MathDeclarations(), Offsets(0, 0, 0))
+    return [op.dtype for op in emitter.partials.values()]
+
+
 def _costly(node: Node, members) -> bool:
     """Whether computing ``node`` inside the kernel calls a math library function."""
     stack, seen = [node], set()
@@ -467,4 +528,4 @@ def check_store_cast(value_dtype: np.dtype, dest_dtype: np.dtype) -> None:
     cast(b, Value("%x", value_dtype), dest_dtype)
 
 
-__all__ = ["emit_kernel", "check_store_cast", "Unsupported", "truth", "constant"]
+__all__ = ["emit_kernel", "partial_dtypes", "check_store_cast", "Unsupported", "truth", "constant"]

@@ -104,3 +104,53 @@ def test_parallel_split_matches_single_thread(differential, values, shape):
     # float32 sums: ours accumulate in float64, NumPy's pairwise float32 sums are off by ~1e-4 here
     artifact = differential(g, lambda: [values(F32, shape, 1)], {F32: (1e-5, 1e-3)}, pool=pool, num_threads=3)
     assert "_pool.parallel_for" in artifact.source
+
+
+FULL_REDUCTIONS = [("sum", "float32"), ("sum", "float64"), ("sum", "int32"), ("prod", "float64"),
+                   ("max", "float32"), ("min", "int64"), ("mean", "float32"), ("any", "bool"), ("all", "bool")]
+
+
+@pytest.mark.parametrize("name, dtype", FULL_REDUCTIONS)
+@pytest.mark.parametrize("layout", ["contiguous", "2d", "strided 2d", "reversed"])
+def test_full_reduction_splits_into_partials(differential, values, name, dtype, layout):
+    """A kernel that reduces everything splits its first reduced axis into per-thread partials,
+    combined by one more call: same results as the interpreter, the elementwise output too."""
+    pool = ThreadPool(3)
+    dtype = np.dtype(dtype)
+    base = {"contiguous": (1 << 20) + 7, "2d": (1031, 1021), "strided 2d": (1031, 2042),
+            "reversed": (1 << 20) + 3}[layout]
+
+    def make():
+        x = values(dtype, base, 2, special=dtype.kind == "f" and name != "prod")
+        if name == "prod":
+            x = (1 + x / 1e6).astype(dtype)  # a product that stays finite
+        if dtype.kind == "b":  # decided by the last element, which only the last chunk sees
+            x = np.ones(base, bool) if name == "any" else np.zeros(base, bool)
+            x.flat[-1] = name != "any"
+        if layout == "strided 2d":
+            return [x[:, ::2]]
+        return [x[::-1]] if layout == "reversed" else [x]
+
+    shape = make()[0].shape
+    g = Graph()
+    x = g.add_input("x", TensorMeta(shape, dtype))
+    square = g.call("multiply", x, x) if dtype.kind != "b" else g.call("logical_not", x)
+    g.set_outputs([g.call(name, square), square])
+    artifact = differential(g, make, {np.dtype("float32"): (1e-4, 1e-6), np.dtype("float64"): (1e-10, 1e-12)},
+                            pool=pool, num_threads=3)
+    assert "_dims_k0_combine" in artifact.source
+    single = compile_graph(g, pool=None)
+    assert "_combine" not in single.source
+    np.testing.assert_allclose(single(make())[0], artifact(make())[0], rtol=1e-5)
+
+
+def test_max_over_chunks_propagates_nan_from_any_chunk():
+    pool = ThreadPool(2)
+    g = Graph()
+    x = g.add_input("x", TensorMeta((1 << 21,), F32))
+    g.set_outputs([g.call("max", x)])
+    artifact = compile_graph(g, pool=pool, num_threads=2)
+    for where in (0, (1 << 20) - 1, 1 << 20, (1 << 21) - 1):
+        data = np.zeros(1 << 21, F32)
+        data[where] = np.nan
+        assert np.isnan(artifact([data])[0]), where
