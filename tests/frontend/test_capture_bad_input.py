@@ -6,10 +6,9 @@ import asyncio
 import os
 import traceback
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 @pytest.mark.parametrize("target", [3, "f", np.ones(3)], ids=["int", "str", "array"])

@@ -1,10 +1,9 @@
 """Loops with concrete lengths (unrolled), branches on constants, and what must fall back."""
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 def test_for_over_range(check, arr):

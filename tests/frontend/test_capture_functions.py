@@ -2,9 +2,8 @@
 methods compile directly; objects' array attributes (weights) become guarded graph inputs."""
 from __future__ import annotations
 
-import numpy as np
-
 import ember
+import numpy as np
 
 
 def gelu(x):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 def scale_add(x, y):

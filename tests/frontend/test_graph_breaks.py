@@ -2,10 +2,9 @@
 instruction, and resume functions continue (compiled on their first call)."""
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 def run_both(fn, *args, capsys=None, backend="numpy", calls=2):

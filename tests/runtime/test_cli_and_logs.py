@@ -7,10 +7,9 @@ import subprocess
 import sys
 import textwrap
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.cli import main, parse_args_spec
 
 SCRIPT = textwrap.dedent('''
