@@ -11,7 +11,8 @@ For each workload, in this order:
 4. prepare each peer the same way (``peers.py``);
 5. time eager, compiled and peers **interleaved** (``timing.py``): speedup = eager median /
    compiled median, from the same rounds;
-6. measure **peak memory** of eager and of compiled, each in its own run after timing.
+6. measure **peak memory** of eager and of compiled, each in its own run after timing; the
+   compiled figure includes the output buffers Ember keeps for reuse between calls.
 
 A failure to compile or run is recorded for the table and the bench goes on.
 """
@@ -168,8 +169,13 @@ def _result(prepared: Contender | str, timing: Timing | str | None, eager: Timin
 def run_workload(workload: Workload, *, scale: float, compile_fn: CompileFn,
                  compile_kwargs: dict[str, Any] | None = None, policy: TimingPolicy = DEFAULT_POLICY,
                  reset: Callable[[], None] | None = None, peers: Sequence[PeerLike] = (),
-                 on_phase: Callable[[str], None] = lambda phase: None) -> WorkloadResult:
-    """Eager, compiled and (optionally) peer numbers for one workload: see the module docstring."""
+                 on_phase: Callable[[str], None] = lambda phase: None,
+                 held_bytes: Callable[[], int] = lambda: 0) -> WorkloadResult:
+    """Eager, compiled and (optionally) peer numbers for one workload: see the module docstring.
+    ``held_bytes()``: memory the compiler keeps between calls (reused output buffers); what it
+    grows by during this workload is added to the compiled peak."""
+    gc.collect()
+    held_before = held_bytes()
     on_phase("inputs")
     args = workload.make_inputs(scale)
     expected = workload.fn(*copy_args(args))
@@ -187,7 +193,7 @@ def run_workload(workload: Workload, *, scale: float, compile_fn: CompileFn,
     eager_peak = peak_memory(workload.fn, args)
     compiled_peak = None
     if isinstance(timings.get("compiled"), Timing):
-        compiled_peak = peak_memory(ready["compiled"].fn, args)
+        compiled_peak = peak_memory(ready["compiled"].fn, args) + max(0, held_bytes() - held_before)
     compiled = _result(prepared["compiled"], timings.get("compiled"), eager, compiled_peak)
     peer_results = {peer.name: _result(prepared[peer.name], timings.get(peer.name), eager) for peer in peers}
     return WorkloadResult(workload.name, workload.description, describe_inputs(args), eager, eager_peak,

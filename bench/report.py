@@ -30,7 +30,8 @@ METHOD = {
                "minus the compiled median (the eager median where compiled was not timed); includes tracing, "
                "passes and codegen; a warm disk cache shortens it",
     "memory": "tracemalloc peak above the baseline during one call, in a separate run from timing; "
-              "sees NumPy and Python allocations only",
+              "sees NumPy and Python allocations only; compiled adds the output buffers Ember keeps "
+              "for reuse between calls",
     "check": "first and warm compiled results against eager: type, dtype, shape, allclose with the "
              "per-dtype tolerances (workload overrides listed), inputs unchanged",
 }
@@ -184,7 +185,8 @@ def _footnotes(results: Sequence[WorkloadResult]) -> list[str]:
     lines = [
         "",
         "eager, compiled: median time per call; calls e/c: timed calls (samples x calls per sample)",
-        "compile: first compiled call minus one compiled call; peak: tracemalloc peak during one call",
+        "compile: first compiled call minus one compiled call; peak: tracemalloc peak during one call"
+        " (compiled: plus output buffers kept for reuse)",
         f"check: compiled vs eager, allclose with {tolerances}, except:",
     ]
     overrides = [f"  {r.name}: {r.tolerance_note}" for r in results if r.tolerance_note]

@@ -2,7 +2,8 @@
 
 ``ProgramBuilder`` writes everything but the kernel launches: it names values, turns
 compile-time values (shapes, dtypes, index tuples) into constants of the function's globals,
-allocates fresh kernel outputs with ``_empty``, makes views and setitem destinations with
+allocates fresh kernel outputs with ``_empty`` (large ones, when asked, through an
+``OutputCache`` that reuses arrays the caller has dropped: buffers.py), makes views and setitem destinations with
 NumPy's own indexing (O(1)), runs extern nodes through their NumPy reference
 (``_ref_<op>``), keeps scalars and 0-d arrays apart, and returns the outputs. A backend
 subclasses it and implements ``launch`` (one kernel call, given its operand names), then binds
@@ -25,6 +26,7 @@ import numpy as np
 
 from ..ir import Node, OpKind, iter_nodes
 from ..passes.kernels import ExternStep, Kernel, KernelGraph, StoreKind
+from .buffers import OutputCache, reusable
 
 
 class ProgramBuilder:
@@ -35,8 +37,9 @@ class ProgramBuilder:
     device's own function).
     """
 
-    def __init__(self, kernel_graph: KernelGraph):
+    def __init__(self, kernel_graph: KernelGraph, reuse_outputs: bool = False):
         self.kg = kernel_graph
+        self.reuse_outputs = reuse_outputs  # large host outputs through an OutputCache (buffers.py)
         self.lines: list[str] = []
         self.constants: dict[str, Any] = {}
         self.references: dict[str, Node] = {}
@@ -138,7 +141,11 @@ class ProgramBuilder:
             if store.kind is StoreKind.NEW:
                 node = store.node
                 buffer = f"b_{self.ident(node)}"
-                self.lines.append(f"    {buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
+                if self.reuse_outputs and reusable(node.meta.shape, node.meta.dtype):
+                    cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
+                    self.lines.append(f"    {buffer} = {cache}.take()")
+                else:
+                    self.lines.append(f"    {buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
                 operands.append(buffer)
                 self.arrays[node] = buffer
                 if node.meta.is_scalar:

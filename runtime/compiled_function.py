@@ -203,7 +203,7 @@ class CompiledFunction:
             # reference backend (which runs NumPy on the real arrays) is exact.
             backend = "numpy" if capture.inputs_overlap else self.backend
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
-                                      cache_dir=config.cache_dir)
+                                      cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
             stages["kernels"] = artifact.describe()
             if backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()

@@ -32,6 +32,9 @@ class Config:
     backend: str = field(default="llvm", metadata={"doc": "default backend: llvm (fused CPU kernels) or numpy "
                                                           "(the reference interpreter, for debugging)"})
     num_threads: int = field(default=0, metadata={"doc": "kernel threads; 0 means one per core"})
+    reuse_outputs: bool = field(default=True, metadata={"doc": "reuse a large output buffer (>= 1 MiB) once the "
+                                                               "caller has dropped it, instead of faulting in "
+                                                               "fresh pages; holds up to two per output"})
     cache_dir: str = field(default="", metadata={"doc": "on-disk kernel cache; empty means ~/.cache/ember"})
     debug_dir: str = field(default="", metadata={"doc": "write generated code (guards, wrappers) to files here"})
     suppress_errors: bool = field(default=True, metadata={"doc": "on an internal compiler error, run eagerly "

@@ -16,6 +16,10 @@ Contract (the runtime calls this)::
   many chunks it will make) splits the outer loop of kernels of at least
   ``parallel_threshold`` elements (default 2**20) across threads, or the first reduced axis of
   a kernel that reduces everything. Without a pool, one thread.
+* ``reuse_outputs``: fresh outputs of 1 MiB or more come from an ``OutputCache`` per
+  allocation site (codegen/buffers.py), which hands an array out again once the caller has
+  dropped every reference to it: no page faults on repeated calls, ordinary owning arrays,
+  up to two arrays per site held between calls.
 * ``cache``: an object with ``get(key) -> bytes | None`` and ``put(key, bytes)``, e.g.
   ``ember.runtime.disk_cache.DiskCache()`` (``~/.cache/ember`` or ``EMBER_CACHE_DIR``),
   holding compiled object code. Codegen never imports runtime; the runtime passes these in.
@@ -90,7 +94,8 @@ class CompiledGraph:
 
 
 def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache: ObjectCache | None = None,
-                  cache_dir: str | None = None, parallel_threshold: int = 1 << 20) -> CompiledGraph:
+                  cache_dir: str | None = None, parallel_threshold: int = 1 << 20,
+                  reuse_outputs: bool = False) -> CompiledGraph:
     """Fuse ``graph``, compile its kernels into one LLVM module, and build the wrapper."""
     if cache_dir is not None and cache is None:
         raise TypeError("compile_graph takes cache=ember.runtime.disk_cache.DiskCache(cache_dir), "
@@ -111,5 +116,6 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
     partials = {kernel: partial_dtypes(kernel) for kernel in functions}
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
-                                   parallel_threshold=parallel_threshold, partials=partials)
+                                   parallel_threshold=parallel_threshold, partials=partials,
+                                   reuse_outputs=reuse_outputs)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)

@@ -37,8 +37,9 @@ class WrapperBuilder(ProgramBuilder):
     ``namespace()`` is everything the generated text needs."""
 
     def __init__(self, kernel_graph: KernelGraph, addresses: dict[Kernel, int], pool: Any,
-                 num_threads: int, parallel_threshold: int, partials: dict[Kernel, list[np.dtype]]):
-        super().__init__(kernel_graph)
+                 num_threads: int, parallel_threshold: int, partials: dict[Kernel, list[np.dtype]],
+                 reuse_outputs: bool):
+        super().__init__(kernel_graph, reuse_outputs)
         self.addresses = addresses
         self.partials = partials
         self.pool = pool
@@ -81,10 +82,12 @@ class WrapperBuilder(ProgramBuilder):
 
 def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, pool: Any = None,
                   num_threads: int = 1, parallel_threshold: int = 1 << 20,
-                  partials: dict[Kernel, list[np.dtype]] | None = None) -> tuple[Any, str, dict]:
+                  partials: dict[Kernel, list[np.dtype]] | None = None,
+                  reuse_outputs: bool = False) -> tuple[Any, str, dict]:
     """(the ``run(inputs)`` function, its source, its globals); ``partials``: the partial
     accumulator dtypes of kernels that split a full reduction (emit_kernel.partial_dtypes)."""
-    builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, partials or {})
+    builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, partials or {},
+                             reuse_outputs)
     source = builder.build()
     globals_ = builder.namespace()
     namespace = dict(globals_)

@@ -1,0 +1,110 @@
+"""Large outputs are reused across calls only once the caller holds no reference to them."""
+from __future__ import annotations
+
+import threading
+import weakref
+
+import ember
+import numpy as np
+import pytest
+from ember.codegen.buffers import MIN_BYTES, OutputCache
+from ember.codegen.llvm import compile_graph
+from ember.ir import Graph, TensorMeta
+
+F64 = np.dtype("float64")
+N = MIN_BYTES // 8 + 5  # just over the size that gets a cache
+
+
+def scaled(n: int = N, constant: float = 3.0):
+    g = Graph()
+    x = g.add_input("x", TensorMeta((n,), F64))
+    g.set_outputs([g.call("multiply", x, constant)])
+    return compile_graph(g, reuse_outputs=True)
+
+
+def test_dropped_output_is_reused_and_owns_its_data():
+    artifact = scaled()
+    x = np.arange(N, dtype=F64)
+    first = artifact([x])[0]
+    address = first.__array_interface__["data"][0]
+    del first
+    second = artifact([x])[0]
+    assert second.__array_interface__["data"][0] == address
+    assert second.flags.owndata and second.base is None
+    np.testing.assert_array_equal(second, x * 3.0)
+
+
+@pytest.mark.parametrize("hold", ["array", "view", "memoryview", "frombuffer", "weakref", "in a list"])
+def test_output_still_referenced_is_never_reused(hold):
+    artifact = scaled()
+    x = np.arange(N, dtype=F64)
+    out = artifact([x])[0]
+    keep = {"array": lambda a: a, "view": lambda a: a[10:], "memoryview": memoryview,
+            "frombuffer": lambda a: np.frombuffer(a, F64), "weakref": weakref.ref,
+            "in a list": lambda a: [a]}[hold](out)
+    expected = out.copy()
+    address = out.__array_interface__["data"][0]
+    del out
+    for _ in range(3):  # every later call needs memory of its own
+        again = artifact([x + 1.0])[0]
+        assert again.__array_interface__["data"][0] != address
+    kept = {"weakref": lambda: keep(), "in a list": lambda: keep[0]}.get(hold, lambda: keep)()
+    np.testing.assert_array_equal(np.asarray(kept)[:5], expected[10:15] if hold == "view" else expected[:5])
+
+
+def test_small_outputs_are_plain_allocations():
+    assert "take()" not in scaled(1000).source
+    assert "take()" in scaled().source
+
+
+def test_feeding_outputs_back_alternates_buffers_with_right_values():
+    artifact = scaled(constant=1.5)
+    x = np.ones(N, F64)
+    for _ in range(6):
+        x = artifact([x])[0]
+    np.testing.assert_array_equal(x, np.full(N, 1.5 ** 6))
+
+
+def test_concurrent_takers_never_share_a_buffer():
+    cache = OutputCache((N,), F64)
+    live: set[int] = set()
+    lock = threading.Lock()
+    clashes = []
+
+    def worker():
+        for _ in range(300):
+            a = cache.take()
+            with lock:
+                if id(a) in live:
+                    clashes.append(id(a))
+                live.add(id(a))
+            a[:8] = 1.0  # hold it a little while, as a kernel would
+            with lock:
+                live.discard(id(a))
+            del a
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not clashes
+    assert 1 <= len(cache.arrays) <= 2
+
+
+def test_compiled_function_reuses_and_config_turns_it_off():
+    def f(x):
+        return np.sin(x) * 2.0
+
+    x = np.linspace(0, 1, N)
+    compiled = ember.compile(f)
+    first = compiled(x)
+    address = first.__array_interface__["data"][0]
+    del first
+    assert compiled(x).__array_interface__["data"][0] == address
+    assert "take()" in compiled.stages["kernels"]
+    with ember.config.patch(reuse_outputs=False):
+        plain = ember.compile(f)
+        first = plain(x)
+        assert "take()" not in plain.stages["kernels"]
+        np.testing.assert_allclose(first, f(x))
