@@ -39,6 +39,8 @@ from .lowering import Builder, Unsupported, Value, cast, constant, lower_element
 from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations
 from .reductions import ReductionPlan, plan_reduction
 
+F32 = np.dtype("float32")
+
 
 @dataclass(eq=False)
 class Operand:
@@ -255,9 +257,40 @@ class KernelEmitter:
 
     # -- elementwise kernels
     def _elementwise_body(self) -> None:
+        """The loops; with float32 sin/cos and only fresh outputs, twice: own polynomials
+        first, and libmvec over the same range again if any argument was out of their range
+        (rerunning is safe because no output is also an input)."""
+        b = self.b
+        fresh_only = all(store.kind is StoreKind.NEW for store, _ in self.store_operands)
+        if not fresh_only or not any(n.op.name in ("sin", "cos") and n.meta.dtype == F32 for n in self.k.nodes):
+            self._elementwise_loops(None)
+            return
+        all_in_range = b.alloca("i1")
+        b.line(f"store i1 true, ptr {all_in_range}")
+        self._elementwise_loops(all_in_range)
+        done, rerun = b.fresh("done"), b.fresh("rerun")
+        b.line(f"br i1 {b.emit(f'load i1, ptr {all_in_range}')}, label {done}, label {rerun}")
+        b.label(rerun)
+        self._elementwise_loops(None)
+        b.line(f"br label {done}")
+        b.label(done)
+
+    def _elementwise_loops(self, all_in_range: str | None) -> None:
         b = self.b
         ptrs = {op.index: op.data for op in self.operands}
-        body = lambda p: self._compute_and_store(Scope(p), 0)
+
+        def body(p: dict[int, str]) -> None:
+            if all_in_range is None:
+                self._compute_and_store(Scope(p), 0)
+                return
+            b.range_checks = []
+            self._compute_and_store(Scope(p), 0)
+            ok = b.emit(f"load i1, ptr {all_in_range}")
+            for check in b.range_checks:
+                ok = b.emit(f"and i1 {ok}, {check}")
+            b.line(f"store i1 {ok}, ptr {all_in_range}")
+            b.range_checks = None
+
         if self.ndim < 2:
             self._nest(tuple(range(self.ndim)), ptrs, self.operands, body, self.ndim == 1)
             return

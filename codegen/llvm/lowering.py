@@ -25,7 +25,7 @@ import numpy as np
 
 from ...ir import Node
 from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations
-from .polynomials import exp_f32
+from .polynomials import exp_f32, sin_cos_f32
 
 
 class Unsupported(Exception):
@@ -81,6 +81,9 @@ class Builder:
         self.lines: list[str] = []
         self.allocas: list[str] = []
         self.counter = 0
+        # While a list: float32 sin/cos use own polynomials and append their in-range flags
+        # here, and the kernel must rerun with libmvec where a flag is false (polynomials.py).
+        self.range_checks: list[str] | None = None
 
     def fresh(self, stem: str = "t") -> str:
         self.counter += 1
@@ -238,6 +241,20 @@ for _name, _intrinsic in (("floor", "floor"), ("ceil", "ceil"), ("trunc", "trunc
 for _name, _c in UNARY_LIBM.items():
     rule(_name, "f")(lambda b, dt, x, _c=_c: b.libm(_c, x.ty, [x.ref]))
 
+
+
+def _sin_cos(name: str):
+    def lower(b, dt, x):
+        if dt.itemsize != 4 or b.range_checks is None:
+            return b.libm(name, x.ty, [x.ref])
+        value, in_range = sin_cos_f32(b, x.ref, cosine=name == "cos")
+        b.range_checks.append(in_range)
+        return value
+    return lower
+
+
+rule("sin", "f")(_sin_cos("sin"))
+rule("cos", "f")(_sin_cos("cos"))
 
 
 @rule("exp", "f")

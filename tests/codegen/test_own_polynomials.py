@@ -1,7 +1,9 @@
-"""The own float32 exp (codegen/llvm/polynomials.py) over the whole float32 range.
+"""The own float32 exp, sin and cos (codegen/llvm/polynomials.py) over the whole float32 range.
 
-test_ulp.py covers (-80, 80); here also the subnormal results (x in [-104, -87]), overflow
+exp: test_ulp.py covers (-80, 80); here also the subnormal results (x in [-104, -87]), overflow
 near ln(FLT_MAX), a sample of every float32 bit pattern, and the exact special values.
+sin/cos: the polynomial range (|x| < 2**20) against float64, and arguments outside it (huge,
+inf, NaN), which make the kernel rerun its range with libmvec.
 """
 from __future__ import annotations
 
@@ -13,14 +15,18 @@ from ember.ir import Graph, TensorMeta
 F32 = np.dtype("float32")
 
 
-def compiled_exp(x: np.ndarray) -> np.ndarray:
+def compiled(name: str, x: np.ndarray) -> np.ndarray:
     g = Graph()
-    g.set_outputs([g.call("exp", g.add_input("x", TensorMeta(x.shape, F32)))])
+    g.set_outputs([g.call(name, g.add_input("x", TensorMeta(x.shape, F32)))])
     return compile_graph(g)([x])[0]
 
 
-def ulp_error(ours: np.ndarray, x: np.ndarray) -> float:
-    reference = np.exp(x.astype(np.float64))
+def compiled_exp(x: np.ndarray) -> np.ndarray:
+    return compiled("exp", x)
+
+
+def ulp_error(ours: np.ndarray, x: np.ndarray, function=np.exp) -> float:
+    reference = function(x.astype(np.float64))
     spacing = np.spacing(np.abs(reference.astype(F32))).astype(np.float64)
     spacing[spacing == 0] = np.finfo(F32).smallest_subnormal
     finite = np.isfinite(reference) & np.isfinite(ours)
@@ -50,3 +56,46 @@ def test_exp_f32_special_values():
     with np.errstate(all="ignore"):
         ours, expected = compiled_exp(x), np.exp(x)
     np.testing.assert_array_equal(ours, expected)  # NaN == NaN for assert_array_equal
+
+
+RANDOM_BITS = np.random.default_rng(7).integers(0, 2**32, 3_000_000, dtype=np.uint64).astype(np.uint32).view(F32)
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+@pytest.mark.parametrize("inputs", [
+    RANDOM_BITS[np.abs(RANDOM_BITS) < 2**20],                               # every exponent in range
+    np.linspace(-20, 20, 2_000_003, dtype=F32),                              # where programs live
+    np.linspace(2**20 - 100, 2**20 - 0.0625, 1601, dtype=F32),               # the top of the range
+], ids=["bits", "small", "top"])
+def test_sin_cos_f32_ulp(name, inputs):
+    ours = compiled(name, inputs)
+    assert ulp_error(ours, inputs, getattr(np, name)) <= 2.0
+
+
+@pytest.mark.parametrize("name", ["sin", "cos"])
+@pytest.mark.parametrize("outsider", [2.0**20, -(2.0**20), 1e30, -3e38, np.inf, -np.inf, np.nan])
+def test_sin_cos_f32_outside_the_range_reruns_with_libmvec(name, outsider):
+    """One argument outside the polynomial's range anywhere in the array: every element is
+    still right (within libmvec's error), NaN where NumPy gives NaN, and sin(-0) = -0."""
+    x = np.linspace(-10, 10, 10_001, dtype=F32)
+    x[[0, 1, 5000]] = [-0.0, 0.0, outsider]
+    with np.errstate(invalid="ignore"):
+        ours, expected = compiled(name, x), getattr(np, name)(x)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(expected))
+    finite = ~np.isnan(expected)
+    np.testing.assert_allclose(ours[finite], expected[finite], rtol=4e-6, atol=1e-7)
+    np.testing.assert_array_equal(np.signbit(ours[:2]), np.signbit(expected[:2]))
+
+
+def test_sin_f32_written_into_an_input_keeps_libmvec():
+    """An in-place kernel cannot rerun (its input is overwritten), so it never takes the own
+    polynomial: the text has no in-range flag, and huge arguments are still right."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((64,), F32))
+    g.set_outputs([g.call("setitem", x, slice(None), g.call("sin", x))])
+    artifact = compile_graph(g)
+    assert "roundeven" not in artifact.llvm_ir()
+    data = np.full(64, 1e30, F32)
+    expected = np.sin(data)
+    artifact([data])
+    np.testing.assert_allclose(data, expected, rtol=4e-6)
