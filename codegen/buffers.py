@@ -9,7 +9,7 @@ to it any more: no Python reference (views, memoryviews and ``np.frombuffer`` re
 hold one through ``.base``) and no weak reference. The caller sees an ordinary array that
 owns its data; the values are those of ``np.empty`` (the kernels write every element).
 The cost is memory held between calls: up to ``KEEP`` arrays per site, freed with the
-compiled entry (``ember.reset()``).
+compiled entry (``ember.reset()``); an array not handed out in ``IDLE_TAKES`` calls is let go.
 
 Thread safety: the check and the hand-out happen under one lock, and the array is
 referenced by the caller before the lock is released, so two calls never get the same array.
@@ -22,19 +22,22 @@ import weakref
 
 import numpy as np
 
-KEEP = 2              # ``x = f(x)`` alternates between two buffers
+KEEP = 2              # ``y = f(x)`` holds the old y during the call: two buffers alternate
+IDLE_TAKES = 8        # a kept array not handed out in this many takes is let go
 MIN_BYTES = 1 << 20   # smaller arrays come from malloc's heap, with no page faults to save
 
 
 class OutputCache:
     """One allocation site: ``take()`` is ``np.empty(shape, dtype)``, reusing dropped arrays."""
 
-    __slots__ = ("shape", "dtype", "arrays", "lock", "__weakref__")
+    __slots__ = ("shape", "dtype", "arrays", "last_taken", "takes", "lock", "__weakref__")
 
     def __init__(self, shape: tuple[int, ...], dtype: np.dtype):
         self.shape = shape
         self.dtype = dtype
         self.arrays: list[np.ndarray] = []
+        self.last_taken: list[int] = []  # the take that last handed out arrays[i]
+        self.takes = 0
         self.lock = threading.Lock()
         _LIVE.add(self)
 
@@ -43,12 +46,22 @@ class OutputCache:
 
     def take(self) -> np.ndarray:
         with self.lock:
+            self.takes += 1
             for i, count in enumerate(self._reference_counts()):
                 if count == _UNREFERENCED and not weakref.getweakrefcount(self.arrays[i]):
-                    return self.arrays[i]
-            array = np.empty(self.shape, self.dtype)
-            if len(self.arrays) < KEEP:
-                self.arrays.append(array)
+                    array = self.arrays[i]
+                    self.last_taken[i] = self.takes
+                    break
+            else:
+                array = np.empty(self.shape, self.dtype)
+                if len(self.arrays) < KEEP:
+                    self.arrays.append(array)
+                    self.last_taken.append(self.takes)
+            # A reserve the caller's pattern no longer needs (the second buffer after one call
+            # that kept its previous result) goes back to the allocator.
+            for i in reversed(range(len(self.arrays))):
+                if self.takes - self.last_taken[i] > IDLE_TAKES:
+                    del self.arrays[i], self.last_taken[i]
             return array
 
     def __repr__(self) -> str:

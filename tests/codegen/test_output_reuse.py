@@ -108,3 +108,18 @@ def test_compiled_function_reuses_and_config_turns_it_off():
         first = plain(x)
         assert "take()" not in plain.stages["kernels"]
         np.testing.assert_allclose(first, f(x))
+
+
+def test_an_idle_reserve_is_let_go_and_the_alternating_pair_is_kept():
+    cache = OutputCache((N,), F64)
+    held = cache.take()
+    cache.take()  # while `held` is alive: a second buffer
+    assert len(cache.arrays) == 2
+    del held
+    for _ in range(20):  # results dropped at once: one buffer serves every call
+        cache.take()
+    assert len(cache.arrays) == 1
+    y = cache.take()
+    for _ in range(20):  # y = f(x): the old result is alive during each call
+        y = cache.take()
+    assert len(cache.arrays) == 2
