@@ -60,11 +60,11 @@ def resolve_target(compile_fn: CompileFn | None) -> Target | None:
     return Target(ember_compile, reset, package) if callable(ember_compile) else None
 
 
-def _held_bytes(target: Target) -> Callable[[], int]:
-    """Ember's count of output buffers kept for reuse (0 for other compilers)."""
+def _release_kept(target: Target) -> Callable[[], None]:
+    """Ember's way to forget the output buffers it keeps for reuse (nothing for others)."""
     if target.package is None or target.reset is None:
-        return lambda: 0
-    return importlib.import_module(f"{target.package.__name__}.codegen.buffers").held_bytes
+        return lambda: None
+    return importlib.import_module(f"{target.package.__name__}.codegen.buffers").release_all
 
 
 def _comma_list(text: str) -> list[str]:
@@ -154,7 +154,7 @@ def _run_all(workloads: Sequence[Any], target: Target, scale: float, backend: st
     steps = phases([peer.name for peer in peers])
     bar = Progress(len(workloads) * len(steps), stream=stderr, enabled=progress)
     kwargs = {"backend": backend} if backend else {}
-    held_bytes = _held_bytes(target)
+    release_kept = _release_kept(target)
     results = []
     try:
         for index, workload in enumerate(workloads):
@@ -162,7 +162,7 @@ def _run_all(workloads: Sequence[Any], target: Target, scale: float, backend: st
                 bar.update(index * len(steps) + steps.index(phase), name, phase)
             results.append(run_workload(workload, scale=scale, compile_fn=target.compile_fn,
                                         compile_kwargs=kwargs, policy=policy, reset=target.reset,
-                                        peers=peers, on_phase=on_phase, held_bytes=held_bytes))
+                                        peers=peers, on_phase=on_phase, release_kept=release_kept))
     finally:
         bar.close()
     return results

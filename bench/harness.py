@@ -12,7 +12,8 @@ For each workload, in this order:
 5. time eager, compiled and peers **interleaved** (``timing.py``): speedup = eager median /
    compiled median, from the same rounds;
 6. measure **peak memory** of eager and of compiled, each in its own run after timing; the
-   compiled figure includes the output buffers Ember keeps for reuse between calls.
+   compiled run starts with no output buffers kept for reuse, so its outputs count as
+   allocations, as eager's do.
 
 A failure to compile or run is recorded for the table and the bench goes on.
 """
@@ -170,12 +171,10 @@ def run_workload(workload: Workload, *, scale: float, compile_fn: CompileFn,
                  compile_kwargs: dict[str, Any] | None = None, policy: TimingPolicy = DEFAULT_POLICY,
                  reset: Callable[[], None] | None = None, peers: Sequence[PeerLike] = (),
                  on_phase: Callable[[str], None] = lambda phase: None,
-                 held_bytes: Callable[[], int] = lambda: 0) -> WorkloadResult:
+                 release_kept: Callable[[], None] = lambda: None) -> WorkloadResult:
     """Eager, compiled and (optionally) peer numbers for one workload: see the module docstring.
-    ``held_bytes()``: memory the compiler keeps between calls (reused output buffers); what it
-    grows by during this workload is added to the compiled peak."""
-    gc.collect()
-    held_before = held_bytes()
+    ``release_kept()`` makes the compiler forget output buffers kept for reuse, so that the
+    compiled peak counts the outputs as allocations, as eager's does."""
     on_phase("inputs")
     args = workload.make_inputs(scale)
     expected = workload.fn(*copy_args(args))
@@ -193,7 +192,8 @@ def run_workload(workload: Workload, *, scale: float, compile_fn: CompileFn,
     eager_peak = peak_memory(workload.fn, args)
     compiled_peak = None
     if isinstance(timings.get("compiled"), Timing):
-        compiled_peak = peak_memory(ready["compiled"].fn, args) + max(0, held_bytes() - held_before)
+        release_kept()
+        compiled_peak = peak_memory(ready["compiled"].fn, args)
     compiled = _result(prepared["compiled"], timings.get("compiled"), eager, compiled_peak)
     peer_results = {peer.name: _result(prepared[peer.name], timings.get(peer.name), eager) for peer in peers}
     return WorkloadResult(workload.name, workload.description, describe_inputs(args), eager, eager_peak,

@@ -30,8 +30,8 @@ METHOD = {
                "minus the compiled median (the eager median where compiled was not timed); includes tracing, "
                "passes and codegen; a warm disk cache shortens it",
     "memory": "tracemalloc peak above the baseline during one call, in a separate run from timing; "
-              "sees NumPy and Python allocations only; compiled adds the output buffers Ember keeps "
-              "for reuse between calls",
+              "sees NumPy and Python allocations only; compiled starts with no output buffers kept "
+              "for reuse (between calls Ember keeps up to two per output of 1 MiB or more)",
     "check": "first and warm compiled results against eager: type, dtype, shape, allclose with the "
              "per-dtype tolerances (workload overrides listed), inputs unchanged",
 }
@@ -186,7 +186,7 @@ def _footnotes(results: Sequence[WorkloadResult]) -> list[str]:
         "",
         "eager, compiled: median time per call; calls e/c: timed calls (samples x calls per sample)",
         "compile: first compiled call minus one compiled call; peak: tracemalloc peak during one call"
-        " (compiled: plus output buffers kept for reuse)",
+        " (compiled: with no output buffers kept for reuse; up to two per large output are kept between calls)",
         f"check: compiled vs eager, allclose with {tolerances}, except:",
     ]
     overrides = [f"  {r.name}: {r.tolerance_note}" for r in results if r.tolerance_note]

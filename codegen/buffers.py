@@ -71,10 +71,13 @@ class OutputCache:
 _LIVE: weakref.WeakSet[OutputCache] = weakref.WeakSet()
 
 
-def held_bytes() -> int:
-    """Bytes of arrays kept for reuse by every live OutputCache (what a memory figure that
-    only counts allocations made during a call leaves out)."""
-    return sum(array.nbytes for cache in list(_LIVE) for array in cache.arrays)
+def release_all() -> None:
+    """Every live OutputCache forgets its arrays: the next call of each site allocates, as the
+    first call did (what a memory measurement of one call should see)."""
+    for cache in list(_LIVE):
+        with cache.lock:
+            cache.arrays.clear()
+            cache.last_taken.clear()
 
 
 def _calibrate() -> int:

@@ -119,7 +119,18 @@ def test_an_idle_reserve_is_let_go_and_the_alternating_pair_is_kept():
     for _ in range(20):  # results dropped at once: one buffer serves every call
         cache.take()
     assert len(cache.arrays) == 1
-    y = cache.take()
+    results = [cache.take()]
     for _ in range(20):  # y = f(x): the old result is alive during each call
-        y = cache.take()
+        results = [results[-1], cache.take()]
+        results.pop(0)
     assert len(cache.arrays) == 2
+
+
+def test_release_all_forgets_kept_arrays_but_not_the_callers():
+    from ember.codegen.buffers import release_all
+    cache = OutputCache((N,), F64)
+    mine = cache.take()
+    mine[:3] = 7.0
+    release_all()
+    assert cache.arrays == [] and cache.take() is not mine
+    np.testing.assert_array_equal(mine[:3], 7.0)
