@@ -72,6 +72,9 @@ def format_entry(qualname: str, entry: CacheEntry, stages: Sequence[str]) -> str
         text = entry.stages.get(stage)
         if text:
             parts.append(f"=== {stage}: {qualname} ===\n{text.rstrip()}")
+    missing = [stage for stage in stages if not entry.stages.get(stage)]
+    if missing and entry.eager_reason is not None:  # say why, rather than print nothing
+        parts.append(f"=== {', '.join(missing)}: {qualname} runs eagerly ===\n{entry.eager_reason}")
     return "\n\n".join(parts)
 
 

@@ -69,6 +69,16 @@ def test_dump_script_prints_every_compiled_function_and_its_break(script, capsys
     assert "=== breaks: step ===" in out and "builtins.print" in out
 
 
+def test_dump_of_a_function_that_runs_eagerly_says_why(tmp_path, capsys):
+    path = tmp_path / "guarded.py"
+    path.write_text("import numpy as np\n\ndef f(x):\n    try:\n        return np.sin(x)\n"
+                    "    except ValueError:\n        return x\n")
+    assert main(["dump", f"{path}:f", "--args", "f32[4]", "--stage", "kernels"]) == 0
+    out = capsys.readouterr().out
+    assert "=== kernels: f runs eagerly ===" in out
+    assert f"{path}:5: code inside a try block" in out
+
+
 def test_explain_command(script, capsys):
     assert main(["explain", f"{script}:softmax", "--args", "f32[4,8]"]) == 0
     out = capsys.readouterr().out
