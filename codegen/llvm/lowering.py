@@ -25,7 +25,7 @@ import numpy as np
 
 from ...ir import Node
 from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations
-from .polynomials import exp_f32, sin_cos_f32
+from .polynomials import exp_f32, exp_f64, sin_cos_f32
 
 
 class Unsupported(Exception):
@@ -260,7 +260,7 @@ rule("cos", "f")(_sin_cos("cos"))
 @rule("exp", "f")
 def _exp(b, dt, x):
     # float32: own polynomial (polynomials.py), ~2x libmvec's throughput and < 1.01 ulp.
-    return exp_f32(b, x.ref) if dt.itemsize == 4 else b.libm("exp", x.ty, [x.ref])
+    return exp_f32(b, x.ref) if dt.itemsize == 4 else exp_f64(b, x.ref)
 for _name, _c in BINARY_LIBM.items():
     rule(_name, "f")(lambda b, dt, x, y, _c=_c: b.libm(_c, x.ty, [x.ref, y.ref]))
 

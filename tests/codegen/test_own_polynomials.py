@@ -1,7 +1,8 @@
-"""The own float32 exp, sin and cos (codegen/llvm/polynomials.py) over the whole float32 range.
+"""The own exp (float32, float64), sin and cos (float32) of codegen/llvm/polynomials.py.
 
 exp: test_ulp.py covers (-80, 80); here also the subnormal results (x in [-104, -87]), overflow
 near ln(FLT_MAX), a sample of every float32 bit pattern, and the exact special values.
+float64 exp: against long double over (-745, 710) (subnormal results included), specials.
 sin/cos: the polynomial range (|x| < 2**20) against float64, and arguments outside it (huge,
 inf, NaN), which make the kernel rerun its range with libmvec.
 """
@@ -17,7 +18,7 @@ F32 = np.dtype("float32")
 
 def compiled(name: str, x: np.ndarray) -> np.ndarray:
     g = Graph()
-    g.set_outputs([g.call(name, g.add_input("x", TensorMeta(x.shape, F32)))])
+    g.set_outputs([g.call(name, g.add_input("x", TensorMeta(x.shape, x.dtype)))])
     return compile_graph(g)([x])[0]
 
 
@@ -99,3 +100,23 @@ def test_sin_f32_written_into_an_input_keeps_libmvec():
     expected = np.sin(data)
     artifact([data])
     np.testing.assert_allclose(data, expected, rtol=4e-6)
+
+
+@pytest.mark.parametrize("inputs", [
+    np.linspace(-745.2, 709.78, 2_000_003),                                   # subnormal to overflow
+    np.random.default_rng(3).normal(size=1_000_000) * 3,                      # where programs live
+    np.linspace(-1e-3, 1e-3, 100_001),                                        # around 1
+], ids=["range", "normal", "small"])
+def test_exp_f64_ulp(inputs):
+    reference = np.exp(inputs.astype(np.longdouble))
+    spacing = np.spacing(reference.astype(np.float64)).astype(np.longdouble)
+    spacing[spacing == 0] = np.finfo(np.float64).smallest_subnormal
+    error = (np.abs(compiled("exp", inputs).astype(np.longdouble) - reference) / spacing).astype(np.float64)
+    assert error.max() <= 1.0
+
+
+def test_exp_f64_special_values():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 709.78, 709.79, 710.0, 1e300, -745.1, -745.2, -746.0,
+                  -1e300, 5e-324, -5e-324])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(compiled("exp", x), np.exp(x))
