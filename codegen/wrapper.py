@@ -2,8 +2,8 @@
 
 ``ProgramBuilder`` writes everything but the kernel launches: it names values, turns
 compile-time values (shapes, dtypes, index tuples) into constants of the function's globals,
-allocates fresh kernel outputs with ``_empty`` (large ones, when asked, through an
-``OutputCache`` that reuses arrays the caller has dropped: buffers.py), makes views and setitem destinations with
+allocates fresh kernel outputs with ``_empty`` (large ones, and large matmul results, when
+asked, through an ``OutputCache`` that reuses arrays the caller has dropped: buffers.py), makes views and setitem destinations with
 NumPy's own indexing (O(1)), runs extern nodes through their NumPy reference
 (``_ref_<op>``), keeps scalars and 0-d arrays apart, and returns the outputs. A backend
 subclasses it and implements ``launch`` (one kernel call, given its operand names), then binds
@@ -131,8 +131,16 @@ class ProgramBuilder:
             self.references[ref] = node
             args = [self.render(a) for a in node.args]
             args += [f"{k}={self.render(v)}" for k, v in node.kwargs.items()]
+            if self._writes_into_cache(node):  # BLAS writes straight into a reused buffer
+                args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}.take()")
             self.lines.append(f"    {name} = {ref}({', '.join(args)})")
         self.values[node] = name
+
+    def _writes_into_cache(self, node: Node) -> bool:
+        """A large matmul result (NumPy's matmul ufunc takes ``out=``, and the same BLAS call
+        writes it) comes from an OutputCache like a kernel's output."""
+        return (self.reuse_outputs and node.op.name == "matmul" and not node.kwargs and not node.meta.is_scalar
+                and reusable(node.meta.shape, node.meta.dtype))
 
     def kernel(self, kernel: Kernel) -> None:
         operands = [self.array(load.node) for load in kernel.loads]

@@ -134,3 +134,24 @@ def test_release_all_forgets_kept_arrays_but_not_the_callers():
     release_all()
     assert cache.arrays == [] and cache.take() is not mine
     np.testing.assert_array_equal(mine[:3], 7.0)
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("float32", "float64"), ("int64", "int64")])
+def test_large_matmul_writes_into_a_reused_buffer_with_numpys_exact_result(dtypes):
+    g = Graph()
+    a = g.add_input("a", TensorMeta((4, 256, 128), np.dtype(dtypes[0])))
+    b = g.add_input("b", TensorMeta((128, 300), np.dtype(dtypes[1])))
+    g.set_outputs([g.call("matmul", a, b)])
+    artifact = compile_graph(g, reuse_outputs=True)
+    assert "out=" in artifact.source
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((4, 256, 128)) * 10).astype(dtypes[0])
+    y = (rng.standard_normal((128, 300)) * 10).astype(dtypes[1])
+    first = artifact([x, y])[0]
+    np.testing.assert_array_equal(first, np.matmul(x, y))
+    assert first.dtype == np.matmul(x, y).dtype
+    address = first.__array_interface__["data"][0]
+    del first
+    again = artifact([x, y])[0]
+    assert again.__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(again, np.matmul(x, y))
