@@ -3,13 +3,14 @@
 A fresh NumPy array of several MiB comes from the kernel as new pages: NumPy asks for huge
 pages, but every page is still faulted in and zeroed on first touch, which costs more than a
 simple kernel's arithmetic (32 MiB: ~2.5 ms of faults against ~0.8 ms to write it). An
-``OutputCache`` stands for one allocation site of a generated wrapper: it keeps the last
-``KEEP`` arrays it handed out and hands one out again when nothing but the cache refers
-to it any more: no Python reference (views, memoryviews and ``np.frombuffer`` results all
-hold one through ``.base``) and no weak reference. The caller sees an ordinary array that
-owns its data; the values are those of ``np.empty`` (the kernels write every element).
-The cost is memory held between calls: up to ``KEEP`` arrays per site, freed with the
-compiled entry (``ember.reset()``); an array not handed out in ``IDLE_TAKES`` calls is let go.
+``OutputCache`` stands for one allocation site of a generated wrapper (a kernel's fresh
+output, or the ``out=`` of a large matmul): it keeps the last ``KEEP`` arrays it handed out
+and hands one out again when nothing but the cache refers to it any more: no Python
+reference (views, memoryviews and ``np.frombuffer`` results all hold one through ``.base``)
+and no weak reference. The caller sees an ordinary array that owns its data; the values are
+those of ``np.empty`` (the kernels write every element). The cost is memory held between
+calls: up to ``KEEP`` arrays per site, freed with the compiled entry (``ember.reset()``); an
+array not handed out in ``IDLE_TAKES`` calls is let go.
 
 Thread safety: the check and the hand-out happen under one lock, and the array is
 referenced by the caller before the lock is released, so two calls never get the same array.

@@ -2,12 +2,13 @@
 
 ``ProgramBuilder`` writes everything but the kernel launches: it names values, turns
 compile-time values (shapes, dtypes, index tuples) into constants of the function's globals,
-allocates fresh kernel outputs with ``_empty`` (large ones, and large matmul results, when
-asked, through an ``OutputCache`` that reuses arrays the caller has dropped: buffers.py),
-makes views and setitem destinations with NumPy's own indexing (O(1)), runs extern nodes through their NumPy reference
-(``_ref_<op>``), keeps scalars and 0-d arrays apart, and returns the outputs. A backend
-subclasses it and implements ``launch`` (one kernel call, given its operand names), then binds
-the names the text uses: ``_empty``, ``_asarray``, ``constants``, ``references`` and its own.
+allocates fresh kernel outputs with ``_empty`` (when asked, large ones and large matmul
+results come from an ``OutputCache`` that reuses arrays the caller has dropped: buffers.py),
+makes views and setitem destinations with NumPy's own indexing (O(1)), runs extern nodes
+through their NumPy reference (``_ref_<op>``), keeps scalars and 0-d arrays apart, and
+returns the outputs. A backend subclasses it and implements ``launch`` (one kernel call,
+given its operand names), then binds the names the text uses: ``_empty``, ``_asarray``,
+``constants``, ``references`` and its own.
 
 Example of the generated text for ``(x + y) * 2.0 - np.exp(x)`` (the launch line is the
 backend's)::
