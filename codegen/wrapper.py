@@ -132,9 +132,11 @@ class ProgramBuilder:
             self.references[ref] = node
             args = [self.render(a) for a in node.args]
             args += [f"{k}={self.render(v)}" for k, v in node.kwargs.items()]
+            comment = ""
             if self._writes_into_cache(node):  # BLAS writes straight into a reused buffer
                 args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}.take()")
-            self.lines.append(f"    {name} = {ref}({', '.join(args)})")
+                comment = "  # out=: a reused buffer (OutputCache)"
+            self.lines.append(f"    {name} = {ref}({', '.join(args)}){comment}")
         self.values[node] = name
 
     def _writes_into_cache(self, node: Node) -> bool:
@@ -152,7 +154,8 @@ class ProgramBuilder:
                 buffer = f"b_{self.ident(node)}"
                 if self.reuse_outputs and reusable(node.meta.shape, node.meta.dtype):
                     cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
-                    self.lines.append(f"    {buffer} = {cache}.take()")
+                    self.lines.append(f"    {buffer} = {cache}.take()  # np.empty({node.meta.shape!r}), or a "
+                                      f"dropped buffer of an earlier call")
                 else:
                     self.lines.append(f"    {buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
                 operands.append(buffer)
