@@ -1,0 +1,174 @@
+"""The reduction half of ``KernelEmitter`` (emit_kernel.py): passes over the reduced axes.
+
+Per outer index, one pass per level of reduction (softmax: max, then sum and the output),
+each with its accumulators; values of the outer layout computed between passes; a costly
+value needed in several passes spilled to an output buffer once. A kernel that reduces
+everything in one pass has three modes chosen at run time by ``chunk`` (whole; a chunk of
+the first reduced axis into ``partials[chunk]``; combine the partials and finish).
+"""
+from __future__ import annotations
+
+from ...ir import Node, OpKind
+from ...passes.kernels import FULL
+from .lowering import Value, memory_type
+from .math import BINARY_LIBM, UNARY_LIBM
+from .operands import Operand, Scope
+
+
+class ReductionEmission:
+    """Mixed into KernelEmitter, whose state (``b``, ``k``, ``plans``, ``operands``, ...) it uses."""
+
+    def _reduction_body(self) -> None:
+        ptrs = {op.index: op.data for op in self.operands}
+        if not self.partials:
+            self._nest(self.outer, ptrs, self.operands, self._outer_body, bool(self.outer), vectorize=False)
+            return
+        b = self.b
+        whole, partial, combine, after = b.fresh("whole"), b.fresh("partial"), b.fresh("combine"), b.fresh("end")
+        b.line(f"switch i64 {self.chunk}, label {partial} [i64 -1, label {whole} i64 -2, label {combine}]")
+        for label, mode in ((whole, "whole"), (partial, "partial"), (combine, "combine")):
+            b.label(label)
+            self._outer_body(ptrs, mode)
+            b.line(f"br label {after}")
+        b.label(after)
+
+    def _outer_body(self, ptrs: dict[int, str], mode: str = "whole") -> None:
+        b = self.b
+        outer = Scope(ptrs)
+        self.outer_scope = outer
+        inner_ops = [op for op in self.operands if any(op.moves_along(a) for a in self.reduce)]
+        for p in range(self.num_passes):
+            stages = [(n, plan.stages[p - self._reduction_pass(n)]) for n, plan in self.plans.items()
+                      if 0 <= p - self._reduction_pass(n) < len(plan.stages)]
+            roots = self._pass_roots(p, stages)
+            for root in roots:
+                self._prepare_outer(root, outer)
+            for node, _ in stages:
+                source = node.args[0]
+                if source not in self.k.layouts and not self._load_is_full(self._operand_for(node, source)):
+                    self._load(node, source, outer)
+            accs = []
+            for node, stage in stages:
+                acc = b.alloca(stage.acc_dtype_ty)
+                b.line(f"store {stage.acc_dtype_ty} {stage.init}, ptr {acc}")
+                accs.append((node, stage, acc))
+
+            def pass_body(p_ptrs, p=p, accs=accs):
+                self.current_pass = p
+                scope = Scope(p_ptrs, outer)
+                for node, stage, acc in accs:
+                    source = self._arg_value(node, node.args[0], scope)
+                    x = stage.element(b, source, self._stage_values(node, outer))
+                    old = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
+                    b.line(f"store {stage.acc_dtype_ty} {stage.combine(b, old, x)}, ptr {acc}")
+                self._store_all(scope, p, full=True)
+
+            if mode == "combine":
+                self._combine_partials(accs)
+            else:
+                self._nest(self.reduce, ptrs, inner_ops, pass_body, mode == "partial")
+            if mode == "partial":
+                self._store_partials(accs)
+                return
+            for node, stage, acc in accs:
+                total = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
+                outer.memo.setdefault(("stage", node), []).append(
+                    stage.finish(b, total, self._count_value(), self._stage_values(node, outer)))
+                if len(outer.memo[("stage", node)]) == len(self.plans[node].stages):
+                    outer.memo[node] = outer.memo[("stage", node)][-1]
+        self._store_all(outer, None, full=False)
+
+    def _store_partials(self, accs) -> None:
+        b = self.b
+        for node, stage, acc in accs:
+            op = self.partials[node]
+            at = b.emit(f"getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {self.chunk}")
+            b.line(f"store {stage.acc_dtype_ty} {b.emit(f'load {stage.acc_dtype_ty}, ptr {acc}')}, ptr {at}")
+
+    def _combine_partials(self, accs) -> None:
+        """Fold ``partials[0:stop]`` into the accumulators, in chunk order."""
+        b = self.b
+
+        def body(i: str) -> None:
+            for node, stage, acc in accs:
+                op = self.partials[node]
+                part = b.emit(f"load {stage.acc_dtype_ty}, ptr "
+                              f"{b.emit(f'getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {i}')}")
+                old = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
+                b.line(f"store {stage.acc_dtype_ty} {stage.combine(b, old, Value(part, stage.acc_dtype))}, "
+                       f"ptr {acc}")
+        self._loop("0", self.stop, body)
+
+    def _pass_roots(self, p: int, stages) -> list[Node]:
+        roots = [node.args[0] for node, _ in stages if node.args[0] in self.k.layouts]
+        roots += [s.node for s, _ in self.store_operands
+                  if self._store_is_full(s) and self.avail[s.node] == p]
+        return roots
+
+    def _prepare_outer(self, node: Node, outer: Scope) -> None:
+        """Compute, at the outer level (before a pass's loop), every outer value and outer
+        load that ``node`` reads, so that later passes may use them (SSA dominance)."""
+        if node not in self.k.layouts or node in outer.memo or ("prepared", node) in outer.memo:
+            return
+        if not self.full[node]:
+            if node.op.kind is not OpKind.REDUCTION:
+                self._value(node, outer)
+            return
+        outer.memo[("prepared", node)] = True
+        for arg in node.input_nodes():
+            if arg in self.k.layouts:
+                self._prepare_outer(arg, outer)
+            elif not self._load_is_full(self._operand_for(node, arg)):
+                self._load(node, arg, outer)
+
+    def _stage_values(self, node: Node, outer: Scope) -> list[Value]:
+        return outer.memo.get(("stage", node), [])
+
+    def _count_value(self) -> str:
+        return self.count
+
+
+    def _plan_spills(self) -> None:
+        """A costly full value needed in several passes (softmax's exp) is computed once: in
+        its first pass it is stored into a fresh output buffer of the same dtype that is
+        only written (finally) in a later pass, and reloaded from there afterwards."""
+        self.spills: dict[Node, tuple[Operand, int]] = {}
+        if not self.plans:
+            return
+        needed: dict[Node, set[int]] = {}
+        for p in range(self.num_passes):
+            stages = [n for n in self.plans if 0 <= p - self._reduction_pass(n) < len(self.plans[n].stages)]
+            stack = self._pass_roots(p, [(n, None) for n in stages])
+            seen: set[Node] = set()
+            while stack:
+                node = stack.pop()
+                if node in seen or node not in self.k.layouts or not self.full[node]:
+                    continue
+                seen.add(node)
+                needed.setdefault(node, set()).add(p)
+                stack.extend(node.input_nodes())
+        free = [(store, op) for store, op in self.store_operands
+                if store.setitem is None and self.k.layouts[store.node] == FULL]
+        for node in self.k.nodes:
+            passes = needed.get(node, set())
+            if len(passes) < 2 or node.op.kind is not OpKind.ELEMENTWISE or not _costly(node, self.k.layouts):
+                continue
+            for i, (store, op) in enumerate(free):
+                if op.dtype == node.meta.dtype and self.avail[store.node] >= max(passes):
+                    self.spills[node] = (op, min(passes))
+                    del free[i]
+                    break
+
+
+def _costly(node: Node, members) -> bool:
+    """Whether computing ``node`` inside the kernel calls a math library function."""
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in members:
+            continue
+        seen.add(current)
+        if current.op.name in UNARY_LIBM or current.op.name in BINARY_LIBM or current.op.name == "logaddexp":
+            return True
+        stack.extend(current.input_nodes())
+    return False
