@@ -66,30 +66,30 @@ def test_feeding_outputs_back_alternates_buffers_with_right_values():
 
 
 def test_concurrent_takers_never_share_a_buffer():
+    """Four threads each hold what they took at the same moment (a barrier), round after
+    round: no two of them ever hold the same array."""
     cache = OutputCache((N,), F64)
-    live: set[int] = set()
+    threads_count, rounds = 4, 50
+    barrier = threading.Barrier(threads_count)
+    held: list[list[int]] = [[] for _ in range(rounds)]
     lock = threading.Lock()
-    clashes = []
 
     def worker():
-        for _ in range(300):
+        for r in range(rounds):
             a = cache.take()
             with lock:
-                if id(a) in live:
-                    clashes.append(id(a))
-                live.add(id(a))
-            a[:8] = 1.0  # hold it a little while, as a kernel would
-            with lock:
-                live.discard(id(a))
+                held[r].append(id(a))
+            barrier.wait()  # every thread holds its array now
+            barrier.wait()  # ... until all have recorded theirs
             del a
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
+    threads = [threading.Thread(target=worker) for _ in range(threads_count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not clashes
-    assert 1 <= len(cache.arrays) <= 2
+    assert all(len(set(ids)) == threads_count for ids in held)
+    assert len(cache.arrays) <= 2
 
 
 def test_compiled_function_reuses_and_config_turns_it_off():
