@@ -45,12 +45,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ...ir import Graph, Node
 from ...passes.fusion import fuse
-from ...passes.kernels import KernelGraph
+from ...passes.kernels import Kernel, KernelGraph
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
-from .emit_kernel import check_store_cast, emit_kernel, partial_dtypes
+from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
 from .math import MathDeclarations
@@ -107,7 +109,9 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         raise NotImplementedError("the llvm backend cannot verify this Python/NumPy object layout")
     kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
-    kernel_graph, functions = emit_kernels(kernel_graph, lambda k: emit_kernel(k, decls, OFFSETS), Unsupported)
+    partials: dict[Kernel, list[np.dtype]] = {}  # filled by emit_kernel for split full reductions
+    kernel_graph, functions = emit_kernels(kernel_graph, lambda k: emit_kernel(k, decls, OFFSETS, partials),
+                                           Unsupported)
     module_text, from_cache, addresses = "", False, {}
     if functions:
         module_text = assemble_module(list(functions.values()), decls.text())
@@ -115,7 +119,6 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         compiled = compile_module(module_text, names, cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
-    partials = {kernel: partial_dtypes(kernel) for kernel in functions}
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold, partials=partials,
                                    reuse_outputs=reuse_outputs)

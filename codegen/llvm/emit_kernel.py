@@ -359,21 +359,21 @@ class KernelEmitter(ReductionEmission):
         return f", !noalias !@{_set_id(scopes)}"
 
 
-def partial_dtypes(kernel: Kernel) -> list[np.dtype]:
-    """Accumulator dtype of each reduction of a kernel that splits its full reduction across
-    threads (one partial buffer each, in operand order); empty for every other kernel."""
-    emitter = KernelEmitter(kernel, MathDeclarations(), Offsets(0, 0, 0))
-    return [op.dtype for op in emitter.partials.values()]
-
-
 def _set_id(scopes: list[int]) -> str:
     """Placeholder for the metadata list of several scopes (resolved by the module)."""
     return "set" + "_".join(map(str, scopes))
 
 
-def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets) -> tuple[str, str]:
-    """Lower one kernel; raises Unsupported when some member cannot be lowered exactly."""
-    return KernelEmitter(kernel, decls, offsets).emit()
+def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets,
+                partials: dict[Kernel, list[np.dtype]] | None = None) -> tuple[str, str]:
+    """Lower one kernel; raises Unsupported when some member cannot be lowered exactly.
+    A kernel that splits a full reduction across threads records, in ``partials``, the
+    accumulator dtype of each of its partial buffers (extra operands, in operand order)."""
+    emitter = KernelEmitter(kernel, decls, offsets)
+    emitted = emitter.emit()
+    if partials is not None and emitter.partials:
+        partials[kernel] = [op.dtype for op in emitter.partials.values()]
+    return emitted
 
 
 def check_store_cast(value_dtype: np.dtype, dest_dtype: np.dtype) -> None:
@@ -381,4 +381,4 @@ def check_store_cast(value_dtype: np.dtype, dest_dtype: np.dtype) -> None:
     cast(b, Value("%x", value_dtype), dest_dtype)
 
 
-__all__ = ["emit_kernel", "partial_dtypes", "check_store_cast", "Unsupported", "truth", "constant"]
+__all__ = ["emit_kernel", "check_store_cast", "Unsupported", "truth", "constant"]

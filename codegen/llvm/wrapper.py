@@ -85,7 +85,7 @@ def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, po
                   partials: dict[Kernel, list[np.dtype]] | None = None,
                   reuse_outputs: bool = False) -> tuple[Any, str, dict]:
     """(the ``run(inputs)`` function, its source, its globals); ``partials``: the partial
-    accumulator dtypes of kernels that split a full reduction (emit_kernel.partial_dtypes)."""
+    accumulator dtypes of kernels that split a full reduction (recorded by emit_kernel)."""
     builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, partials or {},
                              reuse_outputs)
     source = builder.build()
