@@ -34,8 +34,9 @@ def compile(fn: Callable | None = None, *, backend: str | None = None, fullgraph
     What cannot be captured runs eagerly with the reason recorded (``ember.explain``), or
     raises ``GraphBreakError`` with ``fullgraph=True``. ``backend``: "numpy" (reference
     interpreter) or "llvm" (fused CPU kernels); default ``ember.config.backend``.
-    ``dynamic`` is accepted for compatibility: compiled kernels take sizes at run time, and the
-    graph is re-traced (cheaply) for a new shape.
+    ``dynamic``: None (default) traces a dimension whose size changed between calls as a symbol,
+    so one entry serves every size (README, "Dynamic dimensions"); True does so for every
+    dimension of the array arguments from the first call; False compiles every shape anew.
     """
     def decorate(function: Callable) -> CompiledFunction:
         compiled = CompiledFunction(function, backend=backend, fullgraph=fullgraph, dynamic=dynamic)

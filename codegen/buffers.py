@@ -23,6 +23,8 @@ import weakref
 
 import numpy as np
 
+from ..ir import is_static
+
 KEEP = 2              # ``y = f(x)`` holds the old y during the call: two buffers alternate
 IDLE_TAKES = 8        # a kept array not handed out in this many takes is let go
 MIN_BYTES = 1 << 20   # smaller arrays come from malloc's heap, with no page faults to save
@@ -93,5 +95,8 @@ _UNREFERENCED = _calibrate()
 
 
 def reusable(shape: tuple[int, ...], dtype: np.dtype) -> bool:
-    """Whether fresh outputs of this shape and dtype are worth an ``OutputCache``."""
+    """Whether fresh outputs of this shape and dtype are worth an ``OutputCache`` (a shape with
+    dynamic dimensions is not: the cache hands out one shape)."""
+    if not is_static(shape):
+        return False
     return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize >= MIN_BYTES

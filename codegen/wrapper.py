@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Node, OpKind, iter_nodes
+from ..ir import Dim, Node, OpKind, iter_nodes
 from ..passes.kernels import ExternStep, Kernel, KernelGraph, StoreKind
 from .buffers import OutputCache, reusable
 
@@ -109,6 +109,7 @@ class ProgramBuilder:
             self.values[node] = f"v_{self.ident(node)}"
         if inputs:
             self.lines.append(f"    {', '.join(self.values[n] for n in inputs)}, = inputs")
+        self.bind_dims(inputs)
         for step in self.kg.steps:
             if isinstance(step, ExternStep):
                 self.extern(step.node)
@@ -117,6 +118,16 @@ class ProgramBuilder:
         outputs = ", ".join(self.render(o) for o in self.kg.graph.outputs)
         self.lines.append(f"    return [{outputs}]")
         return "def run(inputs):\n" + "\n".join(self.lines) + "\n"
+
+    def bind_dims(self, inputs: list[Node]) -> None:
+        """Name each dynamic dimension (ir/symbolic.py) after the input it is read from: shapes
+        then render as ``(s0, 2048)`` in the generated text."""
+        bound: set[Dim] = set()
+        for node in inputs:
+            for axis, dim in enumerate(node.meta.shape):
+                if isinstance(dim, Dim) and dim not in bound:
+                    bound.add(dim)
+                    self.lines.append(f"    {dim!r} = {self.values[node]}.shape[{axis}]")
 
     def extern(self, node: Node) -> None:
         name = f"v_{self.ident(node)}"

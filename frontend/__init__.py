@@ -1,6 +1,6 @@
 """Bytecode -> graph: symbolic execution of a frame, guards, and why a frame runs eagerly."""
 from .breaks import BreakPlan
-from .capture import BreakInfo, FrameCapture, frame_params, trace
+from .capture import BreakInfo, DynamicShapeFailed, FrameCapture, dim_origins, frame_params, trace
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput
@@ -8,4 +8,4 @@ from .resume import ResumePoint, resume_function
 
 __all__ = ["trace", "frame_params", "FrameCapture", "BreakInfo", "BreakPlan", "GraphOutput", "FromSource",
            "Constant", "Container", "FreshIterator", "ResumePoint", "resume_function",
-           "Unsupported", "UserCodeError", "Guard", "GuardSet"]
+           "Unsupported", "UserCodeError", "Guard", "GuardSet", "DynamicShapeFailed", "dim_origins"]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ir.symbolic import concrete
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .operators import binary, iterate, python_op, truth, unary
@@ -56,7 +57,7 @@ def _len(tracer: Tracer, value: Value) -> Value:
     if isinstance(value, ArrayValue):
         if value.node.meta.ndim == 0:
             raise UserCodeError("TypeError: len() of unsized object", tracer.loc)
-        return ConstValue(value.node.meta.shape[0])
+        return ConstValue(concrete(value.node.meta.shape, "len()")[0])
     if isinstance(value, TupleValue | ListValue | DictValue):
         return ConstValue(len(value.items))
     return python_op(tracer, len, value)

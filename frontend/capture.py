@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Graph, Node, OpKind, SourceLoc
+from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError
 from .breaks import BreakPlan, GraphBreak
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, identifier
@@ -55,6 +55,24 @@ def _source_line(loc: SourceLoc | None) -> str:
 
 
 @dataclass
+class DynamicShapeFailed(Exception):
+    """Tracing or compiling with dynamic dimensions needed a concrete size: ``dims`` (source
+    expression, axis) are the input dimensions involved (all dynamic ones when unknown)."""
+
+    def __init__(self, reason: str, dims: frozenset[tuple[str, int]]):
+        super().__init__(reason)
+        self.reason, self.dims = reason, dims
+
+
+def dim_origins(graph: Graph, sources: list[Source], dims: tuple[Dim, ...]) -> frozenset[tuple[str, int]]:
+    """The (source expression, axis) of every graph input dimension that is one of ``dims``
+    (every dynamic one when ``dims`` is empty)."""
+    return frozenset((source.expr(), axis) for node, source in zip(graph.inputs, sources, strict=True)
+                     for axis, dim in enumerate(node.meta.shape)
+                     if isinstance(dim, Dim) and (not dims or any(dim is d for d in dims)))
+
+
+@dataclass
 class FrameCapture:
     """The result of tracing one frame: either a graph to compile or a reason to run eagerly."""
 
@@ -68,6 +86,7 @@ class FrameCapture:
     break_plan: BreakPlan | None = None  # set when the frame splits at a graph break
     inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact
     bytecode: str = ""
+    input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # source expression -> traced shape
 
     @property
     def compiled(self) -> bool:
@@ -81,11 +100,16 @@ def frame_params(code: types.CodeType) -> tuple[str, ...]:
     return code.co_varnames[:count]
 
 
-def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> FrameCapture:
-    """Trace ``fn`` on ``frame_args`` (its bound arguments, one per frame parameter)."""
+def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
+          dynamic: frozenset[tuple[str, int]] = frozenset()) -> FrameCapture:
+    """Trace ``fn`` on ``frame_args`` (its bound arguments, one per frame parameter).
+
+    ``dynamic`` names input dimensions, as (source expression, axis), to trace as symbols
+    (ir/symbolic.py); a question only a concrete size answers raises SymbolicShapeError.
+    """
     code = fn.__code__
     params = frame_params(code)
-    tracer = Tracer(fn.__name__, fn.__globals__)
+    tracer = Tracer(fn.__name__, fn.__globals__, dynamic)
     capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards,
                            bytecode=dis.Bytecode(code).dis())
     try:
@@ -99,12 +123,16 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None) -> 
             capture.break_plan = graph_break.plan
             tracer.graph.set_outputs(graph_break.plan.outputs)
         _add_memory_guards(tracer)
+    except SymbolicShapeError as exc:
+        raise DynamicShapeFailed(str(exc), dim_origins(tracer.graph, tracer.input_sources, exc.dims)) from exc
     except Unsupported as exc:
         capture.eager = BreakInfo(exc.reason, exc.loc or tracer.loc, isinstance(exc, UserCodeError))
         return capture
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
+    capture.input_shapes = {source.expr(): array.shape for _, source, array in tracer.inputs_by_id.values()
+                            if isinstance(array, np.ndarray)}
     return capture
 
 

@@ -88,6 +88,25 @@ class Guard:
         return Guard(GuardKind.TENSOR, (source,), text, (("ndarray", np.ndarray), (dtype_name, array.dtype)))
 
     @staticmethod
+    def dynamic_tensor(source: Source, array: np.ndarray, shape: tuple, first_uses: dict) -> Guard:
+        """A C-contiguous ndarray of this dtype and rank whose static dimensions match ``shape``;
+        a dynamic dimension (a Dim) is any size >= 2, equal to its symbol's first use if
+        ``first_uses`` names one. C-contiguity and the shape fix the strides."""
+        expr = source.expr()
+        dtype_name = _constant_name(array.dtype)
+        checks = [f"type({expr}) is ndarray", f"{expr}.dtype == {dtype_name}", f"{expr}.ndim == {len(shape)}"]
+        for axis, dim in enumerate(shape):
+            if isinstance(dim, int):
+                checks.append(f"{expr}.shape[{axis}] == {dim}")
+            elif dim in first_uses:
+                checks.append(f"{expr}.shape[{axis}] == {first_uses[dim]}")
+            else:
+                checks.append(f"{expr}.shape[{axis}] >= 2")
+        checks.append(f"{expr}.flags.c_contiguous")
+        return Guard(GuardKind.TENSOR, (source,), " and ".join(checks),
+                     (("ndarray", np.ndarray), (dtype_name, array.dtype)))
+
+    @staticmethod
     def equals(source: Source, value: np.dtype) -> Guard:
         return Guard(GuardKind.VALUE, (source,), f"{source.expr()} == {str(value)!r}")
 
@@ -164,6 +183,15 @@ class GuardSet:
         namespace = {"G": globals_, "C": closure or (), **self.constants()}
         exec(compile(self.source_text(name, params), filename or f"<ember guards {name}>", "exec"), namespace)
         return namespace[f"guard_{identifier(name)}"]
+
+    def evaluate(self, expr: str, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None
+                 ) -> Any:
+        """The value a source expression names for ``args`` (None if it no longer resolves)."""
+        namespace = {"G": globals_, "C": closure or (), **dict(zip(params, args, strict=True))}
+        try:
+            return eval(expr, namespace)  # noqa: S307 - a source expression we generated
+        except Exception:
+            return None
 
     def first_failure(self, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None
                       ) -> str | None:

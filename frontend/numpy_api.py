@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
+from ..ir.symbolic import broadcast_shapes, concrete
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .operators import inplace, write_into
@@ -156,7 +157,7 @@ def _write_out(tracer: Tracer, target: ArrayValue, result: ArrayValue) -> ArrayV
     if not np.can_cast(result.node.meta.dtype, target.node.meta.dtype, casting="same_kind"):
         raise UserCodeError(f"Cannot cast ufunc output from {result.node.meta.dtype} to "
                             f"{target.node.meta.dtype} with casting rule 'same_kind'", tracer.loc)
-    if np.broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
+    if broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
         raise UserCodeError("non-broadcastable output operand", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
 
@@ -463,7 +464,7 @@ CREATION_FUNCTIONS = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange,
 def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
     meta = array.node.meta
     if name == "shape":
-        return TupleValue([ConstValue(d) for d in meta.shape])
+        return TupleValue([ConstValue(d) for d in concrete(meta.shape, "x.shape")])
     if name in ("ndim", "size"):
         return ConstValue(getattr(meta, name))
     if name == "dtype":

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..ir import OpKind
+from ..ir.symbolic import broadcast_shapes, concrete
 from .conversions import NotConstant, constant_of, graph_arg
 from .errors import Unsupported, UserCodeError
 from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
@@ -121,7 +122,7 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     if not np.can_cast(source_dtype, dest_dtype, casting="same_kind"):
         raise UserCodeError(f"Cannot cast ufunc output from {source_dtype} to {dest_dtype} "
                             "with casting rule 'same_kind'", tracer.loc)
-    if np.broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
+    if broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
         raise UserCodeError("non-broadcastable output operand in in-place operation", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
 
@@ -195,7 +196,7 @@ def iterate(tracer: Tracer, value: Value) -> list[Value]:
         meta = value.node.meta
         if meta.ndim == 0:
             raise UserCodeError("iteration over a 0-d array", tracer.loc)
-        return [tracer.emit("getitem", value.node, i) for i in range(meta.shape[0])]
+        return [tracer.emit("getitem", value.node, i) for i in range(concrete(meta.shape, "iteration")[0])]
     try:
         items = list(constant_of(value))
     except NotConstant:

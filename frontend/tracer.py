@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Graph, Node, SourceLoc
+from ..ir import Dim, Graph, Node, SourceLoc, SymbolicShapeError
 from .breaks import BREAKABLE, GraphBreak, plan_break
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
@@ -36,8 +36,11 @@ INSTRUCTION_BUDGET = 50_000
 class Tracer:
     """State shared by every frame of one capture."""
 
-    def __init__(self, name: str, top_globals: dict):
+    def __init__(self, name: str, top_globals: dict, dynamic: frozenset[tuple[str, int]] = frozenset()):
         self.graph = Graph(name)
+        self.dynamic = dynamic  # (source expression, axis) of the dimensions traced as symbols
+        self.dims: dict[int, Dim] = {}  # one symbol per traced size: equal sizes share it (and a guard)
+        self.dim_sources: dict[Dim, str] = {}  # where each symbol's size is read first
         self.top_globals = top_globals
         self.guards = GuardSet()
         self.input_sources: list[Source] = []
@@ -70,7 +73,7 @@ class Tracer:
         """Append an op to the graph at the current user source line."""
         try:
             node = self.graph.call(op_name, *args, loc=self.loc, **kwargs)
-        except Unsupported:
+        except (Unsupported, SymbolicShapeError):
             raise
         except Exception as exc:  # NumPy refused: eager will raise the same error
             raise UserCodeError(f"NumPy raised {type(exc).__name__}: {exc} (in {op_name})", self.loc) from exc
@@ -92,12 +95,36 @@ class Tracer:
             return value
         if array.dtype not in SUPPORTED_DTYPES:
             raise Unsupported(f"arrays of dtype {array.dtype} are not supported", self.loc)
-        self.guards.add(Guard.tensor(source, array))
+        meta = TensorMeta.of(array)
+        axes = [a for a in range(array.ndim) if (source.expr(), a) in self.dynamic and array.shape[a] >= 2]
+        if axes and isinstance(array, np.ndarray) and array.flags.c_contiguous:
+            meta = self._dynamic_input(source, array, axes)
+        else:
+            self.guards.add(Guard.tensor(source, array))
         name = _input_name(source, {n.name for n in self.graph.nodes})
-        value = ArrayValue(self.graph.add_input(name, TensorMeta.of(array)), source)
+        value = ArrayValue(self.graph.add_input(name, meta), source)
         self.inputs_by_id[id(array)] = (value, source, array)  # keeps the array alive while tracing
         self.input_sources.append(source)
         return value
+
+    def _dynamic_input(self, source: Source, array: np.ndarray, axes: list[int]):
+        """The input's meta with a symbol at each dynamic axis, and the guard that admits any size >= 2
+        there (the same size wherever one symbol stands)."""
+        from ..ir import TensorMeta
+
+        first_uses: dict[Dim, str] = {}
+        shape = list(array.shape)
+        for axis in axes:
+            dim = self.dims.get(array.shape[axis])
+            if dim is None:
+                dim = self.dims[array.shape[axis]] = Dim(f"s{len(self.dims)}", array.shape[axis])
+                self.dim_sources[dim] = f"{source.expr()}.shape[{axis}]"
+            else:
+                first_uses[dim] = self.dim_sources[dim]
+            shape[axis] = dim
+        meta = TensorMeta(tuple(shape), array.dtype)
+        self.guards.add(Guard.dynamic_tensor(source, array, meta.shape, first_uses))
+        return meta
 
 
 def _input_name(source: Source, taken: set[str]) -> str:

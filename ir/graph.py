@@ -18,6 +18,7 @@ from typing import Any
 
 from .meta import SourceLoc, TensorMeta
 from .ops import OPS, Op, OpKind
+from .symbolic import infer_meta
 
 
 @dataclass(eq=False, slots=True)
@@ -89,7 +90,7 @@ class Graph:
     def call(self, op_name: str, *args: Any, loc: SourceLoc | None = None, **kwargs: Any) -> Node:
         """Append a node, inferring its meta from the op's rule (which raises as NumPy would)."""
         op = OPS[op_name]
-        meta = op.infer(*map_nodes(args, lambda n: n.meta), **map_nodes(kwargs, lambda n: n.meta))
+        meta = infer_meta(op, map_nodes(args, lambda n: n.meta), map_nodes(kwargs, lambda n: n.meta))
         return self.append(op, args, kwargs, meta, loc)
 
     def append(self, op: Op, args: tuple, kwargs: dict, meta: TensorMeta,

@@ -1,6 +1,7 @@
 """Static facts about a value in the graph: shape, dtype, and where it came from."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,7 +52,7 @@ class TensorMeta:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)  # a dynamic dimension (ir/symbolic.py) refuses to multiply
 
     def __repr__(self) -> str:
         text = f"{short_dtype(self.dtype)}[{', '.join(map(str, self.shape))}]"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .graph import Graph, iter_nodes, map_nodes
 from .ops import OpKind
+from .symbolic import infer_meta
 
 
 class GraphInvariantError(AssertionError):
@@ -28,8 +29,8 @@ def verify(graph: Graph) -> None:
                 if arg not in seen:
                     raise GraphInvariantError(f"%{node.name} uses %{arg.name} before it is defined")
             try:
-                inferred = node.op.infer(*map_nodes(node.args, lambda n: n.meta),
-                                         **map_nodes(node.kwargs, lambda n: n.meta))
+                inferred = infer_meta(node.op, map_nodes(node.args, lambda n: n.meta),
+                                      map_nodes(node.kwargs, lambda n: n.meta))
             except Exception as error:
                 raise GraphInvariantError(f"%{node.name}: {node.op.name} rejects its arguments: {error}") from error
             if inferred != node.meta:

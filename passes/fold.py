@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Graph, Node, OpKind, TensorMeta, iter_nodes, map_nodes
+from ..ir import Graph, Node, OpKind, TensorMeta, infer_meta, is_static, iter_nodes, map_nodes
 from .rewriting import analyse_aliasing, copy_graph, substitute
 
 MAX_ELEMENTS = 4096
@@ -46,7 +46,7 @@ def fold_constants(graph: Graph) -> Graph:
     for node in graph.nodes:
         _use_constants(node, constants)
         if (node.op.kind in (OpKind.INPUT, OpKind.MUTATION) or node.op.name == "empty"
-                or facts.is_written(node) or node.meta.size > MAX_ELEMENTS
+                or facts.is_written(node) or not is_static(node.meta.shape) or node.meta.size > MAX_ELEMENTS
                 or any(arg not in known for arg in node.input_nodes())):
             continue
         value = _evaluate(node, known)
@@ -78,7 +78,7 @@ def _use_constants(node: Node, constants: dict[Node, np.generic]) -> None:
         return
     args, kwargs = substitute(node.args, constants), substitute(node.kwargs, constants)
     try:
-        meta = node.op.infer(*map_nodes(args, lambda n: n.meta), **map_nodes(kwargs, lambda n: n.meta))
+        meta = infer_meta(node.op, map_nodes(args, lambda n: n.meta), map_nodes(kwargs, lambda n: n.meta))
     except Exception:
         return
     if meta == node.meta:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import OPS, Graph, Node, OpKind, TensorMeta, map_nodes
+from ..ir import OPS, Graph, Node, OpKind, TensorMeta, infer_meta, map_nodes
 from .rewriting import analyse_aliasing, copy_graph, freeze, replace_uses
 
 
@@ -129,7 +129,7 @@ def _rewrite_locally(graph: Graph) -> None:
             continue
         x, op_name, args = found
         op = OPS[op_name]
-        if op.infer(*map_nodes(args, lambda n: n.meta)) != node.meta:
+        if infer_meta(op, map_nodes(args, lambda n: n.meta), {}) != node.meta:
             continue
         if not _numpy_agrees(_describe(node, x), op_name, _describe(args, x), x.meta,
                              lambda sample, n=node, x=x: _evaluate(n, x, sample),

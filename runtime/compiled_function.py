@@ -11,8 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..frontend import BreakInfo, FrameCapture, ResumePoint, resume_function, trace
+import numpy as np
+
+from ..frontend import (
+    BreakInfo,
+    DynamicShapeFailed,
+    FrameCapture,
+    ResumePoint,
+    dim_origins,
+    frame_params,
+    resume_function,
+    trace,
+)
 from ..frontend.markers import is_disabled
+from ..frontend.sources import identifier
 from ..ir import OpKind
 from .backends import BACKENDS, build_artifact
 from .binder import make_binder
@@ -26,6 +38,9 @@ from .pipeline import format_timings, optimise_graph
 # shared by every entry and every call that reaches them.
 _RESUME_FUNCTIONS: dict[tuple[ResumePoint, str], CompiledFunction] = {}
 _CALLEES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+# Backends whose generated code reads dynamic dimensions (ir/symbolic.py) at run time.
+DYNAMIC_BACKENDS = ("llvm", "numpy")
 
 # Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
 COMPILE_LISTENERS: list[Callable[[str, CacheEntry], None]] = []
@@ -72,6 +87,8 @@ class CompiledFunction:
         self.entries: list[CacheEntry] = []
         self.children: list[CompiledFunction] = []  # resume functions and callees compiled at breaks
         self._warned_limit = False
+        self._dynamic_seen: set[tuple[str, int]] = set()  # (source expression, axis) seen changing
+        self._static_dims: set[tuple[str, int]] = set()  # ... that needed a concrete size: static for good
         self._eager_reason = _never_traced_reason(function)
         self._binder = make_binder(function) if self._eager_reason is None else None
         code = function.__code__
@@ -160,7 +177,60 @@ class CompiledFunction:
         if self.entries:
             self._log_recompile(frame_args)
         started = time.perf_counter()
-        capture = trace(self._function, frame_args)
+        dynamic = self._dynamic_dims(frame_args)
+        blamed: set[tuple[str, int]] = set()
+        while True:
+            try:
+                entry = self._trace_and_build(frame_args, dynamic)
+                break
+            except DynamicShapeFailed as failure:  # compile those dimensions static; exact as before
+                failed = failure.dims or dynamic
+                blamed |= failed
+                self._static_dims |= failed
+                dynamic = dynamic - failed
+                log_stage("recompiles", f"{self._function.__qualname__}: {', '.join(_dim_names(failed))} "
+                                        f"stay static ({failure.reason})")
+        if blamed and entry.capture.eager is not None and entry.capture.eager.user_error:
+            self._static_dims -= blamed  # the call itself was bad (eager raises): not the symbols' fault
+        entry.compile_seconds = time.perf_counter() - started
+        code = self._function
+        stages = entry.stages
+        for stage in ("bytecode", "graph", "optimized", "kernels", "llvm", "guards", "wrapper"):
+            if stage in stages:
+                log_stage(stage, f"{code.__qualname__}:\n{stages[stage]}")
+        self.entries.append(entry)
+        for listener in COMPILE_LISTENERS:
+            listener(code.__qualname__, entry)
+        return entry
+
+    def _dynamic_dims(self, frame_args: tuple) -> frozenset[tuple[str, int]]:
+        """Input dimensions to trace as symbols: with ``dynamic=True`` every dimension of the
+        array arguments; with ``dynamic=None`` those whose size differs from an earlier entry's
+        (the recompile a new batch size causes); never those that failed as symbols before."""
+        if self.dynamic is False or not config.dynamic_shapes or self.backend not in DYNAMIC_BACKENDS:
+            return frozenset()
+        params = self.entries[0].capture.params if self.entries else ()
+        if self.dynamic:
+            for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
+                if isinstance(value, np.ndarray):
+                    self._dynamic_seen |= {(identifier(name), axis) for axis in range(value.ndim)}
+        for entry in self.entries:
+            shapes = entry.capture.input_shapes
+            fn = self._function
+            for expr, traced in shapes.items():
+                now = entry.capture.guards.evaluate(expr, params, frame_args, fn.__globals__, fn.__closure__)
+                if isinstance(now, np.ndarray) and now.ndim == len(traced) and now.shape != traced:
+                    self._dynamic_seen |= {(expr, a) for a, (d, t) in enumerate(zip(now.shape, traced, strict=True)) if d != t}
+        dynamic = frozenset(self._dynamic_seen - self._static_dims)
+        if dynamic:
+            log_stage("recompiles", f"{self._function.__qualname__}: dynamic dimensions "
+                                    f"{', '.join(_dim_names(dynamic))}")
+        return dynamic
+
+    def _trace_and_build(self, frame_args: tuple, dynamic: frozenset[tuple[str, int]]) -> CacheEntry:
+        capture = trace(self._function, frame_args, dynamic=dynamic)
+        if dynamic and capture.eager is not None:
+            raise DynamicShapeFailed(f"runs eagerly with dynamic dimensions: {capture.eager.reason}", dynamic)
         code = self._function
         guard = capture.guards.compile(code.__name__, capture.params, code.__globals__, code.__closure__,
                                        debug_file(f"{code.__qualname__}.{len(self.entries)}.guards.py",
@@ -183,18 +253,12 @@ class CompiledFunction:
                 if self.fullgraph:
                     raise GraphBreakError(f"ember.compile(fullgraph=True): graph break in {code.__qualname__} "
                                           f"at {info}")
-            self._build(entry)
-        entry.compile_seconds = time.perf_counter() - started
-        for stage in ("bytecode", "graph", "optimized", "kernels", "llvm", "guards", "wrapper"):
-            if stage in stages:
-                log_stage(stage, f"{code.__qualname__}:\n{stages[stage]}")
-        self.entries.append(entry)
-        for listener in COMPILE_LISTENERS:
-            listener(code.__qualname__, entry)
+            self._build(entry, dynamic)
         return entry
 
-    def _build(self, entry: CacheEntry) -> None:
+    def _build(self, entry: CacheEntry, dynamic: frozenset[tuple[str, int]] = frozenset()) -> None:
         capture, stages = entry.capture, entry.stages
+        traced = capture.graph
         stages["graph"] = str(capture.graph)
         try:
             optimised, timings = optimise_graph(capture.graph)
@@ -220,6 +284,9 @@ class CompiledFunction:
                                              targets, self._call_callee, debug_file(name, stages["wrapper"]))
             entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
         except Exception as exc:
+            if dynamic:  # whatever failed, the static compile is the one that must work
+                dims = dim_origins(traced, capture.input_sources, getattr(exc, "dims", ()))
+                raise DynamicShapeFailed(f"{type(exc).__name__}: {exc}", dims or dynamic) from exc
             if not config.suppress_errors:
                 raise
             capture.eager = BreakInfo(f"internal compiler error ({type(exc).__name__}: {exc}); running eagerly",
@@ -234,7 +301,7 @@ class CompiledFunction:
         target = _RESUME_FUNCTIONS.get(key)
         if target is None:
             function = resume_function(point, self._function.__globals__, self._function.__closure__)
-            target = CompiledFunction(function, backend=self._backend, fullgraph=self.fullgraph)
+            target = CompiledFunction(function, backend=self._backend, fullgraph=self.fullgraph, dynamic=self.dynamic)
             _RESUME_FUNCTIONS[key] = target
         if target not in self.children:
             self.children.append(target)
@@ -248,7 +315,7 @@ class CompiledFunction:
             return fn(*args, **kwargs)
         compiled = _CALLEES.get(function)
         if compiled is None:
-            compiled = _CALLEES[function] = CompiledFunction(function, backend=self._backend)
+            compiled = _CALLEES[function] = CompiledFunction(function, backend=self._backend, dynamic=self.dynamic)
         if compiled not in self.children:
             self.children.append(compiled)
         if isinstance(fn, types.MethodType):
@@ -263,9 +330,15 @@ class CompiledFunction:
                                 f"guard failed: {failure}")
 
     def reset(self) -> None:
-        """Forget every compiled entry."""
+        """Forget every compiled entry (and which dimensions were dynamic)."""
         self.entries.clear()
+        self._dynamic_seen.clear()
+        self._static_dims.clear()
         self._warned_limit = False
+
+
+def _dim_names(dims: frozenset[tuple[str, int]]) -> list[str]:
+    return [f"{expr}.shape[{axis}]" for expr, axis in sorted(dims)]
 
 
 def debug_file(name: str, text: str) -> str | None:

@@ -29,6 +29,8 @@ def _env(name: str, default: Any, kind: type) -> Any:
 @dataclass
 class Config:
     recompile_limit: int = field(default=8, metadata={"doc": "cache entries per function before it runs eagerly"})
+    dynamic_shapes: bool = field(default=True, metadata={"doc": "after a recompile caused by a changed array "
+                                                                 "size, compile that dimension for any size"})
     backend: str = field(default="llvm", metadata={"doc": "default backend: llvm (fused CPU kernels) or numpy "
                                                           "(the reference interpreter, for debugging)"})
     num_threads: int = field(default=0, metadata={"doc": "kernel threads; 0 means one per core"})

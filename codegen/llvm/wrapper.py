@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ...ir import is_static
 from ...passes.kernels import Kernel, KernelGraph
 from ..wrapper import ProgramBuilder
 
@@ -49,35 +50,75 @@ class WrapperBuilder(ProgramBuilder):
 
     def namespace(self) -> dict[str, Any]:
         references = {name: node.op.reference for name, node in self.references.items()}
-        return {"_empty": np.empty, "_asarray": np.asarray, **self.constants, **references, **self.globals}
+        return {"_empty": np.empty, "_asarray": np.asarray, "_dims": _dims, **self.constants, **references,
+                **self.globals}
 
     def launch(self, kernel: Kernel, operands: list[str]) -> None:
         partials = self.partials.get(kernel, [])
         split_axes = kernel.reduce_axes if partials else kernel.outer_axes
         extent = kernel.domain[split_axes[0]] if split_axes else 1
-        dims = np.array([0, extent, -1, *kernel.domain], dtype=np.int64)
-        function, dims_name = f"_{kernel.name}", f"_dims_{kernel.name}"
+        function = f"_{kernel.name}"
         self.globals[function] = KERNEL_TYPE(self.addresses[kernel])
-        self.globals[dims_name] = dims
-        parallel = (self.pool is not None and self.num_threads > 1 and kernel.size >= self.threshold
-                    and extent > 1)
-        if partials and not parallel:  # the whole-reduction mode never touches them
-            operands = operands + [self.constant(np.empty(1, dtype)) for dtype in partials]
-        elif partials:
-            chunks = self.pool.chunk_count(0, extent, self.num_threads)
-            names = [f"p_{kernel.name}_{i}" for i in range(len(partials))]
-            for name, dtype in zip(names, partials, strict=True):
-                self.lines.append(f"    {name} = _empty({chunks}, {self.constant(dtype)})")
-            operands = operands + names
-            self.globals[f"{dims_name}_combine"] = np.array([0, chunks, -2, *kernel.domain], dtype=np.int64)
-        tuple_text = ", ".join(operands)
-        if parallel:
-            self.globals["_pool"] = self.pool
-            self.lines.append(f"    _pool.parallel_for({function}, ({tuple_text},), {dims_name}, {self.num_threads})")
-            if partials:
-                self.lines.append(f"    {function}(({tuple_text}, {dims_name}_combine))")
+        dims = self.dims_array(kernel.name, (0, extent, -1, *kernel.domain))
+        splittable = (self.pool is not None and self.num_threads > 1
+                      and (extent > 1 if isinstance(extent, int) else True))  # a Dim is >= 2
+        if is_static(kernel.domain):
+            if splittable and kernel.size >= self.threshold:
+                self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "    "))
+            else:
+                self.lines.extend(self.serial(function, operands, partials, dims, "    "))
+        elif splittable:  # dynamic dimensions: whether to split is decided per call
+            size = " * ".join(repr(d) for d in kernel.domain)
+            self.lines.append(f"    if {size} >= {self.threshold}:")
+            self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "        "))
+            self.lines.append("    else:")
+            self.lines.extend(self.serial(function, operands, partials, dims, "        "))
         else:
-            self.lines.append(f"    {function}(({tuple_text}, {dims_name}))")
+            self.lines.extend(self.serial(function, operands, partials, dims, "    "))
+
+    def dims_array(self, kernel_name: str, sizes: tuple) -> str:
+        """The int64 dims array: a constant for static sizes, else made per call from the sizes
+        the inputs have (``d_<kernel>``)."""
+        if is_static(sizes):
+            self.globals[f"_dims_{kernel_name}"] = np.array(sizes, dtype=np.int64)
+            return f"_dims_{kernel_name}"
+        self.lines.append(f"    d_{kernel_name} = _dims(({', '.join(map(repr, sizes))}))")
+        return f"d_{kernel_name}"
+
+    def serial(self, function: str, operands: list[str], partials: list[np.dtype], dims: str, indent: str
+               ) -> list[str]:
+        # The whole-reduction mode never touches the partial buffers: one-element stand-ins.
+        stand_ins = [self.constant(np.empty(1, dtype)) for dtype in partials]
+        return [f"{indent}{function}(({', '.join(operands + stand_ins)}, {dims}))"]
+
+    def parallel(self, kernel: Kernel, function: str, operands: list[str], partials: list[np.dtype],
+                 extent: Any, dims: str, indent: str) -> list[str]:
+        self.globals["_pool"] = self.pool
+        lines = []
+        if partials:  # one partial accumulator per chunk, then one more call combines them
+            if isinstance(extent, int):
+                chunks = str(self.pool.chunk_count(0, extent, self.num_threads))
+            else:
+                chunks = f"c_{kernel.name}"
+                lines.append(f"{indent}{chunks} = _pool.chunk_count(0, {extent!r}, {self.num_threads})")
+            names = [f"p_{kernel.name}_{i}" for i in range(len(partials))]
+            lines += [f"{indent}{name} = _empty({chunks}, {self.constant(dtype)})"
+                      for name, dtype in zip(names, partials, strict=True)]
+            operands = operands + names
+        tuple_text = ", ".join(operands)
+        lines.append(f"{indent}_pool.parallel_for({function}, ({tuple_text},), {dims}, {self.num_threads})")
+        if partials:
+            sizes = (0, int(chunks) if chunks.isdigit() else chunks, -2, *kernel.domain)
+            if is_static(kernel.domain):
+                self.globals[f"{dims}_combine"] = np.array(sizes, dtype=np.int64)
+                lines.append(f"{indent}{function}(({tuple_text}, {dims}_combine))")
+            else:
+                lines.append(f"{indent}{function}(({tuple_text}, _dims(({', '.join(map(str, sizes))}))))")
+        return lines
+
+
+def _dims(sizes: tuple) -> np.ndarray:
+    return np.array(sizes, dtype=np.int64)
 
 
 def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, pool: Any = None,

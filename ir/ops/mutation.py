@@ -28,7 +28,7 @@ def _infer_setitem(dest: TensorMeta, index: Any, value: Any) -> TensorMeta:
     value_shape = tuple(shape_of(value))
     while len(value_shape) > np.ndim(target) and value_shape[0] == 1:
         value_shape = value_shape[1:]  # NumPy drops leading unit dimensions: a[:] = b[None]
-    np.broadcast_to(np.empty(value_shape, dtype=bool), np.shape(target))  # raises as NumPy would
+    np.broadcast_to(np.broadcast_to(False, value_shape), np.shape(target))  # raises as NumPy would (no memory)
     if not isinstance(value, TensorMeta):
         # Cast a constant now, as NumPy would: a Python int out of range, NaN into an integer
         # array or a complex into a real one raise here instead of at run time.

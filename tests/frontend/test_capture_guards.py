@@ -77,7 +77,7 @@ def test_bad_call_signature_raises_as_eager(check, arr):
 
 
 def test_recompile_limit_runs_eagerly_with_a_warning(arr, caplog):
-    compiled = ember.compile(scale_add)
+    compiled = ember.compile(scale_add, dynamic=False)  # every size its own entry
     with ember.config.patch(recompile_limit=3), caplog.at_level(logging.WARNING, logger="ember.recompiles"):
         for n in range(1, 7):
             x, y = arr((n,)), arr((n,), seed=1)
@@ -104,7 +104,7 @@ def test_guard_failure_is_logged(arr, caplog, monkeypatch):
 
 def test_guard_failure_logged_at_debug_without_ember_logs(arr, monkeypatch, caplog):
     monkeypatch.delenv("EMBER_LOGS", raising=False)
-    compiled = ember.compile(scale_add)
+    compiled = ember.compile(scale_add, dynamic=False)
     compiled(arr((3,)), arr((3,)))
     with caplog.at_level(logging.INFO, logger="ember.recompiles"):
         compiled(arr((5,)), arr((5,)))

@@ -301,3 +301,43 @@ def test_random_program_with_graph_breaks_matches_eager(check, case):
     namespace: dict = {"np": np, "ember": ember}
     exec(compile(source, "<random program with breaks>", "exec"), namespace)
     check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, compiled=None)
+
+
+def _resized(args: list, sizes: dict[int, int]) -> list | None:
+    """The arguments with every dimension of size d >= 2 replaced by ``sizes[d]`` (an injective
+    map, so sizes that broadcast together still do), same dtypes and layouts, new values; None
+    when inputs view one another (their relation is not rebuilt)."""
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    if any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:]):
+        return None
+    out = []
+    for i, a in enumerate(args):
+        if not isinstance(a, np.ndarray):
+            out.append(a)
+            continue
+        layout = ("transposed" if a.ndim > 1 and a.flags.f_contiguous and not a.flags.c_contiguous
+                  else "contiguous" if a.flags.c_contiguous else "strided")
+        shape = tuple(sizes.get(d, d) for d in a.shape)
+        out.append(make_input(shape, a.dtype.name, layout if a.ndim else "contiguous", 1000 + i))
+    return out
+
+
+@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(programs(), st.permutations([2, 3, 4, 5, 6, 7, 9]))
+def test_random_program_with_dynamic_sizes_matches_eager(check, backend, case, new_sizes):
+    """Compiled with ``dynamic=True``, a program traced on one set of sizes runs on another (the
+    dynamic entry, or a new one where a size had to be static) exactly as eager does."""
+    import ember
+
+    source, args = case
+    namespace: dict = {"np": np}
+    exec(compile(source, "<random program, dynamic sizes>", "exec"), namespace)
+    compiled = ember.compile(namespace["program"], backend=backend, dynamic=True)
+    check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, compiled=None,
+          compiled_fn=compiled)
+    resized = _resized(args, dict(zip([2, 3, 4], new_sizes[:3], strict=True)))
+    if resized is not None:
+        check(namespace["program"], make_args=lambda: (_clone(resized), {}), entries=None, compiled=None,
+              compiled_fn=compiled)
