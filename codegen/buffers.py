@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from ..ir import is_static
+from ..ir import hint_size
 
 KEEP = 2              # ``y = f(x)`` holds the old y during the call: two buffers alternate
 IDLE_TAKES = 8        # a kept array not handed out in this many takes is let go
@@ -47,24 +47,30 @@ class OutputCache:
     def _reference_counts(self) -> list[int]:
         return [sys.getrefcount(array) for array in self.arrays]
 
-    def take(self) -> np.ndarray:
+    def take(self, shape: tuple[int, ...] | None = None) -> np.ndarray:
+        """An array of ``shape`` (a site with dynamic dimensions passes the call's own; a kept
+        array of another shape is let go once the caller has dropped it)."""
+        shape = self.shape if shape is None else shape
         with self.lock:
             self.takes += 1
+            array = None
             for i, count in enumerate(self._reference_counts()):
                 if count == _UNREFERENCED and not weakref.getweakrefcount(self.arrays[i]):
-                    array = self.arrays[i]
-                    self.last_taken[i] = self.takes
-                    break
-            else:
-                array = np.empty(self.shape, self.dtype)
-                if len(self.arrays) < KEEP:
-                    self.arrays.append(array)
-                    self.last_taken.append(self.takes)
+                    if self.arrays[i].shape == shape:
+                        array = self.arrays[i]
+                        self.last_taken[i] = self.takes
+                        break
+                    self.last_taken[i] = -IDLE_TAKES - 1  # free, but another call's size: let go below
             # A reserve the caller's pattern no longer needs (the second buffer after one call
             # that kept its previous result) goes back to the allocator.
             for i in reversed(range(len(self.arrays))):
                 if self.takes - self.last_taken[i] > IDLE_TAKES:
                     del self.arrays[i], self.last_taken[i]
+            if array is None:
+                array = np.empty(shape, self.dtype)
+                if len(self.arrays) < KEEP:
+                    self.arrays.append(array)
+                    self.last_taken.append(self.takes)
             return array
 
     def __repr__(self) -> str:
@@ -94,9 +100,7 @@ def _calibrate() -> int:
 _UNREFERENCED = _calibrate()
 
 
-def reusable(shape: tuple[int, ...], dtype: np.dtype) -> bool:
-    """Whether fresh outputs of this shape and dtype are worth an ``OutputCache`` (a shape with
-    dynamic dimensions is not: the cache hands out one shape)."""
-    if not is_static(shape):
-        return False
-    return int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize >= MIN_BYTES
+def reusable(shape: tuple, dtype: np.dtype) -> bool:
+    """Whether fresh outputs of this shape and dtype are worth an ``OutputCache`` (judged at the
+    traced sizes of dynamic dimensions)."""
+    return hint_size(shape) * np.dtype(dtype).itemsize >= MIN_BYTES

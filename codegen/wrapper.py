@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Dim, Node, OpKind, iter_nodes
+from ..ir import Dim, Node, OpKind, is_static, iter_nodes
 from ..passes.kernels import ExternStep, Kernel, KernelGraph, StoreKind
 from .buffers import OutputCache, reusable
 
@@ -145,7 +145,8 @@ class ProgramBuilder:
             args += [f"{k}={self.render(v)}" for k, v in node.kwargs.items()]
             comment = ""
             if self._writes_into_cache(node):  # BLAS writes straight into a reused buffer
-                args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}.take()")
+                args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
+                            f".take({_runtime_shape(node.meta.shape)})")
                 comment = "  # out=: a reused buffer (OutputCache)"
             self.lines.append(f"    {name} = {ref}({', '.join(args)}){comment}")
         self.values[node] = name
@@ -165,7 +166,8 @@ class ProgramBuilder:
                 buffer = f"b_{self.ident(node)}"
                 if self.reuse_outputs and reusable(node.meta.shape, node.meta.dtype):
                     cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
-                    self.lines.append(f"    {buffer} = {cache}.take()  # np.empty({node.meta.shape!r}), or a "
+                    self.lines.append(f"    {buffer} = {cache}.take({_runtime_shape(node.meta.shape)})"
+                                      f"  # np.empty({node.meta.shape!r}), or a "
                                       f"dropped buffer of an earlier call")
                 else:
                     self.lines.append(f"    {buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
@@ -184,6 +186,11 @@ class ProgramBuilder:
                 self.values[setitem] = self.values[dest]
         self.launch(kernel, operands)
         self.lines.extend(after)
+
+
+def _runtime_shape(shape: tuple) -> str:
+    """The ``take()`` argument: nothing for a static shape, the call's sizes for a dynamic one."""
+    return "" if is_static(shape) else repr(tuple(shape))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -91,10 +91,15 @@ class Guard:
     def dynamic_tensor(source: Source, array: np.ndarray, shape: tuple, first_uses: dict) -> Guard:
         """A C-contiguous ndarray of this dtype and rank whose static dimensions match ``shape``;
         a dynamic dimension (a Dim) is any size >= 2, equal to its symbol's first use if
-        ``first_uses`` names one. C-contiguity and the shape fix the strides."""
+        ``first_uses`` names one. Strides are checked exactly where no dynamic dimension
+        follows (the common dynamic batch axis: all of them), else as C-contiguity."""
         expr = source.expr()
         dtype_name = _constant_name(array.dtype)
-        checks = [f"type({expr}) is ndarray", f"{expr}.dtype == {dtype_name}", f"{expr}.ndim == {len(shape)}"]
+        checks = [f"type({expr}) is ndarray", f"{expr}.dtype == {dtype_name}"]
+        if all(isinstance(d, int) for d in shape[1:]):  # every stride is a constant
+            checks.append(f"{expr}.strides == {array.strides!r}")
+        else:
+            checks += [f"{expr}.ndim == {len(shape)}", f"{expr}.flags.c_contiguous"]
         for axis, dim in enumerate(shape):
             if isinstance(dim, int):
                 checks.append(f"{expr}.shape[{axis}] == {dim}")
@@ -102,7 +107,6 @@ class Guard:
                 checks.append(f"{expr}.shape[{axis}] == {first_uses[dim]}")
             else:
                 checks.append(f"{expr}.shape[{axis}] >= 2")
-        checks.append(f"{expr}.flags.c_contiguous")
         return Guard(GuardKind.TENSOR, (source,), " and ".join(checks),
                      (("ndarray", np.ndarray), (dtype_name, array.dtype)))
 

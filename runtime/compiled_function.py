@@ -220,7 +220,8 @@ class CompiledFunction:
             for expr, traced in shapes.items():
                 now = entry.capture.guards.evaluate(expr, params, frame_args, fn.__globals__, fn.__closure__)
                 if isinstance(now, np.ndarray) and now.ndim == len(traced) and now.shape != traced:
-                    self._dynamic_seen |= {(expr, a) for a, (d, t) in enumerate(zip(now.shape, traced, strict=True)) if d != t}
+                    changed = (a for a, (d, t) in enumerate(zip(now.shape, traced, strict=True)) if d != t)
+                    self._dynamic_seen |= {(expr, a) for a in changed}
         dynamic = frozenset(self._dynamic_seen - self._static_dims)
         if dynamic:
             log_stage("recompiles", f"{self._function.__qualname__}: dynamic dimensions "

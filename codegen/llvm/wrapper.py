@@ -117,8 +117,20 @@ class WrapperBuilder(ProgramBuilder):
         return lines
 
 
+_DIMS_MADE: dict[tuple, np.ndarray] = {}
+
+
 def _dims(sizes: tuple) -> np.ndarray:
-    return np.array(sizes, dtype=np.int64)
+    """The dims array for sizes known only at run time, made once per distinct tuple (a dict
+    lookup costs ~0.05 us, making the array ~0.35 us); read-only, so threads may share it."""
+    array = _DIMS_MADE.get(sizes)
+    if array is None:
+        if len(_DIMS_MADE) >= 4096:
+            _DIMS_MADE.clear()
+        array = np.array(sizes, dtype=np.int64)
+        array.flags.writeable = False
+        _DIMS_MADE[sizes] = array
+    return array
 
 
 def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, pool: Any = None,

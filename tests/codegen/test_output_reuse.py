@@ -155,3 +155,38 @@ def test_large_matmul_writes_into_a_reused_buffer_with_numpys_exact_result(dtype
     again = artifact([x, y])[0]
     assert again.__array_interface__["data"][0] == address
     np.testing.assert_array_equal(again, np.matmul(x, y))
+
+
+def test_a_dynamic_site_hands_out_the_calls_shape_and_lets_other_sizes_go():
+    cache = OutputCache(("s0", 4), F64)  # the shape a site with a dynamic dimension records
+    first = cache.take((N, 4))
+    address = first.__array_interface__["data"][0]
+    assert first.shape == (N, 4)
+    del first
+    again = cache.take((N, 4))  # the dropped array of the same size comes back
+    assert again.__array_interface__["data"][0] == address
+    del again
+    other = cache.take((N + 1, 4))  # a new size: a new array; the free one of the old size is let go
+    assert other.shape == (N + 1, 4)
+    assert [a.shape for a in cache.arrays] == [(N + 1, 4)]
+    held = cache.take((N + 1, 4))  # `other` is still held: never handed out twice
+    assert held is not other and held.shape == (N + 1, 4)
+
+
+def test_compiled_function_with_a_dynamic_batch_reuses_outputs_per_size():
+    def f(x):
+        return x * 2.0
+
+    compiled = ember.compile(f, dynamic=True)
+    rows = MIN_BYTES // (8 * 16) + 3
+    x, y = np.ones((rows, 16)), np.ones((rows + 5, 16))
+    first = compiled(x)
+    address = first.__array_interface__["data"][0]
+    del first
+    second = compiled(x)  # the same size again: the dropped output comes back
+    assert second.__array_interface__["data"][0] == address
+    np.testing.assert_array_equal(second, x * 2.0)
+    np.testing.assert_array_equal(compiled(y), y * 2.0)  # another size while `second` is held
+    assert second.shape == (rows, 16) and second.flags.owndata
+    np.testing.assert_array_equal(second, x * 2.0)  # untouched by the other call
+    assert len(compiled.entries) == 1 and ".take((s0, s1))" in compiled.entries[0].stages["kernels"]
