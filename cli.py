@@ -1,6 +1,6 @@
 """The ``ember`` command: look inside the compiler, stage by stage, and measure it.
 
-    ember dump FILE.py:FUNC --args "f32[4096,2048], f32[2048]" [--stage graph --stage guards]
+    ember dump FILE.py:FUNC --args "f32[4096,2048], f32[2048]" [--stage graph --stage guards] [--dynamic]
     ember dump FILE.py                      # run the script, print the stages of every compile
     ember explain FILE.py:FUNC --args "..."  # graphs, breaks (file:line) and guards
     ember bench [--workloads softmax,gelu] [--json F] [--plot F.png] [--peers]
@@ -94,7 +94,7 @@ def command_dump(options: argparse.Namespace, out: TextIO) -> int:
     stages = options.stage or (DEFAULT_STAGES if options.backend != "llvm" else DUMP_STAGES)
     if ":" in options.target and not options.target.endswith(".py"):
         fn = _python_function(_load_function(options.target))
-        compiled = ember_compile(fn, backend=options.backend)
+        compiled = ember_compile(fn, backend=options.backend, dynamic=True if options.dynamic else None)
         compiled(*parse_args_spec(options.args or ""))
         for function in with_descendants(compiled):
             for entry in function.entries:
@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--args", help='argument spec, e.g. "f32[4096,2048], f32[2048], 0.5"')
     dump.add_argument("--stage", action="append", choices=DUMP_STAGES, help="stage to print (repeatable)")
     dump.add_argument("--backend", default=None, help="numpy or llvm (default: ember.config.backend)")
+    dump.add_argument("--dynamic", action="store_true",
+                      help="compile every dimension of the array arguments for any size (ember.compile(dynamic=True))")
     explain_parser = commands.add_parser("explain", help="report graphs, graph breaks and guards")
     explain_parser.add_argument("target", help="FILE.py:FUNC")
     explain_parser.add_argument("--args", help="argument spec, as for dump")

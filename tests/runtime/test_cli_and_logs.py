@@ -61,6 +61,15 @@ def test_dump_llvm_backend_shows_kernels_and_llvm(script, capsys):
     assert "=== llvm: softmax ===" in out and "define" in out
 
 
+def test_dump_dynamic_shows_symbolic_shapes_guards_and_run_time_sizes(script, capsys):
+    assert main(["dump", f"{script}:softmax", "--args", "f32[4,8]", "--backend", "llvm", "--dynamic",
+                 "--stage", "graph", "--stage", "guards", "--stage", "kernels"]) == 0
+    out = capsys.readouterr().out
+    assert "%x: f32[s0, s1]" in out
+    assert "x.shape[0] >= 2" in out and "x.shape[1] >= 2" in out and "x.shape == (4, 8)" not in out
+    assert "s0 = v_x.shape[0]" in out and "_empty((s0, s1)" in out
+
+
 def test_dump_script_prints_every_compiled_function_and_its_break(script, capsys):
     assert main(["dump", str(script), "--stage", "graph", "--stage", "breaks"]) == 0
     out = capsys.readouterr().out
