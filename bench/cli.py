@@ -104,6 +104,8 @@ def bench_parser() -> argparse.ArgumentParser:
     parser.add_argument("--peers", action="store_true",
                         help="add torch.compile, jax.jit and numba columns where installed")
     parser.add_argument("--backend", default=None, help="ember.compile backend (default: Ember's default)")
+    parser.add_argument("--dynamic", action="store_true",
+                        help="compile with dynamic=True: every dimension of the arguments symbolic")
     regimes = "; ".join(f"{name}: {text}" for name, text in MALLOC_REGIMES.items())
     parser.add_argument("--malloc", choices=list(MALLOC_REGIMES), default="default",
                         help=f"allocator regime for the whole run: {regimes} (default: default)")
@@ -131,12 +133,15 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
             stderr.write(f"ember bench: peer {peer.name} is n/a: {reason}\n")
     policy = TimingPolicy(budget_s=args.budget, repeat=args.repeat)
     load_at_start = load_average()
-    results = _run_all(select_workloads(args.workloads), target, args.scale, args.backend, policy, peers,
+    compile_kwargs: dict[str, Any] = {"backend": args.backend} if args.backend else {}
+    if args.dynamic:
+        compile_kwargs["dynamic"] = True
+    results = _run_all(select_workloads(args.workloads), target, args.scale, compile_kwargs, policy, peers,
                        stderr, progress=not args.no_progress)
-    stdout.write(_header(args.backend, args.scale, args.malloc, target, load_at_start))
+    stdout.write(_header(args.backend, args.scale, args.malloc, target, load_at_start, args.dynamic))
     stdout.write(format_table(results, [peer.name for peer in peers]))
     if args.json:
-        settings = {"backend": args.backend, "scale": args.scale, "malloc": args.malloc,
+        settings = {"backend": args.backend, "dynamic": args.dynamic, "scale": args.scale, "malloc": args.malloc,
                     "peers": [p.name for p in peers], "load_average_at_start": load_at_start,
                     "compile_fn": _name_of(target.compile_fn)}
         with open(args.json, "w", encoding="utf-8") as file:
@@ -148,12 +153,11 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
     return 0 if all(r.ok for r in results) else 1
 
 
-def _run_all(workloads: Sequence[Any], target: Target, scale: float, backend: str | None,
+def _run_all(workloads: Sequence[Any], target: Target, scale: float, kwargs: dict[str, Any],
              policy: TimingPolicy, peers: Sequence[Peer], stderr: TextIO,
              progress: bool) -> list[WorkloadResult]:
     steps = phases([peer.name for peer in peers])
     bar = Progress(len(workloads) * len(steps), stream=stderr, enabled=progress)
-    kwargs = {"backend": backend} if backend else {}
     release_kept = _release_kept(target)
     results = []
     try:
@@ -172,10 +176,13 @@ def _name_of(fn: Callable[..., Any]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
-def _header(backend: str | None, scale: float, malloc: str, target: Target, load: float | None) -> str:
+def _header(backend: str | None, scale: float, malloc: str, target: Target, load: float | None,
+            dynamic: bool = False) -> str:
     env = environment()
     load_text = "" if load is None else f", load {load:.1f} at start"
-    return (f"ember bench: {_name_of(target.compile_fn)}, backend={backend or 'default'}, scale={scale:g}, "
+    dynamic_text = ", dynamic=True" if dynamic else ""
+    return (f"ember bench: {_name_of(target.compile_fn)}, backend={backend or 'default'}{dynamic_text}, "
+            f"scale={scale:g}, "
             f"malloc={malloc}; python {env['python']}, numpy {env['numpy']}, {env['cpu_count']} CPUs"
             f"{load_text}\n{busy_warning(load=load)}\n")
 
@@ -222,7 +229,7 @@ def run_demo(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None 
         stdout.write("\n" + format_stages(stages))
     stdout.write(f"\neager NumPy against compiled, scale={args.scale:g} (ember bench for all workloads):\n\n")
     policy = TimingPolicy(budget_s=args.budget, min_samples=5)
-    results = _run_all(workloads, target, args.scale, args.backend, policy, [], stderr,
-                       progress=not args.no_progress)
+    kwargs = {"backend": args.backend} if args.backend else {}
+    results = _run_all(workloads, target, args.scale, kwargs, policy, [], stderr, progress=not args.no_progress)
     stdout.write(format_table(results))
     return 0 if all(r.ok for r in results) else 1

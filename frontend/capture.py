@@ -54,7 +54,6 @@ def _source_line(loc: SourceLoc | None) -> str:
     return linecache.getline(loc.filename, loc.lineno).strip()
 
 
-@dataclass
 class DynamicShapeFailed(Exception):
     """Tracing or compiling with dynamic dimensions needed a concrete size: ``dims`` (source
     expression, axis) are the input dimensions involved (all dynamic ones when unknown)."""
@@ -65,11 +64,11 @@ class DynamicShapeFailed(Exception):
 
 
 def dim_origins(graph: Graph, sources: list[Source], dims: tuple[Dim, ...]) -> frozenset[tuple[str, int]]:
-    """The (source expression, axis) of every graph input dimension that is one of ``dims``
-    (every dynamic one when ``dims`` is empty)."""
+    """The (source expression, axis) of every graph input dimension that is the symbol of one
+    of ``dims`` (every dynamic one when ``dims`` is empty)."""
     return frozenset((source.expr(), axis) for node, source in zip(graph.inputs, sources, strict=True)
                      for axis, dim in enumerate(node.meta.shape)
-                     if isinstance(dim, Dim) and (not dims or any(dim is d for d in dims)))
+                     if isinstance(dim, Dim) and (not dims or any(dim is d.base for d in dims)))
 
 
 @dataclass
@@ -122,6 +121,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
         except GraphBreak as graph_break:
             capture.break_plan = graph_break.plan
             tracer.graph.set_outputs(graph_break.plan.outputs)
+        tracer.add_size_guards()
         _add_memory_guards(tracer)
     except SymbolicShapeError as exc:
         raise DynamicShapeFailed(str(exc), dim_origins(tracer.graph, tracer.input_sources, exc.dims)) from exc

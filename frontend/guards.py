@@ -111,6 +111,10 @@ class Guard:
                      (("ndarray", np.ndarray), (dtype_name, array.dtype)))
 
     @staticmethod
+    def size_at_least(source: Source, axis: int, size: int) -> Guard:
+        return Guard(GuardKind.TENSOR, (source,), f"{source.expr()}.shape[{axis}] >= {size}")
+
+    @staticmethod
     def equals(source: Source, value: np.dtype) -> Guard:
         return Guard(GuardKind.VALUE, (source,), f"{source.expr()} == {str(value)!r}")
 

@@ -40,7 +40,7 @@ class Tracer:
         self.graph = Graph(name)
         self.dynamic = dynamic  # (source expression, axis) of the dimensions traced as symbols
         self.dims: dict[int, Dim] = {}  # one symbol per traced size: equal sizes share it (and a guard)
-        self.dim_sources: dict[Dim, str] = {}  # where each symbol's size is read first
+        self.dim_sources: dict[Dim, tuple[Source, int]] = {}  # where each symbol's size is read first
         self.top_globals = top_globals
         self.guards = GuardSet()
         self.input_sources: list[Source] = []
@@ -118,13 +118,21 @@ class Tracer:
             dim = self.dims.get(array.shape[axis])
             if dim is None:
                 dim = self.dims[array.shape[axis]] = Dim(f"s{len(self.dims)}", array.shape[axis])
-                self.dim_sources[dim] = f"{source.expr()}.shape[{axis}]"
+                self.dim_sources[dim] = (source, axis)
             else:
-                first_uses[dim] = self.dim_sources[dim]
+                first, first_axis = self.dim_sources[dim]
+                first_uses[dim] = f"{first.expr()}.shape[{first_axis}]"
             shape[axis] = dim
         meta = TensorMeta(tuple(shape), array.dtype)
         self.guards.add(Guard.dynamic_tensor(source, array, meta.shape, first_uses))
         return meta
+
+    def add_size_guards(self) -> None:
+        """Indexing that needs a symbol above 2 (``x[1:-1]`` leaves 2 rows of 4) guards it so."""
+        for dim in self.dims.values():
+            if dim.minimum > 2:
+                source, axis = self.dim_sources[dim]
+                self.guards.add(Guard.size_at_least(source, axis, dim.minimum))
 
 
 def _input_name(source: Source, taken: set[str]) -> str:

@@ -9,11 +9,12 @@ dimension as a static size instead: only code that asks an answerable question g
 answer, so a dimension is never silently specialised to its hint.
 
 Shape rules stay NumPy's own: :func:`infer_meta` runs an op's rule twice with each symbol
-replaced by a distinct large "marker" size, and maps markers in the result back to symbols.
-A result dimension that differs between the two runs depends on a symbol in some other way
-(``concatenate`` along it gives 2*s0): that raises too. Slicing is the one rule whose result
-can be the same for two large sizes but not for small ones (``x[:10]``), so indexing a
-dynamic dimension with anything but a full slice raises before the rule runs.
+replaced by a distinct large "marker" size, and maps markers in the result back to symbols
+(a marker minus a constant, from indexing, to ``s0 - 2``). A result dimension that differs
+between the two runs in any other way (``concatenate`` along it gives 2*s0) raises. Indexing
+is the one rule whose result can be the same for two large sizes but not for small ones
+(``x[:10]``), so only index forms that hold at every size above a minimum pass, and that
+minimum becomes a guard on the symbol (``x[1:-1]`` needs 4 rows to leave 2).
 
 >>> import numpy as np
 >>> from .ops import OPS
@@ -45,14 +46,39 @@ class SymbolicShapeError(Exception):
 
 
 class Dim:
-    """A dynamic dimension (any size >= 2); ``hint`` is the size it had when traced."""
+    """A dynamic dimension: a symbol (any size >= ``minimum``, at least 2), or the symbol minus
+    a constant (``s0 - 2``, what ``x[1:-1]`` leaves of it). ``hint`` is the size when traced.
+    There is one object per symbol and offset, so identity is equality."""
 
-    __slots__ = ("name", "hint")
+    __slots__ = ("name", "hint", "base", "offset", "minimum", "_shifted")
 
     def __init__(self, name: str, hint: int):
         if hint < 2:
             raise ValueError("sizes 0 and 1 stay static (they decide broadcasting)")
-        self.name, self.hint = name, hint
+        self.name, self.hint, self.base, self.offset, self.minimum = name, hint, self, 0, 2
+        self._shifted: dict[int, Dim] = {}
+
+    def shifted(self, offset: int) -> Dim:
+        """This size plus ``offset``; it must stay >= 2 (a guard on the symbol: ``require``)."""
+        total = self.offset + offset
+        if total == 0:
+            return self.base
+        base = self.base
+        dim = base._shifted.get(total)
+        if dim is None:
+            dim = object.__new__(Dim)
+            dim.name = f"{base.name} {'-' if total < 0 else '+'} {abs(total)}"
+            dim.hint, dim.base, dim.offset, dim.minimum, dim._shifted = base.hint + total, base, total, 2, {}
+            base._shifted[total] = dim
+        dim.require(2)
+        return dim
+
+    def require(self, size: int) -> None:
+        """The graph holds only where this dimension is >= ``size``: the symbol's guard says so."""
+        need = size - self.offset
+        if self.base.hint < need:
+            raise SymbolicShapeError(f"{self.name} must be >= {size}, and was {self.hint} when traced", (self,))
+        self.base.minimum = max(self.base.minimum, need)
 
     def __repr__(self) -> str:
         return self.name  # shapes print as f32[s0, 2048], and render so in generated code
@@ -61,7 +87,7 @@ class Dim:
         return hash((Dim, self.name))
 
     def __eq__(self, other: object) -> bool:
-        return other is self  # the same size at every call only if it is the same symbol
+        return other is self  # the same size at every call only if it is the same symbol and offset
 
     def __ne__(self, other: object) -> bool:
         return other is not self
@@ -132,51 +158,60 @@ _BOOL = np.dtype(bool)
 _BROADCAST = Op("broadcast_shapes", OpKind.ELEMENTWISE, np.broadcast_shapes,
                 lambda *metas: TensorMeta(np.broadcast_shapes(*(m.shape for m in metas)), _BOOL))
 
-# Two marker sets: primes far from any real small size, distinct per symbol.
-_MARKERS = ((1_000_003, 1_000_033, 1_000_037, 1_000_039, 1_000_081, 1_000_099, 1_000_117, 1_000_121),
-            (1_000_133, 1_000_151, 1_000_159, 1_000_171, 1_000_183, 1_000_187, 1_000_193, 1_000_199))
+# Symbol k stands for (k+1) times a prime near 1.3 million in the first run (far from round
+# sizes such as 10**6 or 2**20), plus a step of its own in the second: an offset found in both
+# runs (``s0 - 2``) can belong to one symbol only. Three such sizes multiplied still fit int64.
+_MARKERS = tuple((1_299_709 * (k + 1), 1_299_709 * (k + 1) + 10_007 * (k + 1)) for k in range(8))
+_MAX_OFFSET = 256
 
 
 def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     """``op``'s result meta for argument metas that may hold Dims (see the module docstring)."""
-    symbols = dims_in((args, kwargs))
-    if not symbols:
+    dims = dims_in((args, kwargs))
+    if not dims:
         return op.infer(*args, **kwargs)
     constants = dims_in(map_metas((args, tuple(kwargs.values())), lambda meta: ()))
     if constants:
         raise SymbolicShapeError(f"{op.name}: a dynamic dimension as a parameter", tuple(constants))
-    if len(symbols) > len(_MARKERS[0]):
-        raise SymbolicShapeError(f"{op.name}: more than {len(_MARKERS[0])} dynamic dimensions", tuple(symbols))
+    bases = list(dict.fromkeys(d.base for d in dims))
+    if len(bases) > len(_MARKERS):
+        raise SymbolicShapeError(f"{op.name}: more than {len(_MARKERS)} dynamic dimensions", tuple(dims))
+    if any(abs(size - marker) <= _MAX_OFFSET for size in _static_sizes((args, kwargs))
+           for pair in _MARKERS for marker in pair):
+        raise SymbolicShapeError(f"{op.name}: a static size close to a marker", tuple(dims))
     if op.name in ("getitem", "setitem"):
-        _check_index(op.name, args[0], args[1])
+        for dim, size in _index_requirements(op.name, args[0], args[1]):
+            dim.require(size)
     results = []
-    for markers in _MARKERS:
-        sizes = dict(zip(symbols, markers, strict=False))
-        if any(d in markers for d in _static_sizes((args, kwargs))):
-            raise SymbolicShapeError(f"{op.name}: a static size collides with a marker", tuple(symbols))
+    for run in range(2):
+        sizes = {base: _MARKERS[k][run] for k, base in enumerate(bases)}
         try:
             results.append(op.infer(*_substitute(args, sizes), **_substitute(kwargs, sizes)))
         except Exception as error:  # at the concrete sizes NumPy may accept it, or raise for real
-            raise SymbolicShapeError(f"{op.name} on dynamic dimensions: {error}", tuple(symbols)) from error
+            raise SymbolicShapeError(f"{op.name} on dynamic dimensions: {error}", tuple(dims)) from error
     first, second = results
     if first.dtype != second.dtype or first.is_scalar != second.is_scalar or first.ndim != second.ndim:
-        raise SymbolicShapeError(f"{op.name}: the result kind depends on a dynamic dimension", tuple(symbols))
-    by_marker = {markers[i]: symbol for markers in _MARKERS for i, symbol in enumerate(symbols)}
-    shape = []
-    for a, b in zip(first.shape, second.shape, strict=True):
-        if a == b and a not in by_marker:
-            shape.append(a)
-        elif a in by_marker and by_marker[a] is by_marker.get(b):
-            shape.append(by_marker[a])
-        else:
-            raise SymbolicShapeError(f"{op.name}: a result size computed from a dynamic dimension",
-                                     tuple(symbols))
+        raise SymbolicShapeError(f"{op.name}: the result kind depends on a dynamic dimension", tuple(dims))
+    # New offsets come only from indexing (checked above); other ops pass their inputs' through.
+    offsets = None if op.name in ("getitem", "setitem") else {(d.base, d.offset) for d in dims}
+    shape = [a if a == b else _symbol_for(a, b, bases, offsets, op.name, dims)
+             for a, b in zip(first.shape, second.shape, strict=True)]
     return TensorMeta(tuple(shape), first.dtype, first.is_scalar)
+
+
+def _symbol_for(a: int, b: int, bases: list[Dim], offsets: set | None, op_name: str, dims: list[Dim]) -> Dim:
+    for k, base in enumerate(bases):
+        offset = a - _MARKERS[k][0]
+        if offset == b - _MARKERS[k][1] and abs(offset) <= _MAX_OFFSET and \
+                (offsets is None or (base, offset) in offsets):
+            return base.shifted(offset)
+    raise SymbolicShapeError(f"{op_name}: a result size computed from a dynamic dimension", tuple(dims))
 
 
 def _substitute(value: Any, sizes: dict[Dim, int]) -> Any:
     def concrete(meta: TensorMeta) -> TensorMeta:
-        return TensorMeta(tuple(sizes[d] if isinstance(d, Dim) else d for d in meta.shape), meta.dtype, meta.is_scalar)
+        shape = tuple(sizes[d.base] + d.offset if isinstance(d, Dim) else d for d in meta.shape)
+        return TensorMeta(shape, meta.dtype, meta.is_scalar)
 
     if isinstance(value, dict):
         return {key: map_metas(item, concrete) for key, item in value.items()}
@@ -189,17 +224,37 @@ def _static_sizes(value: Any) -> list[int]:
     return sizes
 
 
-def _check_index(op_name: str, target: Any, index: Any) -> None:
-    """Basic indexing keeps a dynamic dimension only under a full slice (``:`` or ``::-1``)."""
+def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim, int]]:
+    """What basic indexing needs of the dynamic dimensions it indexes, as (dim, minimum size).
+
+    Only forms whose result is the same expression at every size above the minimum pass:
+    ``x[i]`` (needs i+1 rows, or -i for negative i), ``x[k:]``, ``x[:-m]``, ``x[k:-m]``
+    (need k+m+2: the result stays >= 2) and ``x[::-1]``. ``x[:10]`` or ``x[-3:]`` clamp at
+    small sizes, and strided slices divide: those raise.
+    """
     if not isinstance(target, TensorMeta):
-        return
+        return []
     items = index if isinstance(index, tuple) else (index,)
     if any(item is Ellipsis for item in items):
         at = items.index(Ellipsis)
         consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
         items = items[:at] + (slice(None),) * (target.ndim - consumed) + items[at + 1:]
-    dims = [item for item in items if item is not None]
-    for dim, item in zip(target.shape, dims, strict=False):
-        full = isinstance(item, slice) and item.start is None and item.stop is None and item.step in (None, 1, -1)
-        if isinstance(dim, Dim) and not full:
+    needs = []
+    for dim, item in zip(target.shape, [item for item in items if item is not None], strict=False):
+        if not isinstance(dim, Dim):
+            continue
+        if isinstance(item, int) and not isinstance(item, bool):
+            needs.append((dim, item + 1 if item >= 0 else -item))
+        elif isinstance(item, slice) and item.step in (None, 1) and _start_ok(item.start) and _stop_ok(item.stop):
+            needs.append((dim, (item.start or 0) + (-item.stop if item.stop is not None else 0) + 2))
+        elif not (isinstance(item, slice) and item.start is None and item.stop is None and item.step == -1):
             raise SymbolicShapeError(f"{op_name}: indexes dynamic dimension {dim} with {item!r}", (dim,))
+    return needs
+
+
+def _start_ok(start: Any) -> bool:
+    return start is None or (type(start) is int and 0 <= start <= _MAX_OFFSET)
+
+
+def _stop_ok(stop: Any) -> bool:
+    return stop is None or (type(stop) is int and -_MAX_OFFSET <= stop < 0)

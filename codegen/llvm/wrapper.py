@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ir import is_static
+from ...ir import Dim, is_static
 from ...passes.kernels import Kernel, KernelGraph
 from ..wrapper import ProgramBuilder
 
@@ -68,7 +68,7 @@ class WrapperBuilder(ProgramBuilder):
             else:
                 self.lines.extend(self.serial(function, operands, partials, dims, "    "))
         elif splittable:  # dynamic dimensions: whether to split is decided per call
-            size = " * ".join(repr(d) for d in kernel.domain)
+            size = " * ".join(f"({d!r})" if isinstance(d, Dim) and d.offset else repr(d) for d in kernel.domain)
             self.lines.append(f"    if {size} >= {self.threshold}:")
             self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "        "))
             self.lines.append("    else:")

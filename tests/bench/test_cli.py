@@ -74,6 +74,13 @@ def test_bench_passes_backend_and_reports_peers_as_na(monkeypatch):
     assert "peer torch.compile is n/a: torch is not installed" in err
 
 
+def test_bench_dynamic_compiles_with_dynamic_true_and_says_so():
+    seen = []
+    code, out, _ = bench(["--workloads", "tiny", *FAST, "--dynamic"], compile_fn=lambda fn, **kw: seen.append(kw) or fn)
+    assert code == 0 and seen == [{"dynamic": True}]
+    assert "dynamic=True" in out.splitlines()[0]
+
+
 def test_bench_plot_without_matplotlib(monkeypatch, tmp_path):
     monkeypatch.setitem(__import__("sys").modules, "matplotlib", None)
     code, _, err = bench(["--workloads", "tiny", *FAST, "--plot", str(tmp_path / "s.png")])

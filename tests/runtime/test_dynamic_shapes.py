@@ -110,9 +110,9 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
 @pytest.mark.parametrize("body", [
     "return x.sum(axis=0) / x.shape[0]",           # the size read as a number
     "return x * len(x)",
-    "return x[1:-1] * 2.0",                        # slicing the dynamic axis
     "return x[:10] + 1.0",                         # clamps for sizes below 10
-    "return x[0] + x[-1]",
+    "return x[-3:] + 1.0",
+    "return x[::2] + 1.0",                         # a size divided
     "return np.concatenate([x, x]) * 2.0",        # a size computed from it
     "return x.reshape(-1) * 2.0",
     "return np.zeros_like(x) + x",
@@ -128,9 +128,41 @@ def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
     assert ("x", 0) in compiled._static_dims
 
 
+@pytest.mark.parametrize("body, minimum", [
+    ("return x[1:-1] * 2.0 + x[2:] - x[:-2]", 4),    # a stencil: s0 - 2 rows, and 4 to leave 2
+    ("return x[0] + x[-1] * 2.0", 2),
+    ("return x[3] - x[-5]", 5),                       # x[-5] needs 5 rows
+    ("y = x[1:]\n    return y[1:] + y[:-1]", 4),
+])
+def test_indexing_with_offsets_stays_dynamic_above_a_guarded_minimum(check, backend, body, minimum):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n", namespace)
+    f = namespace["f"]
+    compiled = ember.compile(f, backend=backend)
+    for n in (12, 13, 7, 30, minimum, minimum + 9):
+        check(f, rand(n, 3, seed=n), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]]
+    guards = compiled.entries[1].stages["guards"]
+    assert f"x.shape[0] >= {minimum}" in guards
+    check(f, rand(minimum - 1, 3), compiled_fn=compiled, entries=None, compiled=None)  # below: its own entry
+    assert len(compiled.entries) == 3 and symbols(compiled)[2] == []
+
+
+def test_a_stencil_on_a_dynamic_grid_writes_in_place(check, backend):
+    def step(a):
+        a[1:-1, 1:-1] = 0.25 * (a[:-2, 1:-1] + a[2:, 1:-1] + a[1:-1, :-2] + a[1:-1, 2:])
+        return a
+
+    compiled = ember.compile(step, backend=backend)
+    for n, m in ((8, 8), (9, 12), (4, 30), (31, 5)):
+        check(step, rand(n, m, dtype=np.float64, seed=n), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0", "s1"]]
+    assert "a.shape[0] >= 4" in compiled.entries[1].stages["guards"]
+
+
 def test_the_other_axis_stays_dynamic_when_one_must_be_static(check, backend):
     def f(x):
-        return x[1:] * 2.0 + x.sum(axis=0)
+        return x[:3] * 2.0 + x.sum(axis=0)
 
     compiled = ember.compile(f, backend=backend, dynamic=True)
     for m in (5, 6, 7):
