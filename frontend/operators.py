@@ -51,6 +51,9 @@ def python_op(tracer: Tracer, fn, *operands: Value) -> Value:
 def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     """``left <symbol> right`` where symbol is a binary or comparison operator."""
     if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
+        if _python_complex_wins(left, right):
+            raise Unsupported("a Python complex with a NumPy float64 scalar on its right (Python's own "
+                              "complex operator answers, with a Python complex)", tracer.loc)
         name = BINARY_UFUNCS.get(symbol) or COMPARE_UFUNCS[symbol]
         if symbol == "**":
             name = _fast_power(left, right) or name
@@ -61,6 +64,13 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
             symbol == "*" and isinstance(right, TupleValue | ListValue):
         return _sequence_op(tracer, symbol, left, right)
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)
+
+
+def _python_complex_wins(left: Value, right: Value) -> bool:
+    """``2j + np.float64(x)``: np.float64 subclasses float, which complex's own operators accept,
+    so Python answers before NumPy's reflected operator and the result is a Python complex."""
+    return (isinstance(left, ConstValue) and type(left.value) is complex and isinstance(right, ArrayValue)
+            and right.node.meta.is_scalar and right.node.meta.dtype == np.float64)
 
 
 def _fast_power(base: Value, exponent: Value) -> str | None:

@@ -271,3 +271,12 @@ def test_comprehension_variable_does_not_leak(check, arr):
         return out, x
 
     check(f, [arr((2,), seed=i) for i in range(3)])
+
+
+@pytest.mark.parametrize("expression", ["2j + v", "2j * v", "2j - v", "2j / v", "2j == v", "v + 2j", "2.5 + v"])
+def test_python_complex_with_a_float64_scalar_keeps_pythons_result_type(check, expression):
+    """np.float64 subclasses float: ``2j + np.float64(x)`` is answered by complex's own operator
+    (a Python complex), not NumPy's reflected one; Ember must hand back the same type."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    v = np.exp(x)\n    return {expression}\n", namespace)
+    check(namespace["f"], np.array(0.5), compiled=None)
