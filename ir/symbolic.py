@@ -158,10 +158,14 @@ _BOOL = np.dtype(bool)
 _BROADCAST = Op("broadcast_shapes", OpKind.ELEMENTWISE, np.broadcast_shapes,
                 lambda *metas: TensorMeta(np.broadcast_shapes(*(m.shape for m in metas)), _BOOL))
 
-# Symbol k stands for (k+1) times a prime near 1.3 million in the first run (far from round
-# sizes such as 10**6 or 2**20), plus a step of its own in the second: an offset found in both
-# runs (``s0 - 2``) can belong to one symbol only. Three such sizes multiplied still fit int64.
-_MARKERS = tuple((1_299_709 * (k + 1), 1_299_709 * (k + 1) + 10_007 * (k + 1)) for k in range(8))
+# Symbol k stands for A[k] in the first run and A[k] + D[k] in the second. The A lie between 1.29
+# and 2.01 million (no multiple or sum of two is near another; far from round sizes such as 10**6
+# or 2**20; three multiplied still fit int64) and the D are distinct primes near 10**4 (none a
+# multiple of another), so a result that is a marker plus the same small offset in both runs
+# (``s0 - 2``) can only come from that one symbol: 2*s0 or s0 + s1 never pass for a symbol.
+_MARKERS = tuple(zip((1_299_709, 1_400_017, 1_500_007, 1_600_033, 1_700_021, 1_800_017, 1_900_009, 2_000_003),
+                     (1_309_716, 1_410_026, 1_510_044, 1_610_072, 1_710_082, 1_810_084, 1_910_078, 2_010_082),
+                     strict=True))
 _MAX_OFFSET = 256
 
 

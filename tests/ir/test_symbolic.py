@@ -1,0 +1,142 @@
+"""Dynamic dimensions in the IR: what a Dim answers, and shape rules run on symbols.
+
+The property test is the soundness argument in executable form: a meta inferred on symbols,
+with each symbol then replaced by any size the symbol's guard admits, equals the meta NumPy's
+own rule gives on those sizes; and when the symbolic rule raises, nothing is claimed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ember.ir import OPS, Dim, SymbolicShapeError, TensorMeta, infer_meta
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+F32 = np.dtype("float32")
+
+
+def test_a_dim_equals_only_itself_and_refuses_arithmetic():
+    s0, s1 = Dim("s0", 8), Dim("s1", 8)
+    assert s0 == s0 and s0 != s1 and s0 != 8 and s0 != 1 and s0 != 0
+    assert (s0, 4) == (s0, 4) and (s0, 4) != (s1, 4)
+    for question in (lambda: s0 * 4, lambda: s0 + 1, lambda: s0 > 3, lambda: int(s0), lambda: range(s0),
+                     lambda: bool(s0), lambda: TensorMeta((s0, 4), F32).size):
+        with pytest.raises(SymbolicShapeError):
+            question()
+
+
+def test_shifted_dims_are_one_object_per_offset_and_raise_the_minimum():
+    s0 = Dim("s0", 10)
+    assert s0.shifted(-2) is s0.shifted(-1).shifted(-1) and repr(s0.shifted(-2)) == "s0 - 2"
+    assert s0.shifted(-2).shifted(2) is s0
+    assert s0.minimum == 4  # s0 - 2 must stay >= 2
+    s0.shifted(-3).require(5)
+    assert s0.minimum == 8
+    with pytest.raises(SymbolicShapeError):  # traced at 10: an 11-row minimum cannot have held
+        s0.require(11)
+
+
+def test_rules_on_symbols():
+    s0, s1 = Dim("s0", 64), Dim("s1", 32)
+    x = TensorMeta((s0, s1), F32)
+    assert infer_meta(OPS["sum"], (x,), {"axis": (1,), "keepdims": True}).shape == (s0, 1)
+    assert infer_meta(OPS["add"], (x, TensorMeta((s1,), F32)), {}).shape == (s0, s1)
+    assert infer_meta(OPS["matmul"], (x, TensorMeta((s1, 16), F32)), {}).shape == (s0, 16)
+    assert infer_meta(OPS["transpose"], (x, None), {}).shape == (s1, s0)
+    assert infer_meta(OPS["reshape"], (TensorMeta((s0, 32), F32), (-1, 2, 16)), {}).shape == (s0, 2, 16)
+    assert infer_meta(OPS["getitem"], (x, (slice(1, -1), 0)), {}).shape == (s0.shifted(-2),)
+
+
+@pytest.mark.parametrize("op, args, kwargs", [
+    ("concatenate", "parts", {"axis": 0}),            # 2 * s0
+    ("reshape", "flat", {}),                          # s0 * s1
+    ("getitem", "head", {}),                          # min(s0, 10)
+    ("getitem", "tail", {}),                          # min(s0, 3)
+    ("getitem", "strided", {}),                       # ceil(s0 / 2)
+    ("add", "mismatch", {}),                          # s0 against a static 5: only a size decides
+])
+def test_rules_that_need_a_number_raise(op, args, kwargs):
+    s0, s1 = Dim("s0", 64), Dim("s1", 32)
+    x = TensorMeta((s0, s1), F32)
+    chosen = {"parts": ((x, x),), "flat": (x, (-1,)), "head": (x, (slice(None, 10),)),
+              "tail": (x, (slice(-3, None),)), "strided": (x, (slice(None, None, 2),)),
+              "mismatch": (x, TensorMeta((5, 1), F32))}[args]
+    with pytest.raises(SymbolicShapeError):
+        infer_meta(OPS[op], chosen, kwargs)
+
+
+def test_a_dim_as_a_parameter_raises():
+    s0 = Dim("s0", 6)
+    with pytest.raises(SymbolicShapeError):
+        infer_meta(OPS["zeros"], ((s0, 3),), {"dtype": F32})
+
+
+INDEXES = [slice(None), slice(1, None), slice(None, -1), slice(2, -3), slice(None, None, -1), 0, 2, -1, -4,
+           slice(None, 5), slice(-2, None), slice(1, None, 2)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.sampled_from(INDEXES), second=st.sampled_from(INDEXES), op=st.sampled_from(["getitem", "setitem"]),
+       hint=st.integers(2, 12), sizes=st.lists(st.integers(0, 40), min_size=1, max_size=6))
+def test_symbolic_indexing_agrees_with_numpy_wherever_the_guard_admits(first, second, op, hint, sizes):
+    s0 = Dim("s0", hint)
+    x = TensorMeta((s0, 7), F32)
+    index = (first, slice(None)) if op == "getitem" else (first,)
+    args = (x, index) if op == "getitem" else (x, index, 1.0)
+    try:
+        meta = infer_meta(OPS[op], args, {})
+        if op == "getitem" and isinstance(meta.shape[0], Dim):
+            meta = infer_meta(OPS["getitem"], (meta, (second,)), {})
+    except SymbolicShapeError:
+        return  # nothing claimed: the dimension is compiled static
+    for size in sizes:
+        if size < s0.minimum:
+            continue  # the guard sends this size elsewhere
+        concrete = TensorMeta((size, 7), F32)
+        want = OPS[op].infer(concrete, *args[1:])
+        if op == "getitem" and isinstance(infer_meta(OPS[op], args, {}).shape[0], Dim):
+            want = OPS["getitem"].infer(want, (second,))
+        got = tuple(size + d.offset if isinstance(d, Dim) else d for d in meta.shape)
+        assert got == want.shape, (index, second, size)
+
+
+CASES = {  # name -> (op, args builder over metas x: (s0, s1), y: (s1, s0), z: (s0, 4))
+    "concat0": ("concatenate", lambda x, y, z: ((x, x),), {"axis": 0}),
+    "concat1": ("concatenate", lambda x, y, z: ((z, z),), {"axis": 1}),
+    "concat_xy": ("concatenate", lambda x, y, z: ((x, y),), {"axis": 0}),
+    "stack": ("stack", lambda x, y, z: ((z, z),), {"axis": 0}),
+    "flat": ("reshape", lambda x, y, z: (z, (-1,)), {}),
+    "rows": ("reshape", lambda x, y, z: (z, (-1, 2)), {}),
+    "keep": ("reshape", lambda x, y, z: (z, (-1, 2, 2)), {}),
+    "add_xy": ("add", lambda x, y, z: (x, y), {}),
+    "add_xz": ("add", lambda x, y, z: (x, z), {}),
+    "matmul_xy": ("matmul", lambda x, y, z: (x, y), {}),
+    "matmul_yz": ("matmul", lambda x, y, z: (y, z), {}),
+    "transpose": ("transpose", lambda x, y, z: (x, None), {}),
+    "sum": ("sum", lambda x, y, z: (x,), {"axis": (0,), "keepdims": False}),
+    "squeeze": ("squeeze", lambda x, y, z: (z,), {"axis": 0}),
+    "broadcast_to": ("broadcast_to", lambda x, y, z: (z, (3, 5, 4)), {}),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=st.sampled_from(sorted(CASES)), hints=st.tuples(st.integers(2, 9), st.integers(2, 9)),
+       sizes=st.lists(st.tuples(st.integers(2, 30), st.integers(2, 30)), min_size=1, max_size=4))
+def test_symbolic_rules_agree_with_numpy_at_every_admitted_size(case, hints, sizes):
+    op, build, kwargs = CASES[case]
+    s0, s1 = Dim("s0", hints[0]), Dim("s1", hints[1])
+    try:
+        meta = infer_meta(OPS[op], build(*_metas(s0, s1)), kwargs)
+    except SymbolicShapeError:
+        return  # nothing claimed: compiled static
+    for a, b in sizes:
+        if a < s0.minimum or b < s1.minimum:
+            continue
+        want = OPS[op].infer(*build(*_metas(a, b)), **kwargs)  # must not raise where the graph claims to hold
+        values = {s0: a, s1: b}
+        got = tuple(values[d.base] + d.offset if isinstance(d, Dim) else d for d in meta.shape)
+        assert got == want.shape and meta.dtype == want.dtype, (case, a, b)
+
+
+def _metas(first, second):
+    return TensorMeta((first, second), F32), TensorMeta((second, first), F32), TensorMeta((first, 4), F32)
