@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..ir import SymbolicShapeError
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .operators import write_into
@@ -118,6 +119,8 @@ def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
             result = container.value[constant_of(key)]
         except NotConstant:
             raise Unsupported("indexing a constant with an array", tracer.loc) from None
+        except SymbolicShapeError:
+            raise
         except Exception as exc:
             raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
         source = ItemSource(container.source, constant_of(key)) if container.source is not None else None
@@ -140,6 +143,8 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
                 container.items[index] = value
         except NotConstant:
             raise Unsupported("assigning to a list item with an array index", tracer.loc) from None
+        except SymbolicShapeError:
+            raise
         except Exception as exc:
             raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
         return

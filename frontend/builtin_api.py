@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ir.symbolic import concrete
+from ..ir.symbolic import Dim
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .operators import binary, iterate, python_op, truth, unary
@@ -19,6 +19,7 @@ from .values import (
     IteratorValue,
     ListValue,
     ObjectValue,
+    SizeValue,
     TupleValue,
     Value,
 )
@@ -57,7 +58,8 @@ def _len(tracer: Tracer, value: Value) -> Value:
     if isinstance(value, ArrayValue):
         if value.node.meta.ndim == 0:
             raise UserCodeError("TypeError: len() of unsized object", tracer.loc)
-        return ConstValue(concrete(value.node.meta.shape, "len()")[0])
+        length = value.node.meta.shape[0]
+        return SizeValue(length) if isinstance(length, Dim) else ConstValue(length)
     if isinstance(value, TupleValue | ListValue | DictValue):
         return ConstValue(len(value.items))
     return python_op(tracer, len, value)

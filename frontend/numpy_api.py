@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
-from ..ir.symbolic import broadcast_shapes, concrete
+from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .operators import inplace, write_into
-from .values import ArrayValue, ConstValue, HandlerValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, HandlerValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -69,6 +69,8 @@ def fold_constant_call(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[
         result = fn(*(constant_of(a) for a in args), **{k: constant_of(v) for k, v in kwargs.items()})
     except NotConstant:
         raise Unsupported(f"{fn.__name__} on values Ember cannot see", tracer.loc) from None
+    except SymbolicShapeError:
+        raise
     except Exception as exc:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
     if isinstance(result, np.ndarray):
@@ -464,7 +466,7 @@ CREATION_FUNCTIONS = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange,
 def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
     meta = array.node.meta
     if name == "shape":
-        return TupleValue([ConstValue(d) for d in concrete(meta.shape, "x.shape")])
+        return TupleValue([SizeValue(d) if isinstance(d, Dim) else ConstValue(d) for d in meta.shape])
     if name in ("ndim", "size"):
         return ConstValue(getattr(meta, name))
     if name == "dtype":

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..ir import OpKind
-from ..ir.symbolic import broadcast_shapes, concrete
+from ..ir.symbolic import SymbolicShapeError, broadcast_shapes, concrete
 from .conversions import NotConstant, constant_of, graph_arg
 from .errors import Unsupported, UserCodeError
 from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
@@ -41,6 +41,8 @@ def python_op(tracer: Tracer, fn, *operands: Value) -> Value:
                           tracer.loc) from None
     try:
         result = fn(*args)
+    except SymbolicShapeError:
+        raise
     except Exception as exc:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
     if isinstance(result, np.ndarray):
@@ -185,6 +187,8 @@ def truth(tracer: Tracer, value: Value) -> bool:
         return bool(constant_of(value))
     except NotConstant:
         raise Unsupported(f"truth of a {type(value).__name__}", tracer.loc) from None
+    except SymbolicShapeError:
+        raise
     except Exception as exc:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir import Node
+from ..ir import Node, SymbolicShapeError
 from .sources import Source
 
 
@@ -55,6 +55,22 @@ class ConstValue(Value):
 
     def __repr__(self) -> str:
         return f"ConstValue({self._value!r})"
+
+
+class SizeValue(ConstValue):
+    """A dynamic dimension (ir/symbolic.py) as the user's code sees it, in ``x.shape`` or
+    ``len(x)``: it may be unpacked, stored and passed along, but reading the number (any
+    arithmetic, comparison, conversion, or handing it back to CPython) raises
+    SymbolicShapeError, and the runtime compiles that dimension static instead."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> Any:
+        raise SymbolicShapeError(f"the code reads dynamic dimension {self._value!r} as a number", (self._value,))
+
+    def peek(self) -> Any:
+        return self.value
 
 
 @dataclass(eq=False)

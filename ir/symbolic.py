@@ -1,4 +1,4 @@
-"""Dynamic dimensions: a shape entry that stands for any size >= 2, so one graph serves them all.
+"""Dynamic dimensions: shape entries that stand for any size >= 2, so one graph serves them all.
 
 A ``Dim`` is a symbol (``s0``) with the size it had when traced (its ``hint``). Equality means
 "equal for every size": a Dim equals itself and nothing else (``d == 2048`` and ``d == 1`` are
@@ -125,7 +125,7 @@ def dims_in(value: Any) -> list[Dim]:
 
 
 def concrete(shape: tuple, what: str) -> tuple[int, ...]:
-    """``shape`` as ints for code that reads sizes as numbers (``x.shape`` in the user's code)."""
+    """``shape`` as ints, for code that needs every size as a number (iterating over rows)."""
     dims = dims_in(shape)
     if dims:
         raise SymbolicShapeError(f"{what} reads dynamic dimension {dims[0]}", tuple(dims))

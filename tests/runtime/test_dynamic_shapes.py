@@ -110,6 +110,9 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
 @pytest.mark.parametrize("body", [
     "return x.sum(axis=0) / x.shape[0]",           # the size read as a number
     "return x * len(x)",
+    "n, d = x.shape\n    return x.reshape(n * d)",
+    "return x * 2.0, x.shape",                     # handed back to the caller
+    "return x + 1.0 if x.shape[0] > 5 else x",
     "return x[:10] + 1.0",                         # clamps for sizes below 10
     "return x[-3:] + 1.0",
     "return x[::2] + 1.0",                         # a size divided
@@ -158,6 +161,19 @@ def test_a_stencil_on_a_dynamic_grid_writes_in_place(check, backend):
         check(step, rand(n, m, dtype=np.float64, seed=n), compiled_fn=compiled, entries=None)
     assert symbols(compiled) == [[], ["s0", "s1"]]
     assert "a.shape[0] >= 4" in compiled.entries[1].stages["guards"]
+
+
+def test_reading_the_static_sizes_of_a_shape_keeps_the_dynamic_ones(check, backend):
+    def attention(q, k, v):
+        batch, rows, d = q.shape  # batch is never read as a number: it stays dynamic
+        s = q @ k.transpose(0, 2, 1) / np.sqrt(d)
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        return (e / e.sum(axis=-1, keepdims=True)) @ v
+
+    compiled = ember.compile(attention, backend=backend)
+    for b in (2, 3, 6):
+        check(attention, *(rand(b, 16, 8, seed=b + i) for i in range(3)), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]]
 
 
 def test_the_other_axis_stays_dynamic_when_one_must_be_static(check, backend):
