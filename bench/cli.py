@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .demo import collect_stages, format_stages
+from .demo import collect_stages, format_stages, new_batch_size_note
 from .harness import CompileFn, WorkloadResult, phases, run_workload
 from .peers import PEERS, Peer
 from .report import Progress, busy_warning, environment, format_table, load_average, to_json, write_plot
@@ -223,10 +223,12 @@ def run_demo(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None 
         compiled(*inputs)
         stages, note = collect_stages(target.package, compiled, shown.fn, inputs)
     except Exception as exc:  # show the failure, then still print the table (it marks it too)
-        stages, note = {}, f"(compiling {shown.name} failed: {type(exc).__name__}: {exc})"
+        compiled, stages, note = None, {}, f"(compiling {shown.name} failed: {type(exc).__name__}: {exc})"
     stdout.write(note + "\n")
     if stages:
         stdout.write("\n" + format_stages(stages))
+    if compiled is not None:  # a new batch size: the recompile makes that dimension dynamic
+        stdout.write("\n" + new_batch_size_note(compiled, shown.make_inputs(scale=1 / 256, seed=1)))
     stdout.write(f"\neager NumPy against compiled, scale={args.scale:g} (ember bench for all workloads):\n\n")
     policy = TimingPolicy(budget_s=args.budget, min_samples=5)
     kwargs = {"backend": args.backend} if args.backend else {}

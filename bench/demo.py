@@ -91,3 +91,19 @@ def format_stages(stages: Mapping[str, str], llvm_lines: int = LLVM_SLICE_LINES)
     if others:
         parts.append(f"(also {', '.join(others)}: see `ember dump`)\n")
     return "\n".join(parts)
+
+
+def new_batch_size_note(compiled: Any, inputs: Sequence[Any]) -> str:
+    """Call ``compiled`` on inputs of another batch size and show the guard of the entry that now
+    serves it: with dynamic dimensions it admits every size (``x.shape[0] >= 2``). Never raises."""
+    try:
+        compiled(*inputs)
+        entries = getattr(compiled, "entries", None) or []
+        guards = entries[-1].stages.get("guards", "") if entries else ""
+    except Exception as exc:  # the demo goes on
+        return f"(a second batch size failed: {type(exc).__name__}: {exc})\n"
+    if not guards:
+        return "(this Ember shows no guards; skipped)\n"
+    shapes = ", ".join("x".join(map(str, getattr(a, "shape", ()))) for a in inputs if hasattr(a, "shape"))
+    return (f"--- a new batch size ({shapes}): {len(entries)} cache entries; the newest one's guard ---\n"
+            f"{guards.rstrip()}\n")

@@ -107,6 +107,7 @@ def test_demo_with_stand_in_compile(monkeypatch):
     text = out.getvalue()
     assert code == 0, text
     assert "compiling softmax, layernorm, gelu, tiny" in text and "exposes no stage dumps" in text
+    assert "this Ember shows no guards; skipped" in text
     assert [line.split()[0] for line in text.splitlines() if line.split()[-1:] == ["ok"]] == [
         "softmax", "layernorm", "gelu", "tiny"]
 
@@ -148,6 +149,9 @@ def test_bench_and_demo_with_the_real_ember_compile():
     code = run_demo(["--scale", "0.001", "--budget", "0.01", "--no-progress", "--backend", "numpy"],
                     stdout=demo_out, stderr=io.StringIO())
     assert code == 0 and "--- graph ---\ngraph softmax(" in demo_out.getvalue()
+    # the second batch size made the batch dimension dynamic: one entry now serves every size
+    assert "2 cache entries; the newest one's guard" in demo_out.getvalue()
+    assert "x.shape[0] >= 2" in demo_out.getvalue()
 
 
 def test_llvm_slice_starts_at_the_arithmetic():
