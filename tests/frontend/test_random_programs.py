@@ -341,3 +341,22 @@ def test_random_program_with_dynamic_sizes_matches_eager(check, backend, case, n
     if resized is not None:
         check(namespace["program"], make_args=lambda: (_clone(resized), {}), entries=None, compiled=None,
               compiled_fn=compiled)
+
+
+@settings(max_examples=max(EXAMPLES // 4, 20), deadline=None, derandomize=False,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(programs_with_breaks(), st.permutations([2, 3, 4, 5, 6, 7, 9]))
+def test_random_program_with_breaks_and_dynamic_sizes_matches_eager(check, backend, case, new_sizes):
+    """Graph breaks hand arrays of dynamic size to resume functions, which are compiled with
+    ``dynamic=True`` too: on the traced sizes and on others, every segment agrees with eager."""
+    import ember
+
+    source, args = case
+    namespace: dict = {"np": np, "ember": ember}
+    exec(compile(source, "<random program with breaks, dynamic sizes>", "exec"), namespace)
+    compiled = ember.compile(namespace["program"], backend=backend, dynamic=True)
+    for call_args in (args, _resized(args, dict(zip([2, 3, 4], new_sizes[:3], strict=True)))):
+        if call_args is not None:
+            check(namespace["program"], make_args=lambda a=call_args: (_clone(a), {}), entries=None, compiled=None,
+                  compiled_fn=compiled)
