@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Dim, Node, OpKind, is_static, iter_nodes
+from ..ir import Dim, Node, OpKind, dims_in, is_static, iter_nodes
 from ..passes.kernels import ExternStep, Kernel, KernelGraph, StoreKind
 from .buffers import OutputCache, reusable
 
@@ -79,6 +79,12 @@ class ProgramBuilder:
     def render(self, value: Any) -> str:
         if isinstance(value, Node):
             return self.values[value]
+        if isinstance(value, Dim):
+            return repr(value)  # a dynamic size: Python text over the names bind_dims made
+        if isinstance(value, tuple | list) and dims_in(value):
+            inner = ", ".join(self.render(v) for v in value)
+            return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else \
+                f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
         if not any(True for _ in iter_nodes(value)) and not isinstance(value, dict):
             return self.constant(value)
         if isinstance(value, tuple):

@@ -17,7 +17,7 @@ from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .operators import inplace, write_into
-from .values import ArrayValue, ConstValue, HandlerValue, SizeValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, HandlerValue, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -94,6 +94,16 @@ def const(tracer: Tracer, value: Any, what: str) -> Any:
         return constant_of(value)
     except NotConstant:
         raise Unsupported(f"{what} must be a constant, not an array", tracer.loc) from None
+
+
+def shape_const(tracer: Tracer, value: Any, what: str) -> Any:
+    """A target shape: like ``const``, but a dynamic size from ``x.shape`` or ``len(x)`` (a
+    SizeValue) stays a Dim, which reshape and broadcast_to take (ir/symbolic.py)."""
+    if isinstance(value, SizeValue):
+        return value.dim
+    if isinstance(value, TupleValue | ListValue):
+        return tuple(shape_const(tracer, item, what) for item in value.items)
+    return const(tracer, value, what)
 
 
 def as_array(tracer: Tracer, value: Value) -> ArrayValue:
@@ -301,14 +311,14 @@ def _reshape(tracer: Tracer, a: Value, shape: Any = None, order: Any = "C", *, n
              copy: Any = None) -> Value:
     _check_default(tracer, "order", order, "C")
     _check_default(tracer, "copy", copy)
-    shape = const(tracer, shape if shape is not None else newshape, "shape")
-    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
-    return tracer.emit("reshape", as_array(tracer, a).node, tuple(int(s) for s in shape))
+    shape = shape_const(tracer, shape if shape is not None else newshape, "shape")
+    shape = (shape,) if isinstance(shape, int | np.integer | Dim) else tuple(shape)
+    return tracer.emit("reshape", as_array(tracer, a).node, tuple(s if isinstance(s, Dim) else int(s) for s in shape))
 
 
 @array_method("reshape")
 def _reshape_method(tracer: Tracer, a: Value, *shape: Value, order: Any = "C", copy: Any = None) -> Value:
-    given = [const(tracer, s, "shape") for s in shape]
+    given = [shape_const(tracer, s, "shape") for s in shape]
     if len(given) == 1 and isinstance(given[0], tuple | list):
         given = list(given[0])
     return _reshape(tracer, a, tuple(given), order, copy=copy)
@@ -329,9 +339,9 @@ def _expand_dims(tracer: Tracer, a: Value, axis: Value) -> Value:
 
 @numpy_function(np.broadcast_to)
 def _broadcast_to(tracer: Tracer, array: Value, shape: Value, subok: Any = False) -> Value:
-    shape = const(tracer, shape, "shape")
+    shape = shape_const(tracer, shape, "shape")
     return tracer.emit("broadcast_to", as_array(tracer, array).node,
-                       (shape,) if isinstance(shape, int) else tuple(shape))
+                       (shape,) if isinstance(shape, int | Dim) else tuple(shape))
 
 
 @numpy_function(np.flip)

@@ -10,7 +10,7 @@ from ..ir import OpKind
 from ..ir.symbolic import SymbolicShapeError, broadcast_shapes, concrete
 from .conversions import NotConstant, constant_of, graph_arg
 from .errors import Unsupported, UserCodeError
-from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -62,10 +62,38 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
             if name != "power":
                 return tracer.emit(name, left.node)
         return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
+    if isinstance(left, SizeValue) or isinstance(right, SizeValue):
+        sized = _size_arithmetic(symbol, left, right)
+        if sized is not None:
+            return sized
     if symbol in ("+", "*") and isinstance(left, TupleValue | ListValue) or \
             symbol == "*" and isinstance(right, TupleValue | ListValue):
         return _sequence_op(tracer, symbol, left, right)
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)
+
+
+def _size_arithmetic(symbol: str, left: Value, right: Value) -> Value | None:
+    """``n + 1``, ``n - 2``, ``2 * n`` on a dynamic size (a SizeValue) and a Python int: another
+    dynamic size (``2*s0``), for target shapes. Anything else reads the number (and raises)."""
+    if isinstance(left, SizeValue) and (k := _python_int(right)) is not None:
+        dim, reflected = left.dim, False
+    elif isinstance(right, SizeValue) and (k := _python_int(left)) is not None:
+        dim, reflected = right.dim, True
+    else:
+        return None
+    if symbol == "+":
+        return SizeValue(dim.shifted(k))
+    if symbol == "-" and not reflected:
+        return SizeValue(dim.shifted(-k))
+    if symbol == "*" and k >= 1:
+        return SizeValue(dim.times(k))
+    return None
+
+
+def _python_int(value: Value) -> int | None:
+    if isinstance(value, ConstValue) and not isinstance(value, SizeValue) and type(value.peek()) is int:
+        return value.value  # read: the constant is guarded
+    return None
 
 
 def _python_complex_wins(left: Value, right: Value) -> bool:

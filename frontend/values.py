@@ -72,6 +72,11 @@ class SizeValue(ConstValue):
     def peek(self) -> Any:
         return self.value
 
+    @property
+    def dim(self) -> Any:
+        """The Dim itself, for the few places that take one (target shapes, size arithmetic)."""
+        return self._value
+
 
 @dataclass(eq=False)
 class TupleValue(Value):

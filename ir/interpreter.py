@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .graph import Graph, Node, iter_nodes, map_nodes
+from .symbolic import SHAPE_PARAMETER_OPS, input_sizes, resolve
 
 
 def release_plan(graph: Graph) -> dict[int, list[Node]]:
@@ -30,9 +31,13 @@ def interpret(graph: Graph, inputs: Sequence[Any], release: dict[int, list[Node]
     """
     env: dict[Node, Any] = dict(zip(graph.inputs, inputs, strict=True))
     lookup = env.__getitem__
+    sizes = input_sizes(graph.inputs, inputs)  # the call's sizes of dynamic dimensions (ir/symbolic.py)
     for index, node in enumerate(graph.nodes):
         if node not in env:
-            env[node] = node.op.reference(*map_nodes(node.args, lookup), **map_nodes(node.kwargs, lookup))
+            args, kwargs = map_nodes(node.args, lookup), map_nodes(node.kwargs, lookup)
+            if sizes and node.op.name in SHAPE_PARAMETER_OPS:
+                args = resolve(args, sizes)
+            env[node] = node.op.reference(*args, **kwargs)
         if release is not None:
             for dead in release.get(index, ()):
                 del env[dead]

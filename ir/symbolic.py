@@ -46,39 +46,57 @@ class SymbolicShapeError(Exception):
 
 
 class Dim:
-    """A dynamic dimension: a symbol (any size >= ``minimum``, at least 2), or the symbol minus
-    a constant (``s0 - 2``, what ``x[1:-1]`` leaves of it). ``hint`` is the size when traced.
-    There is one object per symbol and offset, so identity is equality."""
+    """A dynamic dimension: a symbol (any size >= ``minimum``, at least 2), or an affine
+    expression of one, ``scale*symbol + offset`` (``s0 - 2`` is what ``x[1:-1]`` leaves of it,
+    ``16*s0`` what flattening (s0, 16) makes). ``hint`` is the size when traced. There is one
+    object per symbol, scale and offset, so identity is equality."""
 
-    __slots__ = ("name", "hint", "base", "offset", "minimum", "_shifted")
+    __slots__ = ("name", "hint", "base", "scale", "offset", "minimum", "_derived")
 
     def __init__(self, name: str, hint: int):
         if hint < 2:
             raise ValueError("sizes 0 and 1 stay static (they decide broadcasting)")
-        self.name, self.hint, self.base, self.offset, self.minimum = name, hint, self, 0, 2
-        self._shifted: dict[int, Dim] = {}
+        self.name, self.hint, self.base, self.scale, self.offset, self.minimum = name, hint, self, 1, 0, 2
+        self._derived: dict[tuple[int, int], Dim] = {}
 
-    def shifted(self, offset: int) -> Dim:
-        """This size plus ``offset``; it must stay >= 2 (a guard on the symbol: ``require``)."""
-        total = self.offset + offset
-        if total == 0:
-            return self.base
+    def derived(self, scale: int, offset: int) -> Dim:
+        """``scale * symbol + offset`` for this dimension's symbol; it must stay >= 2 (a guard on
+        the symbol, see ``require``)."""
         base = self.base
-        dim = base._shifted.get(total)
+        if (scale, offset) == (1, 0):
+            return base
+        if scale < 1:
+            raise SymbolicShapeError(f"{scale}*{base.name}: not a size", (base,))
+        dim = base._derived.get((scale, offset))
         if dim is None:
             dim = object.__new__(Dim)
-            dim.name = f"{base.name} {'-' if total < 0 else '+'} {abs(total)}"
-            dim.hint, dim.base, dim.offset, dim.minimum, dim._shifted = base.hint + total, base, total, 2, {}
-            base._shifted[total] = dim
+            text = base.name if scale == 1 else f"{scale}*{base.name}"
+            dim.name = text + (f" {'-' if offset < 0 else '+'} {abs(offset)}" if offset else "")
+            dim.hint, dim.base, dim.scale, dim.offset = scale * base.hint + offset, base, scale, offset
+            dim.minimum, dim._derived = 2, {}
+            base._derived[(scale, offset)] = dim
         dim.require(2)
         return dim
 
+    def shifted(self, offset: int) -> Dim:
+        """This size plus ``offset``."""
+        return self.derived(self.scale, self.offset + offset)
+
+    def times(self, factor: int) -> Dim:
+        """This size times ``factor`` (>= 1)."""
+        return self.derived(self.scale * factor, self.offset * factor)
+
     def require(self, size: int) -> None:
         """The graph holds only where this dimension is >= ``size``: the symbol's guard says so."""
-        need = size - self.offset
+        need = -((self.offset - size) // self.scale)  # ceil((size - offset) / scale)
         if self.base.hint < need:
             raise SymbolicShapeError(f"{self.name} must be >= {size}, and was {self.hint} when traced", (self,))
         self.base.minimum = max(self.base.minimum, need)
+
+    @property
+    def affine(self) -> bool:
+        """Whether it needs parentheses in a product (``(s0 - 2) * 4``)."""
+        return self.scale != 1 or self.offset != 0
 
     def __repr__(self) -> str:
         return self.name  # shapes print as f32[s0, 2048], and render so in generated code
@@ -167,6 +185,12 @@ _MARKERS = tuple(zip((1_299_709, 1_400_017, 1_500_007, 1_600_033, 1_700_021, 1_8
                      (1_309_716, 1_410_026, 1_510_044, 1_610_072, 1_710_082, 1_810_084, 1_910_078, 2_010_082),
                      strict=True))
 _MAX_OFFSET = 256
+_MAX_SCALE = 4096
+
+
+# Ops whose parameters may hold Dims (a target shape); code generators render them as the
+# Python expressions they are (``(s0, 16, 64)``), the interpreter resolves them per call.
+SHAPE_PARAMETER_OPS = frozenset({"reshape", "broadcast_to"})
 
 
 def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
@@ -175,7 +199,7 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     if not dims:
         return op.infer(*args, **kwargs)
     constants = dims_in(map_metas((args, tuple(kwargs.values())), lambda meta: ()))
-    if constants:
+    if constants and op.name not in SHAPE_PARAMETER_OPS:
         raise SymbolicShapeError(f"{op.name}: a dynamic dimension as a parameter", tuple(constants))
     bases = list(dict.fromkeys(d.base for d in dims))
     if len(bases) > len(_MARKERS):
@@ -196,30 +220,49 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     first, second = results
     if first.dtype != second.dtype or first.is_scalar != second.is_scalar or first.ndim != second.ndim:
         raise SymbolicShapeError(f"{op.name}: the result kind depends on a dynamic dimension", tuple(dims))
-    # New offsets come only from indexing (checked above); other ops pass their inputs' through.
-    offsets = None if op.name in ("getitem", "setitem") else {(d.base, d.offset) for d in dims}
-    shape = [a if a == b else _symbol_for(a, b, bases, offsets, op.name, dims)
+    shape = [a if a == b else _symbol_for(a, b, bases, op.name, dims)
              for a, b in zip(first.shape, second.shape, strict=True)]
     return TensorMeta(tuple(shape), first.dtype, first.is_scalar)
 
 
-def _symbol_for(a: int, b: int, bases: list[Dim], offsets: set | None, op_name: str, dims: list[Dim]) -> Dim:
+def _symbol_for(a: int, b: int, bases: list[Dim], op_name: str, dims: list[Dim]) -> Dim:
+    """The affine expression ``c*symbol + o`` that gave ``a`` in the first run and ``b`` in the
+    second (c a whole number up to _MAX_SCALE, |o| <= _MAX_OFFSET), if exactly one fits."""
     for k, base in enumerate(bases):
-        offset = a - _MARKERS[k][0]
-        if offset == b - _MARKERS[k][1] and abs(offset) <= _MAX_OFFSET and \
-                (offsets is None or (base, offset) in offsets):
-            return base.shifted(offset)
+        first, second = _MARKERS[k]
+        scale, remainder = divmod(b - a, second - first)
+        offset = a - scale * first
+        if remainder == 0 and 1 <= scale <= _MAX_SCALE and abs(offset) <= _MAX_OFFSET:
+            return base.derived(scale, offset)
     raise SymbolicShapeError(f"{op_name}: a result size computed from a dynamic dimension", tuple(dims))
 
 
 def _substitute(value: Any, sizes: dict[Dim, int]) -> Any:
-    def concrete(meta: TensorMeta) -> TensorMeta:
-        shape = tuple(sizes[d.base] + d.offset if isinstance(d, Dim) else d for d in meta.shape)
-        return TensorMeta(shape, meta.dtype, meta.is_scalar)
-
+    """``value`` with every Dim (in metas and in shape parameters) at its marker size."""
+    if isinstance(value, Dim):
+        return value.scale * sizes[value.base] + value.offset
+    if isinstance(value, TensorMeta):
+        return TensorMeta(tuple(_substitute(d, sizes) for d in value.shape), value.dtype, value.is_scalar)
+    if isinstance(value, tuple | list):
+        return type(value)(_substitute(item, sizes) for item in value)
     if isinstance(value, dict):
-        return {key: map_metas(item, concrete) for key, item in value.items()}
-    return map_metas(value, concrete)
+        return {key: _substitute(item, sizes) for key, item in value.items()}
+    return value
+
+
+def input_sizes(inputs: list, arrays: Any) -> dict[Dim, int]:
+    """Each symbol's size in a call: read from the first graph input that carries it."""
+    sizes: dict[Dim, int] = {}
+    for node, array in zip(inputs, arrays, strict=True):
+        for axis, dim in enumerate(node.meta.shape):
+            if isinstance(dim, Dim) and dim.base is dim and dim not in sizes:
+                sizes[dim] = array.shape[axis]
+    return sizes
+
+
+def resolve(value: Any, sizes: dict[Dim, int]) -> Any:
+    """``value`` with every Dim at the size its symbol has in ``sizes`` (a call's own)."""
+    return _substitute(value, sizes)
 
 
 def _static_sizes(value: Any) -> list[int]:

@@ -51,6 +51,27 @@ def _strict_ember():
         yield
 
 
+# Every compiled run that failed and fell back to eager (CompiledFunction._failed): with
+# compiled=True, assert_same demands there were none, so a wrong-but-caught compiled path (a
+# kernel that raises, a generated wrapper that cannot run) cannot pass as "compiled".
+RUNTIME_FALLBACKS: list[BaseException] = []
+
+
+@pytest.fixture(autouse=True)
+def _record_runtime_fallbacks(monkeypatch):
+    from ember.runtime.compiled_function import CompiledFunction
+
+    original = CompiledFunction._failed
+
+    def recording(self, entry, result, args, kwargs):
+        RUNTIME_FALLBACKS.append(result.error)
+        return original(self, entry, result, args, kwargs)
+
+    monkeypatch.setattr(CompiledFunction, "_failed", recording)
+    RUNTIME_FALLBACKS.clear()
+    yield
+
+
 @pytest.fixture
 def check(backend: str) -> Callable[..., Any]:
     return functools.partial(assert_same, backend=backend)
@@ -215,6 +236,7 @@ def assert_same(fn: Callable, *args: Any, backend: str = "numpy", kwargs: dict |
         def make_args() -> tuple:
             return clone((args, kwargs))
     compiled_fn = compiled_fn or ember.compile(fn, backend=backend)
+    fallbacks_before = len(RUNTIME_FALLBACKS)
     for call in range(calls):
         eager_args, eager_kwargs = make_args()
         mine_args, mine_kwargs = make_args()
@@ -239,6 +261,9 @@ def assert_same(fn: Callable, *args: Any, backend: str = "numpy", kwargs: dict |
             assert_values_equal(mine, theirs, f"{where}: input array {i} afterwards")
     # Code that raises may run eagerly: that is how exceptions surface exactly as in eager.
     _assert_compiled(compiled_fn, None if eager_raised and compiled else compiled, reason, allow)
+    if compiled and not eager_raised:
+        failed = RUNTIME_FALLBACKS[fallbacks_before:]
+        assert not failed, f"compiled code failed at run time and eager ran instead: {failed[0]!r}"
     if entries is not None:
         assert len(compiled_fn.entries) == entries, \
             f"expected {entries} cache entries, got {len(compiled_fn.entries)}: {describe_entries(compiled_fn)}"

@@ -68,7 +68,7 @@ class WrapperBuilder(ProgramBuilder):
             else:
                 self.lines.extend(self.serial(function, operands, partials, dims, "    "))
         elif splittable:  # dynamic dimensions: whether to split is decided per call
-            size = " * ".join(f"({d!r})" if isinstance(d, Dim) and d.offset else repr(d) for d in kernel.domain)
+            size = " * ".join(f"({d!r})" if isinstance(d, Dim) and d.affine else repr(d) for d in kernel.domain)
             self.lines.append(f"    if {size} >= {self.threshold}:")
             self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "        "))
             self.lines.append("    else:")

@@ -45,11 +45,15 @@ def test_rules_on_symbols():
     assert infer_meta(OPS["transpose"], (x, None), {}).shape == (s1, s0)
     assert infer_meta(OPS["reshape"], (TensorMeta((s0, 32), F32), (-1, 2, 16)), {}).shape == (s0, 2, 16)
     assert infer_meta(OPS["getitem"], (x, (slice(1, -1), 0)), {}).shape == (s0.shifted(-2),)
+    z = TensorMeta((s0, 16, 4), F32)
+    assert infer_meta(OPS["reshape"], (z, (-1, 4)), {}).shape == (s0.times(16), 4)
+    assert repr(s0.times(16)) == "16*s0" and s0.times(16).shifted(-2) is s0.derived(16, -2)
+    assert infer_meta(OPS["concatenate"], ((x, x),), {"axis": 0}).shape == (s0.times(2), s1)
+    assert infer_meta(OPS["reshape"], (TensorMeta((s0.times(16), 4), F32), (s0, 16, 4)), {}).shape == (s0, 16, 4)
 
 
 @pytest.mark.parametrize("op, args, kwargs", [
-    ("concatenate", "parts", {"axis": 0}),            # 2 * s0
-    ("reshape", "flat", {}),                          # s0 * s1
+    ("reshape", "flat", {}),                          # s0 * s1: not affine
     ("getitem", "head", {}),                          # min(s0, 10)
     ("getitem", "tail", {}),                          # min(s0, 3)
     ("getitem", "strided", {}),                       # ceil(s0 / 2)
@@ -65,10 +69,14 @@ def test_rules_that_need_a_number_raise(op, args, kwargs):
         infer_meta(OPS[op], chosen, kwargs)
 
 
-def test_a_dim_as_a_parameter_raises():
+def test_a_dim_as_a_parameter_raises_except_as_a_target_shape():
     s0 = Dim("s0", 6)
     with pytest.raises(SymbolicShapeError):
         infer_meta(OPS["zeros"], ((s0, 3),), {"dtype": F32})
+    x = TensorMeta((s0, 1), F32)
+    assert infer_meta(OPS["broadcast_to"], (x, (s0, 5)), {}).shape == (s0, 5)
+    with pytest.raises(SymbolicShapeError):  # 2*s0 rows from s0 rows: only some sizes would fit
+        infer_meta(OPS["reshape"], (x, (s0.times(2), -1)), {})
 
 
 INDEXES = [slice(None), slice(1, None), slice(None, -1), slice(2, -3), slice(None, None, -1), 0, 2, -1, -4,
@@ -96,7 +104,7 @@ def test_symbolic_indexing_agrees_with_numpy_wherever_the_guard_admits(first, se
         want = OPS[op].infer(concrete, *args[1:])
         if op == "getitem" and isinstance(infer_meta(OPS[op], args, {}).shape[0], Dim):
             want = OPS["getitem"].infer(want, (second,))
-        got = tuple(size + d.offset if isinstance(d, Dim) else d for d in meta.shape)
+        got = tuple(d.scale * size + d.offset if isinstance(d, Dim) else d for d in meta.shape)
         assert got == want.shape, (index, second, size)
 
 
@@ -116,6 +124,8 @@ CASES = {  # name -> (op, args builder over metas x: (s0, s1), y: (s1, s0), z: (
     "sum": ("sum", lambda x, y, z: (x,), {"axis": (0,), "keepdims": False}),
     "squeeze": ("squeeze", lambda x, y, z: (z,), {"axis": 0}),
     "broadcast_to": ("broadcast_to", lambda x, y, z: (z, (3, 5, 4)), {}),
+    "flatten_rows": ("reshape", lambda x, y, z: (TensorMeta((_first(z), 4, 4), F32), (-1, 4)), {}),
+    "unflatten": ("reshape", lambda x, y, z: (TensorMeta((_times(z, 4), 4), F32), (_first(z), 4, 4)), {}),
 }
 
 
@@ -134,8 +144,17 @@ def test_symbolic_rules_agree_with_numpy_at_every_admitted_size(case, hints, siz
             continue
         want = OPS[op].infer(*build(*_metas(a, b)), **kwargs)  # must not raise where the graph claims to hold
         values = {s0: a, s1: b}
-        got = tuple(values[d.base] + d.offset if isinstance(d, Dim) else d for d in meta.shape)
+        got = tuple(d.scale * values[d.base] + d.offset if isinstance(d, Dim) else d for d in meta.shape)
         assert got == want.shape and meta.dtype == want.dtype, (case, a, b)
+
+
+def _first(meta):
+    return meta.shape[0]
+
+
+def _times(meta, factor):
+    d = meta.shape[0]
+    return d.times(factor) if isinstance(d, Dim) else d * factor
 
 
 def _metas(first, second):

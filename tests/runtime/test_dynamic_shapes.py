@@ -110,14 +110,14 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
 @pytest.mark.parametrize("body", [
     "return x.sum(axis=0) / x.shape[0]",           # the size read as a number
     "return x * len(x)",
-    "n, d = x.shape\n    return x.reshape(n * d)",
+    "n, d = x.shape\n    return x.reshape(n // 2, -1)",   # a size divided
+    "return x * (len(x) - 1)",
     "return x * 2.0, x.shape",                     # handed back to the caller
     "return x + 1.0 if x.shape[0] > 5 else x",
     "return x[:10] + 1.0",                         # clamps for sizes below 10
     "return x[-3:] + 1.0",
     "return x[::2] + 1.0",                         # a size divided
-    "return np.concatenate([x, x]) * 2.0",        # a size computed from it
-    "return x.reshape(-1) * 2.0",
+    "return np.concatenate([x, x[:2]]) * 2.0",    # s0 + 2, but x[:2] clamps below 2 rows
     "return np.zeros_like(x) + x",
 ])
 def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
@@ -174,6 +174,31 @@ def test_reading_the_static_sizes_of_a_shape_keeps_the_dynamic_ones(check, backe
     for b in (2, 3, 6):
         check(attention, *(rand(b, 16, 8, seed=b + i) for i in range(3)), compiled_fn=compiled, entries=None)
     assert symbols(compiled) == [[], ["s0"]]
+
+
+@pytest.mark.parametrize("body, symbol", [
+    ("return np.concatenate([x, x]) * 2.0", "2*s0"),
+    ("return x.reshape(-1) * 2.0", "4*s0"),
+    ("return np.concatenate([x[1:], x]).sum(axis=1)", "2*s0 - 1"),
+    ("b, d = x.shape\n    return (x.reshape(-1, 2) + 1.0).reshape(b, d)", None),
+    ("b, d = x.shape\n    return np.broadcast_to(x[:, :1], (b, 5)) * 3.0", None),
+    ("return x.reshape(len(x) * 2, 2) - x.reshape(2 * len(x) + 0, -1)", "2*s0"),
+    ("n, d = x.shape\n    return x.reshape(n * d)", "4*s0"),
+])
+def test_affine_sizes_and_sizes_as_shapes_stay_dynamic(check, backend, body, symbol):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n", namespace)
+    f = namespace["f"]
+    compiled = ember.compile(f, backend=backend)
+    for n in (12, 13, 3, 14, 5):
+        check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]], describe(compiled)
+    if symbol is not None:
+        assert symbol in compiled.entries[1].stages["graph"]
+
+
+def describe(compiled) -> str:
+    return "\n".join(e.stages.get("graph", "") + "\n" + str(e.eager_reason) for e in compiled.entries)
 
 
 def test_the_other_axis_stays_dynamic_when_one_must_be_static(check, backend):
