@@ -396,9 +396,11 @@ numpy_function(np.stack)(_join("stack"))
 
 # --- creation ---------------------------------------------------------------------------
 
-def _shape_param(tracer: Tracer, shape: Any) -> tuple[int, ...]:
-    shape = const(tracer, shape, "shape")
-    return (int(shape),) if isinstance(shape, int | np.integer) else tuple(int(s) for s in shape)
+def _shape_param(tracer: Tracer, shape: Any) -> tuple:
+    shape = shape_const(tracer, shape, "shape")
+    if isinstance(shape, int | np.integer | Dim):
+        shape = (shape,)
+    return tuple(s if isinstance(s, Dim) else int(s) for s in shape)
 
 
 def _creation(name: str) -> Handler:

@@ -190,7 +190,8 @@ _MAX_SCALE = 4096
 
 # Ops whose parameters may hold Dims (a target shape); code generators render them as the
 # Python expressions they are (``(s0, 16, 64)``), the interpreter resolves them per call.
-SHAPE_PARAMETER_OPS = frozenset({"reshape", "broadcast_to"})
+SHAPE_PARAMETER_OPS = frozenset({"reshape", "broadcast_to", "zeros", "ones", "empty", "full"})
+_FILLS = frozenset({"zeros", "ones", "empty", "full"})
 
 
 def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
@@ -210,6 +211,10 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     if op.name in ("getitem", "setitem"):
         for dim, size in _index_requirements(op.name, args[0], args[1]):
             dim.require(size)
+    if op.name in _FILLS:  # the result has the shape asked for; NumPy gives the dtype (and errors)
+        shape = args[0] if isinstance(args[0], tuple | list) else (args[0],)
+        ones = {base: 1 for base in bases}
+        return TensorMeta(tuple(shape), op.infer(*_substitute(args, ones), **kwargs).dtype)
     results = []
     for run in range(2):
         sizes = {base: _MARKERS[k][run] for k, base in enumerate(bases)}

@@ -72,7 +72,9 @@ def test_rules_that_need_a_number_raise(op, args, kwargs):
 def test_a_dim_as_a_parameter_raises_except_as_a_target_shape():
     s0 = Dim("s0", 6)
     with pytest.raises(SymbolicShapeError):
-        infer_meta(OPS["zeros"], ((s0, 3),), {"dtype": F32})
+        infer_meta(OPS["arange"], (s0,), {})
+    assert infer_meta(OPS["zeros"], ((s0, 3),), {"dtype": F32}) == TensorMeta((s0, 3), F32)
+    assert infer_meta(OPS["full"], ((s0.shifted(1), 3), 1.5), {}) == TensorMeta((s0.shifted(1), 3), np.dtype("float64"))
     x = TensorMeta((s0, 1), F32)
     assert infer_meta(OPS["broadcast_to"], (x, (s0, 5)), {}).shape == (s0, 5)
     with pytest.raises(SymbolicShapeError):  # 2*s0 rows from s0 rows: only some sizes would fit

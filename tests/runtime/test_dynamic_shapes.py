@@ -118,7 +118,6 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
     "return x[-3:] + 1.0",
     "return x[::2] + 1.0",                         # a size divided
     "return np.concatenate([x, x[:2]]) * 2.0",    # s0 + 2, but x[:2] clamps below 2 rows
-    "return np.zeros_like(x) + x",
 ])
 def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
     namespace: dict = {"np": np}
@@ -184,6 +183,10 @@ def test_reading_the_static_sizes_of_a_shape_keeps_the_dynamic_ones(check, backe
     ("b, d = x.shape\n    return np.broadcast_to(x[:, :1], (b, 5)) * 3.0", None),
     ("return x.reshape(len(x) * 2, 2) - x.reshape(2 * len(x) + 0, -1)", "2*s0"),
     ("n, d = x.shape\n    return x.reshape(n * d)", "4*s0"),
+    ("return np.zeros_like(x) + x", None),
+    ("y = np.ones((len(x) + 1, 4), np.float32)\n    y[1:] = x\n    return y * 2.0", "s0 + 1"),
+    ("return np.full((2, len(x)), 0.5) @ x", None),
+    ("y = np.empty_like(x)\n    y[...] = x * 3.0\n    return y", None),
 ])
 def test_affine_sizes_and_sizes_as_shapes_stay_dynamic(check, backend, body, symbol):
     namespace: dict = {"np": np}
