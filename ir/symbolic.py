@@ -205,16 +205,15 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     bases = list(dict.fromkeys(d.base for d in dims))
     if len(bases) > len(_MARKERS):
         raise SymbolicShapeError(f"{op.name}: more than {len(_MARKERS)} dynamic dimensions", tuple(dims))
-    if any(abs(size - marker) <= _MAX_OFFSET for size in _static_sizes((args, kwargs))
-           for pair in _MARKERS for marker in pair):
-        raise SymbolicShapeError(f"{op.name}: a static size close to a marker", tuple(dims))
+    if any(_could_pass_for_a_symbol(size) for size in _static_ints((args, kwargs))):
+        raise SymbolicShapeError(f"{op.name}: a static size that could pass for a dynamic one", tuple(dims))
     if op.name in ("getitem", "setitem"):
         for dim, size in _index_requirements(op.name, args[0], args[1]):
             dim.require(size)
     if op.name in _FILLS:  # the result has the shape asked for; NumPy gives the dtype (and errors)
         shape = args[0] if isinstance(args[0], tuple | list) else (args[0],)
-        ones = {base: 1 for base in bases}
-        return TensorMeta(tuple(shape), op.infer(*_substitute(args, ones), **kwargs).dtype)
+        traced = {base: base.hint for base in bases}  # what eager makes in this call
+        return TensorMeta(tuple(shape), op.infer(*_substitute(args, traced), **kwargs).dtype)
     results = []
     for run in range(2):
         sizes = {base: _MARKERS[k][run] for k, base in enumerate(bases)}
@@ -270,10 +269,31 @@ def resolve(value: Any, sizes: dict[Dim, int]) -> Any:
     return _substitute(value, sizes)
 
 
-def _static_sizes(value: Any) -> list[int]:
-    sizes: list[int] = []
-    map_metas(value, lambda meta: sizes.extend(d for d in meta.shape if not isinstance(d, Dim)))
-    return sizes
+def _static_ints(value: Any) -> list[int]:
+    """Every int in the arguments: static sizes of metas, shape parameters, indices."""
+    if isinstance(value, TensorMeta):
+        return [d for d in value.shape if not isinstance(d, Dim)]
+    if isinstance(value, bool) or not isinstance(value, int | tuple | list | dict | slice):
+        return []
+    if isinstance(value, int):
+        return [value]
+    items = value.values() if isinstance(value, dict) else \
+        (value.start, value.stop, value.step) if isinstance(value, slice) else value
+    return [i for item in items for i in _static_ints(item)]
+
+
+def _could_pass_for_a_symbol(size: int) -> bool:
+    """Whether a static size is near a multiple of a marker (so the two runs could read it as
+    ``c*s + o``), or a multiple of a marker step D (a divisibility test both runs would pass)."""
+    size = abs(size)
+    for first, second in _MARKERS:
+        for marker in (first, second):
+            c, r = divmod(size, marker)
+            if c <= _MAX_SCALE and (r <= _MAX_OFFSET or marker - r <= _MAX_OFFSET) and size > _MAX_OFFSET:
+                return True
+        if size and size % (second - first) == 0:
+            return True
+    return False
 
 
 def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim, int]]:

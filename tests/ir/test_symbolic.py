@@ -161,3 +161,14 @@ def _times(meta, factor):
 
 def _metas(first, second):
     return TensorMeta((first, second), F32), TensorMeta((second, first), F32), TensorMeta((first, 4), F32)
+
+
+@pytest.mark.parametrize("size", [1_299_709, 1_299_709 - 3, 2 * 1_400_017 + 5, 10_007, 3 * 10_069])
+def test_static_sizes_that_could_pass_for_a_symbol_are_refused(size):
+    """A static size near a multiple of a marker (or a multiple of a marker step) could make the
+    two runs agree by accident; such a rule is compiled static instead."""
+    s0 = Dim("s0", 8)
+    with pytest.raises(SymbolicShapeError):
+        infer_meta(OPS["concatenate"], ((TensorMeta((s0, 2), F32), TensorMeta((size, 2), F32)),), {"axis": 0})
+    assert infer_meta(OPS["concatenate"], ((TensorMeta((s0, 2), F32), TensorMeta((7, 2), F32)),),
+                      {"axis": 0}).shape == (s0.shifted(7), 2)
