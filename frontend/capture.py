@@ -86,6 +86,7 @@ class FrameCapture:
     inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact
     bytecode: str = ""
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # source expression -> traced shape
+    guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
 
     @property
     def compiled(self) -> bool:
@@ -121,7 +122,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
         except GraphBreak as graph_break:
             capture.break_plan = graph_break.plan
             tracer.graph.set_outputs(graph_break.plan.outputs)
-        tracer.add_size_guards()
+        capture.guarded_minimums = tracer.add_size_guards()
         _add_memory_guards(tracer)
     except SymbolicShapeError as exc:
         raise DynamicShapeFailed(str(exc), dim_origins(tracer.graph, tracer.input_sources, exc.dims)) from exc

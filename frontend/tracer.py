@@ -127,12 +127,14 @@ class Tracer:
         self.guards.add(Guard.dynamic_tensor(source, array, meta.shape, first_uses))
         return meta
 
-    def add_size_guards(self) -> None:
-        """Indexing that needs a symbol above 2 (``x[1:-1]`` leaves 2 rows of 4) guards it so."""
+    def add_size_guards(self) -> dict[Dim, int]:
+        """Indexing that needs a symbol above 2 (``x[1:-1]`` leaves 2 rows of 4) guards it so;
+        returns the minimum each symbol is guarded at."""
         for dim in self.dims.values():
             if dim.minimum > 2:
                 source, axis = self.dim_sources[dim]
                 self.guards.add(Guard.size_at_least(source, axis, dim.minimum))
+        return {dim: dim.minimum for dim in self.dims.values()}
 
 
 def _input_name(source: Source, taken: set[str]) -> str:

@@ -25,7 +25,7 @@ from ..frontend import (
 )
 from ..frontend.markers import is_disabled
 from ..frontend.sources import identifier
-from ..ir import OpKind
+from ..ir import OpKind, SymbolicShapeError
 from .backends import BACKENDS, build_artifact
 from .binder import make_binder
 from .config import config
@@ -284,6 +284,9 @@ class CompiledFunction:
                 entry.run, _ = build_wrapper(capture, artifact, self._function.__globals__, self._function.__closure__,
                                              targets, self._call_callee, debug_file(name, stages["wrapper"]))
             entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
+            grown = [d for d, size in capture.guarded_minimums.items() if d.minimum > size]
+            if grown:  # a pass indexed a symbol further than the guard (made when tracing ended) admits
+                raise SymbolicShapeError(f"{grown[0]} needs >= {grown[0].minimum} after optimising", tuple(grown))
         except Exception as exc:
             if dynamic:  # whatever failed, the static compile is the one that must work
                 dims = dim_origins(traced, capture.input_sources, getattr(exc, "dims", ()))

@@ -285,3 +285,24 @@ def test_the_wrapper_reads_sizes_and_the_log_names_dimensions(backend, caplog, m
     if backend == "llvm":
         wrapper_text = compiled.entries[1].stages["kernels"]
         assert "s0 = v_x.shape[0]" in wrapper_text and "_empty((s0, 8)" in wrapper_text
+
+
+def test_a_pass_that_needs_a_larger_minimum_than_guarded_compiles_static(check, backend, monkeypatch):
+    """Guards are written when tracing ends; if optimising then demanded more of a symbol (no pass
+    does today), the entry must not run with the weaker guard."""
+    from ember.runtime import compiled_function
+
+    original = compiled_function.optimise_graph
+
+    def demanding(graph):
+        for node in graph.inputs:
+            for dim in node.meta.shape:
+                if isinstance(dim, Dim):
+                    dim.require(dim.hint)  # as if a pass indexed it up to the traced size
+        return original(graph)
+
+    monkeypatch.setattr(compiled_function, "optimise_graph", demanding)
+    compiled = ember.compile(softmax, backend=backend)
+    for n in (4, 9, 6):
+        check(softmax, rand(n, 8, seed=n), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], [], []] and ("x", 0) in compiled._static_dims
