@@ -311,7 +311,7 @@ def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim
         at = items.index(Ellipsis)
         consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
         items = items[:at] + (slice(None),) * (target.ndim - consumed) + items[at + 1:]
-    needs = []
+    needs: list[tuple[Dim, int]] = []
     for dim, item in zip(target.shape, [item for item in items if item is not None], strict=False):
         if not isinstance(dim, Dim):
             continue
