@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .sources import Source, identifier  # noqa: F401 - re-exported
+from .sources import Source, frame_namespace, identifier  # noqa: F401 - re-exported
 
 
 class GuardKind(enum.Enum):
@@ -192,20 +192,11 @@ class GuardSet:
         exec(compile(self.source_text(name, params), filename or f"<ember guards {name}>", "exec"), namespace)
         return namespace[f"guard_{identifier(name)}"]
 
-    def evaluate(self, expr: str, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None
-                 ) -> Any:
-        """The value a source expression names for ``args`` (None if it no longer resolves)."""
-        namespace = {"G": globals_, "C": closure or (), **dict(zip(params, args, strict=True))}
-        try:
-            return eval(expr, namespace)  # noqa: S307 - a source expression we generated
-        except Exception:
-            return None
-
     def first_failure(self, params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None
                       ) -> str | None:
         """The first guard that does not hold for ``args``, with the value it saw (slow path:
         used to explain recompiles)."""
-        namespace = {"G": globals_, "C": closure or (), **self.constants(), **dict(zip(params, args, strict=True))}
+        namespace = {**self.constants(), **frame_namespace(params, args, globals_, closure)}
         for guard in self.guards:
             try:
                 held = eval(guard.text, namespace)  # noqa: S307 - our own generated text

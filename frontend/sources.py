@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
+from typing import Any
 
 
 class Source:
@@ -16,6 +17,19 @@ class Source:
 
     def __str__(self) -> str:
         return self.expr()
+
+
+def frame_namespace(params: tuple[str, ...], args: tuple, globals_: dict, closure: tuple | None) -> dict:
+    """The names source expressions use, for one call: the frame's arguments, ``G`` and ``C``."""
+    return {"G": globals_, "C": closure or (), **dict(zip(params, args, strict=True))}
+
+
+def evaluate(source_expr: str, namespace: dict) -> Any:
+    """The value a source expression names in ``namespace`` (None if it no longer resolves)."""
+    try:
+        return eval(source_expr, dict(namespace))  # noqa: S307 - an expression Ember generated
+    except Exception:
+        return None
 
 
 def identifier(name: str) -> str:

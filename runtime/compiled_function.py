@@ -24,7 +24,7 @@ from ..frontend import (
     trace,
 )
 from ..frontend.markers import is_disabled
-from ..frontend.sources import identifier
+from ..frontend.sources import evaluate, frame_namespace, identifier
 from ..ir import OpKind, SymbolicShapeError
 from .backends import BACKENDS, build_artifact
 from .binder import make_binder
@@ -209,16 +209,16 @@ class CompiledFunction:
         (the recompile a new batch size causes); never those that failed as symbols before."""
         if self.dynamic is False or not config.dynamic_shapes or self.backend not in DYNAMIC_BACKENDS:
             return frozenset()
+        fn = self._function
         params = self.entries[0].capture.params if self.entries else ()
+        namespace = frame_namespace(params, frame_args, fn.__globals__, fn.__closure__) if self.entries else {}
         if self.dynamic:
             for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
                 if isinstance(value, np.ndarray):
                     self._dynamic_seen |= {(identifier(name), axis) for axis in range(value.ndim)}
         for entry in self.entries:
-            shapes = entry.capture.input_shapes
-            fn = self._function
-            for expr, traced in shapes.items():
-                now = entry.capture.guards.evaluate(expr, params, frame_args, fn.__globals__, fn.__closure__)
+            for expr, traced in entry.capture.input_shapes.items():
+                now = evaluate(expr, namespace)
                 if isinstance(now, np.ndarray) and now.ndim == len(traced) and now.shape != traced:
                     changed = (a for a, (d, t) in enumerate(zip(now.shape, traced, strict=True)) if d != t)
                     self._dynamic_seen |= {(expr, a) for a in changed}

@@ -306,3 +306,14 @@ def test_a_pass_that_needs_a_larger_minimum_than_guarded_compiles_static(check, 
     for n in (4, 9, 6):
         check(softmax, rand(n, 8, seed=n), compiled_fn=compiled, entries=None)
     assert symbols(compiled) == [[], [], []] and ("x", 0) in compiled._static_dims
+
+
+def test_a_global_array_whose_size_changes_becomes_dynamic(check, backend):
+    namespace: dict = {"np": np, "W": rand(4, 3)}
+    exec("def f(scale):\n    return W * scale\n", namespace)
+    f = namespace["f"]
+    compiled = ember.compile(f, backend=backend)
+    for n in (4, 5, 9, 6):
+        namespace["W"] = rand(n, 3, seed=n)
+        check(f, 2.0, compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]] and ("G['W']", 0) in compiled._dynamic_seen
