@@ -81,11 +81,7 @@ class ProgramBuilder:
             return self.values[value]
         if isinstance(value, Dim):
             return repr(value)  # a dynamic size: Python text over the names bind_dims made
-        if isinstance(value, tuple | list) and dims_in(value):
-            inner = ", ".join(self.render(v) for v in value)
-            return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else \
-                f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
-        if not any(True for _ in iter_nodes(value)) and not isinstance(value, dict):
+        if not any(True for _ in iter_nodes(value)) and not isinstance(value, dict) and not dims_in(value):
             return self.constant(value)
         if isinstance(value, tuple):
             inner = ", ".join(self.render(v) for v in value)

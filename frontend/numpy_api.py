@@ -311,9 +311,8 @@ def _reshape(tracer: Tracer, a: Value, shape: Any = None, order: Any = "C", *, n
              copy: Any = None) -> Value:
     _check_default(tracer, "order", order, "C")
     _check_default(tracer, "copy", copy)
-    shape = shape_const(tracer, shape if shape is not None else newshape, "shape")
-    shape = (shape,) if isinstance(shape, int | np.integer | Dim) else tuple(shape)
-    return tracer.emit("reshape", as_array(tracer, a).node, tuple(s if isinstance(s, Dim) else int(s) for s in shape))
+    shape = _shape_param(tracer, shape if shape is not None else newshape)
+    return tracer.emit("reshape", as_array(tracer, a).node, shape)
 
 
 @array_method("reshape")
@@ -339,9 +338,7 @@ def _expand_dims(tracer: Tracer, a: Value, axis: Value) -> Value:
 
 @numpy_function(np.broadcast_to)
 def _broadcast_to(tracer: Tracer, array: Value, shape: Value, subok: Any = False) -> Value:
-    shape = shape_const(tracer, shape, "shape")
-    return tracer.emit("broadcast_to", as_array(tracer, array).node,
-                       (shape,) if isinstance(shape, int | Dim) else tuple(shape))
+    return tracer.emit("broadcast_to", as_array(tracer, array).node, _shape_param(tracer, shape))
 
 
 @numpy_function(np.flip)
@@ -397,6 +394,7 @@ numpy_function(np.stack)(_join("stack"))
 # --- creation ---------------------------------------------------------------------------
 
 def _shape_param(tracer: Tracer, shape: Any) -> tuple:
+    """A target shape as a tuple of ints and dynamic sizes (Dims), as NumPy normalises one."""
     shape = shape_const(tracer, shape, "shape")
     if isinstance(shape, int | np.integer | Dim):
         shape = (shape,)

@@ -31,12 +31,13 @@ def interpret(graph: Graph, inputs: Sequence[Any], release: dict[int, list[Node]
     """
     env: dict[Node, Any] = dict(zip(graph.inputs, inputs, strict=True))
     lookup = env.__getitem__
-    sizes = input_sizes(graph.inputs, inputs)  # the call's sizes of dynamic dimensions (ir/symbolic.py)
+    sizes = None  # the call's sizes of dynamic dimensions (ir/symbolic.py), read when a target shape needs them
     for index, node in enumerate(graph.nodes):
         if node not in env:
             args, kwargs = map_nodes(node.args, lookup), map_nodes(node.kwargs, lookup)
-            if sizes and node.op.name in SHAPE_PARAMETER_OPS:
-                args = resolve(args, sizes)
+            if node.op.name in SHAPE_PARAMETER_OPS:
+                sizes = input_sizes(graph.inputs, inputs) if sizes is None else sizes
+                args = resolve(args, sizes) if sizes else args
             env[node] = node.op.reference(*args, **kwargs)
         if release is not None:
             for dead in release.get(index, ()):

@@ -160,15 +160,11 @@ def is_static(shape: tuple) -> bool:
     return not any(isinstance(d, Dim) for d in shape)
 
 
-def hint_shape(shape: tuple) -> tuple[int, ...]:
-    """The shape with each Dim at its traced size: for heuristics (thread splits), never semantics."""
-    return tuple(d.hint if isinstance(d, Dim) else d for d in shape)
-
-
 def hint_size(shape: tuple) -> int:
+    """The shape's size with each Dim at its traced size: for heuristics (buffer reuse), never semantics."""
     size = 1
-    for d in hint_shape(shape):
-        size *= d
+    for d in shape:
+        size *= d.hint if isinstance(d, Dim) else d
     return size
 
 

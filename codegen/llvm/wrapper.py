@@ -101,8 +101,8 @@ class WrapperBuilder(ProgramBuilder):
         lines = []
         if partials:  # one partial accumulator per chunk, then one more call combines them
             if isinstance(extent, int):
-                chunks = str(self.pool.chunk_count(0, extent, self.num_threads))
-            else:
+                chunks: int | str = self.pool.chunk_count(0, extent, self.num_threads)
+            else:  # counted per call: a name in the generated text
                 chunks = f"c_{kernel.name}"
                 lines.append(f"{indent}{chunks} = _pool.chunk_count(0, {extent!r}, {self.num_threads})")
             names = [f"p_{kernel.name}_{i}" for i in range(len(partials))]
@@ -112,7 +112,7 @@ class WrapperBuilder(ProgramBuilder):
         tuple_text = ", ".join(operands)
         lines.append(f"{indent}_pool.parallel_for({function}, ({tuple_text},), {dims}, {self.num_threads})")
         if partials:
-            sizes = (0, int(chunks) if chunks.isdigit() else chunks, -2, *kernel.domain)
+            sizes = (0, chunks, -2, *kernel.domain)
             if is_static(kernel.domain):
                 self.globals[f"{dims}_combine"] = np.array(sizes, dtype=np.int64)
                 lines.append(f"{indent}{function}(({tuple_text}, {dims}_combine))")
