@@ -25,6 +25,7 @@ from .harness import CompileFn, WorkloadResult, phases, run_workload
 from .peers import PEERS, Peer
 from .report import Progress, busy_warning, environment, format_table, load_average, to_json, write_plot
 from .timing import MALLOC_REGIMES, TimingPolicy, set_malloc_regime
+from .warm_start import format_warm_starts, measure_warm_start
 from .workloads import DEMO_WORKLOADS, WORKLOADS, get_workload, select_workloads
 
 DEMO_SCALE = 0.25
@@ -109,6 +110,9 @@ def bench_parser() -> argparse.ArgumentParser:
     regimes = "; ".join(f"{name}: {text}" for name, text in MALLOC_REGIMES.items())
     parser.add_argument("--malloc", choices=list(MALLOC_REGIMES), default="default",
                         help=f"allocator regime for the whole run: {regimes} (default: default)")
+    parser.add_argument("--warm-start", action="store_true",
+                        help="also time import and first call of each workload in a new process, "
+                             "its kernels in the disk cache")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser
 
@@ -140,6 +144,8 @@ def run_bench(argv: Sequence[str] | None = None, *, compile_fn: CompileFn | None
                        stderr, progress=not args.no_progress)
     stdout.write(_header(args.backend, args.scale, args.malloc, target, load_at_start, args.dynamic))
     stdout.write(format_table(results, [peer.name for peer in peers]))
+    if args.warm_start:
+        stdout.write(format_warm_starts([measure_warm_start(r.name, args.scale, args.backend) for r in results]))
     if args.json:
         settings = {"backend": args.backend, "dynamic": args.dynamic, "scale": args.scale, "malloc": args.malloc,
                     "peers": [p.name for p in peers], "load_average_at_start": load_at_start,

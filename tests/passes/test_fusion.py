@@ -6,9 +6,12 @@ and the order of steps respect data dependencies and reads/writes of memory.
 """
 from __future__ import annotations
 
+import graphlib
+
 import numpy as np
+import pytest
 from ember.ir import Graph, OpKind, TensorMeta, interpret, map_nodes
-from ember.passes.fusion import fuse
+from ember.passes.fusion import _Digraph, fuse
 from ember.passes.kernels import FULL, KEEP, REDUCED, ExternStep, Kernel, StoreKind
 
 F32 = np.dtype("float32")
@@ -163,3 +166,23 @@ def test_printed_kernel_graph():
         "    %1 = exp(%0)  [full]\n"
         "    store  %1 -> new buffer  axes=(0,)")
     assert isinstance(fuse(g).steps[0], Kernel)
+
+
+def test_the_step_order_takes_the_earliest_ready_group_first():
+    graph = _Digraph()
+    for before, after in [("c", "d"), ("a", "d"), ("b", "c")]:
+        graph.add_edge(before, after)
+    graph.add_node("e")
+    position = {"a": 3, "b": 0, "c": 1, "d": 4, "e": 2}
+    assert list(graph.ordered(position.__getitem__)) == ["b", "c", "e", "a", "d"]
+    graph.remove_node("c")
+    assert graph.successors("b") == [] and graph.predecessors("d") == ["a"]
+    assert list(graph.ordered(position.__getitem__)) == ["b", "e", "a", "d"]
+
+
+def test_a_cycle_in_the_group_graph_is_an_error_not_an_order():
+    graph = _Digraph()
+    graph.add_edge("a", "b")
+    graph.add_edge("b", "a")
+    with pytest.raises(graphlib.CycleError):
+        list(graph.ordered(str))

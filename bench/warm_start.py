@@ -1,0 +1,77 @@
+"""Compile time in a new process whose disk cache is warm: what a user's next script pays.
+
+``ember bench --warm-start`` runs, for each workload after its table row was measured (so the
+kernels are in the disk cache), a fresh Python that imports Ember, compiles the workload and
+makes one call; the child reports how long ``import ember`` and that first call took::
+
+    python -m ember.bench.warm_start softmax --scale 1.0    # prints one JSON object
+
+The first call counts everything the first compile of a new process pays: importing the
+compiler's own dependencies (llvmlite), tracing, passes, fusion, code generation and loading
+the kernels' object code from the cache.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class WarmStart:
+    """One workload's new-process times, or why there are none."""
+
+    name: str
+    import_s: float | None = None
+    first_call_s: float | None = None
+    error: str | None = None
+
+
+# Run by a new interpreter: argv is the package, the workload, the scale and the backend ("" for default).
+_CHILD = """
+import importlib, json, sys, time
+start = time.perf_counter()
+package = importlib.import_module(sys.argv[1])
+imported = time.perf_counter()
+first_call = importlib.import_module(sys.argv[1] + ".bench.warm_start").first_call(package, *sys.argv[2:])
+print(json.dumps({"import_s": imported - start, "first_call_s": first_call}))
+"""
+
+
+def measure_warm_start(name: str, scale: float, backend: str | None = None, timeout_s: float = 120.0) -> WarmStart:
+    """Time ``import ember`` and the first call of workload ``name`` in a new interpreter."""
+    package = __package__.rpartition(".")[0]
+    command = [sys.executable, "-c", _CHILD, package, name, repr(scale), backend or ""]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return WarmStart(name, error=f"no answer in {timeout_s:g} s")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return WarmStart(name, error=f"exit {done.returncode}: {last}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    return WarmStart(name, report["import_s"], report["first_call_s"])
+
+
+def first_call(package, name: str, scale: str, backend: str) -> float:
+    """Seconds the first call of ``package.compile(workload)`` takes (tracing and compiling)."""
+    from .workloads import get_workload
+    workload = get_workload(name)
+    inputs = workload.make_inputs(scale=float(scale))
+    compiled = package.compile(workload.fn, **({"backend": backend} if backend else {}))
+    begin = time.perf_counter()
+    compiled(*inputs)
+    return time.perf_counter() - begin
+
+
+def format_warm_starts(starts: list[WarmStart]) -> str:
+    lines = ["\nin a new process with the disk cache warm: import ember (numpy included), then the first call"]
+    for start in starts:
+        if start.error is not None:
+            lines.append(f"  {start.name:<14} n/a: {start.error}")
+        else:
+            lines.append(f"  {start.name:<14} import {start.import_s * 1e3:6.1f} ms   "
+                         f"first call {start.first_call_s * 1e3:6.1f} ms")
+    return "\n".join(lines) + "\n"
