@@ -295,10 +295,12 @@ def _could_pass_for_a_symbol(size: int) -> bool:
 def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim, int]]:
     """What basic indexing needs of the dynamic dimensions it indexes, as (dim, minimum size).
 
-    Only forms whose result is the same expression at every size above the minimum pass:
+    Only forms whose result is one expression at every size above the minimum pass:
     ``x[i]`` (needs i+1 rows, or -i for negative i), ``x[k:]``, ``x[:-m]``, ``x[k:-m]``
-    (need k+m+2: the result stays >= 2) and ``x[::-1]``. ``x[:10]`` or ``x[-3:]`` clamp at
-    small sizes, and strided slices divide: those raise.
+    (``s0 - k - m``; need k+m+2: the result stays >= 2), ``x[::-1]``, and the slices whose
+    length stops depending on the size once it is large enough: ``x[:10]``, ``x[2:7]``
+    (need 10, 7), ``x[-3:]``, ``x[-5:-2]`` (need 3, 5). ``x[-3:10]`` depends on the size,
+    and strided slices divide it: those raise.
     """
     if not isinstance(target, TensorMeta):
         return []
@@ -313,16 +315,31 @@ def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim
             continue
         if isinstance(item, int) and not isinstance(item, bool):
             needs.append((dim, item + 1 if item >= 0 else -item))
-        elif isinstance(item, slice) and item.step in (None, 1) and _start_ok(item.start) and _stop_ok(item.stop):
-            needs.append((dim, (item.start or 0) + (-item.stop if item.stop is not None else 0) + 2))
+            continue
+        minimum = _slice_minimum(item) if isinstance(item, slice) else None
+        if minimum is not None:
+            needs.append((dim, minimum))
         elif not (isinstance(item, slice) and item.start is None and item.stop is None and item.step == -1):
             raise SymbolicShapeError(f"{op_name}: indexes dynamic dimension {dim} with {item!r}", (dim,))
     return needs
 
 
-def _start_ok(start: Any) -> bool:
-    return start is None or (type(start) is int and 0 <= start <= _MAX_OFFSET)
+_MAX_BOUND = 1 << 20  # below every marker size, so the markers see a bounded slice's own length
 
 
-def _stop_ok(stop: Any) -> bool:
-    return stop is None or (type(stop) is int and -_MAX_OFFSET <= stop < 0)
+def _slice_minimum(item: slice) -> int | None:
+    """The size from which ``x[item]`` (step 1) has one length expression, or None."""
+    start, stop = item.start, item.stop
+    if item.step not in (None, 1) or any(v is not None and (type(v) is not int or abs(v) > _MAX_BOUND)
+                                         for v in (start, stop)):
+        return None
+    first = start or 0
+    if first >= 0 and (stop is None or stop < 0):  # s0 - first - m: affine, kept >= 2
+        last = -stop if stop is not None else 0
+        return first + last + 2 if first <= _MAX_OFFSET and last <= _MAX_OFFSET else None
+    if first >= 0:  # x[first:stop]: stop - first rows once the size reaches stop
+        return stop
+    if stop is None or stop < 0:  # x[-k:] or x[-k:-m]: k - m rows once the size reaches k
+        return -first
+    return None  # x[-k:stop]: the length moves with the size
+

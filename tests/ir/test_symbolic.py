@@ -54,19 +54,30 @@ def test_rules_on_symbols():
 
 @pytest.mark.parametrize("op, args, kwargs", [
     ("reshape", "flat", {}),                          # s0 * s1: not affine
-    ("getitem", "head", {}),                          # min(s0, 10)
-    ("getitem", "tail", {}),                          # min(s0, 3)
+    ("getitem", "straddling", {}),                    # x[-3:10]: 10 - (s0 - 3) rows, clamped
     ("getitem", "strided", {}),                       # ceil(s0 / 2)
     ("add", "mismatch", {}),                          # s0 against a static 5: only a size decides
 ])
 def test_rules_that_need_a_number_raise(op, args, kwargs):
     s0, s1 = Dim("s0", 64), Dim("s1", 32)
     x = TensorMeta((s0, s1), F32)
-    chosen = {"parts": ((x, x),), "flat": (x, (-1,)), "head": (x, (slice(None, 10),)),
-              "tail": (x, (slice(-3, None),)), "strided": (x, (slice(None, None, 2),)),
+    chosen = {"parts": ((x, x),), "flat": (x, (-1,)), "straddling": (x, (slice(-3, 10),)),
+              "strided": (x, (slice(None, None, 2),)),
               "mismatch": (x, TensorMeta((5, 1), F32))}[args]
     with pytest.raises(SymbolicShapeError):
         infer_meta(OPS[op], chosen, kwargs)
+
+
+def test_a_bounded_slice_has_a_static_length_above_a_guarded_minimum():
+    s0 = Dim("s0", 64)
+    assert infer_meta(OPS["getitem"], (TensorMeta((s0, 3), F32), (slice(None, 10),)), {}).shape == (10, 3)
+    assert s0.minimum == 10
+    assert infer_meta(OPS["getitem"], (TensorMeta((s0,), F32), (slice(-40, -2),)), {}).shape == (38,)
+    assert s0.minimum == 40
+    with pytest.raises(SymbolicShapeError):  # the traced size is below what the slice needs
+        infer_meta(OPS["getitem"], (TensorMeta((s0,), F32), (slice(None, 65),)), {})
+    with pytest.raises(SymbolicShapeError):  # a bound the marker sizes cannot stand for
+        infer_meta(OPS["getitem"], (TensorMeta((Dim("s1", 1 << 22),), F32), (slice(None, 1 << 21),)), {})
 
 
 def test_a_dim_as_a_parameter_raises_except_as_a_target_shape():
@@ -82,7 +93,8 @@ def test_a_dim_as_a_parameter_raises_except_as_a_target_shape():
 
 
 INDEXES = [slice(None), slice(1, None), slice(None, -1), slice(2, -3), slice(None, None, -1), 0, 2, -1, -4,
-           slice(None, 5), slice(-2, None), slice(1, None, 2)]
+           slice(None, 5), slice(-2, None), slice(1, None, 2), slice(2, 6), slice(-5, -2), slice(-3, 4),
+           slice(6, 2), slice(-2, -5)]
 
 
 @settings(max_examples=300, deadline=None)

@@ -114,10 +114,8 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
     "return x * (len(x) - 1)",
     "return x * 2.0, x.shape",                     # handed back to the caller
     "return x + 1.0 if x.shape[0] > 5 else x",
-    "return x[:10] + 1.0",                         # clamps for sizes below 10
-    "return x[-3:] + 1.0",
+    "return x[-3:10] + 1.0",                       # 10 - (s0 - 3) rows: the length moves with the size
     "return x[::2] + 1.0",                         # a size divided
-    "return np.concatenate([x, x[:2]]) * 2.0",    # s0 + 2, but x[:2] clamps below 2 rows
 ])
 def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
     namespace: dict = {"np": np}
@@ -148,6 +146,28 @@ def test_indexing_with_offsets_stays_dynamic_above_a_guarded_minimum(check, back
     assert f"x.shape[0] >= {minimum}" in guards
     check(f, rand(minimum - 1, 3), compiled_fn=compiled, entries=None, compiled=None)  # below: its own entry
     assert len(compiled.entries) == 3 and symbols(compiled)[2] == []
+
+
+@pytest.mark.parametrize("body, minimum, symbol", [
+    ("return x[:10] + 1.0", 10, None),                # 10 rows at every size from 10 on
+    ("return x[-3:] * 2.0 - x[2:5]", 5, None),
+    ("return x[-6:-2].sum(axis=0) + x[0]", 6, None),
+    ("return np.concatenate([x, x[:2]]) * 2.0", 2, "s0 + 2"),
+])
+def test_bounded_slices_keep_the_size_dynamic_above_their_bound(check, backend, body, minimum, symbol):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n", namespace)
+    f = namespace["f"]
+    compiled = ember.compile(f, backend=backend)
+    for n in (12, 13, 30, minimum, minimum + 9):
+        check(f, rand(n, 3, seed=n), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]], describe(compiled)
+    assert f"x.shape[0] >= {minimum}" in compiled.entries[1].stages["guards"]
+    if symbol is not None:
+        assert symbol in compiled.entries[1].stages["graph"]
+    if minimum > 2:  # below the bound the slice is shorter: its own entry, and NumPy's values
+        check(f, rand(minimum - 1, 3), compiled_fn=compiled, entries=None, compiled=None)
+        assert len(compiled.entries) == 3 and symbols(compiled)[2] == []
 
 
 def test_a_stencil_on_a_dynamic_grid_writes_in_place(check, backend):
@@ -206,7 +226,7 @@ def describe(compiled) -> str:
 
 def test_the_other_axis_stays_dynamic_when_one_must_be_static(check, backend):
     def f(x):
-        return x[:3] * 2.0 + x.sum(axis=0)
+        return x[::2] * 2.0 + x.sum(axis=0)
 
     compiled = ember.compile(f, backend=backend, dynamic=True)
     for m in (5, 6, 7):
