@@ -225,22 +225,3 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             self.stack, self.locals, self.kw_names = stack, locals_, kw_names
             self.tracer.loc = self.loc()
             raise GraphBreak(plan_break(self, inst, stack, locals_, kw_names, exc.reason)) from exc
-
-    def loc(self) -> SourceLoc:
-        return SourceLoc(self.code.co_filename, self.lineno)
-
-    def jump_to(self, offset: int) -> None:
-        self.next_index = self.index_of[offset]
-
-    def pop(self) -> Any:
-        return self.stack.pop()
-
-    def popn(self, n: int) -> list[Any]:
-        if n == 0:
-            return []
-        values = self.stack[-n:]
-        del self.stack[-n:]
-        return values
-
-    def push(self, value: Any) -> None:
-        self.stack.append(value)

@@ -8,13 +8,14 @@ from ..conversions import constant_of
 from ..errors import Unsupported
 from ..operators import iterate
 from ..values import NULL, ConstValue, DictValue, FunctionValue, TupleValue
+from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
 
 MAKE_FUNCTION_FLAGS = (("closure", 0x08), ("annotations", 0x04), ("kwdefaults", 0x02), ("defaults", 0x01))
 
 
-class CallOps:
+class CallOps(FrameBase):
     def op_KW_NAMES(self, inst) -> None:  # 3.11, 3.12
         self.kw_names = self.code.co_consts[inst.arg]
 

@@ -6,9 +6,10 @@ from ..conversions import constant_of
 from ..errors import Unsupported, UserCodeError
 from ..operators import iterate, python_op
 from ..values import ArrayValue, ConstValue, DictValue, ListValue, SliceValue, TupleValue
+from .frame import FrameBase
 
 
-class ContainerOps:
+class ContainerOps(FrameBase):
     def op_BUILD_TUPLE(self, inst) -> None:
         self.push(TupleValue(self.popn(inst.arg)))
 

@@ -6,11 +6,12 @@ import sys
 from ..errors import Unsupported, UserCodeError
 from ..operators import iterate, truth
 from ..values import ConstValue, IteratorValue
+from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
 
 
-class ControlOps:
+class ControlOps(FrameBase):
     def op_RETURN_VALUE(self, inst) -> None:
         self.result = self.pop()
 

@@ -8,9 +8,10 @@ from ..conversions import NotConstant, constant_of
 from ..errors import Unsupported
 from ..operators import binary, inplace, python_op, truth, unary
 from ..values import ArrayValue, ConstValue, DictValue, ListValue, TupleValue
+from .frame import FrameBase
 
 
-class OperatorOps:
+class OperatorOps(FrameBase):
     def op_BINARY_OP(self, inst) -> None:
         right = self.pop()
         left = self.pop()

@@ -8,6 +8,7 @@ from ..errors import Unsupported, UserCodeError
 from ..guards import Guard
 from ..values import NULL, Cell, ConstValue, Value
 from ..wrapping import builtin_lookup, wrap
+from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
 PY312 = sys.version_info >= (3, 12)
@@ -20,7 +21,7 @@ class CellRef(Value):
         self.cell = cell
 
 
-class StackOps:
+class StackOps(FrameBase):
     def op_NOP(self, inst) -> None:
         pass
 
