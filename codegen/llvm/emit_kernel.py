@@ -36,7 +36,7 @@ from ...passes.kernels import FULL, Kernel, StoreKind
 from .abi import Offsets
 from .emit_reduction import ReductionEmission
 from .lowering import Builder, Unsupported, Value, cast, constant, lower_elementwise, memory_type, truth
-from .math import MathDeclarations
+from .math import MathDeclarations, calls_own_vector_math
 from .operands import Operand, Scope
 from .reductions import ReductionPlan, plan_reduction
 
@@ -183,9 +183,13 @@ class KernelEmitter(ReductionEmission):
         i = b.emit(f"load i64, ptr {counter}")
         b.line(f"br i1 {b.emit(f'icmp slt i64 {i}, {hi}')}, label {loop}, label {done}")
         b.label(loop)
+        first = len(b.lines)
         body(i)
         b.line(f"store i64 {b.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
-        b.line(f"br label {head}")
+        # Own vector math inlined after vectorization holds its tables in registers: more
+        # interleaved copies than the vectorizer would pick (it sees a call) spill them.
+        heavy = calls_own_vector_math(b.lines[first:])
+        b.line(f"br label {head}" + (f", !llvm.loop !@{b.fresh('loop')[1:]}" if heavy else ""))
         b.label(done)
 
     def _advance(self, ptrs: dict[int, str], axis: int, i: str, ops: list[Operand]) -> dict[int, str]:

@@ -55,6 +55,11 @@ def _optimiser():
     return machine, tuning
 
 
+# Part of every cache key: bump it when optimise() changes what the same IR compiles to
+# (the package version alone does not change between development builds).
+PIPELINE_VERSION = 2  # 2: the always-inliner after O3 (own vector math)
+
+
 @functools.cache
 def host_signature() -> str:
     """What compiled code depends on besides its IR: CPU, features, tool versions."""
@@ -65,10 +70,15 @@ def host_signature() -> str:
         ember_version = "unknown"
     return "|".join([llvm.get_process_triple(), llvm.get_host_cpu_name(),
                      llvm.get_host_cpu_features().flatten(), llvmlite.__version__, ember_version,
+                     f"pipeline {PIPELINE_VERSION}",
                      "libmvec" if libmvec() is not None else "libm"])
 
 
-_PLACEHOLDER = re.compile(r"!@(set[\d_]+|\d+)")
+_PLACEHOLDER = re.compile(r"!@(set[\d_]+|\d+|loop\d+)")
+# Loops marked ``!llvm.loop !@loopN`` (emit_kernel.py: those calling own vector math) get
+# this interleave count: with_break's kernel 3.05 ms at 2, 3.4-3.5 at 4 (the vectorizer's
+# own pick, which spills the tables), 3.35-3.46 at 1 (2 threads, medians of 40 calls).
+INTERLEAVE = 2
 
 
 def assemble_module(functions: list[tuple[str, str]], declarations: str) -> str:
@@ -96,6 +106,10 @@ def _number_metadata(text: str, metadata: list[str]) -> str:
 
     def replace(match: re.Match) -> str:
         token = match.group(1)
+        if token.startswith("loop"):  # each loop its own distinct node (LLVM's rule)
+            node = len(metadata)
+            metadata.append(f'!{node} = distinct !{{!{node}, !{{!"llvm.loop.interleave.count", i32 {INTERLEAVE}}}}}')
+            return f"!{node}"
         if token not in lists:
             members = token[3:].split("_") if token.startswith("set") else [token]
             ids = [scope(m) for m in members]
@@ -125,6 +139,13 @@ def optimise(text: str):
     module.verify()
     builder = llvm.create_pass_builder(machine, tuning)
     builder.getModulePassManager().run(module, builder)
+    if " alwaysinline " in text:
+        # Own vector math (math.py) is called from the loops the vectorizer made, after the O3
+        # inliner ran: inline it now, so its constant tables stay in registers across iterations.
+        inline = llvm.ModulePassManager()
+        inline.add_always_inliner_pass()
+        inline.add_instruction_combine_pass()
+        inline.run(module, builder)
     return module
 
 

@@ -6,6 +6,9 @@ each call site carries ``"vector-function-abi-variant"`` naming glibc's vector v
 alive with ``@llvm.compiler.used``, and ``libmvec.so.1`` is loaded into the process. When
 libmvec is missing (musl, macOS) the same calls stay scalar libm calls: slower, still right.
 
+Own vector variants take precedence where Ember has one for the host: float32 tanh at 16
+lanes on AVX-512F (tanh_v16.py), defined in the module itself, so it needs no libmvec.
+
 Accuracy (max ulp error measured against float64/longdouble references by
 tests/codegen/test_ulp.py): glibc documents <= 4 ulp for libmvec, libm is < 1 ulp.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+
+from . import tanh_v16
 
 # NumPy ufunc name -> C math function name (float64 spelling; float32 adds "f").
 UNARY_LIBM = {
@@ -61,6 +66,34 @@ def vector_variants(c_name: str, arity: int, bits: int) -> tuple[tuple[int, str]
     return tuple(found)
 
 
+@functools.cache
+def host_has(feature: str) -> bool:
+    """Whether this CPU has ``feature`` (LLVM's name, e.g. ``avx512f``)."""
+    import llvmlite.binding as llvm
+
+    return f"+{feature}" in llvm.get_host_cpu_features().flatten().split(",")
+
+
+def calls_own_vector_math(lines: list[str]) -> bool:
+    """Whether these lines of IR call a function that vectorizes to an own variant here."""
+    return host_has("avx512f") and any("@tanhf(" in line for line in lines)
+
+
+def own_variants(symbol: str) -> tuple[tuple[int, str], ...]:
+    """(lanes, function) of Ember's own vector variants of ``symbol`` usable on this host."""
+    if symbol == "tanhf" and host_has("avx512f"):
+        return ((tanh_v16.LANES, tanh_v16.NAME),)
+    return ()
+
+
+@functools.cache
+def all_variants(symbol: str, arity: int, bits: int) -> tuple[tuple[int, str], ...]:
+    """Own variants first, then libmvec's for the lane counts they leave, widest first."""
+    own = own_variants(symbol)
+    taken = {lanes for lanes, _ in own}
+    return own + tuple(v for v in vector_variants(symbol, arity, bits) if v[0] not in taken)
+
+
 class MathDeclarations:
     """Collects the declarations and attribute groups one LLVM module needs."""
 
@@ -79,15 +112,21 @@ class MathDeclarations:
         symbol = c_name + ("f" if bits == 32 else "")
         params = ", ".join([ty] * len(args))
         self.declarations.setdefault(symbol, f"declare {ty} @{symbol}({params}) #0")
-        variants = vector_variants(symbol, len(args), bits)
+        variants = all_variants(symbol, len(args), bits)
         call = f"call {ty} @{symbol}({', '.join(f'{ty} {a}' for a in args)})"
         if not variants:
             return call
         if symbol not in self.call_attributes:
             self.call_attributes[symbol] = (len(self.call_attributes) + 1, len(args), bits)
+            own = dict(own_variants(symbol))
             for lanes, vector in variants:
                 vty = f"<{lanes} x {ty}>"
-                self.declarations[vector] = f"declare {vty} @{vector}({', '.join([vty] * len(args))})"
+                if vector in own.values():
+                    self.declarations[vector] = tanh_v16.definition()
+                    for line in tanh_v16.DECLARATIONS:
+                        self.declarations.setdefault(line.split("@")[1].split("(")[0], line)
+                else:
+                    self.declarations[vector] = f"declare {vty} @{vector}({', '.join([vty] * len(args))})"
                 self.used.append(vector)
         return f"{call} #{self.call_attributes[symbol][0]}"
 
@@ -100,6 +139,6 @@ class MathDeclarations:
         lines.append("attributes #0 = { nounwind willreturn memory(none) }")
         for symbol, (group, arity, bits) in self.call_attributes.items():
             mapping = ",".join(f"_ZGV_LLVM_N{lanes}{'v' * arity}_{symbol}({vector})"
-                               for lanes, vector in vector_variants(symbol, arity, bits))
+                               for lanes, vector in all_variants(symbol, arity, bits))
             lines.append(f'attributes #{group} = {{ "vector-function-abi-variant"="{mapping}" }}')
         return "\n".join(lines)

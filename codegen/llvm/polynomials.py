@@ -12,7 +12,8 @@ libmvec's 0.42; softmax (4096, 2048) f32 kernel 5.84 -> 5.48 ms. Where own code 
 a tanh built on this exp (odd polynomial below |x| = 0.625, 1 - 2/(e^2|x| + 1) above, 1.3 ulp)
 was slower than libmvec's tanhf (0.51 against 0.46 ns per element: both sides and a division
 per element), and Eigen's rational tanh is 4.6 ulp off (simulated in float32 with NumPy; its speed
-was not measured). Keep libmvec there.
+was not measured); own rational fits x P(x**2) / Q(x**2) of degrees 4/4 to 6/4 came out at 5.2-5.7
+ulp in float32. float32 tanh is now a table of polynomials on AVX-512 (tanh_v16.py), libmvec elsewhere.
 
 float64 exp (``exp_f64``): the same reduction with a two-part ln2 and the degree-13 Taylor
 polynomial (no tables, so no gathers): max 0.88 ulp over (-745, 710), subnormal results

@@ -5,12 +5,15 @@ near ln(FLT_MAX), a sample of every float32 bit pattern, and the exact special v
 float64 exp: against long double over (-745, 710) (subnormal results included), specials.
 sin/cos: the polynomial range (|x| < 2**20) against float64, and arguments outside it (huge,
 inf, NaN), which make the kernel rerun its range with libmvec.
+float32 tanh (tanh_v16.py, AVX-512 hosts; libmvec elsewhere, where the same bounds hold):
+against float64 over bit patterns, [-10, 10] and every interval edge; specials and signs.
 """
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from ember.codegen.llvm import compile_graph
+from ember.codegen.llvm import compile_graph, tanh_v16
+from ember.codegen.llvm.math import host_has
 from ember.ir import Graph, TensorMeta
 
 F32 = np.dtype("float32")
@@ -120,3 +123,49 @@ def test_exp_f64_special_values():
                   -1e300, 5e-324, -5e-324])
     with np.errstate(all="ignore"):
         np.testing.assert_array_equal(compiled("exp", x), np.exp(x))
+
+
+# --- float32 tanh: the 16-lane table function on AVX-512 hosts (tanh_v16.py) ---------------
+
+needs_avx512 = pytest.mark.skipif(not host_has("avx512f"), reason="the own tanh is AVX-512 code")
+TANH_EDGES = np.array([((j + 491) << 21) + d for j in range(1, 31) for d in range(-64, 64)],
+                      dtype=np.uint32).view(F32)  # every interval edge, +-64 ulp
+
+
+@pytest.mark.parametrize("inputs", [
+    np.arange(0, 2**32, 997, dtype=np.uint64).astype(np.uint32).view(F32),  # every 997th bit pattern
+    np.linspace(-10, 10, 2_000_003, dtype=F32),
+    np.concatenate([TANH_EDGES, -TANH_EDGES]),
+], ids=["all-bits", "range", "interval-edges"])
+def test_tanh_f32_ulp(inputs):
+    ours = compiled("tanh", inputs)
+    assert ulp_error(ours, inputs, np.tanh) <= 1.5
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(inputs))
+    assert np.all(np.abs(ours[~np.isnan(ours)]) <= 1)
+
+
+def test_tanh_f32_special_values_and_signs():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, -np.nan, 1e-45, -1e-45, 1e-38, -1e-20, 20, -1e30, 3e38],
+                 dtype=F32)
+    ours = compiled("tanh", x)
+    np.testing.assert_array_equal(ours, np.tanh(x))  # NumPy itself is 1 ulp below 1.0 up to ~9.2: not here
+    numbers = ~np.isnan(x)
+    np.testing.assert_array_equal(np.signbit(ours[numbers]), np.signbit(x[numbers]))
+
+
+@needs_avx512
+def test_the_tanh_model_in_numpy_is_what_the_kernel_computes():
+    x = np.concatenate([np.arange(0, 2**32, 4099, dtype=np.uint64).astype(np.uint32).view(F32), TANH_EDGES])
+    np.testing.assert_array_equal(compiled("tanh", x), tanh_v16.evaluate(x))  # bit for bit
+
+
+@needs_avx512
+def test_loops_calling_the_own_tanh_carry_an_interleave_count():
+    g = Graph()
+    x = g.add_input("x", TensorMeta((64,), F32))
+    g.set_outputs([g.call("multiply", g.call("tanh", x), 2.0), g.call("exp", x)])
+    text = compile_graph(g).llvm_ir()
+    assert f"@{tanh_v16.NAME}" in text and '"llvm.loop.interleave.count", i32 2' in text
+    plain = Graph()
+    plain.set_outputs([plain.call("exp", plain.add_input("x", TensorMeta((64,), F32)))])
+    assert "llvm.loop" not in compile_graph(plain).llvm_ir()
