@@ -69,7 +69,7 @@ def first_call(package, name: str, scale: str, backend: str) -> float:
 def format_warm_starts(starts: list[WarmStart]) -> str:
     lines = ["\nin a new process with the disk cache warm: import ember (numpy included), then the first call"]
     for start in starts:
-        if start.error is not None:
+        if start.import_s is None or start.first_call_s is None:
             lines.append(f"  {start.name:<14} n/a: {start.error}")
         else:
             lines.append(f"  {start.name:<14} import {start.import_s * 1e3:6.1f} ms   "

@@ -165,7 +165,6 @@ class _Fuser:
             self._validate(group)
         self.group_of: dict[Node, _Group] = dict(groups)
         self.quotient = _Digraph()
-        self.key = {}
         for node in self.nodes:
             self.quotient.add_node(self._q(node))
         for u, v in deps:
@@ -345,7 +344,7 @@ class _Fuser:
 
     # ---------------------------------------------------------------- output
     def _build(self) -> KernelGraph:
-        first = {}
+        first: dict = {}
         for node in self.nodes:
             q = self._q(node)
             first[q] = min(first.get(q, len(self.order)), self.order[node])
@@ -356,7 +355,7 @@ class _Fuser:
             for arg in node.input_nodes():
                 if arg in users:
                     users[arg].append(node)
-        steps = []
+        steps: list[Kernel | ExternStep] = []
         count = 0
         for q in ordered:
             if isinstance(q, Node):
@@ -371,7 +370,7 @@ class _Fuser:
 
     def _kernel(self, name: str, group: _Group, outputs: set, users: dict) -> Kernel:
         values = [m for m in group.members if m.op.kind is not OpKind.MUTATION]
-        kernel = Kernel(name, group.domain, group.reduce, values, dict(group.layouts))
+        kernel = Kernel(name, group.domain, group.reduce, values, dict(group.layouts or {}))
         members = set(group.members)
         for node in values:
             for arg in node.input_nodes():
