@@ -76,6 +76,9 @@ class Tracer:
         except (Unsupported, SymbolicShapeError):
             raise
         except Exception as exc:  # NumPy refused: eager will raise the same error
+            if _any_empty(args):  # unless a rule that checks values (int ** -1) finds none to check
+                raise Unsupported(f"NumPy's rule for {op_name} raised {type(exc).__name__} on an empty array, "
+                                  "where eager may not", self.loc) from exc
             raise UserCodeError(f"NumPy raised {type(exc).__name__}: {exc} (in {op_name})", self.loc) from exc
         if op_name == "power" and node.meta.dtype.kind in "iu" and isinstance(args[1], Node):
             # NumPy raises on a negative integer exponent: an error that depends on the data,
@@ -225,3 +228,8 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             self.stack, self.locals, self.kw_names = stack, locals_, kw_names
             self.tracer.loc = self.loc()
             raise GraphBreak(plan_break(self, inst, stack, locals_, kw_names, exc.reason)) from exc
+
+
+def _any_empty(args: tuple) -> bool:
+    """Whether an argument is an array with no elements (a static 0 in its shape)."""
+    return any(isinstance(a, Node) and any(d == 0 for d in a.meta.shape if isinstance(d, int)) for a in args)
