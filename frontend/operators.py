@@ -57,6 +57,7 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
             raise Unsupported("a Python complex with a NumPy float64 scalar on its right (Python's own "
                               "complex operator answers, with a Python complex)", tracer.loc)
         name = BINARY_UFUNCS.get(symbol) or COMPARE_UFUNCS[symbol]
+        left, right = _size_as_float(tracer, symbol, left, right)
         if symbol == "**":
             name = _fast_power(left, right) or name
             if name != "power":
@@ -70,6 +71,32 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
             symbol == "*" and isinstance(right, TupleValue | ListValue):
         return _sequence_op(tracer, symbol, left, right)
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)
+
+
+_SIZE_AS_FLOAT_OPS = frozenset("+-*/")
+_SIZE_AS_FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+
+
+def _size_as_float(tracer: Tracer, symbol: str, left: Value, right: Value) -> tuple[Value, Value]:
+    """``s / len(x)``, ``x * x.shape[0]``: a dynamic size (a SizeValue) in + - * / with a
+    float32/float64 array or NumPy scalar becomes a graph value, read from the input at run
+    time and converted to the array's dtype as NumPy converts a Python int (NEP 50). Other
+    uses still read the number (and compile the dimension static)."""
+    if symbol not in _SIZE_AS_FLOAT_OPS:
+        return left, right
+    sized, array = (left, right) if isinstance(left, SizeValue) else (right, left)
+    if not isinstance(sized, SizeValue) or not isinstance(array, ArrayValue):
+        return left, right
+    dtype = array.node.meta.dtype
+    if dtype not in _SIZE_AS_FLOAT_DTYPES:
+        return left, right
+    dim = sized.dim
+    origin = next(((node, axis) for node in tracer.graph.inputs for axis, d in enumerate(node.meta.shape)
+                   if d is dim.base), None)
+    if origin is None:
+        return left, right
+    value = tracer.emit("dim_size", origin[0], origin[1], dtype, dim.scale, dim.offset)
+    return (value, right) if sized is left else (left, value)
 
 
 def _size_arithmetic(symbol: str, left: Value, right: Value) -> Value | None:
@@ -99,7 +126,8 @@ def _python_int(value: Value) -> int | None:
 def _python_complex_wins(left: Value, right: Value) -> bool:
     """``2j + np.float64(x)``: np.float64 subclasses float, which complex's own operators accept,
     so Python answers before NumPy's reflected operator and the result is a Python complex."""
-    return (isinstance(left, ConstValue) and type(left.value) is complex and isinstance(right, ArrayValue)
+    return (isinstance(left, ConstValue) and not isinstance(left, SizeValue) and type(left.value) is complex
+            and isinstance(right, ArrayValue)
             and right.node.meta.is_scalar and right.node.meta.dtype == np.float64)
 
 

@@ -1,4 +1,4 @@
-"""Ops done by library calls: matrix products and joining arrays."""
+"""Ops done by library calls: matrix products and joining arrays; an array's size as a number."""
 from __future__ import annotations
 
 from typing import Any
@@ -83,3 +83,19 @@ register(Op("matmul", OpKind.EXTERN, np.matmul, _infer_product(matmul_shape, np.
 register(Op("dot", OpKind.EXTERN, np.dot, _infer_product(dot_shape, np.dot)))
 register(Op("concatenate", OpKind.EXTERN, np.concatenate, _infer_join(np.concatenate, False)))
 register(Op("stack", OpKind.EXTERN, np.stack, _infer_join(np.stack, True)))
+
+
+def _dim_size(x: Any, axis: int, dtype: np.dtype, scale: int = 1, offset: int = 0) -> Any:
+    return np.dtype(dtype).type(scale * np.shape(x)[axis] + offset)
+
+
+def _infer_dim_size(x: Any, axis: int, dtype: np.dtype, scale: int = 1, offset: int = 0) -> TensorMeta:
+    return TensorMeta((), np.dtype(dtype), is_scalar=True)
+
+
+# ``scale * x.shape[axis] + offset`` as a NumPy scalar of ``dtype``: a dynamic dimension
+# (ir/symbolic.py) that the code uses as a number in float arithmetic (``s / len(x)``),
+# read from the input at run time. NumPy turns the Python int into the array's float dtype
+# first (NEP 50), so this scalar is that conversion.
+register(Op("dim_size", OpKind.EXTERN, _dim_size, _infer_dim_size,
+            doc="dim_size(x, axis, dtype, scale=1, offset=0): dtype(scale * x.shape[axis] + offset)"))

@@ -65,6 +65,9 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "setitem": numpy_setitem,
     "astype": lambda x, dtype: x.astype(dtype),
     "copy": lambda x: x.copy(),
+    # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
+    "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
+                                                                 scale * x.shape[axis] + offset),
 }
 
 
@@ -377,6 +380,14 @@ def setitem_cases() -> list[Case]:
     return cases
 
 
+def dim_size_cases() -> list[Case]:
+    f32, f64 = np.dtype("float32"), np.dtype("float64")
+    huge = lambda: np.broadcast_to(np.float32(1), (2**24 + 1,))  # rounds to 2**24 in float32
+    return [case("rows f32", arr((3, 4), "float32"), 0, f32), case("columns f64", arr((3, 4), "int8"), 1, f64),
+            case("affine", arr((5, 2), "float64", "strided"), 0, f32, 3, -2), case("2**24 + 1 f32", huge, 0, f32),
+            case("2**24 + 1 f64", huge, 0, f64)]
+
+
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
@@ -395,6 +406,8 @@ def cases_for(name: str) -> list[Case]:
         return product_cases(name)
     if name in ("concatenate", "stack"):
         return join_cases(name)
+    if name == "dim_size":
+        return dim_size_cases()
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 

@@ -108,10 +108,9 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
 
 
 @pytest.mark.parametrize("body", [
-    "return x.sum(axis=0) / x.shape[0]",           # the size read as a number
-    "return x * len(x)",
+    "return x.astype(np.int32) * len(x)",          # the size with an integer array (NumPy checks its range)
+    "return x * float(len(x))",                    # the size converted to a Python float
     "n, d = x.shape\n    return x.reshape(n // 2, -1)",   # a size divided
-    "return x * (len(x) - 1)",
     "return x * 2.0, x.shape",                     # handed back to the caller
     "return x + 1.0 if x.shape[0] > 5 else x",
     "return x[-3:10] + 1.0",                       # 10 - (s0 - 3) rows: the length moves with the size
@@ -126,6 +125,25 @@ def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
         check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
     assert len(compiled.entries) == 4 and symbols(compiled) == [[], [], [], []]
     assert ("x", 0) in compiled._static_dims
+
+
+@pytest.mark.parametrize("body", [
+    "return x.sum(axis=0) / x.shape[0]",
+    "return x.sum() / len(x)",                            # a NumPy float32 scalar by the size
+    "return (x - x.mean(axis=0)) / (len(x) - 1)",         # an affine size: s0 - 1
+    "return len(x) / x + x * (2 * x.shape[0])",
+    "return x.astype(np.float64) * len(x)",
+])
+def test_a_size_in_float_arithmetic_is_read_at_run_time(check, backend, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n", namespace)
+    f = namespace["f"]
+    compiled = ember.compile(f, backend=backend)
+    for n in (12, 13, 3, 1000, 5):
+        check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]], describe(compiled)
+    assert "dim_size(%x, 0" in compiled.entries[1].stages["graph"]
+    assert "x.shape[0] ==" not in compiled.entries[1].stages["guards"]
 
 
 @pytest.mark.parametrize("body, minimum", [
