@@ -74,16 +74,23 @@ def host_has(feature: str) -> bool:
     return f"+{feature}" in llvm.get_host_cpu_features().flatten().split(",")
 
 
-def calls_own_vector_math(lines: list[str]) -> bool:
-    """Whether these lines of IR call a function that vectorizes to an own variant here."""
-    return host_has("avx512f") and any("@tanhf(" in line for line in lines)
+# libm symbol -> the module of Ember's own vector variant (NAME, LANES, definition(),
+# DECLARATIONS), and the CPU feature it needs.
+OWN_VECTOR_MATH = {"tanhf": (tanh_v16, "avx512f")}
 
 
 def own_variants(symbol: str) -> tuple[tuple[int, str], ...]:
     """(lanes, function) of Ember's own vector variants of ``symbol`` usable on this host."""
-    if symbol == "tanhf" and host_has("avx512f"):
-        return ((tanh_v16.LANES, tanh_v16.NAME),)
+    if symbol in OWN_VECTOR_MATH:
+        module, feature = OWN_VECTOR_MATH[symbol]
+        if host_has(feature):
+            return ((module.LANES, module.NAME),)
     return ()
+
+
+def calls_own_vector_math(lines: list[str]) -> bool:
+    """Whether these lines of IR call a function that vectorizes to an own variant here."""
+    return any(f"@{symbol}(" in line and own_variants(symbol) for symbol in OWN_VECTOR_MATH for line in lines)
 
 
 @functools.cache
@@ -118,12 +125,13 @@ class MathDeclarations:
             return call
         if symbol not in self.call_attributes:
             self.call_attributes[symbol] = (len(self.call_attributes) + 1, len(args), bits)
-            own = dict(own_variants(symbol))
+            own = {name for _, name in own_variants(symbol)}
             for lanes, vector in variants:
                 vty = f"<{lanes} x {ty}>"
-                if vector in own.values():
-                    self.declarations[vector] = tanh_v16.definition()
-                    for line in tanh_v16.DECLARATIONS:
+                if vector in own:  # defined in the module (internal, always inlined: jit.py)
+                    module = OWN_VECTOR_MATH[symbol][0]
+                    self.declarations[vector] = module.definition()
+                    for line in module.DECLARATIONS:
                         self.declarations.setdefault(line.split("@")[1].split("(")[0], line)
                 else:
                     self.declarations[vector] = f"declare {vty} @{vector}({', '.join([vty] * len(args))})"
