@@ -152,6 +152,7 @@ class _Fuser:
         self.base: dict[Node, Node] = {}
         self.view_keys: dict[Node, tuple] = {}
         self.separate: set[tuple[Node, Node]] = set()
+        self.consistency: dict[tuple, bool] = {}
 
     # ---------------------------------------------------------------- analysis
     def run(self) -> KernelGraph:
@@ -283,7 +284,7 @@ class _Fuser:
     def _validate(self, group: _Group) -> bool:
         """Fill in the group's domain/reduce/layouts; False if the members can't share a kernel."""
         members = set(group.members)
-        if any((m, n) in self.separate for m in members for n in members):
+        if any(m in members and n in members for m, n in self.separate):  # few pairs, if any
             return False
         reductions = [m for m in group.members if m.op.kind is OpKind.REDUCTION]
         stores = [m for m in group.members if m.op.kind is OpKind.MUTATION]
@@ -316,7 +317,7 @@ class _Fuser:
             if node.op.kind is OpKind.REDUCTION:
                 continue
             for arg in node.input_nodes():
-                if arg in layouts and not _consistent(kernel, node, arg):
+                if arg in layouts and not self._consistent(kernel, node, arg):
                     return False
         for store in stores:
             if store.args[2] not in layouts or layouts[store.args[2]] != FULL:
@@ -324,6 +325,14 @@ class _Fuser:
             if not self._store_is_safe(kernel, store, stores):
                 return False
         return True
+
+    def _consistent(self, kernel: Kernel, user: Node, arg: Node) -> bool:
+        """``_consistent`` remembered: merging asks again for every member of a growing group."""
+        key = (user, arg, len(kernel.domain), kernel.reduce_axes,
+               kernel.layouts[user] == REDUCED, kernel.layouts[arg] == REDUCED)
+        if key not in self.consistency:
+            self.consistency[key] = _consistent(kernel, user, arg)
+        return self.consistency[key]
 
     def _store_is_safe(self, kernel: Kernel, store: Node, stores: list[Node]) -> bool:
         written = self.base[store]
