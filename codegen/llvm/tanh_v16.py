@@ -33,6 +33,8 @@ import struct
 
 import numpy as np
 
+from .polynomials import f32
+
 NAME = "ember_tanhf_v16"
 LANES = 16
 _BASE = 491  # (bits(1/16) >> 21) - 1: interval 1 starts at 1/16
@@ -108,7 +110,7 @@ TABLE = (
 def definition() -> str:
     """The LLVM text of ``<16 x float> @ember_tanhf_v16(<16 x float>)`` (internal linkage)."""
     def floats(values) -> str:
-        return "<" + ", ".join(f"float {_literal(v)}" for v in values) + ">"
+        return "<" + ", ".join(f"float {f32(v)}" for v in values) + ">"
 
     def ints(value: int) -> str:
         return "<" + ", ".join([f"i32 {value}"] * LANES) + ">"
@@ -159,12 +161,8 @@ DECLARATIONS = (
 )
 
 
-def _literal(value: float) -> str:
-    return f"0x{struct.unpack('>Q', struct.pack('>d', float(np.float32(value))))[0]:016X}"
-
-
 def evaluate(x: np.ndarray) -> np.ndarray:
-    """The function above in NumPy (float32, FMA emulated exactly): for tests and the fit."""
+    """The function above in NumPy (float32, FMA emulated exactly), for tests."""
     x = np.asarray(x, np.float32)
     table = np.array([[float.fromhex(v) for v in row] for row in TABLE], np.float32)
     bits = x.view(np.uint32)
