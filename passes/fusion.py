@@ -8,8 +8,9 @@ What goes into one kernel:
   one pass over each row per level of reduction);
 * a ``setitem`` whose value the kernel computes, written straight into ``dest[index]``
   when every read of that memory inside the kernel goes through the very same view (so an
-  element is read before it is written, at the same index); otherwise the value goes to a
-  temporary and NumPy assigns it.
+  element is read before it is written, at the same index) and the kernel has no reductions
+  (those run in passes, each storing what it computed: a later pass would read the new
+  values); otherwise the value goes to a temporary and NumPy assigns it.
 
 Everything else is an :class:`ExternStep` run through NumPy: views (O(1) in NumPy: the
 kernels then read the view's pointer and strides, so slices, transposes, flips and
@@ -346,6 +347,10 @@ class _Fuser:
             for arg in node.input_nodes():
                 if arg in kernel.layouts or self.base[arg] is not written:
                     continue
+                if kernel.reduce_axes:
+                    # A kernel with reductions runs in passes, and stores each value in the pass
+                    # that computes it: a later pass would read the destination after the write.
+                    return False
                 axes, broadcast = kernel.load_mapping(node, arg)
                 if self.view_keys[arg] != target or axes != identity or any(broadcast):
                     return False

@@ -95,3 +95,18 @@ def test_update_of_a_value_computed_by_the_same_chain(differential, values):
     second = g.call("setitem", first, (slice(None, None, -1),), g.call("subtract", first, 2))
     g.set_outputs([second])
     differential(g, lambda: [values(np.dtype("float64"), (3,), 1)])
+
+
+def test_a_reduction_kernel_never_writes_memory_it_reads(differential, values):
+    """x[...] = x + sin(x) next to s = x + sin(x).sum(): the reduction kernel computes the
+    store's value in its first pass and the sum's user in its second, which reads x again.
+    Found by test_llvm_property: written in place, the second pass read the new x."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((2,), F32))
+    wave = g.call("sin", x)
+    shifted = g.call("add", x, g.call("sum", wave, axis=None, keepdims=False))
+    s = g.call("setitem", x, Ellipsis, g.call("add", x, wave))
+    g.set_outputs([shifted, s, g.call("sin", x)])
+    artifact = differential(g, lambda: [values(F32, (2,), 5)])
+    reducing = [k for k in artifact.kernel_graph.kernels if k.reduce_axes]
+    assert reducing and not any(st.setitem is not None for k in reducing for st in k.stores)
