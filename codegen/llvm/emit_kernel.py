@@ -41,6 +41,7 @@ from .operands import Operand, Scope
 from .reductions import ReductionPlan, plan_reduction
 
 F32 = np.dtype("float32")
+LONG_LOOP_BODY = 32  # lines of IR: black_scholes' body has 161, log1p(x) * exp(-x) 41, sin(x) 7
 
 
 class KernelEmitter(ReductionEmission):
@@ -186,10 +187,16 @@ class KernelEmitter(ReductionEmission):
         first = len(b.lines)
         body(i)
         b.line(f"store i64 {b.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
-        # Own vector math inlined after vectorization holds its tables in registers: more
-        # interleaved copies than the vectorizer would pick (it sees a call) spill them.
-        heavy = calls_own_vector_math(b.lines[first:])
-        b.line(f"br label {head}" + (f", !llvm.loop !@{b.fresh('loop')[1:]}" if heavy else ""))
+        # Interleave two vector iterations where the vectorizer's own pick is known to lose:
+        # own vector math is inlined after vectorization, and more copies than 2 spill its
+        # tables (it priced a call); a long body around a vector-math call gets no interleaving
+        # at all, and its division and polynomial chains then run one iteration at a time
+        # (black_scholes 20.2-20.8 -> 15.9-17.4 ms, log1p(x) * exp(-x) on 4M float64 8.8-9.4 ->
+        # 5.4-5.5 ms; short call loops such as sin(x) lose with 2, so they keep the pick).
+        body_lines = b.lines[first:]
+        calls = any(f"@{symbol}(" in line for symbol in b.decls.call_attributes for line in body_lines)
+        interleave = calls_own_vector_math(body_lines) or (calls and len(body_lines) >= LONG_LOOP_BODY)
+        b.line(f"br label {head}" + (f", !llvm.loop !@{b.fresh('loop')[1:]}" if interleave else ""))
         b.label(done)
 
     def _advance(self, ptrs: dict[int, str], axis: int, i: str, ops: list[Operand]) -> dict[int, str]:

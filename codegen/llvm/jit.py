@@ -75,9 +75,10 @@ def host_signature() -> str:
 
 
 _PLACEHOLDER = re.compile(r"!@(set[\d_]+|\d+|loop\d+)")
-# Loops marked ``!llvm.loop !@loopN`` (emit_kernel.py: those calling own vector math) get
-# this interleave count: with_break's kernel 3.05 ms at 2, 3.4-3.5 at 4 (the vectorizer's
-# own pick, which spills the tables), 3.35-3.46 at 1 (2 threads, medians of 40 calls).
+# Loops marked ``!llvm.loop !@loopN`` (emit_kernel.py: those calling own vector math, and
+# long bodies around a vector-math call) get this interleave count: with_break's kernel
+# 3.05-3.16 ms at 2, 3.48-3.75 at 4 (the vectorizer's own pick, which spills the tables),
+# 3.35-3.46 at 1 (2 threads, medians of 40 calls); black_scholes did not gain from 3 or 4.
 INTERLEAVE = 2
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ember.codegen.llvm import compile_graph, tanh_v16
-from ember.codegen.llvm.math import host_has
+from ember.codegen.llvm.math import host_has, vector_variants
 from ember.ir import Graph, TensorMeta
 
 F32 = np.dtype("float32")
@@ -169,3 +169,22 @@ def test_loops_calling_the_own_tanh_carry_an_interleave_count():
     plain = Graph()
     plain.set_outputs([plain.call("exp", plain.add_input("x", TensorMeta((64,), F32)))])
     assert "llvm.loop" not in compile_graph(plain).llvm_ir()
+
+
+def test_a_long_loop_around_a_vector_math_call_is_interleaved_and_a_short_one_is_not():
+    def module(build) -> str:
+        g = Graph()
+        x = g.add_input("x", TensorMeta((64,), np.dtype("float64")))
+        g.set_outputs([build(g, x)])
+        return compile_graph(g).llvm_ir()
+
+    def long_body(g, x):  # black_scholes-like: a libm call among divisions and polynomials
+        y = g.call("log", g.call("divide", x, g.call("add", x, 1.0)))
+        for _ in range(4):
+            y = g.call("divide", g.call("add", g.call("multiply", y, y), 0.5), g.call("add", x, 2.0))
+        return g.call("multiply", g.call("exp", y), y)
+
+    if not vector_variants("log", 1, 64):
+        pytest.skip("no libmvec here: the call stays scalar and nothing vectorizes")
+    assert '"llvm.loop.interleave.count", i32 2' in module(long_body)
+    assert "llvm.loop" not in module(lambda g, x: g.call("log", x))
