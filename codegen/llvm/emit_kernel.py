@@ -191,7 +191,7 @@ class KernelEmitter(ReductionEmission):
         # own vector math is inlined after vectorization, and more copies than 2 spill its
         # tables (it priced a call); a long body around a vector-math call gets no interleaving
         # at all, and its division and polynomial chains then run one iteration at a time
-        # (black_scholes 20.2-20.8 -> 15.9-17.4 ms, log1p(x) * exp(-x) on 4M float64 8.8-9.4 ->
+        # (black_scholes 19.8-20.8 -> 15.9-17.4 ms, log1p(x) * exp(-x) on 4M float64 8.8-9.4 ->
         # 5.4-5.5 ms; short call loops such as sin(x) lose with 2, so they keep the pick).
         body_lines = b.lines[first:]
         calls = any(f"@{symbol}(" in line for symbol in b.decls.call_attributes for line in body_lines)
