@@ -117,9 +117,7 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
     "return x[::2] + 1.0",                         # a size divided
 ])
 def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
-    namespace: dict = {"np": np}
-    exec(f"def f(x):\n    {body}\n", namespace)
-    f = namespace["f"]
+    f = function_of(body)
     compiled = ember.compile(f, backend=backend)
     for n in (12, 13, 3, 14):
         check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
@@ -135,9 +133,7 @@ def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
     "return x.astype(np.float64) * len(x)",
 ])
 def test_a_size_in_float_arithmetic_is_read_at_run_time(check, backend, body):
-    namespace: dict = {"np": np}
-    exec(f"def f(x):\n    {body}\n", namespace)
-    f = namespace["f"]
+    f = function_of(body)
     compiled = ember.compile(f, backend=backend)
     for n in (12, 13, 3, 1000, 5):
         check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
@@ -153,9 +149,7 @@ def test_a_size_in_float_arithmetic_is_read_at_run_time(check, backend, body):
     ("y = x[1:]\n    return y[1:] + y[:-1]", 4),
 ])
 def test_indexing_with_offsets_stays_dynamic_above_a_guarded_minimum(check, backend, body, minimum):
-    namespace: dict = {"np": np}
-    exec(f"def f(x):\n    {body}\n", namespace)
-    f = namespace["f"]
+    f = function_of(body)
     compiled = ember.compile(f, backend=backend)
     for n in (12, 13, 7, 30, minimum, minimum + 9):
         check(f, rand(n, 3, seed=n), compiled_fn=compiled, entries=None)
@@ -173,9 +167,7 @@ def test_indexing_with_offsets_stays_dynamic_above_a_guarded_minimum(check, back
     ("return np.concatenate([x, x[:2]]) * 2.0", 2, "s0 + 2"),
 ])
 def test_bounded_slices_keep_the_size_dynamic_above_their_bound(check, backend, body, minimum, symbol):
-    namespace: dict = {"np": np}
-    exec(f"def f(x):\n    {body}\n", namespace)
-    f = namespace["f"]
+    f = function_of(body)
     compiled = ember.compile(f, backend=backend)
     for n in (12, 13, 30, minimum, minimum + 9):
         check(f, rand(n, 3, seed=n), compiled_fn=compiled, entries=None)
@@ -227,15 +219,20 @@ def test_reading_the_static_sizes_of_a_shape_keeps_the_dynamic_ones(check, backe
     ("y = np.empty_like(x)\n    y[...] = x * 3.0\n    return y", None),
 ])
 def test_affine_sizes_and_sizes_as_shapes_stay_dynamic(check, backend, body, symbol):
-    namespace: dict = {"np": np}
-    exec(f"def f(x):\n    {body}\n", namespace)
-    f = namespace["f"]
+    f = function_of(body)
     compiled = ember.compile(f, backend=backend)
     for n in (12, 13, 3, 14, 5):
         check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
     assert symbols(compiled) == [[], ["s0"]], describe(compiled)
     if symbol is not None:
         assert symbol in compiled.entries[1].stages["graph"]
+
+
+def function_of(body: str):
+    """``def f(x): <body>`` (np in scope), so a parametrized test reads as the code it compiles."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n", namespace)
+    return namespace["f"]
 
 
 def describe(compiled) -> str:
