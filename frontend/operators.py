@@ -79,7 +79,7 @@ _SIZE_AS_FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
 def _size_as_float(tracer: Tracer, symbol: str, left: Value, right: Value) -> tuple[Value, Value]:
     """``s / len(x)``, ``x * x.shape[0]``: a dynamic size (a SizeValue) in + - * / with a
-    float32/float64 array or NumPy scalar becomes a graph value, read from the input at run
+    float32/float64 array or a computed NumPy scalar (``x.sum()``) becomes a graph value, read from the input at run
     time and converted to the array's dtype as NumPy converts a Python int (NEP 50). Other
     uses still read the number (and compile the dimension static)."""
     if symbol not in _SIZE_AS_FLOAT_OPS:
