@@ -134,10 +134,14 @@ def _python_complex_wins(left: Value, right: Value) -> bool:
 def _fast_power(base: Value, exponent: Value) -> str | None:
     """NumPy's ``ndarray.__pow__`` shortcut (fast_scalar_power): for a float or complex array and
     an exact Python int -1 or 2 or float 0.5 it calls reciprocal / square / sqrt instead of
-    power, which differ at special values (float16 sqrt(-inf), complex reciprocal)."""
+    power, which differ at special values (float16 sqrt(-inf), complex reciprocal). A bool or
+    integer array squares for an exact 2 (``bool_array ** 2`` is int8, ``np.power`` gives int64)."""
     if not isinstance(base, ArrayValue) or base.node.meta.is_scalar or not isinstance(exponent, ConstValue):
         return None
-    if base.node.meta.dtype.kind not in "fc":
+    kind = base.node.meta.dtype.kind
+    if kind in "biu":
+        return "square" if type(exponent.peek()) is int and exponent.value == 2 else None
+    if kind not in "fc":
         return None
     value = exponent.value
     if type(value) is int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import ember
 import numpy as np
 import pytest
+from hypothesis import settings
 
 
 def _llvm_available() -> bool:
@@ -28,6 +30,12 @@ def _llvm_available() -> bool:
         return False
     return True
 
+
+# Property tests draw new examples on every run, so a local run keeps exploring. `.ci/run` sets
+# EMBER_HYPOTHESIS_DERANDOMIZE=1: a landing gate must give the same answer twice (a random find
+# there blocked a landing once; run the tests with more examples locally to explore).
+settings.register_profile("ember", derandomize=os.environ.get("EMBER_HYPOTHESIS_DERANDOMIZE") == "1")
+settings.load_profile("ember")
 
 BACKENDS = ["numpy"] + (["llvm"] if _llvm_available() else [])
 

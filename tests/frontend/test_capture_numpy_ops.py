@@ -282,3 +282,14 @@ def test_integer_power_with_constant_exponent_compiles(check, arr):
         return x ** 2, x ** 0, np.power(x, 3)
 
     check(f, arr((4,), np.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint16])
+def test_array_squared_by_the_operator_takes_numpys_shortcut(check, dtype):
+    """``a ** 2`` on an array is ``np.square(a)`` in NumPy: for bool that is int8, where
+    ``np.power(a, 2)`` gives int64. A NumPy bool scalar has no shortcut (int64)."""
+    def f(x, s):
+        return x ** 2, x[0] ** 2, s ** 2, np.power(x, 2)
+
+    check(f, np.array([True, False, True]).astype(dtype), np.array(True).astype(dtype))
+    check(f, np.array([1, 0]).astype(dtype), dtype(1))

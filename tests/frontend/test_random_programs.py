@@ -264,7 +264,7 @@ def _returned(draw, program: Program) -> list[str]:
     return draw(st.lists(st.sampled_from(list(program.env)), min_size=1, max_size=3))
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+@settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(programs())
@@ -292,7 +292,7 @@ def programs_with_breaks(draw) -> tuple[str, list]:
     return "\n".join(lines) + "\n", args
 
 
-@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None, derandomize=False,
+@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(programs_with_breaks())
@@ -324,7 +324,7 @@ def _resized(args: list, sizes: dict[int, int]) -> list | None:
     return out
 
 
-@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None, derandomize=False,
+@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(programs(), st.permutations([2, 3, 4, 5, 6, 7, 9]))
@@ -345,7 +345,7 @@ def test_random_program_with_dynamic_sizes_matches_eager(check, backend, case, n
               compiled_fn=compiled)
 
 
-@settings(max_examples=max(EXAMPLES // 4, 20), deadline=None, derandomize=False,
+@settings(max_examples=max(EXAMPLES // 4, 20), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.filter_too_much])
 @given(programs_with_breaks(), st.permutations([2, 3, 4, 5, 6, 7, 9]))

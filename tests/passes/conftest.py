@@ -16,9 +16,9 @@ from ember.ir import Graph, TensorMeta, interpret
 from hypothesis import HealthCheck, settings
 
 # Property tests run 300 examples; `pytest --hypothesis-profile=thorough` runs 5000.
-settings.register_profile("default", max_examples=300, deadline=None,
+settings.register_profile("default", settings.get_profile("ember"), max_examples=300, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=5000, deadline=None,
+settings.register_profile("thorough", settings.get_profile("ember"), max_examples=5000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("default")
 
