@@ -16,7 +16,7 @@ from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
 from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
-from .operators import inplace, write_into
+from .operators import inplace, size_as_value, write_into
 from .values import ArrayValue, ConstValue, HandlerValue, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
@@ -151,6 +151,8 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
             raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
         _check_default(tracer, "where", where, True)
         _check_default(tracer, "casting", casting, "same_kind")
+        if len(args) == 2:
+            args = size_as_value(tracer, ufunc.__name__, *args)
         operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
         result = tracer.emit(ufunc.__name__, *operands)
         if dtype is not None:

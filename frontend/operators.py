@@ -57,7 +57,7 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
             raise Unsupported("a Python complex with a NumPy float64 scalar on its right (Python's own "
                               "complex operator answers, with a Python complex)", tracer.loc)
         name = BINARY_UFUNCS.get(symbol) or COMPARE_UFUNCS[symbol]
-        left, right = _size_as_float(tracer, symbol, left, right)
+        left, right = size_as_value(tracer, name, left, right)
         if symbol == "**":
             name = _fast_power(left, right) or name
             if name != "power":
@@ -73,22 +73,30 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)
 
 
-_SIZE_AS_FLOAT_OPS = frozenset("+-*/")
-_SIZE_AS_FLOAT_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+# Where NumPy turns a Python int n into the array's dtype before the ufunc (NEP 50), so
+# ``dtype(n)`` read at run time gives eager's answer: checked for every size up to 2**53 + 1
+# against eager on each op and dtype below. Smaller integer dtypes raise for an n out of their
+# range, unsigned ones for a negative ``len(x) - 1``: they read the number (``**`` too:
+# ``x ** 2`` on an array is NumPy's square shortcut, see _fast_power).
+_SIZE_AS_VALUE_UFUNCS = frozenset({*(BINARY_UFUNCS[s] for s in ("+", "-", "*", "/", "//", "%")),
+                                   *COMPARE_UFUNCS.values()})
+_SIZE_AS_VALUE_COMPLEX = frozenset({*(BINARY_UFUNCS[s] for s in "+-*/"), COMPARE_UFUNCS["=="], COMPARE_UFUNCS["!="]})
+_SIZE_AS_VALUE_DTYPES = {np.dtype(d): ufuncs for d, ufuncs in {
+    "float16": _SIZE_AS_VALUE_UFUNCS, "float32": _SIZE_AS_VALUE_UFUNCS, "float64": _SIZE_AS_VALUE_UFUNCS,
+    "int64": _SIZE_AS_VALUE_UFUNCS,
+    "complex64": _SIZE_AS_VALUE_COMPLEX, "complex128": _SIZE_AS_VALUE_COMPLEX}.items()}
 
 
-def _size_as_float(tracer: Tracer, symbol: str, left: Value, right: Value) -> tuple[Value, Value]:
-    """``s / len(x)``, ``x * x.shape[0]``: a dynamic size (a SizeValue) in + - * / with a
-    float32/float64 array or a computed NumPy scalar (``x.sum()``) becomes a graph value, read from the input at run
-    time and converted to the array's dtype as NumPy converts a Python int (NEP 50). Other
-    uses still read the number (and compile the dimension static)."""
-    if symbol not in _SIZE_AS_FLOAT_OPS:
-        return left, right
+def size_as_value(tracer: Tracer, ufunc: str, left: Value, right: Value) -> tuple[Value, Value]:
+    """``s / len(x)``, ``x * x.shape[0]``, ``np.add(x, n)``: a dynamic size (a SizeValue) next to
+    an array or a computed NumPy scalar (``x.sum()``) becomes a graph value, read from the input
+    at run time and converted to the array's dtype as NumPy converts a Python int. Other uses
+    still read the number (and compile the dimension static)."""
     sized, array = (left, right) if isinstance(left, SizeValue) else (right, left)
     if not isinstance(sized, SizeValue) or not isinstance(array, ArrayValue):
         return left, right
     dtype = array.node.meta.dtype
-    if dtype not in _SIZE_AS_FLOAT_DTYPES:
+    if ufunc not in _SIZE_AS_VALUE_DTYPES.get(dtype, ()):
         return left, right
     dim = sized.dim
     origin = next(((node, axis) for node in tracer.graph.inputs for axis, d in enumerate(node.meta.shape)

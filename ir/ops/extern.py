@@ -94,8 +94,8 @@ def _infer_dim_size(x: Any, axis: int, dtype: np.dtype, scale: int = 1, offset: 
 
 
 # ``scale * x.shape[axis] + offset`` as a NumPy scalar of ``dtype``: a dynamic dimension
-# (ir/symbolic.py) that the code uses as a number in float arithmetic (``s / len(x)``),
-# read from the input at run time. NumPy turns the Python int into the array's float dtype
-# first (NEP 50), so this scalar is that conversion.
+# (ir/symbolic.py) that the code uses as a number next to an array (``s / len(x)``, ``x <
+# len(x)``), read from the input at run time. Where NumPy turns the Python int into the
+# array's dtype first (NEP 50; frontend/operators.py says where), this scalar is that conversion.
 register(Op("dim_size", OpKind.EXTERN, _dim_size, _infer_dim_size,
             doc="dim_size(x, axis, dtype, scale=1, offset=0): dtype(scale * x.shape[axis] + offset)"))

@@ -381,11 +381,16 @@ def setitem_cases() -> list[Case]:
 
 
 def dim_size_cases() -> list[Case]:
-    f32, f64 = np.dtype("float32"), np.dtype("float64")
+    f16, f32, f64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
     huge = lambda: np.broadcast_to(np.float32(1), (2**24 + 1,))  # rounds to 2**24 in float32
-    return [case("rows f32", arr((3, 4), "float32"), 0, f32), case("columns f64", arr((3, 4), "int8"), 1, f64),
-            case("affine", arr((5, 2), "float64", "strided"), 0, f32, 3, -2), case("2**24 + 1 f32", huge, 0, f32),
-            case("2**24 + 1 f64", huge, 0, f64)]
+    return [case("rows f32", arr((3, 4), "float32"), 0, f32),
+            case("columns f64", arr((3, 4), "int8"), 1, f64),
+            case("affine", arr((5, 2), "float64", "strided"), 0, f32, 3, -2),
+            case("2**24 + 1 f32", huge, 0, f32),
+            case("2**24 + 1 f64", huge, 0, f64),
+            case("70000 f16 (inf)", lambda: np.broadcast_to(np.int8(1), (70000,)), 0, f16),
+            case("int64", arr((6, 2), "float32"), 0, np.dtype("int64"), 2, -1),
+            case("complex64", arr((6, 2), "float32"), 1, np.dtype("complex64"))]
 
 
 def cases_for(name: str) -> list[Case]:

@@ -108,7 +108,9 @@ def test_independent_sizes_get_their_own_symbols(check, backend):
 
 
 @pytest.mark.parametrize("body", [
-    "return x.astype(np.int32) * len(x)",          # the size with an integer array (NumPy checks its range)
+    "return x.astype(np.int32) * len(x)",          # the size with an int32 array (NumPy checks its range)
+    "return x.astype(np.uint64) - len(x)",         # unsigned: len(x) - 1 would be out of range
+    "return x ** len(x)",                          # x ** 2 is NumPy's square shortcut
     "return x * float(len(x))",                    # the size converted to a Python float
     "n, d = x.shape\n    return x.reshape(n // 2, -1)",   # a size divided
     "return x * 2.0, x.shape",                     # handed back to the caller
@@ -140,6 +142,24 @@ def test_a_size_in_float_arithmetic_is_read_at_run_time(check, backend, body):
     assert symbols(compiled) == [[], ["s0"]], describe(compiled)
     assert "dim_size(%x, 0" in compiled.entries[1].stages["graph"]
     assert "x.shape[0] ==" not in compiled.entries[1].stages["guards"]
+
+
+@pytest.mark.parametrize("dtype, body", [
+    (np.float16, "return x - x.shape[0]"),
+    (np.float64, "return x // len(x) + x % (len(x) - 1)"),
+    (np.float32, "return (x * 1000 < len(x) - 1) | (len(x) >= x * 1000)"),   # comparisons
+    (np.int64, "return x * len(x), len(x) / (x + 0.5), x == x.shape[0]"),
+    (np.complex64, "return x * len(x) - 1j, x != len(x)"),
+    (np.float32, "return np.divide(x.sum(axis=0), len(x)), np.greater(x, len(x))"),   # NumPy's functions
+])
+def test_a_size_is_read_at_run_time_where_numpy_converts_it_to_the_arrays_dtype(check, backend, dtype, body):
+    f = function_of(body)
+    compiled = ember.compile(f, backend=backend)
+    for n in (12, 13, 3, 1000, 5):
+        values = rand(n, 4, seed=n, dtype=np.float64)
+        check(f, (values * 400 if dtype is np.int64 else values).astype(dtype), compiled_fn=compiled, entries=None)
+    assert symbols(compiled) == [[], ["s0"]], describe(compiled)
+    assert "dim_size(%x, 0" in compiled.entries[1].stages["graph"]
 
 
 @pytest.mark.parametrize("body, minimum", [
