@@ -163,7 +163,8 @@ def _statement(draw, program: Program) -> str:
     b = draw(st.sampled_from(names))
     value = program.env[a]
     shape = np.shape(value)
-    scalar = draw(st.sampled_from([*SCALARS, "s"] if "s" in program.env else SCALARS))
+    sizes = [f"len({a})", f"({a}.shape[-1] - 1)"] if shape else []  # dynamic sizes read as numbers
+    scalar = draw(st.sampled_from([*SCALARS, *sizes, *(["s"] if "s" in program.env else [])]))
     kind = draw(st.sampled_from(["unary", "binary", "binary", "scalar", "scalar", "function", "reduce",
                                  "view", "view", "inplace", "inplace", "setitem", "cast", "join", "matmul",
                                  "argreduce", "where", "clip", "shape"]))
