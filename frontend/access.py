@@ -98,6 +98,9 @@ def _object_attribute(tracer: Tracer, value: ObjectValue, name: str) -> Value:
 
 def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
     if isinstance(container, ArrayValue):
+        index = integer_array_index(tracer, key)
+        if index is not None:
+            return tracer.emit("advanced_index", container.node, index)
         return tracer.emit("getitem", container.node, array_index(tracer, key, container))
     if isinstance(container, TupleValue | ListValue):
         try:
@@ -175,6 +178,36 @@ def array_index(tracer: Tracer, key: Value, array: ArrayValue):
             raise UserCodeError(f"IndexError: invalid index {const!r}", tracer.loc)
         index.append(int(const) if isinstance(const, np.integer) else const)
     return tuple(index) if isinstance(key, TupleValue) else index[0]
+
+
+def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
+    """``x[rows, labels]``, ``x[:, idx]``: an index holding an integer array of one or more
+    dimensions (NumPy's advanced indexing, always a copy), as a tuple of nodes and constants;
+    None for any other index. A boolean array index (its result's shape depends on the values)
+    and a traced scalar next to basic indices only (NumPy makes a view) stay unsupported."""
+    items = key.items if isinstance(key, TupleValue) else [key]
+    if not any(isinstance(item, ArrayValue) and item.node.meta.dtype.kind in "iu" and item.node.meta.ndim
+               for item in items):
+        return None
+    index = []
+    for item in items:
+        if isinstance(item, ArrayValue):
+            if item.node.meta.dtype.kind not in "iu":
+                raise Unsupported("advanced indexing with a non-integer array (boolean masks: the result's "
+                                  "shape depends on the values)", tracer.loc)
+            index.append(item.node)
+            continue
+        if isinstance(item, SliceValue) and not _known(item):
+            raise Unsupported("a slice with unknown bounds next to an array index", tracer.loc)
+        try:
+            const = constant_of(item)
+        except NotConstant:
+            raise Unsupported("an index that is not a constant (array or unknown value)", tracer.loc) from None
+        if not (const is None or const is Ellipsis or isinstance(const, int | slice | np.integer)) \
+                or isinstance(const, bool | np.bool_):
+            raise Unsupported(f"an index item {type(const).__name__} next to an array index", tracer.loc)
+        index.append(int(const) if isinstance(const, np.integer) else const)
+    return tuple(index)
 
 
 def _known(value: SliceValue) -> bool:

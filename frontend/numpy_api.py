@@ -393,6 +393,19 @@ numpy_function(np.concatenate)(_join("concatenate"))
 numpy_function(np.stack)(_join("stack"))
 
 
+_TAKE_AXIS_DEFAULT = inspect.signature(np.take_along_axis).parameters["axis"].default  # -1 from NumPy 2.3
+
+
+@numpy_function(np.take_along_axis)
+def _take_along_axis(tracer: Tracer, arr: Value, indices: Value, axis: Any = _TAKE_AXIS_DEFAULT) -> Value:
+    """``axis=None`` takes from the flattened array; NumPy before 2.3 has no default axis."""
+    if axis is inspect.Parameter.empty:
+        raise UserCodeError("TypeError: take_along_axis() missing 1 required positional argument: 'axis'",
+                            tracer.loc)
+    return tracer.emit("take_along_axis", as_array(tracer, arr).node, as_array(tracer, indices).node,
+                       axis=const(tracer, axis, "axis"))
+
+
 # --- creation ---------------------------------------------------------------------------
 
 def _shape_param(tracer: Tracer, shape: Any) -> tuple:

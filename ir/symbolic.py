@@ -188,6 +188,9 @@ _MAX_SCALE = 4096
 # Python expressions they are (``(s0, 16, 64)``), the interpreter resolves them per call.
 SHAPE_PARAMETER_OPS = frozenset({"reshape", "broadcast_to", "zeros", "ones", "empty", "full"})
 _FILLS = frozenset({"zeros", "ones", "empty", "full"})
+# Ops whose shape rule runs NumPy on stand-ins as large as their result: at the marker sizes
+# below that could be gigabytes, so their dimensions compile static.
+_STATIC_SHAPE_OPS = frozenset({"advanced_index", "take_along_axis"})
 
 
 def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
@@ -195,6 +198,8 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     dims = dims_in((args, kwargs))
     if not dims:
         return op.infer(*args, **kwargs)
+    if op.name in _STATIC_SHAPE_OPS:
+        raise SymbolicShapeError(f"{op.name} on dynamic dimensions", tuple(dims))
     constants = dims_in(map_metas((args, tuple(kwargs.values())), lambda meta: ()))
     if constants and op.name not in SHAPE_PARAMETER_OPS:
         raise SymbolicShapeError(f"{op.name}: a dynamic dimension as a parameter", tuple(constants))

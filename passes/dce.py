@@ -1,7 +1,8 @@
 """Dead code elimination: drop nodes whose values nobody can observe.
 
 A node is live if an output depends on it, or a ``setitem`` does: a write into an input (or a
-view of one) is visible to the caller, so every mutation stays, with everything it reads.
+view of one) is visible to the caller, so every mutation stays, with everything it reads. So
+does an op that raises for some values (``checks_values``: an index out of bounds), as eager would.
 Input nodes always stay: the runtime binds inputs by position.
 
 >>> import numpy as np
@@ -26,7 +27,7 @@ def eliminate_dead_code(graph: Graph) -> Graph:
     graph = copy_graph(graph)
     live: set[Node] = set()
     pending = list(iter_nodes(graph.outputs))
-    pending += [node for node in graph.nodes if node.op.kind is OpKind.MUTATION]
+    pending += [node for node in graph.nodes if node.op.kind is OpKind.MUTATION or node.op.checks_values]
     while pending:
         node = pending.pop()
         if node not in live:

@@ -178,7 +178,7 @@ class _Fuser:
     def _live_nodes(self) -> list[Node]:
         live: set[Node] = set()
         stack = [n for n in iter_nodes(self.graph.outputs)]
-        stack += [n for n in self.nodes if n.op.kind is OpKind.MUTATION]
+        stack += [n for n in self.nodes if n.op.kind is OpKind.MUTATION or n.op.checks_values]
         while stack:
             node = stack.pop()
             if node in live:
@@ -205,7 +205,9 @@ class _Fuser:
         return {self.base[a] for a in args}
 
     def _dependencies(self) -> dict[tuple[Node, Node], None]:
-        """Edges (before, after): data flow, then the memory order around each mutation."""
+        """Edges (before, after): data flow, then the memory order around each mutation. An op
+        that may raise (``checks_values``) keeps its program order with every mutation, so the
+        caller sees exactly the writes eager made before the exception."""
         deps: dict[tuple[Node, Node], None] = {}
         for node in self.nodes:
             for arg in node.input_nodes():
@@ -216,7 +218,7 @@ class _Fuser:
             for other in self.nodes:
                 if other is mutation:
                     continue
-                touches = written in self._reads(other) or (
+                touches = written in self._reads(other) or other.op.checks_values or (
                     other.op.kind is OpKind.MUTATION and self.base[other] is written)
                 if not touches:
                     continue

@@ -1,4 +1,5 @@
-"""Ops done by library calls: matrix products and joining arrays; an array's size as a number."""
+"""Ops done by library calls: matrix products, joining arrays, indexing with integer arrays; an
+array's size as a number."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..meta import TensorMeta
-from .probing import probe, result_meta, tiny_stand_in
+from .probing import full_stand_in, probe, result_meta, tiny_stand_in
 from .registry import Op, OpKind, register
 
 
@@ -99,3 +100,27 @@ def _infer_dim_size(x: Any, axis: int, dtype: np.dtype, scale: int = 1, offset: 
 # array's dtype first (NEP 50; frontend/operators.py says where), this scalar is that conversion.
 register(Op("dim_size", OpKind.EXTERN, _dim_size, _infer_dim_size,
             doc="dim_size(x, axis, dtype, scale=1, offset=0): dtype(scale * x.shape[axis] + offset)"))
+
+
+def _advanced_index(x: Any, index: tuple) -> Any:
+    return x[index]
+
+
+def _infer_by_index_probe(reference):
+    """Shape by NumPy itself, on zero-stride stand-ins of the real shapes: indices all 0 (in
+    bounds wherever eager could be), ``x`` as bool so the probe's result is one byte per element.
+    Its errors (shape mismatch, a float index) are eager's. (Static shapes only: symbolic.py.)"""
+    def infer(x: Any, *args: Any, **kwargs: Any) -> TensorMeta:
+        flag = TensorMeta(x.shape, np.dtype(bool))
+        probed = probe(reference, (flag, *args), kwargs, stand_in=full_stand_in)
+        return TensorMeta(probed.shape, x.dtype)
+
+    return infer
+
+
+# ``x[index]`` where the index holds integer arrays (NumPy's advanced indexing: always a copy),
+# and np.take_along_axis. NumPy raises for an index out of bounds, and so does the compiled code.
+register(Op("advanced_index", OpKind.EXTERN, _advanced_index, _infer_by_index_probe(_advanced_index),
+            checks_values=True, doc="advanced_index(x, index): x[index], index a tuple with integer arrays"))
+register(Op("take_along_axis", OpKind.EXTERN, np.take_along_axis, _infer_by_index_probe(np.take_along_axis),
+            checks_values=True, doc="take_along_axis(x, indices, axis=...)"))

@@ -37,6 +37,8 @@ class Op:
     ``reference`` is the NumPy implementation: the interpreter runs it, so it is the oracle
     every pass and backend is checked against. ``ufunc`` is set for elementwise ops that are
     NumPy ufuncs (code generators read it; the printer names the op after it).
+    ``checks_values``: the reference raises for some values (an index out of bounds), so the
+    op runs even when its result is unused, and in program order with every mutation.
     """
 
     name: str
@@ -45,6 +47,7 @@ class Op:
     infer: InferRule
     ufunc: np.ufunc | None = None
     doc: str = field(default="", compare=False)
+    checks_values: bool = False
 
     def __repr__(self) -> str:
         return f"Op({self.name})"

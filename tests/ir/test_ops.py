@@ -65,6 +65,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "setitem": numpy_setitem,
     "astype": lambda x, dtype: x.astype(dtype),
     "copy": lambda x: x.copy(),
+    "advanced_index": lambda x, index: x[index],
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
@@ -393,6 +394,33 @@ def dim_size_cases() -> list[Case]:
             case("complex64", arr((6, 2), "float32"), 1, np.dtype("complex64"))]
 
 
+def index_cases(name: str) -> list[Case]:
+    """Integer index arrays hold 1..4 (make_array), in bounds for the axes of size >= 5 below:
+    an index out of bounds is an error of the values, which the compiled call raises (tests of
+    the frontend), not of the shapes that graph building checks."""
+    x = arr((6, 5), "float32")
+    idx = arr((3,), "int64", seed=1)
+    if name == "take_along_axis":
+        return [case("axis=1", x, arr((6, 2), "int64"), axis=1),
+                case("axis=0, strided", arr((5, 7), "float64", "strided"), arr((2, 7), "int32"), axis=0),
+                case("axis=-1, broadcast rows", arr((3, 6), "complex64"), arr((1, 4), "int64"), axis=-1),
+                case("axis=None", arr((2, 3), "int16"), idx, axis=None),
+                case("3-d", arr((2, 6, 3), "bool"), arr((2, 2, 3), "uint8"), axis=1),
+                case("ndim mismatch", x, idx, axis=1),
+                case("float indices", x, arr((6, 2), "float64"), axis=1)]
+    return [case("rows", x, lambda: (idx(),)),
+            case("columns", x, lambda: (slice(None), idx())),
+            case("2-d index", arr((7,), "int8"), lambda: (make_array((2, 3), "int64"),)),
+            case("paired", x, lambda: (idx(), make_array((3,), "uint8", seed=2))),
+            case("broadcast pair", x, lambda: (make_array((3, 1), "int64"), make_array((1, 2), "int32"))),
+            case("then a slice", arr((5, 6), "complex128", "transposed"), lambda: (idx(), slice(1, 4))),
+            case("split by a slice", arr((5, 4, 5), "bool"), lambda: (idx(), slice(None), idx())),
+            case("ellipsis and None", arr((2, 3, 6), "float64", "strided"), lambda: (Ellipsis, None, idx())),
+            case("an int next to it", x, lambda: (2, idx())),
+            case("shape mismatch", x, lambda: (idx(), make_array((2,), "int64"))),
+            case("too many indices", arr((6,), "float32"), lambda: (idx(), idx()))]
+
+
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
@@ -413,6 +441,8 @@ def cases_for(name: str) -> list[Case]:
         return join_cases(name)
     if name == "dim_size":
         return dim_size_cases()
+    if name in ("advanced_index", "take_along_axis"):
+        return index_cases(name)
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 

@@ -1,0 +1,97 @@
+"""Indexing with integer arrays (NumPy's advanced indexing) and np.take_along_axis: captured as
+graph ops that NumPy runs, so an index out of bounds raises exactly as in eager, in eager's order
+with the function's writes, even when the result is unused."""
+from __future__ import annotations
+
+import ember
+import numpy as np
+import pytest
+
+
+def rand(*shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def labels(n, classes, seed=1):
+    return np.random.default_rng(seed).integers(0, classes, n)
+
+
+def cross_entropy(logits, labels):
+    m = logits.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(axis=1, keepdims=True)) + m
+    return (lse[:, 0] - logits[np.arange(len(labels)), labels]).mean()
+
+
+def cross_entropy_along_axis(logits, labels):
+    m = logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(logits - m).sum(axis=-1, keepdims=True)) + m
+    return (lse - np.take_along_axis(logits, labels[:, None], axis=-1)).mean()
+
+
+@pytest.mark.parametrize("fn", [cross_entropy, cross_entropy_along_axis])
+def test_cross_entropy_is_one_graph(check, fn):
+    compiled = check(fn, rand(64, 10), labels(64, 10))
+    assert "advanced_index" in compiled.entries[0].stages["graph"] or \
+        "take_along_axis" in compiled.entries[0].stages["graph"]
+
+
+@pytest.mark.parametrize("body", [
+    "x[idx]", "x[:, idx] * 2.0", "x[idx, 1:3]", "x[..., idx[:2]]", "x[idx[:, None], idx]",
+    "x[np.newaxis, idx]", "x[2, idx] + x[idx, 2]", "x.T[idx]", "x[idx][idx[:2]]",
+    "np.take_along_axis(x, np.abs(idx[:, None]), axis=1)",
+])
+def test_integer_array_indices_compile(check, body):
+    namespace = {"np": np}
+    exec(f"def f(x, idx):\n    return {body}\n", namespace)
+    check(namespace["f"], rand(6, 6), np.array([3, -1, 5, 0]))
+
+
+@pytest.mark.parametrize("idx", [np.array([1, 6]), np.array([-7]), np.array([[0], [9]])])
+def test_an_index_out_of_bounds_raises_as_in_eager(check, idx):
+    def f(x, idx):
+        return x[idx] + 1.0
+
+    check(f, rand(6, 3), idx)
+
+
+def test_an_unused_result_still_raises(check):
+    def f(x, idx):
+        unused = x[:, idx]  # noqa: F841 - eager raises for a bad index even so
+        return x * 2.0
+
+    check(f, rand(3, 4), np.array([0, 1]))
+    check(f, rand(3, 4), np.array([0, 4]))
+
+
+def test_writes_before_a_bad_index_happen_and_writes_after_it_do_not(check):
+    def f(x, y, z, idx):
+        x[...] = 1.0
+        doubled = y * 2.0          # computed before the index, written after it: a kernel with
+        picked = z[idx]            # both would start before the index is checked
+        y[...] = doubled
+        return picked
+
+    for idx in (np.array([0, 2]), np.array([0, 5])):
+        check(f, rand(3), rand(3, seed=1), rand(4, seed=2), idx)
+
+
+def test_take_along_axis_and_a_float_index(check):
+    def f(x, idx):
+        return np.take_along_axis(x, idx, axis=0), np.take_along_axis(x, idx[:1], None)
+
+    check(f, rand(4, 3), labels(6, 4).reshape(2, 3))
+    check(f, rand(4, 3), labels(6, 4).reshape(2, 3).astype(np.float32))  # eager raises IndexError
+
+
+def test_a_boolean_mask_still_breaks(check):
+    def f(x):
+        return x[x > 0] * 2.0
+
+    check(f, rand(5), compiled=False, reason="boolean")
+
+
+def test_dynamic_sizes_compile_the_indexed_array_static(check, backend):
+    compiled = ember.compile(cross_entropy, backend=backend, dynamic=True)
+    for n in (8, 13, 20):
+        check(cross_entropy, rand(n, 10, seed=n), labels(n, 10), compiled_fn=compiled, entries=None)
+    assert all(e.run is not None for e in compiled.entries)
