@@ -68,6 +68,19 @@ def test_in_place_update_reaches_the_caller():
     np.testing.assert_allclose(mine, expected, rtol=1e-12)
 
 
+def test_an_integer_array_index_runs_on_the_reference_backend():
+    """CuPy's indexing does not check bounds, NumPy's does: such a graph is not given to Triton."""
+    def pick(x, idx):
+        return x[idx] * 2.0
+
+    compiled = ember.compile(pick, backend="triton")
+    x = np.linspace(0, 1, 8)
+    np.testing.assert_array_equal(compiled(x, np.array([1, 7])), x[[1, 7]] * 2.0)
+    assert "triton" not in compiled.entries[0].stages
+    with pytest.raises(IndexError, match="out of bounds"):
+        compiled(x, np.array([8]))
+
+
 def test_dump_stage_triton(capsys, tmp_path):
     from ember.cli import main
 
