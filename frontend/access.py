@@ -158,7 +158,10 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
 def array_index(tracer: Tracer, key: Value, array: ArrayValue):
     """A basic NumPy index (ints, slices, None, Ellipsis) as a constant; anything else breaks."""
     if isinstance(key, ArrayValue):
-        raise Unsupported("advanced indexing with an array (fancy or boolean index)", tracer.loc)
+        if key.node.meta.is_scalar:
+            raise Unsupported("an index the function computed (a NumPy integer: the position is known only "
+                              "at run time)", tracer.loc)
+        raise Unsupported("a boolean mask index (the result's shape depends on the values)", tracer.loc)
     if isinstance(key, ConstValue) and type(key.value) is tuple:  # x[1, 2] and x[..., 0] load one constant
         key = TupleValue([ConstValue(item) for item in key.value])
     items = key.items if isinstance(key, TupleValue) else [key]
@@ -181,12 +184,12 @@ def array_index(tracer: Tracer, key: Value, array: ArrayValue):
 
 
 def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
-    """``x[rows, labels]``, ``x[:, idx]``: an index holding an integer array of one or more
-    dimensions (NumPy's advanced indexing, always a copy), as a tuple of nodes and constants;
-    None for any other index. A boolean array index (its result's shape depends on the values)
-    and a traced scalar next to basic indices only (NumPy makes a view) stay unsupported."""
+    """``x[rows, labels]``, ``x[:, idx]``: an index holding an integer array (0-d included:
+    NumPy's advanced indexing, always a copy), as a tuple of nodes and constants; None for any
+    other index. A boolean array index (its result's shape depends on the values) and a traced
+    NumPy integer next to basic indices only (NumPy makes a view) stay unsupported."""
     items = key.items if isinstance(key, TupleValue) else [key]
-    if not any(isinstance(item, ArrayValue) and item.node.meta.dtype.kind in "iu" and item.node.meta.ndim
+    if not any(isinstance(item, ArrayValue) and item.node.meta.dtype.kind in "iu" and not item.node.meta.is_scalar
                for item in items):
         return None
     index = []

@@ -113,7 +113,7 @@ def _infer_by_index_probe(reference):
     def infer(x: Any, *args: Any, **kwargs: Any) -> TensorMeta:
         flag = TensorMeta(x.shape, np.dtype(bool))
         probed = probe(reference, (flag, *args), kwargs, stand_in=full_stand_in)
-        return TensorMeta(probed.shape, x.dtype)
+        return TensorMeta(np.shape(probed), x.dtype, isinstance(probed, np.generic))  # x[i0, j0]: a scalar
 
     return infer
 

@@ -39,6 +39,9 @@ def test_cross_entropy_is_one_graph(check, fn):
     "x[idx]", "x[:, idx] * 2.0", "x[idx, 1:3]", "x[..., idx[:2]]", "x[idx[:, None], idx]",
     "x[np.newaxis, idx]", "x[2, idx] + x[idx, 2]", "x.T[idx]", "x[idx][idx[:2]]",
     "np.take_along_axis(x, np.abs(idx[:, None]), axis=1)",
+    "x[idx[0:1].reshape(())]", "x[idx[2:3].reshape(()), idx[0:1].reshape(())]",   # 0-d: a copy; two: a scalar
+    "x[idx.argmax(), idx]",   # a traced NumPy integer next to an array
+
 ])
 def test_integer_array_indices_compile(check, body):
     namespace = {"np": np}

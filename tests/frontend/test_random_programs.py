@@ -36,7 +36,9 @@ REDUCTIONS = ("sum", "mean", "max", "min", "prod", "any", "all", "var", "std")
 # What the generator can write that Ember runs eagerly on purpose.
 ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "a Python complex with a NumPy float64 scalar",  # Python answers: CPython runs it
-                     "on an empty array, where eager may not")  # x ** -1 on an empty int array
+                     "on an empty array, where eager may not",  # x ** -1 on an empty int array
+                     "an index the function computed",  # x[v.astype(np.int64)], v a NumPy scalar
+                     "an index that is not a constant")  # x[..., v.astype(np.int64)]
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
@@ -173,7 +175,7 @@ def _statement(draw, program: Program) -> str:
     scalar = draw(st.sampled_from([*SCALARS, *sizes, *(["s"] if "s" in program.env else [])]))
     kind = draw(st.sampled_from(["unary", "binary", "binary", "scalar", "scalar", "function", "reduce",
                                  "view", "view", "inplace", "inplace", "setitem", "cast", "join", "matmul",
-                                 "argreduce", "where", "clip", "shape"]))
+                                 "argreduce", "where", "clip", "shape", "gather"]))
     out = program.fresh()
     if kind == "unary":
         fn = draw(st.sampled_from(UNARY))
@@ -236,6 +238,14 @@ def _statement(draw, program: Program) -> str:
         return f"{out} = np.where({a} > 0, {b}, {scalar})"
     if kind == "clip":
         return f"{out} = np.clip({a}, -1, 2)"
+    if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
+        index = f"{b}.astype(np.int64)"
+        form = draw(st.integers(0, 2))
+        if form == 0:
+            return f"{out} = {a}[{index}]"
+        if form == 1:
+            return f"{out} = {a}[..., {index}]"
+        return f"{out} = np.take_along_axis({a}, {index}, axis={draw(st.integers(-1, max(len(shape) - 1, 0)))})"
     return f"{out} = {a}.shape[0] if {a}.ndim else {a}.size"
 
 

@@ -417,6 +417,8 @@ def index_cases(name: str) -> list[Case]:
             case("split by a slice", arr((5, 4, 5), "bool"), lambda: (idx(), slice(None), idx())),
             case("ellipsis and None", arr((2, 3, 6), "float64", "strided"), lambda: (Ellipsis, None, idx())),
             case("an int next to it", x, lambda: (2, idx())),
+            case("0-d indices: a scalar", x, lambda: (np.array(2), np.array(4))),
+            case("a 0-d index: a copy", x, lambda: (np.array(3),)),
             case("shape mismatch", x, lambda: (idx(), make_array((2,), "int64"))),
             case("too many indices", arr((6,), "float32"), lambda: (idx(), idx()))]
 
