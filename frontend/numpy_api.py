@@ -393,6 +393,38 @@ numpy_function(np.concatenate)(_join("concatenate"))
 numpy_function(np.stack)(_join("stack"))
 
 
+def _scan(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None) -> Value:
+        _check_default(tracer, "out", out)
+        kwargs: dict[str, Any] = {"axis": const(tracer, axis, "axis")}
+        if (dtype := dtype_param(tracer, dtype)) is not None:
+            kwargs["dtype"] = dtype
+        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
+
+    return handler
+
+
+def _sort(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = -1, kind: Any = None, order: Any = None, *,
+                stable: Any = None) -> Value:
+        _check_default(tracer, "order", order)
+        kwargs = {"axis": const(tracer, axis, "axis")}
+        for key, value in (("kind", kind), ("stable", stable)):
+            if (value := const(tracer, value, key)) is not None:
+                kwargs[key] = value
+        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
+
+    return handler
+
+
+for _name, _fn in {"cumsum": np.cumsum, "cumprod": np.cumprod}.items():
+    numpy_function(_fn)(_scan(_name))
+    array_method(_name)(_scan(_name))
+numpy_function(np.sort)(_sort("sort"))  # ndarray.sort sorts in place: not captured
+numpy_function(np.argsort)(_sort("argsort"))
+array_method("argsort")(_sort("argsort"))
+
+
 _TAKE_AXIS_DEFAULT = inspect.signature(np.take_along_axis).parameters["axis"].default  # -1 from NumPy 2.3
 
 

@@ -1,5 +1,5 @@
-"""Ops done by library calls: matrix products, joining arrays, indexing with integer arrays; an
-array's size as a number."""
+"""Ops done by library calls: matrix products, joining arrays, indexing with integer arrays,
+running sums and sorting; an array's size as a number."""
 from __future__ import annotations
 
 from typing import Any
@@ -124,3 +124,25 @@ register(Op("advanced_index", OpKind.EXTERN, _advanced_index, _infer_by_index_pr
             checks_values=True, doc="advanced_index(x, index): x[index], index a tuple with integer arrays"))
 register(Op("take_along_axis", OpKind.EXTERN, np.take_along_axis, _infer_by_index_probe(np.take_along_axis),
             checks_values=True, doc="take_along_axis(x, indices, axis=...)"))
+
+
+def _infer_along_axis(reference):
+    """cumsum, cumprod, sort, argsort (``axis`` always given): the input's shape, flattened for
+    ``axis=None``; the dtype, and NumPy's errors (an axis out of range), from a tiny probe."""
+    def infer(x: TensorMeta, *, axis: Any, **kwargs: Any) -> TensorMeta:
+        probed = probe(reference, (x,), {"axis": axis, **kwargs})
+        if x.ndim == 0:  # the probe is the real shape: () or (1,) (cumsum of a 0-d array along 0)
+            return TensorMeta(np.shape(probed), np.asarray(probed).dtype)
+        if axis is None:
+            size = 1
+            for d in x.shape:
+                size = size * d
+            return TensorMeta((size,), np.asarray(probed).dtype)
+        return TensorMeta(x.shape, np.asarray(probed).dtype)
+
+    return infer
+
+
+for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort}.items():
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_along_axis(_reference),
+                doc=f"{_name}(x, axis=..., ...): NumPy's, axis=None on the flattened array"))

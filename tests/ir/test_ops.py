@@ -423,6 +423,23 @@ def index_cases(name: str) -> list[Case]:
             case("too many indices", arr((6,), "float32"), lambda: (idx(), idx()))]
 
 
+def along_axis_cases(name: str) -> list[Case]:
+    cases = [case(f"{dtype} axis={axis}", arr((3, 4), dtype, layout), axis=axis)
+             for dtype, layout in (("float32", "contiguous"), ("int8", "strided"), ("bool", "transposed"),
+                                   ("float16", "contiguous"), ("complex64", "contiguous"), ("uint8", "contiguous"))
+             for axis in (0, -1, None)]
+    cases += [case("axis out of range", arr((3, 4), "float64"), axis=2),
+              case("0-d, axis=None", scalar("float64"), axis=None),
+              case("0-d, axis=0", arr((), "int32"), axis=0),
+              case("empty", arr((0, 3), "float32"), axis=1)]
+    if name in ("cumsum", "cumprod"):
+        cases += [case("dtype=float64", arr((5,), "int16"), axis=0, dtype=np.dtype("float64"))]
+    else:
+        cases += [case("stable", arr((6,), "int64"), axis=0, kind="stable"),
+                  case("NaN last", lambda: np.array([np.nan, 1.0, -np.inf, 0.5]), axis=0)]
+    return cases
+
+
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
@@ -445,6 +462,8 @@ def cases_for(name: str) -> list[Case]:
         return dim_size_cases()
     if name in ("advanced_index", "take_along_axis"):
         return index_cases(name)
+    if name in ("cumsum", "cumprod", "sort", "argsort"):
+        return along_axis_cases(name)
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 
