@@ -137,7 +137,7 @@ def dtype_param(tracer: Tracer, dtype: Any) -> np.dtype | None:
         raise UserCodeError(f"TypeError: {exc}", tracer.loc) from exc
 
 
-def _check_default(tracer: Tracer, name: str, value: Any, default: Any = None) -> None:
+def check_default(tracer: Tracer, name: str, value: Any, default: Any = None) -> None:
     if value is not default and not (isinstance(value, ConstValue) and value.value is default):
         raise Unsupported(f"argument {name}= is not supported", tracer.loc)
 
@@ -149,8 +149,8 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
                 casting: Any = "same_kind") -> Value:
         if len(args) != ufunc.nin:
             raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
-        _check_default(tracer, "where", where, True)
-        _check_default(tracer, "casting", casting, "same_kind")
+        check_default(tracer, "where", where, True)
+        check_default(tracer, "casting", casting, "same_kind")
         if len(args) == 2:
             args = size_as_value(tracer, ufunc.__name__, *args)
         operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
@@ -202,7 +202,7 @@ def _clip(tracer: Tracer, a: Value, a_min: Any = _NOT_GIVEN, a_max: Any = _NOT_G
 
 @numpy_function(np.round, np.around)
 def _round(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Value:
-    _check_default(tracer, "out", out)
+    check_default(tracer, "out", out)
     return tracer.emit("round", graph_arg(a), decimals=const(tracer, decimals, "decimals"))
 
 
@@ -225,7 +225,7 @@ def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_
 @numpy_function(np.array)
 def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True, order: Any = "K",  # noqa: A002
            subok: Any = False, ndmin: Any = 0) -> Value:
-    _check_default(tracer, "ndmin", ndmin, 0)
+    check_default(tracer, "ndmin", ndmin, 0)
     if const(tracer, copy, "copy") is not True:
         return _asarray(tracer, object, dtype)
     array = as_array(tracer, object)
@@ -239,8 +239,8 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
 def _reduction(name: str) -> Handler:
     def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None,
                 keepdims: Any = False, *, ddof: Any = 0, initial: Any = _NOT_GIVEN, where: Any = True) -> Value:
-        _check_default(tracer, "out", out)
-        _check_default(tracer, "where", where, True)
+        check_default(tracer, "out", out)
+        check_default(tracer, "where", where, True)
         if initial is not _NOT_GIVEN:
             raise Unsupported("argument initial= is not supported", tracer.loc)
         array = as_array(tracer, a)
@@ -263,7 +263,7 @@ def _reduction(name: str) -> Handler:
 
 def _arg_reduction(name: str) -> Handler:
     def handler(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, *, keepdims: Any = False) -> Value:
-        _check_default(tracer, "out", out)
+        check_default(tracer, "out", out)
         array = as_array(tracer, a)
         kwargs: dict[str, Any] = {}
         axis = const(tracer, axis, "axis")
@@ -291,7 +291,7 @@ for _name, _fn in {"argmax": np.argmax, "argmin": np.argmin}.items():
 @numpy_function(np.dot)
 @array_method("dot")
 def _dot(tracer: Tracer, a: Value, b: Value, out: Any = None) -> Value:
-    _check_default(tracer, "out", out)
+    check_default(tracer, "out", out)
     return tracer.emit("dot", graph_arg(a), graph_arg(b))
 
 
@@ -311,8 +311,8 @@ def _transpose_method(tracer: Tracer, a: Value, *axes: Value) -> Value:
 @numpy_function(np.reshape)
 def _reshape(tracer: Tracer, a: Value, shape: Any = None, order: Any = "C", *, newshape: Any = None,
              copy: Any = None) -> Value:
-    _check_default(tracer, "order", order, "C")
-    _check_default(tracer, "copy", copy)
+    check_default(tracer, "order", order, "C")
+    check_default(tracer, "copy", copy)
     shape = _shape_param(tracer, shape if shape is not None else newshape)
     return tracer.emit("reshape", as_array(tracer, a).node, shape)
 
@@ -365,22 +365,22 @@ def _moveaxis(tracer: Tracer, a: Value, source: Value, destination: Value) -> Va
 @numpy_function(np.ravel)
 @array_method("ravel")
 def _ravel(tracer: Tracer, a: Value, order: Any = "C") -> Value:
-    _check_default(tracer, "order", order, "C")
+    check_default(tracer, "order", order, "C")
     return tracer.emit("ravel", as_array(tracer, a).node)
 
 
 @array_method("flatten")
 def _flatten(tracer: Tracer, a: Value, order: Any = "C") -> Value:
-    _check_default(tracer, "order", order, "C")
+    check_default(tracer, "order", order, "C")
     return tracer.emit("copy", tracer.emit("reshape", a.node, (-1,)).node)
 
 
 def _join(name: str) -> Handler:
     def handler(tracer: Tracer, arrays: Value, axis: Any = 0, out: Any = None, *, dtype: Any = None,
                 casting: Any = "same_kind") -> Value:
-        _check_default(tracer, "out", out)
-        _check_default(tracer, "dtype", dtype)
-        _check_default(tracer, "casting", casting, "same_kind")
+        check_default(tracer, "out", out)
+        check_default(tracer, "dtype", dtype)
+        check_default(tracer, "casting", casting, "same_kind")
         parts = graph_arg(arrays)
         if not isinstance(parts, tuple):
             raise Unsupported(f"{name} of a single array", tracer.loc)
@@ -391,51 +391,6 @@ def _join(name: str) -> Handler:
 
 numpy_function(np.concatenate)(_join("concatenate"))
 numpy_function(np.stack)(_join("stack"))
-
-
-def _scan(name: str) -> Handler:
-    def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None) -> Value:
-        _check_default(tracer, "out", out)
-        kwargs: dict[str, Any] = {"axis": const(tracer, axis, "axis")}
-        if (dtype := dtype_param(tracer, dtype)) is not None:
-            kwargs["dtype"] = dtype
-        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
-
-    return handler
-
-
-def _sort(name: str) -> Handler:
-    def handler(tracer: Tracer, a: Value, axis: Any = -1, kind: Any = None, order: Any = None, *,
-                stable: Any = None) -> Value:
-        _check_default(tracer, "order", order)
-        kwargs = {"axis": const(tracer, axis, "axis")}
-        for key, value in (("kind", kind), ("stable", stable)):
-            if (value := const(tracer, value, key)) is not None:
-                kwargs[key] = value
-        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
-
-    return handler
-
-
-for _name, _fn in {"cumsum": np.cumsum, "cumprod": np.cumprod}.items():
-    numpy_function(_fn)(_scan(_name))
-    array_method(_name)(_scan(_name))
-numpy_function(np.sort)(_sort("sort"))  # ndarray.sort sorts in place: not captured
-numpy_function(np.argsort)(_sort("argsort"))
-array_method("argsort")(_sort("argsort"))
-
-
-_TAKE_AXIS_DEFAULT = inspect.signature(np.take_along_axis).parameters["axis"].default  # -1 from NumPy 2.3
-
-
-@numpy_function(np.take_along_axis)
-def _take_along_axis(tracer: Tracer, arr: Value, indices: Value, axis: Any = _TAKE_AXIS_DEFAULT) -> Value:
-    """``axis=None`` takes from the flattened array; NumPy before 2.3 has no default axis."""
-    if axis is inspect.Parameter.empty:
-        raise UserCodeError("TypeError: take_along_axis() missing 1 required positional argument: 'axis'",
-                            tracer.loc)
-    return tracer.emit("take_along_axis", as_array(tracer, arr).node, as_array(tracer, indices).node,
-                       axis=const(tracer, axis, "axis"))
 
 
 # --- creation ---------------------------------------------------------------------------
@@ -450,8 +405,8 @@ def _shape_param(tracer: Tracer, shape: Any) -> tuple:
 
 def _creation(name: str) -> Handler:
     def handler(tracer: Tracer, shape: Value, dtype: Any = float, order: Any = "C", *, like: Any = None) -> Value:
-        _check_default(tracer, "order", order, "C")
-        _check_default(tracer, "like", like)
+        check_default(tracer, "order", order, "C")
+        check_default(tracer, "like", like)
         return tracer.emit(name, _shape_param(tracer, shape), dtype=dtype_param(tracer, dtype))
 
     return handler
@@ -500,8 +455,8 @@ def _arange(tracer: Tracer, *args: Value, dtype: Any = None, like: Any = None, *
 @numpy_function(np.linspace)
 def _linspace(tracer: Tracer, start: Value, stop: Value, num: Any = 50, endpoint: Any = True,
               retstep: Any = False, dtype: Any = None, axis: Any = 0) -> Value:
-    _check_default(tracer, "retstep", retstep, False)
-    _check_default(tracer, "axis", axis, 0)
+    check_default(tracer, "retstep", retstep, False)
+    check_default(tracer, "axis", axis, 0)
     return tracer.emit("linspace", const(tracer, start, "start"), const(tracer, stop, "stop"),
                        const(tracer, num, "num"), endpoint=const(tracer, endpoint, "endpoint"),
                        dtype=dtype_param(tracer, dtype))

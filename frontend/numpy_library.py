@@ -1,0 +1,171 @@
+"""NumPy library functions beyond ufuncs and reductions: running sums, sorting, gathering along
+an axis (graph ops NumPy runs between kernels), and functions NumPy itself writes in Python
+(stacking, ``outer``, ``diff``, ``linalg.norm``), traced as the ops its implementation uses, so
+the results are NumPy's. Importing this module registers the handlers (calls.py does)."""
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import Unsupported, UserCodeError
+from .numpy_api import (
+    Handler,
+    array_method,
+    as_array,
+    check_default,
+    const,
+    dtype_param,
+    normalize_axis,
+    numpy_function,
+)
+from .values import ArrayValue, ListValue, TupleValue, Value
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+
+# --- graph ops NumPy runs -----------------------------------------------------------------
+
+def _scan(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None) -> Value:
+        check_default(tracer, "out", out)
+        kwargs: dict[str, Any] = {"axis": const(tracer, axis, "axis")}
+        if (dtype := dtype_param(tracer, dtype)) is not None:
+            kwargs["dtype"] = dtype
+        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
+
+    return handler
+
+
+def _sort(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = -1, kind: Any = None, order: Any = None, *,
+                stable: Any = None) -> Value:
+        check_default(tracer, "order", order)
+        kwargs = {"axis": const(tracer, axis, "axis")}
+        for key, value in (("kind", kind), ("stable", stable)):
+            if (value := const(tracer, value, key)) is not None:
+                kwargs[key] = value
+        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
+
+    return handler
+
+
+for _name, _fn in {"cumsum": np.cumsum, "cumprod": np.cumprod}.items():
+    numpy_function(_fn)(_scan(_name))
+    array_method(_name)(_scan(_name))
+numpy_function(np.sort)(_sort("sort"))  # ndarray.sort sorts in place: not captured
+numpy_function(np.argsort)(_sort("argsort"))
+array_method("argsort")(_sort("argsort"))
+
+
+_TAKE_AXIS_DEFAULT = inspect.signature(np.take_along_axis).parameters["axis"].default  # -1 from NumPy 2.3
+
+
+@numpy_function(np.take_along_axis)
+def _take_along_axis(tracer: Tracer, arr: Value, indices: Value, axis: Any = _TAKE_AXIS_DEFAULT) -> Value:
+    """``axis=None`` takes from the flattened array; NumPy before 2.3 has no default axis."""
+    if axis is inspect.Parameter.empty:
+        raise UserCodeError("TypeError: take_along_axis() missing 1 required positional argument: 'axis'",
+                            tracer.loc)
+    return tracer.emit("take_along_axis", as_array(tracer, arr).node, as_array(tracer, indices).node,
+                       axis=const(tracer, axis, "axis"))
+
+
+# --- functions NumPy writes in Python, as the ops they use ---------------------------------
+
+def _at_least(tracer: Tracer, value: Value, ndim: int) -> ArrayValue:
+    """np.atleast_1d / atleast_2d of one array: 0-d to (1,) or (1, 1), 1-d (n,) to (1, n)."""
+    array = as_array(tracer, value)
+    if array.node.meta.ndim >= ndim:
+        return array
+    if array.node.meta.ndim == 0:
+        return tracer.emit("reshape", array.node, (1,) * ndim)
+    return tracer.emit("getitem", array.node, (None, slice(None)))
+
+
+def _parts(tracer: Tracer, tup: Value, name: str) -> list[Value]:
+    if not isinstance(tup, TupleValue | ListValue):
+        raise Unsupported(f"{name} of something other than a tuple or list", tracer.loc)
+    return list(tup.items)
+
+
+def _stack(name: str, ndim: int) -> Handler:
+    def handler(tracer: Tracer, tup: Value, *, dtype: Any = None, casting: Any = "same_kind") -> Value:
+        check_default(tracer, "dtype", dtype)
+        check_default(tracer, "casting", casting, "same_kind")
+        arrays = [_at_least(tracer, item, ndim) for item in _parts(tracer, tup, name)]
+        axis = 0 if name == "vstack" or (arrays and arrays[0].node.meta.ndim == 1) else 1
+        return tracer.emit("concatenate", tuple(a.node for a in arrays), axis=axis)
+
+    return handler
+
+
+numpy_function(np.vstack)(_stack("vstack", 2))
+numpy_function(np.hstack)(_stack("hstack", 1))
+
+
+@numpy_function(np.outer)
+def _outer(tracer: Tracer, a: Value, b: Value, out: Any = None) -> Value:
+    check_default(tracer, "out", out)
+    rows = tracer.emit("reshape", as_array(tracer, a).node, (-1,))
+    columns = tracer.emit("reshape", as_array(tracer, b).node, (-1,))
+    return tracer.emit("multiply", tracer.emit("getitem", rows.node, (slice(None), None)).node,
+                       tracer.emit("getitem", columns.node, (None, slice(None))).node)
+
+
+_NO_VALUE = object()
+
+
+@numpy_function(np.diff)
+def _diff(tracer: Tracer, a: Value, n: Any = 1, axis: Any = -1, prepend: Any = _NO_VALUE,
+          append: Any = _NO_VALUE) -> Value:
+    if prepend is not _NO_VALUE or append is not _NO_VALUE:
+        raise Unsupported("np.diff with prepend= or append=", tracer.loc)
+    n = const(tracer, n, "n")
+    if n == 0:
+        return a  # NumPy returns its argument itself
+    if n < 0:
+        raise UserCodeError(f"ValueError: order must be non-negative but got {n!r}", tracer.loc)
+    array = as_array(tracer, a)
+    ndim = array.node.meta.ndim
+    if ndim == 0:
+        raise UserCodeError("ValueError: diff requires input that is at least one dimensional", tracer.loc)
+    axis = normalize_axis(tracer, const(tracer, axis, "axis"), ndim, single=True)
+    later = tuple(slice(1, None) if i == axis else slice(None) for i in range(ndim))
+    earlier = tuple(slice(None, -1) if i == axis else slice(None) for i in range(ndim))
+    op = "not_equal" if array.node.meta.dtype == np.bool_ else "subtract"
+    for _ in range(n):
+        array = tracer.emit(op, tracer.emit("getitem", array.node, later).node,
+                            tracer.emit("getitem", array.node, earlier).node)
+    return array
+
+
+@numpy_function(np.linalg.norm)
+def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Value:  # noqa: A002
+    """The vector norms NumPy computes with ufuncs: ord None or 2 (and, along one axis, 1 and
+    +-inf), real arrays; other orders, matrix norms and complex arrays run eagerly."""
+    array = as_array(tracer, x)
+    ord_, axis, keepdims = const(tracer, ord, "ord"), const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
+    if array.node.meta.dtype.kind == "c":
+        raise Unsupported("np.linalg.norm of a complex array", tracer.loc)
+    if array.node.meta.dtype.kind not in "f":
+        array = tracer.emit("astype", array.node, dtype=np.dtype(float))
+    ndim = array.node.meta.ndim
+    if axis is None and (ord_ is None or (ndim == 1 and ord_ == 2) or (ndim == 2 and ord_ in ("f", "fro"))):
+        # NumPy: sqrt(dot(x.ravel(), x.ravel()))
+        flat = tracer.emit("reshape", array.node, (-1,))
+        result = tracer.emit("sqrt", tracer.emit("dot", flat.node, flat.node).node)
+        return tracer.emit("reshape", result.node, (1,) * ndim) if keepdims else result
+    if isinstance(axis, int | np.integer) or (isinstance(axis, tuple) and len(axis) == 1):
+        axis = normalize_axis(tracer, axis, ndim)
+        kwargs = {"axis": axis, **({"keepdims": True} if keepdims else {})}
+        if ord_ is None or ord_ == 2:
+            squares = tracer.emit("multiply", array.node, array.node)
+            return tracer.emit("sqrt", tracer.emit("sum", squares.node, **kwargs).node)
+        if ord_ == 1:
+            return tracer.emit("sum", tracer.emit("absolute", array.node).node, **kwargs)
+        if ord_ in (np.inf, -np.inf):
+            return tracer.emit("max" if ord_ > 0 else "min", tracer.emit("absolute", array.node).node, **kwargs)
+    raise Unsupported(f"np.linalg.norm with ord={ord_!r}, axis={axis!r}", tracer.loc)
