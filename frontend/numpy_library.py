@@ -73,6 +73,68 @@ def _take_along_axis(tracer: Tracer, arr: Value, indices: Value, axis: Any = _TA
                        axis=const(tracer, axis, "axis"))
 
 
+@numpy_function(np.einsum)
+def _einsum(tracer: Tracer, *operands: Value, out: Any = None, dtype: Any = None, order: Any = "K",
+            casting: Any = "safe", optimize: Any = False) -> Value:
+    """Subscripts as a string of letters (``'bqd,bkd->bqk'``); the sublist form and ``...`` run eagerly."""
+    check_default(tracer, "out", out)
+    check_default(tracer, "dtype", dtype)
+    check_default(tracer, "order", order, "K")
+    check_default(tracer, "casting", casting, "safe")
+    subscripts = const(tracer, operands[0], "subscripts") if operands else None
+    if not isinstance(subscripts, str) or "." in subscripts:
+        raise Unsupported("np.einsum without a string of letters as subscripts", tracer.loc)
+    kwargs = {"optimize": optimize} if (optimize := const(tracer, optimize, "optimize")) is not False else {}
+    arrays = [as_array(tracer, o) for o in operands[1:]]
+    plan = _matmul_plan(subscripts, arrays)
+    if plan is None:
+        return tracer.emit("einsum", subscripts, *(a.node for a in arrays), **kwargs)
+    (a, b), (order_a, order_b, order_out) = arrays, plan
+    product = tracer.emit("matmul", _transposed(tracer, a, order_a).node, _transposed(tracer, b, order_b).node)
+    return _transposed(tracer, product, order_out)
+
+
+def _transposed(tracer: Tracer, array: ArrayValue, order: tuple) -> ArrayValue:
+    return array if order == tuple(range(len(order))) else tracer.emit("transpose", array.node, order)
+
+
+def _matmul_plan(subscripts: str, arrays: list[ArrayValue]) -> tuple[tuple, tuple, tuple] | None:
+    """A (batched) matrix product written as einsum (``'bqd,bkd->bqk'``) of two float32 or
+    float64 arrays of one dtype, as the transposes around a matmul: NumPy's einsum does not use
+    BLAS (12x slower on attention's shapes here; its own ``optimize=True`` does the same), and
+    the values differ only by the order of the sums. None for anything else."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    terms = inputs.split(",")
+    if len(terms) != 2 or len(arrays) != 2:
+        return None
+    metas = [a.node.meta for a in arrays]
+    if metas[0].dtype != metas[1].dtype or metas[0].dtype not in (np.dtype("float32"), np.dtype("float64")):
+        return None
+    left, right = terms
+    if not arrow:
+        output = "".join(sorted(c for c in set(left + right) if (left + right).count(c) == 1))
+    labels = [left, right, output]
+    if any(len(set(t)) != len(t) or not t.isalpha() for t in labels):
+        return None
+    if [len(left), len(right)] != [m.ndim for m in metas]:
+        return None
+    sizes: dict[str, Any] = {}
+    for term, meta in zip(terms, metas, strict=True):
+        for label, size in zip(term, meta.shape, strict=True):
+            if sizes.setdefault(label, size) != size:  # unequal or broadcast sizes: leave it to einsum
+                return None
+    batch = [c for c in output if c in left and c in right]
+    rows, columns = [c for c in output if c not in right], [c for c in output if c not in left]
+    summed = [c for c in left if c in right and c not in output]
+    if len(rows) != 1 or len(columns) != 1 or len(summed) != 1 or set(output) - set(left + right) \
+            or len(batch) + 2 != len(output) or len(left) != len(batch) + 2 or len(right) != len(batch) + 2:
+        return None
+    order_a = tuple(left.index(c) for c in (*batch, rows[0], summed[0]))
+    order_b = tuple(right.index(c) for c in (*batch, summed[0], columns[0]))
+    product = "".join((*batch, rows[0], columns[0]))
+    return order_a, order_b, tuple(product.index(c) for c in output)
+
+
 # --- functions NumPy writes in Python, as the ops they use ---------------------------------
 
 def _at_least(tracer: Tracer, value: Value, ndim: int) -> ArrayValue:

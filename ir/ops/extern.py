@@ -1,5 +1,5 @@
-"""Ops done by library calls: matrix products, joining arrays, indexing with integer arrays,
-running sums and sorting; an array's size as a number."""
+"""Ops done by library calls: matrix products and einsum, joining arrays, indexing with integer
+arrays, running sums and sorting; an array's size as a number."""
 from __future__ import annotations
 
 from typing import Any
@@ -146,3 +146,42 @@ def _infer_along_axis(reference):
 for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort}.items():
     register(Op(_name, OpKind.EXTERN, _reference, _infer_along_axis(_reference),
                 doc=f"{_name}(x, axis=..., ...): NumPy's, axis=None on the flattened array"))
+
+
+def einsum_shape(subscripts: str, shapes: list[tuple]) -> tuple:
+    """The result shape of ``np.einsum(subscripts, *operands)`` (letters only, no ellipsis):
+    a label's size is the one its operands agree on, where a size 1 broadcasts (between operands,
+    not within one); the output is the labels after ``->``, or else those used once, sorted."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: {len(terms)} subscript terms for {len(shapes)} operands")
+    sizes: dict[str, Any] = {}
+    for term, shape in zip(terms, shapes, strict=True):
+        if not term.isalpha() and term:
+            raise ValueError(f"einsum subscripts other than letters: {term!r}")
+        if len(term) != len(shape):
+            raise ValueError(f"einsum: operand has {len(shape)} dimensions, subscripts {term!r}")
+        within: dict[str, Any] = {}
+        for label, size in zip(term, shape, strict=True):
+            if within.setdefault(label, size) != size:  # a label repeated in one operand: no broadcasting
+                raise ValueError(f"einsum: label {label!r} has sizes {within[label]} and {size} in one operand")
+            known = sizes.get(label, 1)
+            if known != 1 and size != 1 and known != size:
+                raise ValueError(f"einsum: label {label!r} has sizes {known} and {size}")
+            sizes[label] = size if known == 1 else known
+    if not arrow:
+        counts = inputs.replace(",", "")
+        output = "".join(sorted(label for label in sizes if counts.count(label) == 1))
+    if (output and not output.isalpha()) or len(set(output)) != len(output) or any(c not in sizes for c in output):
+        raise ValueError(f"einsum: invalid output subscripts {output!r}")
+    return tuple(sizes[label] for label in output)
+
+
+def _infer_einsum(subscripts: str, *operands: Any, **kwargs: Any) -> TensorMeta:
+    shape = einsum_shape(subscripts, [np.shape(o) if not isinstance(o, TensorMeta) else o.shape for o in operands])
+    probed = probe(np.einsum, (subscripts, *operands), kwargs)  # the dtype, on size-1 stand-ins
+    return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
+
+
+register(Op("einsum", OpKind.EXTERN, np.einsum, _infer_einsum, doc="einsum(subscripts, *operands, optimize=...)"))

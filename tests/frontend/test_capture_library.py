@@ -62,3 +62,38 @@ def test_other_forms_run_eagerly(check, body, reason):
 @pytest.mark.parametrize("body", ["np.diff(x[0, 0])", "np.diff(x, n=-1)", "np.vstack([x, y[:, :2]])"])
 def test_errors_are_numpys(check, body):
     check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
+
+
+def attention_einsum(q, k, v):
+    s = np.einsum("bqd,bkd->bqk", q, k) * 0.125
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    return np.einsum("bqk,bkd->bqd", p / p.sum(axis=-1, keepdims=True), v)
+
+
+def test_attention_written_with_einsum_is_one_graph_of_matmuls(check):
+    compiled = check(attention_einsum, rand(2, 5, 4), rand(2, 6, 4, seed=1), rand(2, 6, 4, seed=2))
+    graph = compiled.entries[0].stages["graph"]
+    assert graph.count(" = matmul(") == 2 and " = einsum(" not in graph
+
+
+@pytest.mark.parametrize("body, op", [
+    ("np.einsum('ij,jk', x, y.T)", "matmul"), ("np.einsum('ij,kj->ik', x, y)", "matmul"),
+    ("np.einsum('ji,jk->ki', x, y)", "matmul"), ("np.einsum('bij,bjk->bik', x[None], y.T[None])", "matmul"),
+    ("np.einsum('ij,jk', x, y.T.astype(np.float64))", "einsum"),   # dtypes differ
+    ("np.einsum('ij,jk', x.astype(np.int64), y.T.astype(np.int64))", "einsum"),
+    ("np.einsum('ij->j', x) + 1.0", "einsum"), ("np.einsum('ii', x[:4, :4])", "einsum"),
+    ("np.einsum('i,j->ij', x[0], y[1], optimize=True)", "einsum"), ("np.einsum('ij,ij->i', x, y > 0)", "einsum"),
+    ("np.einsum('ij,jk->ik', x[:, :1], y)", "einsum"),   # a size-1 label broadcasts: einsum's rule
+])
+def test_einsum(check, body, op):
+    compiled = check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
+    assert f" = {op}(" in compiled.entries[0].stages["graph"]
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.einsum('...j,j', x, y[0])", False),      # ellipsis: eager
+    ("np.einsum(x, [0, 1])", False),               # the sublist form: eager
+    ("np.einsum('ij,jk', x, y)", None),            # sizes disagree: eager raises
+])
+def test_einsum_forms_that_run_eagerly(check, body, compiled):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=compiled)

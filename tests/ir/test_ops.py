@@ -440,6 +440,19 @@ def along_axis_cases(name: str) -> list[Case]:
     return cases
 
 
+def einsum_cases() -> list[Case]:
+    return [case("batched matmul", "bqd,bkd->bqk", arr((2, 3, 4), "float32"), arr((2, 5, 4), "float32")),
+            case("implicit", "ij,jk", arr((2, 3), "float64", "transposed"), arr((3, 4), "int32")),
+            case("trace: a scalar", "ii", arr((3, 3), "float32")),
+            case("sum over one", "ij->i", arr((3, 4), "int8")),
+            case("outer", "i,j->ij", arr((3,), "complex64"), arr((2,), "float16")),
+            case("broadcast between operands", "ij,jk->ik", arr((2, 1), "float64"), arr((3, 4), "float64")),
+            case("optimize", "ij,jk,kl->il", arr((2, 3), "float64"), arr((3, 4), "float64"),
+                 arr((4, 2), "float64"), optimize=True),
+            case("sizes disagree", "ij,jk", arr((2, 3), "float64"), arr((4, 4), "float64")),
+            case("too few operands", "ij,jk", arr((2, 3), "float64"))]
+
+
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
@@ -464,6 +477,8 @@ def cases_for(name: str) -> list[Case]:
         return index_cases(name)
     if name in ("cumsum", "cumprod", "sort", "argsort"):
         return along_axis_cases(name)
+    if name == "einsum":
+        return einsum_cases()
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 
