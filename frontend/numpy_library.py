@@ -135,6 +135,34 @@ def _matmul_plan(subscripts: str, arrays: list[ArrayValue]) -> tuple[tuple, tupl
     return order_a, order_b, tuple(product.index(c) for c in output)
 
 
+@numpy_function(np.roll)
+def _roll(tracer: Tracer, a: Value, shift: Any, axis: Any = None) -> Value:
+    return tracer.emit("roll", as_array(tracer, a).node, const(tracer, shift, "shift"), const(tracer, axis, "axis"))
+
+
+@numpy_function(np.tile)
+def _tile(tracer: Tracer, A: Value, reps: Any) -> Value:  # noqa: N803 - NumPy's name
+    return tracer.emit("tile", as_array(tracer, A).node, const(tracer, reps, "reps"))
+
+
+@numpy_function(np.repeat)
+@array_method("repeat")
+def _repeat(tracer: Tracer, a: Value, repeats: Any, axis: Any = None) -> Value:
+    repeats = const(tracer, repeats, "repeats")
+    if not isinstance(repeats, int | np.integer):
+        raise Unsupported("np.repeat with a sequence of counts", tracer.loc)
+    return tracer.emit("repeat", as_array(tracer, a).node, repeats, const(tracer, axis, "axis"))
+
+
+@numpy_function(np.pad)
+def _pad(tracer: Tracer, array: Value, pad_width: Any, mode: Any = "constant", **kwargs: Any) -> Value:
+    mode = const(tracer, mode, "mode")
+    if not isinstance(mode, str):
+        raise Unsupported("np.pad with a function as mode", tracer.loc)
+    options = {key: const(tracer, value, key) for key, value in kwargs.items()}
+    return tracer.emit("pad", as_array(tracer, array).node, const(tracer, pad_width, "pad_width"), mode, **options)
+
+
 # --- functions NumPy writes in Python, as the ops they use ---------------------------------
 
 def _at_least(tracer: Tracer, value: Value, ndim: int) -> ArrayValue:

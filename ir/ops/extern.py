@@ -1,5 +1,6 @@
-"""Ops done by library calls: matrix products and einsum, joining arrays, indexing with integer
-arrays, running sums and sorting; an array's size as a number."""
+"""Ops done by library calls: matrix products and einsum, joining, rolling, tiling, repeating and
+padding arrays, indexing with integer arrays, running sums and sorting; an array's size as a
+number."""
 from __future__ import annotations
 
 from typing import Any
@@ -185,3 +186,50 @@ def _infer_einsum(subscripts: str, *operands: Any, **kwargs: Any) -> TensorMeta:
 
 
 register(Op("einsum", OpKind.EXTERN, np.einsum, _infer_einsum, doc="einsum(subscripts, *operands, optimize=...)"))
+
+
+def _size(shape: tuple) -> Any:
+    size = 1
+    for d in shape:
+        size = size * d
+    return size
+
+
+def _roll_shape(x: TensorMeta, shift: Any, axis: Any = None) -> tuple:
+    return x.shape
+
+
+def _tile_shape(x: TensorMeta, reps: Any) -> tuple:
+    reps = tuple(reps) if isinstance(reps, tuple | list) else (reps,)
+    shape = (1,) * (len(reps) - x.ndim) + x.shape
+    reps = (1,) * (len(shape) - len(reps)) + reps
+    return tuple(s * int(r) for s, r in zip(shape, reps, strict=True))
+
+
+def _repeat_shape(x: TensorMeta, repeats: Any, axis: Any = None) -> tuple:
+    shape = (_size(x.shape),) if axis is None else x.shape
+    axis = 0 if axis is None else axis % x.ndim
+    counts = np.atleast_1d(np.asarray(repeats))
+    total = shape[axis] * int(counts[0]) if counts.size == 1 else int(counts.sum())
+    return (*shape[:axis], total, *shape[axis + 1:])
+
+
+def _pad_shape(x: TensorMeta, pad_width: Any, mode: Any = "constant", **_kwargs: Any) -> tuple:
+    pairs = np.broadcast_to(np.asarray(pad_width), (x.ndim, 2))
+    return tuple(s + int(before) + int(after) for s, (before, after) in zip(x.shape, pairs, strict=True))
+
+
+def _infer_reshaping(reference, shape_rule):
+    """roll, tile, repeat, pad: the shape by rule; dtype and NumPy's errors (a bad axis, negative
+    repeats) from a probe on a tiny stand-in, whose result is always an array."""
+    def infer(x: TensorMeta, *args: Any, **kwargs: Any) -> TensorMeta:
+        probed = probe(reference, (x, *args), kwargs)
+        return TensorMeta(shape_rule(x, *args, **kwargs), np.asarray(probed).dtype)
+
+    return infer
+
+
+for _name, _reference, _rule in (("roll", np.roll, _roll_shape), ("tile", np.tile, _tile_shape),
+                                 ("repeat", np.repeat, _repeat_shape), ("pad", np.pad, _pad_shape)):
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_reshaping(_reference, _rule),
+                doc=f"{_name}: NumPy's, its parameters constants"))

@@ -97,3 +97,35 @@ def test_einsum(check, body, op):
 ])
 def test_einsum_forms_that_run_eagerly(check, body, compiled):
     check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=compiled)
+
+
+def periodic_laplacian(u, dt):
+    lap = np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) + np.roll(u, 1, axis=1) + np.roll(u, -1, axis=1) - 4 * u
+    return u + dt * lap
+
+
+def test_a_periodic_stencil_with_roll_is_one_graph(check, backend):
+    import ember
+
+    compiled = ember.compile(periodic_laplacian, backend=backend, dynamic=True)
+    for n in (6, 9, 17):  # the roll's wrap-around moves with the size: NumPy reads it per call
+        check(periodic_laplacian, rand(n, n + 1, seed=n), 0.1, compiled_fn=compiled, entries=None)
+    assert len(compiled.entries) == 1 and " = roll(" in compiled.entries[0].stages["graph"]
+
+
+@pytest.mark.parametrize("body", [
+    "np.roll(x, 2) * 2.0", "np.roll(x, (1, -2), axis=(0, 1))", "np.tile(x[0], (2, 3)) + 1.0",
+    "np.tile(x, 2)", "np.repeat(x, 3, axis=1) - 1.0", "x.repeat(2)", "np.pad(x, 1) * 2.0",
+    "np.pad(x, ((1, 0), (2, 3)), mode='edge')", "np.pad(x, 2, 'reflect')", "np.pad(x, 1, constant_values=-1.5)",
+])
+def test_rolling_tiling_repeating_padding(check, body):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.repeat(x, [1, 2, 0, 1], axis=0)", False),   # counts per row: eager
+    ("np.pad(x, 1, mode=lambda v, w, i, k: None)", False),
+    ("np.roll(x, 1, axis=2)", None), ("np.tile(x, -1)", None),   # eager raises
+])
+def test_rolling_and_friends_that_run_eagerly(check, body, compiled):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=compiled)

@@ -440,6 +440,24 @@ def along_axis_cases(name: str) -> list[Case]:
     return cases
 
 
+def reshaping_cases(name: str) -> list[Case]:
+    x, row = arr((3, 4), "float32", "strided"), arr((5,), "int16")
+    cases = {
+        "roll": [case("axis None", x, 2), case("axis 1", x, -1, 1), case("two axes", x, (1, 5), (0, 1)),
+                 case("0-d", scalar("float64"), 1), case("bad axis", x, 1, 2), case("bool", arr((4,), "bool"), 3, 0)],
+        "tile": [case("int", row, 3), case("more reps than dims", row, (2, 1, 2)), case("fewer reps", x, 2),
+                 case("0-d", scalar("complex64"), (2, 3)), case("zero", x, (0, 1)), case("negative", x, -1)],
+        "repeat": [case("flattened", x, 2), case("axis 0", x, 3, 0), case("axis -1", row, 0, -1),
+                   case("0-d", scalar("int8"), 3), case("bad axis", x, 2, 3), case("negative", row, -1, 0)],
+        "pad": [case("one width", x, 2), case("per axis", x, ((1, 2), (0, 3))), case("pair", row, (2, 1)),
+                case("edge", x, 1, "edge"), case("reflect", arr((4, 5), "float64"), 2, "reflect"),
+                case("constant value", row, 1, "constant", constant_values=7),
+                case("wrap", arr((4, 5), "bool"), ((1, 1), (2, 0)), "wrap"), case("negative", x, -1),
+                case("float width", x, 1.5)],
+    }
+    return cases[name]
+
+
 def einsum_cases() -> list[Case]:
     return [case("batched matmul", "bqd,bkd->bqk", arr((2, 3, 4), "float32"), arr((2, 5, 4), "float32")),
             case("implicit", "ij,jk", arr((2, 3), "float64", "transposed"), arr((3, 4), "int32")),
@@ -479,6 +497,8 @@ def cases_for(name: str) -> list[Case]:
         return along_axis_cases(name)
     if name == "einsum":
         return einsum_cases()
+    if name in ("roll", "tile", "repeat", "pad"):
+        return reshaping_cases(name)
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 
