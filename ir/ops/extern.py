@@ -224,7 +224,8 @@ def _infer_reshaping(reference, shape_rule):
     repeats) from a probe on a tiny stand-in, whose result is always an array."""
     def infer(x: TensorMeta, *args: Any, **kwargs: Any) -> TensorMeta:
         probed = probe(reference, (x, *args), kwargs)
-        return TensorMeta(shape_rule(x, *args, **kwargs), np.asarray(probed).dtype)
+        shape = np.shape(probed) if x.ndim == 0 else shape_rule(x, *args, **kwargs)  # 0-d: the probe is exact
+        return TensorMeta(shape, np.asarray(probed).dtype)
 
     return infer
 

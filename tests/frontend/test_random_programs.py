@@ -175,7 +175,7 @@ def _statement(draw, program: Program) -> str:
     scalar = draw(st.sampled_from([*SCALARS, *sizes, *(["s"] if "s" in program.env else [])]))
     kind = draw(st.sampled_from(["unary", "binary", "binary", "scalar", "scalar", "function", "reduce",
                                  "view", "view", "inplace", "inplace", "setitem", "cast", "join", "matmul",
-                                 "argreduce", "where", "clip", "shape", "gather"]))
+                                 "argreduce", "where", "clip", "shape", "gather", "library"]))
     out = program.fresh()
     if kind == "unary":
         fn = draw(st.sampled_from(UNARY))
@@ -238,6 +238,14 @@ def _statement(draw, program: Program) -> str:
         return f"{out} = np.where({a} > 0, {b}, {scalar})"
     if kind == "clip":
         return f"{out} = np.clip({a}, -1, 2)"
+    if kind == "library":
+        axis = draw(st.integers(-1, max(len(shape) - 1, 0)))
+        return f"{out} = " + draw(st.sampled_from([
+            f"np.cumsum({a}, axis={axis})", f"np.cumprod({a})", f"np.sort({a}, axis={axis})",
+            f"np.argsort({a}, axis={axis}, kind='stable')", f"np.roll({a}, {draw(st.integers(-3, 3))}, axis={axis})",
+            f"np.diff({a}, axis={axis})", f"np.tile({a}, (2, 1))", f"np.repeat({a}, 2, axis={axis})",
+            f"np.pad({a}, 1)", f"np.outer({a}, {b})", f"np.einsum('ij,kj->ik', {a}, {b})",
+            f"np.vstack([{a}, {b}])", f"np.hstack([{a}, {b}])", f"np.linalg.norm({a}, axis={axis})"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))
