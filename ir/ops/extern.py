@@ -127,6 +127,14 @@ register(Op("take_along_axis", OpKind.EXTERN, np.take_along_axis, _infer_by_inde
             checks_values=True, doc="take_along_axis(x, indices, axis=...)"))
 
 
+def _size(shape: tuple) -> Any:
+    """The product of the sizes (a dynamic size stays symbolic until symbolic.py maps it)."""
+    size = 1
+    for d in shape:
+        size = size * d
+    return size
+
+
 def _infer_along_axis(reference):
     """cumsum, cumprod, sort, argsort (``axis`` always given): the input's shape, flattened for
     ``axis=None``; the dtype, and NumPy's errors (an axis out of range), from a tiny probe."""
@@ -135,10 +143,7 @@ def _infer_along_axis(reference):
         if x.ndim == 0:  # the probe is the real shape: () or (1,) (cumsum of a 0-d array along 0)
             return TensorMeta(np.shape(probed), np.asarray(probed).dtype)
         if axis is None:
-            size = 1
-            for d in x.shape:
-                size = size * d
-            return TensorMeta((size,), np.asarray(probed).dtype)
+            return TensorMeta((_size(x.shape),), np.asarray(probed).dtype)
         return TensorMeta(x.shape, np.asarray(probed).dtype)
 
     return infer
@@ -186,13 +191,6 @@ def _infer_einsum(subscripts: str, *operands: Any, **kwargs: Any) -> TensorMeta:
 
 
 register(Op("einsum", OpKind.EXTERN, np.einsum, _infer_einsum, doc="einsum(subscripts, *operands, optimize=...)"))
-
-
-def _size(shape: tuple) -> Any:
-    size = 1
-    for d in shape:
-        size = size * d
-    return size
 
 
 def _roll_shape(x: TensorMeta, shift: Any, axis: Any = None) -> tuple:
