@@ -38,7 +38,8 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "a Python complex with a NumPy float64 scalar",  # Python answers: CPython runs it
                      "on an empty array, where eager may not",  # x ** -1 on an empty int array
                      "an index the function computed",  # x[v.astype(np.int64)], v a NumPy scalar
-                     "an index that is not a constant")  # x[..., v.astype(np.int64)]
+                     "an index that is not a constant",  # x[..., v.astype(np.int64)]
+                     "np.linalg.norm of a complex array")
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
