@@ -95,10 +95,18 @@ def command_dump(options: argparse.Namespace, out: TextIO) -> int:
     if ":" in options.target and not options.target.endswith(".py"):
         fn = _python_function(_load_function(options.target))
         compiled = ember_compile(fn, backend=options.backend, dynamic=True if options.dynamic else None)
-        compiled(*parse_args_spec(options.args or ""))
+        try:
+            compiled(*parse_args_spec(options.args or ""))
+            error = None
+        except Exception as raised:  # the user's function on random arguments: still show what compiled
+            error = raised
         for function in with_descendants(compiled):
             for entry in function.entries:
                 print(format_entry(function.__qualname__, entry, stages), file=out)
+        if error is not None:
+            print(f"# the call raised {type(error).__name__}: {error} (arguments from --args are random: "
+                  "integers 0..99, floats standard normal)", file=out)
+            return 1
         return 0
     def show(qualname: str, entry: CacheEntry) -> None:
         print(format_entry(qualname, entry, stages), file=out, flush=True)

@@ -150,7 +150,13 @@ class ProgramBuilder:
                 args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
                             f".take({_runtime_shape(node.meta.shape)})")
                 comment = "  # out=: a reused buffer (OutputCache)"
-            self.lines.append(f"    {name} = {ref}({', '.join(args)}){comment}")
+            call = f"{name} = {ref}({', '.join(args)}){comment}"
+            if node.op.checks_values and node.loc is not None:  # an index out of bounds: say where
+                where = f"(at {node.loc.with_source()})"
+                self.lines += ["    try:", f"        {call}", "    except Exception as error:",
+                               f"        error.add_note({where!r})", "        raise"]
+            else:
+                self.lines.append(f"    {call}")
         self.values[node] = name
 
     def _writes_into_cache(self, node: Node) -> bool:

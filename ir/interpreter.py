@@ -38,7 +38,12 @@ def interpret(graph: Graph, inputs: Sequence[Any], release: dict[int, list[Node]
             if node.op.name in SHAPE_PARAMETER_OPS:
                 sizes = input_sizes(graph.inputs, inputs) if sizes is None else sizes
                 args = resolve(args, sizes) if sizes else args
-            env[node] = node.op.reference(*args, **kwargs)
+            try:
+                env[node] = node.op.reference(*args, **kwargs)
+            except Exception as error:
+                if node.op.checks_values and node.loc is not None:  # an index out of bounds: say where
+                    error.add_note(f"(at {node.loc.with_source()})")
+                raise
         if release is not None:
             for dead in release.get(index, ()):
                 del env[dead]

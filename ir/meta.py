@@ -1,6 +1,7 @@
 """Static facts about a value in the graph: shape, dtype, and where it came from."""
 from __future__ import annotations
 
+import linecache
 import math
 from dataclasses import dataclass
 
@@ -28,6 +29,10 @@ class SourceLoc:
     @property
     def short(self) -> str:
         return f"{self.filename.rsplit('/', 1)[-1]}:{self.lineno}"
+
+    def with_source(self) -> str:
+        """``file:line: the line's text``: the note on an error that compiled code raised there."""
+        return f"{self}: {linecache.getline(self.filename, self.lineno).strip()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,3 +98,17 @@ def test_dynamic_sizes_compile_the_indexed_array_static(check, backend):
     for n in (8, 13, 20):
         check(cross_entropy, rand(n, 10, seed=n), labels(n, 10), compiled_fn=compiled, entries=None)
     assert all(e.run is not None for e in compiled.entries)
+
+
+def test_the_error_of_a_function_that_wrote_first_names_the_line(backend):
+    import ember
+
+    def f(x, z, idx):
+        x[...] = 1.0
+        return z[idx]
+
+    compiled = ember.compile(f, backend=backend)
+    compiled(np.zeros(3), np.arange(4.0), np.array([1]))
+    with pytest.raises(IndexError, match="out of bounds") as raised:
+        compiled(np.zeros(3), np.arange(4.0), np.array([9]))
+    assert any("test_capture_indexing.py" in note and "return z[idx]" in note for note in raised.value.__notes__)

@@ -88,6 +88,15 @@ def test_dump_of_a_function_that_runs_eagerly_says_why(tmp_path, capsys):
     assert f"{path}:5: code inside a try block" in out
 
 
+def test_dump_of_a_call_that_raises_still_shows_what_compiled(tmp_path, capsys):
+    path = tmp_path / "gather.py"
+    path.write_text("def f(x, idx):\n    return x[idx] * 2.0\n")
+    assert main(["dump", f"{path}:f", "--args", "f32[4], i64[3]", "--stage", "kernels"]) == 1  # idx up to 99
+    out = capsys.readouterr().out
+    assert "advanced_index(%x, (%idx,))" in out
+    assert "# the call raised IndexError: index" in out and "random" in out
+
+
 def test_explain_command(script, capsys):
     assert main(["explain", f"{script}:softmax", "--args", "f32[4,8]"]) == 0
     out = capsys.readouterr().out
