@@ -341,22 +341,26 @@ class _Fuser:
         written = self.base[store]
         if written in kernel.layouts or sum(1 for s in stores if self.base[s] is written) > 1:
             return False  # the destination is computed by this very kernel, or written twice
-        target = self.view_keys[store.args[0]]
-        if not _is_identity_index(store.args[1]):
-            target = target + (repr(("getitem", (store.args[1],), {})),)
+        target = self._target_key(store)
         identity = tuple(range(len(kernel.domain)))
         for node in kernel.nodes:
             for arg in node.input_nodes():
                 if arg in kernel.layouts or self.base[arg] is not written:
                     continue
-                if kernel.reduce_axes:
-                    # A kernel with reductions runs in passes, and stores each value in the pass
-                    # that computes it: a later pass would read the destination after the write.
-                    return False
+                # A kernel with reductions runs in passes; both code generators write in place
+                # in the last one, so earlier passes read the old values, and so does the last
+                # (each element is read before it is written, through the same view).
                 axes, broadcast = kernel.load_mapping(node, arg)
                 if self.view_keys[arg] != target or axes != identity or any(broadcast):
                     return False
         return True
+
+    def _target_key(self, store: Node) -> tuple:
+        """The view key of the memory a setitem writes (its destination, indexed)."""
+        target = self.view_keys[store.args[0]]
+        if not _is_identity_index(store.args[1]):
+            target = target + (repr(("getitem", (store.args[1],), {})),)
+        return target
 
     # ---------------------------------------------------------------- output
     def _build(self) -> KernelGraph:
@@ -398,9 +402,12 @@ class _Fuser:
         for node in values:
             if node in outputs or any(u not in members for u in users[node]):
                 kernel.stores.append(Store(node, StoreKind.NEW, kernel.member_axes(node)))
+        identity = tuple(range(len(kernel.domain)))
         for store in (m for m in group.members if m.op.kind is OpKind.MUTATION):
-            identity = tuple(range(len(kernel.domain)))
-            kernel.stores.append(Store(store.args[2], StoreKind.INTO, identity, store))
+            target = self._target_key(store)
+            reads = next((ld.node for ld in kernel.loads if self.view_keys[ld.node] == target
+                          and ld.axes == identity and not any(ld.broadcast)), None)
+            kernel.stores.append(Store(store.args[2], StoreKind.INTO, identity, store, reads))
         return kernel
 
 

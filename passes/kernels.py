@@ -66,6 +66,7 @@ class Store:
     kind: StoreKind
     axes: tuple[int, ...]
     setitem: Node | None = None
+    reads: Node | None = None  # INTO: a load of exactly the written memory (same view, no broadcast)
 
 
 @dataclass(eq=False)

@@ -71,6 +71,13 @@ class KernelEmitter(ReductionEmission):
                 op.scope = len(self.store_operands)
             self.operands.append(op)
             self.store_operands.append((store, op))
+        # An in-place write to memory the kernel also loads goes through the load's pointer: the
+        # vectorizer then sees one address read and written per element (two pointers to the same
+        # memory, it checks for overlap at run time, finds it, and runs the scalar loop).
+        identity = tuple(range(len(kernel.domain)))
+        self.written_through: dict[int, int] = {
+            op.index: self.load_operand[(store.reads, identity)].index
+            for store, op in self.store_operands if store.reads is not None}
         self.current_pass = 0
         self.plans: dict[Node, ReductionPlan] = {n: plan_reduction(n) for n in kernel.nodes
                                                  if n.op.kind is OpKind.REDUCTION}
@@ -128,6 +135,12 @@ class KernelEmitter(ReductionEmission):
 
     def _store_is_full(self, store) -> bool:
         return store.setitem is not None or self.k.layouts[store.node] == FULL
+
+    def _store_pass(self, store) -> int:
+        """The pass that writes ``store``: the one that computes its value, except that an
+        in-place write (setitem) waits for the last pass, after every read of its destination
+        in earlier passes (fusion relies on this; Triton's kernels store in their last pass too)."""
+        return self.num_passes - 1 if store.setitem is not None else self.avail[store.node]
 
     # ------------------------------------------------------------------ emission
     def emit(self) -> tuple[str, str]:
@@ -346,7 +359,7 @@ class KernelEmitter(ReductionEmission):
         b = self.b
         pending = []
         for store, op in self.store_operands:
-            if self._store_is_full(store) != full or (full and self.plans and self.avail[store.node] != p):
+            if self._store_is_full(store) != full or (full and self.plans and self._store_pass(store) != p):
                 continue
             value = cast(b, self._value(store.node, scope), op.dtype)
             pending.append((op, value.ref if op.dtype.kind != "b" else b.emit(f"zext i1 {value.ref} to i8")))
@@ -354,7 +367,8 @@ class KernelEmitter(ReductionEmission):
             if full and p == first and scope.memo.get(node) is not None and ("spilled", node) not in scope.memo:
                 pending.append((op, self._value(node, scope).ref))
         for op, ref in pending:
-            b.line(f"store {memory_type(op.dtype)} {ref}, ptr {scope.ptrs[op.index]}{self._alias_tags(op)}")
+            ptr = scope.ptrs[self.written_through.get(op.index, op.index)]
+            b.line(f"store {memory_type(op.dtype)} {ref}, ptr {ptr}{self._alias_tags(op)}")
 
     def _compute_and_store(self, scope: Scope, p: int) -> None:
         self._store_all(scope, p, full=True)

@@ -102,7 +102,7 @@ class ReductionEmission:
     def _pass_roots(self, p: int, stages) -> list[Node]:
         roots = [node.args[0] for node, _ in stages if node.args[0] in self.k.layouts]
         roots += [s.node for s, _ in self.store_operands
-                  if self._store_is_full(s) and self.avail[s.node] == p]
+                  if self._store_is_full(s) and self._store_pass(s) == p]
         return roots
 
     def _prepare_outer(self, node: Node, outer: Scope) -> None:
