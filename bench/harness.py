@@ -53,7 +53,8 @@ class Contender:
 
 
 class PeerLike(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def prepare(self, workload: Workload, args: Sequence[Any], expected: Any) -> Contender | str: ...
 

@@ -13,6 +13,7 @@ import argparse
 import functools
 import statistics
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -24,6 +25,7 @@ class Traced:
     """An array stand-in that records NumPy calls into a Graph (enough for the workloads)."""
 
     __array_priority__ = 1000
+    __neg__: Callable[[Traced], Traced]  # (assigned below, with the other operators)
 
     def __init__(self, graph: Graph, node: Node):
         self.graph, self.node = graph, node

@@ -19,7 +19,7 @@ import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import FunctionType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -69,14 +69,14 @@ def _setup_jax(workload: Workload, args: Sequence[Any]) -> Setup:
     jax = importlib.import_module("jax")
     jnp = importlib.import_module("jax.numpy")
     jax.config.update("jax_enable_x64", True)
-    jitted = jax.jit(rebind(workload.fn, jnp))
+    jitted = jax.jit(rebind(cast(FunctionType, workload.fn), jnp))  # (the workloads are plain functions)
     jax_args = tuple(jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args)
     return (lambda *a: jax.block_until_ready(jitted(*a))), jax_args, _to_numpy
 
 
 def _setup_numba(workload: Workload, args: Sequence[Any]) -> Setup:
     numba = importlib.import_module("numba")
-    return rebind(workload.fn, np, numba.njit), tuple(args), _to_numpy
+    return rebind(cast(FunctionType, workload.fn), np, numba.njit), tuple(args), _to_numpy
 
 
 @dataclass(frozen=True, slots=True)

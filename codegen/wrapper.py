@@ -188,6 +188,7 @@ class ProgramBuilder:
                     self.values[node] = buffer
             else:
                 setitem = store.setitem
+                assert setitem is not None  # a StoreKind.INTO store always has its setitem (fusion.py)
                 dest, target = setitem.args[0], f"t_{self.ident(setitem)}"
                 self.lines.append(f"    {target} = {self.values[dest]}[{self.render(setitem.args[1])}]")
                 operands.append(target)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -74,6 +74,7 @@ def _constant_attribute(tracer: Tracer, value: ConstValue, name: str) -> Value:
 
 
 def _object_attribute(tracer: Tracer, value: ObjectValue, name: str) -> Value:
+    assert value.source is not None  # (an ObjectValue is made with its source: wrapping.py)
     obj = value.obj
     instance_dict = getattr(obj, "__dict__", {})
     try:
@@ -192,7 +193,7 @@ def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
     if not any(isinstance(item, ArrayValue) and item.node.meta.dtype.kind in "iu" and not item.node.meta.is_scalar
                for item in items):
         return None
-    index = []
+    index: list[Any] = []
     for item in items:
         if isinstance(item, ArrayValue):
             if item.node.meta.dtype.kind not in "iu":
@@ -222,5 +223,6 @@ def _known(value: SliceValue) -> bool:
 
 
 def _restore_items(container: ListValue | DictValue, saved: list | dict) -> None:
-    container.items.clear()
-    (container.items.extend if isinstance(saved, list) else container.items.update)(saved)
+    items: Any = container.items  # (a list's with a list saved, a dict's with a dict)
+    items.clear()
+    (items.extend if isinstance(saved, list) else items.update)(saved)

@@ -112,6 +112,7 @@ def _loop_exit(frame, inst: dis.Instruction) -> int:
 
 def _stack_effect(inst: dis.Instruction, kind: str) -> tuple[int, int]:
     if kind == "call":
+        assert inst.arg is not None  # (calls have an argument)
         if inst.opname == "CALL_FUNCTION_EX":
             return 3 + (inst.arg & 1), 1
         return inst.arg + 2 + (inst.opname == "CALL_KW"), 1

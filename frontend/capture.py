@@ -114,8 +114,9 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
                            bytecode=dis.Bytecode(code).dis())
     try:
         locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
-        cells = {name: RealCell(cell, ClosureSource(i, name))
-                 for i, (name, cell) in enumerate(zip(code.co_freevars, fn.__closure__ or (), strict=True))}
+        cells: dict[str, Cell] = {
+            name: RealCell(cell, ClosureSource(i, name))
+            for i, (name, cell) in enumerate(zip(code.co_freevars, fn.__closure__ or (), strict=True))}
         frame = FrameTracer(tracer, code, fn.__globals__, _global_source, locals_, cells)
         try:
             capture.output_spec = _output_spec(tracer, frame.run())

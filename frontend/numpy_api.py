@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 Handler = Callable[..., Value]
 NUMPY_FUNCTIONS: dict[Any, Handler] = {}
 ARRAY_METHODS: dict[str, Handler] = {}
-_NOT_GIVEN = object()
+_NOT_GIVEN: Any = object()  # (the default of parameters typed by what they take when given)
 
 
 def numpy_function(*callables: Any):
@@ -281,6 +281,7 @@ for _name, _fns in {"sum": (np.sum,), "prod": (np.prod,), "mean": (np.mean,), "m
                     "std": (np.std,)}.items():
     numpy_function(*_fns)(_reduction(_name))
     array_method(_name)(_reduction(_name))
+_fn: Any  # (NumPy callables of different types, in the loops registering them)
 for _name, _fn in {"argmax": np.argmax, "argmin": np.argmin}.items():
     numpy_function(_fn)(_arg_reduction(_name))
     array_method(_name)(_arg_reduction(_name))
@@ -301,8 +302,8 @@ def _transpose(tracer: Tracer, a: Value, axes: Any = None) -> Value:
 
 
 @array_method("transpose")
-def _transpose_method(tracer: Tracer, a: Value, *axes: Value) -> Value:
-    given = [const(tracer, x, "axes") for x in axes]
+def _transpose_method(tracer: Tracer, a: ArrayValue, *axes: Value) -> Value:
+    given: Any = [const(tracer, x, "axes") for x in axes]
     if len(given) == 1 and (given[0] is None or isinstance(given[0], tuple | list)):
         given = given[0]
     return tracer.emit("transpose", a.node, tuple(given) if given else None)
@@ -370,7 +371,7 @@ def _ravel(tracer: Tracer, a: Value, order: Any = "C") -> Value:
 
 
 @array_method("flatten")
-def _flatten(tracer: Tracer, a: Value, order: Any = "C") -> Value:
+def _flatten(tracer: Tracer, a: ArrayValue, order: Any = "C") -> Value:
     check_default(tracer, "order", order, "C")
     return tracer.emit("copy", tracer.emit("reshape", a.node, (-1,)).node)
 
@@ -469,8 +470,8 @@ def _eye(tracer: Tracer, N: Value, M: Any = None, k: Any = 0, dtype: Any = float
                        dtype=dtype_param(tracer, dtype))
 
 
-CREATION_FUNCTIONS = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye,
-                                np.array, np.asarray, np.asanyarray, np.copy})
+CREATION_FUNCTIONS: frozenset[Any] = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye,
+                                                 np.array, np.asarray, np.asanyarray, np.copy})
 
 
 # --- ndarray attributes and methods ------------------------------------------------------
@@ -494,7 +495,7 @@ def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
     raise Unsupported(f"ndarray attribute {name!r}", tracer.loc)
 
 
-def _astype(tracer: Tracer, a: Value, dtype: Value, order: Any = "K", casting: Any = "unsafe",
+def _astype(tracer: Tracer, a: ArrayValue, dtype: Any, order: Any = "K", casting: Any = "unsafe",
             subok: Any = True, copy: Any = True) -> Value:
     dtype = dtype_param(tracer, dtype)
     if not const(tracer, copy, "copy") and dtype == a.node.meta.dtype:
@@ -502,7 +503,7 @@ def _astype(tracer: Tracer, a: Value, dtype: Value, order: Any = "K", casting: A
     return tracer.emit("astype", a.node, dtype=dtype)
 
 
-def _copy_method(tracer: Tracer, a: Value, order: Any = "C") -> Value:
+def _copy_method(tracer: Tracer, a: ArrayValue, order: Any = "C") -> Value:
     return tracer.emit("copy", a.node)
 
 
@@ -514,7 +515,7 @@ def _round_method(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) 
     return _round(tracer, a, decimals, out)
 
 
-def _fill(tracer: Tracer, a: Value, value: Value) -> Value:
+def _fill(tracer: Tracer, a: ArrayValue, value: Value) -> Value:
     write_into(tracer, a, (Ellipsis,), value)
     return ConstValue(None)
 

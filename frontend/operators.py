@@ -32,7 +32,7 @@ PYTHON_BINARY = {
 }
 
 
-def python_op(tracer: Tracer, fn, *operands: Value) -> Value:
+def python_op(tracer: Tracer, fn, *operands: Value) -> ConstValue:
     """Apply a Python operator to known values at trace time (its errors are the user's)."""
     try:
         args = [constant_of(v) for v in operands]
@@ -61,6 +61,7 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
         if symbol == "**":
             name = _fast_power(left, right) or name
             if name != "power":
+                assert isinstance(left, ArrayValue)  # (_fast_power answers only for an array base)
                 return tracer.emit(name, left.node)
         return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
     if isinstance(left, SizeValue) or isinstance(right, SizeValue):
@@ -174,9 +175,11 @@ def _operand(tracer: Tracer, value: Value):
 
 def _sequence_op(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     if symbol == "+" and type(left) is type(right):
+        assert isinstance(left, TupleValue | ListValue) and isinstance(right, TupleValue | ListValue)  # (binary)
         return type(left)(left.items + right.items)
     sequence, count = (left, right) if isinstance(left, TupleValue | ListValue) else (right, left)
     if isinstance(count, ConstValue) and type(count.value) is int:
+        assert isinstance(sequence, TupleValue | ListValue)  # (binary calls this with one of them a sequence)
         return type(sequence)(sequence.items * count.value)
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)
 
@@ -194,6 +197,7 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
             return target
         return binary(tracer, symbol, target, other)
     result = binary(tracer, symbol, target, other)
+    assert isinstance(result, ArrayValue)  # (binary on an array emits an op)
     if symbol == "@":
         raise Unsupported("in-place matmul (@=)", tracer.loc)
     if target.node.meta.is_scalar:

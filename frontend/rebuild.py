@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import types
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..ir import Node, SourceLoc
 from .errors import Unsupported
@@ -96,7 +96,7 @@ class Rebuilder:
                 all(isinstance(d, ConstValue) and d.source is None for d in value.defaults):
             # a lambda or comprehension made while tracing, closing over nothing: remake it
             return Constant(types.FunctionType(value.code, value.globals, value.name,
-                                               tuple(d.peek() for d in value.defaults) or None))
+                                               tuple(cast(ConstValue, d).peek() for d in value.defaults) or None))
         raise Unsupported(f"cannot hand a {type(value).__name__} made while tracing back to CPython", loc)
 
 

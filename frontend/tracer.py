@@ -157,7 +157,8 @@ def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]
     """Offsets covered by a real exception handler (``except``/``finally``/``with``, which start
     with PUSH_EXC_INFO); 3.12's inlined comprehensions have handlers that only restore a local."""
     opname_at = {inst.offset: inst.opname for inst in instructions}
-    return frozenset(inst.offset for entry in dis.Bytecode(code).exception_entries
+    return frozenset(inst.offset
+                     for entry in dis.Bytecode(code).exception_entries  # type: ignore[attr-defined]  # not in typeshed
                      if opname_at.get(entry.target) == "PUSH_EXC_INFO"
                      for inst in instructions if entry.start <= inst.offset < entry.end)
 

@@ -32,6 +32,7 @@ import graphlib
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def setitem_target_shape(node: Node) -> tuple[int, ...] | None:
     if not isinstance(dest, Node) or any(True for _ in iter_nodes(index)):
         return None
     try:
-        target = full_stand_in(dest.meta)[index]
+        target = cast(np.ndarray, full_stand_in(dest.meta))[index]  # (never 0-d: _infer_setitem)
     except Exception:
         return None
     return tuple(target.shape) if isinstance(target, np.ndarray) else None

@@ -164,7 +164,7 @@ _AGREEMENT: dict[tuple, bool] = {}
 
 
 def _numpy_agrees(before: Any, op_name: str, after: Any, x: TensorMeta,
-                  original: Callable[[Any], Any], rewritten: Callable[[Any], Any]) -> bool:
+                  original: Callable[..., Any], rewritten: Callable[..., Any]) -> bool:
     """Do both computations give the same values on samples shaped like x (array, 0-d array
     or NumPy scalar: a ufunc of a 0-d array is a scalar, its copy is not)?"""
     form = "scalar" if x.is_scalar else "0-d" if x.ndim == 0 else "array"
@@ -208,10 +208,10 @@ def _samples(dtype: np.dtype, form: str) -> tuple:
                    info.tiny, -info.tiny, info.smallest_subnormal, info.eps, 1 / info.eps]
         values = np.concatenate([np.array(special, dtype), (rng.standard_normal(80) * 10).astype(dtype)])
     elif dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        special = [info.min, info.max, 0, 1, 2, 3, info.max - 1, info.min + 1]
+        int_info = np.iinfo(dtype)
+        special = [int_info.min, int_info.max, 0, 1, 2, 3, int_info.max - 1, int_info.min + 1]
         special += [-1, -2] if dtype.kind == "i" else []
-        values = np.concatenate([np.array(special, dtype), rng.integers(info.min, info.max, 80, dtype, True)])
+        values = np.concatenate([np.array(special, dtype), rng.integers(int_info.min, int_info.max, 80, dtype, True)])
     elif dtype.kind == "c":
         parts = np.array([-np.inf, -0.0, 0.0, np.inf, np.nan, -1.5, 1.0, 2.0])
         values = np.empty(len(parts) ** 2, dtype)  # every (real, imag) pair, without inf * 1j = nan

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import types
 from collections.abc import Callable
+from typing import Any
 
 from ..frontend import frame_params
 from ..frontend.guards import identifier
@@ -12,7 +13,7 @@ from ..frontend.guards import identifier
 
 def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
     signature = inspect.signature(fn)
-    namespace: dict[str, object] = {}
+    namespace: dict[str, Any] = {}
     parts: list[str] = []
     saw_keyword_only = False
     frame_names = frame_params(fn.__code__)

@@ -9,7 +9,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from ..frontend import (
     BreakInfo,
     DynamicShapeFailed,
     FrameCapture,
+    GuardSet,
     ResumePoint,
     dim_origins,
     frame_params,
@@ -96,6 +97,10 @@ class CompiledFunction:
         self._plain_arity = code.co_argcount if simple else -1
         functools.update_wrapper(self, fn)
 
+    if TYPE_CHECKING:  # set by functools.update_wrapper
+        __qualname__: str
+        __wrapped__: Callable
+
     @property
     def backend(self) -> str:
         return self._backend or config.backend
@@ -171,7 +176,7 @@ class CompiledFunction:
                 self._warned_limit = True
                 warn(f"{self._function.__qualname__}: recompile limit ({config.recompile_limit}) reached; "
                      "new argument kinds run eagerly (raise ember.config.recompile_limit to compile more)")
-            capture = FrameCapture(self._function.__name__, (), _AlwaysTrue())
+            capture = FrameCapture(self._function.__name__, (), cast(GuardSet, _AlwaysTrue()))  # (stands in for one)
             capture.eager = BreakInfo("recompile limit reached", None)
             return CacheEntry(lambda *a: True, None, capture)
         if self.entries:
@@ -259,6 +264,7 @@ class CompiledFunction:
 
     def _build(self, entry: CacheEntry, dynamic: frozenset[tuple[str, int]] = frozenset()) -> None:
         capture, stages = entry.capture, entry.stages
+        assert capture.graph is not None  # (built only when tracing succeeded: _trace_and_build)
         traced = capture.graph
         stages["graph"] = str(capture.graph)
         try:

@@ -8,7 +8,7 @@ It is printable (the ``wrapper`` stage) and is all that runs per call besides th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ..frontend import BreakPlan, Constant, Container, FrameCapture, FreshIterator, FromSource, GraphOutput
 from ..frontend.resume import ResumePoint
@@ -108,12 +108,13 @@ def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any]) -> list[
         point, local_specs = plan.resumes[index]
         values = [s for s, slot in zip(new_stack, point.slots, strict=True) if slot == "value"]
         values += [emitter.expr(spec) for spec in local_specs]
-        inner = ", ".join(values) + ("," if len(values) == 1 else "")
+        inner = ", ".join(cast(list[str], values)) + ("," if len(values) == 1 else "")  # (NULL slots hold None)
         return f"Resume({emitter.constant(targets[index])}, ({inner}))"
 
     if kind == "call":
         fn, args, kwargs, consumed = _call_parts(plan, stack)
-        lines.append(f"    result = call({fn}, ({', '.join(args)}{',' if len(args) == 1 else ''}), {kwargs})")
+        lines.append(f"    result = call({fn}, ({', '.join(cast(list[str], args))}"
+                     f"{',' if len(args) == 1 else ''}), {kwargs})")
         lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + ['result'])}")
     elif kind == "branch":
         lines.append(f"    if {stack[-1]}:")
@@ -125,19 +126,20 @@ def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any]) -> list[
     else:
         operation, consumed = _simple_operation(plan, stack)
         lines.append(f"    {operation}")
-        pushed = ["result"] if operation.startswith("result = ") else []
+        pushed: list[str | None] = ["result"] if operation.startswith("result = ") else []
         lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + pushed)}")
     return lines
 
 
-def _call_parts(plan: BreakPlan, stack: list[str | None]) -> tuple[str, list[str], str, int]:
+def _call_parts(plan: BreakPlan, stack: list[str | None]) -> tuple[str | None, list[str | None], str, int]:
     import sys
 
     inst = plan.inst
+    assert inst.arg is not None  # (calls have an argument)
     if inst.opname == "CALL_FUNCTION_EX":
         has_kwargs = inst.arg & 1
         kwargs = stack[-1] if has_kwargs else "{}"
-        args = [f"*{stack[-1 - has_kwargs]}"]
+        args: list[str | None] = [f"*{stack[-1 - has_kwargs]}"]
         below, above = stack[-3 - has_kwargs], stack[-2 - has_kwargs]
         consumed = 3 + has_kwargs
         fn = below if sys.version_info >= (3, 13) else (above if below is None else below)
@@ -184,8 +186,10 @@ def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, in
     if kind == "format":
         return f"result = format({stack[-1]})", 1
     if kind == "list_append":
+        assert inst.arg is not None  # (LIST_APPEND has an argument)
         return f"{stack[-inst.arg - 1]}.append({stack[-1]})", 1
     if kind == "map_add":
+        assert inst.arg is not None  # (MAP_ADD has an argument)
         return f"{stack[-inst.arg - 2]}[{stack[-2]}] = {stack[-1]}", 2
     raise ValueError(f"no step for a {kind} break")
 

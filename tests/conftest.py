@@ -102,6 +102,7 @@ def clone(value: Any, memo: dict | None = None) -> Any:
     memo = {} if memo is None else memo
     if id(value) in memo:
         return memo[id(value)]
+    result: Any
     if type(value) is np.ndarray:
         root = _root(value)
         if value.size == 0 or value.dtype.hasobject or not (root.flags.c_contiguous or root.flags.f_contiguous):
@@ -317,6 +318,7 @@ def make_array(shape: tuple[int, ...], dtype: Any = np.float64, seed: int = 0, l
     full_shape = tuple(2 * s if layout == "strided" and i == len(shape) - 1 else s for i, s in enumerate(shape))
     if layout == "transposed":
         full_shape = full_shape[::-1]
+    data: np.ndarray
     if dtype.kind == "b":
         data = rng.random(full_shape) > 0.5
     elif dtype.kind in "iu":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -32,7 +33,8 @@ def _probe() -> Offsets | None:
         items = (array, np.empty(1))
         first = ctypes.c_void_p.from_address(id(items) + candidate.tuple_items).value
         data = ctypes.c_void_p.from_address(id(array) + candidate.array_data).value
-        strides_at = ctypes.c_void_p.from_address(id(array) + candidate.array_strides).value
+        # (None for a NULL pointer, which a 2-d array's strides never are)
+        strides_at = cast(int, ctypes.c_void_p.from_address(id(array) + candidate.array_strides).value)
         strides = tuple(ctypes.c_int64.from_address(strides_at + 8 * i).value for i in range(2))
     except (ValueError, OSError):
         return None

@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...ir import Node, OpKind
-from ...passes.kernels import FULL, Kernel, StoreKind
+from ...passes.kernels import FULL, Kernel, Store, StoreKind
 from .abi import Offsets
 from .emit_reduction import ReductionEmission
 from .lowering import Builder, Unsupported, Value, cast, constant, lower_elementwise, memory_type, truth
@@ -61,7 +61,7 @@ class KernelEmitter(ReductionEmission):
             self.operands.append(op)
             self.load_operand[(load.node, load.axes)] = op
         fresh_only = all(s.kind is StoreKind.NEW for s in kernel.stores)
-        self.store_operands = []
+        self.store_operands: list[tuple[Store, Operand]] = []
         for store in kernel.stores:
             dtype = store.node.meta.dtype if store.setitem is None else store.setitem.args[0].meta.dtype
             sizes = store.node.meta.shape if store.setitem is None else kernel.domain

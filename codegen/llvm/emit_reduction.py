@@ -8,15 +8,53 @@ the first reduced axis into ``partials[chunk]``; combine the partials and finish
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from ...ir import Node, OpKind
 from ...passes.kernels import FULL
 from .lowering import Value, memory_type
 from .math import BINARY_LIBM, UNARY_LIBM
 from .operands import Operand, Scope
 
+if TYPE_CHECKING:
+    from ...passes.kernels import Kernel, Store
+    from .lowering import Builder
+    from .reductions import ReductionPlan
+
 
 class ReductionEmission:
     """Mixed into KernelEmitter, whose state (``b``, ``k``, ``plans``, ``operands``, ...) it uses."""
+
+    # KernelEmitter's state used here (set in its __init__, _analyse and _entry).
+    k: Kernel
+    b: Builder
+    reduce: tuple[int, ...]
+    outer: tuple[int, ...]
+    operands: list[Operand]
+    store_operands: list[tuple[Store, Operand]]
+    partials: dict[Node, Operand]
+    plans: dict[Node, ReductionPlan]
+    full: dict[Node, bool]
+    avail: dict[Node, int]
+    num_passes: int
+    current_pass: int
+    stop: str
+    chunk: str
+    count: str
+
+    if TYPE_CHECKING:  # KernelEmitter's methods used here
+        def _reduction_pass(self, node: Node) -> int: ...
+        def _operand_for(self, user: Node, arg: Node) -> Operand: ...
+        def _load_is_full(self, op: Operand) -> bool: ...
+        def _store_is_full(self, store: Store) -> bool: ...
+        def _loop(self, lo: str, hi: str, body: Callable[[str], None]) -> None: ...
+        def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
+                  body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True) -> None: ...
+        def _value(self, node: Node, scope: Scope) -> Value: ...
+        def _arg_value(self, user: Node, arg: Node, scope: Scope) -> Value: ...
+        def _load(self, user: Node, arg: Node, scope: Scope) -> Value: ...
+        def _store_all(self, scope: Scope, p: int | None, full: bool) -> None: ...
 
     def _reduction_body(self) -> None:
         ptrs = {op.index: op.data for op in self.operands}

@@ -465,7 +465,8 @@ def _logaddexp(b, dt, x, y):
 # ------------------------------------------------------------------------------ nodes
 def _loop_dtypes(node: Node) -> tuple[np.dtype, ...]:
     ufunc = node.op.ufunc
-    operands = []
+    assert ufunc is not None  # only called for ufunc nodes (lower_elementwise)
+    operands: list[np.dtype | type] = []
     for arg in node.args:
         if isinstance(arg, Node):
             operands.append(arg.meta.dtype)

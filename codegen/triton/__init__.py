@@ -25,6 +25,7 @@ NumPy's pairwise sums by about NumPy's own rounding error.
 """
 from __future__ import annotations
 
+import typing
 import warnings
 from typing import Any
 
@@ -90,13 +91,14 @@ class TritonArtifact:
         from .launch import Launcher, load_module
 
         device = HostDevice() if device_name == "interpreter" else CupyDevice()
+        cupy_device = typing.cast(CupyDevice, device)  # (used only when device_name != "interpreter")
         namespace: dict[str, Any] = dict(self.wrapper.constants)
         namespace["_empty"] = device.empty
-        namespace["_asarray"] = np.asarray if device_name == "interpreter" else device.cupy.asarray
+        namespace["_asarray"] = np.asarray if device_name == "interpreter" else cupy_device.cupy.asarray
         for name, node in self.wrapper.references.items():
             reference = node.op.reference
             if device_name != "interpreter" and node.op.kind is OpKind.CREATION:
-                reference = getattr(device.cupy, node.op.name)
+                reference = getattr(cupy_device.cupy, node.op.name)
             namespace[name] = reference
         if self.sources:
             module = load_module(self.module_text, device.interpret, self.cache_dir)

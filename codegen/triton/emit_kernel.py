@@ -20,6 +20,7 @@ after the loop. Per-row values (the reductions and what depends only on them) ha
 """
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,6 +109,7 @@ class KernelEmitter:
             if store.kind is StoreKind.NEW:
                 dtype, shape = store.node.meta.dtype, store.node.meta.shape
             else:
+                assert store.setitem is not None  # a StoreKind.INTO store always has its setitem (fusion.py)
                 dtype, shape = store.setitem.args[0].meta.dtype, kernel.domain
             tl_type(dtype)
             broadcast = tuple(d == 1 for d in shape)
@@ -257,7 +259,8 @@ class KernelEmitter:
         for level in range(self.passes + 1):
             self.outer_values(level, outer_scope, row_loads, stores)
             reductions = [n for n in self.k.nodes if n.op.kind is OpKind.REDUCTION and self.level[n] == level + 1]
-            full_stores = [op for op in stores if self.full[op.store.node]] if level == self.passes else []
+            full_stores = ([op for op in stores if self.full[typing.cast(Store, op.store).node]]
+                           if level == self.passes else [])
             if not reductions and not full_stores:
                 continue
             accs = {}
@@ -282,6 +285,7 @@ class KernelEmitter:
                     value = self.load(node, source, scope, 2, loads, "mask")
                 self.accumulate(node, value, accs[node])
             for op in full_stores:
+                assert op.store is not None  # (full_stores are stores)
                 value = self.member(op.store.node, scope, 2, loads, "mask")
                 self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 2)
             for node in reductions:
@@ -291,6 +295,7 @@ class KernelEmitter:
     def outer_values(self, level: int, scope: dict, loads: dict[int, str], stores: list[Operand]) -> None:
         """Store the per-row values that are available after ``level`` passes (once each)."""
         for op in stores:
+            assert op.store is not None  # (the callers pass the operands that are stores)
             node = op.store.node
             if self.full[node] or self.level[node] > level or ("stored", op.index) in scope:
                 continue

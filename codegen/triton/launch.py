@@ -45,7 +45,8 @@ def load_module(text: str, interpret: bool, cache_dir: str | None = None) -> Any
             os.replace(partial, path)
         name = f"ember_triton_{digest}_{'i' if interpret else 'g'}"
         spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
+        assert spec is not None and spec.loader is not None  # (a .py path always gets a SourceFileLoader)
+        module: Any = importlib.util.module_from_spec(spec)  # (given a global here: libdevice)
         module.libdevice = interpreter_libdevice() if interpret else device_libdevice()
         previous = os.environ.get("TRITON_INTERPRET")
         os.environ["TRITON_INTERPRET"] = "1" if interpret else "0"
@@ -84,7 +85,7 @@ class Launcher:
             cols = kernel.size // rows
             block_c = min(next_power_of_2(cols), 16384 if interpret else 4096)
             block_r = min(next_power_of_2(rows), max(1, (16384 if interpret else 4096) // block_c))
-            self.tail = (rows, cols)
+            self.tail: tuple[int, ...] = (rows, cols)
             self.blocks = {"BLOCK_R": block_r, "BLOCK_C": block_c}
             self.grid = ((rows + block_r - 1) // block_r,)
             tile = block_r * block_c

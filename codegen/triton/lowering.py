@@ -11,6 +11,7 @@ lower exactly raises :class:`Unsupported`, and fusion leaves that node to NumPy.
 from __future__ import annotations
 
 import math
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,7 +231,7 @@ def lower_elementwise(node: Node, values: list[Block | None]) -> Block:
         return lower_ufunc(node, values)
     if name == "where":
         cond = node.args[0]
-        c = cast(values[0], BOOL) if isinstance(cond, Node) else constant(cond, BOOL)
+        c = cast(typing.cast(Block, values[0]), BOOL) if isinstance(cond, Node) else constant(cond, BOOL)
         x, y = (_as_block(a, v, dtype) for a, v in zip(node.args[1:], values[1:], strict=True))
         return cast(Block(f"tl.where({c.expr}, {x.expr}, {y.expr})", compute_dtype(dtype)), dtype)
     if name in ("astype", "copy"):
@@ -241,7 +242,7 @@ def lower_elementwise(node: Node, values: list[Block | None]) -> Block:
         return _lower_clip(node, values, dtype)
     if name == "round" and node.kwargs.get("decimals", 0) == 0 and len(node.args) == 1:
         if dtype.kind != "f":
-            return cast(values[0], dtype)
+            return cast(typing.cast(Block, values[0]), dtype)
         x = _as_block(node.args[0], values[0], dtype)
         return cast(Block(f"libdevice.rint({x.expr})", compute_dtype(dtype)), dtype)
     raise Unsupported(name)

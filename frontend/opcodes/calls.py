@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 from ..calls import call_value, make_function
 from ..conversions import constant_of
 from ..errors import Unsupported
 from ..operators import iterate
-from ..values import NULL, ConstValue, DictValue, FunctionValue, TupleValue
+from ..values import NULL, ConstValue, DictValue, FunctionValue, TupleValue, Value
 from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
@@ -65,7 +66,7 @@ class CallOps(FrameBase):
         value = self.pop()
         name = dict((flag, name) for name, flag in MAKE_FUNCTION_FLAGS)[inst.arg]
         parts = {"defaults": TupleValue(list(fn.defaults)), "kwdefaults": DictValue(dict(fn.kwdefaults)),
-                 "closure": TupleValue([_CellHolder(c) for c in fn.closure]), name: value}
+                 "closure": TupleValue(cast(list[Value], [_CellHolder(c) for c in fn.closure])), name: value}
         self.push(self._build_function(fn.code, parts))
 
     def _build_function(self, code, parts: dict) -> FunctionValue:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 from ..access import get_attr
 from ..errors import Unsupported, UserCodeError
@@ -31,7 +32,7 @@ class StackOps(FrameBase):
         from ..tracer import UNBOUND
 
         initial = self.locals.pop(inst.argval, UNBOUND)
-        self.cells[inst.argval] = Cell(None if initial is UNBOUND else initial)
+        self.cells[inst.argval] = Cell(None if initial is UNBOUND else cast(Value, initial))
 
     def op_LOAD_FAST(self, inst) -> None:
         name = inst.argval

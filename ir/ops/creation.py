@@ -1,6 +1,7 @@
 """Ops that make new arrays from static parameters (shapes, fill values, ranges)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -8,7 +9,7 @@ import numpy as np
 from ..meta import TensorMeta
 from .registry import Op, OpKind, register
 
-CREATIONS = {
+CREATIONS: dict[str, Callable[..., Any]] = {
     "zeros": np.zeros, "ones": np.ones, "full": np.full, "empty": np.empty,
     "arange": np.arange, "linspace": np.linspace, "eye": np.eye,
 }

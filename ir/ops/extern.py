@@ -149,6 +149,7 @@ def _infer_along_axis(reference):
     return infer
 
 
+_reference: Any  # (NumPy functions of different types, in the loops registering them)
 for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort}.items():
     register(Op(_name, OpKind.EXTERN, _reference, _infer_along_axis(_reference),
                 doc=f"{_name}(x, axis=..., ...): NumPy's, axis=None on the flattened array"))

@@ -7,7 +7,7 @@ The node's value is ``dest`` itself, now updated.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -24,7 +24,7 @@ def setitem(dest, index, value):
 def _infer_setitem(dest: TensorMeta, index: Any, value: Any) -> TensorMeta:
     if dest.is_scalar:
         raise TypeError(f"'{dest.dtype.type.__name__}' object does not support item assignment")
-    target = full_stand_in(dest)[index]
+    target = cast(np.ndarray, full_stand_in(dest))[index]  # (dest is not 0-d: checked above)
     value_shape = tuple(shape_of(value))
     while len(value_shape) > np.ndim(target) and value_shape[0] == 1:
         value_shape = value_shape[1:]  # NumPy drops leading unit dimensions: a[:] = b[None]

@@ -5,6 +5,7 @@ axes; argmax/argmin keep NumPy's single int or None.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from .registry import Op, OpKind, register
 
 
 def reduced_shape(shape: tuple[int, ...], axis: tuple[int, ...] | int | None, keepdims: bool) -> tuple[int, ...]:
-    axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+    axes: Sequence[int] = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
     # NumPy counts negative axes from the end; out-of-range ones are left for the probe to reject.
     axes = [a + len(shape) if a < 0 else a for a in axes]
     if keepdims:
@@ -39,7 +40,7 @@ def _empty_stand_in(meta: TensorMeta):
     return np.empty(meta.shape, meta.dtype)
 
 
-REDUCTIONS = {
+REDUCTIONS: dict[str, Callable[..., Any]] = {
     "sum": np.sum, "prod": np.prod, "mean": np.mean, "max": np.max, "min": np.min,
     "any": np.any, "all": np.all, "argmax": np.argmax, "argmin": np.argmin,
     "var": np.var, "std": np.std,

@@ -5,6 +5,7 @@ errors and bad reshapes surface exactly as NumPy raises them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ def reshape(x, shape):
     return np.reshape(x, shape)
 
 
-VIEWS = {
+VIEWS: dict[str, Callable[..., Any]] = {
     "getitem": getitem,            # basic indexing: ints, slices, None, Ellipsis
     "transpose": transpose,
     "reshape": reshape,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 import ember
 import numpy as np
@@ -47,6 +49,7 @@ def test_async_function_runs_eagerly():
 
 @pytest.mark.parametrize("kind", ["generator", "async"])
 def test_generator_and_async_with_fullgraph_raise(kind):
+    target: Callable[..., Any]
     if kind == "generator":
         def target(x):
             yield x

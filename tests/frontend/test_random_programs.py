@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -69,7 +70,7 @@ def make_input(shape: tuple[int, ...], dtype: str, layout: str, seed: int) -> np
     full = tuple(2 * s if layout == "strided" and i == len(shape) - 1 else s for i, s in enumerate(shape))
     if layout == "transposed":
         full = full[::-1]
-    values = rng.uniform(-3, 3, full)
+    values: np.ndarray = rng.uniform(-3, 3, full)
     if np.dtype(dtype).kind == "c":
         values = values + 1j * rng.uniform(-3, 3, full)
     if np.dtype(dtype).kind == "b":
@@ -107,6 +108,7 @@ def inputs(draw) -> Program:
     base = tuple(draw(st.integers(0, 4) if draw(st.integers(0, 9)) == 0 else st.integers(1, 4))
                  for _ in range(ndim))
     count = draw(st.integers(1, 3))
+    args: list[Any]
     params, args = [], []
     for i in range(count):
         if i and args and draw(st.integers(0, 5)) == 0 and args[0].ndim:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -51,7 +51,7 @@ def make_array(shape: tuple[int, ...], dtype: Any, layout: str = "contiguous", s
 
 
 def make_scalar(dtype: Any, seed: int = 0) -> np.generic:
-    return make_array((), dtype, seed=seed)[()]
+    return cast(np.generic, make_array((), dtype, seed=seed)[()])
 
 
 def numpy_setitem(dest, index, value):
@@ -104,6 +104,7 @@ def check_case(name: str, make: Make) -> str | None:
     try:
         expected = call_numpy(name, args, kwargs)
     except Exception as error:  # NumPy refuses: so must graph building
+        inputs: list[Any]
         graph, inputs = Graph(name), []
         largs = tuple(lift(graph, a, inputs) for a in args)
         try:
@@ -240,6 +241,8 @@ def copy_cases() -> list[Case]:
     return cases
 
 
+REDUCTION_KWARGS: tuple[dict[str, Any], ...]
+ARG_REDUCTION_KWARGS: tuple[dict[str, Any], ...]
 REDUCTION_KWARGS = ({}, {"axis": (0,)}, {"axis": (1,)}, {"axis": (0, 1)}, {"axis": None, "keepdims": True},
                     {"axis": (1,), "keepdims": True}, {"axis": -1}, {"axis": (-1,)}, {"axis": 1},
                     {"axis": (0, 0)}, {"axis": (2,)}, {"axis": -3})
@@ -290,9 +293,9 @@ def view_cases(name: str) -> list[Case]:
             cases.append(case(f"{dt} {extra}", arr(shape, dt), *extra))
         for layout in LAYOUTS[1:]:
             cases.append(case(f"{layout} {extra}", arr(shape, "float64", layout), *extra))
-    zero_d = {"getitem": [((),), (Ellipsis,), (None,), (0,)], "transpose": [()], "reshape": [((1,),), ((),)],
-              "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
-              "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()]}[name]
+    zero_d: Any = {"getitem": [((),), (Ellipsis,), (None,), (0,)], "transpose": [()], "reshape": [((1,),), ((),)],
+                   "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
+                   "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()]}[name]  # (lists of argument tuples)
     for extra in zero_d:
         cases.append(case(f"0-d {extra}", arr((), "float64"), *extra))
         cases.append(case(f"scalar {extra}", scalar("int32"), *extra))
@@ -479,6 +482,7 @@ def cases_for(name: str) -> list[Case]:
     if name in special:
         return special[name]()
     if op.kind is OpKind.ELEMENTWISE:
+        assert op.ufunc is not None  # (the others are special above)
         return binary_cases(name) if op.ufunc.nin == 2 else unary_cases(name)
     if op.kind is OpKind.REDUCTION:
         return reduction_cases(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -77,7 +77,8 @@ def assert_values_equal(expected: Any, got: Any, what: str) -> None:
     if rtol is None:
         np.testing.assert_array_equal(got, expected, err_msg=what)
     else:
-        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol, equal_nan=True, err_msg=what)
+        np.testing.assert_allclose(got, cast(np.ndarray | np.inexact, expected),  # (RTOL's dtypes are inexact)
+                                   rtol=rtol, atol=rtol, equal_nan=True, err_msg=what)
 
 
 def visible_aliasing(inputs: Sequence[Any], outputs: Sequence[Any]) -> set[tuple]:
