@@ -178,7 +178,7 @@ def _sequence_op(tracer: Tracer, symbol: str, left: Value, right: Value) -> Valu
         assert isinstance(left, TupleValue | ListValue) and isinstance(right, TupleValue | ListValue)  # (binary)
         return type(left)(left.items + right.items)
     sequence, count = (left, right) if isinstance(left, TupleValue | ListValue) else (right, left)
-    if isinstance(count, ConstValue) and type(count.value) is int:
+    if symbol == "*" and isinstance(count, ConstValue) and type(count.value) is int:  # [1, 2] + 3 raises
         assert isinstance(sequence, TupleValue | ListValue)  # (binary calls this with one of them a sequence)
         return type(sequence)(sequence.items * count.value)
     return python_op(tracer, PYTHON_BINARY[symbol], left, right)

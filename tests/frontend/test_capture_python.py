@@ -88,6 +88,15 @@ def test_tuple_list_dict_build_index_unpack(check, arr):
     check(f, arr((3,)), arr((3,), seed=1))
 
 
+@pytest.mark.parametrize("expression", ["[x, y] + 3", "(x,) + [y]", "[x] * 2 + [y] * -1", "(x, y) * 2",
+                                        "3 * [x]", "[x] * True"])
+def test_sequence_arithmetic_as_python_does_it(check, arr, expression):
+    """Repetition needs ``*`` and an int; ``[x, y] + 3`` raises TypeError, as in Python."""
+    namespace: dict = {}
+    exec(f"def f(x, y):\n    return {expression}\n", namespace)
+    check(namespace["f"], arr((3,)), arr((3,), seed=1), compiled=None)
+
+
 def test_returning_inputs_and_containers_of_inputs(check, arr):
     def f(x, y):
         return x, (y, x), {"x": x}
