@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from .values import (
     FunctionValue,
     ListValue,
     ObjectValue,
+    SizeValue,
     SliceValue,
     TupleValue,
     Value,
@@ -134,6 +135,9 @@ def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
 
 def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None:
     if isinstance(container, ArrayValue):
+        if _is_mask(key, container):  # x[x < 0] = 0: every element, where the mask holds
+            write_into(tracer, container, Ellipsis, _masked_fill(tracer, container, key, value))
+            return
         write_into(tracer, container, array_index(tracer, key, container), value)
         return
     if isinstance(container, ListValue | DictValue) and container.source is None:
@@ -182,6 +186,31 @@ def array_index(tracer: Tracer, key: Value, array: ArrayValue):
             raise UserCodeError(f"IndexError: invalid index {const!r}", tracer.loc)
         index.append(int(const) if isinstance(const, np.integer) else const)
     return tuple(index) if isinstance(key, TupleValue) else index[0]
+
+
+def _is_mask(key: Value, array: ArrayValue) -> TypeGuard[ArrayValue]:
+    return (isinstance(key, ArrayValue) and key.node.meta.dtype == np.bool_ and not key.node.meta.is_scalar
+            and key.node.meta.shape == array.node.meta.shape)
+
+
+def _masked_fill(tracer: Tracer, array: ArrayValue, mask: ArrayValue, value: Value) -> ArrayValue:
+    """``x[mask] = v`` for a mask of x's shape and a Python scalar v that NumPy converts to x's
+    dtype as it is (a float into a float array, an int that fits into an int array, a bool into
+    a bool one): ``np.where(mask, v, x)`` written back. Other values (an array, NaN into an int
+    array, which NumPy refuses) run eagerly."""
+    fill = value.value if isinstance(value, ConstValue) and not isinstance(value, SizeValue) else None
+    if not _converts_as_it_is(fill, array.node.meta.dtype):
+        raise Unsupported("assigning through a boolean mask anything but a Python scalar of the array's kind",
+                          tracer.loc)
+    return tracer.emit("where", mask.node, fill, array.node)
+
+
+def _converts_as_it_is(fill: Any, dtype: np.dtype) -> bool:
+    if dtype.kind == "b":
+        return type(fill) is bool
+    if dtype.kind in "iu":
+        return type(fill) is int and np.iinfo(dtype).min <= fill <= np.iinfo(dtype).max
+    return dtype.kind in "fc" and type(fill) in (bool, int, float)
 
 
 def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:

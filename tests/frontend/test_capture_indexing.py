@@ -112,3 +112,34 @@ def test_the_error_of_a_function_that_wrote_first_names_the_line(backend):
     with pytest.raises(IndexError, match="out of bounds") as raised:
         compiled(np.zeros(3), np.arange(4.0), np.array([9]))
     assert any("test_capture_indexing.py" in note and "return z[idx]" in note for note in raised.value.__notes__)
+
+
+@pytest.mark.parametrize("body", [
+    "x[x < 0] = 0.0", "x[x > 1] = 1", "x[(x > 0) & (y > 0)] = -2.5", "y[y < x] = 1e40", "x[x != x] = 0.0",
+])
+def test_assigning_a_scalar_through_a_mask_compiles(check, body):
+    namespace = {"np": np}
+    exec(f"def f(x, y):\n    {body}\n    return x * 2.0, y\n", namespace)
+    x = rand(5, 4)
+    x[0, 0] = np.nan
+    check(namespace["f"], x, rand(5, 4, seed=1))
+
+
+@pytest.mark.parametrize("dtype, value, compiled", [
+    (np.int8, "3", True), (np.int8, "300", None), (np.uint8, "-1", None), (np.int32, "2.5", False),
+    (np.int64, "np.nan", None), (np.bool_, "True", True), (np.bool_, "1", False), (np.complex64, "2.0", True),
+])
+def test_a_masked_fill_converts_the_value_as_numpy_does(check, dtype, value, compiled):
+    namespace = {"np": np}
+    exec(f"def f(x, m):\n    x[m] = {value}\n    return x\n", namespace)
+    x = (rand(6, seed=2) * 4).astype(dtype)
+    check(namespace["f"], x, rand(6, seed=3) > 0, compiled=compiled)
+
+
+def test_a_mask_of_another_shape_or_an_array_value_runs_eagerly(check):
+    def f(x, y):
+        x[x[:, 0] > 0] = 0.0         # a mask over the rows only
+        y[y > 0] = x[x > 0][:1]      # values from an array
+        return x, y
+
+    check(f, rand(4, 3), rand(4, 3, seed=1), compiled=False)
