@@ -40,7 +40,8 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "on an empty array, where eager may not",  # x ** -1 on an empty int array
                      "an index the function computed",  # x[v.astype(np.int64)], v a NumPy scalar
                      "an index that is not a constant",  # x[..., v.astype(np.int64)]
-                     "np.linalg.norm of a complex array")
+                     "np.linalg.norm of a complex array",
+                     "assigning through a boolean mask anything but")
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
@@ -226,6 +227,8 @@ def _statement(draw, program: Program) -> str:
         return f"{a} {op} {other}"
     if kind == "setitem":
         program.counter -= 1
+        if draw(st.integers(0, 3)) == 0:  # through a mask of the array's shape
+            return f"{a}[{a} > 0] = {scalar}"
         index = _index(draw, shape)
         if draw(st.booleans()):
             return f"{a}[{index}] = {b if draw(st.booleans()) else scalar}"
