@@ -70,8 +70,9 @@ def format_entry(qualname: str, entry: CacheEntry, stages: Sequence[str]) -> str
     parts = []
     for stage in stages:
         text = entry.stages.get(stage)
-        if text:
-            parts.append(f"=== {stage}: {qualname} ===\n{text.rstrip()}")
+        if text:  # (a DOT comment for dot, so `ember dump --stage dot ... | dot -Tsvg` reads it)
+            header = f"=== {stage}: {qualname} ==="
+            parts.append(f"{'// ' if stage == 'dot' else ''}{header}\n{text.rstrip()}")
     missing = [stage for stage in stages if not entry.stages.get(stage)]
     if missing and entry.eager_reason is not None:  # say why, rather than print nothing
         parts.append(f"=== {', '.join(missing)}: {qualname} runs eagerly ===\n{entry.eager_reason}")
@@ -133,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     dump = commands.add_parser("dump", help="print the compiler's stages for a function or a script")
     dump.add_argument("target", help="FILE.py:FUNC, or FILE.py to run a script")
     dump.add_argument("--args", help='argument spec, e.g. "f32[4096,2048], f32[2048], 0.5"')
-    dump.add_argument("--stage", action="append", choices=DUMP_STAGES, help="stage to print (repeatable)")
+    dump.add_argument("--stage", action="append", choices=(*DUMP_STAGES, "dot"),
+                      help="stage to print (repeatable); dot: Graphviz text of the graph, a cluster per kernel")
     dump.add_argument("--backend", default=None, help="numpy or llvm (default: ember.config.backend)")
     dump.add_argument("--dynamic", action="store_true",
                       help="compile every dimension of the array arguments for any size (ember.compile(dynamic=True))")

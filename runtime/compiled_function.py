@@ -27,6 +27,7 @@ from ..frontend import (
 from ..frontend.markers import is_disabled
 from ..frontend.sources import evaluate, frame_namespace, identifier
 from ..ir import OpKind, SymbolicShapeError
+from ..passes.dot import to_dot
 from .backends import BACKENDS, build_artifact
 from .binder import make_binder
 from .config import config
@@ -279,6 +280,7 @@ class CompiledFunction:
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
                                       cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
             stages["kernels"] = artifact.describe()
+            stages["dot"] = to_dot(optimised, getattr(artifact, "kernel_graph", None))
             if backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()
             if backend == "triton":

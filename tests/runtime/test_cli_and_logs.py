@@ -88,6 +88,13 @@ def test_dump_of_a_function_that_runs_eagerly_says_why(tmp_path, capsys):
     assert f"{path}:5: code inside a try block" in out
 
 
+def test_dump_dot_is_graphviz_text_with_a_cluster_per_kernel(script, capsys):
+    assert main(["dump", f"{script}:softmax", "--args", "f32[4,8]", "--backend", "llvm", "--stage", "dot"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("// === dot: softmax ===\ndigraph")  # a DOT comment: the output pipes into dot
+    assert 'subgraph "cluster_k0"' in out and "= exp" in out
+
+
 def test_dump_of_a_call_that_raises_still_shows_what_compiled(tmp_path, capsys):
     path = tmp_path / "gather.py"
     path.write_text("def f(x, idx):\n    return x[idx] * 2.0\n")
