@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ir.ops.elementwise import BINARY_UFUNCS
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
@@ -24,6 +25,9 @@ from .values import ArrayValue, ListValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
+
+
+_NO_VALUE = object()  # NumPy's <no value> default (initial=, prepend=)
 
 
 # --- graph ops NumPy runs -----------------------------------------------------------------
@@ -163,6 +167,53 @@ def _pad(tracer: Tracer, array: Value, pad_width: Any, mode: Any = "constant", *
     return tracer.emit("pad", as_array(tracer, array).node, const(tracer, pad_width, "pad_width"), mode, **options)
 
 
+def _ufunc_reduce(ufunc: np.ufunc) -> Handler:
+    def handler(tracer: Tracer, array: Value, axis: Any = 0, dtype: Any = None, out: Any = None,
+                keepdims: Any = False, initial: Any = _NO_VALUE, where: Any = True) -> Value:
+        check_default(tracer, "out", out)
+        check_default(tracer, "where", where, True)
+        if initial is not _NO_VALUE:
+            raise Unsupported(f"np.{ufunc.__name__}.reduce with initial=", tracer.loc)
+        return tracer.emit("ufunc_reduce", as_array(tracer, array).node, ufunc.__name__,
+                           axis=const(tracer, axis, "axis"), **_options(tracer, keepdims=keepdims, dtype=dtype))
+
+    return handler
+
+
+def _ufunc_accumulate(ufunc: np.ufunc) -> Handler:
+    def handler(tracer: Tracer, array: Value, axis: Any = 0, dtype: Any = None, out: Any = None) -> Value:
+        check_default(tracer, "out", out)
+        return tracer.emit("ufunc_accumulate", as_array(tracer, array).node, ufunc.__name__,
+                           axis=const(tracer, axis, "axis"), **_options(tracer, dtype=dtype))
+
+    return handler
+
+
+def _ufunc_outer(ufunc: np.ufunc) -> Handler:
+    def handler(tracer: Tracer, a: Value, b: Value) -> Value:
+        """``op.outer(A, B)`` is ``op(A[..., None, ..., None], B)``, one None per dim of B."""
+        left, right = as_array(tracer, a), as_array(tracer, b)
+        index = (Ellipsis, *(None,) * right.node.meta.ndim)
+        return tracer.emit(ufunc.__name__, tracer.emit("getitem", left.node, index).node, right.node)
+
+    return handler
+
+
+def _options(tracer: Tracer, *, keepdims: Any = False, dtype: Any = None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if const(tracer, keepdims, "keepdims"):
+        options["keepdims"] = True
+    if (dtype := dtype_param(tracer, dtype)) is not None:
+        options["dtype"] = dtype
+    return options
+
+
+for _ufunc in BINARY_UFUNCS:
+    numpy_function(_ufunc.reduce)(_ufunc_reduce(_ufunc))
+    numpy_function(_ufunc.accumulate)(_ufunc_accumulate(_ufunc))
+    numpy_function(_ufunc.outer)(_ufunc_outer(_ufunc))
+
+
 # --- functions NumPy writes in Python, as the ops they use ---------------------------------
 
 def _at_least(tracer: Tracer, value: Value, ndim: int) -> ArrayValue:
@@ -203,9 +254,6 @@ def _outer(tracer: Tracer, a: Value, b: Value, out: Any = None) -> Value:
     columns = tracer.emit("reshape", as_array(tracer, b).node, (-1,))
     return tracer.emit("multiply", tracer.emit("getitem", rows.node, (slice(None), None)).node,
                        tracer.emit("getitem", columns.node, (None, slice(None))).node)
-
-
-_NO_VALUE = object()
 
 
 @numpy_function(np.diff)

@@ -1,6 +1,6 @@
 """Ops done by library calls: matrix products and einsum, joining, rolling, tiling, repeating and
-padding arrays, indexing with integer arrays, running sums and sorting; an array's size as a
-number."""
+padding arrays, indexing with integer arrays, running sums and sorting, a ufunc's reduce and
+accumulate; an array's size as a number."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..meta import TensorMeta
+from .reductions import reduced_shape
 from .probing import full_stand_in, probe, result_meta, tiny_stand_in
 from .registry import Op, OpKind, register
 
@@ -233,3 +234,33 @@ for _name, _reference, _rule in (("roll", np.roll, _roll_shape), ("tile", np.til
                                  ("repeat", np.repeat, _repeat_shape), ("pad", np.pad, _pad_shape)):
     register(Op(_name, OpKind.EXTERN, _reference, _infer_reshaping(_reference, _rule),
                 doc=f"{_name}: NumPy's, its parameters constants"))
+
+
+def _ufunc_reduce(x: Any, ufunc: str, axis: Any = 0, **kwargs: Any) -> Any:
+    return getattr(np, ufunc).reduce(x, axis=axis, **kwargs)
+
+
+def _ufunc_accumulate(x: Any, ufunc: str, axis: int = 0, **kwargs: Any) -> Any:
+    return getattr(np, ufunc).accumulate(x, axis=axis, **kwargs)
+
+
+def _infer_ufunc_method(reference, shape_rule):
+    """``np.maximum.reduce`` and friends: the shape by rule (for a 0-d input, the probe's),
+    the dtype and NumPy's errors from a probe on a tiny stand-in."""
+    def infer(x: TensorMeta, ufunc: str, **kwargs: Any) -> TensorMeta:
+        if x.size == 0:  # np.maximum.reduce raises on an empty axis (no identity): ask NumPy
+            probe(reference, (x, ufunc), kwargs, stand_in=lambda meta: np.empty(meta.shape, meta.dtype))
+        probed = probe(reference, (x, ufunc), kwargs)
+        shape = np.shape(probed) if x.ndim == 0 else shape_rule(x, **kwargs)
+        return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
+
+    return infer
+
+
+register(Op("ufunc_reduce", OpKind.EXTERN, _ufunc_reduce,
+            _infer_ufunc_method(_ufunc_reduce, lambda x, axis=0, keepdims=False, **_: reduced_shape(
+                x.shape, axis, keepdims)),
+            doc="ufunc_reduce(x, 'maximum', axis=0, keepdims=..., dtype=...): np.maximum.reduce"))
+register(Op("ufunc_accumulate", OpKind.EXTERN, _ufunc_accumulate,
+            _infer_ufunc_method(_ufunc_accumulate, lambda x, **_: x.shape),
+            doc="ufunc_accumulate(x, 'maximum', axis=0, dtype=...): np.maximum.accumulate"))

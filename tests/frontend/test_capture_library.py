@@ -129,3 +129,33 @@ def test_rolling_tiling_repeating_padding(check, body):
 ])
 def test_rolling_and_friends_that_run_eagerly(check, body, compiled):
     check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=compiled)
+
+
+def drawdown(prices):
+    peak = np.maximum.accumulate(prices, axis=-1)
+    return (prices / peak - 1.0).min(axis=-1)
+
+
+def test_drawdown_with_a_running_maximum_is_one_graph(check):
+    prices = np.cumprod(1.0 + rand(3, 50, dtype=np.float64) * 0.01, axis=1)
+    compiled = check(drawdown, prices)
+    assert "ufunc_accumulate(%prices, 'maximum'" in compiled.entries[0].stages["graph"]
+
+
+@pytest.mark.parametrize("body", [
+    "np.add.reduce(x)", "np.maximum.reduce(x, axis=1, keepdims=True)", "np.minimum.reduce(x, axis=None)",
+    "np.logical_or.reduce(x > 1, axis=0)", "np.multiply.reduce(x, axis=0, dtype=np.float64)",
+    "np.add.accumulate(x, axis=1)", "np.maximum.accumulate(x > 0)", "np.subtract.outer(x[0], y[:, 1])",
+    "np.multiply.outer(x, y[0])", "np.add.reduce(x[:0], axis=0)",
+])
+def test_ufunc_methods(check, body):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.maximum.reduce(x[:0], axis=0)", None),      # no identity on an empty axis: eager raises
+    ("np.add.accumulate(x[0, 0])", None),              # a scalar: eager raises
+    ("np.add.reduce(x, initial=1.0)", False),
+])
+def test_ufunc_methods_that_raise_or_run_eagerly(check, body, compiled):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=compiled)

@@ -66,6 +66,8 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "astype": lambda x, dtype: x.astype(dtype),
     "copy": lambda x: x.copy(),
     "advanced_index": lambda x, index: x[index],
+    "ufunc_reduce": lambda x, ufunc, **kwargs: getattr(np, ufunc).reduce(x, **kwargs),
+    "ufunc_accumulate": lambda x, ufunc, **kwargs: getattr(np, ufunc).accumulate(x, **kwargs),
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
@@ -462,6 +464,22 @@ def reshaping_cases(name: str) -> list[Case]:
     return cases[name]
 
 
+def ufunc_method_cases(name: str) -> list[Case]:
+    x = arr((3, 4), "float32", "strided")
+    cases = [case("maximum", x, "maximum"), case("add axis 1", x, "add", axis=1),
+             case("add on int8 (NumPy widens)", arr((5,), "int8"), "add", axis=0),
+             case("add on bool", arr((2, 3), "bool"), "add", axis=-1),
+             case("logical_and", arr((2, 3), "float64"), "logical_and", axis=0),
+             case("dtype", arr((4,), "int16"), "multiply", axis=0, dtype=np.dtype("float64")),
+             case("bad axis", x, "add", axis=2), case("0-d", arr((), "float64"), "add", axis=0),
+             case("subtract", arr((3, 2), "int32"), "subtract", axis=0)]
+    if name == "ufunc_reduce":
+        cases += [case("all axes", x, "minimum", axis=None), case("keepdims", x, "maximum", axis=1, keepdims=True),
+                  case("two axes", arr((2, 3, 4), "float64"), "add", axis=(0, 2)),
+                  case("empty maximum", arr((0, 3), "float64"), "maximum", axis=0)]
+    return cases
+
+
 def einsum_cases() -> list[Case]:
     return [case("batched matmul", "bqd,bkd->bqk", arr((2, 3, 4), "float32"), arr((2, 5, 4), "float32")),
             case("implicit", "ij,jk", arr((2, 3), "float64", "transposed"), arr((3, 4), "int32")),
@@ -504,6 +522,8 @@ def cases_for(name: str) -> list[Case]:
         return einsum_cases()
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)
+    if name in ("ufunc_reduce", "ufunc_accumulate"):
+        return ufunc_method_cases(name)
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 
