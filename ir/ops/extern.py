@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..meta import TensorMeta
-from .reductions import reduced_shape
 from .probing import full_stand_in, probe, result_meta, tiny_stand_in
+from .reductions import reduced_shape
 from .registry import Op, OpKind, register
 
 
