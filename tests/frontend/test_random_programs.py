@@ -251,7 +251,9 @@ def _statement(draw, program: Program) -> str:
             f"np.argsort({a}, axis={axis}, kind='stable')", f"np.roll({a}, {draw(st.integers(-3, 3))}, axis={axis})",
             f"np.diff({a}, axis={axis})", f"np.tile({a}, (2, 1))", f"np.repeat({a}, 2, axis={axis})",
             f"np.pad({a}, 1)", f"np.outer({a}, {b})", f"np.einsum('ij,kj->ik', {a}, {b})",
-            f"np.vstack([{a}, {b}])", f"np.hstack([{a}, {b}])", f"np.linalg.norm({a}, axis={axis})"]))
+            f"np.vstack([{a}, {b}])", f"np.hstack([{a}, {b}])", f"np.linalg.norm({a}, axis={axis})",
+            f"np.maximum.accumulate({a}, axis={axis})", f"np.add.reduce({a}, axis={axis})",
+            f"np.multiply.outer({a}, {b})", f"np.minimum.reduce({a}, axis=None)"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))
