@@ -280,6 +280,29 @@ def _diff(tracer: Tracer, a: Value, n: Any = 1, axis: Any = -1, prepend: Any = _
     return array
 
 
+@numpy_function(np.nan_to_num)
+def _nan_to_num(tracer: Tracer, x: Value, copy: Any = True, nan: Any = 0.0, posinf: Any = None,
+                neginf: Any = None) -> Value:
+    """NumPy's replacements (NaN, then +inf and -inf by the largest finite values) as
+    ``np.where``; a copy for integers and bools. ``copy=False`` (in place) and complex arrays
+    run eagerly."""
+    if const(tracer, copy, "copy") is not True:
+        raise Unsupported("np.nan_to_num(copy=False) (it writes into its argument)", tracer.loc)
+    array = as_array(tracer, x)
+    dtype = array.node.meta.dtype
+    if dtype.kind == "c":
+        raise Unsupported("np.nan_to_num of a complex array", tracer.loc)
+    result = tracer.emit("copy", array.node)
+    if dtype.kind == "f":
+        info = np.finfo(dtype)
+        result = tracer.emit("where", tracer.emit("isnan", result.node).node, const(tracer, nan, "nan"), result.node)
+        for infinity, fill, largest in ((np.inf, posinf, info.max), (-np.inf, neginf, info.min)):
+            fill = const(tracer, fill, "posinf or neginf")
+            result = tracer.emit("where", tracer.emit("equal", result.node, infinity).node,
+                                 float(largest) if fill is None else fill, result.node)
+    return tracer.emit("getitem", result.node, ()) if array.node.meta.is_scalar else result
+
+
 @numpy_function(np.linalg.norm)
 def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Value:  # noqa: A002
     """The vector norms NumPy computes with ufuncs: ord None or 2 (and, along one axis, 1 and

@@ -159,3 +159,13 @@ def test_ufunc_methods(check, body):
 ])
 def test_ufunc_methods_that_raise_or_run_eagerly(check, body, compiled):
     check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=compiled)
+
+
+@pytest.mark.parametrize("body", [
+    "np.nan_to_num(x)", "np.nan_to_num(x, nan=-1.0, posinf=9.0)", "np.nan_to_num(x.astype(np.float16), neginf=0.0)",
+    "np.nan_to_num(x[0, 0])", "np.nan_to_num((x * 10).astype(np.int32))", "np.nan_to_num(x > 0)",
+])
+def test_nan_to_num(check, body):
+    x = rand(4, 5)
+    x[0, 0], x[1, 1], x[2, 2] = np.nan, np.inf, -np.inf
+    check(function_of(body), x, rand(4, 5, seed=1))
