@@ -1,7 +1,9 @@
-"""NumPy library functions beyond ufuncs and reductions: running sums, sorting, gathering along
-an axis (graph ops NumPy runs between kernels), and functions NumPy itself writes in Python
-(stacking, ``outer``, ``diff``, ``linalg.norm``), traced as the ops its implementation uses, so
-the results are NumPy's. Importing this module registers the handlers (calls.py does)."""
+"""NumPy library functions beyond ufuncs and reductions. Running sums, sorting, gathering along an
+axis, einsum, roll/tile/repeat/pad and a ufunc's reduce/accumulate are graph ops NumPy runs
+between kernels (a matrix product written as einsum becomes a matmul); functions NumPy itself
+writes in Python (stacking, ``outer``, ``diff``, ``linalg.norm``, ``nan_to_num``, a ufunc's
+``outer``) are traced as the ops its implementation uses, so the results are NumPy's and they
+fuse. Importing this module registers the handlers (calls.py does)."""
 from __future__ import annotations
 
 import inspect
@@ -35,10 +37,8 @@ _NO_VALUE = object()  # NumPy's <no value> default (initial=, prepend=)
 def _scan(name: str) -> Handler:
     def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None) -> Value:
         check_default(tracer, "out", out)
-        kwargs: dict[str, Any] = {"axis": const(tracer, axis, "axis")}
-        if (dtype := dtype_param(tracer, dtype)) is not None:
-            kwargs["dtype"] = dtype
-        return tracer.emit(name, as_array(tracer, a).node, **kwargs)
+        return tracer.emit(name, as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
+                           **_options(tracer, dtype=dtype))
 
     return handler
 
