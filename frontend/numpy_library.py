@@ -1,9 +1,9 @@
 """NumPy library functions beyond ufuncs and reductions. Running sums, sorting, gathering along an
-axis, einsum, roll/tile/repeat/pad and a ufunc's reduce/accumulate are graph ops NumPy runs
-between kernels (a matrix product written as einsum becomes a matmul); functions NumPy itself
-writes in Python (stacking, ``outer``, ``diff``, ``linalg.norm``, ``nan_to_num``, a ufunc's
-``outer``) are traced as the ops its implementation uses, so the results are NumPy's and they
-fuse. Importing this module registers the handlers (calls.py does)."""
+axis, einsum, roll/tile/repeat/pad, medians and quantiles and a ufunc's reduce/accumulate are
+graph ops NumPy runs between kernels (a matrix product written as einsum becomes a matmul);
+functions NumPy itself writes in Python (stacking, ``outer``, ``diff``, ``linalg.norm``,
+``nan_to_num``, a ufunc's ``outer``) are traced as the ops its implementation uses, so the
+results are NumPy's and they fuse. Importing this module registers the handlers (calls.py does)."""
 from __future__ import annotations
 
 import inspect
@@ -212,6 +212,31 @@ for _ufunc in BINARY_UFUNCS:
     numpy_function(_ufunc.reduce)(_ufunc_reduce(_ufunc))
     numpy_function(_ufunc.accumulate)(_ufunc_accumulate(_ufunc))
     numpy_function(_ufunc.outer)(_ufunc_outer(_ufunc))
+
+
+@numpy_function(np.median)
+def _median(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, overwrite_input: Any = False,
+            keepdims: Any = False) -> Value:
+    check_default(tracer, "out", out)
+    check_default(tracer, "overwrite_input", overwrite_input, False)
+    return tracer.emit("median", as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
+                       keepdims=bool(const(tracer, keepdims, "keepdims")))
+
+
+def _quantile(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, q: Any, axis: Any = None, out: Any = None, overwrite_input: Any = False,
+                method: Any = "linear", keepdims: Any = False, *, weights: Any = None) -> Value:
+        check_default(tracer, "out", out)
+        check_default(tracer, "overwrite_input", overwrite_input, False)
+        check_default(tracer, "weights", weights)
+        return tracer.emit(name, as_array(tracer, a).node, const(tracer, q, "q"), axis=const(tracer, axis, "axis"),
+                           keepdims=bool(const(tracer, keepdims, "keepdims")), method=const(tracer, method, "method"))
+
+    return handler
+
+
+numpy_function(np.percentile)(_quantile("percentile"))
+numpy_function(np.quantile)(_quantile("quantile"))
 
 
 # --- functions NumPy writes in Python, as the ops they use ---------------------------------

@@ -1,6 +1,6 @@
 """Ops done by library calls: matrix products and einsum, joining, rolling, tiling, repeating and
 padding arrays, indexing with integer arrays, running sums and sorting, a ufunc's reduce and
-accumulate; an array's size as a number."""
+accumulate, medians and quantiles; an array's size as a number."""
 from __future__ import annotations
 
 from typing import Any
@@ -264,3 +264,19 @@ register(Op("ufunc_reduce", OpKind.EXTERN, _ufunc_reduce,
 register(Op("ufunc_accumulate", OpKind.EXTERN, _ufunc_accumulate,
             _infer_ufunc_method(_ufunc_accumulate, lambda x, **_: x.shape),
             doc="ufunc_accumulate(x, 'maximum', axis=0, dtype=...): np.maximum.accumulate"))
+
+
+def _infer_order_statistic(reference):
+    """median, percentile, quantile: ``q``'s shape, then the reduced shape; the dtype (float64
+    for integers) and NumPy's errors (q out of range, a bad method) from a tiny probe."""
+    def infer(x: TensorMeta, *q: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> TensorMeta:
+        probed = probe(reference, (x, *q), {"axis": axis, "keepdims": keepdims, **kwargs})
+        shape = (*(np.shape(q[0]) if q else ()), *reduced_shape(x.shape, axis, keepdims))
+        return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
+
+    return infer
+
+
+for _name, _reference in (("median", np.median), ("percentile", np.percentile), ("quantile", np.quantile)):
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_order_statistic(_reference),
+                doc=f"{_name}(x{'' if _name == 'median' else ', q'}, axis=..., keepdims=..., ...): NumPy's"))

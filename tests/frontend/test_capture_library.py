@@ -169,3 +169,16 @@ def test_nan_to_num(check, body):
     x = rand(4, 5)
     x[0, 0], x[1, 1], x[2, 2] = np.nan, np.inf, -np.inf
     check(function_of(body), x, rand(4, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.median(x)", "np.median(x, axis=0) - y[0]", "np.median(x.astype(np.int32), axis=1, keepdims=True)",
+    "np.percentile(x, 90, axis=1)", "np.percentile(x, [5, 50, 95], axis=0) * 2.0",
+    "np.quantile(x, 0.25, axis=(0, 1), keepdims=True, method='nearest')", "x - np.median(x, axis=-1, keepdims=True)",
+])
+def test_medians_and_quantiles(check, body):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
+
+
+def test_a_quantile_out_of_range_raises_as_in_eager(check):
+    check(function_of("np.quantile(x, 1.5)"), rand(4, 5), rand(4, 5, seed=1))

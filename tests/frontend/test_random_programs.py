@@ -253,7 +253,8 @@ def _statement(draw, program: Program) -> str:
             f"np.pad({a}, 1)", f"np.outer({a}, {b})", f"np.einsum('ij,kj->ik', {a}, {b})",
             f"np.vstack([{a}, {b}])", f"np.hstack([{a}, {b}])", f"np.linalg.norm({a}, axis={axis})",
             f"np.maximum.accumulate({a}, axis={axis})", f"np.add.reduce({a}, axis={axis})",
-            f"np.multiply.outer({a}, {b})", f"np.minimum.reduce({a}, axis=None)"]))
+            f"np.multiply.outer({a}, {b})", f"np.minimum.reduce({a}, axis=None)",
+            f"np.median({a}, axis={axis})", f"np.percentile({a}, [10, 90], axis={axis})", f"np.nan_to_num({a})"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))

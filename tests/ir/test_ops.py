@@ -480,6 +480,21 @@ def ufunc_method_cases(name: str) -> list[Case]:
     return cases
 
 
+def order_statistic_cases(name: str) -> list[Case]:
+    x = arr((4, 5), "float32", "transposed")
+    q = () if name == "median" else ((50.0,) if name == "percentile" else (0.5,))
+    many = [] if name == "median" else [[10.0, 90.0] if name == "percentile" else [0.1, 0.9]]
+    cases = [case("all", x, *q), case("axis 0", x, *q, axis=0), case("keepdims", x, *q, axis=1, keepdims=True),
+             case("ints", arr((6,), "int16"), *q, axis=None), case("float16", arr((3, 3), "float16"), *q, axis=-1),
+             case("two axes", arr((2, 3, 4), "float64"), *q, axis=(0, 2)), case("bad axis", x, *q, axis=2)]
+    if many:
+        cases += [case("q sequence", x, *many, axis=0), case("q 2-d keepdims", x, np.array([many[0]]).T, axis=1,
+                                                              keepdims=True),
+                  case("q out of range", x, [150.0 if name == "percentile" else 1.5], axis=0),
+                  case("method", arr((7,), "float64"), *q, axis=0, method="nearest")]
+    return cases
+
+
 def einsum_cases() -> list[Case]:
     return [case("batched matmul", "bqd,bkd->bqk", arr((2, 3, 4), "float32"), arr((2, 5, 4), "float32")),
             case("implicit", "ij,jk", arr((2, 3), "float64", "transposed"), arr((3, 4), "int32")),
@@ -524,6 +539,8 @@ def cases_for(name: str) -> list[Case]:
         return reshaping_cases(name)
     if name in ("ufunc_reduce", "ufunc_accumulate"):
         return ufunc_method_cases(name)
+    if name in ("median", "percentile", "quantile"):
+        return order_statistic_cases(name)
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
 
