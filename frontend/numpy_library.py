@@ -325,7 +325,7 @@ def _nan_to_num(tracer: Tracer, x: Value, copy: Any = True, nan: Any = 0.0, posi
             fill = const(tracer, fill, "posinf or neginf")
             result = tracer.emit("where", tracer.emit("equal", result.node, infinity).node,
                                  float(largest) if fill is None else fill, result.node)
-    return tracer.emit("getitem", result.node, ()) if array.node.meta.is_scalar else result
+    return tracer.emit("getitem", result.node, ()) if array.node.meta.ndim == 0 else result  # 0-d: a scalar
 
 
 @numpy_function(np.linalg.norm)

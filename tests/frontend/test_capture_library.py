@@ -164,6 +164,7 @@ def test_ufunc_methods_that_raise_or_run_eagerly(check, body, compiled):
 @pytest.mark.parametrize("body", [
     "np.nan_to_num(x)", "np.nan_to_num(x, nan=-1.0, posinf=9.0)", "np.nan_to_num(x.astype(np.float16), neginf=0.0)",
     "np.nan_to_num(x[0, 0])", "np.nan_to_num((x * 10).astype(np.int32))", "np.nan_to_num(x > 0)",
+    "np.nan_to_num(x[0, 0].reshape(()))",   # a 0-d array gives a NumPy scalar
 ])
 def test_nan_to_num(check, body):
     x = rand(4, 5)
