@@ -40,7 +40,7 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "on an empty array, where eager may not",  # x ** -1 on an empty int array
                      "an index the function computed",  # x[v.astype(np.int64)], v a NumPy scalar
                      "an index that is not a constant",  # x[..., v.astype(np.int64)]
-                     "np.linalg.norm of a complex array",
+                     "of a complex array",  # np.linalg.norm, np.nan_to_num
                      "assigning through a boolean mask anything but")
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
