@@ -21,6 +21,7 @@ import numpy as np
 from . import compile as ember_compile
 from . import explain
 from .ir import parse_dtype
+from .passes.dot import to_dot
 from .runtime.compiled_function import COMPILE_LISTENERS, CacheEntry, CompiledFunction
 from .runtime.explain import with_descendants
 
@@ -67,16 +68,23 @@ def _random_array(rng: np.random.Generator, dtype: np.dtype, shape: tuple[int, .
 
 
 def format_entry(qualname: str, entry: CacheEntry, stages: Sequence[str]) -> str:
+    texts = {stage: entry.stages.get(stage) if stage != "dot" else _dot(entry) for stage in stages}
     parts = []
-    for stage in stages:
-        text = entry.stages.get(stage)
+    for stage, text in texts.items():
         if text:  # (a DOT comment for dot, so `ember dump --stage dot ... | dot -Tsvg` reads it)
             header = f"=== {stage}: {qualname} ==="
             parts.append(f"{'// ' if stage == 'dot' else ''}{header}\n{text.rstrip()}")
-    missing = [stage for stage in stages if not entry.stages.get(stage)]
+    missing = [stage for stage, text in texts.items() if not text]
     if missing and entry.eager_reason is not None:  # say why, rather than print nothing
         parts.append(f"=== {', '.join(missing)}: {qualname} runs eagerly ===\n{entry.eager_reason}")
     return "\n\n".join(parts)
+
+
+def _dot(entry: CacheEntry) -> str | None:
+    """The DOT text of a compiled entry's optimized graph (drawn only when asked for)."""
+    if entry.run is None or entry.capture.graph is None:
+        return None
+    return to_dot(entry.capture.graph, entry.kernel_graph)
 
 
 def _load_function(target: str) -> Any:

@@ -170,22 +170,25 @@ def array_index(tracer: Tracer, key: Value, array: ArrayValue):
     if isinstance(key, ConstValue) and type(key.value) is tuple:  # x[1, 2] and x[..., 0] load one constant
         key = TupleValue([ConstValue(item) for item in key.value])
     items = key.items if isinstance(key, TupleValue) else [key]
-    index = []
-    for item in items:
-        if isinstance(item, SliceValue):
-            item = ConstValue(constant_of(item)) if _known(item) else item
-        try:
-            const = constant_of(item)
-        except NotConstant:
-            raise Unsupported("an index that is not a constant (array or unknown value)", tracer.loc) from None
-        if isinstance(const, list | tuple | np.ndarray):
-            raise Unsupported("advanced indexing with a sequence", tracer.loc)
-        if isinstance(const, bool | np.bool_):
-            raise Unsupported("boolean scalar index", tracer.loc)
-        if not (const is None or const is Ellipsis or isinstance(const, int | slice | np.integer)):
-            raise UserCodeError(f"IndexError: invalid index {const!r}", tracer.loc)
-        index.append(int(const) if isinstance(const, np.integer) else const)
+    index = [_basic_item(tracer, item) for item in items]
     return tuple(index) if isinstance(key, TupleValue) else index[0]
+
+
+def _basic_item(tracer: Tracer, item: Value) -> Any:
+    """One item of a basic index: an int, a slice, None or Ellipsis, as a constant."""
+    if isinstance(item, SliceValue):
+        item = ConstValue(constant_of(item)) if _known(item) else item
+    try:
+        const = constant_of(item)
+    except NotConstant:
+        raise Unsupported("an index that is not a constant (array or unknown value)", tracer.loc) from None
+    if isinstance(const, list | tuple | np.ndarray):
+        raise Unsupported("advanced indexing with a sequence", tracer.loc)
+    if isinstance(const, bool | np.bool_):
+        raise Unsupported("boolean scalar index", tracer.loc)
+    if not (const is None or const is Ellipsis or isinstance(const, int | slice | np.integer)):
+        raise UserCodeError(f"IndexError: invalid index {const!r}", tracer.loc)
+    return int(const) if isinstance(const, np.integer) else const
 
 
 def _is_mask(key: Value, array: ArrayValue) -> TypeGuard[ArrayValue]:
@@ -232,14 +235,7 @@ def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
             continue
         if isinstance(item, SliceValue) and not _known(item):
             raise Unsupported("a slice with unknown bounds next to an array index", tracer.loc)
-        try:
-            const = constant_of(item)
-        except NotConstant:
-            raise Unsupported("an index that is not a constant (array or unknown value)", tracer.loc) from None
-        if not (const is None or const is Ellipsis or isinstance(const, int | slice | np.integer)) \
-                or isinstance(const, bool | np.bool_):
-            raise Unsupported(f"an index item {type(const).__name__} next to an array index", tracer.loc)
-        index.append(int(const) if isinstance(const, np.integer) else const)
+        index.append(_basic_item(tracer, item))
     return tuple(index)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ir.ops.elementwise import BINARY_UFUNCS
+from ..ir.ops.extern import implicit_einsum_output
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
@@ -116,7 +117,7 @@ def _matmul_plan(subscripts: str, arrays: list[ArrayValue]) -> tuple[tuple, tupl
         return None
     left, right = terms
     if not arrow:
-        output = "".join(sorted(c for c in set(left + right) if (left + right).count(c) == 1))
+        output = implicit_einsum_output(inputs)
     labels = [left, right, output]
     if any(len(set(t)) != len(t) or not t.isalpha() for t in labels):
         return None

@@ -27,7 +27,6 @@ from ..frontend import (
 from ..frontend.markers import is_disabled
 from ..frontend.sources import evaluate, frame_namespace, identifier
 from ..ir import OpKind, SymbolicShapeError
-from ..passes.dot import to_dot
 from .backends import BACKENDS, build_artifact
 from .binder import make_binder
 from .config import config
@@ -58,6 +57,7 @@ class CacheEntry:
     stages: dict[str, str] = field(default_factory=dict)
     compile_seconds: float = 0.0
     mutates: bool = False
+    kernel_graph: Any = None  # the fused program (llvm, triton), for `ember dump --stage dot`
 
     @property
     def eager_reason(self) -> BreakInfo | None:
@@ -280,7 +280,7 @@ class CompiledFunction:
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
                                       cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
             stages["kernels"] = artifact.describe()
-            stages["dot"] = to_dot(optimised, getattr(artifact, "kernel_graph", None))
+            entry.kernel_graph = getattr(artifact, "kernel_graph", None)
             if backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()
             if backend == "triton":

@@ -136,23 +136,29 @@ def _size(shape: tuple) -> Any:
     return size
 
 
-def _infer_along_axis(reference):
-    """cumsum, cumprod, sort, argsort (``axis`` always given): the input's shape, flattened for
-    ``axis=None``; the dtype, and NumPy's errors (an axis out of range), from a tiny probe."""
-    def infer(x: TensorMeta, *, axis: Any, **kwargs: Any) -> TensorMeta:
-        probed = probe(reference, (x,), {"axis": axis, **kwargs})
-        if x.ndim == 0:  # the probe is the real shape: () or (1,) (cumsum of a 0-d array along 0)
-            return TensorMeta(np.shape(probed), np.asarray(probed).dtype)
-        if axis is None:
-            return TensorMeta((_size(x.shape),), np.asarray(probed).dtype)
-        return TensorMeta(x.shape, np.asarray(probed).dtype)
+def _infer_by_rule(reference, shape_rule, *, ask_when_empty: bool = False):
+    """The shape by ``shape_rule(x, *args, **kwargs)``, except for a 0-d input, whose tiny probe
+    is exact; the dtype, scalar-ness and NumPy's errors (a bad axis, q out of range) from a probe
+    on a tiny stand-in, and with ``ask_when_empty`` also on an empty one of x's shape (a
+    reduction without identity raises there)."""
+    def infer(x: TensorMeta, *args: Any, **kwargs: Any) -> TensorMeta:
+        if ask_when_empty and x.size == 0:
+            probe(reference, (x, *args), kwargs, stand_in=lambda meta: np.empty(meta.shape, meta.dtype))
+        probed = probe(reference, (x, *args), kwargs)
+        shape = tuple(np.shape(probed) if x.ndim == 0 else shape_rule(x, *args, **kwargs))
+        return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
 
     return infer
 
 
+def _along_axis_shape(x: TensorMeta, *, axis: Any, **_: Any) -> tuple:
+    """cumsum, cumprod, sort, argsort (``axis`` always given): x's shape, flattened for None."""
+    return (_size(x.shape),) if axis is None else x.shape
+
+
 _reference: Any  # (NumPy functions of different types, in the loops registering them)
 for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort}.items():
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_along_axis(_reference),
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _along_axis_shape),
                 doc=f"{_name}(x, axis=..., ...): NumPy's, axis=None on the flattened array"))
 
 
@@ -179,11 +185,16 @@ def einsum_shape(subscripts: str, shapes: list[tuple]) -> tuple:
                 raise ValueError(f"einsum: label {label!r} has sizes {known} and {size}")
             sizes[label] = size if known == 1 else known
     if not arrow:
-        counts = inputs.replace(",", "")
-        output = "".join(sorted(label for label in sizes if counts.count(label) == 1))
+        output = implicit_einsum_output(inputs)
     if (output and not output.isalpha()) or len(set(output)) != len(output) or any(c not in sizes for c in output):
         raise ValueError(f"einsum: invalid output subscripts {output!r}")
     return tuple(sizes[label] for label in output)
+
+
+def implicit_einsum_output(inputs: str) -> str:
+    """The output labels of einsum without ``->``: those used once, in sorted order."""
+    labels = inputs.replace(",", "")
+    return "".join(sorted(label for label in set(labels) if labels.count(label) == 1))
 
 
 def _infer_einsum(subscripts: str, *operands: Any, **kwargs: Any) -> TensorMeta:
@@ -219,20 +230,9 @@ def _pad_shape(x: TensorMeta, pad_width: Any, mode: Any = "constant", **_kwargs:
     return tuple(s + int(before) + int(after) for s, (before, after) in zip(x.shape, pairs, strict=True))
 
 
-def _infer_reshaping(reference, shape_rule):
-    """roll, tile, repeat, pad: the shape by rule; dtype and NumPy's errors (a bad axis, negative
-    repeats) from a probe on a tiny stand-in, whose result is always an array."""
-    def infer(x: TensorMeta, *args: Any, **kwargs: Any) -> TensorMeta:
-        probed = probe(reference, (x, *args), kwargs)
-        shape = np.shape(probed) if x.ndim == 0 else shape_rule(x, *args, **kwargs)  # 0-d: the probe is exact
-        return TensorMeta(shape, np.asarray(probed).dtype)
-
-    return infer
-
-
 for _name, _reference, _rule in (("roll", np.roll, _roll_shape), ("tile", np.tile, _tile_shape),
                                  ("repeat", np.repeat, _repeat_shape), ("pad", np.pad, _pad_shape)):
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_reshaping(_reference, _rule),
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _rule),
                 doc=f"{_name}: NumPy's, its parameters constants"))
 
 
@@ -244,39 +244,20 @@ def _ufunc_accumulate(x: Any, ufunc: str, axis: int = 0, **kwargs: Any) -> Any:
     return getattr(np, ufunc).accumulate(x, axis=axis, **kwargs)
 
 
-def _infer_ufunc_method(reference, shape_rule):
-    """``np.maximum.reduce`` and friends: the shape by rule (for a 0-d input, the probe's),
-    the dtype and NumPy's errors from a probe on a tiny stand-in."""
-    def infer(x: TensorMeta, ufunc: str, **kwargs: Any) -> TensorMeta:
-        if x.size == 0:  # np.maximum.reduce raises on an empty axis (no identity): ask NumPy
-            probe(reference, (x, ufunc), kwargs, stand_in=lambda meta: np.empty(meta.shape, meta.dtype))
-        probed = probe(reference, (x, ufunc), kwargs)
-        shape = np.shape(probed) if x.ndim == 0 else shape_rule(x, **kwargs)
-        return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
-
-    return infer
-
-
 register(Op("ufunc_reduce", OpKind.EXTERN, _ufunc_reduce,
-            _infer_ufunc_method(_ufunc_reduce, lambda x, axis=0, keepdims=False, **_: reduced_shape(
-                x.shape, axis, keepdims)),
+            _infer_by_rule(_ufunc_reduce, lambda x, ufunc, axis=0, keepdims=False, **_: reduced_shape(
+                x.shape, axis, keepdims), ask_when_empty=True),
             doc="ufunc_reduce(x, 'maximum', axis=0, keepdims=..., dtype=...): np.maximum.reduce"))
 register(Op("ufunc_accumulate", OpKind.EXTERN, _ufunc_accumulate,
-            _infer_ufunc_method(_ufunc_accumulate, lambda x, **_: x.shape),
+            _infer_by_rule(_ufunc_accumulate, lambda x, ufunc, **_: x.shape, ask_when_empty=True),
             doc="ufunc_accumulate(x, 'maximum', axis=0, dtype=...): np.maximum.accumulate"))
 
 
-def _infer_order_statistic(reference):
-    """median, percentile, quantile: ``q``'s shape, then the reduced shape; the dtype (float64
-    for integers) and NumPy's errors (q out of range, a bad method) from a tiny probe."""
-    def infer(x: TensorMeta, *q: Any, axis: Any = None, keepdims: bool = False, **kwargs: Any) -> TensorMeta:
-        probed = probe(reference, (x, *q), {"axis": axis, "keepdims": keepdims, **kwargs})
-        shape = (*(np.shape(q[0]) if q else ()), *reduced_shape(x.shape, axis, keepdims))
-        return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
-
-    return infer
+def _order_statistic_shape(x: TensorMeta, *q: Any, axis: Any = None, keepdims: bool = False, **_: Any) -> tuple:
+    """median, percentile, quantile: q's shape, then the reduced shape."""
+    return (*(np.shape(q[0]) if q else ()), *reduced_shape(x.shape, axis, keepdims))
 
 
 for _name, _reference in (("median", np.median), ("percentile", np.percentile), ("quantile", np.quantile)):
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_order_statistic(_reference),
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _order_statistic_shape),
                 doc=f"{_name}(x{'' if _name == 'median' else ', q'}, axis=..., keepdims=..., ...): NumPy's"))
