@@ -48,14 +48,16 @@ from typing import Any
 import numpy as np
 
 from ...ir import Graph, Node
+from ...passes.attention import fuse_attention
 from ...passes.fusion import fuse
-from ...passes.kernels import Kernel, KernelGraph
+from ...passes.kernels import ExternStep, Kernel, KernelGraph
 from ..common import emit_kernels, lowerable, memoise
-from .abi import OFFSETS
+from .abi import OFFSETS, Offsets
+from .attention import AttentionKernel, attention_function
 from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
-from .math import MathDeclarations
+from .math import MathDeclarations, host_has
 from .reductions import plan_reduction
 from .wrapper import build_wrapper
 
@@ -107,19 +109,41 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         num_threads = pool.num_threads
     if OFFSETS is None:
         raise NotImplementedError("the llvm backend cannot verify this Python/NumPy object layout")
+    if host_has("avx512f"):  # the attention kernel's register blocking wants 32 vector registers
+        graph = fuse_attention(graph)
     kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
     partials: dict[Kernel, list[np.dtype]] = {}  # filled by emit_kernel for split full reductions
     kernel_graph, functions = emit_kernels(kernel_graph, lambda k: emit_kernel(k, decls, OFFSETS, partials),
                                            Unsupported)
+    kernel_graph, templates = _attention_steps(kernel_graph, decls, OFFSETS)
     module_text, from_cache, addresses = "", False, {}
-    if functions:
-        module_text = assemble_module(list(functions.values()), decls.text())
-        names = sorted({name for name, _ in functions.values()})
+    fused: dict[Node, AttentionKernel] = {}
+    if functions or templates:
+        module_text = assemble_module([*functions.values(), *templates.values()], decls.text())
+        names = sorted({name for name, _ in [*functions.values(), *templates.values()]})
         compiled = compile_module(module_text, names, cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
+        fused = {node: AttentionKernel(compiled.addresses[name], node.meta.dtype, node.kwargs["scale"],
+                                       node.kwargs["scale_op"], pool, num_threads)
+                 for node, (name, _) in templates.items()}
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold, partials=partials,
-                                   reuse_outputs=reuse_outputs)
+                                   reuse_outputs=reuse_outputs, fused=fused)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)
+
+
+def _attention_steps(kernel_graph: KernelGraph, decls: MathDeclarations, offsets: Offsets
+                     ) -> tuple[KernelGraph, dict[Node, tuple[str, str]]]:
+    """The attention nodes' kernels (name, text), and their steps relabelled as such."""
+    templates: dict[Node, tuple[str, str]] = {}
+    steps: list = []
+    for step in kernel_graph.steps:
+        if isinstance(step, ExternStep) and step.node.op.name == "attention":
+            node = step.node
+            templates[node] = attention_function(node.meta.dtype, node.kwargs["scale"], node.kwargs["scale_op"],
+                                                 decls, offsets)
+            step = ExternStep(node, "one fused kernel: codegen/llvm/attention.py")
+        steps.append(step)
+    return KernelGraph(kernel_graph.graph, steps), templates

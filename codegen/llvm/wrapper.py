@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ir import Dim, is_static
+from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
 from ..wrapper import ProgramBuilder
 
@@ -39,8 +39,9 @@ class WrapperBuilder(ProgramBuilder):
 
     def __init__(self, kernel_graph: KernelGraph, addresses: dict[Kernel, int], pool: Any,
                  num_threads: int, parallel_threshold: int, partials: dict[Kernel, list[np.dtype]],
-                 reuse_outputs: bool):
+                 reuse_outputs: bool, fused: dict[Node, Any]):
         super().__init__(kernel_graph, reuse_outputs)
+        self.fused = fused
         self.addresses = addresses
         self.partials = partials
         self.pool = pool
@@ -53,6 +54,17 @@ class WrapperBuilder(ProgramBuilder):
         return {"_empty": np.empty, "_asarray": np.asarray, "_dims": _dims, "_dims_made": _DIMS_MADE,
                 **self.constants, **references,
                 **self.globals}
+
+    def extern(self, node: Node) -> None:
+        """An extern node the backend runs as one own kernel (``fused``: attention) is called as such."""
+        if node not in self.fused:
+            super().extern(node)
+            return
+        name, function = f"v_{self.ident(node)}", f"_fused_{self.ident(node)}"
+        self.globals[function] = self.fused[node]
+        self.lines.append(f"    {name} = {function}({', '.join(self.render(a) for a in node.args)})"
+                          f"  # {self.fused[node]!r}")
+        self.values[node] = name
 
     def launch(self, kernel: Kernel, operands: list[str]) -> None:
         partials = self.partials.get(kernel, [])
@@ -141,11 +153,12 @@ def _dims(sizes: tuple) -> np.ndarray:
 def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, pool: Any = None,
                   num_threads: int = 1, parallel_threshold: int = 1 << 20,
                   partials: dict[Kernel, list[np.dtype]] | None = None,
-                  reuse_outputs: bool = False) -> tuple[Any, str, dict]:
+                  reuse_outputs: bool = False, fused: dict[Node, Any] | None = None) -> tuple[Any, str, dict]:
     """(the ``run(inputs)`` function, its source, its globals); ``partials``: the partial
-    accumulator dtypes of kernels that split a full reduction (recorded by emit_kernel)."""
+    accumulator dtypes of kernels that split a full reduction (recorded by emit_kernel);
+    ``fused``: extern nodes run by an own kernel (a callable taking the node's arguments)."""
     builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, partials or {},
-                             reuse_outputs)
+                             reuse_outputs, fused or {})
     source = builder.build()
     globals_ = builder.namespace()
     namespace = dict(globals_)

@@ -59,6 +59,12 @@ def numpy_setitem(dest, index, value):
     return dest
 
 
+def numpy_attention(q, kt, v, scale, scale_op):
+    s = q @ kt if scale_op is None else q @ kt * scale if scale_op == "multiply" else q @ kt / scale
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True) @ v
+
+
 # How NumPy spells each op when it is not ``np.<name>``.
 NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "getitem": lambda x, index: x[index],
@@ -69,6 +75,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "ufunc_reduce": lambda x, ufunc, **kwargs: getattr(np, ufunc).reduce(x, **kwargs),
     "ufunc_accumulate": lambda x, ufunc, **kwargs: getattr(np, ufunc).accumulate(x, **kwargs),
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
+    "attention": lambda q, kt, v, scale=None, scale_op=None: numpy_attention(q, kt, v, scale, scale_op),
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
 }
@@ -508,6 +515,15 @@ def einsum_cases() -> list[Case]:
             case("too few operands", "ij,jk", arr((2, 3), "float64"))]
 
 
+def attention_cases() -> list[Case]:
+    f32 = [arr((2, 3, 4), "float32"), arr((2, 4, 5), "float32"), arr((2, 5, 6), "float32")]
+    return [case("scaled", *f32, scale=0.125, scale_op="multiply"),
+            case("divided, float64", arr((3, 4), "float64"), arr((4, 2), "float64"), arr((2, 3), "float64"),
+                 scale=8, scale_op="divide"),
+            case("unscaled", *f32),
+            case("core sizes disagree", arr((2, 3), "float32"), arr((4, 5), "float32"), arr((5, 6), "float32"))]
+
+
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
@@ -535,6 +551,8 @@ def cases_for(name: str) -> list[Case]:
         return along_axis_cases(name)
     if name == "einsum":
         return einsum_cases()
+    if name == "attention":
+        return attention_cases()
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)
     if name in ("ufunc_reduce", "ufunc_accumulate"):

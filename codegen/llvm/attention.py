@@ -1,0 +1,369 @@
+"""The fused attention kernel: ``softmax(q @ kt * c, axis=-1) @ v`` in one LLVM function.
+
+passes/attention.py makes the ``attention`` node; this module is its CPU kernel, a hand-blocked
+template (as Inductor's CPU GEMM templates are) rather than a loop nest the fusion pass builds.
+Per tile of ``ROWS`` query rows of one batch:
+
+1. scores ``S = q[rows] @ kt`` in registers, ``ROWS`` x 2 vectors of accumulators per column
+   block, scaled, written to a per-thread row buffer (``ROWS`` x ``npad``; L1-resident). The
+   columns past ``N`` (kt is packed with its rows padded to a whole column block) become -inf,
+   so they drop out of the max and add 0 to the sum.
+2. each row: ``m = max(S)`` (NaN propagates, as in ``np.max``), ``S = exp(S - m)`` in place
+   (Ember's own exp, polynomials.py), ``l = sum(S)``.
+3. ``out[rows] = (S @ v) / l``, ``ROWS`` x ``OUT_VECTORS`` accumulators per panel of v's
+   columns, masked loads and stores at the panel's edge.
+
+Threads take tiles from a shared atomic counter (``counter``), so a thread slowed by another
+process (a BLAS thread still spinning after an eager matmul, say) takes fewer tiles instead of
+holding everyone up. The scores never reach memory and no BLAS call sits between the steps.
+
+Values: the same steps as NumPy's with a different summation order in both products (as any
+BLAS blocking has) and one division per output element instead of one per score:
+``(sum_j e_j v_j) / l`` for ``sum_j (e_j / l) v_j``. Within the float tolerance Ember
+documents for matmul (rtol 1e-3 at float32, 1e-9 at float64 on well-scaled data); NaN and
+infinities propagate as in the NumPy steps (an all -inf row is NaN, as eager's).
+
+Operands (abi.py's tuple): ``q3`` (B, M, D) any strides, ``packed`` (B, D, npad) contiguous,
+``v3`` (B, N, Dv) with unit element stride, ``out`` (B, M, Dv) contiguous, ``scratch``
+(threads, ROWS * npad), ``counter`` (1,) int64 zero, dims ``[start, stop, chunk, B, M, N, D,
+Dv, npad]``. :class:`AttentionKernel` prepares them.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from ...ir.ops.fused import attention_reference
+from .abi import Offsets
+from .lowering import Builder
+from .math import MathDeclarations
+from .polynomials import exp_f32, exp_f64
+
+ROWS = 6           # query rows per tile: 6 x 2 score and 6 x 4 output accumulators fit 32 registers
+OUT_VECTORS = 4    # vectors of v's columns per output panel
+VECTOR_BYTES = 64  # AVX-512: the pass only runs where the host has it (codegen/llvm/__init__.py)
+MIN_PARALLEL_FLOPS = 1 << 22  # below this, one thread: a split costs ~20 us
+
+
+def lanes(dtype: np.dtype) -> int:
+    return VECTOR_BYTES // dtype.itemsize
+
+
+def column_block(dtype: np.dtype) -> int:
+    """kt's rows are padded to a multiple of this (two vectors: the score block's width)."""
+    return 2 * lanes(dtype)
+
+
+def function_name(dtype: np.dtype, scale: float | None, scale_op: str | None) -> str:
+    digest = hashlib.sha256(repr((dtype.str, scale, scale_op, ROWS, OUT_VECTORS)).encode()).hexdigest()[:12]
+    return f"attention_{dtype.name}_{digest}"
+
+
+def _literal(value: float, dtype: np.dtype) -> str:
+    """An LLVM float literal of ``value`` as NumPy converts a Python number for this dtype."""
+    return f"0x{np.float64(dtype.type(value)).view(np.uint64):016X}"
+
+
+class _Emitter:
+    """Writes the kernel's functions; ``b`` is a lowering.Builder over the module's declarations."""
+
+    def __init__(self, dtype: np.dtype, scale: float | None, scale_op: str | None, decls: MathDeclarations,
+                 offsets: Offsets):
+        self.dtype, self.scale, self.scale_op = dtype, scale, scale_op
+        self.decls, self.offsets = decls, offsets
+        self.t = "float" if dtype.itemsize == 4 else "double"
+        self.n = lanes(dtype)
+        self.v = f"<{self.n} x {self.t}>"
+        self.suffix = f"v{self.n}f{dtype.itemsize * 8}"
+        self.name = function_name(dtype, scale, scale_op)
+        self.b = Builder(decls)
+        self.blocks = 0
+
+    # -- small helpers ------------------------------------------------------------------
+    def intrinsic(self, base: str, ret: str, args: list[tuple[str, str]], suffix: str | None = None) -> str:
+        name = self.decls.intrinsic(f"llvm.{base}.{suffix or self.suffix}", ret, [ty for ty, _ in args])
+        call = f"call {ret} @{name}({', '.join(f'{ty} {a}' for ty, a in args)})"
+        if ret == "void":
+            self.b.line(call)
+            return ""
+        return self.b.emit(call)
+
+    def splat(self, scalar: str) -> str:
+        first = self.b.emit(f"insertelement {self.v} poison, {self.t} {scalar}, i64 0")
+        return self.b.emit(f"shufflevector {self.v} {first}, {self.v} poison, <{self.n} x i32> zeroinitializer")
+
+    def at(self, base: str, byte_offset: str) -> str:
+        return self.b.emit(f"getelementptr i8, ptr {base}, i64 {byte_offset}")
+
+    def elements(self, count: str) -> str:
+        return self.b.emit(f"mul i64 {count}, {self.dtype.itemsize}")
+
+    def lane_mask(self, first_column: str, limit: str) -> str:
+        """Lanes whose column ``first_column + lane`` is below ``limit``."""
+        iota = ", ".join(f"i64 {i}" for i in range(self.n))
+        columns = self.b.emit(f"add <{self.n} x i64> <{iota}>, {self._splat_i64(first_column)}")
+        return self.b.emit(f"icmp slt <{self.n} x i64> {columns}, {self._splat_i64(limit)}")
+
+    def _splat_i64(self, value: str) -> str:
+        first = self.b.emit(f"insertelement <{self.n} x i64> poison, i64 {value}, i64 0")
+        return self.b.emit(f"shufflevector <{self.n} x i64> {first}, <{self.n} x i64> poison, "
+                           f"<{self.n} x i32> zeroinitializer")
+
+    def loop(self, start: str, stop: str, step: int | str, body) -> None:
+        """``for i in range(start, stop, step): body(i)`` (the index lives in an alloca)."""
+        self.blocks += 1
+        k = self.blocks
+        index = self.b.alloca("i64")
+        self.b.line(f"store i64 {start}, ptr {index}")
+        self.b.line(f"br label %head{k}")
+        self.b.label(f"%head{k}")
+        i = self.b.emit(f"load i64, ptr {index}")
+        more = self.b.emit(f"icmp slt i64 {i}, {stop}")
+        self.b.line(f"br i1 {more}, label %body{k}, label %done{k}")
+        self.b.label(f"%body{k}")
+        body(i)
+        self.b.line(f"store i64 {self.b.emit(f'add i64 {i}, {step}')}, ptr {index}")
+        self.b.line(f"br label %head{k}")
+        self.b.label(f"%done{k}")
+
+    def accumulators(self, count: int, init: str = "zeroinitializer") -> list[str]:
+        slots = [self.b.alloca(self.v) for _ in range(count)]
+        for slot in slots:
+            self.b.line(f"store {self.v} {init}, ptr {slot}")
+        return slots
+
+    def load(self, ty: str, pointer: str) -> str:
+        return self.b.emit(f"load {ty}, ptr {pointer}, align 1")
+
+    def function(self, header: str, ret: str = "ret void") -> str:
+        body = self.b.lines
+        text = "\n".join([header, "entry:", *self.b.allocas, *body, f"  {ret}", "}"])
+        self.b = Builder(self.decls)
+        self.blocks = 0
+        return text
+
+    # -- the row tile -------------------------------------------------------------------
+    def rows_function(self, rows: int) -> str:
+        """``@<name>_rows<rows>(q, q_row, q_col, kt, v, v_row, out, out_row, s, n, npad, d, dv)``."""
+        self.scores(rows)
+        sums = [self.softmax_row(r) for r in range(rows)]
+        self.output(rows, sums)
+        return self.function(
+            f"define internal void @{self.name}_rows{rows}(ptr noalias %q, i64 %q_row, i64 %q_col, "
+            "ptr noalias %kt, ptr noalias %v, i64 %v_row, ptr noalias %out, i64 %out_row, ptr noalias %s, "
+            "i64 %n, i64 %npad, i64 %d, i64 %dv) noinline {")
+
+    def scores(self, rows: int) -> None:
+        b, v, t = self.b, self.v, self.t
+        q_rows = [self.at("%q", b.emit(f"mul i64 {r}, %q_row")) for r in range(rows)]
+        kt_row = self.elements("%npad")
+        neg_inf = self.splat("0xFFF0000000000000")
+        factor = None
+        if self.scale_op is not None and self.scale is not None:
+            factor = self.splat(_literal(self.scale, self.dtype))
+
+        def column_block(j: str) -> None:
+            acc = self.accumulators(2 * rows)
+
+            def depth(k: str) -> None:
+                row = self.at("%kt", b.emit(f"mul i64 {k}, {kt_row}"))
+                keys = [self.load(v, self.at(row, self.elements(b.emit(f"add i64 {j}, {c * self.n}"))))
+                        for c in range(2)]
+                q_offset = b.emit(f"mul i64 {k}, %q_col")
+                for r in range(rows):
+                    query = self.splat(self.load(t, self.at(q_rows[r], q_offset)))
+                    for c in range(2):
+                        total = self.intrinsic("fma", v, [(v, query), (v, keys[c]), (v, self.load(v, acc[2 * r + c]))])
+                        b.line(f"store {v} {total}, ptr {acc[2 * r + c]}")
+
+            self.loop("0", "%d", 1, depth)
+            for r in range(rows):
+                for c in range(2):
+                    column = b.emit(f"add i64 {j}, {c * self.n}")
+                    value = self.load(v, acc[2 * r + c])
+                    if factor is not None:
+                        op = "fmul" if self.scale_op == "multiply" else "fdiv"
+                        value = b.emit(f"{op} {v} {value}, {factor}")
+                    value = b.emit(f"select <{self.n} x i1> {self.lane_mask(column, '%n')}, {v} {value}, "
+                                   f"{v} {neg_inf}")
+                    offset = self.elements(b.emit(f"add i64 {b.emit(f'mul i64 {r}, %npad')}, {column}"))
+                    b.line(f"store {v} {value}, ptr {self.at('%s', offset)}, align 1")
+
+        self.loop("0", "%npad", 2 * self.n, column_block)
+
+    def softmax_row(self, r: int) -> str:
+        """Max, exp in place and sum over row ``r`` of the score buffer; returns the sum."""
+        b, v = self.b, self.v
+        row = self.at("%s", self.elements(b.emit(f"mul i64 {r}, %npad")))
+        (top,) = self.accumulators(1, init=f"<{', '.join([f'{self.t} 0xFFF0000000000000'] * self.n)}>")
+
+        def find_max(j: str) -> None:
+            x = self.load(v, self.at(row, self.elements(j)))
+            b.line(f"store {v} {self.intrinsic('maximum', v, [(v, self.load(v, top)), (v, x)])}, ptr {top}")
+
+        self.loop("0", "%npad", self.n, find_max)
+        peak = self.splat(self.intrinsic("vector.reduce.fmaximum", self.t, [(v, self.load(v, top))]))
+        (total,) = self.accumulators(1)
+
+        def exponentiate(j: str) -> None:
+            at = self.at(row, self.elements(j))
+            e = b.emit(f"call {v} @{self.name}_vexp({v} {b.emit(f'fsub {v} {self.load(v, at)}, {peak}')})")
+            b.line(f"store {v} {e}, ptr {at}, align 1")
+            b.line(f"store {v} {b.emit(f'fadd {v} {self.load(v, total)}, {e}')}, ptr {total}")
+
+        self.loop("0", "%npad", self.n, exponentiate)
+        return self.splat(self.intrinsic("vector.reduce.fadd", self.t, [(self.t, "-0.0"), (v, self.load(v, total))]))
+
+    def output(self, rows: int, sums: list[str]) -> None:
+        b, v, t = self.b, self.v, self.t
+        width = OUT_VECTORS * self.n
+        score_rows = [self.at("%s", self.elements(b.emit(f"mul i64 {r}, %npad"))) for r in range(rows)]
+
+        def panel(p: str) -> None:
+            masks = [self.lane_mask(b.emit(f"add i64 {p}, {c * self.n}"), "%dv") for c in range(OUT_VECTORS)]
+            offsets = [self.elements(b.emit(f"add i64 {p}, {c * self.n}")) for c in range(OUT_VECTORS)]
+            acc = self.accumulators(rows * OUT_VECTORS)
+
+            def key(j: str) -> None:
+                v_row = self.at("%v", b.emit(f"mul i64 {j}, %v_row"))
+                values = [self.intrinsic("masked.load", v, [("ptr", self.at(v_row, offsets[c])), ("i32", "1"),
+                                                             (f"<{self.n} x i1>", masks[c]), (v, "zeroinitializer")],
+                                         suffix=f"{self.suffix}.p0")
+                          for c in range(OUT_VECTORS)]
+                for r in range(rows):
+                    weight = self.splat(self.load(t, self.at(score_rows[r], self.elements(j))))
+                    for c in range(OUT_VECTORS):
+                        slot = acc[r * OUT_VECTORS + c]
+                        total = self.intrinsic("fma", v, [(v, weight), (v, values[c]), (v, self.load(v, slot))])
+                        b.line(f"store {v} {total}, ptr {slot}")
+
+            self.loop("0", "%n", 1, key)
+            for r in range(rows):
+                out_row = self.at("%out", b.emit(f"mul i64 {r}, %out_row"))
+                for c in range(OUT_VECTORS):
+                    value = b.emit(f"fdiv {v} {self.load(v, acc[r * OUT_VECTORS + c])}, {sums[r]}")
+                    self.intrinsic("masked.store", "void", [(v, value), ("ptr", self.at(out_row, offsets[c])),
+                                                            ("i32", "1"), (f"<{self.n} x i1>", masks[c])],
+                                   suffix=f"{self.suffix}.p0")
+
+        self.loop("0", "%dv", width, panel)
+
+    # -- exp on a vector, and the entry ---------------------------------------------------
+    def exp_functions(self) -> list[str]:
+        """Own scalar exp (always inlined), and a lane-wise vector form the SLP vectorizer widens."""
+        scalar = (exp_f32 if self.t == "float" else exp_f64)(self.b, "%x")
+        text = self.function(f"define internal {self.t} @{self.name}_exp({self.t} %x) alwaysinline {{",
+                             ret=f"ret {self.t} {scalar}")
+        lanes_text = [f"define internal {self.v} @{self.name}_vexp({self.v} %x) alwaysinline {{", "entry:"]
+        vector = "poison"
+        for i in range(self.n):
+            lanes_text += [f"  %x{i} = extractelement {self.v} %x, i64 {i}",
+                           f"  %y{i} = call {self.t} @{self.name}_exp({self.t} %x{i})",
+                           f"  %r{i} = insertelement {self.v} {vector}, {self.t} %y{i}, i64 {i}"]
+            vector = f"%r{i}"
+        lanes_text += [f"  ret {self.v} {vector}", "}"]
+        return [text, "\n".join(lanes_text)]
+
+    def entry(self) -> str:
+        """``@<name>(ptr %args)``: take tiles from the counter until none is left."""
+        b, o = self.b, self.offsets
+        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(7)]
+        data = [self.load("ptr", self.at(array, str(o.array_data))) for array in item]
+        q, packed, v, out, scratch, counter, dims = data
+        strides = {name: self.load("ptr", self.at(item[i], str(o.array_strides))) for i, name in ((0, "q"), (2, "v"))}
+        size = {name: self.load("i64", self.at(dims, str(8 * i)))
+                for i, name in enumerate(("start", "stop", "chunk", "batch", "m", "n", "d", "dv", "npad"))}
+        q_stride = [self.load("i64", self.at(strides["q"], str(8 * i))) for i in range(3)]
+        v_stride = [self.load("i64", self.at(strides["v"], str(8 * i))) for i in range(2)]
+        chunk, count, m, n, d, dv, npad = (size[k] for k in ("chunk", "batch", "m", "n", "d", "dv", "npad"))
+        s = self.at(scratch, self.elements(b.emit(f"mul i64 {chunk}, {b.emit(f'mul i64 {npad}, {ROWS}')}")))
+        tiles_per_batch = b.emit(f"udiv i64 {b.emit(f'add i64 {m}, {ROWS - 1}')}, {ROWS}")
+        tiles = b.emit(f"mul i64 {count}, {tiles_per_batch}")
+        out_row = self.elements(dv)
+        b.line("br label %next")
+        b.label("%next")
+        tile = b.emit(f"atomicrmw add ptr {counter}, i64 1 monotonic")
+        b.line(f"br i1 {b.emit(f'icmp sge i64 {tile}, {tiles}')}, label %finished, label %work")
+        b.label("%work")
+        batch = b.emit(f"udiv i64 {tile}, {tiles_per_batch}")
+        row0 = b.emit(f"mul i64 {b.emit(f'urem i64 {tile}, {tiles_per_batch}')}, {ROWS}")
+        q_batch = self.at(q, b.emit(f"mul i64 {batch}, {q_stride[0]}"))
+        q_tile = self.at(q_batch, b.emit(f"mul i64 {row0}, {q_stride[1]}"))
+        kt_batch = self.at(packed, self.elements(b.emit(f"mul i64 {batch}, {b.emit(f'mul i64 {d}, {npad}')}")))
+        v_batch = self.at(v, b.emit(f"mul i64 {batch}, {v_stride[0]}"))
+        first_row = b.emit(f"add i64 {b.emit(f'mul i64 {batch}, {m}')}, {row0}")
+        out_tile = self.at(out, self.elements(b.emit(f"mul i64 {first_row}, {dv}")))
+        common = f"i64 {n}, i64 {npad}, i64 {d}, i64 {dv}"
+
+        def call(rows: int, q_at: str, out_at: str) -> None:
+            b.line(f"call void @{self.name}_rows{rows}(ptr {q_at}, i64 {q_stride[1]}, i64 {q_stride[2]}, "
+                   f"ptr {kt_batch}, ptr {v_batch}, i64 {v_stride[1]}, ptr {out_at}, i64 {out_row}, ptr {s}, {common})")
+
+        left = b.emit(f"sub i64 {m}, {row0}")
+        b.line(f"br i1 {b.emit(f'icmp sge i64 {left}, {ROWS}')}, label %full, label %partial")
+        b.label("%full")
+        call(ROWS, q_tile, out_tile)
+        b.line("br label %next")
+        b.label("%partial")
+        self.loop("0", left, 1, lambda r: call(1, self.at(q_tile, b.emit(f"mul i64 {r}, {q_stride[1]}")),
+                                              self.at(out_tile, b.emit(f"mul i64 {r}, {out_row}"))))
+        b.line("br label %next")
+        b.label("%finished")
+        return self.function(f"define void @{self.name}(ptr %args) {{")
+
+
+def attention_function(dtype: np.dtype, scale: float | None, scale_op: str | None, decls: MathDeclarations,
+                       offsets: Offsets) -> tuple[str, str]:
+    """(name, text) of the kernel for this dtype and scaling; its declarations go to ``decls``."""
+    emitter = _Emitter(np.dtype(dtype), scale, scale_op, decls, offsets)
+    parts = [*emitter.exp_functions(), emitter.rows_function(ROWS), emitter.rows_function(1), emitter.entry()]
+    return emitter.name, "\n\n".join(parts)
+
+
+KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
+
+
+class AttentionKernel:
+    """The per-call side: ``kernel(q, kt, v)`` == ``attention_reference(q, kt, v, scale, scale_op)``."""
+
+    def __init__(self, address: int, dtype: np.dtype, scale: float | None, scale_op: str | None,
+                 pool: Any, num_threads: int):
+        self.kernel = KERNEL_TYPE(address)
+        self.dtype = np.dtype(dtype)
+        self.scale, self.scale_op = scale, scale_op
+        self.pool = pool
+        self.num_threads = num_threads if pool is not None else 1
+        self.block = column_block(self.dtype)
+
+    def __repr__(self) -> str:
+        return f"<fused attention kernel, {self.dtype.name}, codegen/llvm/attention.py>"
+
+    def __call__(self, q: np.ndarray, kt: np.ndarray, v: np.ndarray) -> np.ndarray:
+        m, d = q.shape[-2:]
+        n, dv = v.shape[-2:]
+        if 0 in q.shape or 0 in kt.shape or 0 in v.shape:  # empty: NumPy's result or NumPy's error
+            return attention_reference(q, kt, v, self.scale, self.scale_op)
+        q3 = q.reshape(-1, m, d)
+        v3 = v.reshape(-1, n, dv)
+        if v3.strides[-1] != self.dtype.itemsize:
+            v3 = np.ascontiguousarray(v3)
+        batch = q3.shape[0]
+        npad = -(-n // self.block) * self.block
+        packed = np.empty((batch, d, npad), self.dtype)
+        packed[:, :, :n] = kt.reshape(-1, d, n)
+        out = np.empty((batch, m, dv), self.dtype)
+        flops = 2 * batch * m * n * (d + dv)
+        chunks = 1
+        if self.num_threads > 1 and flops >= MIN_PARALLEL_FLOPS:
+            chunks = self.pool.chunk_count(0, self.num_threads, self.num_threads)
+        scratch = np.empty((chunks, ROWS * npad), self.dtype)
+        operands = (q3, packed, v3, out, scratch, np.zeros(1, np.int64))
+        dims = np.array([0, chunks, 0, batch, m, n, d, dv, npad], np.int64)
+        if chunks > 1:
+            self.pool.parallel_for(self.kernel, operands, dims, chunks)
+        else:
+            self.kernel(operands + (dims,))
+        return out.reshape(*q.shape[:-1], dv)

@@ -1,0 +1,141 @@
+"""The fused attention kernel (codegen/llvm/attention.py) against NumPy's steps, shape by shape."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ember.codegen.llvm import compile_graph
+from ember.codegen.llvm.math import host_has
+from ember.ir import Graph, TensorMeta
+from ember.ir.ops.fused import attention_reference
+from ember.runtime.threadpool import ThreadPool
+
+pytestmark = pytest.mark.skipif(not host_has("avx512f"), reason="the fused kernel needs AVX-512")
+
+F32, F64 = np.dtype("float32"), np.dtype("float64")
+# Two products summed in another order than BLAS's, one division per output instead of per score.
+TOLERANCE = {F32: (1e-4, 1e-5), F64: (1e-12, 1e-13)}
+
+
+def attention_graph(q_shape, kt_shape, v_shape, dtype=F32, scale=(0.125, "multiply"), transposed_k=False):
+    g = Graph("attn")
+    q = g.add_input("q", TensorMeta(q_shape, dtype))
+    if transposed_k:  # k given as (..., N, D), used as k.transpose
+        k = g.add_input("k", TensorMeta((*kt_shape[:-2], kt_shape[-1], kt_shape[-2]), dtype))
+        ndim = len(kt_shape)
+        kt = g.call("transpose", k, (*range(ndim - 2), ndim - 1, ndim - 2))
+    else:
+        kt = g.add_input("kt", TensorMeta(kt_shape, dtype))
+    v = g.add_input("v", TensorMeta(v_shape, dtype))
+    s = g.call("matmul", q, kt)
+    if scale is not None:
+        s = g.call(scale[1], s, scale[0])
+    e = g.call("exp", g.call("subtract", s, g.call("max", s, axis=(len(q_shape) - 1,), keepdims=True)))
+    p = g.call("divide", e, g.call("sum", e, axis=(len(q_shape) - 1,), keepdims=True))
+    g.set_outputs([g.call("matmul", p, v)])
+    return g
+
+
+def normal_inputs(shapes, dtype=F32):
+    """A factory of the same standard normal inputs on every call (the oracle calls it twice)."""
+    return lambda: [np.random.default_rng(i).standard_normal(s).astype(dtype) for i, s in enumerate(shapes)]
+
+
+def check(differential, g, make_inputs, **compile_kwargs):
+    artifact = differential(g, make_inputs, TOLERANCE, **compile_kwargs)
+    assert "one fused kernel" in artifact.describe(), artifact.describe()
+    return artifact
+
+
+# (batch, M, D, N, Dv): ones, primes, rows not a multiple of the 6-row tile, N not a multiple
+# of the 32-column block, several 64-column output panels, a ragged last panel.
+SHAPES = [((), 1, 1, 1, 1), ((1,), 7, 5, 13, 3), ((2,), 13, 64, 100, 70), ((3,), 6, 16, 33, 17),
+          ((2, 2), 12, 8, 32, 64), ((1,), 61, 3, 257, 130), ((2,), 1, 128, 64, 16)]
+
+
+@pytest.mark.parametrize("batch, m, d, n, dv", SHAPES)
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_matches_numpy_steps(differential, batch, m, d, n, dv, dtype):
+    g = attention_graph((*batch, m, d), (*batch, d, n), (*batch, n, dv), dtype, transposed_k=True)
+    check(differential, g, normal_inputs([(*batch, m, d), (*batch, n, d), (*batch, n, dv)], dtype))
+
+
+@pytest.mark.parametrize("scale", [None, (0.125, "multiply"), (8, "divide"), (3, "multiply")])
+def test_each_scaling(differential, scale):
+    shapes = [(2, 9, 8), (2, 8, 40), (2, 40, 8)]
+    g = attention_graph(*shapes, scale=scale)
+    check(differential, g, normal_inputs(shapes))
+
+
+def test_any_strides(differential):
+    """q transposed and reversed, kt a plain array, v with a column step (copied to unit stride)."""
+    def make():
+        rng = np.random.default_rng(2)
+        q = rng.standard_normal((3, 16, 20)).astype(F32).transpose(0, 2, 1)[:, ::-1]
+        kt = rng.standard_normal((3, 16, 45)).astype(F32)
+        v = rng.standard_normal((3, 45, 24)).astype(F32)[:, :, ::2]
+        return [q, kt, v]
+
+    check(differential, attention_graph((3, 20, 16), (3, 16, 45), (3, 45, 12)), make)
+
+
+def test_nan_and_infinity_rows_come_out_as_numpys(differential):
+    """A NaN score, +inf and -inf scores (overflowing products), and an all -inf row."""
+    def make():
+        q = np.random.default_rng(3).standard_normal((1, 8, 4)).astype(F32)
+        q[0, 1, 0] = np.nan
+        q[0, 2] = 1e30   # scores of +-inf and NaN
+        q[0, 3] = -1e30
+        kt = np.abs(np.random.default_rng(4).standard_normal((1, 4, 20))).astype(F32)
+        kt[0, :, 5] = 1e30
+        v = np.random.default_rng(5).standard_normal((1, 20, 8)).astype(F32)
+        return [q, kt, v]
+
+    check(differential, attention_graph((1, 8, 4), (1, 4, 20), (1, 20, 8)), make)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_share_tiles(differential, threads):
+    shapes = [(4, 70, 32), (4, 32, 150), (4, 150, 40)]  # above the size where it splits
+    artifact = check(differential, attention_graph(*shapes), normal_inputs(shapes), pool=ThreadPool(threads),
+                     num_threads=threads)
+    assert "_fused_" in artifact.source
+
+
+def test_empty_sizes_give_numpys_result_or_error():
+    artifact = compile_graph(attention_graph((2, 0, 4), (2, 4, 5), (2, 5, 3)))
+    (out,) = artifact([np.ones((2, 0, 4), F32), np.ones((2, 4, 5), F32), np.ones((2, 5, 3), F32)])
+    assert out.shape == (2, 0, 3) and out.dtype == F32
+    # No keys: the max of an empty row raises (a dynamic N can be 0 at run time).
+    kernel = next(value for name, value in artifact.run.__globals__.items() if name.startswith("_fused_"))
+    inputs = [np.ones((2, 3, 4), F32), np.ones((2, 4, 0), F32), np.ones((2, 0, 3), F32)]
+    with pytest.raises(ValueError) as expected:
+        attention_reference(*inputs, 0.125, "multiply")
+    with pytest.raises(ValueError) as got:
+        kernel(*inputs)
+    assert str(got.value) == str(expected.value)
+
+
+def test_the_ir_names_the_kernel():
+    artifact = compile_graph(attention_graph((2, 8, 4), (2, 4, 8), (2, 8, 4)))
+    text = artifact.llvm_ir()
+    assert "define void @attention_float32_" in text and "atomicrmw add" in text
+
+
+def attention_as_users_write_it(q, kt, v):
+    s = q @ kt * q.shape[-1] ** -0.5
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    p = p / p.sum(axis=-1, keepdims=True)
+    return p @ v
+
+
+def test_through_ember_compile_with_dynamic_sizes():
+    import ember
+
+    compiled = ember.compile(attention_as_users_write_it, dynamic=True)
+    for b, m, n in [(2, 10, 20), (3, 17, 33), (2, 5, 7)]:
+        q, kt, v = normal_inputs([(b, m, 16), (b, 16, n), (b, n, 16)])()
+        got, want = compiled(q, kt, v), attention_as_users_write_it(q, kt, v)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, *TOLERANCE[F32])
+    (entry,) = compiled.entries  # one compiled program for every size
+    assert "one fused kernel" in str(entry.kernel_graph)
