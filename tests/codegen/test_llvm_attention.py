@@ -1,6 +1,8 @@
 """The fused attention kernel (codegen/llvm/attention.py) against NumPy's steps, shape by shape."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from ember.codegen.llvm import compile_graph
@@ -8,6 +10,10 @@ from ember.codegen.llvm.math import host_has
 from ember.ir import Graph, TensorMeta
 from ember.ir.ops.fused import attention_reference
 from ember.runtime.threadpool import ThreadPool
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from .conftest import run_differential
 
 pytestmark = pytest.mark.skipif(not host_has("avx512f"), reason="the fused kernel needs AVX-512")
 
@@ -139,3 +145,34 @@ def test_through_ember_compile_with_dynamic_sizes():
         np.testing.assert_allclose(got, want, *TOLERANCE[F32])
     (entry,) = compiled.entries  # one compiled program for every size
     assert "one fused kernel" in str(entry.kernel_graph)
+
+
+TWO_THREADS = ThreadPool(2)
+
+
+@st.composite
+def attention_cases(draw):
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    m, d, n, dv = (draw(st.integers(1, hi)) for hi in (20, 70, 80, 80))
+    dtype = draw(st.sampled_from([F32, F64]))
+    scale = draw(st.sampled_from([None, (0.125, "multiply"), (3, "divide"), (0.01, "multiply")]))
+    q_transposed, k_transposed = draw(st.booleans()), draw(st.booleans())
+    threads = draw(st.sampled_from([1, 2]))
+    return batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, draw(st.integers(0, 2**16))
+
+
+@settings(max_examples=int(os.environ.get("EMBER_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(attention_cases())
+def test_random_shapes_layouts_and_scalings(case):
+    batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, seed = case
+    g = attention_graph((*batch, m, d), (*batch, d, n), (*batch, n, dv), dtype, scale, transposed_k=k_transposed)
+
+    def make():
+        rng = np.random.default_rng(seed)
+        q = rng.standard_normal((*batch, d, m) if q_transposed else (*batch, m, d)).astype(dtype)
+        k = rng.standard_normal((*batch, n, d) if k_transposed else (*batch, d, n)).astype(dtype)
+        v = rng.standard_normal((*batch, n, dv)).astype(dtype)
+        return [np.swapaxes(q, -1, -2) if q_transposed else q, k, v]
+
+    run_differential(g, make, TOLERANCE, pool=TWO_THREADS if threads > 1 else None, num_threads=threads)
