@@ -29,6 +29,14 @@ def full_stand_in(meta: TensorMeta) -> np.ndarray | np.generic:
     return np.broadcast_to(np.zeros((), dtype=meta.dtype), meta.shape)
 
 
+def sizeless_stand_in(meta: TensorMeta) -> np.ndarray | np.generic:
+    """Like ``full_stand_in`` with elements of no bytes (an empty structured dtype): any shape whose
+    element count NumPy can index, however large. Only for rules that never touch the elements."""
+    if meta.is_scalar:
+        return np.zeros((), dtype=np.dtype([]))[()]
+    return np.broadcast_to(np.zeros((), dtype=np.dtype([])), meta.shape)
+
+
 def map_metas(args: Any, convert: Callable[[TensorMeta], Any]) -> Any:
     """Replace every TensorMeta inside (nested tuples/lists of) ``args`` by ``convert(meta)``."""
     if isinstance(args, TensorMeta):

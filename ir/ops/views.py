@@ -11,13 +11,25 @@ from typing import Any
 import numpy as np
 
 from ..meta import TensorMeta
-from .probing import full_stand_in, probe
+from .probing import full_stand_in, probe, sizeless_stand_in
 from .registry import Op, OpKind, register
 
+# Views that only rearrange their input's elements (never copy, never grow): a real input is never
+# too big to make, so "array is too big" from one can only come from symbolic shape inference,
+# whose stand-in sizes (ir/symbolic.py) multiply past what NumPy allows from three dynamic
+# dimensions on. Their shape then comes from a stand-in whose elements take no bytes.
+_REARRANGING = frozenset({"getitem", "transpose", "squeeze", "expand_dims", "flip", "swapaxes", "moveaxis"})
 
-def _infer_view(reference):
+
+def _infer_view(name: str, reference):
     def infer(*args: Any, **kwargs: Any) -> TensorMeta:
-        return TensorMeta.of(probe(reference, args, kwargs, stand_in=full_stand_in))
+        try:
+            return TensorMeta.of(probe(reference, args, kwargs, stand_in=full_stand_in))
+        except ValueError as error:
+            if name not in _REARRANGING or "array is too big" not in str(error):
+                raise
+        shaped = probe(reference, args, kwargs, stand_in=sizeless_stand_in)
+        return TensorMeta(np.shape(shaped), args[0].dtype, isinstance(shaped, np.generic))
 
     return infer
 
@@ -49,4 +61,4 @@ VIEWS: dict[str, Callable[..., Any]] = {
 }
 
 for _name, _reference in VIEWS.items():
-    register(Op(_name, OpKind.VIEW, _reference, _infer_view(_reference)))
+    register(Op(_name, OpKind.VIEW, _reference, _infer_view(_name, _reference)))

@@ -13,8 +13,6 @@ from ember.runtime.threadpool import ThreadPool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import run_differential
-
 pytestmark = pytest.mark.skipif(not host_has("avx512f"), reason="the fused kernel needs AVX-512")
 
 F32, F64 = np.dtype("float32"), np.dtype("float64")
@@ -162,9 +160,9 @@ def attention_cases(draw):
 
 
 @settings(max_examples=int(os.environ.get("EMBER_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(attention_cases())
-def test_random_shapes_layouts_and_scalings(case):
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=attention_cases())
+def test_random_shapes_layouts_and_scalings(differential, case):
     batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, seed = case
     g = attention_graph((*batch, m, d), (*batch, d, n), (*batch, n, dv), dtype, scale, transposed_k=k_transposed)
 
@@ -175,4 +173,4 @@ def test_random_shapes_layouts_and_scalings(case):
         v = rng.standard_normal((*batch, n, dv)).astype(dtype)
         return [np.swapaxes(q, -1, -2) if q_transposed else q, k, v]
 
-    run_differential(g, make, TOLERANCE, pool=TWO_THREADS if threads > 1 else None, num_threads=threads)
+    differential(g, make, TOLERANCE, pool=TWO_THREADS if threads > 1 else None, num_threads=threads)
