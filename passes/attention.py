@@ -8,11 +8,13 @@ Matched, node for node as the frontend records the usual spelling::
 
     s = matmul(q, kt)                       # q (..., M, D), kt (..., D, N), v (..., N, Dv)
     s = multiply(s, c) | multiply(c, s) | divide(s, c)     # optional; c a Python float or int
+    s = add(s, mask) | add(mask, s) | where(mask, s, f) | where(mask, f, s)     # optional
     e = exp(subtract(s, max(s, axis=(-1,), keepdims=True)))
     out = matmul(divide(e, sum(e, axis=(-1,), keepdims=True)), v)
 
 Conditions, each needed for the fused node to equal the steps it replaces: one float dtype
-(float32 or float64) throughout; the same batch dimensions for q, kt and v (no broadcasting);
+(float32 or float64) throughout (an added mask's too; a ``where`` mask is bool, the fill ``f`` a
+Python number); a mask no larger than the scores; the same batch dimensions for q, kt and v (no broadcasting);
 every intermediate used only inside the pattern (not an output, not read elsewhere); no
 mutation between the first matmul and the last (the fused node reads q and kt later than the
 first matmul did).
@@ -55,6 +57,16 @@ class Match:
     v: Node
     scale: float | None
     scale_op: str | None
+    mask: Node | None
+    mask_op: str | None
+    fill: float | None
+
+    def args(self) -> tuple[Node, ...]:
+        return (self.q, self.kt, self.v) if self.mask is None else (self.q, self.kt, self.v, self.mask)
+
+    def kwargs(self) -> dict:
+        scaling = {"scale": self.scale, "scale_op": self.scale_op}
+        return scaling if self.mask is None else {**scaling, "mask_op": self.mask_op, "fill": self.fill}
 
 
 def fuse_attention(graph: Graph) -> Graph:
@@ -72,8 +84,8 @@ def fuse_attention(graph: Graph) -> Graph:
     op = get_op("attention")
     for m in matches:
         last = current[m.last.name]
-        node = Node(graph.fresh_name(), op, (current[m.q.name], current[m.kt.name], current[m.v.name]),
-                    {"scale": m.scale, "scale_op": m.scale_op}, last.meta, last.loc)
+        node = Node(graph.fresh_name(), op, tuple(current[arg.name] for arg in m.args()), m.kwargs(),
+                    last.meta, last.loc)
         graph.nodes.insert(graph.nodes.index(last), node)
         replace_uses(graph, {last: node})
         current[m.last.name] = node
@@ -96,19 +108,20 @@ def _match(last: Node, users: dict[Node, list[Node]]) -> Match | None:
     s, mx = d.args
     if not _is_row_reduction(mx, "max", s):
         return None
-    first, scale, scale_op = _unscaled(s)
+    scaled, mask, mask_op, fill = _unmasked(s)
+    first, scale, scale_op = _unscaled(scaled)
     if first is None or not _is(first, "matmul") or len(first.args) != 2:
         return None
     q, kt = first.args
     if not (isinstance(q, Node) and isinstance(kt, Node)):
         return None
-    inner = tuple(dict.fromkeys(n for n in (first, s, mx, d, e, z, p)))
-    if not _shapes_fit(q, kt, v, (*inner, last)):
+    inner = tuple(dict.fromkeys(n for n in (first, scaled, s, mx, d, e, z, p)))
+    if not _shapes_fit(q, kt, v, (*inner, last)) or not _mask_fits(mask, mask_op, scaled):
         return None
     inside = set(inner) | {last}
     if any(user not in inside for node in inner for user in users[node]):
         return None
-    return Match(first, last, inner, q, kt, v, scale, scale_op)
+    return Match(first, last, inner, q, kt, v, scale, scale_op, mask, mask_op, fill)
 
 
 def _is(value: object, op_name: str) -> bool:
@@ -124,6 +137,28 @@ def _is_row_reduction(node: object, op_name: str, of: Node) -> bool:
     last_axis = of.meta.ndim - 1
     return (node.args == (of,) and node.kwargs.get("keepdims") is True and set(node.kwargs) == {"axis", "keepdims"}
             and node.kwargs["axis"] in ((last_axis,), (-1,), last_axis, -1))
+
+
+def _unmasked(s: Node) -> tuple[Node, Node | None, str | None, float | None]:
+    """(the scores under an optional mask, the mask, how it applies, the fill of a ``where``)."""
+    if _is(s, "add") and len(s.args) == 2 and all(isinstance(a, Node) for a in s.args):
+        a, b = s.args
+        return (a, b, "add", None) if _unscaled(a)[0] is not None else (b, a, "add", None)
+    if _is(s, "where") and len(s.args) == 3 and isinstance(s.args[0], Node):
+        mask, a, b = s.args
+        if isinstance(a, Node) and _is_python_number(b):
+            return a, mask, "keep_where", b
+        if isinstance(b, Node) and _is_python_number(a):
+            return b, mask, "fill_where", a
+    return s, None, None, None
+
+
+def _mask_fits(mask: Node | None, mask_op: str | None, scores: Node) -> bool:
+    if mask is None:
+        return True
+    wanted = scores.meta.dtype if mask_op == "add" else np.dtype(bool)
+    return (mask.meta.dtype == wanted and not mask.meta.is_scalar and mask.meta.ndim <= scores.meta.ndim
+            and all(m in (1, s) for m, s in zip(mask.meta.shape[::-1], scores.meta.shape[::-1], strict=False)))
 
 
 def _unscaled(s: Node) -> tuple[Node | None, float | None, str | None]:

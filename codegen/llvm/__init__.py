@@ -53,7 +53,7 @@ from ...passes.fusion import fuse
 from ...passes.kernels import ExternStep, Kernel, KernelGraph
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS, Offsets
-from .attention import AttentionKernel, attention_function
+from .attention import AttentionKernel, Scaling, attention_function
 from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
@@ -125,8 +125,8 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         compiled = compile_module(module_text, names, cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
-        fused = {node: AttentionKernel(compiled.addresses[name], node.meta.dtype, node.kwargs["scale"],
-                                       node.kwargs["scale_op"], pool, num_threads)
+        fused = {node: AttentionKernel(compiled.addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool,
+                                       num_threads)
                  for node, (name, _) in templates.items()}
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold, partials=partials,
@@ -142,8 +142,7 @@ def _attention_steps(kernel_graph: KernelGraph, decls: MathDeclarations, offsets
     for step in kernel_graph.steps:
         if isinstance(step, ExternStep) and step.node.op.name == "attention":
             node = step.node
-            templates[node] = attention_function(node.meta.dtype, node.kwargs["scale"], node.kwargs["scale_op"],
-                                                 decls, offsets)
+            templates[node] = attention_function(node.meta.dtype, Scaling.of(node.kwargs), decls, offsets)
             step = ExternStep(node, "one fused kernel: codegen/llvm/attention.py")
         steps.append(step)
     return KernelGraph(kernel_graph.graph, steps), templates

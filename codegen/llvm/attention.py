@@ -25,13 +25,15 @@ infinities propagate as in the NumPy steps (an all -inf row is NaN, as eager's).
 
 Operands (abi.py's tuple): ``q3`` (B, M, D) any strides, ``packed`` (B, D, npad) contiguous,
 ``v3`` (B, N, Dv) with unit element stride, ``out`` (B, M, Dv) contiguous, ``scratch``
-(threads, ROWS * npad), ``counter`` (1,) int64 zero, dims ``[start, stop, chunk, B, M, N, D,
-Dv, npad]``. :class:`AttentionKernel` prepares them.
+(threads, ROWS * npad), ``counter`` (1,) int64 zero, with a mask ``mask3`` (B, M, N) (zero
+strides where broadcast, unit element stride), then dims ``[start, stop, chunk, B, M, N, D, Dv,
+npad]``. :class:`AttentionKernel` prepares them.
 """
 from __future__ import annotations
 
 import ctypes
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,8 +59,22 @@ def column_block(dtype: np.dtype) -> int:
     return 2 * lanes(dtype)
 
 
-def function_name(dtype: np.dtype, scale: float | None, scale_op: str | None) -> str:
-    digest = hashlib.sha256(repr((dtype.str, scale, scale_op, ROWS, OUT_VECTORS)).encode()).hexdigest()[:12]
+@dataclass(frozen=True, slots=True)
+class Scaling:
+    """What happens to the scores between the product and the softmax: the attention node's kwargs."""
+
+    scale: float | None = None
+    scale_op: str | None = None  # "multiply", "divide"
+    mask_op: str | None = None   # "add", "keep_where", "fill_where" (ir/ops/fused.py)
+    fill: float | None = None
+
+    @classmethod
+    def of(cls, kwargs: dict) -> Scaling:
+        return cls(kwargs.get("scale"), kwargs.get("scale_op"), kwargs.get("mask_op"), kwargs.get("fill"))
+
+
+def function_name(dtype: np.dtype, scaling: Scaling) -> str:
+    digest = hashlib.sha256(repr((dtype.str, scaling, ROWS, OUT_VECTORS)).encode()).hexdigest()[:12]
     return f"attention_{dtype.name}_{digest}"
 
 
@@ -70,15 +86,14 @@ def _literal(value: float, dtype: np.dtype) -> str:
 class _Emitter:
     """Writes the kernel's functions; ``b`` is a lowering.Builder over the module's declarations."""
 
-    def __init__(self, dtype: np.dtype, scale: float | None, scale_op: str | None, decls: MathDeclarations,
-                 offsets: Offsets):
-        self.dtype, self.scale, self.scale_op = dtype, scale, scale_op
+    def __init__(self, dtype: np.dtype, scaling: Scaling, decls: MathDeclarations, offsets: Offsets):
+        self.dtype, self.scaling = dtype, scaling
         self.decls, self.offsets = decls, offsets
         self.t = "float" if dtype.itemsize == 4 else "double"
         self.n = lanes(dtype)
         self.v = f"<{self.n} x {self.t}>"
         self.suffix = f"v{self.n}f{dtype.itemsize * 8}"
-        self.name = function_name(dtype, scale, scale_op)
+        self.name = function_name(dtype, scaling)
         self.b = Builder(decls)
         self.blocks = 0
 
@@ -147,23 +162,25 @@ class _Emitter:
 
     # -- the row tile -------------------------------------------------------------------
     def rows_function(self, rows: int) -> str:
-        """``@<name>_rows<rows>(q, q_row, q_col, kt, v, v_row, out, out_row, s, n, npad, d, dv)``."""
+        """``@<name>_rows<rows>(q, q_row, q_col, kt, v, v_row, out, out_row, s, n, npad, d, dv, mask,
+        mask_row)`` (``mask`` points at the tile's first row; its elements are contiguous)."""
         self.scores(rows)
         sums = [self.softmax_row(r) for r in range(rows)]
         self.output(rows, sums)
         return self.function(
             f"define internal void @{self.name}_rows{rows}(ptr noalias %q, i64 %q_row, i64 %q_col, "
             "ptr noalias %kt, ptr noalias %v, i64 %v_row, ptr noalias %out, i64 %out_row, ptr noalias %s, "
-            "i64 %n, i64 %npad, i64 %d, i64 %dv) noinline {")
+            "i64 %n, i64 %npad, i64 %d, i64 %dv, ptr noalias %mask, i64 %mask_row) noinline {")
 
     def scores(self, rows: int) -> None:
         b, v, t = self.b, self.v, self.t
         q_rows = [self.at("%q", b.emit(f"mul i64 {r}, %q_row")) for r in range(rows)]
         kt_row = self.elements("%npad")
         neg_inf = self.splat("0xFFF0000000000000")
+        scaling = self.scaling
         factor = None
-        if self.scale_op is not None and self.scale is not None:
-            factor = self.splat(_literal(self.scale, self.dtype))
+        if scaling.scale_op is not None and scaling.scale is not None:
+            factor = self.splat(_literal(scaling.scale, self.dtype))
 
         def column_block(j: str) -> None:
             acc = self.accumulators(2 * rows)
@@ -185,14 +202,36 @@ class _Emitter:
                     column = b.emit(f"add i64 {j}, {c * self.n}")
                     value = self.load(v, acc[2 * r + c])
                     if factor is not None:
-                        op = "fmul" if self.scale_op == "multiply" else "fdiv"
+                        op = "fmul" if scaling.scale_op == "multiply" else "fdiv"
                         value = b.emit(f"{op} {v} {value}, {factor}")
-                    value = b.emit(f"select <{self.n} x i1> {self.lane_mask(column, '%n')}, {v} {value}, "
-                                   f"{v} {neg_inf}")
+                    in_row = self.lane_mask(column, "%n")
+                    if scaling.mask_op is not None:
+                        value = self.apply_mask(value, r, column, in_row)
+                    value = b.emit(f"select <{self.n} x i1> {in_row}, {v} {value}, {v} {neg_inf}")
                     offset = self.elements(b.emit(f"add i64 {b.emit(f'mul i64 {r}, %npad')}, {column}"))
                     b.line(f"store {v} {value}, ptr {self.at('%s', offset)}, align 1")
 
         self.loop("0", "%npad", 2 * self.n, column_block)
+
+    def apply_mask(self, value: str, r: int, column: str, in_row: str) -> str:
+        """The masked scores: ``value + mask`` or a select with the fill, reading only columns < N."""
+        b, v, n = self.b, self.v, self.n
+        scaling = self.scaling
+        element = self.t if scaling.mask_op == "add" else "i8"
+        width = self.dtype.itemsize if scaling.mask_op == "add" else 1
+        row = self.at("%mask", b.emit(f"mul i64 {r}, %mask_row"))
+        at = self.at(row, b.emit(f"mul i64 {column}, {width}"))
+        vector = f"<{n} x {element}>"
+        suffix = f"{self.suffix if element == self.t else f'v{n}i8'}.p0"
+        mask = self.intrinsic("masked.load", vector, [("ptr", at), ("i32", "1"), (f"<{n} x i1>", in_row),
+                                                      (vector, "zeroinitializer")], suffix=suffix)
+        if scaling.mask_op == "add":
+            return b.emit(f"fadd {v} {value}, {mask}")
+        assert scaling.fill is not None
+        keep = b.emit(f"icmp ne {vector} {mask}, zeroinitializer")
+        fill = self.splat(_literal(scaling.fill, self.dtype))
+        first, second = (value, fill) if scaling.mask_op == "keep_where" else (fill, value)
+        return b.emit(f"select <{n} x i1> {keep}, {v} {first}, {v} {second}")
 
     def softmax_row(self, r: int) -> str:
         """Max, exp in place and sum over row ``r`` of the score buffer; returns the sum."""
@@ -270,9 +309,10 @@ class _Emitter:
     def entry(self) -> str:
         """``@<name>(ptr %args)``: take tiles from the counter until none is left."""
         b, o = self.b, self.offsets
-        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(7)]
+        masked = self.scaling.mask_op is not None
+        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(8 if masked else 7)]
         data = [self.load("ptr", self.at(array, str(o.array_data))) for array in item]
-        q, packed, v, out, scratch, counter, dims = data
+        q, packed, v, out, scratch, counter, dims = *data[:6], data[-1]
         strides = {name: self.load("ptr", self.at(item[i], str(o.array_strides))) for i, name in ((0, "q"), (2, "v"))}
         size = {name: self.load("i64", self.at(dims, str(8 * i)))
                 for i, name in enumerate(("start", "stop", "chunk", "batch", "m", "n", "d", "dv", "npad"))}
@@ -292,33 +332,45 @@ class _Emitter:
         row0 = b.emit(f"mul i64 {b.emit(f'urem i64 {tile}, {tiles_per_batch}')}, {ROWS}")
         q_batch = self.at(q, b.emit(f"mul i64 {batch}, {q_stride[0]}"))
         q_tile = self.at(q_batch, b.emit(f"mul i64 {row0}, {q_stride[1]}"))
+        mask_tile, mask_row = "null", "0"
+        if masked:
+            mask_strides = self.load("ptr", self.at(item[6], str(o.array_strides)))
+            mask_stride = [self.load("i64", self.at(mask_strides, str(8 * i))) for i in range(2)]
+            mask_batch = self.at(data[6], b.emit(f"mul i64 {batch}, {mask_stride[0]}"))
+            mask_tile, mask_row = self.at(mask_batch, b.emit(f"mul i64 {row0}, {mask_stride[1]}")), mask_stride[1]
         kt_batch = self.at(packed, self.elements(b.emit(f"mul i64 {batch}, {b.emit(f'mul i64 {d}, {npad}')}")))
         v_batch = self.at(v, b.emit(f"mul i64 {batch}, {v_stride[0]}"))
         first_row = b.emit(f"add i64 {b.emit(f'mul i64 {batch}, {m}')}, {row0}")
         out_tile = self.at(out, self.elements(b.emit(f"mul i64 {first_row}, {dv}")))
         common = f"i64 {n}, i64 {npad}, i64 {d}, i64 {dv}"
 
-        def call(rows: int, q_at: str, out_at: str) -> None:
+        def call(rows: int, q_at: str, out_at: str, mask_at: str) -> None:
             b.line(f"call void @{self.name}_rows{rows}(ptr {q_at}, i64 {q_stride[1]}, i64 {q_stride[2]}, "
-                   f"ptr {kt_batch}, ptr {v_batch}, i64 {v_stride[1]}, ptr {out_at}, i64 {out_row}, ptr {s}, {common})")
+                   f"ptr {kt_batch}, ptr {v_batch}, i64 {v_stride[1]}, ptr {out_at}, i64 {out_row}, ptr {s}, {common}, "
+                   f"ptr {mask_at}, i64 {mask_row})")
 
         left = b.emit(f"sub i64 {m}, {row0}")
         b.line(f"br i1 {b.emit(f'icmp sge i64 {left}, {ROWS}')}, label %full, label %partial")
         b.label("%full")
-        call(ROWS, q_tile, out_tile)
+        call(ROWS, q_tile, out_tile, mask_tile)
         b.line("br label %next")
         b.label("%partial")
-        self.loop("0", left, 1, lambda r: call(1, self.at(q_tile, b.emit(f"mul i64 {r}, {q_stride[1]}")),
-                                              self.at(out_tile, b.emit(f"mul i64 {r}, {out_row}"))))
+
+        def one_row(r: str) -> None:
+            mask_at = self.at(mask_tile, b.emit(f"mul i64 {r}, {mask_row}")) if masked else "null"
+            call(1, self.at(q_tile, b.emit(f"mul i64 {r}, {q_stride[1]}")),
+                 self.at(out_tile, b.emit(f"mul i64 {r}, {out_row}")), mask_at)
+
+        self.loop("0", left, 1, one_row)
         b.line("br label %next")
         b.label("%finished")
         return self.function(f"define void @{self.name}(ptr %args) {{")
 
 
-def attention_function(dtype: np.dtype, scale: float | None, scale_op: str | None, decls: MathDeclarations,
+def attention_function(dtype: np.dtype, scaling: Scaling, decls: MathDeclarations,
                        offsets: Offsets) -> tuple[str, str]:
     """(name, text) of the kernel for this dtype and scaling; its declarations go to ``decls``."""
-    emitter = _Emitter(np.dtype(dtype), scale, scale_op, decls, offsets)
+    emitter = _Emitter(np.dtype(dtype), scaling, decls, offsets)
     parts = [*emitter.exp_functions(), emitter.rows_function(ROWS), emitter.rows_function(1), emitter.entry()]
     return emitter.name, "\n\n".join(parts)
 
@@ -327,13 +379,12 @@ KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
 
 
 class AttentionKernel:
-    """The per-call side: ``kernel(q, kt, v)`` == ``attention_reference(q, kt, v, scale, scale_op)``."""
+    """The per-call side: ``kernel(q, kt, v[, mask])`` == ``attention_reference`` with the same arguments."""
 
-    def __init__(self, address: int, dtype: np.dtype, scale: float | None, scale_op: str | None,
-                 pool: Any, num_threads: int):
+    def __init__(self, address: int, dtype: np.dtype, scaling: Scaling, pool: Any, num_threads: int):
         self.kernel = KERNEL_TYPE(address)
         self.dtype = np.dtype(dtype)
-        self.scale, self.scale_op = scale, scale_op
+        self.scaling = scaling
         self.pool = pool
         self.num_threads = num_threads if pool is not None else 1
         self.block = column_block(self.dtype)
@@ -341,11 +392,13 @@ class AttentionKernel:
     def __repr__(self) -> str:
         return f"<fused attention kernel, {self.dtype.name}, codegen/llvm/attention.py>"
 
-    def __call__(self, q: np.ndarray, kt: np.ndarray, v: np.ndarray) -> np.ndarray:
+    def __call__(self, q: np.ndarray, kt: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         m, d = q.shape[-2:]
         n, dv = v.shape[-2:]
         if 0 in q.shape or 0 in kt.shape or 0 in v.shape:  # empty: NumPy's result or NumPy's error
-            return attention_reference(q, kt, v, self.scale, self.scale_op)
+            s = self.scaling
+            return attention_reference(*((q, kt, v) if mask is None else (q, kt, v, mask)), scale=s.scale,
+                                       scale_op=s.scale_op, mask_op=s.mask_op, fill=s.fill)
         q3 = q.reshape(-1, m, d)
         v3 = v.reshape(-1, n, dv)
         if v3.strides[-1] != self.dtype.itemsize:
@@ -360,7 +413,12 @@ class AttentionKernel:
         if self.num_threads > 1 and flops >= MIN_PARALLEL_FLOPS:
             chunks = self.pool.chunk_count(0, self.num_threads, self.num_threads)
         scratch = np.empty((chunks, ROWS * npad), self.dtype)
-        operands = (q3, packed, v3, out, scratch, np.zeros(1, np.int64))
+        operands: tuple = (q3, packed, v3, out, scratch, np.zeros(1, np.int64))
+        if mask is not None:  # broadcast to the scores (zero strides), elements contiguous
+            mask3 = np.broadcast_to(mask, (*q.shape[:-1], n)).reshape(-1, m, n)
+            if mask3.strides[-1] != mask3.itemsize:
+                mask3 = np.ascontiguousarray(mask3)
+            operands += (mask3,)
         dims = np.array([0, chunks, 0, batch, m, n, d, dv, npad], np.int64)
         if chunks > 1:
             self.pool.parallel_for(self.kernel, operands, dims, chunks)

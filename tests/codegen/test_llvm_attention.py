@@ -20,7 +20,10 @@ F32, F64 = np.dtype("float32"), np.dtype("float64")
 TOLERANCE = {F32: (1e-4, 1e-5), F64: (1e-12, 1e-13)}
 
 
-def attention_graph(q_shape, kt_shape, v_shape, dtype=F32, scale=(0.125, "multiply"), transposed_k=False):
+def attention_graph(q_shape, kt_shape, v_shape, dtype=F32, scale=(0.125, "multiply"), transposed_k=False,
+                    mask=None):
+    """``mask``: (how, shape[, fill]) with how "add" (a float mask added), "keep_where" or
+    "fill_where" (a bool mask choosing between the scores and the fill)."""
     g = Graph("attn")
     q = g.add_input("q", TensorMeta(q_shape, dtype))
     if transposed_k:  # k given as (..., N, D), used as k.transpose
@@ -33,6 +36,11 @@ def attention_graph(q_shape, kt_shape, v_shape, dtype=F32, scale=(0.125, "multip
     s = g.call("matmul", q, kt)
     if scale is not None:
         s = g.call(scale[1], s, scale[0])
+    if mask is not None:
+        how, shape, *fill = mask
+        m = g.add_input("mask", TensorMeta(shape, dtype if how == "add" else np.dtype(bool)))
+        s = (g.call("add", s, m) if how == "add" else g.call("where", m, s, *fill) if how == "keep_where"
+             else g.call("where", m, *fill, s))
     e = g.call("exp", g.call("subtract", s, g.call("max", s, axis=(len(q_shape) - 1,), keepdims=True)))
     p = g.call("divide", e, g.call("sum", e, axis=(len(q_shape) - 1,), keepdims=True))
     g.set_outputs([g.call("matmul", p, v)])
@@ -105,6 +113,34 @@ def test_threads_share_tiles(differential, threads):
     assert "_fused_" in artifact.source
 
 
+def mask_value(how, shape, seed=7):
+    rng = np.random.default_rng(seed)
+    if how == "add":
+        return np.where(rng.random(shape) < 0.3, -np.inf, rng.standard_normal(shape)).astype(F32)
+    return rng.random(shape) < 0.7
+
+
+@pytest.mark.parametrize("how, fill", [("add", ()), ("keep_where", (-np.inf,)), ("keep_where", (-1e9,)),
+                                       ("fill_where", (-np.inf,)), ("fill_where", (-10000.0,))])
+@pytest.mark.parametrize("mask_shape", [(37,), (1, 37), (20, 37), (3, 20, 37), (3, 1, 37)])
+def test_masks(differential, how, fill, mask_shape):
+    shapes = [(3, 20, 16), (3, 16, 37), (3, 37, 24)]
+    g = attention_graph(*shapes, mask=(how, mask_shape, *fill))
+    check(differential, g, lambda: [*normal_inputs(shapes)(), mask_value(how, mask_shape)])
+
+
+def test_a_causal_mask_with_a_row_masked_out_entirely(differential):
+    """The first row keeps nothing: NaN, as NumPy's (exp(-inf - -inf)); the others are causal."""
+    shapes = [(2, 64, 32), (2, 32, 64), (2, 64, 32)]
+
+    def make():
+        causal = np.tril(np.ones((64, 64), bool), -1)
+        return [*normal_inputs(shapes)(), causal]
+
+    g = attention_graph(*shapes, mask=("keep_where", (64, 64), -np.inf))
+    check(differential, g, make, pool=ThreadPool(2), num_threads=2)
+
+
 def test_empty_sizes_give_numpys_result_or_error():
     artifact = compile_graph(attention_graph((2, 0, 4), (2, 4, 5), (2, 5, 3)))
     (out,) = artifact([np.ones((2, 0, 4), F32), np.ones((2, 4, 5), F32), np.ones((2, 5, 3), F32)])
@@ -113,7 +149,7 @@ def test_empty_sizes_give_numpys_result_or_error():
     kernel = next(value for name, value in artifact.run.__globals__.items() if name.startswith("_fused_"))
     inputs = [np.ones((2, 3, 4), F32), np.ones((2, 4, 0), F32), np.ones((2, 0, 3), F32)]
     with pytest.raises(ValueError) as expected:
-        attention_reference(*inputs, 0.125, "multiply")
+        attention_reference(*inputs, scale=0.125, scale_op="multiply")
     with pytest.raises(ValueError) as got:
         kernel(*inputs)
     assert str(got.value) == str(expected.value)
@@ -156,21 +192,28 @@ def attention_cases(draw):
     scale = draw(st.sampled_from([None, (0.125, "multiply"), (3, "divide"), (0.01, "multiply")]))
     q_transposed, k_transposed = draw(st.booleans()), draw(st.booleans())
     threads = draw(st.sampled_from([1, 2]))
-    return batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, draw(st.integers(0, 2**16))
+    mask = draw(st.sampled_from([None, "add", "keep_where", "fill_where"]))
+    if mask is not None:
+        shape = (*batch, m, n)[draw(st.integers(0, len(batch) + 1)):]  # a trailing part of the scores' shape
+        shape = tuple(1 if draw(st.booleans()) and draw(st.booleans()) else size for size in shape)
+        mask = (mask, shape) if mask == "add" else (mask, shape, draw(st.sampled_from([-np.inf, -1e4])))
+    return batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, mask, draw(st.integers(0, 2**16))
 
 
 @settings(max_examples=int(os.environ.get("EMBER_HYPOTHESIS_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(case=attention_cases())
 def test_random_shapes_layouts_and_scalings(differential, case):
-    batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, seed = case
-    g = attention_graph((*batch, m, d), (*batch, d, n), (*batch, n, dv), dtype, scale, transposed_k=k_transposed)
+    batch, m, d, n, dv, dtype, scale, q_transposed, k_transposed, threads, mask, seed = case
+    g = attention_graph((*batch, m, d), (*batch, d, n), (*batch, n, dv), dtype, scale, transposed_k=k_transposed,
+                        mask=mask)
 
     def make():
         rng = np.random.default_rng(seed)
         q = rng.standard_normal((*batch, d, m) if q_transposed else (*batch, m, d)).astype(dtype)
         k = rng.standard_normal((*batch, n, d) if k_transposed else (*batch, d, n)).astype(dtype)
         v = rng.standard_normal((*batch, n, dv)).astype(dtype)
-        return [np.swapaxes(q, -1, -2) if q_transposed else q, k, v]
+        masks = [] if mask is None else [mask_value(mask[0], mask[1], seed).astype(dtype if mask[0] == "add" else bool)]
+        return [np.swapaxes(q, -1, -2) if q_transposed else q, k, v, *masks]
 
     differential(g, make, TOLERANCE, pool=TWO_THREADS if threads > 1 else None, num_threads=threads)

@@ -122,3 +122,36 @@ def test_a_write_between_the_matmuls_stops_the_match(same_behaviour):
     g.call("setitem", q, (0, 0), 5.0)
     g.set_outputs([g.call("matmul", softmax_rows(g, s), v)])
     assert "attention" not in ops(fused(g, same_behaviour))
+
+
+def masked_graph(how, mask_shape, mask_dtype=F32, fill=-np.inf):
+    g = Graph("attn")
+    q, kt, v = (g.add_input(name, TensorMeta(shape, F32)) for name, shape in
+                (("q", (2, 5, 3)), ("kt", (2, 3, 7)), ("v", (2, 7, 4))))
+    mask = g.add_input("mask", TensorMeta(mask_shape, mask_dtype))
+    s = g.call("multiply", g.call("matmul", q, kt), 0.5)
+    args = {"add": (s, mask), "add first": (mask, s), "keep_where": (mask, s, fill), "fill_where": (mask, fill, s)}
+    s = g.call("add" if "add" in how else "where", *args[how])
+    g.set_outputs([g.call("matmul", softmax_rows(g, s), v)])
+    return g
+
+
+@pytest.mark.parametrize("how, mask_dtype", [("add", F32), ("add first", F32), ("keep_where", np.dtype(bool)),
+                                             ("fill_where", np.dtype(bool))])
+@pytest.mark.parametrize("mask_shape", [(7,), (5, 7), (2, 1, 7)])
+def test_a_mask_on_the_scores_joins_the_node(same_behaviour, how, mask_dtype, mask_shape):
+    out = fused(masked_graph(how, mask_shape, mask_dtype), same_behaviour)
+    assert ops(out) == ["attention"]
+    node = out.nodes[-1]
+    assert node.args[3].name == "mask"
+    assert node.kwargs["mask_op"] == how.split()[0] and node.kwargs["fill"] == (None if "add" in how else -np.inf)
+
+
+@pytest.mark.parametrize("how, mask_dtype, mask_shape", [
+    ("add", F64, (7,)),                  # promotes the scores to float64
+    ("add", np.dtype("float16"), (7,)),  # another dtype the kernel would read as float32
+    ("keep_where", F32, (7,)),           # a float condition
+    ("add", F32, (3, 2, 5, 7)),          # larger than the scores
+])
+def test_masks_that_change_the_dtype_or_the_shape_are_left_alone(same_behaviour, how, mask_dtype, mask_shape):
+    assert "attention" not in ops(fused(masked_graph(how, mask_shape, mask_dtype), same_behaviour))
