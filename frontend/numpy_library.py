@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ir.ops.elementwise import BINARY_UFUNCS
 from ..ir.ops.extern import implicit_einsum_output
+from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
@@ -356,3 +357,49 @@ def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims:
         if ord_ in (np.inf, -np.inf):
             return tracer.emit("max" if ord_ > 0 else "min", tracer.emit("absolute", array.node).node, **kwargs)
     raise Unsupported(f"np.linalg.norm with ord={ord_!r}, axis={axis!r}", tracer.loc)
+
+
+def _python_number(value: Value) -> int | float | complex | None:
+    """The Python int, float or complex a value is at trace time (not a bool, not a NumPy scalar)."""
+    try:
+        number = constant_of(value)
+    except NotConstant:
+        return None
+    return number if type(number) in (int, float, complex) else None
+
+
+def _number_or_node(tracer: Tracer, value: Value) -> Any:
+    number = _python_number(value)
+    return number if number is not None else as_array(tracer, value).node
+
+
+@numpy_function(np.isclose)
+def _isclose(tracer: Tracer, a: Value, b: Value, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: Any = False) -> Value:
+    """NumPy's own steps: ``|x - y| <= atol + rtol |y|`` where y is finite, or ``x == y``, with y
+    made inexact first. Array or non-finite tolerances (NumPy warns) and timedeltas run eagerly."""
+    rtol, atol = const(tracer, rtol, "rtol"), const(tracer, atol, "atol")
+    equal_nan = const(tracer, equal_nan, "equal_nan")
+    if not all(type(t) in (int, float) and np.isfinite(t) for t in (rtol, atol)):
+        raise Unsupported("np.isclose with tolerances that are not finite Python numbers", tracer.loc)
+    if not any(isinstance(v, ArrayValue) for v in (a, b)):
+        raise Unsupported("np.isclose of two constants", tracer.loc)
+    x, y = (_number_or_node(tracer, v) for v in (a, b))
+    if isinstance(y, int):
+        y = float(y)
+    elif not isinstance(y, float | complex):
+        if y.meta.dtype.kind == "m":
+            raise Unsupported("np.isclose of timedeltas", tracer.loc)
+        inexact = np.result_type(y.meta.dtype, 1.0)
+        if inexact != y.meta.dtype:
+            y = tracer.emit("astype", y, dtype=inexact).node
+    distance = tracer.emit("absolute", tracer.emit("subtract", x, y).node)
+    allowed = tracer.emit("add", atol, tracer.emit("multiply", rtol, tracer.emit("absolute", y).node).node)
+    close = tracer.emit("less_equal", distance.node, allowed.node)
+    finite = tracer.emit("isfinite", y)
+    result = tracer.emit("bitwise_or", tracer.emit("bitwise_and", close.node, finite.node).node,
+                         tracer.emit("equal", x, y).node)
+    if equal_nan:
+        x_nan = bool(np.isnan(x)) if isinstance(x, int | float | complex) else tracer.emit("isnan", x).node
+        both_nan = tracer.emit("bitwise_and", x_nan, tracer.emit("isnan", y).node)
+        result = tracer.emit("bitwise_or", result.node, both_nan.node)
+    return tracer.emit("getitem", result.node, ()) if result.node.meta.ndim == 0 else result  # result[()]

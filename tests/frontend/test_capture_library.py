@@ -183,3 +183,22 @@ def test_medians_and_quantiles(check, body):
 
 def test_a_quantile_out_of_range_raises_as_in_eager(check):
     check(function_of("np.quantile(x, 1.5)"), rand(4, 5), rand(4, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.isclose(x, y)", "np.isclose(x, y, rtol=1e-2, atol=0.5)", "np.isclose(x, y, equal_nan=True)",
+    "np.isclose(x, 1.0)", "np.isclose(0, y, atol=2)", "np.isclose(x.astype(np.int32), (y * 3).astype(np.int64))",
+    "np.isclose(x[0, 0], y[0, 0])",   # 0-d: a NumPy bool
+    "np.isclose(x, x + 1e-7) & (y > 0)", "np.isclose(x.astype(np.float16), y, equal_nan=True)",
+])
+def test_isclose(check, body):
+    x, y = rand(4, 5), rand(4, 5, seed=1)
+    x[0, 1] = y[0, 1] = np.nan
+    x[1, 2], y[1, 2], x[2, 3], y[2, 3] = np.inf, np.inf, -np.inf, np.inf
+    y[3] = x[3] + 1e-9
+    check(function_of(body), x, y)
+
+
+@pytest.mark.parametrize("body", ["np.isclose(x, y, rtol=np.array([1e-3]))", "np.isclose(x, y, atol=np.inf)"])
+def test_isclose_with_tolerances_numpy_warns_about_or_takes_as_arrays_runs_eagerly(check, body):
+    check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=None)
