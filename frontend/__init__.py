@@ -3,9 +3,9 @@ from .breaks import BreakPlan
 from .capture import BreakInfo, DynamicShapeFailed, FrameCapture, dim_origins, frame_params, trace
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
-from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput
+from .rebuild import Attribute, Constant, Container, FreshIterator, FromSource, GraphOutput
 from .resume import ResumePoint, resume_function
 
 __all__ = ["trace", "frame_params", "FrameCapture", "BreakInfo", "BreakPlan", "GraphOutput", "FromSource",
-           "Constant", "Container", "FreshIterator", "ResumePoint", "resume_function",
+           "Attribute", "Constant", "Container", "FreshIterator", "ResumePoint", "resume_function",
            "Unsupported", "UserCodeError", "Guard", "GuardSet", "DynamicShapeFailed", "dim_origins"]

@@ -15,9 +15,11 @@ def container_method(tracer: Tracer, container: Value, name: str) -> Value:
     if isinstance(container, ListValue) and name in ("append", "extend", "pop", "insert"):
         if container.source is not None:
             raise Unsupported(f"list.{name} on a list from outside the function (a side effect)", tracer.loc)
-        return HandlerValue(f"list.{name}", lambda t, args, kwargs: _list_mutation(t, container, name, args))
+        return HandlerValue(f"list.{name}", lambda t, args, kwargs: _list_mutation(t, container, name, args),
+                            receiver=container, attribute=name)
     if isinstance(container, DictValue) and name in ("items", "keys", "values", "get"):
-        return HandlerValue(f"dict.{name}", lambda t, args, kwargs: _dict_view(t, container, name, args))
+        return HandlerValue(f"dict.{name}", lambda t, args, kwargs: _dict_view(t, container, name, args),
+                            receiver=container, attribute=name)
     if isinstance(container, TupleValue | ListValue) and name in ("index", "count"):
         def lookup(t: Tracer, args: list[Value], kwargs: dict) -> Value:
             try:
@@ -28,7 +30,7 @@ def container_method(tracer: Tracer, container: Value, name: str) -> Value:
             except ValueError as exc:
                 raise UserCodeError(str(exc), t.loc) from exc
 
-        return HandlerValue(f"sequence.{name}", lookup)
+        return HandlerValue(f"sequence.{name}", lookup, receiver=container, attribute=name)
     raise Unsupported(f"method {name!r} of {type(container).__name__}", tracer.loc)
 
 

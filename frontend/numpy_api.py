@@ -491,7 +491,8 @@ def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
     if name in ARRAY_METHODS or name in _OTHER_METHODS:
         handler = ARRAY_METHODS.get(name) or _OTHER_METHODS[name]
         return HandlerValue(f"ndarray.{name}",
-                            lambda t, args, kwargs: invoke(t, handler, f"ndarray.{name}", [array, *args], kwargs))
+                            lambda t, args, kwargs: invoke(t, handler, f"ndarray.{name}", [array, *args], kwargs),
+                            receiver=array, attribute=name)
     raise Unsupported(f"ndarray attribute {name!r}", tracer.loc)
 
 

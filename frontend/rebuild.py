@@ -17,10 +17,12 @@ from .values import (
     ConstValue,
     DictValue,
     FunctionValue,
+    HandlerValue,
     IteratorValue,
     ListValue,
     ObjectValue,
     OpaqueValue,
+    SliceValue,
     TupleValue,
     Value,
 )
@@ -50,14 +52,22 @@ class FreshIterator:
 
 
 @dataclass(frozen=True, slots=True)
+class Attribute:
+    """``getattr(of, name)``: a method of a rebuilt value (``x.mean`` at a break inside its call)."""
+
+    of: Any  # a spec
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Container:
-    kind: type  # tuple, list or dict
+    kind: type  # tuple, list or dict; or called with the children (a slice, a bound method)
     children: Any  # list of specs, or dict of key -> spec
     identity: int  # the symbolic value's id: one Python object per symbolic container
 
 
 # How a Python value is rebuilt from graph outputs: GraphOutput | FromSource | Constant |
-# FreshIterator | Container | None (a NULL stack slot).
+# FreshIterator | Container | Attribute | None (a NULL stack slot).
 Spec = Any
 
 
@@ -92,6 +102,10 @@ class Rebuilder:
             return FromSource(value.source)
         if isinstance(value, BoundMethodValue):
             return _bound_method_spec(self, value, loc)
+        if isinstance(value, SliceValue):
+            return Container(slice, [self.spec(part, loc) for part in (value.start, value.stop, value.step)], id(value))
+        if isinstance(value, HandlerValue) and value.receiver is not None:
+            return Attribute(self.spec(value.receiver, loc), value.attribute)
         if isinstance(value, FunctionValue) and not value.closure and not value.kwdefaults and \
                 all(isinstance(d, ConstValue) and d.source is None for d in value.defaults):
             # a lambda or comprehension made while tracing, closing over nothing: remake it

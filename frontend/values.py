@@ -150,6 +150,10 @@ class HandlerValue(Value):
 
     name: str
     handler: Callable[..., Value]
+    # The object the callable is an attribute of (``x`` of ``x.sum``), when CPython can fetch it
+    # again at a graph break as ``getattr(receiver, attribute)``.
+    receiver: Value | None = None
+    attribute: str = ""
 
 
 @dataclass(eq=False)

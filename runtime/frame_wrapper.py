@@ -10,7 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from ..frontend import BreakPlan, Constant, Container, FrameCapture, FreshIterator, FromSource, GraphOutput
+from ..frontend import (
+    Attribute,
+    BreakPlan,
+    Constant,
+    Container,
+    FrameCapture,
+    FreshIterator,
+    FromSource,
+    GraphOutput,
+)
 from ..frontend.resume import ResumePoint
 
 SIMPLE_CONSTANTS = (int, float, bool, str, type(None))
@@ -55,6 +64,8 @@ class _Emitter:
             return spec.source.expr()
         if isinstance(spec, Constant):
             return self.constant(spec.value)
+        if isinstance(spec, Attribute):
+            return f"{self.expr(spec.of)}.{spec.name}"
         if isinstance(spec, FreshIterator | Container) and spec.identity in self.temps:
             return self.temps[spec.identity]
         if isinstance(spec, FreshIterator):
@@ -68,7 +79,7 @@ class _Emitter:
                     text = f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
                 elif spec.kind is list:
                     text = f"[{', '.join(items)}]"
-                else:  # a bound method: kind(function, self)
+                else:  # a bound method, kind(function, self), or a slice, kind(start, stop, step)
                     text = f"{self.constant(spec.kind)}({', '.join(items)})"
             return self._temp(spec.identity, text)
         raise TypeError(f"cannot rebuild {spec!r}")

@@ -296,3 +296,19 @@ def test_resume_functions_are_shared_between_calls_and_entries(capsys):
     capsys.readouterr()
     assert len(compiled.entries) == 2
     assert len(compiled.children) == 1 and len(compiled.children[0].entries) == 2
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("(x * 2.0)[[0, 2], 1:3] + 1.0", "advanced indexing with a sequence"),      # a slice on the stack
+    ("(x * 2.0).mean(where=x > 0) + 1.0", "argument where= is not supported"),    # a bound method on the stack
+    ("[x * 2.0, x].pop(np.searchsorted([0, 1], 1))", "numpy.searchsorted"),      # a list method
+])
+def test_a_break_in_the_middle_of_a_call_keeps_the_graph_before_it(body, reason, backend):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    f = namespace["f"]
+    x = np.random.default_rng(0).standard_normal((4, 5))
+    run_both(f, x, backend=backend)
+    rep = report(f, x)
+    assert rep.break_count >= 1 and reason in str(rep)
+    assert rep.graph_count >= 1 and "multiply" in graph_ops(rep)
