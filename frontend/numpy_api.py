@@ -236,13 +236,16 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
 
 # --- reductions -----------------------------------------------------------------------
 
+# Identities that fill the places a ``where=`` mask leaves out; max and min have none (NumPy asks
+# for ``initial=``), mean, var and std divide by a count the mask changes (not traced).
+_WHERE_FILL = {"sum": 0, "prod": 1, "any": False, "all": True}
+_WITH_INITIAL = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
+
+
 def _reduction(name: str) -> Handler:
     def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None,
                 keepdims: Any = False, *, ddof: Any = 0, initial: Any = _NOT_GIVEN, where: Any = True) -> Value:
         check_default(tracer, "out", out)
-        check_default(tracer, "where", where, True)
-        if initial is not _NOT_GIVEN:
-            raise Unsupported("argument initial= is not supported", tracer.loc)
         array = as_array(tracer, a)
         kwargs: dict[str, Any] = {"axis": normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)}
         if const(tracer, keepdims, "keepdims"):
@@ -256,9 +259,47 @@ def _reduction(name: str) -> Handler:
             kwargs["ddof"] = const(tracer, ddof, "ddof")
         if kwargs["axis"] is None:
             del kwargs["axis"]
-        return tracer.emit(name, array.node, **kwargs)
+        start = None if initial is _NOT_GIVEN else const(tracer, initial, "initial")
+        if start is not None and name not in _WITH_INITIAL:
+            raise Unsupported(f"argument initial= for {name}", tracer.loc)
+        if not (where is True or isinstance(where, ConstValue) and where.value is True):
+            array = _masked(tracer, name, array, where, start)
+        result = tracer.emit(name, array.node, **kwargs)
+        if start is not None:  # NumPy starts the reduction at initial, in the result's dtype
+            result = tracer.emit(_WITH_INITIAL[name], result.node, _exactly(tracer, start, result.node.meta.dtype))
+        return result
 
     return handler
+
+
+def _masked(tracer: Tracer, name: str, array: ArrayValue, where: Value, start: Any) -> ArrayValue:
+    """``array`` with the places ``where`` leaves out set to what changes no reduction: the
+    identity, or for max and min the initial value (NumPy raises without one)."""
+    if name in ("max", "min") and start is None:
+        ufunc = "maximum" if name == "max" else "minimum"
+        raise UserCodeError(f"ValueError: reduction operation '{ufunc}' does not have an identity, so to use a "
+                            "where mask one has to specify 'initial'", tracer.loc)
+    if name not in _WHERE_FILL and name not in ("max", "min"):
+        raise Unsupported(f"argument where= for {name}", tracer.loc)
+    mask = as_array(tracer, where)
+    shape = array.node.meta.shape
+    if mask.node.meta.dtype != np.bool_ or broadcast_shapes(mask.node.meta.shape, shape) != shape:
+        raise Unsupported("a where= mask that is not bool or broadcasts beyond the array", tracer.loc)
+    fill = start if name in ("max", "min") else _WHERE_FILL[name]
+    return tracer.emit("where", mask.node, array.node, _exactly(tracer, fill, array.node.meta.dtype))
+
+
+def _exactly(tracer: Tracer, value: Any, dtype: np.dtype) -> Any:
+    """``value`` as a NumPy scalar of ``dtype`` (so it promotes nothing), when that is exact."""
+    if type(value) not in (bool, int, float):
+        raise Unsupported(f"initial= or a fill of type {type(value).__name__}", tracer.loc)
+    try:
+        typed = dtype.type(value)
+    except (OverflowError, ValueError):
+        raise Unsupported(f"initial={value!r} does not fit {dtype}", tracer.loc) from None
+    if not (typed == value or value != value):  # NaN stays NaN
+        raise Unsupported(f"initial={value!r} is not exact in {dtype}", tracer.loc)
+    return typed
 
 
 def _arg_reduction(name: str) -> Handler:

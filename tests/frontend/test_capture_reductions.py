@@ -112,3 +112,29 @@ def test_softmax_and_layernorm(check, arr):
 
     check(softmax, arr((4, 8), np.float32))
     check(layernorm, arr((4, 8), np.float32), arr((8,), np.float32, seed=1), arr((8,), np.float32, seed=2))
+
+
+@pytest.mark.parametrize("body", [
+    "np.sum(x, where=x > 0)", "x.sum(axis=1, where=x > 0, keepdims=True)", "np.prod(x, axis=0, where=x > 0.5)",
+    "np.max(x, axis=1, initial=0.0)", "np.max(x, axis=1, where=x < 1, initial=-1.0)",
+    "x.min(where=x > 0, initial=10.0)",
+    "np.sum(x, initial=2.5)", "np.sum(x > 0, axis=0, where=x[0] > 0)", "np.any(x > 1, where=x > 0, axis=1)",
+    "np.all(x, where=x > 0)", "np.sum((x * 10).astype(np.int8), initial=300)", "np.sum(x, where=True)",
+    "np.max(np.where(x > 1, np.nan, x), axis=0, initial=0.5)",   # NaN still wins
+    "np.prod(x, dtype=np.float64, where=x > 0, initial=2)",
+])
+def test_where_and_initial(check, arr, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    check(namespace["f"], arr((4, 5), low=-1, high=2))
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.max(x, where=x > 0)", None),     # NumPy raises: no identity, no initial
+    ("np.mean(x, where=x > 0)", None),    # a count the mask changes: eager
+    ("np.max((x * 10).astype(np.int32), initial=0.5)", None),   # NumPy truncates the initial: eager
+])
+def test_where_and_initial_that_run_eagerly_or_raise(check, arr, body, compiled):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    check(namespace["f"], arr((4, 5), low=-1, high=2), compiled=compiled)
