@@ -16,12 +16,14 @@ from ..ir.ops.extern import implicit_einsum_output
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
+    NUMPY_FUNCTIONS,
     Handler,
     array_method,
     as_array,
     check_default,
     const,
     dtype_param,
+    invoke,
     normalize_axis,
     numpy_function,
 )
@@ -403,3 +405,242 @@ def _isclose(tracer: Tracer, a: Value, b: Value, rtol: Any = 1e-05, atol: Any = 
         both_nan = tracer.emit("bitwise_and", x_nan, tracer.emit("isnan", y).node)
         result = tracer.emit("bitwise_or", result.node, both_nan.node)
     return tracer.emit("getitem", result.node, ()) if result.node.meta.ndim == 0 else result  # result[()]
+
+
+def _triangle(upper: bool) -> Handler:
+    """np.triu / np.tril as NumPy writes them: ``where(tri(N, M, k), ...)`` with ``tri`` the outer
+    ``>=`` of two ranges (fused, no mask in memory)."""
+    def handler(tracer: Tracer, m: Value, k: Any = 0) -> Value:
+        array = as_array(tracer, m)
+        k = const(tracer, k, "k")
+        shape = array.node.meta.shape[-2:]
+        if not shape or not all(isinstance(d, int) for d in shape) or not isinstance(k, int | np.integer):
+            raise Unsupported("np.triu/np.tril of a 0-d array, a dynamic size or a non-integer k", tracer.loc)
+        rows, columns = shape if len(shape) == 2 else (shape[0], shape[0])
+        k = int(k) - 1 if upper else int(k)
+        below = tracer.emit("greater_equal", tracer.emit("getitem", tracer.emit("arange", rows).node,
+                                                         (slice(None), None)).node,
+                            tracer.emit("arange", -k, columns - k).node)
+        zeros = np.zeros(1, array.node.meta.dtype)
+        pair = (zeros, array.node) if upper else (array.node, zeros)
+        return tracer.emit("where", below.node, *pair)
+
+    return handler
+
+
+numpy_function(np.triu)(_triangle(upper=True))
+numpy_function(np.tril)(_triangle(upper=False))
+
+
+@numpy_function(np.ptp)
+def _ptp(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, keepdims: Any = False) -> Value:
+    check_default(tracer, "out", out)
+    array = as_array(tracer, a)
+    kwargs: dict[str, Any] = {}
+    if (axis := normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)) is not None:
+        kwargs["axis"] = axis
+    if const(tracer, keepdims, "keepdims"):
+        kwargs["keepdims"] = True
+    return tracer.emit("subtract", tracer.emit("max", array.node, **kwargs).node,
+                       tracer.emit("min", array.node, **kwargs).node)
+
+
+@numpy_function(np.count_nonzero)
+def _count_nonzero(tracer: Tracer, a: Value, axis: Any = None, *, keepdims: Any = False) -> Value:
+    axis, keepdims = const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
+    if axis is None and not keepdims:
+        raise Unsupported("np.count_nonzero without an axis (a Python int of the values)", tracer.loc)
+    array = as_array(tracer, a)
+    if array.node.meta.dtype.kind in "SU":
+        raise Unsupported("np.count_nonzero of strings", tracer.loc)
+    kwargs: dict[str, Any] = {"dtype": np.dtype(np.intp)}
+    if (axis := normalize_axis(tracer, axis, array.node.meta.ndim)) is not None:
+        kwargs["axis"] = axis
+    if keepdims:
+        kwargs["keepdims"] = True
+    return tracer.emit("sum", tracer.emit("astype", array.node, dtype=np.dtype(bool)).node, **kwargs)
+
+
+def call_handler(tracer: Tracer, fn: Any, args: list, kwargs: dict[str, Any]) -> Value:
+    """Ember's handler of the NumPy callable ``fn``, called as NumPy's own code calls ``fn``."""
+    return invoke(tracer, NUMPY_FUNCTIONS[fn], getattr(fn, "__name__", "numpy function"), args, kwargs)
+
+
+def _without_nan(tracer: Tracer, a: Value, fill: float) -> ArrayValue:
+    """NumPy's ``_replace_nan``: NaNs of a float array replaced (a copy); other dtypes as they are."""
+    array = as_array(tracer, a)
+    if array.node.meta.dtype.kind not in "fc":
+        return array
+    return tracer.emit("where", tracer.emit("isnan", array.node).node, fill, array.node)
+
+
+@numpy_function(np.nansum)
+def _nansum(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
+            initial: Any = _NO_VALUE, where: Any = True) -> Value:
+    check_default(tracer, "out", out)
+    kwargs = {"axis": axis, "dtype": dtype, "keepdims": keepdims, "where": where}
+    if initial is not _NO_VALUE:
+        kwargs["initial"] = initial
+    return call_handler(tracer, np.sum, [_without_nan(tracer, a, 0)], kwargs)
+
+
+def _nan_extreme(ufunc: np.ufunc) -> Handler:
+    """np.nanmax / np.nanmin of an ndarray: NumPy's ``np.fmax.reduce`` (its "All-NaN slice"
+    warning is not raised, as compiled code raises no RuntimeWarnings)."""
+    def handler(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, keepdims: Any = False,
+                initial: Any = _NO_VALUE, where: Any = _NO_VALUE) -> Value:
+        check_default(tracer, "out", out)
+        if initial is not _NO_VALUE or where is not _NO_VALUE:
+            raise Unsupported(f"np.nan{'max' if ufunc is np.fmax else 'min'} with initial= or where=", tracer.loc)
+        return call_handler(tracer, ufunc.reduce, [a], {"axis": axis, "keepdims": keepdims})
+
+    return handler
+
+
+numpy_function(np.nanmax)(_nan_extreme(np.fmax))
+numpy_function(np.nanmin)(_nan_extreme(np.fmin))
+
+
+@numpy_function(np.sinc)
+def _sinc(tracer: Tracer, x: Value) -> Value:
+    array = tracer.emit("multiply", np.pi, as_array(tracer, x).node)
+    dtype = array.node.meta.dtype
+    eps = np.finfo(dtype).eps if dtype.kind == "f" else 1e-20
+    y = tracer.emit("where", array.node, array.node, eps)
+    return tracer.emit("divide", tracer.emit("sin", y.node).node, y.node)
+
+
+@numpy_function(np.polyval)
+def _polyval(tracer: Tracer, p: Value, x: Value) -> Value:
+    """NumPy's Horner loop over the coefficients: ``y = y * x + pv``."""
+    if isinstance(p, ArrayValue):
+        shape = p.node.meta.shape
+        if len(shape) != 1 or not isinstance(shape[0], int):
+            raise Unsupported("np.polyval with coefficients that are not a 1-d array of static length", tracer.loc)
+        coefficients: Any = [tracer.emit("getitem", p.node, (i,)).node for i in range(shape[0])]
+    else:
+        coefficients = np.asarray(const(tracer, p, "the coefficients p"))
+    array = as_array(tracer, x)
+    y = tracer.emit("zeros", array.node.meta.shape, dtype=array.node.meta.dtype)  # zeros_like(x)
+    for pv in coefficients:
+        y = tracer.emit("add", tracer.emit("multiply", y.node, array.node).node, pv)
+    return y
+
+
+def _at_least_nd(ndim: int) -> Handler:
+    """np.atleast_1d/2d/3d as NumPy writes them: the array itself, or a view with new axes."""
+    def one(tracer: Tracer, value: Value) -> Value:
+        array = as_array(tracer, value)
+        have = array.node.meta.ndim
+        if have >= ndim:
+            return array
+        if have == 0:
+            return tracer.emit("reshape", array.node, (1,) * ndim)
+        every = slice(None)
+        index = {(2, 1): (None, every), (3, 1): (None, every, None), (3, 2): (every, every, None)}
+        return tracer.emit("getitem", array.node, index[ndim, have])
+
+    def handler(tracer: Tracer, *arys: Value) -> Value:
+        results = [one(tracer, a) for a in arys]
+        return results[0] if len(results) == 1 else TupleValue(results)
+
+    return handler
+
+
+numpy_function(np.atleast_1d)(_at_least_nd(1))
+numpy_function(np.atleast_2d)(_at_least_nd(2))
+numpy_function(np.atleast_3d)(_at_least_nd(3))
+
+
+@numpy_function(np.rot90)
+def _rot90(tracer: Tracer, m: Value, k: Any = 1, axes: Any = (0, 1)) -> Value:
+    """NumPy's steps: flips and a transpose, all views."""
+    axes, k = tuple(const(tracer, axes, "axes")), const(tracer, k, "k")
+    array = as_array(tracer, m)
+    ndim = array.node.meta.ndim
+    if len(axes) != 2:
+        raise UserCodeError("ValueError: len(axes) must be 2.", tracer.loc)
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == ndim:
+        raise UserCodeError("ValueError: Axes must be different.", tracer.loc)
+    if not all(-ndim <= a < ndim for a in axes):
+        raise UserCodeError(f"ValueError: Axes={axes} out of range for array of ndim={ndim}.", tracer.loc)
+    k %= 4
+    if k == 0:
+        return tracer.emit("getitem", array.node, (slice(None),))
+    if k == 2:
+        return tracer.emit("flip", tracer.emit("flip", array.node, axes[0]).node, axes[1])
+    order = list(range(ndim))
+    order[axes[0]], order[axes[1]] = order[axes[1]], order[axes[0]]
+    if k == 1:
+        return tracer.emit("transpose", tracer.emit("flip", array.node, axes[1]).node, tuple(order))
+    return tracer.emit("flip", tracer.emit("transpose", array.node, tuple(order)).node, axes[1])
+
+
+def _split(equal: bool) -> Handler:
+    """np.split / np.array_split: a list of views, cut where NumPy cuts (static sizes only)."""
+    def handler(tracer: Tracer, ary: Value, indices_or_sections: Any, axis: Any = 0) -> Value:
+        array = as_array(tracer, ary)
+        axis = normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim, single=True)
+        total = array.node.meta.shape[axis]
+        sections = const(tracer, indices_or_sections, "indices_or_sections")
+        if not isinstance(total, int):
+            raise Unsupported("np.split along a dynamic dimension", tracer.loc)
+        if np.ndim(sections) == 0:
+            count = int(sections)
+            if count <= 0:
+                raise UserCodeError("ValueError: number sections must be larger than 0.", tracer.loc)
+            if equal and total % count:
+                raise UserCodeError("ValueError: array split does not result in an equal division", tracer.loc)
+            each, extras = divmod(total, count)
+            points = np.cumsum([0] + extras * [each + 1] + (count - extras) * [each]).tolist()
+        else:
+            points = [0, *(int(i) for i in sections), total]
+        before = (slice(None),) * axis
+        return ListValue([tracer.emit("getitem", array.node, (*before, slice(start, stop)))
+                          for start, stop in zip(points[:-1], points[1:], strict=True)])
+
+    return handler
+
+
+numpy_function(np.split)(_split(equal=True))
+numpy_function(np.array_split)(_split(equal=False))
+
+
+@numpy_function(np.take)
+@array_method("take")
+def _take(tracer: Tracer, a: Value, indices: Value, axis: Any = None, out: Any = None, mode: Any = "raise") -> Value:
+    """``a[..., indices]`` along ``axis`` (the flattened array for None): NumPy's bounds errors."""
+    check_default(tracer, "out", out)
+    check_default(tracer, "mode", mode, "raise")
+    array = as_array(tracer, a)
+    index = as_array(tracer, indices)
+    if index.node.meta.dtype.kind not in "iu":
+        raise Unsupported("np.take with indices that are not integers", tracer.loc)
+    axis = const(tracer, axis, "axis")
+    if axis is None:
+        array = tracer.emit("reshape", array.node, (-1,))
+        axis = 0
+    axis = normalize_axis(tracer, axis, array.node.meta.ndim, single=True)
+    return tracer.emit("advanced_index", array.node, (*(slice(None),) * axis, index.node))
+
+
+@numpy_function(np.inner)
+def _inner(tracer: Tracer, a: Value, b: Value) -> Value:
+    """The sum over the last axes: ``dot(a, b.T)`` for 1-d and 2-d real arrays (a scalar times an array)."""
+    left, right = as_array(tracer, a), as_array(tracer, b)
+    if left.node.meta.ndim == 0 or right.node.meta.ndim == 0:
+        return tracer.emit("multiply", left.node, right.node)
+    if left.node.meta.ndim > 2 or right.node.meta.ndim > 2:
+        raise Unsupported("np.inner of arrays with more than two dimensions", tracer.loc)
+    if right.node.meta.ndim == 2:
+        right = tracer.emit("transpose", right.node, None)
+    return tracer.emit("dot", left.node, right.node)
+
+
+@numpy_function(np.vdot)
+def _vdot(tracer: Tracer, a: Value, b: Value) -> Value:
+    left, right = as_array(tracer, a), as_array(tracer, b)
+    if "c" in (left.node.meta.dtype.kind, right.node.meta.dtype.kind):
+        raise Unsupported("np.vdot of complex arrays (it conjugates the first)", tracer.loc)
+    flat = [tracer.emit("reshape", side.node, (-1,)).node for side in (left, right)]
+    return tracer.emit("dot", *flat)

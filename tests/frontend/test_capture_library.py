@@ -202,3 +202,36 @@ def test_isclose(check, body):
 @pytest.mark.parametrize("body", ["np.isclose(x, y, rtol=np.array([1e-3]))", "np.isclose(x, y, atol=np.inf)"])
 def test_isclose_with_tolerances_numpy_warns_about_or_takes_as_arrays_runs_eagerly(check, body):
     check(function_of(body), rand(4, 5), rand(4, 5, seed=1), compiled=None)
+
+
+@pytest.mark.parametrize("body", [
+    "np.triu(x)", "np.tril(x, -1)", "np.triu(x, 2) + np.tril(y, 1)", "np.triu(x[0])", "np.triu(x > 0, -1)",
+    "np.ptp(y, axis=0)", "np.ptp(y)", "np.ptp(y, axis=1, keepdims=True)",
+    "np.count_nonzero(x > 0, axis=0)", "np.count_nonzero(y, axis=(0, 1), keepdims=True)",
+    "np.nansum(x, axis=1)", "np.nansum(x)", "np.nansum((y * 10).astype(np.int32), axis=0)",
+    "np.nanmax(x, axis=0)", "np.nanmin(x, axis=1, keepdims=True)", "np.nanmax(x)",
+    "np.sinc(x)", "np.sinc(x * 0.0)", "np.polyval([1.0, 2.0, 3.0], x)", "np.polyval([2, 1], y.astype(np.float64))",
+    "np.polyval(np.array([1.5, -2.0], dtype=np.float32), y)",
+])
+def test_triangles_ranges_counts_nan_reductions_and_polynomials(check, body):
+    x = rand(6, 5)
+    x[1, 1] = np.nan
+    x[2, :] = np.nan  # an all-NaN row
+    check(function_of(body), x, rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.atleast_2d(x[0])", "np.atleast_1d(x[0, 0])", "np.atleast_3d(x)", "np.atleast_3d(x[0])",
+    "np.atleast_2d(x, y[0])[1]", "np.rot90(x)", "np.rot90(x, 2)", "np.rot90(x, -1, axes=(1, 0))", "np.rot90(x, 4)",
+    "np.split(x, 2)[1]", "np.split(x, [1, 4], axis=1)[2]", "np.array_split(x, 4)[3]",
+    "np.array_split(y, 3, axis=1)[0] * 2", "np.take(x, [0, 3], axis=1)", "np.take(x, [[1, 2], [3, 0]])",
+    "y.take(np.argmax(y, axis=0), axis=0)", "np.take(x, 2, axis=0)", "np.inner(x, y)", "np.inner(x[0], y[1])",
+    "np.inner(x, y[0])", "np.inner(2.0, y)", "np.vdot(x, y)",
+])
+def test_views_splits_takes_and_inner_products(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", ["np.split(x, 4)", "np.take(x, [0, 9], axis=1)", "np.rot90(x, axes=(0, 0))"])
+def test_their_errors_are_numpys(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
