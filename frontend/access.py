@@ -221,7 +221,10 @@ def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
     NumPy's advanced indexing, always a copy), as a tuple of nodes and constants; None for any
     other index. A boolean array index (its result's shape depends on the values) and a traced
     NumPy integer next to basic indices only (NumPy makes a view) stay unsupported."""
+    if isinstance(key, ConstValue) and type(key.value) is tuple:  # x[[0, 2], 1] loads one constant
+        key = TupleValue([ConstValue(item) for item in key.value])
     items = key.items if isinstance(key, TupleValue) else [key]
+    items = [_integer_list_as_array(tracer, item) for item in items]
     if not any(isinstance(item, ArrayValue) and item.node.meta.dtype.kind in "iu" and not item.node.meta.is_scalar
                for item in items):
         return None
@@ -237,6 +240,23 @@ def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
             raise Unsupported("a slice with unknown bounds next to an array index", tracer.loc)
         index.append(_basic_item(tracer, item))
     return tuple(index)
+
+
+def _integer_list_as_array(tracer: Tracer, item: Value) -> Value:
+    """A constant list of ints in an index (``x[[0, 2], 1:3]``) is NumPy's integer array index."""
+    if isinstance(item, ListValue):
+        try:
+            constant = constant_of(item)
+        except NotConstant:
+            return item
+    elif isinstance(item, ConstValue) and type(item.peek()) is list:
+        constant = item.value
+    else:
+        return item
+    values = np.asarray(constant)
+    if not constant or values.dtype.kind not in "iu" or any(isinstance(v, bool | np.bool_) for v in values.flat):
+        return item  # an empty list or a list of bools or floats: left as NumPy's other cases
+    return tracer.emit("copy", values.astype(np.intp))
 
 
 def _known(value: SliceValue) -> bool:

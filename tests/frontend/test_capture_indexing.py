@@ -143,3 +143,20 @@ def test_a_mask_of_another_shape_or_an_array_value_runs_eagerly(check):
         return x, y
 
     check(f, rand(4, 3), rand(4, 3, seed=1), compiled=False)
+
+
+@pytest.mark.parametrize("body", [
+    "x[[0, 2], 1:3]", "x[[0, 2]] * 2.0", "x[:, [4, 0, 4]]", "x[[0, 5], [1, 2]]", "x[[[0], [2]], [1, 3]]",
+    "x[[-1, 0]]", "x[[0, 9]]", "x[[1.0]]",   # the last two raise IndexError, as in eager
+])
+def test_a_list_of_ints_in_an_index_is_an_integer_array_index(check, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    check(namespace["f"], rand(6, 5))
+
+
+@pytest.mark.parametrize("body", ["x[[True, False, True, False, True, False]]", "x[[]]"])
+def test_lists_of_bools_or_nothing_still_break(check, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    check(namespace["f"], rand(6, 5), compiled=False, reason="sequence")
