@@ -20,8 +20,8 @@ from .frontend.markers import disable, graph_break
 from .runtime import CompiledFunction, GraphBreakError, config
 from .runtime.compiled_function import clear_shared_caches
 from .runtime.explain import ExplainReport, explain
+from .version import __version__ as __version__
 
-__version__ = "0.1.0"
 _compiled: weakref.WeakSet[CompiledFunction] = weakref.WeakSet()
 
 

@@ -1,12 +1,13 @@
 """On-disk cache of compiled kernel object code, so a new process skips LLVM.
 
 Keys come from the backend (codegen/llvm/jit.py hashes the module's IR text together with
-the host CPU name and features and the llvmlite and Ember versions), so a stale entry is
-simply never looked up. Each file holds a header with a magic string, the payload's length
-and its SHA-256; a file that is truncated, corrupt or unreadable reads as a miss, and the
-backend recompiles and overwrites it. Writes are atomic (temporary file + ``os.replace``).
-The directory (``EMBER_CACHE_DIR`` or ``~/.cache/ember``) is the user's own, created with
-mode 0o700.
+the host CPU name and features and the llvmlite version); the file name hashes the key with
+Ember's version (``ember/version.py``: a leaf module, where ``importlib.metadata`` took 14 ms
+of a new process's first compile), so a stale entry is simply never looked up. Each file
+holds a header with a magic string, the payload's length and its SHA-256; a file that is
+truncated, corrupt or unreadable reads as a miss, and the backend recompiles and overwrites
+it. Writes are atomic (temporary file + ``os.replace``). The directory (``EMBER_CACHE_DIR``
+or ``~/.cache/ember``) is the user's own, created with mode 0o700.
 
 >>> import tempfile
 >>> cache = DiskCache(tempfile.mkdtemp())
@@ -23,6 +24,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..version import __version__
+
 MAGIC = b"EMBERCACHE1\n"
 _DIGEST = 32
 
@@ -36,7 +39,8 @@ def default_directory() -> Path:
 
 
 class DiskCache:
-    """A directory of ``<key>.o`` files: ``get(key) -> bytes | None`` and ``put(key, data)``."""
+    """A directory of ``<hash of version and key>.o`` files: ``get(key) -> bytes | None`` and
+    ``put(key, data)``."""
 
     def __init__(self, directory: str | os.PathLike | None = None):
         self.directory = Path(directory) if directory else default_directory()
@@ -55,7 +59,7 @@ class DiskCache:
     def path(self, key: str) -> Path:
         if not key or not all(c in "0123456789abcdef" for c in key):
             raise ValueError(f"cache keys are lowercase hex digests, got {key!r}")
-        return self.directory / f"{key}.o"
+        return self.directory / f"{hashlib.sha256(f'{__version__}|{key}'.encode()).hexdigest()}.o"
 
     def get(self, key: str) -> bytes | None:
         try:

@@ -17,3 +17,9 @@ def test_every_package_folder_is_installed():
         if parts and not SKIP.intersection(parts) and not any(p.startswith(".") for p in parts):
             found.add(".".join(("ember", *parts)))
     assert found <= listed, f"missing from pyproject.toml packages: {sorted(found - listed)}"
+
+
+def test_the_version_is_the_one_pyproject_declares():
+    import ember
+
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == ember.__version__

@@ -8,14 +8,13 @@ compiled once per process.
 
 The disk cache is duck-typed (``get(key) -> bytes | None``, ``put(key, data)``; see
 runtime/disk_cache.py): codegen never imports runtime. Its key covers the module text,
-the host CPU name and features, and the llvmlite and Ember versions; an entry that fails to
-load or lacks a kernel is recompiled and overwritten, never trusted.
+the host CPU name and features, and the llvmlite version (the cache adds Ember's); an entry
+that fails to load or lacks a kernel is recompiled and overwritten, never trusted.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import re
 import threading
 from typing import Protocol
@@ -64,12 +63,8 @@ PIPELINE_VERSION = 2  # 2: the always-inliner after O3 (own vector math)
 def host_signature() -> str:
     """What compiled code depends on besides its IR: CPU, features, tool versions."""
     _initialise()
-    try:
-        ember_version = importlib.metadata.version("ember")
-    except importlib.metadata.PackageNotFoundError:
-        ember_version = "unknown"
     return "|".join([llvm.get_process_triple(), llvm.get_host_cpu_name(),
-                     llvm.get_host_cpu_features().flatten(), llvmlite.__version__, ember_version,
+                     llvm.get_host_cpu_features().flatten(), llvmlite.__version__,
                      f"pipeline {PIPELINE_VERSION}",
                      "libmvec" if libmvec() is not None else "libm"])
 

@@ -80,7 +80,8 @@ def test_corrupt_entry_is_recompiled(tmp_path, damage):
     else:  # a valid entry holding the wrong code: loads, but lacks the kernel
         other = DiskCache(tmp_path / "other")
         compile_graph(unique_graph(constant + 1), cache=other)
-        cache.put(key_holder["key"], other.get(next((tmp_path / "other").glob("*.o")).stem))
+        raw = next((tmp_path / "other").glob("*.o")).read_bytes()
+        path.write_bytes(raw)
     # Forget the in-process copy so that the disk is consulted again.
     from ember.codegen.llvm import jit
     jit._LOADED.clear()
