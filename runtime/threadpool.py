@@ -102,7 +102,7 @@ class _Placement:
         try:
             allowed = os.sched_getaffinity(0)
             cpu = self.getcpu()
-            if len(allowed) < 2 or cpu not in allowed:
+            if len(self.ids) >= len(allowed) or cpu not in allowed:  # more threads than CPUs: leave it
                 return None
             for worker in self.ids:
                 os.sched_setaffinity(worker, allowed - {cpu})
