@@ -44,3 +44,12 @@ def test_a_placement_that_fails_turns_itself_off():
         total, _ = split_sum(pool, 100)
         assert total == sum(range(100))
     assert not pool._placement.active
+
+
+@needs_affinity
+def test_a_pool_with_a_worker_per_cpu_is_left_to_the_scheduler():
+    allowed = os.sched_getaffinity(0)
+    pool = ThreadPool(len(allowed) + 1)
+    total, _ = split_sum(pool, 1000)
+    assert total == sum(range(1000))
+    assert all(os.sched_getaffinity(worker) == allowed for worker in pool._placement.ids)
