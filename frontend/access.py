@@ -253,7 +253,10 @@ def _integer_list_as_array(tracer: Tracer, item: Value) -> Value:
         constant = item.value
     else:
         return item
-    values = np.asarray(constant)
+    try:
+        values = np.asarray(constant)
+    except ValueError:  # ragged: NumPy's own error comes from the eager run
+        return item
     if not constant or values.dtype.kind not in "iu" or any(isinstance(v, bool | np.bool_) for v in values.flat):
         return item  # an empty list or a list of bools or floats: left as NumPy's other cases
     return tracer.emit("copy", values.astype(np.intp))

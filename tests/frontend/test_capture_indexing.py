@@ -155,7 +155,8 @@ def test_a_list_of_ints_in_an_index_is_an_integer_array_index(check, body):
     check(namespace["f"], rand(6, 5))
 
 
-@pytest.mark.parametrize("body", ["x[[True, False, True, False, True, False]]", "x[[]]"])
+@pytest.mark.parametrize("body", ["x[[True, False, True, False, True, False]]", "x[[]]",
+                                  "x[[[0], [1, 2]]]"])   # ragged: NumPy's ValueError, from the eager run
 def test_lists_of_bools_or_nothing_still_break(check, body):
     namespace: dict = {"np": np}
     exec(f"def f(x):\n    return {body}\n", namespace)
