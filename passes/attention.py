@@ -7,14 +7,14 @@ attention: the scores never go to memory, and no BLAS call sits between the step
 Matched, node for node as the frontend records the usual spelling::
 
     s = matmul(q, kt)                       # q (..., M, D), kt (..., D, N), v (..., N, Dv)
-    s = multiply(s, c) | multiply(c, s) | divide(s, c)     # optional; c a Python float or int
+    s = multiply(s, c) | multiply(c, s) | divide(s, c)     # optional; c a number
     s = add(s, mask) | add(mask, s) | where(mask, s, f) | where(mask, f, s)     # optional
     e = exp(subtract(s, max(s, axis=(-1,), keepdims=True)))
     out = matmul(divide(e, sum(e, axis=(-1,), keepdims=True)), v)
 
 Conditions, each needed for the fused node to equal the steps it replaces: one float dtype
 (float32 or float64) throughout (an added mask's too; a ``where`` mask is bool, the fill ``f`` a
-Python number); a mask no larger than the scores; the same batch dimensions for q, kt and v (no broadcasting);
+number); a mask no larger than the scores; the same batch dimensions for q, kt and v (no broadcasting);
 every intermediate used only inside the pattern (not an output, not read elsewhere); no
 mutation between the first matmul and the last (the fused node reads q and kt later than the
 first matmul did).
@@ -125,7 +125,7 @@ def _match(last: Node, users: dict[Node, list[Node]]) -> Match | None:
 
 
 def _is(value: object, op_name: str) -> bool:
-    return isinstance(value, Node) and value.op.name == op_name and all(isinstance(a, Node | float | int)
+    return isinstance(value, Node) and value.op.name == op_name and all(isinstance(a, Node | float | int | np.generic)
                                                                          for a in value.args)
 
 
@@ -146,9 +146,9 @@ def _unmasked(s: Node) -> tuple[Node, Node | None, str | None, float | None]:
         return (a, b, "add", None) if _unscaled(a)[0] is not None else (b, a, "add", None)
     if _is(s, "where") and len(s.args) == 3 and isinstance(s.args[0], Node):
         mask, a, b = s.args
-        if isinstance(a, Node) and _is_python_number(b):
+        if isinstance(a, Node) and _is_number(b):
             return a, mask, "keep_where", b
-        if isinstance(b, Node) and _is_python_number(a):
+        if isinstance(b, Node) and _is_number(a):
             return b, mask, "fill_where", a
     return s, None, None, None
 
@@ -162,21 +162,23 @@ def _mask_fits(mask: Node | None, mask_op: str | None, scores: Node) -> bool:
 
 
 def _unscaled(s: Node) -> tuple[Node | None, float | None, str | None]:
-    """(the matmul under an optional scaling by a Python number, the number, how it scales)."""
+    """(the matmul under an optional scaling by a number, the number, how it scales)."""
     if _is(s, "matmul"):
         return s, None, None
     if not (_is(s, "multiply") or _is(s, "divide")) or len(s.args) != 2:
         return None, None, None
     a, b = s.args
-    if isinstance(a, Node) and _is_python_number(b):
+    if isinstance(a, Node) and _is_number(b):
         return a, b, s.op.name
-    if s.op.name == "multiply" and isinstance(b, Node) and _is_python_number(a):
+    if s.op.name == "multiply" and isinstance(b, Node) and _is_number(a):
         return b, a, "multiply"
     return None, None, None
 
 
-def _is_python_number(value: object) -> bool:
-    return type(value) in (float, int)
+def _is_number(value: object) -> bool:
+    """A Python int or float, or a real NumPy scalar (``np.sqrt(d)``): the dtype check of the
+    pattern's nodes keeps out one that promotes the scores (a float64 scalar with float32)."""
+    return type(value) in (float, int) or isinstance(value, np.integer | np.floating)
 
 
 def _shapes_fit(q: Node, kt: Node, v: Node, pattern: tuple[Node, ...]) -> bool:

@@ -79,7 +79,7 @@ def function_name(dtype: np.dtype, scaling: Scaling) -> str:
 
 
 def _literal(value: float, dtype: np.dtype) -> str:
-    """An LLVM float literal of ``value`` as NumPy converts a Python number for this dtype."""
+    """An LLVM float literal of ``value`` (a Python or NumPy number) as NumPy converts it to this dtype."""
     return f"0x{np.float64(dtype.type(value)).view(np.uint64):016X}"
 
 

@@ -95,13 +95,13 @@ def test_mixed_dtypes_are_left_alone(same_behaviour, dtypes):
     assert "attention" not in ops(fused(attention_graph(dtypes=dtypes), same_behaviour))
 
 
-def test_a_numpy_scalar_scale_is_left_alone(same_behaviour):
+def test_a_numpy_scalar_scale_that_promotes_is_left_alone(same_behaviour):
     # np.float64(0.125) * float32 scores is float64 under NEP 50: not one dtype throughout.
-    g = attention_graph(scale=None)
-    s = next(n for n in g.nodes if n.op.name == "matmul")
-    scaled = g.call("multiply", s, np.float64(0.125))
-    p = softmax_rows(g, scaled)
-    g.set_outputs([g.call("matmul", p, g.inputs[2])])
+    g = Graph("attn")
+    q, kt, v = (g.add_input(name, TensorMeta(shape, F32)) for name, shape in
+                (("q", (2, 5, 3)), ("kt", (2, 3, 7)), ("v", (2, 7, 4))))
+    scores = g.call("multiply", g.call("matmul", q, kt), np.float64(0.125))
+    g.set_outputs([g.call("matmul", softmax_rows(g, scores), v)])
     assert "attention" not in ops(fused(g, same_behaviour))
 
 
@@ -155,3 +155,14 @@ def test_a_mask_on_the_scores_joins_the_node(same_behaviour, how, mask_dtype, ma
 ])
 def test_masks_that_change_the_dtype_or_the_shape_are_left_alone(same_behaviour, how, mask_dtype, mask_shape):
     assert "attention" not in ops(fused(masked_graph(how, mask_shape, mask_dtype), same_behaviour))
+
+
+@pytest.mark.parametrize("dtype, scale", [(F64, np.float64(8.0)), (F32, np.float32(8.0)), (F64, np.float32(8.0))])
+def test_a_numpy_scalar_scale_that_keeps_the_dtype_joins(same_behaviour, dtype, scale):
+    # q @ k.T / np.sqrt(d) on float64 arrays: np.sqrt(d) is a NumPy float64
+    g = Graph("attn")
+    q, kt, v = (g.add_input(name, TensorMeta(shape, dtype)) for name, shape in
+                (("q", (2, 5, 3)), ("kt", (2, 3, 7)), ("v", (2, 7, 4))))
+    g.set_outputs([g.call("matmul", softmax_rows(g, g.call("divide", g.call("matmul", q, kt), scale)), v)])
+    out = fused(g, same_behaviour)
+    assert "attention" in ops(out) and out.nodes[-1].kwargs["scale"] is scale
