@@ -617,7 +617,7 @@ def _take(tracer: Tracer, a: Value, indices: Value, axis: Any = None, out: Any =
     if index.node.meta.dtype.kind not in "iu":
         raise Unsupported("np.take with indices that are not integers", tracer.loc)
     axis = const(tracer, axis, "axis")
-    if axis is None:
+    if axis is None or (array.node.meta.ndim == 0 and axis in (0, -1)):  # NumPy takes axis 0 of a 0-d array
         array = tracer.emit("reshape", array.node, (-1,))
         axis = 0
     axis = normalize_axis(tracer, axis, array.node.meta.ndim, single=True)

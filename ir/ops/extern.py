@@ -259,5 +259,7 @@ def _order_statistic_shape(x: TensorMeta, *q: Any, axis: Any = None, keepdims: b
 
 
 for _name, _reference in (("median", np.median), ("percentile", np.percentile), ("quantile", np.quantile)):
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _order_statistic_shape),
+    # An empty array: percentile and quantile raise IndexError (median gives NaN), whatever the values.
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _order_statistic_shape,
+                                                                ask_when_empty=True),
                 doc=f"{_name}(x{'' if _name == 'median' else ', q'}, axis=..., keepdims=..., ...): NumPy's"))

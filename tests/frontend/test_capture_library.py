@@ -235,3 +235,10 @@ def test_views_splits_takes_and_inner_products(check, body):
 @pytest.mark.parametrize("body", ["np.split(x, 4)", "np.take(x, [0, 9], axis=1)", "np.rot90(x, axes=(0, 0))"])
 def test_their_errors_are_numpys(check, body):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("call", ["np.percentile(x[:0], [10, 90], axis=0)", "np.quantile(x[:, :0], 0.5, axis=1)"])
+def test_a_quantile_of_an_empty_array_raises_as_in_eager_even_unused(check, call):
+    namespace: dict = {"np": np}
+    exec(f"def f(x, y):\n    unused = {call}\n    return y * 2.0\n", namespace)
+    check(namespace["f"], rand(4, 5), rand(4, 5, seed=1))
