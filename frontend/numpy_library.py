@@ -644,3 +644,54 @@ def _vdot(tracer: Tracer, a: Value, b: Value) -> Value:
         raise Unsupported("np.vdot of complex arrays (it conjugates the first)", tracer.loc)
     flat = [tracer.emit("reshape", side.node, (-1,)).node for side in (left, right)]
     return tracer.emit("dot", *flat)
+
+
+# --- lookups, interpolation and linear algebra: NumPy's own calls (ir/ops/library.py) -----
+
+@numpy_function(np.searchsorted)
+@array_method("searchsorted")
+def _searchsorted(tracer: Tracer, a: Value, v: Value, side: Any = "left", sorter: Any = None) -> Value:
+    check_default(tracer, "sorter", sorter)
+    return tracer.emit("searchsorted", as_array(tracer, a).node, _number_or_node(tracer, v),
+                       side=const(tracer, side, "side"))
+
+
+@numpy_function(np.digitize)
+def _digitize(tracer: Tracer, x: Value, bins: Value, right: Any = False) -> Value:
+    if not isinstance(x, ArrayValue):
+        raise Unsupported("np.digitize of a Python number", tracer.loc)
+    return tracer.emit("digitize", x.node, as_array(tracer, bins).node, right=bool(const(tracer, right, "right")))
+
+
+@numpy_function(np.interp)
+def _interp(tracer: Tracer, x: Value, xp: Value, fp: Value, left: Any = None, right: Any = None,
+            period: Any = None) -> Value:
+    if not isinstance(x, ArrayValue):
+        raise Unsupported("np.interp at a Python number", tracer.loc)
+    given = {"left": left, "right": right, "period": period}
+    options = {name: const(tracer, value, name) for name, value in given.items()}
+    return tracer.emit("interp", x.node, as_array(tracer, xp).node, as_array(tracer, fp).node,
+                       **{name: value for name, value in options.items() if value is not None})
+
+
+@numpy_function(np.isin)
+def _isin(tracer: Tracer, element: Value, test_elements: Value, assume_unique: Any = False, invert: Any = False,
+          *, kind: Any = None) -> Value:
+    return tracer.emit("isin", as_array(tracer, element).node, as_array(tracer, test_elements).node,
+                       assume_unique=bool(const(tracer, assume_unique, "assume_unique")),
+                       invert=bool(const(tracer, invert, "invert")), kind=const(tracer, kind, "kind"))
+
+
+@numpy_function(np.linalg.inv)
+def _inv(tracer: Tracer, a: Value) -> Value:
+    return tracer.emit("linalg_inv", as_array(tracer, a).node)
+
+
+@numpy_function(np.linalg.solve)
+def _solve(tracer: Tracer, a: Value, b: Value) -> Value:
+    return tracer.emit("linalg_solve", as_array(tracer, a).node, as_array(tracer, b).node)
+
+
+@numpy_function(np.linalg.det)
+def _det(tracer: Tracer, a: Value) -> Value:
+    return tracer.emit("linalg_det", as_array(tracer, a).node)

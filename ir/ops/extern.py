@@ -136,7 +136,7 @@ def _size(shape: tuple) -> Any:
     return size
 
 
-def _infer_by_rule(reference, shape_rule, *, ask_when_empty: bool = False):
+def infer_by_rule(reference, shape_rule, *, ask_when_empty: bool = False):
     """The shape by ``shape_rule(x, *args, **kwargs)``, except for a 0-d input, whose tiny probe
     is exact; the dtype, scalar-ness and NumPy's errors (a bad axis, q out of range) from a probe
     on a tiny stand-in, and with ``ask_when_empty`` also on an empty one of x's shape (a
@@ -158,7 +158,7 @@ def _along_axis_shape(x: TensorMeta, *, axis: Any, **_: Any) -> tuple:
 
 _reference: Any  # (NumPy functions of different types, in the loops registering them)
 for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort}.items():
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _along_axis_shape),
+    register(Op(_name, OpKind.EXTERN, _reference, infer_by_rule(_reference, _along_axis_shape),
                 doc=f"{_name}(x, axis=..., ...): NumPy's, axis=None on the flattened array"))
 
 
@@ -232,7 +232,7 @@ def _pad_shape(x: TensorMeta, pad_width: Any, mode: Any = "constant", **_kwargs:
 
 for _name, _reference, _rule in (("roll", np.roll, _roll_shape), ("tile", np.tile, _tile_shape),
                                  ("repeat", np.repeat, _repeat_shape), ("pad", np.pad, _pad_shape)):
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _rule),
+    register(Op(_name, OpKind.EXTERN, _reference, infer_by_rule(_reference, _rule),
                 doc=f"{_name}: NumPy's, its parameters constants"))
 
 
@@ -245,11 +245,11 @@ def _ufunc_accumulate(x: Any, ufunc: str, axis: int = 0, **kwargs: Any) -> Any:
 
 
 register(Op("ufunc_reduce", OpKind.EXTERN, _ufunc_reduce,
-            _infer_by_rule(_ufunc_reduce, lambda x, ufunc, axis=0, keepdims=False, **_: reduced_shape(
+            infer_by_rule(_ufunc_reduce, lambda x, ufunc, axis=0, keepdims=False, **_: reduced_shape(
                 x.shape, axis, keepdims), ask_when_empty=True),
             doc="ufunc_reduce(x, 'maximum', axis=0, keepdims=..., dtype=...): np.maximum.reduce"))
 register(Op("ufunc_accumulate", OpKind.EXTERN, _ufunc_accumulate,
-            _infer_by_rule(_ufunc_accumulate, lambda x, ufunc, **_: x.shape, ask_when_empty=True),
+            infer_by_rule(_ufunc_accumulate, lambda x, ufunc, **_: x.shape, ask_when_empty=True),
             doc="ufunc_accumulate(x, 'maximum', axis=0, dtype=...): np.maximum.accumulate"))
 
 
@@ -260,6 +260,6 @@ def _order_statistic_shape(x: TensorMeta, *q: Any, axis: Any = None, keepdims: b
 
 for _name, _reference in (("median", np.median), ("percentile", np.percentile), ("quantile", np.quantile)):
     # An empty array: percentile and quantile raise IndexError (median gives NaN), whatever the values.
-    register(Op(_name, OpKind.EXTERN, _reference, _infer_by_rule(_reference, _order_statistic_shape,
+    register(Op(_name, OpKind.EXTERN, _reference, infer_by_rule(_reference, _order_statistic_shape,
                                                                 ask_when_empty=True),
                 doc=f"{_name}(x{'' if _name == 'median' else ', q'}, axis=..., keepdims=..., ...): NumPy's"))

@@ -242,3 +242,28 @@ def test_a_quantile_of_an_empty_array_raises_as_in_eager_even_unused(check, call
     namespace: dict = {"np": np}
     exec(f"def f(x, y):\n    unused = {call}\n    return y * 2.0\n", namespace)
     check(namespace["f"], rand(4, 5), rand(4, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.searchsorted(np.sort(x[0]), y[0])", "np.searchsorted(np.sort(x[0]), y, side='right')",
+    "np.searchsorted(np.sort(x[0]), 0.5)", "np.sort(x[0]).searchsorted(y[1])",
+    "np.digitize(x, [-1.0, 0.0, 1.0])", "np.digitize(x, [1.0, 0.0, -1.0], right=True)",
+    "np.digitize(x, [0.0, 1.0, -1.0])",          # unsorted bins: NumPy's ValueError
+    "np.interp(y[0], np.sort(x[0]), x[1])", "np.interp(y, [0.0, 1.0], [10.0, 20.0], left=-1.0, right=99.0)",
+    "np.interp(y, [0.0, 1.0, 2.0], [10.0, 20.0])",   # lengths differ: NumPy's ValueError
+    "np.isin(np.arange(5), [1, 3])", "np.isin((x * 3).astype(int), [0, 1], invert=True)",
+    "np.linalg.inv(x[:5, :5] + 5 * np.eye(5, dtype=np.float32))", "np.linalg.inv(np.zeros((3, 3)) * x[0, 0])",
+    "np.linalg.inv(x)",                          # not square: LinAlgError
+    "np.linalg.solve(x[:5, :5] + 5 * np.eye(5), y[:5, 0])", "np.linalg.solve(x[:5, :5] + 5 * np.eye(5), y[:5, :2])",
+    "np.linalg.det(x[:5, :5])", "np.linalg.det(x[None, :5, :5].repeat(3, 0)) * 2",
+])
+def test_lookups_interpolation_and_linear_algebra(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+def test_a_singular_matrix_raises_even_unused(check):
+    def f(x, y):
+        unused = np.linalg.inv(x * 0.0)  # noqa: F841 - eager raises LinAlgError all the same
+        return y * 2.0
+
+    check(f, rand(3, 3), rand(3, 3, seed=1))

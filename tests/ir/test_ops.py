@@ -75,6 +75,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "ufunc_reduce": lambda x, ufunc, **kwargs: getattr(np, ufunc).reduce(x, **kwargs),
     "ufunc_accumulate": lambda x, ufunc, **kwargs: getattr(np, ufunc).accumulate(x, **kwargs),
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
+    "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "attention": lambda q, kt, v, scale=None, scale_op=None: numpy_attention(q, kt, v, scale, scale_op),
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
@@ -524,6 +525,35 @@ def attention_cases() -> list[Case]:
             case("core sizes disagree", arr((2, 3), "float32"), arr((4, 5), "float32"), arr((5, 6), "float32"))]
 
 
+def sorted_bins():
+    return np.array([-1.0, 0.0, 0.5, 2.0])
+
+
+def library_cases(name: str) -> list[Case]:
+    """searchsorted, digitize, interp, isin and the linear algebra, with the shape errors NumPy raises."""
+    square = lambda: make_array((3, 3), "float64") + 4 * np.eye(3)  # noqa: E731 - a case's array maker
+    return {
+        "searchsorted": [case("sorted", sorted_bins, arr((2, 3), "float32")), case("scalar", sorted_bins, 0.3),
+                         case("right", sorted_bins, arr((4,), "float64"), side="right"),
+                         case("not 1-d", arr((2, 2), "float64"), arr((3,), "float64"))],
+        "digitize": [case("increasing", arr((2, 3), "float32"), sorted_bins),
+                     case("right", arr((5,), "float64"), sorted_bins, right=True),
+                     case("2-d bins", arr((5,), "float64"), arr((2, 2), "float64"))],
+        "interp": [case("inside", arr((2, 3), "float32"), sorted_bins, lambda: np.arange(4.0)),
+                   case("lengths differ", arr((3,), "float64"), sorted_bins, lambda: np.arange(3.0)),
+                   case("left right", arr((4,), "float64"), sorted_bins, lambda: np.arange(4.0), left=-1.0, right=9.0)],
+        "isin": [case("ints", arr((2, 3), "int32"), lambda: np.array([0, 1])),
+                 case("invert", arr((4,), "float64"), sorted_bins, invert=True)],
+        "linalg_inv": [case("square", square), case("stack", lambda: np.stack([square(), square()])),
+                       case("not square", arr((2, 3), "float64")), case("int", lambda: np.eye(2, dtype=np.int32))],
+        "linalg_solve": [case("vector", square, arr((3,), "float64")), case("matrix", square, arr((3, 2), "float32")),
+                         case("stacked", lambda: np.stack([square(), square()]), arr((2, 3, 1), "float64")),
+                         case("mismatch", square, arr((4,), "float64"))],
+        "linalg_det": [case("square", square), case("stack", lambda: np.stack([square()] * 2).astype(np.float32)),
+                       case("vector", arr((3,), "float64"))],
+    }[name]
+
+
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
@@ -553,6 +583,8 @@ def cases_for(name: str) -> list[Case]:
         return einsum_cases()
     if name == "attention":
         return attention_cases()
+    if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det"):
+        return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)
     if name in ("ufunc_reduce", "ufunc_accumulate"):
