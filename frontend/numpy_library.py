@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ir.ops.elementwise import BINARY_UFUNCS
 from ..ir.ops.extern import implicit_einsum_output
+from ..ir.symbolic import broadcast_shapes
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
@@ -27,7 +28,7 @@ from .numpy_api import (
     normalize_axis,
     numpy_function,
 )
-from .values import ArrayValue, ListValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -695,3 +696,45 @@ def _solve(tracer: Tracer, a: Value, b: Value) -> Value:
 @numpy_function(np.linalg.det)
 def _det(tracer: Tracer, a: Value) -> Value:
     return tracer.emit("linalg_det", as_array(tracer, a).node)
+
+
+@numpy_function(np.nanmean)
+def _nanmean(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
+             *, where: Any = _NO_VALUE, mean: Any = _NO_VALUE) -> Value:
+    """NumPy's steps for a float array: the NaN-free sum over the count of non-NaN values, divided
+    in float64 and cast back (``_divide_by_count``); other dtypes are np.mean's."""
+    check_default(tracer, "out", out)
+    check_default(tracer, "dtype", dtype)
+    if where is not _NO_VALUE or mean is not _NO_VALUE:
+        raise Unsupported("np.nanmean with where= or mean=", tracer.loc)
+    array = as_array(tracer, a)
+    if array.node.meta.dtype.kind not in "fc":
+        return call_handler(tracer, np.mean, [array], {"axis": axis, "keepdims": keepdims})
+    kwargs = {"axis": axis, "keepdims": keepdims}
+    valid = tracer.emit("logical_not", tracer.emit("isnan", array.node).node)
+    count = call_handler(tracer, np.sum, [valid], {**kwargs, "dtype": ConstValue(np.dtype(np.intp))})
+    total = call_handler(tracer, np.sum, [_without_nan(tracer, array, 0)], kwargs)
+    assert isinstance(total, ArrayValue) and isinstance(count, ArrayValue)
+    quotient = tracer.emit("divide", total.node, count.node)
+    return tracer.emit("astype", quotient.node, dtype=total.node.meta.dtype)
+
+
+@numpy_function(np.meshgrid)
+def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False, indexing: Any = "xy") -> Value:
+    """NumPy's steps: each vector reshaped onto its own axis (the first two swapped for 'xy'),
+    broadcast against the others unless sparse, copied unless copy=False (then views)."""
+    copy, sparse = const(tracer, copy, "copy"), const(tracer, sparse, "sparse")
+    indexing = const(tracer, indexing, "indexing")
+    if indexing not in ("xy", "ij"):
+        raise UserCodeError("ValueError: Valid values for `indexing` are 'xy' and 'ij'.", tracer.loc)
+    ndim = len(xi)
+    shapes = [(1,) * i + (-1,) + (1,) * (ndim - i - 1) for i in range(ndim)]
+    if indexing == "xy" and ndim > 1:
+        shapes[0], shapes[1] = (1, -1, *shapes[0][2:]), (-1, 1, *shapes[1][2:])
+    output = [tracer.emit("reshape", as_array(tracer, x).node, shape) for x, shape in zip(xi, shapes, strict=True)]
+    if not sparse:
+        target = broadcast_shapes(*(o.node.meta.shape for o in output))
+        output = [tracer.emit("broadcast_to", o.node, target) for o in output]
+    if copy:
+        output = [tracer.emit("copy", o.node) for o in output]
+    return TupleValue(list(output))

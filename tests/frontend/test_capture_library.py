@@ -267,3 +267,18 @@ def test_a_singular_matrix_raises_even_unused(check):
         return y * 2.0
 
     check(f, rand(3, 3), rand(3, 3, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.nanmean(x)", "np.nanmean(x, axis=0)", "np.nanmean(x, axis=1, keepdims=True)",
+    "np.nanmean(x.astype(np.float16), axis=1)", "np.nanmean((y * 3).astype(np.int32), axis=0)",
+    "np.nanmean(x.astype(np.complex64), axis=0)",
+    "np.meshgrid(x[0], y[:, 0])[0]", "np.meshgrid(x[0], y[:, 0], indexing='ij')[1]",
+    "np.meshgrid(x[0], y[:, 0], x[1], sparse=True)[2]", "np.meshgrid(x[0])[0]",
+    "np.meshgrid(x[0], y[0], copy=False)[1] * 2",
+])
+def test_nanmean_and_meshgrid(check, body):
+    x = rand(6, 5)
+    x[1, 1] = np.nan
+    x[2, :] = np.nan  # an all-NaN row: NaN, as eager (which also warns)
+    check(function_of(body), x, rand(6, 5, seed=1))
