@@ -738,3 +738,58 @@ def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False,
     if copy:
         output = [tracer.emit("copy", o.node) for o in output]
     return TupleValue(list(output))
+
+
+@numpy_function(np.tensordot)
+def _tensordot(tracer: Tracer, a: Value, b: Value, axes: Any = 2) -> Value:
+    """NumPy's steps: the summed axes moved to the end of a and the front of b, two reshapes to
+    matrices, one dot, a reshape back (static shapes)."""
+    axes = const(tracer, axes, "axes")
+    if np.ndim(axes) == 0:
+        axes_a, axes_b = list(range(-int(axes), 0)), list(range(int(axes)))
+    else:
+        axes_a, axes_b = ([x] if np.ndim(x) == 0 else list(x) for x in axes)
+    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+        raise UserCodeError("ValueError: duplicate axes are not allowed in tensordot", tracer.loc)
+    left, right = as_array(tracer, a), as_array(tracer, b)
+    shape_a, shape_b = left.node.meta.shape, right.node.meta.shape
+    if not all(isinstance(d, int) for d in (*shape_a, *shape_b)):
+        raise Unsupported("np.tensordot with dynamic sizes", tracer.loc)
+    try:
+        if len(axes_a) != len(axes_b) or any(shape_a[i] != shape_b[j] for i, j in zip(axes_a, axes_b, strict=True)):
+            raise UserCodeError("ValueError: shape-mismatch for sum", tracer.loc)
+    except IndexError as error:
+        raise UserCodeError(f"IndexError: {error}", tracer.loc) from error
+    axes_a = [i % len(shape_a) for i in axes_a]
+    axes_b = [i % len(shape_b) for i in axes_b]
+    kept_a = [k for k in range(len(shape_a)) if k not in axes_a]
+    kept_b = [k for k in range(len(shape_b)) if k not in axes_b]
+    summed = int(np.prod([shape_a[i] for i in axes_a], dtype=np.int64))
+    matrix_a = tracer.emit("reshape", tracer.emit("transpose", left.node, tuple(kept_a + axes_a)).node,
+                           (int(np.prod([shape_a[i] for i in kept_a], dtype=np.int64)), summed))
+    matrix_b = tracer.emit("reshape", tracer.emit("transpose", right.node, tuple(axes_b + kept_b)).node,
+                           (summed, int(np.prod([shape_b[i] for i in kept_b], dtype=np.int64))))
+    product = tracer.emit("dot", matrix_a.node, matrix_b.node)
+    return tracer.emit("reshape", product.node, tuple(shape_a[i] for i in kept_a) + tuple(shape_b[i] for i in kept_b))
+
+
+@numpy_function(np.trace)
+@array_method("trace")
+def _trace(tracer: Tracer, a: Value, offset: Any = 0, axis1: Any = 0, axis2: Any = 1, dtype: Any = None,
+           out: Any = None) -> Value:
+    """The sum of a matrix's diagonal (2-d arrays, static shape): the diagonal gathered by two
+    constant index arrays, then NumPy's sum (its dtype rule)."""
+    check_default(tracer, "out", out)
+    array = as_array(tracer, a)
+    offset = const(tracer, offset, "offset")
+    shape = array.node.meta.shape
+    if len(shape) != 2 or (const(tracer, axis1, "axis1"), const(tracer, axis2, "axis2")) != (0, 1) \
+            or not all(isinstance(d, int) for d in shape) or not isinstance(offset, int | np.integer):
+        raise Unsupported("np.trace other than of a 2-d array of static shape along its two axes", tracer.loc)
+    rows, columns = shape
+    start_row, start_column = max(0, -int(offset)), max(0, int(offset))
+    length = max(0, min(rows - start_row, columns - start_column))
+    diagonal = tracer.emit("advanced_index", array.node,
+                           (tracer.emit("copy", np.arange(start_row, start_row + length)).node,
+                            tracer.emit("copy", np.arange(start_column, start_column + length)).node))
+    return call_handler(tracer, np.sum, [diagonal], {"dtype": dtype})

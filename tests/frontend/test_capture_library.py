@@ -282,3 +282,14 @@ def test_nanmean_and_meshgrid(check, body):
     x[1, 1] = np.nan
     x[2, :] = np.nan  # an all-NaN row: NaN, as eager (which also warns)
     check(function_of(body), x, rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.tensordot(x, y, axes=([1], [1]))", "np.tensordot(x, y, axes=2)", "np.tensordot(x, y.T, axes=1)",
+    "np.tensordot(x.reshape(2, 3, 5), y.reshape(2, 3, 5), axes=([0, 2], [0, 2]))", "np.tensordot(x, y, axes=0)",
+    "np.tensordot(x, y, axes=([0], [1]))", "np.tensordot(x, y, axes=([0, 0], [0, 1]))",   # NumPy's ValueErrors
+    "np.trace(x)", "np.trace(x, 1)", "np.trace(x, -2)", "x.trace(offset=3)", "np.trace((x * 3).astype(np.int8))",
+    "np.trace(x, dtype=np.float64)", "np.trace(x, 7)",
+])
+def test_tensordot_and_trace(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
