@@ -793,3 +793,28 @@ def _trace(tracer: Tracer, a: Value, offset: Any = 0, axis1: Any = 0, axis2: Any
                            (tracer.emit("copy", np.arange(start_row, start_row + length)).node,
                             tracer.emit("copy", np.arange(start_column, start_column + length)).node))
     return call_handler(tracer, np.sum, [diagonal], {"dtype": dtype})
+
+
+@numpy_function(np.select)
+def _select(tracer: Tracer, condlist: Value, choicelist: Value, default: Any = 0) -> Value:
+    """NumPy's rule: the dtype of the choices and the default (Python numbers weak), the first
+    true condition's choice, else the default: nested np.where, the last condition innermost."""
+    conds, choices = _parts(tracer, condlist, "np.select"), _parts(tracer, choicelist, "np.select")
+    if len(conds) != len(choices):
+        raise UserCodeError("ValueError: list of cases must be same length as list of conditions", tracer.loc)
+    if not conds:
+        raise UserCodeError("ValueError: select with an empty condition list is not possible", tracer.loc)
+    operands = [_number_or_node(tracer, c) for c in choices]
+    operands.append(_number_or_node(tracer, default) if isinstance(default, Value) else default)
+    stand_ins = [o if type(o) in (int, float, complex) else np.ones((1,) * o.meta.ndim, o.meta.dtype) for o in operands]
+    try:
+        dtype = np.result_type(*stand_ins)
+    except TypeError as error:
+        raise Unsupported(f"np.select of choices without a common dtype ({error})", tracer.loc) from None
+    result = operands[-1]
+    for i, (cond, choice) in reversed(list(enumerate(zip(conds, operands[:-1], strict=True)))):
+        mask = as_array(tracer, cond).node
+        if mask.meta.dtype != np.bool_:
+            raise UserCodeError(f"TypeError: invalid entry {i} in condlist: should be boolean ndarray", tracer.loc)
+        result = tracer.emit("where", mask, choice, result).node
+    return tracer.emit("astype", result, dtype=dtype) if result.meta.dtype != dtype else ArrayValue(result)

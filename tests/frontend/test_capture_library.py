@@ -293,3 +293,13 @@ def test_nanmean_and_meshgrid(check, body):
 ])
 def test_tensordot_and_trace(check, body):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.select([x > 0, x < -1], [x, y], 0.0)", "np.select([x > 0, x < -1], [x, y])",
+    "np.select([x > 0], [(x * 3).astype(np.int32)], 0.5)", "np.select([x > 0, y > 0], [1, 2], default=-1)",
+    "np.select([x > 0, y[0] > 0], [x, y[0]], np.float64(7))", "np.select([x > 0, x > 1], [x[0], 2.0 * y], x[:, :1])",
+    "np.select([x > 0], [x, y])", "np.select([x], [y])",   # NumPy's ValueError and TypeError
+])
+def test_select(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
