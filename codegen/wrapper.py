@@ -165,20 +165,25 @@ class ProgramBuilder:
         return (self.reuse_outputs and node.op.name == "matmul" and not node.kwargs and not node.meta.is_scalar
                 and reusable(node.meta.shape, node.meta.dtype))
 
+    def allocate(self, kernel: Kernel, node: Node, buffer: str, loaded: list[str], indent: str = "    ") -> None:
+        """Append the lines that make ``buffer``, ``node``'s fresh output (C order); ``loaded``: the
+        names of the kernel's loaded arrays (a backend may choose the layout from them)."""
+        if self.reuse_outputs and reusable(node.meta.shape, node.meta.dtype):
+            cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
+            self.lines.append(f"{indent}{buffer} = {cache}.take({_runtime_shape(node.meta.shape)})"
+                              f"  # np.empty({node.meta.shape!r}), or a dropped buffer of an earlier call")
+        else:
+            self.lines.append(f"{indent}{buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
+
     def kernel(self, kernel: Kernel) -> None:
         operands = [self.array(load.node) for load in kernel.loads]
+        loaded = list(operands)
         after = []  # scalar outputs are read out of their 0-d buffers once the kernel has run
         for store in kernel.stores:
             if store.kind is StoreKind.NEW:
                 node = store.node
                 buffer = f"b_{self.ident(node)}"
-                if self.reuse_outputs and reusable(node.meta.shape, node.meta.dtype):
-                    cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
-                    self.lines.append(f"    {buffer} = {cache}.take({_runtime_shape(node.meta.shape)})"
-                                      f"  # np.empty({node.meta.shape!r}), or a "
-                                      f"dropped buffer of an earlier call")
-                else:
-                    self.lines.append(f"    {buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
+                self.allocate(kernel, node, buffer, loaded)
                 operands.append(buffer)
                 self.arrays[node] = buffer
                 if node.meta.is_scalar:

@@ -22,12 +22,14 @@ Example of the generated text for ``(x + y) * 2.0 - np.exp(x)``::
 from __future__ import annotations
 
 import ctypes
+import functools
 from typing import Any
 
 import numpy as np
 
 from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
+from ..layouts import eager_order, empty_in_order
 from ..wrapper import ProgramBuilder
 
 KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
@@ -54,6 +56,27 @@ class WrapperBuilder(ProgramBuilder):
         return {"_empty": np.empty, "_asarray": np.asarray, "_dims": _dims, "_dims_made": _DIMS_MADE,
                 **self.constants, **references,
                 **self.globals}
+
+    def allocate(self, kernel: Kernel, node: Node, buffer: str, loaded: list[str], indent: str = "    ") -> None:
+        """A fresh output in the memory order NumPy would give it (codegen/layouts.py), decided on
+        the first call: C order (the default lines) unless the operands make NumPy choose another."""
+        if node.meta.ndim < 2 or not loaded:
+            super().allocate(kernel, node, buffer, loaded, indent)
+            return
+        decided, decide = f"_order_{buffer}", f"_decide_{buffer}"
+        self.globals[decided] = [None]  # the operands' layouts are fixed per compiled entry (guards)
+        self.globals[decide] = functools.partial(eager_order, kernel, node)
+        self.globals["_empty_in_order"] = empty_in_order
+        order = f"o_{buffer}"
+        self.lines.append(f"{indent}{order} = {decided}[0]")
+        self.lines.append(f"{indent}if {order} is None:")
+        self.lines.append(f"{indent}    {order} = {decided}[0] = {decide}(({', '.join(loaded)},))"
+                          f"  # NumPy's memory order for this output")
+        self.lines.append(f"{indent}if {order}:")
+        self.lines.append(f"{indent}    {buffer} = _empty_in_order({node.meta.shape!r}, "
+                          f"{self.constant(node.meta.dtype)}, {order})")
+        self.lines.append(f"{indent}else:")
+        super().allocate(kernel, node, buffer, loaded, indent + "    ")
 
     def extern(self, node: Node) -> None:
         """An extern node the backend runs as one own kernel (``fused``: attention) is called as such."""
