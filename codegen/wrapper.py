@@ -67,7 +67,7 @@ class ProgramBuilder:
     def constant(self, value: Any) -> str:
         if value is None or isinstance(value, bool | int | str) and not isinstance(value, np.generic):
             return repr(value)
-        if isinstance(value, float) and np.isfinite(value):
+        if type(value) is float and np.isfinite(value):  # (a NumPy float64 prints as np.float64(...))
             return repr(value)
         for name, existing in self.constants.items():
             if type(existing) is type(value) and _same(existing, value):

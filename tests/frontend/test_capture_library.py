@@ -212,6 +212,7 @@ def test_isclose_with_tolerances_numpy_warns_about_or_takes_as_arrays_runs_eager
     "np.nanmax(x, axis=0)", "np.nanmin(x, axis=1, keepdims=True)", "np.nanmax(x)",
     "np.sinc(x)", "np.sinc(x * 0.0)", "np.polyval([1.0, 2.0, 3.0], x)", "np.polyval([2, 1], y.astype(np.float64))",
     "np.polyval(np.array([1.5, -2.0], dtype=np.float32), y)",
+    "np.polyval([1.0, -2.0, 0.5], y[0, 0].reshape(()).astype(np.float16))",   # NumPy float64 constants in the wrapper
 ])
 def test_triangles_ranges_counts_nan_reductions_and_polynomials(check, body):
     x = rand(6, 5)
