@@ -36,7 +36,7 @@ def eager_order(kernel: Kernel, node: Node, operands: tuple) -> tuple[int, ...] 
     """The axis order (outermost first) of NumPy's value for member ``node`` of ``kernel`` run
     on ``operands`` (the arrays of its loads, in order), or False for C order (and whenever the
     corner run fails: C order is then what the kernel had always written)."""
-    values: dict[Node, Any] = {load.node: _corner(array) for load, array in zip(kernel.loads, operands, strict=False)}
+    values: dict[Node, Any] = {load.node: _corner(array) for load, array in zip(kernel.loads, operands, strict=True)}
     try:
         with np.errstate(all="ignore"):
             for member in kernel.nodes:

@@ -42,7 +42,7 @@ from ...ir.ops.fused import attention_reference
 from .abi import Offsets
 from .lowering import Builder
 from .math import MathDeclarations
-from .polynomials import exp_f32, exp_f64
+from .polynomials import exp_f32, exp_f64, f32, f64
 
 ROWS = 6           # query rows per tile: 6 x 2 score and 6 x 4 output accumulators fit 32 registers
 OUT_VECTORS = 4    # vectors of v's columns per output panel
@@ -78,11 +78,6 @@ def function_name(dtype: np.dtype, scaling: Scaling) -> str:
     return f"attention_{dtype.name}_{digest}"
 
 
-def _literal(value: float, dtype: np.dtype) -> str:
-    """An LLVM float literal of ``value`` (a Python or NumPy number) as NumPy converts it to this dtype."""
-    return f"0x{np.float64(dtype.type(value)).view(np.uint64):016X}"
-
-
 class _Emitter:
     """Writes the kernel's functions; ``b`` is a lowering.Builder over the module's declarations."""
 
@@ -98,6 +93,10 @@ class _Emitter:
         self.blocks = 0
 
     # -- small helpers ------------------------------------------------------------------
+    def literal(self, value: float) -> str:
+        """``value`` (a Python or NumPy number) as NumPy converts it to this dtype, as LLVM text."""
+        return (f32 if self.t == "float" else f64)(value)
+
     def intrinsic(self, base: str, ret: str, args: list[tuple[str, str]], suffix: str | None = None) -> str:
         name = self.decls.intrinsic(f"llvm.{base}.{suffix or self.suffix}", ret, [ty for ty, _ in args])
         call = f"call {ret} @{name}({', '.join(f'{ty} {a}' for ty, a in args)})"
@@ -176,11 +175,11 @@ class _Emitter:
         b, v, t = self.b, self.v, self.t
         q_rows = [self.at("%q", b.emit(f"mul i64 {r}, %q_row")) for r in range(rows)]
         kt_row = self.elements("%npad")
-        neg_inf = self.splat("0xFFF0000000000000")
+        neg_inf = self.splat(self.literal(-np.inf))
         scaling = self.scaling
         factor = None
         if scaling.scale_op is not None and scaling.scale is not None:
-            factor = self.splat(_literal(scaling.scale, self.dtype))
+            factor = self.splat(self.literal(scaling.scale))
 
         def column_block(j: str) -> None:
             acc = self.accumulators(2 * rows)
@@ -229,7 +228,7 @@ class _Emitter:
             return b.emit(f"fadd {v} {value}, {mask}")
         assert scaling.fill is not None
         keep = b.emit(f"icmp ne {vector} {mask}, zeroinitializer")
-        fill = self.splat(_literal(scaling.fill, self.dtype))
+        fill = self.splat(self.literal(scaling.fill))
         first, second = (value, fill) if scaling.mask_op == "keep_where" else (fill, value)
         return b.emit(f"select <{n} x i1> {keep}, {v} {first}, {v} {second}")
 
@@ -237,7 +236,7 @@ class _Emitter:
         """Max, exp in place and sum over row ``r`` of the score buffer; returns the sum."""
         b, v = self.b, self.v
         row = self.at("%s", self.elements(b.emit(f"mul i64 {r}, %npad")))
-        (top,) = self.accumulators(1, init=f"<{', '.join([f'{self.t} 0xFFF0000000000000'] * self.n)}>")
+        (top,) = self.accumulators(1, init=f"<{', '.join([f'{self.t} {self.literal(-np.inf)}'] * self.n)}>")
 
         def find_max(j: str) -> None:
             x = self.load(v, self.at(row, self.elements(j)))
