@@ -56,6 +56,11 @@ def call_numpy(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Val
     return invoke(tracer, handler, getattr(fn, "__name__", "numpy function"), args, kwargs)
 
 
+def call_handler(tracer: Tracer, fn: Any, args: list, kwargs: dict[str, Any]) -> Value:
+    """Ember's handler of the NumPy callable ``fn``, called as NumPy's own code calls ``fn``."""
+    return invoke(tracer, NUMPY_FUNCTIONS[fn], getattr(fn, "__name__", "numpy function"), args, kwargs)
+
+
 def invoke(tracer: Tracer, handler: Handler, name: str, args: list, kwargs: dict) -> Value:
     try:
         bound = inspect.signature(handler).bind(tracer, *args, **kwargs)
@@ -237,12 +242,14 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
 # --- reductions -----------------------------------------------------------------------
 
 # Identities that fill the places a ``where=`` mask leaves out; max and min have none (NumPy asks
-# for ``initial=``), mean, var and std divide by a count the mask changes (not traced).
+# for ``initial=``), mean, var and std divide by a count the mask changes (numpy_statistics.py).
 _WHERE_FILL = {"sum": 0, "prod": 1, "any": False, "all": True}
 _WITH_INITIAL = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
 
 
-def _reduction(name: str) -> Handler:
+def reduction_handler(name: str) -> Handler:
+    """The handler of reduction ``name``: NumPy's axis, keepdims, dtype, ddof (var and std),
+    initial= and where= (sum, prod, max, min, any, all)."""
     def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None,
                 keepdims: Any = False, *, ddof: Any = 0, initial: Any = _NOT_GIVEN, where: Any = True) -> Value:
         check_default(tracer, "out", out)
@@ -266,7 +273,7 @@ def _reduction(name: str) -> Handler:
             array = _masked(tracer, name, array, where, start)
         result = tracer.emit(name, array.node, **kwargs)
         if start is not None:  # NumPy starts the reduction at initial, in the result's dtype
-            result = tracer.emit(_WITH_INITIAL[name], result.node, _exactly(tracer, start, result.node.meta.dtype))
+            result = tracer.emit(_WITH_INITIAL[name], result.node, exactly(tracer, start, result.node.meta.dtype))
         return result
 
     return handler
@@ -286,10 +293,10 @@ def _masked(tracer: Tracer, name: str, array: ArrayValue, where: Value, start: A
     if mask.node.meta.dtype != np.bool_ or broadcast_shapes(mask.node.meta.shape, shape) != shape:
         raise Unsupported("a where= mask that is not bool or broadcasts beyond the array", tracer.loc)
     fill = start if name in ("max", "min") else _WHERE_FILL[name]
-    return tracer.emit("where", mask.node, array.node, _exactly(tracer, fill, array.node.meta.dtype))
+    return tracer.emit("where", mask.node, array.node, exactly(tracer, fill, array.node.meta.dtype))
 
 
-def _exactly(tracer: Tracer, value: Any, dtype: np.dtype) -> Any:
+def exactly(tracer: Tracer, value: Any, dtype: np.dtype) -> Any:
     """``value`` as a NumPy scalar of ``dtype`` (so it promotes nothing), when that is exact."""
     if type(value) not in (bool, int, float):
         raise Unsupported(f"initial= or a fill of type {type(value).__name__}", tracer.loc)
@@ -317,11 +324,10 @@ def _arg_reduction(name: str) -> Handler:
     return handler
 
 
-for _name, _fns in {"sum": (np.sum,), "prod": (np.prod,), "mean": (np.mean,), "max": (np.max, np.amax),
-                    "min": (np.min, np.amin), "any": (np.any,), "all": (np.all,), "var": (np.var,),
-                    "std": (np.std,)}.items():
-    numpy_function(*_fns)(_reduction(_name))
-    array_method(_name)(_reduction(_name))
+for _name, _fns in {"sum": (np.sum,), "prod": (np.prod,), "max": (np.max, np.amax), "min": (np.min, np.amin),
+                    "any": (np.any,), "all": (np.all,)}.items():  # mean, var, std: numpy_statistics.py
+    numpy_function(*_fns)(reduction_handler(_name))
+    array_method(_name)(reduction_handler(_name))
 _fn: Any  # (NumPy callables of different types, in the loops registering them)
 for _name, _fn in {"argmax": np.argmax, "argmin": np.argmin}.items():
     numpy_function(_fn)(_arg_reduction(_name))

@@ -7,6 +7,7 @@ results are NumPy's and they fuse. Importing this module registers the handlers 
 from __future__ import annotations
 
 import inspect
+import string
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,18 +18,17 @@ from ..ir.symbolic import broadcast_shapes
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
-    NUMPY_FUNCTIONS,
     Handler,
     array_method,
     as_array,
+    call_handler,
     check_default,
     const,
     dtype_param,
-    invoke,
     normalize_axis,
     numpy_function,
 )
-from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
+from .values import ArrayValue, ListValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -85,22 +85,48 @@ def _take_along_axis(tracer: Tracer, arr: Value, indices: Value, axis: Any = _TA
 @numpy_function(np.einsum)
 def _einsum(tracer: Tracer, *operands: Value, out: Any = None, dtype: Any = None, order: Any = "K",
             casting: Any = "safe", optimize: Any = False) -> Value:
-    """Subscripts as a string of letters (``'bqd,bkd->bqk'``); the sublist form and ``...`` run eagerly."""
+    """Subscripts as a string of letters (``'bqd,bkd->bqk'``), ``...`` spelled out as letters; the
+    sublist form runs eagerly."""
     check_default(tracer, "out", out)
     check_default(tracer, "dtype", dtype)
     check_default(tracer, "order", order, "K")
     check_default(tracer, "casting", casting, "safe")
     subscripts = const(tracer, operands[0], "subscripts") if operands else None
-    if not isinstance(subscripts, str) or "." in subscripts:
+    if not isinstance(subscripts, str):
         raise Unsupported("np.einsum without a string of letters as subscripts", tracer.loc)
     kwargs = {"optimize": optimize} if (optimize := const(tracer, optimize, "optimize")) is not False else {}
     arrays = [as_array(tracer, o) for o in operands[1:]]
+    if "." in subscripts:
+        subscripts = _spell_out_ellipsis(tracer, subscripts, [a.node.meta.ndim for a in arrays])
     plan = _matmul_plan(subscripts, arrays)
     if plan is None:
         return tracer.emit("einsum", subscripts, *(a.node for a in arrays), **kwargs)
     (a, b), (order_a, order_b, order_out) = arrays, plan
     product = tracer.emit("matmul", _transposed(tracer, a, order_a).node, _transposed(tracer, b, order_b).node)
     return _transposed(tracer, product, order_out)
+
+
+def _spell_out_ellipsis(tracer: Tracer, subscripts: str, ndims: list[int]) -> str:
+    """``'...ij,...jk->...ik'`` with letters the subscripts do not use for the axes ``...`` stands
+    for (right-aligned, as NumPy broadcasts them): ``'Aij,Ajk->Aik'`` for 3-d operands. Without
+    ``->`` the output is those axes, then the labels used once (NumPy's implicit mode)."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    terms = inputs.split(",")
+    malformed = len(terms) != len(ndims) or any(t.count(".") not in (0, 3) or (t.count(".") and "..." not in t)
+                                                 for t in (*terms, output))
+    spans = [ndim - len(term) + 3 if "..." in term else 0 for term, ndim in zip(terms, ndims, strict=False)]
+    if malformed or min(spans, default=0) < 0:
+        raise Unsupported(f"np.einsum subscripts {subscripts!r} (NumPy's error, eagerly)", tracer.loc)
+    span = max(spans, default=0)
+    spare = [c for c in string.ascii_letters if c not in subscripts][:span]
+    if len(spare) < span or (arrow and "..." not in output and span):
+        raise Unsupported(f"np.einsum subscripts {subscripts!r} (NumPy's error or too many axes, eagerly)",
+                          tracer.loc)
+    letters = "".join(spare)
+    terms = [term.replace("...", letters[span - n:]) for term, n in zip(terms, spans, strict=True)]
+    plain = ",".join(term.replace("...", "") for term in inputs.split(","))
+    output = output.replace("...", letters) if arrow else letters + implicit_einsum_output(plain)
+    return ",".join(terms) + "->" + output
 
 
 def _transposed(tracer: Tracer, array: ArrayValue, order: tuple) -> ArrayValue:
@@ -433,73 +459,6 @@ numpy_function(np.triu)(_triangle(upper=True))
 numpy_function(np.tril)(_triangle(upper=False))
 
 
-@numpy_function(np.ptp)
-def _ptp(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, keepdims: Any = False) -> Value:
-    check_default(tracer, "out", out)
-    array = as_array(tracer, a)
-    kwargs: dict[str, Any] = {}
-    if (axis := normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)) is not None:
-        kwargs["axis"] = axis
-    if const(tracer, keepdims, "keepdims"):
-        kwargs["keepdims"] = True
-    return tracer.emit("subtract", tracer.emit("max", array.node, **kwargs).node,
-                       tracer.emit("min", array.node, **kwargs).node)
-
-
-@numpy_function(np.count_nonzero)
-def _count_nonzero(tracer: Tracer, a: Value, axis: Any = None, *, keepdims: Any = False) -> Value:
-    axis, keepdims = const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
-    if axis is None and not keepdims:
-        raise Unsupported("np.count_nonzero without an axis (a Python int of the values)", tracer.loc)
-    array = as_array(tracer, a)
-    if array.node.meta.dtype.kind in "SU":
-        raise Unsupported("np.count_nonzero of strings", tracer.loc)
-    kwargs: dict[str, Any] = {"dtype": np.dtype(np.intp)}
-    if (axis := normalize_axis(tracer, axis, array.node.meta.ndim)) is not None:
-        kwargs["axis"] = axis
-    if keepdims:
-        kwargs["keepdims"] = True
-    return tracer.emit("sum", tracer.emit("astype", array.node, dtype=np.dtype(bool)).node, **kwargs)
-
-
-def call_handler(tracer: Tracer, fn: Any, args: list, kwargs: dict[str, Any]) -> Value:
-    """Ember's handler of the NumPy callable ``fn``, called as NumPy's own code calls ``fn``."""
-    return invoke(tracer, NUMPY_FUNCTIONS[fn], getattr(fn, "__name__", "numpy function"), args, kwargs)
-
-
-def _without_nan(tracer: Tracer, a: Value, fill: float) -> ArrayValue:
-    """NumPy's ``_replace_nan``: NaNs of a float array replaced (a copy); other dtypes as they are."""
-    array = as_array(tracer, a)
-    if array.node.meta.dtype.kind not in "fc":
-        return array
-    return tracer.emit("where", tracer.emit("isnan", array.node).node, fill, array.node)
-
-
-@numpy_function(np.nansum)
-def _nansum(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
-            initial: Any = _NO_VALUE, where: Any = True) -> Value:
-    check_default(tracer, "out", out)
-    kwargs = {"axis": axis, "dtype": dtype, "keepdims": keepdims, "where": where}
-    if initial is not _NO_VALUE:
-        kwargs["initial"] = initial
-    return call_handler(tracer, np.sum, [_without_nan(tracer, a, 0)], kwargs)
-
-
-def _nan_extreme(ufunc: np.ufunc) -> Handler:
-    """np.nanmax / np.nanmin of an ndarray: NumPy's ``np.fmax.reduce`` (its "All-NaN slice"
-    warning is not raised, as compiled code raises no RuntimeWarnings)."""
-    def handler(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, keepdims: Any = False,
-                initial: Any = _NO_VALUE, where: Any = _NO_VALUE) -> Value:
-        check_default(tracer, "out", out)
-        if initial is not _NO_VALUE or where is not _NO_VALUE:
-            raise Unsupported(f"np.nan{'max' if ufunc is np.fmax else 'min'} with initial= or where=", tracer.loc)
-        return call_handler(tracer, ufunc.reduce, [a], {"axis": axis, "keepdims": keepdims})
-
-    return handler
-
-
-numpy_function(np.nanmax)(_nan_extreme(np.fmax))
-numpy_function(np.nanmin)(_nan_extreme(np.fmin))
 
 
 @numpy_function(np.sinc)
@@ -509,6 +468,35 @@ def _sinc(tracer: Tracer, x: Value) -> Value:
     eps = np.finfo(dtype).eps if dtype.kind == "f" else 1e-20
     y = tracer.emit("where", array.node, array.node, eps)
     return tracer.emit("divide", tracer.emit("sin", y.node).node, y.node)
+
+
+@numpy_function(np.heaviside)
+def _heaviside(tracer: Tracer, x1: Value, x2: Value, out: Any = None, where: Any = True, dtype: Any = None,
+               casting: Any = "same_kind") -> Value:
+    """NumPy's ``npy_heaviside``: NaN for NaN, x2 where x1 is zero, else 0 below zero and 1 above,
+    in the dtype NumPy's loop picks (float64 for integers; Python numbers weak)."""
+    for name, value, default in (("out", out, None), ("where", where, True), ("dtype", dtype, None),
+                                 ("casting", casting, "same_kind")):
+        check_default(tracer, name, value, default)
+    if not isinstance(x1, ArrayValue):
+        raise Unsupported("np.heaviside of a Python number", tracer.loc)
+    x, h = x1.node, _number_or_node(tracer, x2)
+    stand_ins = [np.ones((1,) * o.meta.ndim, o.meta.dtype) if not isinstance(o, int | float | complex) else o
+                 for o in (x, h)]
+    try:
+        dtype = np.heaviside(*stand_ins).dtype
+    except TypeError:
+        raise Unsupported(f"np.heaviside of {x.meta.dtype} (NumPy's TypeError, eagerly)", tracer.loc) from None
+    if x.meta.dtype != dtype:
+        x = tracer.emit("astype", x, dtype=dtype).node
+    h = dtype.type(h) if isinstance(h, int | float | complex) else h
+    zero, one = dtype.type(0), dtype.type(1)
+    step = tracer.emit("where", tracer.emit("less", x, zero).node, zero, one)
+    at_zero = tracer.emit("where", tracer.emit("equal", x, zero).node, h, step.node)
+    result = tracer.emit("where", tracer.emit("isnan", x).node, dtype.type(np.nan), at_zero.node)
+    if result.node.meta.dtype != dtype:  # an integer x2 array: NumPy's loop casts it
+        result = tracer.emit("astype", result.node, dtype=dtype)
+    return tracer.emit("getitem", result.node, ()) if result.node.meta.ndim == 0 else result
 
 
 @numpy_function(np.polyval)
@@ -697,26 +685,6 @@ def _solve(tracer: Tracer, a: Value, b: Value) -> Value:
 def _det(tracer: Tracer, a: Value) -> Value:
     return tracer.emit("linalg_det", as_array(tracer, a).node)
 
-
-@numpy_function(np.nanmean)
-def _nanmean(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
-             *, where: Any = _NO_VALUE, mean: Any = _NO_VALUE) -> Value:
-    """NumPy's steps for a float array: the NaN-free sum over the count of non-NaN values, divided
-    in float64 and cast back (``_divide_by_count``); other dtypes are np.mean's."""
-    check_default(tracer, "out", out)
-    check_default(tracer, "dtype", dtype)
-    if where is not _NO_VALUE or mean is not _NO_VALUE:
-        raise Unsupported("np.nanmean with where= or mean=", tracer.loc)
-    array = as_array(tracer, a)
-    if array.node.meta.dtype.kind not in "fc":
-        return call_handler(tracer, np.mean, [array], {"axis": axis, "keepdims": keepdims})
-    kwargs = {"axis": axis, "keepdims": keepdims}
-    valid = tracer.emit("logical_not", tracer.emit("isnan", array.node).node)
-    count = call_handler(tracer, np.sum, [valid], {**kwargs, "dtype": ConstValue(np.dtype(np.intp))})
-    total = call_handler(tracer, np.sum, [_without_nan(tracer, array, 0)], kwargs)
-    assert isinstance(total, ArrayValue) and isinstance(count, ArrayValue)
-    quotient = tracer.emit("divide", total.node, count.node)
-    return tracer.emit("astype", quotient.node, dtype=total.node.meta.dtype)
 
 
 @numpy_function(np.meshgrid)

@@ -213,20 +213,21 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
 
 def write_into(tracer: Tracer, target: ArrayValue, index, value: Value) -> ArrayValue:
     """Emit ``target[index] = value`` and return the (same, now updated) array."""
-    if _read_only(target.node):
-        raise UserCodeError("ValueError: writing into a read-only view (np.broadcast_to)", tracer.loc)
+    if (maker := _read_only(target.node)) is not None:
+        raise UserCodeError(f"ValueError: writing into a read-only view (np.{maker})", tracer.loc)
     node = tracer.emit("setitem", target.node, index, _operand(tracer, value)).node
     return ArrayValue(node, target.source)
 
 
-def _read_only(node) -> bool:
-    """Is ``node`` a view of a broadcast_to result (read-only in NumPy)? A reshape on the way
-    may have copied; then eager succeeds where this says no, and runs eagerly: still right."""
+def _read_only(node) -> str | None:
+    """The op whose result ``node`` views if that result is read-only in NumPy (broadcast_to,
+    diagonal), else None. A reshape on the way may have copied; then eager succeeds where this
+    says no, and runs eagerly: still right."""
     while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
-        if node.op.name == "broadcast_to":
-            return True
+        if node.op.name in ("broadcast_to", "diagonal"):
+            return node.op.name
         node = node.args[0]
-    return False
+    return None
 
 
 def unary(tracer: Tracer, symbol: str, value: Value) -> Value:

@@ -136,16 +136,18 @@ def _size(shape: tuple) -> Any:
     return size
 
 
-def infer_by_rule(reference, shape_rule, *, ask_when_empty: bool = False):
-    """The shape by ``shape_rule(x, *args, **kwargs)``, except for a 0-d input, whose tiny probe
-    is exact; the dtype, scalar-ness and NumPy's errors (a bad axis, q out of range) from a probe
-    on a tiny stand-in, and with ``ask_when_empty`` also on an empty one of x's shape (a
-    reduction without identity raises there)."""
+def infer_by_rule(reference, shape_rule, *, ask_when_empty: bool = False, stand_in=tiny_stand_in):
+    """The shape by ``shape_rule(x, *args, **kwargs)``, except where every operand is 0-d (the
+    tiny probe is exact then); the dtype, scalar-ness and NumPy's errors (a bad axis, q out of range) from a probe
+    on a tiny stand-in (or ``stand_in``'s, where the function needs some real sizes), and with
+    ``ask_when_empty`` also on an empty one of x's shape (a reduction without identity raises
+    there)."""
     def infer(x: TensorMeta, *args: Any, **kwargs: Any) -> TensorMeta:
         if ask_when_empty and x.size == 0:
             probe(reference, (x, *args), kwargs, stand_in=lambda meta: np.empty(meta.shape, meta.dtype))
-        probed = probe(reference, (x, *args), kwargs)
-        shape = tuple(np.shape(probed) if x.ndim == 0 else shape_rule(x, *args, **kwargs))
+        probed = probe(reference, (x, *args), kwargs, stand_in=stand_in)
+        only_0d = x.ndim == 0 and all(a.ndim == 0 for a in args if isinstance(a, TensorMeta))
+        shape = tuple(np.shape(probed) if only_0d else shape_rule(x, *args, **kwargs))
         return TensorMeta(shape, np.asarray(probed).dtype, isinstance(probed, np.generic) and not shape)
 
     return infer

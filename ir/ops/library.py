@@ -1,8 +1,11 @@
 """NumPy functions run as they are between kernels, with a shape rule each: sorted-array lookups
-(searchsorted, digitize, isin), interpolation (interp) and dense linear algebra (inv, solve,
-det). Dtypes, scalar-ness and NumPy's errors for bad parameters come from a probe on tiny
-stand-ins (extern.py); errors that depend on the shapes are raised here, as NumPy's types.
-``checks_values``: LAPACK's "Singular matrix" and digitize's unsorted bins depend on the values."""
+(searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve,
+det), statistics (weighted average, cov, corrcoef) and products and signals (cross, kron,
+convolve, diag of a vector). Dtypes, scalar-ness and NumPy's errors for bad parameters come
+from a probe on tiny stand-ins (extern.py); errors that depend on the shapes are raised here,
+as NumPy's types, or the frontend leaves such calls to eager NumPy. ``checks_values``:
+LAPACK's "Singular matrix", digitize's unsorted bins and average's weights that sum to zero
+depend on the values."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,6 +14,8 @@ import numpy as np
 
 from ..meta import TensorMeta
 from .extern import infer_by_rule
+from .probing import tiny_stand_in
+from .reductions import reduced_shape
 from .registry import Op, OpKind, register
 
 
@@ -62,6 +67,74 @@ def _solve_shape(a: TensorMeta, b: TensorMeta) -> tuple:
     return (*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), m, b.shape[-1])
 
 
+def weighted_average(a: Any, weights: Any, **kwargs: Any) -> Any:
+    """np.average with the weights an operand (a graph node), not a keyword."""
+    return np.average(a, weights=weights, **kwargs)
+
+
+def _average_shape(a: TensorMeta, weights: TensorMeta, axis: Any = None, keepdims: bool = False) -> tuple:
+    """The frontend passes weights of a's shape, or 1-d along one axis (NumPy's other cases raise)."""
+    return reduced_shape(a.shape, axis, keepdims)
+
+
+def _variables(m: TensorMeta, rowvar: bool, name: str) -> tuple[int, int]:
+    """(variables, observations) np.cov sees in ``m``: ``atleast_2d(m)``, transposed unless rowvar
+    (or a single row)."""
+    if m.ndim > 2:
+        raise ValueError(f"{name} has more than 2 dimensions")
+    rows, columns = ((1, 1) + m.shape)[-2:]
+    return (rows, columns) if rowvar or rows == 1 else (columns, rows)
+
+
+def _covariance_shape(m: TensorMeta, y: TensorMeta | None = None, rowvar: bool = True, **_: Any) -> tuple:
+    """(variables, variables), squeezed to () for one variable (np.cov returns ``c.squeeze()``)."""
+    count, observations = _variables(m, rowvar, "m")
+    if y is not None:
+        more, others = _variables(y, rowvar, "y")
+        if others != observations:  # np.concatenate's words
+            raise ValueError("all the input array dimensions except for the concatenation axis must match exactly, "
+                             f"but along dimension 1, the array at index 0 has size {observations} and the array "
+                             f"at index 1 has size {others}")
+        count += more
+    return () if count == 1 else (count, count)
+
+
+def _cross_shape(a: TensorMeta, b: TensorMeta) -> tuple:
+    """Vectors of 3 along the last axes (the frontend's only case), the others broadcast."""
+    return (*np.broadcast_shapes(a.shape[:-1], b.shape[:-1]), 3)
+
+
+def _vector_stand_in(meta: TensorMeta) -> Any:
+    """Tiny, but with the last axis's real length (np.cross checks it is 2 or 3)."""
+    return tiny_stand_in(meta) if meta.ndim == 0 else np.ones((1,) * (meta.ndim - 1) + meta.shape[-1:], meta.dtype)
+
+
+def _kron_shape(a: TensorMeta, b: TensorMeta) -> tuple:
+    if a.ndim == 0 or b.ndim == 0:
+        return np.broadcast_shapes(a.shape, b.shape)
+    ndim = max(a.ndim, b.ndim)
+    left, right = (1,) * (ndim - a.ndim) + a.shape, (1,) * (ndim - b.ndim) + b.shape
+    return tuple(i * j for i, j in zip(left, right, strict=True))
+
+
+def _convolve_shape(a: TensorMeta, v: TensorMeta, mode: str = "full") -> tuple:
+    """1-d operands (the frontend's only case); the longer one first, as NumPy swaps them."""
+    if a.ndim > 1 or v.ndim > 1:
+        raise ValueError("object too deep for desired array")
+    n, m = sorted((a.shape[0], v.shape[0]), reverse=True)
+    if n == 0:
+        raise ValueError("a cannot be empty")
+    if m == 0:
+        raise ValueError("v cannot be empty")
+    return ({"full": n + m - 1, "same": n, "valid": n - m + 1}[mode],)
+
+
+def _diag_shape(v: TensorMeta, k: int = 0) -> tuple:
+    """np.diag of a vector (the frontend's only case: a matrix's diagonal is a view)."""
+    size = v.shape[0] + abs(k)
+    return (size, size)
+
+
 RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, checks_values)
     "searchsorted": (np.searchsorted, _search_shape, False),
     "digitize": (np.digitize, _digitize_shape, True),
@@ -70,8 +143,17 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "linalg_inv": (np.linalg.inv, lambda a: (_square(a), a.shape)[1], True),
     "linalg_solve": (np.linalg.solve, _solve_shape, True),
     "linalg_det": (np.linalg.det, lambda a: (_square(a), a.shape[:-2])[1], False),
+    "average": (weighted_average, _average_shape, True),
+    "cov": (np.cov, _covariance_shape, False),
+    "corrcoef": (np.corrcoef, _covariance_shape, False),
+    "cross": (np.cross, _cross_shape, False),
+    "kron": (np.kron, _kron_shape, False),
+    "convolve": (np.convolve, _convolve_shape, False),
+    "diag": (np.diag, _diag_shape, False),
 }
+_STAND_INS = {"cross": _vector_stand_in}
 
 for _name, (_reference, _rule, _checks) in RULES.items():
-    register(Op(_name, OpKind.EXTERN, _reference, infer_by_rule(_reference, _rule), checks_values=_checks,
+    _infer = infer_by_rule(_reference, _rule, stand_in=_STAND_INS.get(_name, tiny_stand_in))
+    register(Op(_name, OpKind.EXTERN, _reference, _infer, checks_values=_checks,
                 doc=f"{_name.replace('_', '.')}: NumPy's, its shape by rule"))

@@ -7,6 +7,7 @@ and reproduces NumPy's shape results and its errors exactly.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +48,9 @@ def map_metas(args: Any, convert: Callable[[TensorMeta], Any]) -> Any:
 
 
 def probe(fn: Callable[..., Any], args: tuple, kwargs: dict, stand_in=tiny_stand_in) -> Any:
-    with np.errstate(all="ignore"):
+    # What NumPy warns about on made-up values (np.cov of one observation, say) is not the user's.
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         return fn(*map_metas(args, stand_in), **kwargs)
 
 

@@ -18,7 +18,8 @@ from .registry import Op, OpKind, register
 # too big to make, so "array is too big" from one can only come from symbolic shape inference,
 # whose stand-in sizes (ir/symbolic.py) multiply past what NumPy allows from three dynamic
 # dimensions on. Their shape then comes from a stand-in whose elements take no bytes.
-_REARRANGING = frozenset({"getitem", "transpose", "squeeze", "expand_dims", "flip", "swapaxes", "moveaxis"})
+_REARRANGING = frozenset({"getitem", "transpose", "squeeze", "expand_dims", "flip", "swapaxes", "moveaxis",
+                          "diagonal"})
 
 
 def _infer_view(name: str, reference):
@@ -58,6 +59,7 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "swapaxes": np.swapaxes,
     "moveaxis": np.moveaxis,
     "ravel": np.ravel,
+    "diagonal": np.diagonal,       # read-only in NumPy, as broadcast_to's
 }
 
 for _name, _reference in VIEWS.items():

@@ -84,6 +84,11 @@ def test_attention_written_with_einsum_is_one_graph_of_matmuls(check):
     ("np.einsum('ij->j', x) + 1.0", "einsum"), ("np.einsum('ii', x[:4, :4])", "einsum"),
     ("np.einsum('i,j->ij', x[0], y[1], optimize=True)", "einsum"), ("np.einsum('ij,ij->i', x, y > 0)", "einsum"),
     ("np.einsum('ij,jk->ik', x[:, :1], y)", "einsum"),   # a size-1 label broadcasts: einsum's rule
+    ("np.einsum('...j,j', x, y[0])", "einsum"), ("np.einsum('...j,...j->...', x, y)", "einsum"),
+    ("np.einsum('i...->...', x)", "einsum"), ("np.einsum('ij...,ij...->ij', x, y)", "einsum"),
+    ("np.einsum('...ij,...kj->...ik', x.reshape(2, 2, 5), y.reshape(2, 2, 5))", "matmul"),
+    ("np.einsum('...ij,...kj->...ik', x.reshape(2, 2, 5), y[:3])", "einsum"),   # ... broadcasts, right-aligned
+    ("np.einsum('a...b->b...a', x.reshape(2, 2, 5))", "einsum"), ("np.einsum('...', x)", "einsum"),
 ])
 def test_einsum(check, body, op):
     compiled = check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
@@ -91,7 +96,7 @@ def test_einsum(check, body, op):
 
 
 @pytest.mark.parametrize("body, compiled", [
-    ("np.einsum('...j,j', x, y[0])", False),      # ellipsis: eager
+    ("np.einsum('...j,...j->', x, y)", None),      # ellipsis axes without '...' in the output: eager raises
     ("np.einsum(x, [0, 1])", False),               # the sublist form: eager
     ("np.einsum('ij,jk', x, y)", None),            # sizes disagree: eager raises
 ])

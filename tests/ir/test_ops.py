@@ -76,6 +76,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "ufunc_accumulate": lambda x, ufunc, **kwargs: getattr(np, ufunc).accumulate(x, **kwargs),
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
+    "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
     "attention": lambda q, kt, v, scale=None, scale_op=None: numpy_attention(q, kt, v, scale, scale_op),
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
@@ -292,6 +293,7 @@ VIEW_ARGS: dict[str, list[tuple]] = {
     "swapaxes": [(0, 2), (1, -1), (0, 3)],
     "moveaxis": [(0, -1), ((0, 1), (2, 0)), (0, 3)],
     "ravel": [()],
+    "diagonal": [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (9, 0, 1), (0, 1, 1)],
 }
 
 
@@ -305,7 +307,8 @@ def view_cases(name: str) -> list[Case]:
             cases.append(case(f"{layout} {extra}", arr(shape, "float64", layout), *extra))
     zero_d: Any = {"getitem": [((),), (Ellipsis,), (None,), (0,)], "transpose": [()], "reshape": [((1,),), ((),)],
                    "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
-                   "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()]}[name]  # (lists of argument tuples)
+                   "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()],
+                   "diagonal": [(0, 0, 1)]}[name]  # (lists of argument tuples)
     for extra in zero_d:
         cases.append(case(f"0-d {extra}", arr((), "float64"), *extra))
         cases.append(case(f"scalar {extra}", scalar("int32"), *extra))
@@ -530,7 +533,7 @@ def sorted_bins():
 
 
 def library_cases(name: str) -> list[Case]:
-    """searchsorted, digitize, interp, isin and the linear algebra, with the shape errors NumPy raises."""
+    """NumPy's own calls (ir/ops/library.py), with the shape errors NumPy raises."""
     square = lambda: make_array((3, 3), "float64") + 4 * np.eye(3)  # noqa: E731 - a case's array maker
     return {
         "searchsorted": [case("sorted", sorted_bins, arr((2, 3), "float32")), case("scalar", sorted_bins, 0.3),
@@ -551,6 +554,29 @@ def library_cases(name: str) -> list[Case]:
                          case("mismatch", square, arr((4,), "float64"))],
         "linalg_det": [case("square", square), case("stack", lambda: np.stack([square()] * 2).astype(np.float32)),
                        case("vector", arr((3,), "float64"))],
+        "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
+                    case("along an axis", arr((2, 3), "float64"), arr((3,), "float32"), axis=1),
+                    case("keepdims", arr((2, 3), "int32"), arr((2,), "int64"), axis=0, keepdims=True),
+                    case("bad axis", arr((2, 3), "float64"), arr((2, 3), "float64"), axis=2)],
+        "cov": [case("rows", arr((3, 5), "float32")), case("columns", arr((3, 5), "float64"), rowvar=False),
+                case("with y", arr((2, 5), "float64"), arr((5,), "float32")),
+                case("one variable", arr((5,), "int32"), ddof=0, dtype=np.dtype("float32")),
+                case("3-d", arr((2, 2, 2), "float64")), case("observations differ", arr((2, 5), "float64"),
+                                                            arr((2, 4), "float64"))],
+        "corrcoef": [case("rows", arr((3, 5), "float64")), case("one variable", arr((5,), "float32")),
+                     case("with y", arr((5,), "float64"), arr((5,), "float64"), rowvar=False)],
+        "cross": [case("3-vectors", arr((4, 3), "float32"), arr((3,), "float64")),
+                  case("broadcast", arr((2, 1, 3), "int32"), arr((4, 3), "int32"))],
+        "kron": [case("matrices", arr((2, 3), "float32"), arr((3, 2), "float32")),
+                 case("ranks differ", arr((2,), "int64"), arr((2, 3), "float64")),
+                 case("0-d", arr((), "float64"), arr((2,), "float32"))],
+        "convolve": [case("full", arr((5,), "float64"), arr((3,), "float32")),
+                     case("same, swapped", arr((2,), "float64"), arr((5,), "float64"), mode="same"),
+                     case("valid", arr((5,), "int32"), arr((2,), "int32"), mode="valid"),
+                     case("empty", arr((0,), "float64"), arr((3,), "float64")),
+                     case("bad mode", arr((3,), "float64"), arr((3,), "float64"), mode="middle")],
+        "diag": [case("vector", arr((3,), "float32")), case("above", arr((3,), "int64"), k=2),
+                 case("below", arr((2,), "bool"), k=-1)],
     }[name]
 
 
@@ -583,7 +609,8 @@ def cases_for(name: str) -> list[Case]:
         return einsum_cases()
     if name == "attention":
         return attention_cases()
-    if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det"):
+    if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "average",
+                "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)

@@ -1,0 +1,79 @@
+"""Diagonals, cross and Kronecker products, convolution and heaviside (frontend/numpy_matrices.py,
+numpy_library.py): compiled equals eager, views and read-only flags included, in one graph."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def rand(*shape, seed=0, dtype=np.float32):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def function_of(body: str):
+    namespace: dict = {"np": np}
+    exec(f"def f(x, y):\n    return {body}\n", namespace)
+    return namespace["f"]
+
+
+@pytest.mark.parametrize("body", [
+    "np.diag(x)", "np.diag(x, 1) * 2.0", "np.diag(x, -4)", "np.diag(x, 9)", "np.diag(x[0])", "np.diag(x[0], -2)",
+    "np.diag(x[:, 0] > 0, 1)", "x.diagonal()", "np.diagonal(x, 2)", "np.diagonal(x.reshape(2, 3, 5), 0, 1, 2)",
+    "x.diagonal(axis1=1, axis2=0)", "np.diag(x) + np.diag(y)", "np.exp(np.diagonal(x.T, -1))",
+    "np.diag(x[0, 0])", "np.diagonal(x, axis1=0, axis2=0)",     # NumPy's ValueErrors
+])
+def test_diagonals(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+def test_a_diagonal_is_a_view_that_sees_later_writes(check):
+    def f(x, y):
+        d = np.diagonal(x)
+        x[0, 0] = 7.0
+        return d * 1.0, d
+
+    check(f, rand(4, 4), rand(4, 4, seed=1))
+
+
+def test_writing_into_a_diagonal_raises_as_in_eager(check):
+    def f(x, y):
+        d = np.diag(x)
+        d[0] = 1.0
+        return d
+
+    check(f, rand(4, 4), rand(4, 4, seed=1), compiled=None)
+
+
+@pytest.mark.parametrize("body", [
+    "np.cross(x[:, :3], y[:, :3])", "np.cross(x[:, :3], y[0, :3])", "np.cross(x[0, :3], y[0, 2:])",
+    "np.cross(x[:, None, :3], y[:4, 1:4]) * 2.0", "np.cross(x[:, :3], (y[:, :3] * 4).astype(np.int32))",
+    "np.kron(x[:2, :2], y[:2, :2])", "np.kron(x[0], y[1, :3])", "np.kron(x, 2.0)", "np.kron(x[0], y[:2])",
+    "np.kron(x > 0, y[:2, :2])",
+    "np.convolve(x[0], y[0])", "np.convolve(x[0], y[1, :3], 'same')", "np.convolve(x[0, :2], y[0], 'valid')",
+    "np.convolve(x[0, :3], y[0], mode='same')", "np.convolve((x[0] * 3).astype(np.int64), y[0, :2])",
+    "np.convolve(x[0, :0], y[0])", "np.convolve(x[0], y[0, :0])",       # NumPy's ValueErrors
+])
+def test_products_and_convolution(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.cross(x[:, :2], y[:, :2])", False),     # 2-vectors: deprecated in NumPy 2, eager
+    ("np.cross(x, y, axisa=0, axisb=0)", False),
+    ("np.cross(x[:, :3], y[:4, :3])", None),     # does not broadcast: NumPy's ValueError
+    ("np.convolve(x, y[0])", False),             # not a vector: NumPy's ValueError, eagerly
+])
+def test_other_forms_run_eagerly_or_raise(check, body, compiled):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)
+
+
+@pytest.mark.parametrize("body", [
+    "np.heaviside(x, 0.5)", "np.heaviside(x, y)", "np.heaviside(x, np.nan)", "np.heaviside(x[:, :1], y[0])",
+    "np.heaviside((x * 2).astype(np.int32), 2)", "np.heaviside(x.astype(np.float16), y[0])",
+    "np.heaviside(x, (y * 3).astype(np.int64))", "np.heaviside(x[0, 0].reshape(()), 0.5)",
+    "np.heaviside(x, 1) * 2.0 - 1.0",
+])
+def test_heaviside(check, body):
+    x = rand(6, 5)
+    x[0, :3] = [0.0, -0.0, np.nan]
+    check(function_of(body), x, rand(6, 5, seed=1))
