@@ -138,7 +138,8 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
         if _is_mask(key, container):  # x[x < 0] = 0: every element, where the mask holds
             write_into(tracer, container, Ellipsis, _masked_fill(tracer, container, key, value))
             return
-        write_into(tracer, container, array_index(tracer, key, container), value)
+        index = integer_array_index(tracer, key)  # x[rows, cols] = v: NumPy's order of writes
+        write_into(tracer, container, index if index is not None else array_index(tracer, key, container), value)
         return
     if isinstance(container, ListValue | DictValue) and container.source is None:
         saved = container.items.copy()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import numpy_library, numpy_matrices, numpy_statistics  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
+from . import numpy_library, numpy_matrices, numpy_scatter, numpy_statistics  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
 from .builtin_api import call_builtin
 from .errors import Unsupported, UserCodeError
 from .markers import graph_break, is_disabled

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ir import OpKind
+from ..ir import Node, OpKind
 from ..ir.symbolic import SymbolicShapeError, broadcast_shapes, concrete
 from .conversions import NotConstant, constant_of, graph_arg
 from .errors import Unsupported, UserCodeError
@@ -58,6 +58,8 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
                               "complex operator answers, with a Python complex)", tracer.loc)
         name = BINARY_UFUNCS.get(symbol) or COMPARE_UFUNCS[symbol]
         left, right = size_as_value(tracer, name, left, right)
+        if symbol == "**" and _scalar_math(left, right):
+            return _scalar_power(tracer, left, right)
         if symbol == "**":
             name = _fast_power(left, right) or name
             if name != "power":
@@ -140,6 +142,37 @@ def _python_complex_wins(left: Value, right: Value) -> bool:
             and right.node.meta.is_scalar and right.node.meta.dtype == np.float64)
 
 
+def _scalar_math(left: Value, right: Value) -> bool:
+    """Both operands NumPy scalars or Python numbers: NumPy's scalar math answers, not a ufunc."""
+    return all(isinstance(v, ArrayValue) and v.node.meta.is_scalar
+               or isinstance(v, ConstValue) and not isinstance(v, SizeValue)
+               and isinstance(v.value, bool | int | float | np.bool_ | np.integer | np.floating)
+               for v in (left, right))
+
+
+def _scalar_power(tracer: Tracer, base: Value, exponent: Value) -> Value:
+    """``s ** y`` on NumPy scalars: scalar math computes C's pow, where the power ufunc (Ember's
+    ``power`` node) takes sqrt for an exponent of 0.5; the two differ at -inf (inf against nan)
+    and -0.0 (0.0 against -0.0), which this puts right."""
+    power = tracer.emit("power", _operand(tracer, base), _operand(tracer, exponent))
+    dtype = power.node.meta.dtype
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        return power  # float16 and complex loops have no sqrt shortcut; integers none at all
+    y = _operand(tracer, exponent)
+    if not isinstance(y, Node) and float(y) != 0.5:
+        return power
+    if not isinstance(base, ArrayValue):
+        if base.value == -np.inf or (base.value == 0 and np.signbit(base.value)):
+            raise Unsupported("a power of -inf or -0.0 with a NumPy scalar exponent", tracer.loc)
+        return power
+    x = tracer.emit("astype", base.node, dtype=dtype)
+    root = tracer.emit("add", tracer.emit("sqrt", x.node).node, 0.0)  # -0.0 + 0.0 is 0.0, as pow gives
+    fixed = tracer.emit("where", tracer.emit("equal", x.node, -np.inf).node, np.inf, root.node)
+    if isinstance(y, Node):
+        fixed = tracer.emit("where", tracer.emit("equal", y, 0.5).node, fixed.node, power.node)
+    return tracer.emit("getitem", fixed.node, ())  # np.where's 0-d array back to a NumPy scalar
+
+
 def _fast_power(base: Value, exponent: Value) -> str | None:
     """NumPy's ``ndarray.__pow__`` shortcut (fast_scalar_power): for a float or complex array and
     an exact Python int -1 or 2 or float 0.5 it calls reciprocal / square / sqrt instead of
@@ -213,9 +246,15 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
 
 def write_into(tracer: Tracer, target: ArrayValue, index, value: Value) -> ArrayValue:
     """Emit ``target[index] = value`` and return the (same, now updated) array."""
+    return write_with(tracer, "setitem", target, index, value)
+
+
+def write_with(tracer: Tracer, op: str, target: ArrayValue, index, value: Value, **kwargs: Any) -> ArrayValue:
+    """Emit the in-place op ``op(target, index, value)`` (ir/ops/mutation.py) and return the
+    (same, now updated) array; NumPy's error for a read-only view, by running eagerly."""
     if (maker := _read_only(target.node)) is not None:
         raise UserCodeError(f"ValueError: writing into a read-only view (np.{maker})", tracer.loc)
-    node = tracer.emit("setitem", target.node, index, _operand(tracer, value)).node
+    node = tracer.emit(op, target.node, index, _operand(tracer, value), **kwargs).node
     return ArrayValue(node, target.source)
 
 

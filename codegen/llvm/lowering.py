@@ -500,10 +500,25 @@ def lower_elementwise(b: Builder, node: Node, args: list) -> Value:
         values = [as_value(b, a, d) for a, d in zip(args, loop, strict=False)]
         if name == "power" and not isinstance(node.args[1], Node) and float(node.args[1]) in (1.0, 2.0):
             ref = values[0].ref if float(node.args[1]) == 1.0 else _square(b, loop[0], values[0])
+        elif name == "power" and loop[0].kind == "f" and _one_exponent(node.args[1]):
+            ref = _power_of_one_exponent(b, loop[0], *values)
         else:
             ref = impl(b, loop[0], *values)
         return cast(b, Value(ref, loop[-1]), out)
     return _lower_special(b, node, args, out)
+
+
+def _one_exponent(exponent: object) -> bool:
+    """An exponent NumPy's power loop sees with stride 0: a 0-d value or one of size-1 axes only."""
+    return isinstance(exponent, Node) and all(d == 1 for d in exponent.meta.shape)
+
+
+def _power_of_one_exponent(b: Builder, dt: np.dtype, x: Value, y: Value) -> str:
+    """NumPy's float power loop takes sqrt for a stride-0 exponent of 0.5 and pow otherwise
+    (they differ at -inf and -0.0)."""
+    half = b.emit(f"fcmp oeq {y.ty} {y.ref}, {constant(0.5, dt)}")
+    root = b.call_intrinsic("sqrt", x.ty, [x.ref])
+    return b.select(half, x.ty, root, ARITH["power"]["f"](b, dt, x, y))
 
 
 def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:

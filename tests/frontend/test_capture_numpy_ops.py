@@ -293,3 +293,27 @@ def test_array_squared_by_the_operator_takes_numpys_shortcut(check, dtype):
 
     check(f, np.array([True, False, True]).astype(dtype), np.array(True).astype(dtype))
     check(f, np.array([1, 0]).astype(dtype), dtype(1))
+
+
+def powers_of_a_numpy_scalar(x, e):
+    s = np.log(x)  # a NumPy scalar: -inf at 0, the value where pow and sqrt disagree
+    return s ** 0.5, s ** e, s ** 1.5, (-s) ** 0.5, 2.0 ** s, s ** np.float32(0.5), np.power(s, 0.5), s ** 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int64])
+@pytest.mark.parametrize("value", [0, 0.25, np.inf])
+@pytest.mark.parametrize("exponent", [np.float64(0.5), np.float64(2.5), np.float32(0.5)])
+def test_a_power_of_a_numpy_scalar_is_scalar_maths_pow(check, dtype, value, exponent):
+    # Scalar math computes C's pow (inf at -inf, 0.0 at -0.0); the ufunc, sqrt for a scalar 0.5.
+    check(powers_of_a_numpy_scalar, np.array(value).astype(dtype), exponent)
+
+
+@pytest.mark.parametrize("exponent", [np.float64(0.5), np.array(0.5), np.array([0.5]), np.full(8, 0.5),
+                                      np.float32(0.5), np.float64(1.5)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_power_by_an_exponent_array_takes_numpys_sqrt_loop_for_one_half(check, exponent, dtype):
+    # NumPy's loop takes sqrt for a stride-0 exponent of 0.5 (nan at -inf, -0.0 at -0.0), pow otherwise.
+    def f(x, e):
+        return np.power(x, e), x ** e
+
+    check(f, np.array([-np.inf, -0.0, 0.0, 4.0, 2.0, np.inf, np.nan, -1.0], dtype), exponent)

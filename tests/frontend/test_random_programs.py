@@ -50,7 +50,9 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "np.cross of other than 3-vectors",  # 2-vectors: deprecated in NumPy 2
                      "with where= of complex",
                      "of an empty array or dynamic sizes",  # np.cov, np.corrcoef
-                     "np.convolve of other than vectors")  # a 0-d operand
+                     "np.convolve of other than vectors",  # a 0-d operand
+                     "into something other than an array",  # np.add.at(0-d array, ...)
+                     "indices that are not an integer array")  # np.put_along_axis(x, bool array, ...)
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
@@ -188,7 +190,7 @@ def _statement(draw, program: Program) -> str:
     scalar = draw(st.sampled_from([*SCALARS, *sizes, *(["s"] if "s" in program.env else [])]))
     kind = draw(st.sampled_from(["unary", "binary", "binary", "scalar", "scalar", "function", "reduce",
                                  "view", "view", "inplace", "inplace", "setitem", "cast", "join", "matmul",
-                                 "argreduce", "where", "clip", "shape", "gather", "library"]))
+                                 "argreduce", "where", "clip", "shape", "gather", "scatter", "library"]))
     out = program.fresh()
     if kind == "unary":
         fn = draw(st.sampled_from(UNARY))
@@ -288,6 +290,17 @@ def _statement(draw, program: Program) -> str:
         if form == 1:
             return f"{out} = {a}[..., {index}]"
         return f"{out} = np.take_along_axis({a}, {index}, axis={draw(st.integers(-1, max(len(shape) - 1, 0)))})"
+    if kind == "scatter":  # writes through b's values as indices (out of bounds: eager raises, so must compiled)
+        index = f"{b}.astype(np.int64)"
+        form = draw(st.integers(0, 3))
+        if form == 0:
+            return f"{a}[{index}] = {scalar}"
+        if form == 1:
+            return f"{a}[{index}] += {b}"
+        if form == 2:
+            return f"np.{draw(st.sampled_from(['add', 'maximum', 'multiply']))}.at({a}, {index}, {scalar})"
+        axis = draw(st.integers(-1, max(len(shape) - 1, 0)))
+        return f"np.put_along_axis({a}, {index}, {scalar}, axis={axis})"
     return f"{out} = {a}.shape[0] if {a}.ndim else {a}.size"
 
 

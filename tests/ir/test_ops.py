@@ -77,6 +77,8 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
+    "ufunc_at": lambda dest, index, values, ufunc: (getattr(np, ufunc).at(dest, index, values), dest)[1],
+    "put_along_axis": lambda dest, indices, values, axis: (np.put_along_axis(dest, indices, values, axis), dest)[1],
     "attention": lambda q, kt, v, scale=None, scale_op=None: numpy_attention(q, kt, v, scale, scale_op),
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
@@ -397,6 +399,24 @@ def setitem_cases() -> list[Case]:
     return cases
 
 
+def scatter_cases(name: str) -> list[Case]:
+    """ufunc_at and put_along_axis: in-place writes through index arrays, NumPy's errors."""
+    def ints(*values):
+        return lambda: np.array(values)
+
+    if name == "ufunc_at":
+        return [case("add, a repeated index", arr((5,), "float64"), ints(0, 1, 0), arr((3,), "float64", seed=1),
+                     ufunc="add"),
+                case("maximum of rows", arr((3, 4), "float32"), ints(2, 0), 1.5, ufunc="maximum"),
+                case("a tuple index", arr((3, 4), "int64"), (ints(0, 2), slice(1, 3)), 2, ufunc="multiply"),
+                case("casting", arr((3,), "int32"), ints(0), 0.5, ufunc="add"),
+                case("shapes disagree", arr((5,), "float64"), ints(0, 1), arr((3,), "float64"), ufunc="add")]
+    return [case("rows", arr((3, 4), "float64"), ints([0], [3], [1]), 7.0, axis=1),
+            case("columns", arr((3, 4), "int32"), ints([2, 0, 1, 1]), arr((1, 4), "int32", seed=1), axis=0),
+            case("flat", arr((3, 4), "float32"), ints(0, 5), arr((2,), "float32"), axis=None),
+            case("ranks differ", arr((3, 4), "float64"), ints(0), 1.0, axis=1)]
+
+
 def dim_size_cases() -> list[Case]:
     f16, f32, f64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
     huge = lambda: np.broadcast_to(np.float32(1), (2**24 + 1,))  # rounds to 2**24 in float32
@@ -599,6 +619,8 @@ def cases_for(name: str) -> list[Case]:
         return product_cases(name)
     if name in ("concatenate", "stack"):
         return join_cases(name)
+    if name in ("ufunc_at", "put_along_axis"):
+        return scatter_cases(name)
     if name == "dim_size":
         return dim_size_cases()
     if name in ("advanced_index", "take_along_axis"):
