@@ -481,8 +481,8 @@ def _heaviside(tracer: Tracer, x1: Value, x2: Value, out: Any = None, where: Any
     if not isinstance(x1, ArrayValue):
         raise Unsupported("np.heaviside of a Python number", tracer.loc)
     x, h = x1.node, _number_or_node(tracer, x2)
-    stand_ins = [np.ones((1,) * o.meta.ndim, o.meta.dtype) if not isinstance(o, int | float | complex) else o
-                 for o in (x, h)]
+    stand_ins: list[Any] = [np.ones((1,) * o.meta.ndim, o.meta.dtype) if not isinstance(o, int | float | complex)
+                            else o for o in (x, h)]
     try:
         dtype = np.heaviside(*stand_ins).dtype
     except TypeError:

@@ -162,7 +162,8 @@ def _scalar_power(tracer: Tracer, base: Value, exponent: Value) -> Value:
     if not isinstance(y, Node) and float(y) != 0.5:
         return power
     if not isinstance(base, ArrayValue):
-        if base.value == -np.inf or (base.value == 0 and np.signbit(base.value)):
+        number = constant_of(base)
+        if number == -np.inf or (number == 0 and np.signbit(number)):
             raise Unsupported("a power of -inf or -0.0 with a NumPy scalar exponent", tracer.loc)
         return power
     x = tracer.emit("astype", base.node, dtype=dtype)

@@ -65,6 +65,12 @@ def numpy_attention(q, kt, v, scale, scale_op):
     return e / e.sum(axis=-1, keepdims=True) @ v
 
 
+def written(fn: Any, dest: np.ndarray, *args: Any) -> np.ndarray:
+    """``fn(dest, *args)`` writes into dest in place (and returns None): dest is the op's value."""
+    fn(dest, *args)
+    return dest
+
+
 # How NumPy spells each op when it is not ``np.<name>``.
 NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "getitem": lambda x, index: x[index],
@@ -77,8 +83,8 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
-    "ufunc_at": lambda dest, index, values, ufunc: (getattr(np, ufunc).at(dest, index, values), dest)[1],
-    "put_along_axis": lambda dest, indices, values, axis: (np.put_along_axis(dest, indices, values, axis), dest)[1],
+    "ufunc_at": lambda dest, index, values, ufunc: written(getattr(np, ufunc).at, dest, index, values),
+    "put_along_axis": lambda dest, indices, values, axis: written(np.put_along_axis, dest, indices, values, axis),
     "attention": lambda q, kt, v, scale=None, scale_op=None: numpy_attention(q, kt, v, scale, scale_op),
     "dim_size": lambda x, axis, dtype, scale=1, offset=0: np.add(np.zeros((), dtype)[()],
                                                                  scale * x.shape[axis] + offset),
