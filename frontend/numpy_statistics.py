@@ -71,13 +71,16 @@ class _Masked:
 
     def count(self, keepdims: bool) -> ArrayValue:
         """``_count_reduce_items``: the kept places along the reduced axes, as intp."""
-        everywhere = self.tracer.emit("broadcast_to", self.mask.node, self.shape)
+        everywhere = self.mask if self.mask.node.meta.shape == self.shape else \
+            self.tracer.emit("broadcast_to", self.mask.node, self.shape)
         return self._reduce(everywhere, np.dtype(np.intp), keepdims)
 
     def divide(self, total: ArrayValue, count: ArrayValue) -> ArrayValue:
         """``true_divide(total, count, out=total, casting='unsafe')``: in float64 (an intp divisor),
         cast back to the total's dtype."""
         quotient = self.tracer.emit("divide", total.node, count.node)
+        if quotient.node.meta.dtype == total.node.meta.dtype:
+            return quotient
         return self.tracer.emit("astype", quotient.node, dtype=total.node.meta.dtype)
 
 

@@ -425,6 +425,8 @@ def _extern_reason(node: Node, supports) -> str:
         return "view: NumPy makes it in O(1); kernels read its strides"
     if kind in (OpKind.EXTERN, OpKind.CREATION):
         return f"{kind.value}: NumPy"
-    if kind is OpKind.MUTATION:
+    if kind is OpKind.MUTATION and node.op.name == "setitem":
         return "setitem through NumPy (value not fusable or unsafe to write in place)"
+    if kind is OpKind.MUTATION:
+        return f"{node.op.name}: NumPy, in place"
     return "not lowered by the backend"
