@@ -72,6 +72,12 @@ class Scaling:
     def of(cls, kwargs: dict) -> Scaling:
         return cls(kwargs.get("scale"), kwargs.get("scale_op"), kwargs.get("mask_op"), kwargs.get("fill"))
 
+    @property
+    def skips(self) -> bool:
+        """A bool mask whose masked scores are -inf: a tile's columns masked for all its rows add
+        exactly nothing (exp(-inf) is 0), so the kernel takes a column range per tile."""
+        return self.mask_op in ("keep_where", "fill_where") and self.fill == -np.inf
+
 
 def function_name(dtype: np.dtype, scaling: Scaling) -> str:
     digest = hashlib.sha256(repr((dtype.str, scaling, ROWS, OUT_VECTORS)).encode()).hexdigest()[:12]
@@ -162,14 +168,16 @@ class _Emitter:
     # -- the row tile -------------------------------------------------------------------
     def rows_function(self, rows: int) -> str:
         """``@<name>_rows<rows>(q, q_row, q_col, kt, v, v_row, out, out_row, s, n, npad, d, dv, mask,
-        mask_row)`` (``mask`` points at the tile's first row; its elements are contiguous)."""
+        mask_row, lo, hi)`` (``mask`` points at the tile's first row; its elements are contiguous).
+        Only the score columns ``[lo, hi)`` are computed and read (multiples of the column block;
+        ``0, npad`` unless the tile's other columns are masked out for all its rows)."""
         self.scores(rows)
         sums = [self.softmax_row(r) for r in range(rows)]
         self.output(rows, sums)
         return self.function(
             f"define internal void @{self.name}_rows{rows}(ptr noalias %q, i64 %q_row, i64 %q_col, "
             "ptr noalias %kt, ptr noalias %v, i64 %v_row, ptr noalias %out, i64 %out_row, ptr noalias %s, "
-            "i64 %n, i64 %npad, i64 %d, i64 %dv, ptr noalias %mask, i64 %mask_row) noinline {")
+            "i64 %n, i64 %npad, i64 %d, i64 %dv, ptr noalias %mask, i64 %mask_row, i64 %lo, i64 %hi) noinline {")
 
     def scores(self, rows: int) -> None:
         b, v, t = self.b, self.v, self.t
@@ -210,7 +218,7 @@ class _Emitter:
                     offset = self.elements(b.emit(f"add i64 {b.emit(f'mul i64 {r}, %npad')}, {column}"))
                     b.line(f"store {v} {value}, ptr {self.at('%s', offset)}, align 1")
 
-        self.loop("0", "%npad", 2 * self.n, column_block)
+        self.loop("%lo", "%hi", 2 * self.n, column_block)
 
     def apply_mask(self, value: str, r: int, column: str, in_row: str) -> str:
         """The masked scores: ``value + mask`` or a select with the fill, reading only columns < N."""
@@ -242,7 +250,7 @@ class _Emitter:
             x = self.load(v, self.at(row, self.elements(j)))
             b.line(f"store {v} {self.intrinsic('maximum', v, [(v, self.load(v, top)), (v, x)])}, ptr {top}")
 
-        self.loop("0", "%npad", self.n, find_max)
+        self.loop("%lo", "%hi", self.n, find_max)
         peak = self.splat(self.intrinsic("vector.reduce.fmaximum", self.t, [(v, self.load(v, top))]))
         (total,) = self.accumulators(1)
 
@@ -252,13 +260,14 @@ class _Emitter:
             b.line(f"store {v} {e}, ptr {at}, align 1")
             b.line(f"store {v} {b.emit(f'fadd {v} {self.load(v, total)}, {e}')}, ptr {total}")
 
-        self.loop("0", "%npad", self.n, exponentiate)
+        self.loop("%lo", "%hi", self.n, exponentiate)
         return self.splat(self.intrinsic("vector.reduce.fadd", self.t, [(self.t, "-0.0"), (v, self.load(v, total))]))
 
     def output(self, rows: int, sums: list[str]) -> None:
         b, v, t = self.b, self.v, self.t
         width = OUT_VECTORS * self.n
         score_rows = [self.at("%s", self.elements(b.emit(f"mul i64 {r}, %npad"))) for r in range(rows)]
+        last_key = b.emit(f"select i1 {b.emit('icmp slt i64 %hi, %n')}, i64 %hi, i64 %n")
 
         def panel(p: str) -> None:
             masks = [self.lane_mask(b.emit(f"add i64 {p}, {c * self.n}"), "%dv") for c in range(OUT_VECTORS)]
@@ -278,7 +287,7 @@ class _Emitter:
                         total = self.intrinsic("fma", v, [(v, weight), (v, values[c]), (v, self.load(v, slot))])
                         b.line(f"store {v} {total}, ptr {slot}")
 
-            self.loop("0", "%n", 1, key)
+            self.loop("%lo", last_key, 1, key)
             for r in range(rows):
                 out_row = self.at("%out", b.emit(f"mul i64 {r}, %out_row"))
                 for c in range(OUT_VECTORS):
@@ -308,8 +317,9 @@ class _Emitter:
     def entry(self) -> str:
         """``@<name>(ptr %args)``: take tiles from the counter until none is left."""
         b, o = self.b, self.offsets
-        masked = self.scaling.mask_op is not None
-        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(8 if masked else 7)]
+        masked, skips = self.scaling.mask_op is not None, self.scaling.skips
+        count = 7 + masked + skips
+        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(count)]
         data = [self.load("ptr", self.at(array, str(o.array_data))) for array in item]
         q, packed, v, out, scratch, counter, dims = *data[:6], data[-1]
         strides = {name: self.load("ptr", self.at(item[i], str(o.array_strides))) for i, name in ((0, "q"), (2, "v"))}
@@ -342,11 +352,15 @@ class _Emitter:
         first_row = b.emit(f"add i64 {b.emit(f'mul i64 {batch}, {m}')}, {row0}")
         out_tile = self.at(out, self.elements(b.emit(f"mul i64 {first_row}, {dv}")))
         common = f"i64 {n}, i64 {npad}, i64 {d}, i64 {dv}"
+        lo, hi = "0", npad
+        if skips:  # bounds: (tiles, 2) int64, each tile's first and last-plus-one score column
+            bounds = self.at(data[7], b.emit(f"mul i64 {tile}, 16"))
+            lo, hi = self.load("i64", bounds), self.load("i64", self.at(bounds, "8"))
 
         def call(rows: int, q_at: str, out_at: str, mask_at: str) -> None:
             b.line(f"call void @{self.name}_rows{rows}(ptr {q_at}, i64 {q_stride[1]}, i64 {q_stride[2]}, "
                    f"ptr {kt_batch}, ptr {v_batch}, i64 {v_stride[1]}, ptr {out_at}, i64 {out_row}, ptr {s}, {common}, "
-                   f"ptr {mask_at}, i64 {mask_row})")
+                   f"ptr {mask_at}, i64 {mask_row}, i64 {lo}, i64 {hi})")
 
         left = b.emit(f"sub i64 {m}, {row0}")
         b.line(f"br i1 {b.emit(f'icmp sge i64 {left}, {ROWS}')}, label %full, label %partial")
@@ -391,6 +405,28 @@ class AttentionKernel:
     def __repr__(self) -> str:
         return f"<fused attention kernel, {self.dtype.name}, codegen/llvm/attention.py>"
 
+    def _column_bounds(self, mask3: np.ndarray, v3: np.ndarray, m: int, n: int, npad: int) -> np.ndarray:
+        """(batch * tiles, 2) int64: per tile of ``ROWS`` query rows, the column blocks holding
+        every score the mask keeps. Columns outside add exactly nothing (exp(-inf) is 0, and 0 * v
+        is 0 for finite v), so skipping them changes no bit; a tile that keeps nothing (its rows
+        are NaN, as eager's), or non-finite v (0 * inf is NaN in eager's product), takes all."""
+        tiles = -(-m // ROWS)
+        bounds = np.empty((len(mask3), tiles, 2), np.int64)
+        bounds[...] = (0, npad)
+        if not np.isfinite(v3).all():
+            return bounds.reshape(-1, 2)
+        unique = mask3[:1] if mask3.strides[0] == 0 else mask3  # a mask broadcast over the batch: once
+        padded = np.zeros((len(unique), tiles * ROWS, n), bool)
+        padded[:, :m] = unique if self.scaling.mask_op == "keep_where" else ~unique
+        columns = padded.reshape(len(unique), tiles, ROWS, n).any(axis=2)
+        any_kept = columns.any(axis=2)
+        first = columns.argmax(axis=2) // self.block * self.block
+        last = n - columns[..., ::-1].argmax(axis=2)
+        limit = np.minimum(-(-last // self.block) * self.block, npad)
+        bounds[:, :, 0] = np.where(any_kept, first, 0)
+        bounds[:, :, 1] = np.where(any_kept, limit, npad)
+        return bounds.reshape(-1, 2)
+
     def __call__(self, q: np.ndarray, kt: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         m, d = q.shape[-2:]
         n, dv = v.shape[-2:]
@@ -418,6 +454,8 @@ class AttentionKernel:
             if mask3.strides[-1] != mask3.itemsize:
                 mask3 = np.ascontiguousarray(mask3)
             operands += (mask3,)
+            if self.scaling.skips:
+                operands += (self._column_bounds(mask3, v3, m, n, npad),)
         dims = np.array([0, chunks, 0, batch, m, n, d, dv, npad], np.int64)
         if chunks > 1:
             self.pool.parallel_for(self.kernel, operands, dims, chunks)

@@ -122,10 +122,17 @@ def test_threads_share_tiles(differential, threads):
 
 
 def mask_value(how, shape, seed=7):
+    """Odd seeds give a bool mask that keeps one run of columns per row (as a causal mask does),
+    sometimes none: whole column blocks of a tile go unused (the kernel skips them for -inf)."""
     rng = np.random.default_rng(seed)
     if how == "add":
         return np.where(rng.random(shape) < 0.3, -np.inf, rng.standard_normal(shape)).astype(F32)
-    return rng.random(shape) < 0.7
+    if seed % 2 == 0 or not shape:
+        return rng.random(shape) < 0.7
+    columns = np.arange(shape[-1])
+    first = rng.integers(0, shape[-1] + 1, (*shape[:-1], 1))
+    keep = (columns >= first) & (columns < first + rng.integers(0, shape[-1] + 1, (*shape[:-1], 1)))
+    return keep if how == "keep_where" else ~keep
 
 
 @pytest.mark.parametrize("how, fill", [("add", ()), ("keep_where", (-np.inf,)), ("keep_where", (-1e9,)),
@@ -147,6 +154,61 @@ def test_a_causal_mask_with_a_row_masked_out_entirely(differential):
 
     g = attention_graph(*shapes, mask=("keep_where", (64, 64), -np.inf))
     check(differential, g, make, pool=ThreadPool(2), num_threads=2)
+
+
+def fused_kernel(artifact):
+    return next(value for name, value in artifact.run.__globals__.items() if name.startswith("_fused_"))
+
+
+@pytest.mark.parametrize("how", ["keep_where", "fill_where"])
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("mask_shape", [(200, 200), (2, 200, 200)])
+def test_a_causal_mask_skips_the_blocks_it_masks_out_with_eagers_values(differential, how, dtype, mask_shape):
+    shapes = [(2, 200, 24), (2, 24, 200), (2, 200, 40)]
+
+    def make():
+        causal = np.tril(np.ones(mask_shape, bool))
+        return [*normal_inputs(shapes, dtype)(), causal if how == "keep_where" else ~causal]
+
+    g = attention_graph(*shapes, dtype=dtype, mask=(how, mask_shape, -np.inf))
+    artifact = check(differential, g, make, pool=ThreadPool(2), num_threads=2)
+    q, kt, v, mask = make()
+    mask3 = np.broadcast_to(mask, (2, 200, 200))
+    bounds = fused_kernel(artifact)._column_bounds(mask3, v, 200, 200, 224)
+    block = 32 if dtype == F32 else 16
+    rows_end = np.minimum(np.arange(0, 200, 6) + 6, 200)   # a causal tile keeps columns < its last row + 1
+    expected_hi = np.minimum(-(-rows_end // block) * block, 224)
+    assert (bounds[:, 0] == 0).all() and (bounds.reshape(2, -1, 2)[:, :, 1] == expected_hi).all()
+
+
+def test_skipping_changes_no_bit_of_the_result():
+    """The same kernel on the same inputs with every tile's full column range: identical output."""
+    shapes = [(3, 90, 16), (3, 16, 120), (3, 120, 20)]
+    g = attention_graph(*shapes, mask=("keep_where", (90, 120), -np.inf))
+    kernel = fused_kernel(compile_graph(g))
+    q, kt, v = normal_inputs(shapes)()
+    mask = np.tril(np.ones((90, 120), bool), 10)
+    skipped = kernel(q, kt, v, mask)
+    full_range = kernel._column_bounds
+    kernel._column_bounds = lambda mask3, v3, m, n, npad: np.tile([0, npad], (len(mask3) * -(-m // 6), 1))
+    try:
+        dense = kernel(q, kt, v, mask)
+    finally:
+        kernel._column_bounds = full_range
+    assert np.array_equal(skipped, dense, equal_nan=True)
+
+
+@pytest.mark.parametrize("poison", [np.inf, np.nan])
+def test_a_value_row_that_is_not_finite_turns_off_skipping_as_eagers_product_spreads_it(differential, poison):
+    """A masked-out key's weight is 0, and 0 * inf is NaN in eager's product: no tile skips."""
+    shapes = [(1, 40, 8), (1, 8, 64), (1, 64, 8)]
+
+    def make():
+        q, kt, v = normal_inputs(shapes)()
+        v[0, 63, 2] = poison
+        return [q, kt, v, np.tril(np.ones((40, 64), bool))]
+
+    check(differential, attention_graph(*shapes, mask=("keep_where", (40, 64), -np.inf)), make)
 
 
 def test_empty_sizes_give_numpys_result_or_error():
@@ -195,7 +257,7 @@ TWO_THREADS = ThreadPool(2)
 @st.composite
 def attention_cases(draw):
     batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
-    m, d, n, dv = (draw(st.integers(1, hi)) for hi in (20, 70, 80, 80))
+    m, d, n, dv = (draw(st.integers(1, hi)) for hi in (20, 70, 100, 80))
     dtype = draw(st.sampled_from([F32, F64]))
     scale = draw(st.sampled_from([None, (0.125, "multiply"), (3, "divide"), (0.01, "multiply")]))
     q_transposed, k_transposed = draw(st.booleans()), draw(st.booleans())
