@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ir.symbolic import broadcast_shapes
 from .errors import Unsupported, UserCodeError
 from .numpy_api import array_method, as_array, const, numpy_function
 from .values import Value
@@ -58,7 +59,7 @@ def _cross(tracer: Tracer, a: Value, b: Value, axisa: Any = -1, axisb: Any = -1,
     if not all(shape and shape[-1] == 3 for shape in shapes):
         raise Unsupported("np.cross of other than 3-vectors", tracer.loc)
     try:
-        np.broadcast_shapes(shapes[0][:-1], shapes[1][:-1])
+        broadcast_shapes(shapes[0][:-1], shapes[1][:-1])
     except ValueError:
         raise Unsupported("np.cross of vectors that do not broadcast (NumPy's error, eagerly)", tracer.loc) from None
     return tracer.emit("cross", left.node, right.node)
