@@ -362,11 +362,12 @@ def _nan_to_num(tracer: Tracer, x: Value, copy: Any = True, nan: Any = 0.0, posi
 @numpy_function(np.linalg.norm)
 def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Value:  # noqa: A002
     """The vector norms NumPy computes with ufuncs: ord None or 2 (and, along one axis, 1 and
-    +-inf), real arrays; other orders, matrix norms and complex arrays run eagerly."""
+    +-inf) of real arrays, fused; other orders, matrix norms and complex arrays are NumPy's own
+    call between kernels (ir/ops/library.py)."""
     array = as_array(tracer, x)
     ord_, axis, keepdims = const(tracer, ord, "ord"), const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
     if array.node.meta.dtype.kind == "c":
-        raise Unsupported("np.linalg.norm of a complex array", tracer.loc)
+        return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
     if array.node.meta.dtype.kind not in "f":
         array = tracer.emit("astype", array.node, dtype=np.dtype(float))
     ndim = array.node.meta.ndim
@@ -385,7 +386,7 @@ def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims:
             return tracer.emit("sum", tracer.emit("absolute", array.node).node, **kwargs)
         if ord_ in (np.inf, -np.inf):
             return tracer.emit("max" if ord_ > 0 else "min", tracer.emit("absolute", array.node).node, **kwargs)
-    raise Unsupported(f"np.linalg.norm with ord={ord_!r}, axis={axis!r}", tracer.loc)
+    return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
 
 
 def _python_number(value: Value) -> int | float | complex | None:

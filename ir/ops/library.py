@@ -1,10 +1,10 @@
 """NumPy functions run as they are between kernels, with a shape rule each: sorted-array lookups
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve,
-det), statistics (weighted average, cov, corrcoef) and products and signals (cross, kron,
+det, the norms not fused), statistics (weighted average, cov, corrcoef) and products and signals (cross, kron,
 convolve, diag of a vector). Dtypes, scalar-ness and NumPy's errors for bad parameters come
 from a probe on tiny stand-ins (extern.py); errors that depend on the shapes are raised here,
 as NumPy's types, or the frontend leaves such calls to eager NumPy. ``checks_values``:
-LAPACK's "Singular matrix", digitize's unsorted bins and average's weights that sum to zero
+LAPACK's "Singular matrix" and "SVD did not converge", digitize's unsorted bins and average's weights that sum to zero
 depend on the values."""
 from __future__ import annotations
 
@@ -65,6 +65,12 @@ def _solve_shape(a: TensorMeta, b: TensorMeta) -> tuple:
     if b.shape[-2] != m:
         raise ValueError(f"solve: Input operand 1 has a mismatch in its core dimension 0 ({b.shape[-2]} != {m})")
     return (*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), m, b.shape[-1])
+
+
+def _norm_shape(x: TensorMeta, ord: Any = None, axis: Any = None, keepdims: bool = False) -> tuple:  # noqa: A002
+    """The axes np.linalg.norm reduces: the given ones, else all (its probe rejected the rest)."""
+    axes = range(x.ndim) if axis is None else np.lib.array_utils.normalize_axis_tuple(axis, x.ndim)
+    return reduced_shape(x.shape, tuple(axes), keepdims)
 
 
 def weighted_average(a: Any, weights: Any, **kwargs: Any) -> Any:
@@ -143,6 +149,7 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "linalg_inv": (np.linalg.inv, lambda a: (_square(a), a.shape)[1], True),
     "linalg_solve": (np.linalg.solve, _solve_shape, True),
     "linalg_det": (np.linalg.det, lambda a: (_square(a), a.shape[:-2])[1], False),
+    "linalg_norm": (np.linalg.norm, _norm_shape, True),   # the matrix 2-norm's SVD may not converge
     "average": (weighted_average, _average_shape, True),
     "cov": (np.cov, _covariance_shape, False),
     "corrcoef": (np.corrcoef, _covariance_shape, False),

@@ -82,6 +82,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "ufunc_accumulate": lambda x, ufunc, **kwargs: getattr(np, ufunc).accumulate(x, **kwargs),
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
+    "linalg_norm": np.linalg.norm,
     "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
     "ufunc_at": lambda dest, index, values, ufunc: written(getattr(np, ufunc).at, dest, index, values),
     "put_along_axis": lambda dest, indices, values, axis: written(np.put_along_axis, dest, indices, values, axis),
@@ -580,6 +581,10 @@ def library_cases(name: str) -> list[Case]:
                          case("mismatch", square, arr((4,), "float64"))],
         "linalg_det": [case("square", square), case("stack", lambda: np.stack([square()] * 2).astype(np.float32)),
                        case("vector", arr((3,), "float64"))],
+        "linalg_norm": [case("spectral", arr((3, 4), "float64"), ord=2), case("nuclear", arr((3, 4), "float32"),
+                                                                                  ord="nuc"),
+                        case("vectors", arr((3, 4), "complex64"), ord=3, axis=1, keepdims=True),
+                        case("3-d", arr((2, 3, 4), "float64"), ord=2)],
         "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
                     case("along an axis", arr((2, 3), "float64"), arr((3,), "float32"), axis=1),
                     case("keepdims", arr((2, 3), "int32"), arr((2,), "int64"), axis=0, keepdims=True),
@@ -637,7 +642,8 @@ def cases_for(name: str) -> list[Case]:
         return einsum_cases()
     if name == "attention":
         return attention_cases()
-    if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "average",
+    if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "linalg_norm",
+                "average",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
