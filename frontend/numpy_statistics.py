@@ -50,7 +50,7 @@ class _Masked:
             fits = False
         if not fits:
             raise Unsupported("a where= mask that is not bool or does not broadcast to the array", tracer.loc)
-        if array.node.meta.dtype.kind not in "biuf":
+        if array.node.meta.dtype.kind not in "biufc":
             raise Unsupported(f"mean/var/std with where= of {array.node.meta.dtype} arrays", tracer.loc)
         self.tracer, self.mask, self.shape = tracer, mask, shape
         self.axis = normalize_axis(tracer, const(tracer, axis, "axis"), len(shape))
@@ -120,6 +120,8 @@ def _spread(root: bool) -> Handler:
             return _PLAIN[name](tracer, a, axis, dtype, out, keepdims, ddof=ddof)
         check_default(tracer, "out", out)
         array = as_array(tracer, a)
+        if array.node.meta.dtype.kind == "c":  # NumPy sums |x - mean|^2 through a float view
+            raise Unsupported(f"np.{name} with where= of a complex array", tracer.loc)
         masked = _Masked(tracer, array, where, axis, keepdims)
         dtype = _summing_dtype(array, dtype_param(tracer, dtype))
         centre = masked.divide(masked.total(array, dtype, True), masked.count(True))

@@ -26,7 +26,7 @@ def function_of(body: str):
     "np.var(x.astype(np.float16), axis=1, where=y > 0)", "np.var(x, ddof=2.5, axis=1, where=y > 0)",
     "np.std(x, axis=0, ddof=5, where=y > 0)",   # fewer kept places than ddof: 0 clamps the divisor, inf as eager
     "x.var(0, None, None, 1)", "np.std(x, 1, None, None, 1, True)",   # ddof comes before keepdims
-    "x.var(where=True)", "(x * 2.0).mean(where=x > 0) + 1.0",
+    "x.var(where=True)", "(x * 2.0).mean(where=x > 0) + 1.0", "np.mean(x.astype(np.complex64), axis=0, where=y > 0)",
 ])
 def test_mean_var_std_with_where(check, body):
     x = rand(6, 5)
@@ -37,7 +37,7 @@ def test_mean_var_std_with_where(check, body):
 @pytest.mark.parametrize("body, compiled", [
     ("np.var(x, where=x.astype(np.int8))", False),          # a mask that is not bool: eager (NumPy's TypeError)
     ("np.var(x, mean=x.mean(axis=0, keepdims=True), axis=0)", False),
-    ("np.mean(x.astype(np.complex64), where=x > 0)", False),
+    ("np.var(x.astype(np.complex64), where=x > 0)", False),
     ("np.mean(x, where=y[:, :2] > 0)", None),               # does not broadcast: NumPy's ValueError
 ])
 def test_other_where_forms_run_eagerly_or_raise(check, body, compiled):

@@ -48,7 +48,7 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "np.trace other than of a 2-d array",
                      "np.tensordot with dynamic sizes",
                      "np.cross of other than 3-vectors",  # 2-vectors: deprecated in NumPy 2
-                     "with where= of complex",
+                     "with where= of a complex array",  # np.var, np.std
                      "of an empty array or dynamic sizes",  # np.cov, np.corrcoef
                      "np.convolve of other than vectors",  # a 0-d operand
                      "into something other than an array",  # np.add.at(0-d array, ...)
