@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import numpy_library, numpy_matrices, numpy_scatter, numpy_statistics  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
+from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
+    numpy_elementwise,
+    numpy_library,
+    numpy_matrices,
+    numpy_scatter,
+    numpy_statistics,
+)
 from .builtin_api import call_builtin
 from .errors import Unsupported, UserCodeError
 from .markers import graph_break, is_disabled

@@ -111,6 +111,28 @@ def shape_const(tracer: Tracer, value: Any, what: str) -> Any:
     return const(tracer, value, what)
 
 
+def python_number(value: Value) -> int | float | complex | None:
+    """The Python int, float or complex a value is at trace time (not a bool, not a NumPy scalar)."""
+    try:
+        number = constant_of(value)
+    except NotConstant:
+        return None
+    return number if type(number) in (int, float, complex) else None
+
+
+def number_or_node(tracer: Tracer, value: Value) -> Any:
+    """A Python number as itself (weak in NumPy's promotion), anything else as a graph node."""
+    number = python_number(value)
+    return number if number is not None else as_array(tracer, value).node
+
+
+def sequence_items(tracer: Tracer, sequence: Value, name: str) -> list[Value]:
+    """The items of a tuple or list argument (np.vstack's, np.select's)."""
+    if not isinstance(sequence, TupleValue | ListValue):
+        raise Unsupported(f"{name} of something other than a tuple or list", tracer.loc)
+    return list(sequence.items)
+
+
 def as_array(tracer: Tracer, value: Value) -> ArrayValue:
     if isinstance(value, ArrayValue):
         return value

@@ -1,9 +1,11 @@
 """NumPy library functions beyond ufuncs and reductions. Running sums, sorting, gathering along an
-axis, einsum, roll/tile/repeat/pad, medians and quantiles and a ufunc's reduce/accumulate are
-graph ops NumPy runs between kernels (a matrix product written as einsum becomes a matmul);
-functions NumPy itself writes in Python (stacking, ``outer``, ``diff``, ``linalg.norm``,
-``nan_to_num``, a ufunc's ``outer``) are traced as the ops its implementation uses, so the
-results are NumPy's and they fuse. Importing this module registers the handlers (calls.py does)."""
+axis, einsum, roll/tile/repeat/pad, medians and quantiles, a ufunc's reduce/accumulate and the
+sorted-array lookups are graph ops NumPy runs between kernels (a matrix product written as
+einsum becomes a matmul); functions NumPy itself writes in Python (stacking, ``diff``,
+``atleast_*d``, ``rot90``, ``split``, ``take``, ``meshgrid``, a ufunc's ``outer``) are traced as
+the ops its implementation uses, so the results are NumPy's and they fuse. Elementwise recipes
+live in numpy_elementwise.py, products and linear algebra in numpy_matrices.py, statistics in
+numpy_statistics.py. Importing this module registers the handlers (calls.py does)."""
 from __future__ import annotations
 
 import inspect
@@ -15,18 +17,18 @@ import numpy as np
 from ..ir.ops.elementwise import BINARY_UFUNCS
 from ..ir.ops.extern import implicit_einsum_output
 from ..ir.symbolic import broadcast_shapes
-from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
     array_method,
     as_array,
-    call_handler,
     check_default,
     const,
     dtype_param,
     normalize_axis,
+    number_or_node,
     numpy_function,
+    sequence_items,
 )
 from .values import ArrayValue, ListValue, TupleValue, Value
 
@@ -282,17 +284,11 @@ def _at_least(tracer: Tracer, value: Value, ndim: int) -> ArrayValue:
     return tracer.emit("getitem", array.node, (None, slice(None)))
 
 
-def _parts(tracer: Tracer, tup: Value, name: str) -> list[Value]:
-    if not isinstance(tup, TupleValue | ListValue):
-        raise Unsupported(f"{name} of something other than a tuple or list", tracer.loc)
-    return list(tup.items)
-
-
 def _stack(name: str, ndim: int) -> Handler:
     def handler(tracer: Tracer, tup: Value, *, dtype: Any = None, casting: Any = "same_kind") -> Value:
         check_default(tracer, "dtype", dtype)
         check_default(tracer, "casting", casting, "same_kind")
-        arrays = [_at_least(tracer, item, ndim) for item in _parts(tracer, tup, name)]
+        arrays = [_at_least(tracer, item, ndim) for item in sequence_items(tracer, tup, name)]
         axis = 0 if name == "vstack" or (arrays and arrays[0].node.meta.ndim == 1) else 1
         return tracer.emit("concatenate", tuple(a.node for a in arrays), axis=axis)
 
@@ -301,15 +297,6 @@ def _stack(name: str, ndim: int) -> Handler:
 
 numpy_function(np.vstack)(_stack("vstack", 2))
 numpy_function(np.hstack)(_stack("hstack", 1))
-
-
-@numpy_function(np.outer)
-def _outer(tracer: Tracer, a: Value, b: Value, out: Any = None) -> Value:
-    check_default(tracer, "out", out)
-    rows = tracer.emit("reshape", as_array(tracer, a).node, (-1,))
-    columns = tracer.emit("reshape", as_array(tracer, b).node, (-1,))
-    return tracer.emit("multiply", tracer.emit("getitem", rows.node, (slice(None), None)).node,
-                       tracer.emit("getitem", columns.node, (None, slice(None))).node)
 
 
 @numpy_function(np.diff)
@@ -334,187 +321,6 @@ def _diff(tracer: Tracer, a: Value, n: Any = 1, axis: Any = -1, prepend: Any = _
         array = tracer.emit(op, tracer.emit("getitem", array.node, later).node,
                             tracer.emit("getitem", array.node, earlier).node)
     return array
-
-
-@numpy_function(np.nan_to_num)
-def _nan_to_num(tracer: Tracer, x: Value, copy: Any = True, nan: Any = 0.0, posinf: Any = None,
-                neginf: Any = None) -> Value:
-    """NumPy's replacements (NaN, then +inf and -inf by the largest finite values) as
-    ``np.where``; a copy for integers and bools. ``copy=False`` (in place) and complex arrays
-    run eagerly."""
-    if const(tracer, copy, "copy") is not True:
-        raise Unsupported("np.nan_to_num(copy=False) (it writes into its argument)", tracer.loc)
-    array = as_array(tracer, x)
-    dtype = array.node.meta.dtype
-    if dtype.kind == "c":
-        raise Unsupported("np.nan_to_num of a complex array", tracer.loc)
-    result = tracer.emit("copy", array.node)
-    if dtype.kind == "f":
-        info = np.finfo(dtype)
-        result = tracer.emit("where", tracer.emit("isnan", result.node).node, const(tracer, nan, "nan"), result.node)
-        for infinity, fill, largest in ((np.inf, posinf, info.max), (-np.inf, neginf, info.min)):
-            fill = const(tracer, fill, "posinf or neginf")
-            result = tracer.emit("where", tracer.emit("equal", result.node, infinity).node,
-                                 float(largest) if fill is None else fill, result.node)
-    return tracer.emit("getitem", result.node, ()) if array.node.meta.ndim == 0 else result  # 0-d: a scalar
-
-
-@numpy_function(np.linalg.norm)
-def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Value:  # noqa: A002
-    """The vector norms NumPy computes with ufuncs: ord None or 2 (and, along one axis, 1 and
-    +-inf) of real arrays, fused; other orders, matrix norms and complex arrays are NumPy's own
-    call between kernels (ir/ops/library.py)."""
-    array = as_array(tracer, x)
-    ord_, axis, keepdims = const(tracer, ord, "ord"), const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
-    if array.node.meta.dtype.kind == "c":
-        return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
-    if array.node.meta.dtype.kind not in "f":
-        array = tracer.emit("astype", array.node, dtype=np.dtype(float))
-    ndim = array.node.meta.ndim
-    if axis is None and (ord_ is None or (ndim == 1 and ord_ == 2) or (ndim == 2 and ord_ in ("f", "fro"))):
-        # NumPy: sqrt(dot(x.ravel(), x.ravel()))
-        flat = tracer.emit("reshape", array.node, (-1,))
-        result = tracer.emit("sqrt", tracer.emit("dot", flat.node, flat.node).node)
-        return tracer.emit("reshape", result.node, (1,) * ndim) if keepdims else result
-    if isinstance(axis, int | np.integer) or (isinstance(axis, tuple) and len(axis) == 1):
-        axis = normalize_axis(tracer, axis, ndim)
-        kwargs = {"axis": axis, **({"keepdims": True} if keepdims else {})}
-        if ord_ is None or ord_ == 2:
-            squares = tracer.emit("multiply", array.node, array.node)
-            return tracer.emit("sqrt", tracer.emit("sum", squares.node, **kwargs).node)
-        if ord_ == 1:
-            return tracer.emit("sum", tracer.emit("absolute", array.node).node, **kwargs)
-        if ord_ in (np.inf, -np.inf):
-            return tracer.emit("max" if ord_ > 0 else "min", tracer.emit("absolute", array.node).node, **kwargs)
-    return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
-
-
-def _python_number(value: Value) -> int | float | complex | None:
-    """The Python int, float or complex a value is at trace time (not a bool, not a NumPy scalar)."""
-    try:
-        number = constant_of(value)
-    except NotConstant:
-        return None
-    return number if type(number) in (int, float, complex) else None
-
-
-def _number_or_node(tracer: Tracer, value: Value) -> Any:
-    number = _python_number(value)
-    return number if number is not None else as_array(tracer, value).node
-
-
-@numpy_function(np.isclose)
-def _isclose(tracer: Tracer, a: Value, b: Value, rtol: Any = 1e-05, atol: Any = 1e-08, equal_nan: Any = False) -> Value:
-    """NumPy's own steps: ``|x - y| <= atol + rtol |y|`` where y is finite, or ``x == y``, with y
-    made inexact first. Array or non-finite tolerances (NumPy warns) and timedeltas run eagerly."""
-    rtol, atol = const(tracer, rtol, "rtol"), const(tracer, atol, "atol")
-    equal_nan = const(tracer, equal_nan, "equal_nan")
-    if not all(type(t) in (int, float) and np.isfinite(t) for t in (rtol, atol)):
-        raise Unsupported("np.isclose with tolerances that are not finite Python numbers", tracer.loc)
-    if not any(isinstance(v, ArrayValue) for v in (a, b)):
-        raise Unsupported("np.isclose of two constants", tracer.loc)
-    x, y = (_number_or_node(tracer, v) for v in (a, b))
-    if isinstance(y, int):
-        y = float(y)
-    elif not isinstance(y, float | complex):
-        if y.meta.dtype.kind == "m":
-            raise Unsupported("np.isclose of timedeltas", tracer.loc)
-        inexact = np.result_type(y.meta.dtype, 1.0)
-        if inexact != y.meta.dtype:
-            y = tracer.emit("astype", y, dtype=inexact).node
-    distance = tracer.emit("absolute", tracer.emit("subtract", x, y).node)
-    allowed = tracer.emit("add", atol, tracer.emit("multiply", rtol, tracer.emit("absolute", y).node).node)
-    close = tracer.emit("less_equal", distance.node, allowed.node)
-    finite = tracer.emit("isfinite", y)
-    result = tracer.emit("bitwise_or", tracer.emit("bitwise_and", close.node, finite.node).node,
-                         tracer.emit("equal", x, y).node)
-    if equal_nan:
-        x_nan = bool(np.isnan(x)) if isinstance(x, int | float | complex) else tracer.emit("isnan", x).node
-        both_nan = tracer.emit("bitwise_and", x_nan, tracer.emit("isnan", y).node)
-        result = tracer.emit("bitwise_or", result.node, both_nan.node)
-    return tracer.emit("getitem", result.node, ()) if result.node.meta.ndim == 0 else result  # result[()]
-
-
-def _triangle(upper: bool) -> Handler:
-    """np.triu / np.tril as NumPy writes them: ``where(tri(N, M, k), ...)`` with ``tri`` the outer
-    ``>=`` of two ranges (fused, no mask in memory)."""
-    def handler(tracer: Tracer, m: Value, k: Any = 0) -> Value:
-        array = as_array(tracer, m)
-        k = const(tracer, k, "k")
-        shape = array.node.meta.shape[-2:]
-        if not shape or not all(isinstance(d, int) for d in shape) or not isinstance(k, int | np.integer):
-            raise Unsupported("np.triu/np.tril of a 0-d array, a dynamic size or a non-integer k", tracer.loc)
-        rows, columns = shape if len(shape) == 2 else (shape[0], shape[0])
-        k = int(k) - 1 if upper else int(k)
-        below = tracer.emit("greater_equal", tracer.emit("getitem", tracer.emit("arange", rows).node,
-                                                         (slice(None), None)).node,
-                            tracer.emit("arange", -k, columns - k).node)
-        zeros = np.zeros(1, array.node.meta.dtype)
-        pair = (zeros, array.node) if upper else (array.node, zeros)
-        return tracer.emit("where", below.node, *pair)
-
-    return handler
-
-
-numpy_function(np.triu)(_triangle(upper=True))
-numpy_function(np.tril)(_triangle(upper=False))
-
-
-
-
-@numpy_function(np.sinc)
-def _sinc(tracer: Tracer, x: Value) -> Value:
-    array = tracer.emit("multiply", np.pi, as_array(tracer, x).node)
-    dtype = array.node.meta.dtype
-    eps = np.finfo(dtype).eps if dtype.kind == "f" else 1e-20
-    y = tracer.emit("where", array.node, array.node, eps)
-    return tracer.emit("divide", tracer.emit("sin", y.node).node, y.node)
-
-
-@numpy_function(np.heaviside)
-def _heaviside(tracer: Tracer, x1: Value, x2: Value, out: Any = None, where: Any = True, dtype: Any = None,
-               casting: Any = "same_kind") -> Value:
-    """NumPy's ``npy_heaviside``: NaN for NaN, x2 where x1 is zero, else 0 below zero and 1 above,
-    in the dtype NumPy's loop picks (float64 for integers; Python numbers weak)."""
-    for name, value, default in (("out", out, None), ("where", where, True), ("dtype", dtype, None),
-                                 ("casting", casting, "same_kind")):
-        check_default(tracer, name, value, default)
-    if not isinstance(x1, ArrayValue):
-        raise Unsupported("np.heaviside of a Python number", tracer.loc)
-    x, h = x1.node, _number_or_node(tracer, x2)
-    stand_ins: list[Any] = [np.ones((1,) * o.meta.ndim, o.meta.dtype) if not isinstance(o, int | float | complex)
-                            else o for o in (x, h)]
-    try:
-        dtype = np.heaviside(*stand_ins).dtype
-    except TypeError:
-        raise Unsupported(f"np.heaviside of {x.meta.dtype} (NumPy's TypeError, eagerly)", tracer.loc) from None
-    if x.meta.dtype != dtype:
-        x = tracer.emit("astype", x, dtype=dtype).node
-    h = dtype.type(h) if isinstance(h, int | float | complex) else h
-    zero, one = dtype.type(0), dtype.type(1)
-    step = tracer.emit("where", tracer.emit("less", x, zero).node, zero, one)
-    at_zero = tracer.emit("where", tracer.emit("equal", x, zero).node, h, step.node)
-    result = tracer.emit("where", tracer.emit("isnan", x).node, dtype.type(np.nan), at_zero.node)
-    if result.node.meta.dtype != dtype:  # an integer x2 array: NumPy's loop casts it
-        result = tracer.emit("astype", result.node, dtype=dtype)
-    return tracer.emit("getitem", result.node, ()) if result.node.meta.ndim == 0 else result
-
-
-@numpy_function(np.polyval)
-def _polyval(tracer: Tracer, p: Value, x: Value) -> Value:
-    """NumPy's Horner loop over the coefficients: ``y = y * x + pv``."""
-    if isinstance(p, ArrayValue):
-        shape = p.node.meta.shape
-        if len(shape) != 1 or not isinstance(shape[0], int):
-            raise Unsupported("np.polyval with coefficients that are not a 1-d array of static length", tracer.loc)
-        coefficients: Any = [tracer.emit("getitem", p.node, (i,)).node for i in range(shape[0])]
-    else:
-        coefficients = np.asarray(const(tracer, p, "the coefficients p"))
-    array = as_array(tracer, x)
-    y = tracer.emit("zeros", array.node.meta.shape, dtype=array.node.meta.dtype)  # zeros_like(x)
-    for pv in coefficients:
-        y = tracer.emit("add", tracer.emit("multiply", y.node, array.node).node, pv)
-    return y
 
 
 def _at_least_nd(ndim: int) -> Handler:
@@ -614,35 +420,34 @@ def _take(tracer: Tracer, a: Value, indices: Value, axis: Any = None, out: Any =
     return tracer.emit("advanced_index", array.node, (*(slice(None),) * axis, index.node))
 
 
-@numpy_function(np.inner)
-def _inner(tracer: Tracer, a: Value, b: Value) -> Value:
-    """The sum over the last axes: ``dot(a, b.T)`` for 1-d and 2-d real arrays (a scalar times an array)."""
-    left, right = as_array(tracer, a), as_array(tracer, b)
-    if left.node.meta.ndim == 0 or right.node.meta.ndim == 0:
-        return tracer.emit("multiply", left.node, right.node)
-    if left.node.meta.ndim > 2 or right.node.meta.ndim > 2:
-        raise Unsupported("np.inner of arrays with more than two dimensions", tracer.loc)
-    if right.node.meta.ndim == 2:
-        right = tracer.emit("transpose", right.node, None)
-    return tracer.emit("dot", left.node, right.node)
+@numpy_function(np.meshgrid)
+def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False, indexing: Any = "xy") -> Value:
+    """NumPy's steps: each vector reshaped onto its own axis (the first two swapped for 'xy'),
+    broadcast against the others unless sparse, copied unless copy=False (then views)."""
+    copy, sparse = const(tracer, copy, "copy"), const(tracer, sparse, "sparse")
+    indexing = const(tracer, indexing, "indexing")
+    if indexing not in ("xy", "ij"):
+        raise UserCodeError("ValueError: Valid values for `indexing` are 'xy' and 'ij'.", tracer.loc)
+    ndim = len(xi)
+    shapes = [(1,) * i + (-1,) + (1,) * (ndim - i - 1) for i in range(ndim)]
+    if indexing == "xy" and ndim > 1:
+        shapes[0], shapes[1] = (1, -1, *shapes[0][2:]), (-1, 1, *shapes[1][2:])
+    output = [tracer.emit("reshape", as_array(tracer, x).node, shape) for x, shape in zip(xi, shapes, strict=True)]
+    if not sparse:
+        target = broadcast_shapes(*(o.node.meta.shape for o in output))
+        output = [tracer.emit("broadcast_to", o.node, target) for o in output]
+    if copy:
+        output = [tracer.emit("copy", o.node) for o in output]
+    return TupleValue(list(output))
 
 
-@numpy_function(np.vdot)
-def _vdot(tracer: Tracer, a: Value, b: Value) -> Value:
-    left, right = as_array(tracer, a), as_array(tracer, b)
-    if "c" in (left.node.meta.dtype.kind, right.node.meta.dtype.kind):
-        raise Unsupported("np.vdot of complex arrays (it conjugates the first)", tracer.loc)
-    flat = [tracer.emit("reshape", side.node, (-1,)).node for side in (left, right)]
-    return tracer.emit("dot", *flat)
-
-
-# --- lookups, interpolation and linear algebra: NumPy's own calls (ir/ops/library.py) -----
+# --- lookups and interpolation: NumPy's own calls (ir/ops/library.py) -----------------------
 
 @numpy_function(np.searchsorted)
 @array_method("searchsorted")
 def _searchsorted(tracer: Tracer, a: Value, v: Value, side: Any = "left", sorter: Any = None) -> Value:
     check_default(tracer, "sorter", sorter)
-    return tracer.emit("searchsorted", as_array(tracer, a).node, _number_or_node(tracer, v),
+    return tracer.emit("searchsorted", as_array(tracer, a).node, number_or_node(tracer, v),
                        side=const(tracer, side, "side"))
 
 
@@ -670,120 +475,3 @@ def _isin(tracer: Tracer, element: Value, test_elements: Value, assume_unique: A
     return tracer.emit("isin", as_array(tracer, element).node, as_array(tracer, test_elements).node,
                        assume_unique=bool(const(tracer, assume_unique, "assume_unique")),
                        invert=bool(const(tracer, invert, "invert")), kind=const(tracer, kind, "kind"))
-
-
-@numpy_function(np.linalg.inv)
-def _inv(tracer: Tracer, a: Value) -> Value:
-    return tracer.emit("linalg_inv", as_array(tracer, a).node)
-
-
-@numpy_function(np.linalg.solve)
-def _solve(tracer: Tracer, a: Value, b: Value) -> Value:
-    return tracer.emit("linalg_solve", as_array(tracer, a).node, as_array(tracer, b).node)
-
-
-@numpy_function(np.linalg.det)
-def _det(tracer: Tracer, a: Value) -> Value:
-    return tracer.emit("linalg_det", as_array(tracer, a).node)
-
-
-
-@numpy_function(np.meshgrid)
-def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False, indexing: Any = "xy") -> Value:
-    """NumPy's steps: each vector reshaped onto its own axis (the first two swapped for 'xy'),
-    broadcast against the others unless sparse, copied unless copy=False (then views)."""
-    copy, sparse = const(tracer, copy, "copy"), const(tracer, sparse, "sparse")
-    indexing = const(tracer, indexing, "indexing")
-    if indexing not in ("xy", "ij"):
-        raise UserCodeError("ValueError: Valid values for `indexing` are 'xy' and 'ij'.", tracer.loc)
-    ndim = len(xi)
-    shapes = [(1,) * i + (-1,) + (1,) * (ndim - i - 1) for i in range(ndim)]
-    if indexing == "xy" and ndim > 1:
-        shapes[0], shapes[1] = (1, -1, *shapes[0][2:]), (-1, 1, *shapes[1][2:])
-    output = [tracer.emit("reshape", as_array(tracer, x).node, shape) for x, shape in zip(xi, shapes, strict=True)]
-    if not sparse:
-        target = broadcast_shapes(*(o.node.meta.shape for o in output))
-        output = [tracer.emit("broadcast_to", o.node, target) for o in output]
-    if copy:
-        output = [tracer.emit("copy", o.node) for o in output]
-    return TupleValue(list(output))
-
-
-@numpy_function(np.tensordot)
-def _tensordot(tracer: Tracer, a: Value, b: Value, axes: Any = 2) -> Value:
-    """NumPy's steps: the summed axes moved to the end of a and the front of b, two reshapes to
-    matrices, one dot, a reshape back (static shapes)."""
-    axes = const(tracer, axes, "axes")
-    if np.ndim(axes) == 0:
-        axes_a, axes_b = list(range(-int(axes), 0)), list(range(int(axes)))
-    else:
-        axes_a, axes_b = ([x] if np.ndim(x) == 0 else list(x) for x in axes)
-    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
-        raise UserCodeError("ValueError: duplicate axes are not allowed in tensordot", tracer.loc)
-    left, right = as_array(tracer, a), as_array(tracer, b)
-    shape_a, shape_b = left.node.meta.shape, right.node.meta.shape
-    if not all(isinstance(d, int) for d in (*shape_a, *shape_b)):
-        raise Unsupported("np.tensordot with dynamic sizes", tracer.loc)
-    try:
-        if len(axes_a) != len(axes_b) or any(shape_a[i] != shape_b[j] for i, j in zip(axes_a, axes_b, strict=True)):
-            raise UserCodeError("ValueError: shape-mismatch for sum", tracer.loc)
-    except IndexError as error:
-        raise UserCodeError(f"IndexError: {error}", tracer.loc) from error
-    axes_a = [i % len(shape_a) for i in axes_a]
-    axes_b = [i % len(shape_b) for i in axes_b]
-    kept_a = [k for k in range(len(shape_a)) if k not in axes_a]
-    kept_b = [k for k in range(len(shape_b)) if k not in axes_b]
-    summed = int(np.prod([shape_a[i] for i in axes_a], dtype=np.int64))
-    matrix_a = tracer.emit("reshape", tracer.emit("transpose", left.node, tuple(kept_a + axes_a)).node,
-                           (int(np.prod([shape_a[i] for i in kept_a], dtype=np.int64)), summed))
-    matrix_b = tracer.emit("reshape", tracer.emit("transpose", right.node, tuple(axes_b + kept_b)).node,
-                           (summed, int(np.prod([shape_b[i] for i in kept_b], dtype=np.int64))))
-    product = tracer.emit("dot", matrix_a.node, matrix_b.node)
-    return tracer.emit("reshape", product.node, tuple(shape_a[i] for i in kept_a) + tuple(shape_b[i] for i in kept_b))
-
-
-@numpy_function(np.trace)
-@array_method("trace")
-def _trace(tracer: Tracer, a: Value, offset: Any = 0, axis1: Any = 0, axis2: Any = 1, dtype: Any = None,
-           out: Any = None) -> Value:
-    """The sum of a matrix's diagonal (2-d arrays, static shape): the diagonal gathered by two
-    constant index arrays, then NumPy's sum (its dtype rule)."""
-    check_default(tracer, "out", out)
-    array = as_array(tracer, a)
-    offset = const(tracer, offset, "offset")
-    shape = array.node.meta.shape
-    if len(shape) != 2 or (const(tracer, axis1, "axis1"), const(tracer, axis2, "axis2")) != (0, 1) \
-            or not all(isinstance(d, int) for d in shape) or not isinstance(offset, int | np.integer):
-        raise Unsupported("np.trace other than of a 2-d array of static shape along its two axes", tracer.loc)
-    rows, columns = shape
-    start_row, start_column = max(0, -int(offset)), max(0, int(offset))
-    length = max(0, min(rows - start_row, columns - start_column))
-    diagonal = tracer.emit("advanced_index", array.node,
-                           (tracer.emit("copy", np.arange(start_row, start_row + length)).node,
-                            tracer.emit("copy", np.arange(start_column, start_column + length)).node))
-    return call_handler(tracer, np.sum, [diagonal], {"dtype": dtype})
-
-
-@numpy_function(np.select)
-def _select(tracer: Tracer, condlist: Value, choicelist: Value, default: Any = 0) -> Value:
-    """NumPy's rule: the dtype of the choices and the default (Python numbers weak), the first
-    true condition's choice, else the default: nested np.where, the last condition innermost."""
-    conds, choices = _parts(tracer, condlist, "np.select"), _parts(tracer, choicelist, "np.select")
-    if len(conds) != len(choices):
-        raise UserCodeError("ValueError: list of cases must be same length as list of conditions", tracer.loc)
-    if not conds:
-        raise UserCodeError("ValueError: select with an empty condition list is not possible", tracer.loc)
-    operands = [_number_or_node(tracer, c) for c in choices]
-    operands.append(_number_or_node(tracer, default) if isinstance(default, Value) else default)
-    stand_ins = [o if type(o) in (int, float, complex) else np.ones((1,) * o.meta.ndim, o.meta.dtype) for o in operands]
-    try:
-        dtype = np.result_type(*stand_ins)
-    except TypeError as error:
-        raise Unsupported(f"np.select of choices without a common dtype ({error})", tracer.loc) from None
-    result = operands[-1]
-    for i, (cond, choice) in reversed(list(enumerate(zip(conds, operands[:-1], strict=True)))):
-        mask = as_array(tracer, cond).node
-        if mask.meta.dtype != np.bool_:
-            raise UserCodeError(f"TypeError: invalid entry {i} in condlist: should be boolean ndarray", tracer.loc)
-        result = tracer.emit("where", mask, choice, result).node
-    return tracer.emit("astype", result, dtype=dtype) if result.meta.dtype != dtype else ArrayValue(result)

@@ -1,9 +1,11 @@
-"""Diagonals, vector and Kronecker products and convolution. A matrix's diagonal is a view, as in
-NumPy (read-only, ``np.diagonal``); ``np.diag`` of a vector, ``np.cross``, ``np.kron`` and
-``np.convolve`` are NumPy's own calls between kernels (ir/ops/library.py), so their values are
-eager's to the bit. Shapes they do not take (2-vectors, which NumPy 2 deprecates; other axes;
-empty or dynamic sizes where the shape rule would need their values) run eagerly. Importing
-this module registers the handlers (calls.py does)."""
+"""Products, norms, diagonals and linear algebra. ``outer``, ``inner``, ``vdot``, ``tensordot``,
+``trace`` and the vector norms are traced as the ops NumPy's own code uses (matmul/dot through
+BLAS, the rest fused); a matrix's diagonal is a view, as in NumPy (read-only, ``np.diagonal``);
+``np.diag`` of a vector, ``np.cross``, ``np.kron``, ``np.convolve``, the other norms and
+``linalg.inv``/``solve``/``det`` are NumPy's own calls between kernels (ir/ops/library.py), so
+their values are eager's to the bit. Shapes they do not take (2-vectors, which NumPy 2
+deprecates; other axes; empty or dynamic sizes where the shape rule would need their values)
+run eagerly. Importing this module registers the handlers (calls.py does)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,7 @@ import numpy as np
 
 from ..ir.symbolic import broadcast_shapes
 from .errors import Unsupported, UserCodeError
-from .numpy_api import array_method, as_array, const, numpy_function
+from .numpy_api import array_method, as_array, call_handler, check_default, const, normalize_axis, numpy_function
 from .values import Value
 
 if TYPE_CHECKING:
@@ -83,3 +85,134 @@ def _convolve(tracer: Tracer, a: Value, v: Value, mode: Any = "full") -> Value:
     if not all(len(shape) == 1 and isinstance(shape[0], int) for shape in shapes):
         raise Unsupported("np.convolve of other than vectors of static length", tracer.loc)
     return tracer.emit("convolve", left.node, right.node, mode=mode)
+
+
+@numpy_function(np.outer)
+def _outer(tracer: Tracer, a: Value, b: Value, out: Any = None) -> Value:
+    check_default(tracer, "out", out)
+    rows = tracer.emit("reshape", as_array(tracer, a).node, (-1,))
+    columns = tracer.emit("reshape", as_array(tracer, b).node, (-1,))
+    return tracer.emit("multiply", tracer.emit("getitem", rows.node, (slice(None), None)).node,
+                       tracer.emit("getitem", columns.node, (None, slice(None))).node)
+
+
+@numpy_function(np.inner)
+def _inner(tracer: Tracer, a: Value, b: Value) -> Value:
+    """The sum over the last axes: ``dot(a, b.T)`` for 1-d and 2-d real arrays (a scalar times an array)."""
+    left, right = as_array(tracer, a), as_array(tracer, b)
+    if left.node.meta.ndim == 0 or right.node.meta.ndim == 0:
+        return tracer.emit("multiply", left.node, right.node)
+    if left.node.meta.ndim > 2 or right.node.meta.ndim > 2:
+        raise Unsupported("np.inner of arrays with more than two dimensions", tracer.loc)
+    if right.node.meta.ndim == 2:
+        right = tracer.emit("transpose", right.node, None)
+    return tracer.emit("dot", left.node, right.node)
+
+
+@numpy_function(np.vdot)
+def _vdot(tracer: Tracer, a: Value, b: Value) -> Value:
+    left, right = as_array(tracer, a), as_array(tracer, b)
+    if "c" in (left.node.meta.dtype.kind, right.node.meta.dtype.kind):
+        raise Unsupported("np.vdot of complex arrays (it conjugates the first)", tracer.loc)
+    flat = [tracer.emit("reshape", side.node, (-1,)).node for side in (left, right)]
+    return tracer.emit("dot", *flat)
+
+
+@numpy_function(np.tensordot)
+def _tensordot(tracer: Tracer, a: Value, b: Value, axes: Any = 2) -> Value:
+    """NumPy's steps: the summed axes moved to the end of a and the front of b, two reshapes to
+    matrices, one dot, a reshape back (static shapes)."""
+    axes = const(tracer, axes, "axes")
+    if np.ndim(axes) == 0:
+        axes_a, axes_b = list(range(-int(axes), 0)), list(range(int(axes)))
+    else:
+        axes_a, axes_b = ([x] if np.ndim(x) == 0 else list(x) for x in axes)
+    if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
+        raise UserCodeError("ValueError: duplicate axes are not allowed in tensordot", tracer.loc)
+    left, right = as_array(tracer, a), as_array(tracer, b)
+    shape_a, shape_b = left.node.meta.shape, right.node.meta.shape
+    if not all(isinstance(d, int) for d in (*shape_a, *shape_b)):
+        raise Unsupported("np.tensordot with dynamic sizes", tracer.loc)
+    try:
+        if len(axes_a) != len(axes_b) or any(shape_a[i] != shape_b[j] for i, j in zip(axes_a, axes_b, strict=True)):
+            raise UserCodeError("ValueError: shape-mismatch for sum", tracer.loc)
+    except IndexError as error:
+        raise UserCodeError(f"IndexError: {error}", tracer.loc) from error
+    axes_a = [i % len(shape_a) for i in axes_a]
+    axes_b = [i % len(shape_b) for i in axes_b]
+    kept_a = [k for k in range(len(shape_a)) if k not in axes_a]
+    kept_b = [k for k in range(len(shape_b)) if k not in axes_b]
+    summed = int(np.prod([shape_a[i] for i in axes_a], dtype=np.int64))
+    matrix_a = tracer.emit("reshape", tracer.emit("transpose", left.node, tuple(kept_a + axes_a)).node,
+                           (int(np.prod([shape_a[i] for i in kept_a], dtype=np.int64)), summed))
+    matrix_b = tracer.emit("reshape", tracer.emit("transpose", right.node, tuple(axes_b + kept_b)).node,
+                           (summed, int(np.prod([shape_b[i] for i in kept_b], dtype=np.int64))))
+    product = tracer.emit("dot", matrix_a.node, matrix_b.node)
+    return tracer.emit("reshape", product.node, tuple(shape_a[i] for i in kept_a) + tuple(shape_b[i] for i in kept_b))
+
+
+@numpy_function(np.trace)
+@array_method("trace")
+def _trace(tracer: Tracer, a: Value, offset: Any = 0, axis1: Any = 0, axis2: Any = 1, dtype: Any = None,
+           out: Any = None) -> Value:
+    """The sum of a matrix's diagonal (2-d arrays, static shape): the diagonal gathered by two
+    constant index arrays, then NumPy's sum (its dtype rule)."""
+    check_default(tracer, "out", out)
+    array = as_array(tracer, a)
+    offset = const(tracer, offset, "offset")
+    shape = array.node.meta.shape
+    if len(shape) != 2 or (const(tracer, axis1, "axis1"), const(tracer, axis2, "axis2")) != (0, 1) \
+            or not all(isinstance(d, int) for d in shape) or not isinstance(offset, int | np.integer):
+        raise Unsupported("np.trace other than of a 2-d array of static shape along its two axes", tracer.loc)
+    rows, columns = shape
+    start_row, start_column = max(0, -int(offset)), max(0, int(offset))
+    length = max(0, min(rows - start_row, columns - start_column))
+    diagonal = tracer.emit("advanced_index", array.node,
+                           (tracer.emit("copy", np.arange(start_row, start_row + length)).node,
+                            tracer.emit("copy", np.arange(start_column, start_column + length)).node))
+    return call_handler(tracer, np.sum, [diagonal], {"dtype": dtype})
+
+
+@numpy_function(np.linalg.norm)
+def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Value:  # noqa: A002
+    """The vector norms NumPy computes with ufuncs: ord None or 2 (and, along one axis, 1 and
+    +-inf) of real arrays, fused; other orders, matrix norms and complex arrays are NumPy's own
+    call between kernels (ir/ops/library.py)."""
+    array = as_array(tracer, x)
+    ord_, axis, keepdims = const(tracer, ord, "ord"), const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
+    if array.node.meta.dtype.kind == "c":
+        return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
+    if array.node.meta.dtype.kind not in "f":
+        array = tracer.emit("astype", array.node, dtype=np.dtype(float))
+    ndim = array.node.meta.ndim
+    if axis is None and (ord_ is None or (ndim == 1 and ord_ == 2) or (ndim == 2 and ord_ in ("f", "fro"))):
+        # NumPy: sqrt(dot(x.ravel(), x.ravel()))
+        flat = tracer.emit("reshape", array.node, (-1,))
+        result = tracer.emit("sqrt", tracer.emit("dot", flat.node, flat.node).node)
+        return tracer.emit("reshape", result.node, (1,) * ndim) if keepdims else result
+    if isinstance(axis, int | np.integer) or (isinstance(axis, tuple) and len(axis) == 1):
+        axis = normalize_axis(tracer, axis, ndim)
+        kwargs = {"axis": axis, **({"keepdims": True} if keepdims else {})}
+        if ord_ is None or ord_ == 2:
+            squares = tracer.emit("multiply", array.node, array.node)
+            return tracer.emit("sqrt", tracer.emit("sum", squares.node, **kwargs).node)
+        if ord_ == 1:
+            return tracer.emit("sum", tracer.emit("absolute", array.node).node, **kwargs)
+        if ord_ in (np.inf, -np.inf):
+            return tracer.emit("max" if ord_ > 0 else "min", tracer.emit("absolute", array.node).node, **kwargs)
+    return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
+
+
+@numpy_function(np.linalg.inv)
+def _inv(tracer: Tracer, a: Value) -> Value:
+    return tracer.emit("linalg_inv", as_array(tracer, a).node)
+
+
+@numpy_function(np.linalg.solve)
+def _solve(tracer: Tracer, a: Value, b: Value) -> Value:
+    return tracer.emit("linalg_solve", as_array(tracer, a).node, as_array(tracer, b).node)
+
+
+@numpy_function(np.linalg.det)
+def _det(tracer: Tracer, a: Value) -> Value:
+    return tracer.emit("linalg_det", as_array(tracer, a).node)

@@ -318,8 +318,8 @@ class _Emitter:
         """``@<name>(ptr %args)``: take tiles from the counter until none is left."""
         b, o = self.b, self.offsets
         masked, skips = self.scaling.mask_op is not None, self.scaling.skips
-        count = 7 + masked + skips
-        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(count)]
+        operands = 7 + masked + skips
+        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(operands)]
         data = [self.load("ptr", self.at(array, str(o.array_data))) for array in item]
         q, packed, v, out, scratch, counter, dims = *data[:6], data[-1]
         strides = {name: self.load("ptr", self.at(item[i], str(o.array_strides))) for i, name in ((0, "q"), (2, "v"))}
@@ -418,7 +418,7 @@ class AttentionKernel:
         unique = mask3[:1] if mask3.strides[0] == 0 else mask3  # a mask broadcast over the batch: once
         padded = np.zeros((len(unique), tiles * ROWS, n), bool)
         padded[:, :m] = unique if self.scaling.mask_op == "keep_where" else ~unique
-        columns = padded.reshape(len(unique), tiles, ROWS, n).any(axis=2)
+        columns: np.ndarray = np.any(padded.reshape(len(unique), tiles, ROWS, n), axis=2)
         any_kept = columns.any(axis=2)
         first = columns.argmax(axis=2) // self.block * self.block
         last = n - columns[..., ::-1].argmax(axis=2)
