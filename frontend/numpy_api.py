@@ -49,6 +49,8 @@ def array_method(*names: str):
 def call_numpy(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
     """Trace a call to a NumPy callable, or return None when Ember does not know it."""
     handler = NUMPY_FUNCTIONS.get(fn) if _hashable(fn) else None
+    if handler is None and isinstance(fn, np.ufunc) and fn.nout == 1 and fn.signature is None:
+        handler = _other_ufunc_handler(fn)
     if handler is None:
         return None
     if not any(contains_array(v) for v in [*args, *kwargs.values()]) and fn not in CREATION_FUNCTIONS:
@@ -190,6 +192,24 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
         if not isinstance(target, ArrayValue):
             raise Unsupported("out= that is not an array", tracer.loc)
         return _write_out(tracer, target, result)
+
+    return handler
+
+
+def _other_ufunc_handler(ufunc: np.ufunc) -> Handler:
+    """A ufunc without an op of Ember's (np.fabs, np.gcd, a SciPy special function): NumPy calls
+    it between kernels (ir/ops/library.py), so its values and dtype are its own."""
+    def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = True, dtype: Any = None,
+                casting: Any = "same_kind", order: Any = "K", subok: Any = True) -> Value:
+        for name, value, default in (("out", out, None), ("where", where, True), ("dtype", dtype, None),
+                                     ("casting", casting, "same_kind"), ("order", order, "K"), ("subok", subok, True)):
+            check_default(tracer, name, value, default)
+        if len(args) != ufunc.nin:
+            raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
+        result = tracer.emit("ufunc_call", *(graph_arg(a) for a in args), ufunc=ufunc)
+        if result.node.meta.dtype.kind not in "biufc":
+            raise Unsupported(f"{ufunc.__name__} giving {result.node.meta.dtype} values", tracer.loc)
+        return result
 
     return handler
 

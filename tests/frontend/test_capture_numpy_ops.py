@@ -1,6 +1,7 @@
 """NumPy operators and ufuncs, type promotion (NEP 50), broadcasting, dtypes and layouts."""
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
 
@@ -317,3 +318,37 @@ def test_power_by_an_exponent_array_takes_numpys_sqrt_loop_for_one_half(check, e
         return np.power(x, e), x ** e
 
     check(f, np.array([-np.inf, -0.0, 0.0, 4.0, 2.0, np.inf, np.nan, -1.0], dtype), exponent)
+
+
+@pytest.mark.parametrize("body", [
+    "np.fabs(x) + 1.0", "np.radians(x) - np.degrees(y)", "np.logaddexp2(x, y)", "np.float_power(np.abs(x), y)",
+    "np.gcd((x * 10).astype(np.int32), 6)", "np.lcm((y * 10).astype(np.int64), np.int16(4))", "np.ldexp(x, 3)",
+    "np.nextafter(x, np.inf) - x", "np.spacing(x)", "np.fabs(x[0, 0])", "np.fabs(x.reshape(-1)[:1].reshape(()))",
+    "np.gcd(x, 2)",                      # no loop for floats: NumPy's TypeError
+])
+def test_ufuncs_without_an_op_of_embers_are_numpys_own_call(check, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x, y):\n    return {body}\n", namespace)
+    rng = np.random.default_rng(0)
+    check(namespace["f"], rng.standard_normal((4, 5)).astype(np.float32), rng.standard_normal((4, 5)))
+
+
+def test_a_scipy_special_function_is_a_ufunc_call():
+    special = pytest.importorskip("scipy.special")
+
+    def gelu(x):
+        return 0.5 * x * (1.0 + special.erf(x / np.sqrt(2.0)))
+
+    compiled = ember.compile(gelu, fullgraph=True)
+    x = np.random.default_rng(0).standard_normal((64, 32)).astype(np.float32)
+    np.testing.assert_array_equal(compiled(x), gelu(x))
+    assert "ufunc_call(" in compiled.entries[0].stages["graph"]
+
+
+def test_a_ufunc_giving_objects_runs_eagerly(check):
+    identity = np.frompyfunc(lambda value: value, 1, 1)
+
+    def f(x, y):
+        return identity(x)
+
+    check(f, np.arange(3.0), np.arange(3.0), compiled=False, reason="giving object values")

@@ -281,7 +281,8 @@ def _statement(draw, program: Program) -> str:
             f"np.std({a}, axis={raxis}, ddof=1, where={b} > 0)", f"np.average({a}, axis={raxis}, weights={b})",
             f"np.cov({a})", f"np.corrcoef({a}, {b})", f"np.diag({a})", f"np.diagonal({a})", f"np.cross({a}, {b})",
             f"np.kron({a}, {b})", f"np.convolve({a}, {b})", f"np.heaviside({a}, 0.5)",
-            f"np.einsum('...i,...i->...', {a}, {b})"]))
+            f"np.einsum('...i,...i->...', {a}, {b})", f"np.fabs({a})", f"np.logaddexp2({a}, {b})",
+            f"np.linalg.norm({a}, 3, axis={axis})"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))

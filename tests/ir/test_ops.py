@@ -83,6 +83,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "linalg_norm": np.linalg.norm,
+    "ufunc_call": lambda *args, ufunc: ufunc(*args),
     "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
     "ufunc_at": lambda dest, index, values, ufunc: written(getattr(np, ufunc).at, dest, index, values),
     "put_along_axis": lambda dest, indices, values, axis: written(np.put_along_axis, dest, indices, values, axis),
@@ -581,6 +582,11 @@ def library_cases(name: str) -> list[Case]:
                          case("mismatch", square, arr((4,), "float64"))],
         "linalg_det": [case("square", square), case("stack", lambda: np.stack([square()] * 2).astype(np.float32)),
                        case("vector", arr((3,), "float64"))],
+        "ufunc_call": [case("fabs", arr((2, 3), "int16"), ufunc=np.fabs),
+                       case("gcd, broadcast", arr((2, 3), "int64"), arr((3,), "int32"), ufunc=np.gcd),
+                       case("ldexp of a scalar", scalar("float32"), 3, ufunc=np.ldexp),
+                       case("logaddexp2, a 0-d array", arr((), "float64"), 0.5, ufunc=np.logaddexp2),
+                       case("gcd of floats", arr((3,), "float64"), 2, ufunc=np.gcd)],
         "linalg_norm": [case("spectral", arr((3, 4), "float64"), ord=2), case("nuclear", arr((3, 4), "float32"),
                                                                                   ord="nuc"),
                         case("vectors", arr((3, 4), "complex64"), ord=3, axis=1, keepdims=True),
@@ -643,7 +649,7 @@ def cases_for(name: str) -> list[Case]:
     if name == "attention":
         return attention_cases()
     if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "linalg_norm",
-                "average",
+                "ufunc_call", "average",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
