@@ -49,7 +49,7 @@ def array_method(*names: str):
 def call_numpy(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
     """Trace a call to a NumPy callable, or return None when Ember does not know it."""
     handler = NUMPY_FUNCTIONS.get(fn) if _hashable(fn) else None
-    if handler is None and isinstance(fn, np.ufunc) and fn.nout == 1 and fn.signature is None:
+    if handler is None and isinstance(fn, np.ufunc) and fn.signature is None:
         handler = _other_ufunc_handler(fn)
     if handler is None:
         return None
@@ -197,8 +197,9 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
 
 
 def _other_ufunc_handler(ufunc: np.ufunc) -> Handler:
-    """A ufunc without an op of Ember's (np.fabs, np.gcd, a SciPy special function): NumPy calls
-    it between kernels (ir/ops/library.py), so its values and dtype are its own."""
+    """A ufunc without an op of Ember's (np.fabs, np.gcd, a SciPy special function; np.divmod,
+    np.frexp and np.modf give a tuple, one call per output): NumPy calls it between kernels
+    (ir/ops/library.py), so its values and dtypes are its own."""
     def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = True, dtype: Any = None,
                 casting: Any = "same_kind", order: Any = "K", subok: Any = True) -> Value:
         for name, value, default in (("out", out, None), ("where", where, True), ("dtype", dtype, None),
@@ -206,10 +207,12 @@ def _other_ufunc_handler(ufunc: np.ufunc) -> Handler:
             check_default(tracer, name, value, default)
         if len(args) != ufunc.nin:
             raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
-        result = tracer.emit("ufunc_call", *(graph_arg(a) for a in args), ufunc=ufunc)
-        if result.node.meta.dtype.kind not in "biufc":
-            raise Unsupported(f"{ufunc.__name__} giving {result.node.meta.dtype} values", tracer.loc)
-        return result
+        operands = [graph_arg(a) for a in args]
+        outputs = [tracer.emit("ufunc_call", *operands, ufunc=ufunc, **({} if ufunc.nout == 1 else {"output": i}))
+                   for i in range(ufunc.nout)]
+        if any(o.node.meta.dtype.kind not in "biufc" for o in outputs):
+            raise Unsupported(f"{ufunc.__name__} giving {outputs[0].node.meta.dtype} values", tracer.loc)
+        return outputs[0] if ufunc.nout == 1 else TupleValue(list(outputs))
 
     return handler
 

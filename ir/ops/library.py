@@ -1,7 +1,7 @@
 """NumPy functions run as they are between kernels, with a shape rule each: sorted-array lookups
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve, det,
 the norms not fused), statistics (weighted average, cov, corrcoef), products and signals
-(cross, kron, convolve, diag of a vector), and any other ufunc with one output. Dtypes,
+(cross, kron, convolve, diag of a vector), and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
 frontend leaves such calls to eager NumPy. ``checks_values``: LAPACK's "Singular matrix" and
@@ -143,9 +143,11 @@ def _diag_shape(v: TensorMeta, k: int = 0) -> tuple:
     return (size, size)
 
 
-def ufunc_call(*args: Any, ufunc: np.ufunc) -> Any:
-    """Any other ufunc with one output (np.fabs, np.gcd, scipy.special.erf, ...): called as it is."""
-    return ufunc(*args)
+def ufunc_call(*args: Any, ufunc: np.ufunc, output: int | None = None) -> Any:
+    """Any other ufunc (np.fabs, np.gcd, scipy.special.erf, ...): called as it is; ``output``
+    picks one result of a ufunc with several (np.divmod, np.frexp, np.modf)."""
+    result = ufunc(*args)
+    return result if output is None else result[output]
 
 
 RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, checks_values)
@@ -170,7 +172,7 @@ _STAND_INS = {"cross": _vector_stand_in}
 # An unknown ufunc may raise for some values (it is someone else's code): it runs even when
 # unused, in program order with every mutation, and on NumPy arrays (under Triton too).
 register(Op("ufunc_call", OpKind.EXTERN, ufunc_call, infer_elementwise(ufunc_call), checks_values=True,
-            doc="ufunc_call(*operands, ufunc=...): a ufunc Ember has no op for, NumPy's broadcasting"))
+            doc="ufunc_call(*operands, ufunc=..., output=...): a ufunc Ember has no op for, NumPy's broadcasting"))
 
 for _name, (_reference, _rule, _checks) in RULES.items():
     _infer = infer_by_rule(_reference, _rule, stand_in=_STAND_INS.get(_name, tiny_stand_in))

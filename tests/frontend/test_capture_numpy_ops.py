@@ -324,7 +324,8 @@ def test_power_by_an_exponent_array_takes_numpys_sqrt_loop_for_one_half(check, e
     "np.fabs(x) + 1.0", "np.radians(x) - np.degrees(y)", "np.logaddexp2(x, y)", "np.float_power(np.abs(x), y)",
     "np.gcd((x * 10).astype(np.int32), 6)", "np.lcm((y * 10).astype(np.int64), np.int16(4))", "np.ldexp(x, 3)",
     "np.nextafter(x, np.inf) - x", "np.spacing(x)", "np.fabs(x[0, 0])", "np.fabs(x.reshape(-1)[:1].reshape(()))",
-    "np.gcd(x, 2)",                      # no loop for floats: NumPy's TypeError
+    "np.divmod(x, 0.7)[1] * 2", "np.frexp(x)", "np.modf(y)[0] + np.modf(y)[1]", "np.divmod((y * 9).astype(np.int8), 4)",
+    "np.gcd(x, 2)", "np.divmod(x, 1j)",   # no loop: NumPy's TypeError
 ])
 def test_ufuncs_without_an_op_of_embers_are_numpys_own_call(check, body):
     namespace: dict = {"np": np}
