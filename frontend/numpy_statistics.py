@@ -24,7 +24,7 @@ from .numpy_api import (
     numpy_function,
     reduction_handler,
 )
-from .values import ArrayValue, ConstValue, Value
+from .values import ArrayValue, ConstValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -277,3 +277,22 @@ def _corrcoef(tracer: Tracer, x: Value, y: Any = None, rowvar: Any = True, *, dt
     _static(tracer, "corrcoef", *arrays)
     return tracer.emit("corrcoef", *(a.node for a in arrays), rowvar=bool(const(tracer, rowvar, "rowvar")),
                        dtype=dtype_param(tracer, dtype))
+
+
+@numpy_function(np.histogram)
+def _histogram(tracer: Tracer, a: Value, bins: Any = 10, range: Any = None, density: Any = None,  # noqa: A002
+               weights: Any = None) -> Value:
+    """A number of bins (their edges depend on the values, their count does not): NumPy's call,
+    once per result; bin edges given as an array or a rule ('auto') run eagerly."""
+    bins = const(tracer, bins, "bins")
+    if not isinstance(bins, int | np.integer) or isinstance(bins, bool):
+        raise Unsupported("np.histogram with bins that are not a number", tracer.loc)
+    options: dict[str, Any] = {"bins": int(bins)}
+    for name, value in (("range", range), ("density", density)):
+        if (value := const(tracer, value, name)) is not None:
+            options[name] = value
+    operands = [as_array(tracer, a).node]
+    if weights is not None and not (isinstance(weights, ConstValue) and weights.value is None):
+        operands.append(as_array(tracer, weights).node)
+    counts, edges = (tracer.emit("histogram", *operands, output=i, **options) for i in (0, 1))
+    return TupleValue([counts, edges])

@@ -1,12 +1,12 @@
 """NumPy functions run as they are between kernels, with a shape rule each: sorted-array lookups
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve, det,
-the norms not fused), statistics (weighted average, cov, corrcoef), products and signals
+the norms not fused), statistics (weighted average, histogram, cov, corrcoef), products and signals
 (cross, kron, convolve, diag of a vector), and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
 frontend leaves such calls to eager NumPy. ``checks_values``: LAPACK's "Singular matrix" and
-"SVD did not converge", digitize's unsorted bins and average's weights that sum to zero depend
-on the values."""
+"SVD did not converge", digitize's unsorted bins, average's weights that sum to zero and
+histogram's range of NaN or inf values depend on the values."""
 from __future__ import annotations
 
 from typing import Any
@@ -150,6 +150,18 @@ def ufunc_call(*args: Any, ufunc: np.ufunc, output: int | None = None) -> Any:
     return result if output is None else result[output]
 
 
+def histogram(a: Any, weights: Any = None, *, output: int, **kwargs: Any) -> Any:
+    """One of np.histogram's results (0 the counts, 1 the bin edges); the weights an operand."""
+    return np.histogram(a, weights=weights, **kwargs)[output]
+
+
+def _histogram_shape(a: TensorMeta, weights: Any = None, *, output: int, bins: int, **_: Any) -> tuple:
+    """``bins`` counts and ``bins + 1`` edges (the frontend passes only a number of bins)."""
+    if weights is not None and weights.shape != a.shape:
+        raise ValueError("weights should have the same shape as a.")
+    return (bins + output,)
+
+
 RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, checks_values)
     "searchsorted": (np.searchsorted, _search_shape, False),
     "digitize": (np.digitize, _digitize_shape, True),
@@ -160,6 +172,7 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "linalg_det": (np.linalg.det, lambda a: (_square(a), a.shape[:-2])[1], False),
     "linalg_norm": (np.linalg.norm, _norm_shape, True),   # the matrix 2-norm's SVD may not converge
     "average": (weighted_average, _average_shape, True),
+    "histogram": (histogram, _histogram_shape, True),   # a range that is not finite raises (NaN in a)
     "cov": (np.cov, _covariance_shape, False),
     "corrcoef": (np.corrcoef, _covariance_shape, False),
     "cross": (np.cross, _cross_shape, False),

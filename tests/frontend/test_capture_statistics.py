@@ -74,3 +74,17 @@ def test_weights_that_sum_to_zero_raise_even_unused(check):
 ])
 def test_cov_and_corrcoef(check, body):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.histogram(x, bins=4)[0]", "np.histogram(x, 7, range=(-1, 1))", "np.histogram(x, 5, density=True)[0] * 2",
+    "np.histogram(x, 3, weights=np.exp(y))", "np.histogram((x * 4).astype(np.int32), 4)[1]",
+    "np.histogram(x * np.nan, 4)", "np.histogram(x, 0)",     # NumPy's ValueErrors
+])
+def test_histogram_with_a_number_of_bins(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+def test_histogram_with_bins_chosen_from_the_values_runs_eagerly(check):
+    check(function_of("np.histogram(x, 'auto')[0]"), rand(6, 5), rand(6, 5, seed=1), compiled=False,
+          reason="bins that are not a number")

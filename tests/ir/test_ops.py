@@ -83,6 +83,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "linalg_norm": np.linalg.norm,
+    "histogram": lambda a, weights=None, *, output, **kwargs: np.histogram(a, weights=weights, **kwargs)[output],
     "ufunc_call": lambda *args, ufunc, output=None: ufunc(*args) if output is None else ufunc(*args)[output],
     "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
     "ufunc_at": lambda dest, index, values, ufunc: written(getattr(np, ufunc).at, dest, index, values),
@@ -593,6 +594,10 @@ def library_cases(name: str) -> list[Case]:
                                                                                   ord="nuc"),
                         case("vectors", arr((3, 4), "complex64"), ord=3, axis=1, keepdims=True),
                         case("3-d", arr((2, 3, 4), "float64"), ord=2)],
+        "histogram": [case("counts", arr((20,), "float32"), output=0, bins=4),
+                      case("edges of ints", arr((4, 5), "int32"), output=1, bins=3, range=(-1, 1)),
+                      case("weighted", arr((6,), "float64"), arr((6,), "float32"), output=0, bins=2, density=True),
+                      case("weights of another shape", arr((6,), "float64"), arr((5,), "float64"), output=0, bins=2)],
         "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
                     case("along an axis", arr((2, 3), "float64"), arr((3,), "float32"), axis=1),
                     case("keepdims", arr((2, 3), "int32"), arr((2,), "int64"), axis=0, keepdims=True),
@@ -651,7 +656,7 @@ def cases_for(name: str) -> list[Case]:
     if name == "attention":
         return attention_cases()
     if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "linalg_norm",
-                "ufunc_call", "average",
+                "ufunc_call", "average", "histogram",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
