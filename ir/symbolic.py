@@ -225,9 +225,26 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     first, second = results
     if first.dtype != second.dtype or first.is_scalar != second.is_scalar or first.ndim != second.ndim:
         raise SymbolicShapeError(f"{op.name}: the result kind depends on a dynamic dimension", tuple(dims))
-    shape = [a if a == b else _symbol_for(a, b, bases, op.name, dims)
-             for a, b in zip(first.shape, second.shape, strict=True)]
-    return TensorMeta(tuple(shape), first.dtype, first.is_scalar)
+    shape = tuple(a if a == b else _symbol_for(a, b, bases, op.name, dims)
+                  for a, b in zip(first.shape, second.shape, strict=True))
+    _check_at_the_smallest_sizes(op, args, kwargs, bases, shape, dims)
+    return TensorMeta(shape, first.dtype, first.is_scalar)
+
+
+def _check_at_the_smallest_sizes(op: Op, args: tuple, kwargs: dict, bases: list[Dim], shape: tuple,
+                                 dims: list[Dim]) -> None:
+    """Affine at the two marker runs is not affine at every size: ``min(s0, s1)`` (a diagonal)
+    reads as ``s0`` while the markers keep their order, ``min(s0, 5)`` as ``5`` while they stay
+    large. So the rule runs once more at the smallest sizes the guards admit, the symbols in
+    reverse order, and must give the same shape there."""
+    sizes = {base: base.minimum + len(bases) - 1 - k for k, base in enumerate(bases)}
+    try:
+        small = op.infer(*_substitute(args, sizes), **_substitute(kwargs, sizes))
+    except Exception as error:
+        raise SymbolicShapeError(f"{op.name} at the smallest dynamic sizes: {error}", tuple(dims)) from error
+    if small.shape != _substitute(shape, sizes):
+        raise SymbolicShapeError(f"{op.name}: a result size that is not affine in the dynamic dimensions "
+                                 "(the smaller of two, say)", tuple(dims))
 
 
 def _symbol_for(a: int, b: int, bases: list[Dim], op_name: str, dims: list[Dim]) -> Dim:

@@ -14,12 +14,13 @@ from ..meta import TensorMeta
 from .probing import full_stand_in, probe, sizeless_stand_in
 from .registry import Op, OpKind, register
 
-# Views that only rearrange their input's elements (never copy, never grow): a real input is never
-# too big to make, so "array is too big" from one can only come from symbolic shape inference,
-# whose stand-in sizes (ir/symbolic.py) multiply past what NumPy allows from three dynamic
-# dimensions on. Their shape then comes from a stand-in whose elements take no bytes.
-_REARRANGING = frozenset({"getitem", "transpose", "squeeze", "expand_dims", "flip", "swapaxes", "moveaxis",
-                          "diagonal"})
+# Symbolic shape inference (ir/symbolic.py) probes at stand-in sizes that multiply past what NumPy
+# allocates or iterates from three dynamic dimensions on ("array is too big", or for a reshape
+# that copies the zero-stride stand-in, "iterator is too large"). The shape then comes from a
+# stand-in whose elements take no bytes: every layout of it is contiguous, so no view copies, and
+# NumPy's shape rules and errors are the same. (An error of these words from a real shape raises
+# again when NumPy makes the view at run time: eager raises it as well.)
+_TOO_BIG = ("array is too big", "iterator is too large")
 
 
 def _infer_view(name: str, reference):
@@ -27,7 +28,7 @@ def _infer_view(name: str, reference):
         try:
             return TensorMeta.of(probe(reference, args, kwargs, stand_in=full_stand_in))
         except ValueError as error:
-            if name not in _REARRANGING or "array is too big" not in str(error):
+            if not any(words in str(error) for words in _TOO_BIG):
                 raise
         shaped = probe(reference, args, kwargs, stand_in=sizeless_stand_in)
         return TensorMeta(np.shape(shaped), args[0].dtype, isinstance(shaped, np.generic))

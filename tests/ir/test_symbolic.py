@@ -52,6 +52,37 @@ def test_rules_on_symbols():
     assert infer_meta(OPS["reshape"], (TensorMeta((s0.times(16), 4), F32), (s0, 16, 4)), {}).shape == (s0, 16, 4)
 
 
+def test_views_of_three_dynamic_dimensions_stay_dynamic():
+    """Their stand-in sizes multiply past what NumPy allocates: the shape comes from a stand-in of
+    zero-byte elements (NumPy's own rule), for views that may copy or grow too."""
+    s0, s1, s2 = Dim("s0", 4), Dim("s1", 5), Dim("s2", 6)
+    x = TensorMeta((s0, s1, s2), F32)
+    assert infer_meta(OPS["transpose"], (x, (2, 0, 1)), {}).shape == (s2, s0, s1)
+    assert infer_meta(OPS["broadcast_to"], (TensorMeta((s0, 1, s2), F32), (s0, s1, s2)), {}).shape == (s0, s1, s2)
+    assert infer_meta(OPS["reshape"], (x, (s0, s1, s2, 1)), {}).shape == (s0, s1, s2, 1)
+    with pytest.raises(SymbolicShapeError):   # s0 * s1 * s2 elements: not affine
+        infer_meta(OPS["ravel"], (x,), {})
+
+
+@pytest.mark.parametrize("shape", [("s0", "s1"), ("s1", "s0"), ("s0", 5), (5, "s0"), ("s0", 1000)])
+def test_a_size_that_is_the_smaller_of_two_is_not_taken_for_affine(shape):
+    """A diagonal has min(rows, columns) elements: s0 while the markers keep their order, 5 while
+    they stay above 5; the run at the smallest admitted sizes (in reverse order) tells."""
+    dims = {"s0": Dim("s0", 6), "s1": Dim("s1", 7)}
+    x = TensorMeta(tuple(dims.get(d, d) for d in shape), F32)
+    with pytest.raises(SymbolicShapeError, match="not affine"):
+        infer_meta(OPS["diagonal"], (x, 0, 0, 1), {})
+
+
+def test_a_diagonal_of_dynamic_sizes_compiles_them_static_and_right():
+    import ember
+
+    compiled = ember.compile(lambda x: np.diagonal(x) * 2.0, dynamic=True)
+    for shape in ((6, 5), (3, 5), (7, 4)):   # the first compile read the diagonal as 6 rows long
+        x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+        np.testing.assert_array_equal(compiled(x), np.diagonal(x) * 2.0)
+
+
 @pytest.mark.parametrize("op, args, kwargs", [
     ("reshape", "flat", {}),                          # s0 * s1: not affine
     ("getitem", "straddling", {}),                    # x[-3:10]: 10 - (s0 - 3) rows, clamped
