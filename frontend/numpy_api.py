@@ -562,8 +562,27 @@ def _eye(tracer: Tracer, N: Value, M: Any = None, k: Any = 0, dtype: Any = float
                        dtype=dtype_param(tracer, dtype))
 
 
+@numpy_function(np.identity)
+def _identity(tracer: Tracer, n: Value, dtype: Any = None, *, like: Any = None) -> Value:
+    check_default(tracer, "like", like)
+    return tracer.emit("eye", const(tracer, n, "n"), None, 0, dtype=dtype_param(tracer, dtype) or np.dtype(float))
+
+
+def _of_constants(name: str) -> Handler:
+    """A pure function NumPy computes from its parameters alone (np.logspace): a call with
+    constant arguments is folded to a fresh array per call (call_numpy); one with arrays breaks."""
+    def handler(tracer: Tracer, *args: Any, **kwargs: Any) -> Value:
+        raise Unsupported(f"np.{name} of arrays", tracer.loc)
+
+    return handler
+
+
+for _name, _fn in {"logspace": np.logspace, "geomspace": np.geomspace}.items():
+    numpy_function(_fn)(_of_constants(_name))
+
+
 CREATION_FUNCTIONS: frozenset[Any] = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye,
-                                                 np.array, np.asarray, np.asanyarray, np.copy})
+                                                 np.identity, np.array, np.asarray, np.asanyarray, np.copy})
 
 
 # --- ndarray attributes and methods ------------------------------------------------------

@@ -13,6 +13,7 @@ from .numpy_api import (
     as_array,
     check_default,
     const,
+    dtype_param,
     number_or_node,
     numpy_function,
     sequence_items,
@@ -101,6 +102,20 @@ def _triangle(upper: bool) -> Handler:
 
 numpy_function(np.triu)(_triangle(upper=True))
 numpy_function(np.tril)(_triangle(upper=False))
+
+
+@numpy_function(np.tri)
+def _tri(tracer: Tracer, N: Any, M: Any = None, k: Any = 0, dtype: Any = float, *, like: Any = None) -> Value:  # noqa: N803
+    """NumPy's ``greater_equal.outer(arange(N), arange(-k, M - k))`` cast to dtype (fused)."""
+    check_default(tracer, "like", like)
+    rows, columns, k = const(tracer, N, "N"), const(tracer, M, "M"), const(tracer, k, "k")
+    columns = rows if columns is None else columns
+    if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (rows, columns, k)):
+        raise Unsupported("np.tri with sizes or k that are not integers", tracer.loc)
+    below = tracer.emit("greater_equal", tracer.emit("getitem", tracer.emit("arange", int(rows)).node,
+                                                     (slice(None), None)).node,
+                        tracer.emit("arange", -int(k), int(columns) - int(k)).node)
+    return tracer.emit("astype", below.node, dtype=dtype_param(tracer, dtype))
 
 
 @numpy_function(np.sinc)

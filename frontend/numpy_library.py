@@ -22,6 +22,7 @@ from .numpy_api import (
     Handler,
     array_method,
     as_array,
+    call_handler,
     check_default,
     const,
     dtype_param,
@@ -30,7 +31,7 @@ from .numpy_api import (
     numpy_function,
     sequence_items,
 )
-from .values import ArrayValue, ListValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, ListValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -247,13 +248,19 @@ for _ufunc in BINARY_UFUNCS:
     numpy_function(_ufunc.outer)(_ufunc_outer(_ufunc))
 
 
-@numpy_function(np.median)
-def _median(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, overwrite_input: Any = False,
-            keepdims: Any = False) -> Value:
-    check_default(tracer, "out", out)
-    check_default(tracer, "overwrite_input", overwrite_input, False)
-    return tracer.emit("median", as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
-                       keepdims=bool(const(tracer, keepdims, "keepdims")))
+def _median(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, overwrite_input: Any = False,
+                keepdims: Any = False) -> Value:
+        check_default(tracer, "out", out)
+        check_default(tracer, "overwrite_input", overwrite_input, False)
+        return tracer.emit(name, as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
+                           keepdims=bool(const(tracer, keepdims, "keepdims")))
+
+    return handler
+
+
+numpy_function(np.median)(_median("median"))
+numpy_function(np.nanmedian)(_median("nanmedian"))
 
 
 def _quantile(name: str) -> Handler:
@@ -268,8 +275,9 @@ def _quantile(name: str) -> Handler:
     return handler
 
 
-numpy_function(np.percentile)(_quantile("percentile"))
-numpy_function(np.quantile)(_quantile("quantile"))
+for _name, _fn in {"percentile": np.percentile, "quantile": np.quantile, "nanpercentile": np.nanpercentile,
+                  "nanquantile": np.nanquantile}.items():
+    numpy_function(_fn)(_quantile(_name))
 
 
 # --- functions NumPy writes in Python, as the ops they use ---------------------------------
@@ -297,6 +305,24 @@ def _stack(name: str, ndim: int) -> Handler:
 
 numpy_function(np.vstack)(_stack("vstack", 2))
 numpy_function(np.hstack)(_stack("hstack", 1))
+
+
+@numpy_function(np.column_stack)
+def _column_stack(tracer: Tracer, tup: Value) -> Value:
+    """NumPy's steps: vectors (and scalars) as columns, then one concatenate along axis 1."""
+    arrays = []
+    for item in sequence_items(tracer, tup, "np.column_stack"):
+        array = as_array(tracer, item)
+        if array.node.meta.ndim < 2:
+            array = tracer.emit("reshape", array.node, (-1, 1))
+        arrays.append(array.node)
+    return tracer.emit("concatenate", tuple(arrays), axis=1)
+
+
+@numpy_function(np.dstack)
+def _dstack(tracer: Tracer, tup: Value) -> Value:
+    parts = [call_handler(tracer, np.atleast_3d, [item], {}) for item in sequence_items(tracer, tup, "np.dstack")]
+    return tracer.emit("concatenate", tuple(as_array(tracer, part).node for part in parts), axis=2)
 
 
 @numpy_function(np.diff)
@@ -346,6 +372,22 @@ def _at_least_nd(ndim: int) -> Handler:
 numpy_function(np.atleast_1d)(_at_least_nd(1))
 numpy_function(np.atleast_2d)(_at_least_nd(2))
 numpy_function(np.atleast_3d)(_at_least_nd(3))
+
+
+@numpy_function(np.fliplr)
+def _fliplr(tracer: Tracer, m: Value) -> Value:
+    array = as_array(tracer, m)
+    if array.node.meta.ndim < 2:
+        raise UserCodeError("ValueError: Input must be >= 2-d.", tracer.loc)
+    return tracer.emit("getitem", array.node, (slice(None), slice(None, None, -1)))
+
+
+@numpy_function(np.flipud)
+def _flipud(tracer: Tracer, m: Value) -> Value:
+    array = as_array(tracer, m)
+    if array.node.meta.ndim < 1:
+        raise UserCodeError("ValueError: Input must be >= 1-d.", tracer.loc)
+    return tracer.emit("getitem", array.node, (slice(None, None, -1), Ellipsis))
 
 
 @numpy_function(np.rot90)
@@ -441,7 +483,7 @@ def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False,
     return TupleValue(list(output))
 
 
-# --- lookups and interpolation: NumPy's own calls (ir/ops/library.py) -----------------------
+# --- lookups, interpolation and calculus: NumPy's own calls (ir/ops/library.py) ------------
 
 @numpy_function(np.searchsorted)
 @array_method("searchsorted")
@@ -475,3 +517,24 @@ def _isin(tracer: Tracer, element: Value, test_elements: Value, assume_unique: A
     return tracer.emit("isin", as_array(tracer, element).node, as_array(tracer, test_elements).node,
                        assume_unique=bool(const(tracer, assume_unique, "assume_unique")),
                        invert=bool(const(tracer, invert, "invert")), kind=const(tracer, kind, "kind"))
+
+
+@numpy_function(np.gradient)
+def _gradient(tracer: Tracer, f: Value, *varargs: Value, axis: Any = None, edge_order: Any = 1) -> Value:
+    """Unit spacing along one axis (of a vector, or the one given); a list of gradients or
+    spacings run eagerly."""
+    array = as_array(tracer, f)
+    axis = const(tracer, axis, "axis")
+    if varargs or not (array.node.meta.ndim == 1 and axis in (None, 0, -1) or isinstance(axis, int)):
+        raise Unsupported("np.gradient with spacings or along several axes (a list of arrays)", tracer.loc)
+    return tracer.emit("gradient", array.node, axis=axis, edge_order=const(tracer, edge_order, "edge_order"))
+
+
+@numpy_function(np.trapezoid)
+def _trapezoid(tracer: Tracer, y: Value, x: Any = None, dx: Any = 1.0, axis: Any = -1) -> Value:
+    if x is not None and not (isinstance(x, ConstValue) and x.value is None):
+        raise Unsupported("np.trapezoid with sample points x", tracer.loc)
+    axis = const(tracer, axis, "axis")
+    if not isinstance(axis, int | np.integer):
+        raise Unsupported("np.trapezoid along other than one axis", tracer.loc)
+    return tracer.emit("trapezoid", as_array(tracer, y).node, dx=const(tracer, dx, "dx"), axis=int(axis))

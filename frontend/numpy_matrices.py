@@ -14,8 +14,18 @@ import numpy as np
 
 from ..ir.symbolic import broadcast_shapes
 from .errors import Unsupported, UserCodeError
-from .numpy_api import array_method, as_array, call_handler, check_default, const, normalize_axis, numpy_function
-from .values import Value
+from .numpy_api import (
+    Handler,
+    array_method,
+    as_array,
+    call_handler,
+    check_default,
+    const,
+    normalize_axis,
+    numpy_function,
+    sequence_items,
+)
+from .values import TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -216,3 +226,64 @@ def _solve(tracer: Tracer, a: Value, b: Value) -> Value:
 @numpy_function(np.linalg.det)
 def _det(tracer: Tracer, a: Value) -> Value:
     return tracer.emit("linalg_det", as_array(tracer, a).node)
+
+
+def _linalg(name: str) -> Handler:
+    """np.linalg.<name> of one array: NumPy's call between kernels (ir/ops/library.py)."""
+    def handler(tracer: Tracer, a: Value) -> Value:
+        return tracer.emit(f"linalg_{name}", as_array(tracer, a).node)
+
+    return handler
+
+
+for _name, _fn in {"cholesky": np.linalg.cholesky, "eigvalsh": np.linalg.eigvalsh}.items():
+    numpy_function(_fn)(_linalg(_name))
+
+
+@numpy_function(np.linalg.pinv)
+def _pinv(tracer: Tracer, a: Value, rcond: Any = None, hermitian: Any = False, *, rtol: Any = None) -> Value:
+    options = {name: value for name, value in (("rcond", const(tracer, rcond, "rcond")),
+                                               ("rtol", const(tracer, rtol, "rtol"))) if value is not None}
+    if const(tracer, hermitian, "hermitian"):
+        options["hermitian"] = True
+    return tracer.emit("linalg_pinv", as_array(tracer, a).node, **options)
+
+
+@numpy_function(np.linalg.matrix_power)
+def _matrix_power(tracer: Tracer, a: Value, n: Any) -> Value:
+    n = const(tracer, n, "n")
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
+        raise Unsupported("np.linalg.matrix_power with an exponent that is not an integer", tracer.loc)
+    return tracer.emit("linalg_matrix_power", as_array(tracer, a).node, int(n))
+
+
+@numpy_function(np.linalg.eigh)
+def _eigh(tracer: Tracer, a: Value, UPLO: Any = "L") -> Value:  # noqa: N803 - NumPy's name
+    array, uplo = as_array(tracer, a).node, const(tracer, UPLO, "UPLO")
+    return TupleValue([tracer.emit("linalg_eigh", array, output=i, UPLO=uplo) for i in (0, 1)])
+
+
+@numpy_function(np.linalg.svd)
+def _svd(tracer: Tracer, a: Value, full_matrices: Any = True, compute_uv: Any = True, hermitian: Any = False) -> Value:
+    """The singular values (compute_uv=False); the factors run eagerly."""
+    if const(tracer, compute_uv, "compute_uv") or const(tracer, hermitian, "hermitian"):
+        raise Unsupported("np.linalg.svd other than its singular values (compute_uv=False)", tracer.loc)
+    return tracer.emit("linalg_svdvals", as_array(tracer, a).node)
+
+
+@numpy_function(np.linalg.qr)
+def _qr(tracer: Tracer, a: Value, mode: Any = "reduced") -> Value:
+    if const(tracer, mode, "mode") != "reduced":
+        raise Unsupported("np.linalg.qr in a mode other than 'reduced'", tracer.loc)
+    array = as_array(tracer, a).node
+    return TupleValue([tracer.emit("linalg_qr", array, output=i) for i in (0, 1)])
+
+
+@numpy_function(np.linalg.multi_dot)
+def _multi_dot(tracer: Tracer, arrays: Value, *, out: Any = None) -> Value:
+    """NumPy's call, which picks the cheapest order of the products (so the same rounding)."""
+    check_default(tracer, "out", out)
+    items = sequence_items(tracer, arrays, "np.linalg.multi_dot")
+    if len(items) < 2:
+        raise UserCodeError("ValueError: Expecting at least two arrays.", tracer.loc)
+    return tracer.emit("linalg_multi_dot", *(as_array(tracer, item).node for item in items))

@@ -296,3 +296,59 @@ def _histogram(tracer: Tracer, a: Value, bins: Any = 10, range: Any = None, dens
         operands.append(as_array(tracer, weights).node)
     counts, edges = (tracer.emit("histogram", *operands, output=i, **options) for i in (0, 1))
     return TupleValue([counts, edges])
+
+
+# --- the NaN-skipping statistics NumPy writes with masks and copies: its own calls -------
+
+def _nan_spread(name: str) -> Handler:
+    """np.nanstd / np.nanvar: NumPy's call between kernels (ir/ops/library.py)."""
+    def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
+                keepdims: Any = False, *, where: Any = _NO_VALUE, mean: Any = _NO_VALUE,
+                correction: Any = _NO_VALUE) -> Value:
+        check_default(tracer, "out", out)
+        if where is not _NO_VALUE or mean is not _NO_VALUE or correction is not _NO_VALUE:
+            raise Unsupported(f"np.{name} with where=, mean= or correction=", tracer.loc)
+        options = {"dtype": dtype} if (dtype := dtype_param(tracer, dtype)) is not None else {}
+        return tracer.emit(name, as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
+                           ddof=const(tracer, ddof, "ddof"), keepdims=bool(const(tracer, keepdims, "keepdims")),
+                           **options)
+
+    return handler
+
+
+@numpy_function(np.nanprod)
+def _nanprod(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
+             initial: Any = _NO_VALUE, where: Any = _NO_VALUE) -> Value:
+    check_default(tracer, "out", out)
+    if initial is not _NO_VALUE or where is not _NO_VALUE:
+        raise Unsupported("np.nanprod with initial= or where=", tracer.loc)
+    options = {"dtype": dtype} if (dtype := dtype_param(tracer, dtype)) is not None else {}
+    return tracer.emit("nanprod", as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
+                       keepdims=bool(const(tracer, keepdims, "keepdims")), **options)
+
+
+def _nan_arg_extreme(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, *, keepdims: Any = False) -> Value:
+        check_default(tracer, "out", out)
+        return tracer.emit(name, as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
+                           keepdims=bool(const(tracer, keepdims, "keepdims")))
+
+    return handler
+
+
+def _nan_scan(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out: Any = None) -> Value:
+        check_default(tracer, "out", out)
+        options = {"dtype": dtype} if (dtype := dtype_param(tracer, dtype)) is not None else {}
+        return tracer.emit(name, as_array(tracer, a).node, axis=const(tracer, axis, "axis"), **options)
+
+    return handler
+
+
+_NAN_HANDLERS: dict[Any, Handler] = {
+    np.nanstd: _nan_spread("nanstd"), np.nanvar: _nan_spread("nanvar"),
+    np.nanargmax: _nan_arg_extreme("nanargmax"), np.nanargmin: _nan_arg_extreme("nanargmin"),
+    np.nancumsum: _nan_scan("nancumsum"), np.nancumprod: _nan_scan("nancumprod"),
+}
+for _nan_fn, _handler in _NAN_HANDLERS.items():
+    numpy_function(_nan_fn)(_handler)

@@ -159,7 +159,8 @@ def _along_axis_shape(x: TensorMeta, *, axis: Any, **_: Any) -> tuple:
 
 
 _reference: Any  # (NumPy functions of different types, in the loops registering them)
-for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort}.items():
+for _name, _reference in {"cumsum": np.cumsum, "cumprod": np.cumprod, "sort": np.sort, "argsort": np.argsort,
+                          "nancumsum": np.nancumsum, "nancumprod": np.nancumprod}.items():
     register(Op(_name, OpKind.EXTERN, _reference, infer_by_rule(_reference, _along_axis_shape),
                 doc=f"{_name}(x, axis=..., ...): NumPy's, axis=None on the flattened array"))
 
@@ -260,8 +261,10 @@ def _order_statistic_shape(x: TensorMeta, *q: Any, axis: Any = None, keepdims: b
     return (*(np.shape(q[0]) if q else ()), *reduced_shape(x.shape, axis, keepdims))
 
 
-for _name, _reference in (("median", np.median), ("percentile", np.percentile), ("quantile", np.quantile)):
+for _name, _reference in (("median", np.median), ("percentile", np.percentile), ("quantile", np.quantile),
+                          ("nanmedian", np.nanmedian), ("nanpercentile", np.nanpercentile),
+                          ("nanquantile", np.nanquantile)):
     # An empty array: percentile and quantile raise IndexError (median gives NaN), whatever the values.
     register(Op(_name, OpKind.EXTERN, _reference, infer_by_rule(_reference, _order_statistic_shape,
                                                                 ask_when_empty=True),
-                doc=f"{_name}(x{'' if _name == 'median' else ', q'}, axis=..., keepdims=..., ...): NumPy's"))
+                doc=f"{_name}(x{'' if _name.endswith('median') else ', q'}, axis=..., keepdims=..., ...): NumPy's"))

@@ -1,6 +1,8 @@
 """NumPy functions run as they are between kernels, with a shape rule each: sorted-array lookups
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve, det,
-the norms not fused), statistics (weighted average, histogram, cov, corrcoef), products and signals
+the norms not fused, cholesky, pinv, matrix_power, eigh, singular values, qr, multi_dot),
+statistics (weighted average, histogram, cov, corrcoef, the NaN-skipping std, var, prod and
+arg-extremes), calculus (gradient, trapezoid), products and signals
 (cross, kron, convolve, diag of a vector), and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
@@ -143,6 +145,73 @@ def _diag_shape(v: TensorMeta, k: int = 0) -> tuple:
     return (size, size)
 
 
+def _reduced(x: TensorMeta, *_: Any, axis: Any = None, keepdims: bool = False, **__: Any) -> tuple:
+    """nanstd, nanvar, nanprod, nanargmax, nanargmin, trapezoid: x reduced over ``axis``."""
+    return reduced_shape(x.shape, axis, keepdims)
+
+
+def _same(x: TensorMeta, *_: Any, **__: Any) -> tuple:
+    return x.shape
+
+
+def _square_same(a: TensorMeta, *_: Any, **__: Any) -> tuple:
+    _square(a)
+    return a.shape
+
+
+def _pinv_shape(a: TensorMeta, **_: Any) -> tuple:
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least two-dimensional")
+    return (*a.shape[:-2], a.shape[-1], a.shape[-2])
+
+
+def eigh(a: Any, *, output: int, **kwargs: Any) -> Any:
+    """One of np.linalg.eigh's results: 0 the eigenvalues, 1 the eigenvectors."""
+    return np.linalg.eigh(a, **kwargs)[output]
+
+
+def _eigh_shape(a: TensorMeta, *, output: int = 0, **_: Any) -> tuple:
+    m = _square(a)
+    return a.shape if output else (*a.shape[:-2], m)
+
+
+def singular_values(a: Any) -> Any:
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def _singular_values_shape(a: TensorMeta) -> tuple:
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least two-dimensional")
+    return (*a.shape[:-2], min(a.shape[-2:]))
+
+
+def qr(a: Any, *, output: int) -> Any:
+    """One of np.linalg.qr's results (mode 'reduced'): 0 q, 1 r."""
+    return np.linalg.qr(a)[output]
+
+
+def _qr_shape(a: TensorMeta, *, output: int) -> tuple:
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least two-dimensional")
+    m, n = a.shape[-2:]
+    return (*a.shape[:-2], m, min(m, n)) if output == 0 else (*a.shape[:-2], min(m, n), n)
+
+
+def multi_dot(*arrays: Any) -> Any:
+    return np.linalg.multi_dot(arrays)
+
+
+def _multi_dot_shape(first: TensorMeta, *rest: TensorMeta) -> tuple:
+    """The chain's outer sizes; a 1-d end is a vector (its size drops). Mismatched inner sizes are
+    NumPy's error when it runs (the op checks values)."""
+    return (*first.shape[:-1][:1], *rest[-1].shape[1:][:1])
+
+
+def _gradient_stand_in(meta: TensorMeta) -> Any:
+    """Up to 3 elements per axis: np.gradient needs edge_order + 1 of them along each."""
+    return tiny_stand_in(meta) if meta.ndim == 0 else np.ones(tuple(min(d, 3) for d in meta.shape), meta.dtype)
+
+
 def ufunc_call(*args: Any, ufunc: np.ufunc, output: int | None = None) -> Any:
     """Any other ufunc (np.fabs, np.gcd, scipy.special.erf, ...): called as it is; ``output``
     picks one result of a ufunc with several (np.divmod, np.frexp, np.modf)."""
@@ -173,6 +242,22 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "linalg_norm": (np.linalg.norm, _norm_shape, True),   # the matrix 2-norm's SVD may not converge
     "average": (weighted_average, _average_shape, True),
     "histogram": (histogram, _histogram_shape, True),   # a range that is not finite raises (NaN in a)
+    "nanstd": (np.nanstd, _reduced, False),
+    "nanvar": (np.nanvar, _reduced, False),
+    "nanprod": (np.nanprod, _reduced, False),
+    "nanargmax": (np.nanargmax, _reduced, True),   # an all-NaN slice raises
+    "nanargmin": (np.nanargmin, _reduced, True),
+    "trapezoid": (np.trapezoid, _reduced, False),
+    "gradient": (np.gradient, _same, False),
+    # LAPACK's errors depend on the values: not positive definite, not converged, singular
+    "linalg_cholesky": (np.linalg.cholesky, _square_same, True),
+    "linalg_pinv": (np.linalg.pinv, _pinv_shape, True),
+    "linalg_matrix_power": (np.linalg.matrix_power, _square_same, True),
+    "linalg_eigvalsh": (np.linalg.eigvalsh, _eigh_shape, True),
+    "linalg_eigh": (eigh, _eigh_shape, True),
+    "linalg_svdvals": (singular_values, _singular_values_shape, True),
+    "linalg_qr": (qr, _qr_shape, True),
+    "linalg_multi_dot": (multi_dot, _multi_dot_shape, True),
     "cov": (np.cov, _covariance_shape, False),
     "corrcoef": (np.corrcoef, _covariance_shape, False),
     "cross": (np.cross, _cross_shape, False),
@@ -180,7 +265,7 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "convolve": (np.convolve, _convolve_shape, False),
     "diag": (np.diag, _diag_shape, False),
 }
-_STAND_INS = {"cross": _vector_stand_in}
+_STAND_INS = {"cross": _vector_stand_in, "gradient": _gradient_stand_in}
 
 # An unknown ufunc may raise for some values (it is someone else's code): it runs even when
 # unused, in program order with every mutation, and on NumPy arrays (under Triton too).

@@ -312,3 +312,24 @@ def test_tensordot_and_trace(check, body):
 ])
 def test_select(check, body):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.gradient(x[0])", "np.gradient(x, axis=1)", "np.gradient(x, axis=0, edge_order=2) * 2",
+    "np.trapezoid(x, axis=1)", "np.trapezoid(x[0], dx=0.5)", "np.identity(5) @ x[:5]",
+    "np.identity(3, dtype=np.int32) * 2", "np.tri(5) @ x[:5]", "np.tri(3, 4, 1, dtype=np.int8)", "np.tri(4, k=-1)",
+    "np.fliplr(x)", "np.flipud(x) * 2", "np.flipud(x[0])", "np.column_stack([x[0], y[0]])",
+    "np.column_stack((x, y[:, 0]))", "np.dstack([x, y])", "np.dstack((x[0], y[0]))",
+    "np.logspace(0, 1, 5) * x[0]", "np.geomspace(1, 10, 5) * x[0]",
+    "np.gradient(x[0, :1])", "np.trapezoid(x, axis=3)", "np.fliplr(x[0])",   # NumPy's errors
+])
+def test_calculus_creation_flips_and_stacks(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body, reason", [
+    ("np.gradient(x)", "several axes"), ("np.gradient(x[0], 0.5)", "spacings"),
+    ("np.logspace(x[0, 0], 1, 5)", "of arrays"),
+])
+def test_calculus_forms_that_run_eagerly(check, body, reason):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=False, reason=reason)

@@ -77,3 +77,24 @@ def test_heaviside(check, body):
     x = rand(6, 5)
     x[0, :3] = [0.0, -0.0, np.nan]
     check(function_of(body), x, rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.linalg.eigh(y[:5] @ y[:5].T)[0]", "np.linalg.eigh(y[:5] @ y[:5].T, UPLO='U')[1] * 2.0",
+    "np.linalg.eigvalsh(y[:5] @ y[:5].T)", "np.linalg.svd(y, compute_uv=False)", "np.linalg.qr(y)[1]",
+    "np.linalg.qr(y.T)[0]", "np.linalg.cholesky(y[:5] @ y[:5].T + 5 * np.eye(5))", "np.linalg.pinv(y)",
+    "np.linalg.matrix_power(y[:5], 3)", "np.linalg.matrix_power(y[:5] + 5 * np.eye(5), -2)",
+    "np.linalg.multi_dot([y, y.T, y])", "np.linalg.multi_dot([y[0], y.T, y, y[0]])",
+    "np.linalg.cholesky(-np.eye(3) * y[0, 0] ** 2)",   # not positive definite: LinAlgError
+    "np.linalg.multi_dot([y, y])",                      # not aligned: NumPy's ValueError
+    "np.linalg.matrix_power(y, 2)",                     # not square: LinAlgError
+])
+def test_linear_algebra_is_numpys_own_call(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.linalg.svd(y)[0]", False), ("np.linalg.qr(y, mode='complete')[0]", False),
+])
+def test_other_factorisations_run_eagerly(check, body, compiled):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)

@@ -88,3 +88,17 @@ def test_histogram_with_a_number_of_bins(check, body):
 def test_histogram_with_bins_chosen_from_the_values_runs_eagerly(check):
     check(function_of("np.histogram(x, 'auto')[0]"), rand(6, 5), rand(6, 5, seed=1), compiled=False,
           reason="bins that are not a number")
+
+
+@pytest.mark.parametrize("body", [
+    "np.nanstd(x, axis=0)", "np.nanvar(x)", "np.nanvar(x, 1, None, None, 1, True)", "np.nanstd(x, dtype=np.float64)",
+    "np.nanmedian(x, axis=1)", "np.nanpercentile(x, 50)", "np.nanquantile(x, [0.2, 0.8], axis=0)",
+    "np.nanargmax(x, axis=0)", "np.nanargmin(x, axis=1, keepdims=True)", "np.nancumsum(x, axis=1)", "np.nancumprod(x)",
+    "np.nanprod(x, axis=0, keepdims=True)", "np.nanstd(x, axis=0) / np.nanmean(x, axis=0)",
+    "np.nanargmax(x * np.nan, axis=0)",     # an all-NaN slice: NumPy's ValueError
+])
+def test_the_nan_skipping_statistics_are_numpys_own_calls(check, body):
+    x = rand(6, 5)
+    x[1, 2] = np.nan
+    x[4, :] = np.nan
+    check(function_of(body), x, rand(6, 5, seed=1))

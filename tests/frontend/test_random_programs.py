@@ -282,7 +282,9 @@ def _statement(draw, program: Program) -> str:
             f"np.cov({a})", f"np.corrcoef({a}, {b})", f"np.diag({a})", f"np.diagonal({a})", f"np.cross({a}, {b})",
             f"np.kron({a}, {b})", f"np.convolve({a}, {b})", f"np.heaviside({a}, 0.5)",
             f"np.einsum('...i,...i->...', {a}, {b})", f"np.fabs({a})", f"np.logaddexp2({a}, {b})",
-            f"np.linalg.norm({a}, 3, axis={axis})", f"np.histogram({a}, 4)[0]"]))
+            f"np.linalg.norm({a}, 3, axis={axis})", f"np.histogram({a}, 4)[0]", f"np.nanstd({a}, axis={raxis})",
+            f"np.nanmedian({a}, axis={raxis})", f"np.nanargmax({a}, axis={raxis})", f"np.gradient({a}, axis={axis})",
+            f"np.trapezoid({a}, axis={axis})", f"np.flipud({a})", f"np.column_stack([{a}, {b}])"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))

@@ -83,6 +83,12 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "linalg_norm": np.linalg.norm,
+    "linalg_cholesky": np.linalg.cholesky, "linalg_pinv": np.linalg.pinv, "linalg_eigvalsh": np.linalg.eigvalsh,
+    "linalg_matrix_power": np.linalg.matrix_power,
+    "linalg_eigh": lambda a, *, output: np.linalg.eigh(a)[output],
+    "linalg_svdvals": lambda a: np.linalg.svd(a, compute_uv=False),
+    "linalg_qr": lambda a, *, output: np.linalg.qr(a)[output],
+    "linalg_multi_dot": lambda *arrays: np.linalg.multi_dot(arrays),
     "histogram": lambda a, weights=None, *, output, **kwargs: np.histogram(a, weights=weights, **kwargs)[output],
     "ufunc_call": lambda *args, ufunc, output=None: ufunc(*args) if output is None else ufunc(*args)[output],
     "average": lambda a, weights, **kwargs: np.average(a, weights=weights, **kwargs),
@@ -477,7 +483,7 @@ def along_axis_cases(name: str) -> list[Case]:
               case("0-d, axis=None", scalar("float64"), axis=None),
               case("0-d, axis=0", arr((), "int32"), axis=0),
               case("empty", arr((0, 3), "float32"), axis=1)]
-    if name in ("cumsum", "cumprod"):
+    if name in ("cumsum", "cumprod", "nancumsum", "nancumprod"):
         cases += [case("dtype=float64", arr((5,), "int16"), axis=0, dtype=np.dtype("float64"))]
     else:
         cases += [case("stable", arr((6,), "int64"), axis=0, kind="stable"),
@@ -522,6 +528,7 @@ def ufunc_method_cases(name: str) -> list[Case]:
 
 def order_statistic_cases(name: str) -> list[Case]:
     x = arr((4, 5), "float32", "transposed")
+    name = name.removeprefix("nan")   # nanmedian, nanpercentile, nanquantile: the same parameters
     q = () if name == "median" else ((50.0,) if name == "percentile" else (0.5,))
     many = [] if name == "median" else [[10.0, 90.0] if name == "percentile" else [0.1, 0.9]]
     cases = [case("all", x, *q), case("axis 0", x, *q, axis=0), case("keepdims", x, *q, axis=1, keepdims=True),
@@ -598,6 +605,34 @@ def library_cases(name: str) -> list[Case]:
                       case("edges of ints", arr((4, 5), "int32"), output=1, bins=3, range=(-1, 1)),
                       case("weighted", arr((6,), "float64"), arr((6,), "float32"), output=0, bins=2, density=True),
                       case("weights of another shape", arr((6,), "float64"), arr((5,), "float64"), output=0, bins=2)],
+        "nanstd": [case("axis", arr((3, 4), "float32"), axis=0, ddof=1, keepdims=False),
+                   case("all, keepdims", arr((3, 4), "float64"), axis=None, ddof=0, keepdims=True)],
+        "nanvar": [case("ints", arr((3, 4), "int32"), axis=(0, 1), ddof=0, keepdims=False),
+                   case("bad axis", arr((3, 4), "float64"), axis=2, ddof=0, keepdims=False)],
+        "nanprod": [case("axis", arr((3, 4), "float32"), axis=1, keepdims=True),
+                    case("dtype", arr((3, 4), "int8"), axis=None, keepdims=False, dtype=np.dtype("int64"))],
+        "nanargmax": [case("axis", arr((3, 4), "float64"), axis=0, keepdims=False),
+                      case("keepdims", arr((3, 4), "int16"), axis=1, keepdims=True)],
+        "nanargmin": [case("all", arr((3, 4), "float32"), axis=None, keepdims=False)],
+        "trapezoid": [case("rows", arr((3, 4), "float64"), dx=1.0, axis=1),
+                      case("ints, dx", arr((5,), "int32"), dx=0.5, axis=0),
+                      case("bad axis", arr((3, 4), "float64"), dx=1.0, axis=2)],
+        "gradient": [case("vector", arr((5,), "float32"), axis=None, edge_order=1),
+                     case("axis 1, order 2", arr((3, 4), "float64"), axis=1, edge_order=2),
+                     case("too short", arr((1,), "float64"), axis=None, edge_order=1)],
+        "linalg_cholesky": [case("identity", lambda: np.eye(3) * 2), case("not square", arr((2, 3), "float64"))],
+        "linalg_pinv": [case("wide", arr((2, 3), "float64")), case("stack", arr((2, 3, 2), "float32")),
+                        case("vector", arr((3,), "float64"))],
+        "linalg_matrix_power": [case("cube", square, 3), case("inverse", square, -1),
+                                case("not square", arr((2, 3), "float64"), 2)],
+        "linalg_eigvalsh": [case("symmetric", lambda: np.eye(3) + 1.0)],
+        "linalg_eigh": [case("values", lambda: np.eye(3) + 1.0, output=0),
+                        case("vectors", lambda: np.eye(3, dtype=np.float32) + 1, output=1)],
+        "linalg_svdvals": [case("tall", arr((4, 3), "float64")), case("stack", arr((2, 2, 3), "float32")),
+                           case("vector", arr((3,), "float64"))],
+        "linalg_qr": [case("q", arr((4, 3), "float64"), output=0), case("r, wide", arr((2, 3), "float32"), output=1)],
+        "linalg_multi_dot": [case("chain", arr((2, 3), "float64"), arr((3, 4), "float64"), arr((4, 2), "float64")),
+                             case("vector ends", arr((3,), "float64"), arr((3, 4), "float32"), arr((4,), "float64"))],
         "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
                     case("along an axis", arr((2, 3), "float64"), arr((3,), "float32"), axis=1),
                     case("keepdims", arr((2, 3), "int32"), arr((2,), "int64"), axis=0, keepdims=True),
@@ -649,21 +684,23 @@ def cases_for(name: str) -> list[Case]:
         return dim_size_cases()
     if name in ("advanced_index", "take_along_axis"):
         return index_cases(name)
-    if name in ("cumsum", "cumprod", "sort", "argsort"):
+    if name in ("cumsum", "cumprod", "sort", "argsort", "nancumsum", "nancumprod"):
         return along_axis_cases(name)
     if name == "einsum":
         return einsum_cases()
     if name == "attention":
         return attention_cases()
     if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "linalg_norm",
-                "ufunc_call", "average", "histogram",
+                "ufunc_call", "average", "histogram", "nanstd", "nanvar", "nanprod", "nanargmax", "nanargmin",
+                "trapezoid", "gradient", "linalg_cholesky", "linalg_pinv", "linalg_matrix_power", "linalg_eigvalsh",
+                "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)
     if name in ("ufunc_reduce", "ufunc_accumulate"):
         return ufunc_method_cases(name)
-    if name in ("median", "percentile", "quantile"):
+    if name in ("median", "percentile", "quantile", "nanmedian", "nanpercentile", "nanquantile"):
         return order_statistic_cases(name)
     raise AssertionError(f"no cases for op {name!r}: add them here when registering it")
 
