@@ -599,6 +599,8 @@ def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
         return ConstValue(meta.dtype.itemsize * (meta.size if name == "nbytes" else 1))
     if name == "T":
         return tracer.emit("transpose", array.node, None)
+    if name in ("real", "imag"):
+        return tracer.emit(name, array.node)
     if name in ARRAY_METHODS or name in _OTHER_METHODS:
         handler = ARRAY_METHODS.get(name) or _OTHER_METHODS[name]
         return HandlerValue(f"ndarray.{name}",

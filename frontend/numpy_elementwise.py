@@ -196,3 +196,24 @@ def _select(tracer: Tracer, condlist: Value, choicelist: Value, default: Any = 0
             raise UserCodeError(f"TypeError: invalid entry {i} in condlist: should be boolean ndarray", tracer.loc)
         result = tracer.emit("where", mask, choice, result).node
     return tracer.emit("astype", result, dtype=dtype) if result.meta.dtype != dtype else ArrayValue(result)
+
+
+@numpy_function(np.fix)
+def _fix(tracer: Tracer, x: Value, out: Any = None) -> Value:
+    """NumPy's steps: ceil, then floor where x >= 0 (NaN keeps ceil's NaN)."""
+    check_default(tracer, "out", out)
+    array = as_array(tracer, x).node
+    result = tracer.emit("where", tracer.emit("greater_equal", array, 0).node, tracer.emit("floor", array).node,
+                         tracer.emit("ceil", array).node)
+    return tracer.emit("getitem", result.node, ()) if result.node.meta.ndim == 0 else result
+
+
+@numpy_function(np.angle)
+def _angle(tracer: Tracer, z: Value, deg: Any = False) -> Value:
+    """NumPy's steps: arctan2 of the imaginary and real parts (0 and z for a real z)."""
+    array = as_array(tracer, z).node
+    if array.meta.dtype.kind == "c":
+        result = tracer.emit("arctan2", tracer.emit("imag", array).node, tracer.emit("real", array).node)
+    else:
+        result = tracer.emit("arctan2", 0, array)
+    return tracer.emit("multiply", result.node, 180 / np.pi) if const(tracer, deg, "deg") else result

@@ -374,6 +374,52 @@ numpy_function(np.atleast_2d)(_at_least_nd(2))
 numpy_function(np.atleast_3d)(_at_least_nd(3))
 
 
+def _part(name: str) -> Handler:
+    def handler(tracer: Tracer, val: Value) -> Value:
+        return tracer.emit(name, as_array(tracer, val).node)
+
+    return handler
+
+
+numpy_function(np.real)(_part("real"))   # views, as NumPy's: ``val.real`` / ``val.imag``
+numpy_function(np.imag)(_part("imag"))
+
+
+@numpy_function(np.append)
+def _append(tracer: Tracer, arr: Value, values: Value, axis: Any = None) -> Value:
+    """NumPy's steps: both flattened for axis None, then one concatenate."""
+    first, second = as_array(tracer, arr).node, as_array(tracer, values).node
+    axis = const(tracer, axis, "axis")
+    if axis is None:
+        first = first if first.meta.ndim == 1 else tracer.emit("ravel", first).node
+        second, axis = tracer.emit("ravel", second).node, first.meta.ndim - 1
+    return tracer.emit("concatenate", (first, second), axis=axis)
+
+
+@numpy_function(np.ediff1d)
+def _ediff1d(tracer: Tracer, ary: Value, to_end: Any = None, to_begin: Any = None) -> Value:
+    if to_end is not None or to_begin is not None:
+        raise Unsupported("np.ediff1d with to_end= or to_begin=", tracer.loc)
+    flat = tracer.emit("ravel", as_array(tracer, ary).node).node
+    return tracer.emit("subtract", tracer.emit("getitem", flat, slice(1, None)).node,
+                       tracer.emit("getitem", flat, slice(None, -1)).node)
+
+
+@numpy_function(np.resize)
+def _resize(tracer: Tracer, a: Value, new_shape: Any) -> Value:
+    """NumPy's steps: the flattened array repeated to fill the new shape (static sizes)."""
+    flat = tracer.emit("ravel", as_array(tracer, a).node).node
+    shape = const(tracer, new_shape, "new_shape")
+    shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+    size = int(np.prod(shape, dtype=np.int64))
+    if not isinstance(flat.meta.shape[0], int) or any(not isinstance(d, int | np.integer) or d < 0 for d in shape) \
+            or not size or not flat.meta.shape[0]:
+        raise Unsupported("np.resize to an empty, negative or dynamic size", tracer.loc)
+    repeats = -(-size // flat.meta.shape[0])
+    whole = tracer.emit("concatenate", (flat,) * repeats, axis=0)   # a copy even for one: never a view
+    return tracer.emit("reshape", tracer.emit("getitem", whole.node, slice(None, size)).node, shape)
+
+
 @numpy_function(np.fliplr)
 def _fliplr(tracer: Tracer, m: Value) -> Value:
     array = as_array(tracer, m)

@@ -287,3 +287,12 @@ def _multi_dot(tracer: Tracer, arrays: Value, *, out: Any = None) -> Value:
     if len(items) < 2:
         raise UserCodeError("ValueError: Expecting at least two arrays.", tracer.loc)
     return tracer.emit("linalg_multi_dot", *(as_array(tracer, item).node for item in items))
+
+
+@numpy_function(np.vander)
+def _vander(tracer: Tracer, x: Value, N: Any = None, increasing: Any = False) -> Value:  # noqa: N803
+    array = as_array(tracer, x)
+    if array.node.meta.ndim != 1 or not isinstance(array.node.meta.shape[0], int):
+        raise Unsupported("np.vander of other than a vector of static length (NumPy's error, eagerly)", tracer.loc)
+    return tracer.emit("vander", array.node, N=const(tracer, N, "N"), increasing=bool(const(tracer, increasing,
+                                                                                           "increasing")))

@@ -61,6 +61,8 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "moveaxis": np.moveaxis,
     "ravel": np.ravel,
     "diagonal": np.diagonal,       # read-only in NumPy, as broadcast_to's
+    "real": np.real,               # a complex array's real parts (strided), a real array itself
+    "imag": np.imag,               # its imaginary parts; of a real array, read-only zeros
 }
 
 for _name, _reference in VIEWS.items():

@@ -333,3 +333,25 @@ def test_calculus_creation_flips_and_stacks(check, body):
 ])
 def test_calculus_forms_that_run_eagerly(check, body, reason):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=False, reason=reason)
+
+
+@pytest.mark.parametrize("body", [
+    "np.fix(x * 3)", "np.fix((y * 3).astype(np.int32))", "np.fix(x[1, 1].reshape(()))",
+    "np.real(x + 1j * y) * 2", "np.imag((x + 1j * y).astype(np.complex64))", "(x + 1j * y).real + (x - 1j * y).imag",
+    "np.real(x)", "x.real", "np.imag(x)", "x.imag", "np.angle(x + 1j * y)", "np.angle(x, deg=True)",
+    "np.append(x[0], y[0])", "np.append(x, y)", "np.append(x, y, axis=0)", "np.ediff1d(x)", "np.resize(x, (3, 10))",
+    "np.resize(x[0], 12)", "np.resize(x, (7, 7))", "np.append(x, y[0], axis=1)",   # NumPy's ValueError
+])
+def test_parts_appends_and_resizes(check, body):
+    x = rand(6, 5)
+    x[0, :2] = [np.nan, -0.0]
+    check(function_of(body), x, rand(6, 5, seed=1))
+
+
+def test_writing_into_the_real_part_writes_the_complex_array(check):
+    def f(x, y):
+        z = x + 1j * y
+        z.real[0] = 7.0
+        return z
+
+    check(f, rand(6, 5), rand(6, 5, seed=1))

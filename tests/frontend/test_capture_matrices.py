@@ -98,3 +98,11 @@ def test_linear_algebra_is_numpys_own_call(check, body):
 ])
 def test_other_factorisations_run_eagerly(check, body, compiled):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)
+
+
+@pytest.mark.parametrize("body, compiled", [
+    ("np.vander(x[0], 3)", True), ("np.vander(y[0], increasing=True) * 2", True), ("np.vander(x[0])", True),
+    ("np.vander(x, 2)", None),   # not a vector: NumPy's ValueError, eagerly
+])
+def test_vander(check, body, compiled):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)

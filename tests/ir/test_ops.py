@@ -311,6 +311,8 @@ VIEW_ARGS: dict[str, list[tuple]] = {
     "moveaxis": [(0, -1), ((0, 1), (2, 0)), (0, 3)],
     "ravel": [()],
     "diagonal": [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (9, 0, 1), (0, 1, 1)],
+    "real": [()],
+    "imag": [()],
 }
 
 
@@ -325,7 +327,7 @@ def view_cases(name: str) -> list[Case]:
     zero_d: Any = {"getitem": [((),), (Ellipsis,), (None,), (0,)], "transpose": [()], "reshape": [((1,),), ((),)],
                    "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
                    "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()],
-                   "diagonal": [(0, 0, 1)]}[name]  # (lists of argument tuples)
+                   "diagonal": [(0, 0, 1)], "real": [()], "imag": [()]}[name]  # (lists of argument tuples)
     for extra in zero_d:
         cases.append(case(f"0-d {extra}", arr((), "float64"), *extra))
         cases.append(case(f"scalar {extra}", scalar("int32"), *extra))
@@ -633,6 +635,8 @@ def library_cases(name: str) -> list[Case]:
         "linalg_qr": [case("q", arr((4, 3), "float64"), output=0), case("r, wide", arr((2, 3), "float32"), output=1)],
         "linalg_multi_dot": [case("chain", arr((2, 3), "float64"), arr((3, 4), "float64"), arr((4, 2), "float64")),
                              case("vector ends", arr((3,), "float64"), arr((3, 4), "float32"), arr((4,), "float64"))],
+        "vander": [case("square", arr((4,), "float32")), case("columns", arr((3,), "int16"), N=5, increasing=True),
+                   case("not a vector", arr((2, 3), "float64"), N=2)],
         "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
                     case("along an axis", arr((2, 3), "float64"), arr((3,), "float32"), axis=1),
                     case("keepdims", arr((2, 3), "int32"), arr((2,), "int64"), axis=0, keepdims=True),
@@ -693,7 +697,7 @@ def cases_for(name: str) -> list[Case]:
     if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "linalg_norm",
                 "ufunc_call", "average", "histogram", "nanstd", "nanvar", "nanprod", "nanargmax", "nanargmin",
                 "trapezoid", "gradient", "linalg_cholesky", "linalg_pinv", "linalg_matrix_power", "linalg_eigvalsh",
-                "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot",
+                "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot", "vander",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
