@@ -75,6 +75,23 @@ array_method("argsort")(_sort("argsort"))
 _TAKE_AXIS_DEFAULT = inspect.signature(np.take_along_axis).parameters["axis"].default  # -1 from NumPy 2.3
 
 
+def _partition(name: str) -> Handler:
+    def handler(tracer: Tracer, a: Value, kth: Any, axis: Any = -1, kind: Any = "introselect",
+                order: Any = None) -> Value:
+        check_default(tracer, "order", order)
+        axis = const(tracer, axis, "axis")
+        if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
+            raise Unsupported(f"np.{name} along other than one axis (axis=None flattens)", tracer.loc)
+        return tracer.emit(name, as_array(tracer, a).node, const(tracer, kth, "kth"), axis=int(axis),
+                           kind=const(tracer, kind, "kind"))
+
+    return handler
+
+
+numpy_function(np.partition)(_partition("partition"))
+numpy_function(np.argpartition)(_partition("argpartition"))
+
+
 @numpy_function(np.take_along_axis)
 def _take_along_axis(tracer: Tracer, arr: Value, indices: Value, axis: Any = _TAKE_AXIS_DEFAULT) -> Value:
     """``axis=None`` takes from the flattened array; NumPy before 2.3 has no default axis."""
@@ -420,6 +437,33 @@ def _resize(tracer: Tracer, a: Value, new_shape: Any) -> Value:
     return tracer.emit("reshape", tracer.emit("getitem", whole.node, slice(None, size)).node, shape)
 
 
+@numpy_function(np.delete)
+def _delete(tracer: Tracer, arr: Value, obj: Any, axis: Any = None) -> Value:
+    """The kept positions, computed by NumPy itself on a range at trace time (static sizes),
+    gathered: a copy, as NumPy's."""
+    array = as_array(tracer, arr)
+    obj, axis = const(tracer, obj, "obj"), const(tracer, axis, "axis")
+    node = array.node if axis is not None else tracer.emit("ravel", array.node).node
+    axis = 0 if axis is None else normalize_axis(tracer, axis, node.meta.ndim, single=True)
+    length = node.meta.shape[axis]
+    if not isinstance(length, int):
+        raise Unsupported("np.delete along a dynamic dimension", tracer.loc)
+    try:
+        keep = np.delete(np.arange(length), obj)
+    except (IndexError, ValueError, TypeError) as error:
+        raise UserCodeError(f"{type(error).__name__}: {error}", tracer.loc) from None
+    return tracer.emit("advanced_index", node, (*(slice(None),) * axis, tracer.emit("copy", keep).node))
+
+
+@numpy_function(np.broadcast_arrays)
+def _broadcast_arrays(tracer: Tracer, *args: Value, subok: Any = False) -> Value:
+    """NumPy's steps: each array already of the common shape itself, the others broadcast views."""
+    arrays = [as_array(tracer, a) for a in args]
+    shape = broadcast_shapes(*(a.node.meta.shape for a in arrays))
+    return TupleValue([a if a.node.meta.shape == shape else tracer.emit("broadcast_writeable", a.node, shape)
+                       for a in arrays])
+
+
 @numpy_function(np.fliplr)
 def _fliplr(tracer: Tracer, m: Value) -> Value:
     array = as_array(tracer, m)
@@ -523,7 +567,9 @@ def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False,
     output = [tracer.emit("reshape", as_array(tracer, x).node, shape) for x, shape in zip(xi, shapes, strict=True)]
     if not sparse:
         target = broadcast_shapes(*(o.node.meta.shape for o in output))
-        output = [tracer.emit("broadcast_to", o.node, target) for o in output]
+        # np.broadcast_arrays's views (flagged writeable), the arrays of the whole shape themselves
+        output = [tracer.emit("broadcast_writeable", o.node, target) if o.node.meta.shape != target else o
+                  for o in output]
     if copy:
         output = [tracer.emit("copy", o.node) for o in output]
     return TupleValue(list(output))

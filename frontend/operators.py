@@ -264,7 +264,8 @@ def _read_only(node) -> str | None:
     diagonal), else None. A reshape on the way may have copied; then eager succeeds where this
     says no, and runs eagerly: still right."""
     while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
-        if node.op.name in ("broadcast_to", "diagonal"):
+        if node.op.name in ("broadcast_to", "broadcast_writeable", "diagonal"):  # (the second warns, then
+            # writes overlapping elements one by one: eager's to do)
             return node.op.name
         node = node.args[0]
     return None

@@ -186,7 +186,7 @@ _MAX_SCALE = 4096
 
 # Ops whose parameters may hold Dims (a target shape); code generators render them as the
 # Python expressions they are (``(s0, 16, 64)``), the interpreter resolves them per call.
-SHAPE_PARAMETER_OPS = frozenset({"reshape", "broadcast_to", "zeros", "ones", "empty", "full"})
+SHAPE_PARAMETER_OPS = frozenset({"reshape", "broadcast_to", "broadcast_writeable", "zeros", "ones", "empty", "full"})
 _FILLS = frozenset({"zeros", "ones", "empty", "full"})
 # Ops whose shape rule runs NumPy on stand-ins as large as their result: at the marker sizes
 # below that could be gigabytes, so their dimensions compile static.

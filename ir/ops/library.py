@@ -2,7 +2,7 @@
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve, det,
 the norms not fused, cholesky, pinv, matrix_power, eigh, singular values, qr, multi_dot),
 statistics (weighted average, histogram, cov, corrcoef, the NaN-skipping std, var, prod and
-arg-extremes), calculus (gradient, trapezoid), products and signals
+arg-extremes), partitions, calculus (gradient, trapezoid), products and signals
 (cross, kron, convolve, diag of a vector), and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
@@ -18,7 +18,7 @@ import numpy as np
 from ..meta import TensorMeta
 from .elementwise import infer_elementwise
 from .extern import infer_by_rule
-from .probing import tiny_stand_in
+from .probing import probe, tiny_stand_in
 from .reductions import reduced_shape
 from .registry import Op, OpKind, register
 
@@ -212,6 +212,18 @@ def _gradient_stand_in(meta: TensorMeta) -> Any:
     return tiny_stand_in(meta) if meta.ndim == 0 else np.ones(tuple(min(d, 3) for d in meta.shape), meta.dtype)
 
 
+def _infer_partition(reference: Any):
+    """The shape of a; the dtype and NumPy's errors (kth out of bounds) from a stand-in with the
+    real length along the axis and 1 elsewhere."""
+    def infer(a: TensorMeta, kth: Any, axis: int = -1, **kwargs: Any) -> TensorMeta:
+        along = axis % a.ndim if a.ndim and -a.ndim <= axis < a.ndim else None
+        stand_in = np.zeros(tuple(d if i == along else 1 for i, d in enumerate(a.shape)), a.dtype)
+        probed = probe(reference, (stand_in, kth), {"axis": axis, **kwargs})
+        return TensorMeta(a.shape, np.asarray(probed).dtype, False)
+
+    return infer
+
+
 def ufunc_call(*args: Any, ufunc: np.ufunc, output: int | None = None) -> Any:
     """Any other ufunc (np.fabs, np.gcd, scipy.special.erf, ...): called as it is; ``output``
     picks one result of a ufunc with several (np.divmod, np.frexp, np.modf)."""
@@ -267,6 +279,10 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "diag": (np.diag, _diag_shape, False),
 }
 _STAND_INS = {"cross": _vector_stand_in, "gradient": _gradient_stand_in}
+
+for _name, _reference in {"partition": np.partition, "argpartition": np.argpartition}.items():
+    register(Op(_name, OpKind.EXTERN, _reference, _infer_partition(_reference),
+                doc=f"{_name}(a, kth, axis=..., kind=...): NumPy's, along one axis"))
 
 # An unknown ufunc may raise for some values (it is someone else's code): it runs even when
 # unused, in program order with every mutation, and on NumPy arrays (under Triton too).

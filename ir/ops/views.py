@@ -44,6 +44,11 @@ def transpose(x, axes=None):
     return np.transpose(x, axes)
 
 
+def broadcast_writeable(x, shape):
+    """np.broadcast_arrays's view of x: broadcast_to's, but flagged writeable (NumPy warns on a write)."""
+    return np.broadcast_arrays(x, np.broadcast_to(np.empty((), bool), shape))[0]
+
+
 def reshape(x, shape):
     # May copy (non-contiguous input), exactly when NumPy's reshape copies.
     return np.reshape(x, shape)
@@ -56,6 +61,7 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "squeeze": np.squeeze,
     "expand_dims": np.expand_dims,
     "broadcast_to": np.broadcast_to,
+    "broadcast_writeable": broadcast_writeable,
     "flip": np.flip,
     "swapaxes": np.swapaxes,
     "moveaxis": np.moveaxis,

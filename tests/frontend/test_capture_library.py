@@ -285,6 +285,7 @@ def test_a_singular_matrix_raises_even_unused(check):
     "np.meshgrid(x[0], y[:, 0])[0]", "np.meshgrid(x[0], y[:, 0], indexing='ij')[1]",
     "np.meshgrid(x[0], y[:, 0], x[1], sparse=True)[2]", "np.meshgrid(x[0])[0]",
     "np.meshgrid(x[0], y[0], copy=False)[1] * 2",
+    "np.meshgrid(x[0], y[:, 0], copy=False)[0]",   # np.broadcast_arrays's views: flagged writeable, as eager's
 ])
 def test_nanmean_and_meshgrid(check, body):
     x = rand(6, 5)
@@ -355,3 +356,14 @@ def test_writing_into_the_real_part_writes_the_complex_array(check):
         return z
 
     check(f, rand(6, 5), rand(6, 5, seed=1))
+
+
+@pytest.mark.parametrize("body", [
+    "np.partition(x, 2, axis=1)", "np.argpartition(x, 2, axis=1)", "x[0][np.argpartition(-x[0], 3)[:3]]",
+    "np.partition(x, [1, 3], axis=0)", "np.delete(x[0], 1)", "np.delete(x, [0, 2], axis=1)",
+    "np.delete(x, slice(0, 4, 2), axis=0)", "np.delete(x, 1)", "np.broadcast_arrays(x, y[0])[1] * 2",
+    "np.broadcast_arrays(x, y[0])[0]", "np.broadcast_arrays(x[:, :1], y[0])[0]",
+    "np.partition(x, 9)", "np.delete(x, 9, axis=1)",   # NumPy's ValueError and IndexError
+])
+def test_partitions_deletions_and_broadcast_arrays(check, body):
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))

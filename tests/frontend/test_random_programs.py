@@ -285,7 +285,9 @@ def _statement(draw, program: Program) -> str:
             f"np.linalg.norm({a}, 3, axis={axis})", f"np.histogram({a}, 4)[0]", f"np.nanstd({a}, axis={raxis})",
             f"np.nanmedian({a}, axis={raxis})", f"np.nanargmax({a}, axis={raxis})", f"np.gradient({a}, axis={axis})",
             f"np.trapezoid({a}, axis={axis})", f"np.flipud({a})", f"np.column_stack([{a}, {b}])", f"np.fix({a})",
-            f"np.append({a}, {b})", f"np.angle({a})", f"{a}.real", f"np.resize({a}, (3, 2))"]))
+            f"np.append({a}, {b})", f"np.angle({a})", f"{a}.real", f"np.resize({a}, (3, 2))",
+            f"np.argpartition({a}, 1, axis={axis})", f"np.delete({a}, 1, axis={axis})",
+            f"np.broadcast_arrays({a}, {b})[0]"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))

@@ -83,6 +83,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "linalg_norm": np.linalg.norm,
+    "broadcast_writeable": lambda x, shape: np.broadcast_arrays(x, np.broadcast_to(np.empty((), bool), shape))[0],
     "linalg_cholesky": np.linalg.cholesky, "linalg_pinv": np.linalg.pinv, "linalg_eigvalsh": np.linalg.eigvalsh,
     "linalg_matrix_power": np.linalg.matrix_power,
     "linalg_eigh": lambda a, *, output: np.linalg.eigh(a)[output],
@@ -313,6 +314,7 @@ VIEW_ARGS: dict[str, list[tuple]] = {
     "diagonal": [(0, 0, 1), (1, 1, 2), (-1, 2, 0), (9, 0, 1), (0, 1, 1)],
     "real": [()],
     "imag": [()],
+    "broadcast_writeable": [((5, 2, 3, 4),), ((2, 3, 4),), ((3, 4),)],
 }
 
 
@@ -327,7 +329,8 @@ def view_cases(name: str) -> list[Case]:
     zero_d: Any = {"getitem": [((),), (Ellipsis,), (None,), (0,)], "transpose": [()], "reshape": [((1,),), ((),)],
                    "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
                    "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()],
-                   "diagonal": [(0, 0, 1)], "real": [()], "imag": [()]}[name]  # (lists of argument tuples)
+                   "diagonal": [(0, 0, 1)], "real": [()], "imag": [()],
+                   "broadcast_writeable": [((3,),)]}[name]  # (lists of argument tuples)
     for extra in zero_d:
         cases.append(case(f"0-d {extra}", arr((), "float64"), *extra))
         cases.append(case(f"scalar {extra}", scalar("int32"), *extra))
@@ -635,6 +638,10 @@ def library_cases(name: str) -> list[Case]:
         "linalg_qr": [case("q", arr((4, 3), "float64"), output=0), case("r, wide", arr((2, 3), "float32"), output=1)],
         "linalg_multi_dot": [case("chain", arr((2, 3), "float64"), arr((3, 4), "float64"), arr((4, 2), "float64")),
                              case("vector ends", arr((3,), "float64"), arr((3, 4), "float32"), arr((4,), "float64"))],
+        "partition": [case("rows", arr((3, 5), "float32"), 2, axis=1), case("kths", arr((6,), "int16"), [1, 4]),
+                      case("kth out of bounds", arr((3, 5), "float64"), 7, axis=1),
+                      case("bad axis", arr((3, 5), "float64"), 1, axis=2)],
+        "argpartition": [case("columns", arr((4, 3), "float64"), 1, axis=0)],
         "vander": [case("square", arr((4,), "float32")), case("columns", arr((3,), "int16"), N=5, increasing=True),
                    case("not a vector", arr((2, 3), "float64"), N=2)],
         "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
@@ -697,7 +704,8 @@ def cases_for(name: str) -> list[Case]:
     if name in ("searchsorted", "digitize", "interp", "isin", "linalg_inv", "linalg_solve", "linalg_det", "linalg_norm",
                 "ufunc_call", "average", "histogram", "nanstd", "nanvar", "nanprod", "nanargmax", "nanargmin",
                 "trapezoid", "gradient", "linalg_cholesky", "linalg_pinv", "linalg_matrix_power", "linalg_eigvalsh",
-                "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot", "vander",
+                "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot", "vander", "partition",
+                "argpartition",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
