@@ -12,6 +12,7 @@ from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
     numpy_library,
     numpy_matrices,
     numpy_scatter,
+    numpy_shaping,
     numpy_statistics,
 )
 from .builtin_api import call_builtin
