@@ -340,3 +340,24 @@ def make_array(shape: tuple[int, ...], dtype: Any = np.float64, seed: int = 0, l
 @pytest.fixture
 def arr() -> Callable[..., np.ndarray]:
     return make_array
+
+
+
+@pytest.fixture
+def rand() -> Callable[..., np.ndarray]:
+    """``rand(6, 5, seed=1)``: standard normal values (float32 unless ``dtype``), the same per seed."""
+    def make(*shape: int, seed: int = 0, dtype: Any = np.float32) -> np.ndarray:
+        return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+    return make
+
+
+@pytest.fixture
+def function_of() -> Callable[[str], Callable]:
+    """``function_of("np.exp(x) + y")``: the function ``f(x, y)`` returning that expression."""
+    def make(body: str) -> Callable:
+        namespace: dict = {"np": np}
+        exec(f"def f(x, y):\n    return {body}\n", namespace)
+        return namespace["f"]
+
+    return make

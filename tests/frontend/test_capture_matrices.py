@@ -6,27 +6,17 @@ import numpy as np
 import pytest
 
 
-def rand(*shape, seed=0, dtype=np.float32):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def function_of(body: str):
-    namespace: dict = {"np": np}
-    exec(f"def f(x, y):\n    return {body}\n", namespace)
-    return namespace["f"]
-
-
 @pytest.mark.parametrize("body", [
     "np.diag(x)", "np.diag(x, 1) * 2.0", "np.diag(x, -4)", "np.diag(x, 9)", "np.diag(x[0])", "np.diag(x[0], -2)",
     "np.diag(x[:, 0] > 0, 1)", "x.diagonal()", "np.diagonal(x, 2)", "np.diagonal(x.reshape(2, 3, 5), 0, 1, 2)",
     "x.diagonal(axis1=1, axis2=0)", "np.diag(x) + np.diag(y)", "np.exp(np.diagonal(x.T, -1))",
     "np.diag(x[0, 0])", "np.diagonal(x, axis1=0, axis2=0)",     # NumPy's ValueErrors
 ])
-def test_diagonals(check, body):
+def test_diagonals(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
-def test_a_diagonal_is_a_view_that_sees_later_writes(check):
+def test_a_diagonal_is_a_view_that_sees_later_writes(check, rand):
     def f(x, y):
         d = np.diagonal(x)
         x[0, 0] = 7.0
@@ -35,7 +25,7 @@ def test_a_diagonal_is_a_view_that_sees_later_writes(check):
     check(f, rand(4, 4), rand(4, 4, seed=1))
 
 
-def test_writing_into_a_diagonal_raises_as_in_eager(check):
+def test_writing_into_a_diagonal_raises_as_in_eager(check, rand):
     def f(x, y):
         d = np.diag(x)
         d[0] = 1.0
@@ -53,7 +43,7 @@ def test_writing_into_a_diagonal_raises_as_in_eager(check):
     "np.convolve(x[0, :3], y[0], mode='same')", "np.convolve((x[0] * 3).astype(np.int64), y[0, :2])",
     "np.convolve(x[0, :0], y[0])", "np.convolve(x[0], y[0, :0])",       # NumPy's ValueErrors
 ])
-def test_products_and_convolution(check, body):
+def test_products_and_convolution(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
@@ -63,7 +53,7 @@ def test_products_and_convolution(check, body):
     ("np.cross(x[:, :3], y[:4, :3])", None),     # does not broadcast: NumPy's ValueError
     ("np.convolve(x, y[0])", False),             # not a vector: NumPy's ValueError, eagerly
 ])
-def test_other_forms_run_eagerly_or_raise(check, body, compiled):
+def test_other_forms_run_eagerly_or_raise(check, body, compiled, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)
 
 
@@ -73,7 +63,7 @@ def test_other_forms_run_eagerly_or_raise(check, body, compiled):
     "np.heaviside(x, (y * 3).astype(np.int64))", "np.heaviside(x[0, 0].reshape(()), 0.5)",
     "np.heaviside(x, 1) * 2.0 - 1.0",
 ])
-def test_heaviside(check, body):
+def test_heaviside(check, body, function_of, rand):
     x = rand(6, 5)
     x[0, :3] = [0.0, -0.0, np.nan]
     check(function_of(body), x, rand(6, 5, seed=1))
@@ -89,14 +79,14 @@ def test_heaviside(check, body):
     "np.linalg.multi_dot([y, y])",                      # not aligned: NumPy's ValueError
     "np.linalg.matrix_power(y, 2)",                     # not square: LinAlgError
 ])
-def test_linear_algebra_is_numpys_own_call(check, body):
+def test_linear_algebra_is_numpys_own_call(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
 @pytest.mark.parametrize("body, compiled", [
     ("np.linalg.svd(y)[0]", False), ("np.linalg.qr(y, mode='complete')[0]", False),
 ])
-def test_other_factorisations_run_eagerly(check, body, compiled):
+def test_other_factorisations_run_eagerly(check, body, compiled, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)
 
 
@@ -104,5 +94,5 @@ def test_other_factorisations_run_eagerly(check, body, compiled):
     ("np.vander(x[0], 3)", True), ("np.vander(y[0], increasing=True) * 2", True), ("np.vander(x[0])", True),
     ("np.vander(x, 2)", None),   # not a vector: NumPy's ValueError, eagerly
 ])
-def test_vander(check, body, compiled):
+def test_vander(check, body, compiled, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)

@@ -6,16 +6,6 @@ import numpy as np
 import pytest
 
 
-def rand(*shape, seed=0, dtype=np.float32):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def function_of(body: str):
-    namespace: dict = {"np": np}
-    exec(f"def f(x, y):\n    return {body}\n", namespace)
-    return namespace["f"]
-
-
 @pytest.mark.parametrize("body", [
     "x.mean(where=x > 0)", "np.mean(x, axis=0, where=y > 0)", "np.mean(x, axis=1, keepdims=True, where=y > 0)",
     "np.mean(x, axis=(0, 1), where=y[0] > 0)", "np.mean((x * 10).astype(np.int32), axis=0, where=y > 0)",
@@ -28,7 +18,7 @@ def function_of(body: str):
     "x.var(0, None, None, 1)", "np.std(x, 1, None, None, 1, True)",   # ddof comes before keepdims
     "x.var(where=True)", "(x * 2.0).mean(where=x > 0) + 1.0", "np.mean(x.astype(np.complex64), axis=0, where=y > 0)",
 ])
-def test_mean_var_std_with_where(check, body):
+def test_mean_var_std_with_where(check, body, function_of, rand):
     x = rand(6, 5)
     x[2, 3] = np.nan
     check(function_of(body), x, rand(6, 5, seed=1))
@@ -40,7 +30,7 @@ def test_mean_var_std_with_where(check, body):
     ("np.var(x.astype(np.complex64), where=x > 0)", False),
     ("np.mean(x, where=y[:, :2] > 0)", None),               # does not broadcast: NumPy's ValueError
 ])
-def test_other_where_forms_run_eagerly_or_raise(check, body, compiled):
+def test_other_where_forms_run_eagerly_or_raise(check, body, compiled, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)
 
 
@@ -52,11 +42,11 @@ def test_other_where_forms_run_eagerly_or_raise(check, body, compiled):
     "np.average(x, axis=0, weights=y[:, 0] * 0.0)",       # weights that sum to zero: ZeroDivisionError
     "np.average(x, weights=y[0])", "np.average(x, axis=0, weights=y[0])",   # NumPy's TypeError, ValueError
 ])
-def test_average(check, body):
+def test_average(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
-def test_weights_that_sum_to_zero_raise_even_unused(check):
+def test_weights_that_sum_to_zero_raise_even_unused(check, rand):
     def f(x, y):
         unused = np.average(x, axis=0, weights=y[:, 0] - y[:, 0])  # noqa: F841 - eager raises all the same
         return y * 2.0
@@ -72,7 +62,7 @@ def test_weights_that_sum_to_zero_raise_even_unused(check):
     "np.corrcoef(x, y, dtype=np.float32)", "np.corrcoef(x * 0.0)",          # zero variance: NaN, as eager
     "np.cov(x) @ x[:, :1] + 1.0",
 ])
-def test_cov_and_corrcoef(check, body):
+def test_cov_and_corrcoef(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
@@ -81,11 +71,11 @@ def test_cov_and_corrcoef(check, body):
     "np.histogram(x, 3, weights=np.exp(y))", "np.histogram((x * 4).astype(np.int32), 4)[1]",
     "np.histogram(x * np.nan, 4)", "np.histogram(x, 0)",     # NumPy's ValueErrors
 ])
-def test_histogram_with_a_number_of_bins(check, body):
+def test_histogram_with_a_number_of_bins(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
-def test_histogram_with_bins_chosen_from_the_values_runs_eagerly(check):
+def test_histogram_with_bins_chosen_from_the_values_runs_eagerly(check, function_of, rand):
     check(function_of("np.histogram(x, 'auto')[0]"), rand(6, 5), rand(6, 5, seed=1), compiled=False,
           reason="bins that are not a number")
 
@@ -97,7 +87,7 @@ def test_histogram_with_bins_chosen_from_the_values_runs_eagerly(check):
     "np.nanprod(x, axis=0, keepdims=True)", "np.nanstd(x, axis=0) / np.nanmean(x, axis=0)",
     "np.nanargmax(x * np.nan, axis=0)",     # an all-NaN slice: NumPy's ValueError
 ])
-def test_the_nan_skipping_statistics_are_numpys_own_calls(check, body):
+def test_the_nan_skipping_statistics_are_numpys_own_calls(check, body, function_of, rand):
     x = rand(6, 5)
     x[1, 2] = np.nan
     x[4, :] = np.nan
