@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
+    numpy_creation,
     numpy_elementwise,
     numpy_library,
     numpy_matrices,
