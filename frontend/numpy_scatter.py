@@ -33,7 +33,7 @@ def _ufunc_at(ufunc: np.ufunc) -> Handler:
             raise Unsupported(f"{name} without values (NumPy's TypeError, eagerly)", tracer.loc)
         index = integer_array_index(tracer, indices)
         index = index if index is not None else array_index(tracer, indices, target)
-        write_with(tracer, "ufunc_at", target, index, b, ufunc=ufunc.__name__)
+        write_with(tracer, "ufunc_at", target, index, b, checks_writeable=False, ufunc=ufunc.__name__)
         return ConstValue(None)
 
     return handler

@@ -186,6 +186,31 @@ def _delete(tracer: Tracer, arr: Value, obj: Any, axis: Any = None) -> Value:
     return tracer.emit("advanced_index", node, (*(slice(None),) * axis, tracer.emit("copy", keep).node))
 
 
+@numpy_function(np.insert)
+def _insert(tracer: Tracer, arr: Value, obj: Any, values: Value, axis: Any = None) -> Value:
+    """Where each result element comes from, asked of np.insert itself at trace time: it inserts
+    the positions of the values into the positions of the array (static sizes); then one gather
+    from the two, flattened and the values cast to the array's dtype as NumPy casts them."""
+    array, inserted = as_array(tracer, arr), as_array(tracer, values)
+    shape, value_shape = array.node.meta.shape, inserted.node.meta.shape
+    if not all(isinstance(d, int) for d in (*shape, *value_shape)):
+        raise Unsupported("np.insert with dynamic sizes", tracer.loc)
+    dtype = array.node.meta.dtype
+    if not np.can_cast(inserted.node.meta.dtype, dtype, casting="same_kind"):
+        raise Unsupported(f"np.insert of {inserted.node.meta.dtype} values into {dtype}", tracer.loc)
+    size = int(np.prod(shape, dtype=np.int64))
+    positions = np.arange(size).reshape(shape)
+    markers = np.arange(size, size + int(np.prod(value_shape, dtype=np.int64))).reshape(value_shape)
+    try:
+        source = np.insert(positions, const(tracer, obj, "obj"), markers, const(tracer, axis, "axis"))
+    except (IndexError, ValueError, TypeError) as error:
+        raise UserCodeError(f"{type(error).__name__}: {error}", tracer.loc) from None
+    cast = inserted if inserted.node.meta.dtype == dtype else tracer.emit("astype", inserted.node, dtype=dtype)
+    pool = tracer.emit("concatenate", (tracer.emit("ravel", array.node).node, tracer.emit("ravel", cast.node).node),
+                       axis=0)
+    return tracer.emit("advanced_index", pool.node, (tracer.emit("copy", source).node,))
+
+
 @numpy_function(np.broadcast_arrays)
 def _broadcast_arrays(tracer: Tracer, *args: Value, subok: Any = False) -> Value:
     """NumPy's steps: each array already of the common shape itself, the others broadcast views."""

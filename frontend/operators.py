@@ -250,10 +250,13 @@ def write_into(tracer: Tracer, target: ArrayValue, index, value: Value) -> Array
     return write_with(tracer, "setitem", target, index, value)
 
 
-def write_with(tracer: Tracer, op: str, target: ArrayValue, index, value: Value, **kwargs: Any) -> ArrayValue:
+def write_with(tracer: Tracer, op: str, target: ArrayValue, index, value: Value, *, checks_writeable: bool = True,
+               **kwargs: Any) -> ArrayValue:
     """Emit the in-place op ``op(target, index, value)`` (ir/ops/mutation.py) and return the
-    (same, now updated) array; NumPy's error for a read-only view, by running eagerly."""
-    if (maker := _read_only(target.node)) is not None:
+    (same, now updated) array; NumPy's error for a read-only view, by running eagerly (unless
+    the op is NumPy's own call, which decides itself: ``np.add.at`` writes through read-only
+    broadcast views without a word)."""
+    if checks_writeable and (maker := _read_only(target.node)) is not None:
         raise UserCodeError(f"ValueError: writing into a read-only view (np.{maker})", tracer.loc)
     node = tracer.emit(op, target.node, index, _operand(tracer, value), **kwargs).node
     return ArrayValue(node, target.source)

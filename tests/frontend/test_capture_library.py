@@ -353,7 +353,11 @@ def test_writing_into_the_real_part_writes_the_complex_array(check, rand):
     "np.partition(x, [1, 3], axis=0)", "np.delete(x[0], 1)", "np.delete(x, [0, 2], axis=1)",
     "np.delete(x, slice(0, 4, 2), axis=0)", "np.delete(x, 1)", "np.broadcast_arrays(x, y[0])[1] * 2",
     "np.broadcast_arrays(x, y[0])[0]", "np.broadcast_arrays(x[:, :1], y[0])[0]",
-    "np.partition(x, 9)", "np.delete(x, 9, axis=1)",   # NumPy's ValueError and IndexError
+    "np.insert(x[0], 1, 5.0)", "np.insert(x[0], [1, 3], y[0, :2])", "np.insert(x, 2, y[0], axis=0)",
+    "np.insert(x, [0, 2], 7.0, axis=1)", "np.insert(x, 3, y[:, 0])", "np.insert(x[0], slice(0, 4, 2), y[0, :2])",
+    "np.insert(x, [1], y[:, :1], axis=1)", "np.insert(x[0], 1, [1.0, 2.0, 3.0]) * 2",
+    "np.partition(x, 9)", "np.delete(x, 9, axis=1)", "np.insert(x[0], 9, 1.0)",   # NumPy's ValueError, IndexErrors
+    "np.insert(x, 1, y[:, :2], axis=1)",                                          # and its broadcasting error
 ])
 def test_partitions_deletions_and_broadcast_arrays(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))

@@ -46,6 +46,7 @@ def test_assignment_through_an_index_array(check, body):
     "np.add.at(x, idx, y[:3]); return x",        # shapes disagree: NumPy's ValueError
     "z = x.astype(np.int32); np.add.at(z, idx, 0.5); return z",   # NumPy's casting error
     "np.add.at(np.broadcast_to(y[0], (6, 5)), idx, 1.0); return x",   # a read-only view: ValueError
+    "v = np.broadcast_to(x[0], (3, 5)); np.add.at(v, 0, 1.0); return x",   # NumPy's at writes through it anyway
 ])
 def test_ufunc_at(check, body):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), IDX.copy())

@@ -52,7 +52,8 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "of an empty array or dynamic sizes",  # np.cov, np.corrcoef
                      "np.convolve of other than vectors",  # a 0-d operand
                      "into something other than an array",  # np.add.at(0-d array, ...)
-                     "indices that are not an integer array")  # np.put_along_axis(x, bool array, ...)
+                     "indices that are not an integer array",  # np.put_along_axis(x, bool array, ...)
+                     "values into")  # np.insert of float values into an int array (NumPy truncates)
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
@@ -287,7 +288,7 @@ def _statement(draw, program: Program) -> str:
             f"np.trapezoid({a}, axis={axis})", f"np.flipud({a})", f"np.column_stack([{a}, {b}])", f"np.fix({a})",
             f"np.append({a}, {b})", f"np.angle({a})", f"{a}.real", f"np.resize({a}, (3, 2))",
             f"np.argpartition({a}, 1, axis={axis})", f"np.delete({a}, 1, axis={axis})",
-            f"np.broadcast_arrays({a}, {b})[0]"]))
+            f"np.broadcast_arrays({a}, {b})[0]", f"np.insert({a}, 1, {b}, axis={axis})"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))
