@@ -26,8 +26,9 @@ from .numpy_api import (
     dtype_param,
     number_or_node,
     numpy_function,
+    sequence_items,
 )
-from .values import ArrayValue, ConstValue, Value
+from .values import ArrayValue, ConstValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -86,6 +87,25 @@ def _partition(name: str) -> Handler:
 
 numpy_function(np.partition)(_partition("partition"))
 numpy_function(np.argpartition)(_partition("argpartition"))
+
+
+@numpy_function(np.lexsort)
+def _lexsort(tracer: Tracer, keys: Value, axis: Any = -1) -> Value:
+    """Keys as a tuple or list of arrays (a 2-d array of keys runs eagerly): NumPy's call."""
+    items = sequence_items(tracer, keys, "np.lexsort")
+    if not items:
+        raise Unsupported("np.lexsort of no keys (NumPy's error, eagerly)", tracer.loc)
+    return tracer.emit("lexsort", *(as_array(tracer, key).node for key in items), axis=const(tracer, axis, "axis"))
+
+
+@numpy_function(np.unravel_index)
+def _unravel_index(tracer: Tracer, indices: Value, shape: Any, order: Any = "C") -> Value:
+    """One NumPy call per axis of ``shape`` (a tuple of indices, as NumPy's)."""
+    shape = const(tracer, shape, "shape")
+    shape = (int(shape),) if isinstance(shape, int | np.integer) else tuple(int(d) for d in shape)
+    node = as_array(tracer, indices).node
+    return TupleValue([tracer.emit("unravel_index", node, shape=shape, order=const(tracer, order, "order"), output=i)
+                       for i in range(len(shape))])
 
 
 @numpy_function(np.take_along_axis)

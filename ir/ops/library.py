@@ -2,13 +2,13 @@
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve, det,
 the norms not fused, cholesky, pinv, matrix_power, eigh, singular values, qr, multi_dot),
 statistics (weighted average, histogram, cov, corrcoef, the NaN-skipping std, var, prod and
-arg-extremes), partitions, calculus (gradient, trapezoid), products and signals
+arg-extremes), partitions and lexsort, unravel_index, calculus (gradient, trapezoid), products and signals
 (cross, kron, convolve, diag of a vector), and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
 frontend leaves such calls to eager NumPy. ``checks_values``: LAPACK's "Singular matrix" and
-"SVD did not converge", digitize's unsorted bins, average's weights that sum to zero and
-histogram's range of NaN or inf values depend on the values."""
+"SVD did not converge", digitize's unsorted bins, average's weights that sum to zero,
+histogram's range of NaN or inf values and unravel_index's bounds depend on the values."""
 from __future__ import annotations
 
 from typing import Any
@@ -207,6 +207,22 @@ def _multi_dot_shape(first: TensorMeta, *rest: TensorMeta) -> tuple:
     return (*first.shape[:-1][:1], *rest[-1].shape[1:][:1])
 
 
+def lexsort(*keys: Any, axis: int = -1) -> Any:
+    """np.lexsort with the keys as operands (the frontend passes a tuple or list of arrays)."""
+    return np.lexsort(keys, axis=axis)
+
+
+def _lexsort_shape(first: TensorMeta, *rest: TensorMeta, axis: int = -1) -> tuple:
+    if any(key.shape != first.shape for key in rest):
+        raise ValueError("all keys need to be the same shape")
+    return first.shape
+
+
+def unravel_index(indices: Any, *, shape: tuple, order: str = "C", output: int) -> Any:
+    """One of np.unravel_index's results: the index along axis ``output``."""
+    return np.unravel_index(indices, shape, order)[output]
+
+
 def _gradient_stand_in(meta: TensorMeta) -> Any:
     """Up to 3 elements per axis: np.gradient needs edge_order + 1 of them along each."""
     return tiny_stand_in(meta) if meta.ndim == 0 else np.ones(tuple(min(d, 3) for d in meta.shape), meta.dtype)
@@ -270,6 +286,8 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "linalg_svdvals": (singular_values, _singular_values_shape, True),
     "linalg_qr": (qr, _qr_shape, True),
     "linalg_multi_dot": (multi_dot, _multi_dot_shape, True),
+    "lexsort": (lexsort, _lexsort_shape, False),
+    "unravel_index": (unravel_index, _same, True),   # an index out of bounds raises
     "vander": (np.vander, lambda x, N=None, increasing=False: (x.shape[0], x.shape[0] if N is None else N), False),
     "cov": (np.cov, _covariance_shape, False),
     "corrcoef": (np.corrcoef, _covariance_shape, False),

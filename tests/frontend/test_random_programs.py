@@ -288,7 +288,8 @@ def _statement(draw, program: Program) -> str:
             f"np.trapezoid({a}, axis={axis})", f"np.flipud({a})", f"np.column_stack([{a}, {b}])", f"np.fix({a})",
             f"np.append({a}, {b})", f"np.angle({a})", f"{a}.real", f"np.resize({a}, (3, 2))",
             f"np.argpartition({a}, 1, axis={axis})", f"np.delete({a}, 1, axis={axis})",
-            f"np.broadcast_arrays({a}, {b})[0]", f"np.insert({a}, 1, {b}, axis={axis})"]))
+            f"np.broadcast_arrays({a}, {b})[0]", f"np.insert({a}, 1, {b}, axis={axis})",
+            f"np.lexsort(({a}, {b}))", f"np.unravel_index(np.argmax({a}), {a}.shape)[0]"]))
     if kind == "gather":  # b's values as indices (often out of bounds: eager raises, so must compiled)
         index = f"{b}.astype(np.int64)"
         form = draw(st.integers(0, 2))

@@ -83,6 +83,8 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     # NumPy's own conversion of a Python int in float arithmetic (NEP 50): the oracle of dim_size.
     "linalg_inv": np.linalg.inv, "linalg_solve": np.linalg.solve, "linalg_det": np.linalg.det,
     "linalg_norm": np.linalg.norm,
+    "lexsort": lambda *keys, axis=-1: np.lexsort(keys, axis=axis),
+    "unravel_index": lambda indices, *, shape, order, output: np.unravel_index(indices, shape, order)[output],
     "broadcast_writeable": lambda x, shape: np.broadcast_arrays(x, np.broadcast_to(np.empty((), bool), shape))[0],
     "linalg_cholesky": np.linalg.cholesky, "linalg_pinv": np.linalg.pinv, "linalg_eigvalsh": np.linalg.eigvalsh,
     "linalg_matrix_power": np.linalg.matrix_power,
@@ -642,6 +644,12 @@ def library_cases(name: str) -> list[Case]:
                       case("kth out of bounds", arr((3, 5), "float64"), 7, axis=1),
                       case("bad axis", arr((3, 5), "float64"), 1, axis=2)],
         "argpartition": [case("columns", arr((4, 3), "float64"), 1, axis=0)],
+        "lexsort": [case("two keys", arr((5,), "float32"), arr((5,), "int64")),
+                    case("rows", arr((2, 4), "float64"), arr((2, 4), "float64"), axis=0),
+                    case("shapes differ", arr((5,), "float64"), arr((4,), "float64"))],
+        "unravel_index": [case("a scalar", scalar("int64"), shape=(3, 4), order="C", output=1),
+                          case("an array", lambda: np.array([0, 5, 11]), shape=(3, 4), order="F", output=0),
+                          case("bad order", lambda: np.array([1]), shape=(3, 4), order="K", output=0)],
         "vander": [case("square", arr((4,), "float32")), case("columns", arr((3,), "int16"), N=5, increasing=True),
                    case("not a vector", arr((2, 3), "float64"), N=2)],
         "average": [case("same shape", arr((2, 3), "float32"), arr((2, 3), "float64")),
@@ -705,7 +713,7 @@ def cases_for(name: str) -> list[Case]:
                 "ufunc_call", "average", "histogram", "nanstd", "nanvar", "nanprod", "nanargmax", "nanargmin",
                 "trapezoid", "gradient", "linalg_cholesky", "linalg_pinv", "linalg_matrix_power", "linalg_eigvalsh",
                 "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot", "vander", "partition",
-                "argpartition",
+                "argpartition", "lexsort", "unravel_index",
                 "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
