@@ -11,7 +11,7 @@ frontend leaves such calls to eager NumPy. ``checks_values``: LAPACK's "Singular
 histogram's range of NaN or inf values and unravel_index's bounds depend on the values."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -218,9 +218,9 @@ def _lexsort_shape(first: TensorMeta, *rest: TensorMeta, axis: int = -1) -> tupl
     return first.shape
 
 
-def unravel_index(indices: Any, *, shape: tuple, order: str = "C", output: int) -> Any:
+def unravel_index(indices: Any, *, shape: tuple, order: Literal["C", "F"] = "C", output: int) -> Any:
     """One of np.unravel_index's results: the index along axis ``output``."""
-    return np.unravel_index(indices, shape, order)[output]
+    return np.unravel_index(indices, shape, order=order)[output]
 
 
 def _gradient_stand_in(meta: TensorMeta) -> Any:
