@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ir import Node, OpKind
+from ..ir.ops.views import UNWRITABLE_VIEWS
 from ..ir.symbolic import SymbolicShapeError, broadcast_shapes, concrete
 from .conversions import NotConstant, constant_of, graph_arg
 from .errors import Unsupported, UserCodeError
@@ -263,12 +264,11 @@ def write_with(tracer: Tracer, op: str, target: ArrayValue, index, value: Value,
 
 
 def _read_only(node) -> str | None:
-    """The op whose result ``node`` views if that result is read-only in NumPy (broadcast_to,
-    diagonal), else None. A reshape on the way may have copied; then eager succeeds where this
-    says no, and runs eagerly: still right."""
+    """The op whose result ``node`` views if a write into it is eager NumPy's to do
+    (ir/ops/views.py's UNWRITABLE_VIEWS), else None. A reshape on the way may have copied; then
+    eager succeeds where this says no, and runs eagerly: still right."""
     while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
-        if node.op.name in ("broadcast_to", "broadcast_writeable", "diagonal"):  # (the second warns, then
-            # writes overlapping elements one by one: eager's to do)
+        if node.op.name in UNWRITABLE_VIEWS:
             return node.op.name
         node = node.args[0]
     return None

@@ -71,5 +71,10 @@ VIEWS: dict[str, Callable[..., Any]] = {
     "imag": np.imag,               # its imaginary parts; of a real array, read-only zeros
 }
 
+# Views NumPy makes read-only (a write raises), or whose writes NumPy only warns about and applies
+# element by element through overlapping memory (broadcast_writeable): the frontend leaves a
+# write into them to eager NumPy.
+UNWRITABLE_VIEWS = frozenset({"broadcast_to", "broadcast_writeable", "diagonal"})
+
 for _name, _reference in VIEWS.items():
     register(Op(_name, OpKind.VIEW, _reference, _infer_view(_name, _reference)))
