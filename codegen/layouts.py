@@ -61,6 +61,23 @@ def empty_in_order(shape: tuple, dtype: np.dtype, order: tuple[int, ...]) -> np.
     return np.empty(tuple(shape[axis] for axis in order), dtype).transpose(np.argsort(order))
 
 
+def in_layout(array: np.ndarray, order: tuple[int, ...] | bool) -> np.ndarray:
+    """``array`` if it is laid out as a fresh array in ``order`` (False: C order) would be, else
+    such a copy of it (a buffer written over in place keeps the layout of the value it held)."""
+    if array.size == 0:  # (no element to place; NumPy gives empty arrays strides of its own)
+        return array
+    wanted = [0] * array.ndim
+    stride = array.itemsize
+    for axis in reversed(tuple(order or range(array.ndim))):
+        wanted[axis] = stride
+        stride *= array.shape[axis]
+    if array.strides == tuple(wanted):
+        return array
+    fresh = empty_in_order(array.shape, array.dtype, order) if order else np.empty_like(array, order="C")
+    fresh[...] = array
+    return fresh
+
+
 def _corner(value: Any) -> Any:
     if isinstance(value, np.ndarray) and value.ndim:
         return value[tuple(slice(0, min(2, n)) for n in value.shape)]

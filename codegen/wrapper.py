@@ -175,15 +175,26 @@ class ProgramBuilder:
         else:
             self.lines.append(f"{indent}{buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
 
+    def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str]) -> list[str]:
+        """Append the line that makes ``buffer`` the array of ``dead``, a value that dies in this
+        kernel, which writes ``node`` over it (passes/memory.py); return lines to run after the
+        launch (a backend that lays outputs out as NumPy would checks the layout there)."""
+        self.lines.append(f"    {buffer} = {self.arrays[dead]}  # %{node.name} written over %{dead.name}, "
+                          "which dies here")
+        return []
+
     def kernel(self, kernel: Kernel) -> None:
         operands = [self.array(load.node) for load in kernel.loads]
         loaded = list(operands)
-        after = []  # scalar outputs are read out of their 0-d buffers once the kernel has run
+        after: list[str] = []  # scalar outputs are read out of their 0-d buffers once the kernel has run
         for store in kernel.stores:
             if store.kind is StoreKind.NEW:
                 node = store.node
                 buffer = f"b_{self.ident(node)}"
-                self.allocate(kernel, node, buffer, loaded)
+                if store.reads is None:
+                    self.allocate(kernel, node, buffer, loaded)
+                else:
+                    after += self.take_over(kernel, node, buffer, store.reads, loaded)
                 operands.append(buffer)
                 self.arrays[node] = buffer
                 if node.meta.is_scalar:

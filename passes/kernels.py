@@ -66,7 +66,10 @@ class Store:
     kind: StoreKind
     axes: tuple[int, ...]
     setitem: Node | None = None
-    reads: Node | None = None  # INTO: a load of exactly the written memory (same view, no broadcast)
+    # A load of exactly the memory written (same element, same iteration), written through its
+    # pointer. INTO: the destination's own view; NEW: a dead value whose buffer the store takes
+    # over (passes/memory.py).
+    reads: Node | None = None
 
 
 @dataclass(eq=False)
@@ -125,6 +128,8 @@ class Kernel:
             lines.append(f"    {format_node(node).split('  #')[0].rstrip()}  [{self.layouts[node]}]")
         for store in self.stores:
             target = store.kind.value if store.setitem is None else f"%{store.setitem.name} (setitem)"
+            if store.kind is StoreKind.NEW and store.reads is not None:
+                target = f"over %{store.reads.name} (dead here)"
             lines.append(f"    store  %{store.node.name} -> {target}  axes={store.axes}")
         return "\n".join(lines)
 

@@ -20,6 +20,9 @@ Contract (the runtime calls this)::
   allocation site (codegen/buffers.py), which hands an array out again once the caller has
   dropped every reference to it: no page faults on repeated calls, ordinary owning arrays,
   up to two arrays per site held between calls.
+* ``take_over_bytes``: a kernel's fresh output of at least this size is written over the
+  buffer of a value that dies in that kernel (the sum in ``x @ w + b`` over the matmul's
+  result), where passes/memory.py finds that safe.
 * ``cache``: an object with ``get(key) -> bytes | None`` and ``put(key, bytes)``, e.g.
   ``ember.runtime.disk_cache.DiskCache()`` (``~/.cache/ember`` or ``EMBER_CACHE_DIR``),
   holding compiled object code. Codegen never imports runtime; the runtime passes these in.
@@ -47,10 +50,12 @@ from typing import Any
 
 import numpy as np
 
-from ...ir import Graph, Node
+from ...ir import Graph, Node, hint_size
 from ...passes.attention import fuse_attention
 from ...passes.fusion import fuse
 from ...passes.kernels import ExternStep, Kernel, KernelGraph
+from ...passes.memory import plan_buffers
+from ..buffers import MIN_BYTES
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS, Offsets
 from .attention import AttentionKernel, Scaling, attention_function
@@ -100,7 +105,7 @@ class CompiledGraph:
 
 def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache: ObjectCache | None = None,
                   cache_dir: str | None = None, parallel_threshold: int = 1 << 20,
-                  reuse_outputs: bool = False) -> CompiledGraph:
+                  reuse_outputs: bool = False, take_over_bytes: int = MIN_BYTES) -> CompiledGraph:
     """Fuse ``graph``, compile its kernels into one LLVM module, and build the wrapper."""
     if cache_dir is not None and cache is None:
         raise TypeError("compile_graph takes cache=ember.runtime.disk_cache.DiskCache(cache_dir), "
@@ -114,8 +119,14 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
     partials: dict[Kernel, list[np.dtype]] = {}  # filled by emit_kernel for split full reductions
-    kernel_graph, functions = emit_kernels(kernel_graph, lambda k: emit_kernel(k, decls, OFFSETS, partials),
-                                           Unsupported)
+    def emit(kernel: Kernel) -> tuple[str, str]:
+        return emit_kernel(kernel, decls, OFFSETS, partials)
+    kernel_graph, functions = emit_kernels(kernel_graph, emit, Unsupported)
+    # Planned on what will run (a kernel the emitter refused is NumPy steps now); a kernel that
+    # writes over a dead buffer is emitted again, storing through that buffer's pointer.
+    kernel_graph = plan_buffers(kernel_graph, worth=lambda node: hint_size(node.meta.shape)
+                                * node.meta.dtype.itemsize >= take_over_bytes)
+    functions = {k: functions[k] if k in functions else emit(k) for k in kernel_graph.kernels}
     kernel_graph, templates = _attention_steps(kernel_graph, decls, OFFSETS)
     module_text, from_cache, addresses = "", False, {}
     fused: dict[Node, AttentionKernel] = {}

@@ -78,6 +78,10 @@ class KernelEmitter(ReductionEmission):
         self.written_through: dict[int, int] = {
             op.index: self.load_operand[(store.reads, identity)].index
             for store, op in self.store_operands if store.reads is not None}
+        # A fresh output written over a dead value's buffer (passes/memory.py) is that value's
+        # memory: its load joins the store's alias scope, so no access is reordered across them.
+        for store_index, load_index in self.written_through.items():
+            self.operands[load_index].scope = self.operands[store_index].scope
         self.current_pass = 0
         self.plans: dict[Node, ReductionPlan] = {n: plan_reduction(n) for n in kernel.nodes
                                                  if n.op.kind is OpKind.REDUCTION}

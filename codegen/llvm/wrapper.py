@@ -29,7 +29,7 @@ import numpy as np
 
 from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
-from ..layouts import eager_order, empty_in_order
+from ..layouts import eager_order, empty_in_order, in_layout
 from ..wrapper import ProgramBuilder
 
 KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
@@ -63,6 +63,26 @@ class WrapperBuilder(ProgramBuilder):
         if node.meta.ndim < 2 or not loaded:
             super().allocate(kernel, node, buffer, loaded, indent)
             return
+        order = self._decide_order(kernel, node, buffer, loaded, indent)
+        self.lines.append(f"{indent}if {order}:")
+        self.lines.append(f"{indent}    {buffer} = _empty_in_order({node.meta.shape!r}, "
+                          f"{self.constant(node.meta.dtype)}, {order})")
+        self.lines.append(f"{indent}else:")
+        super().allocate(kernel, node, buffer, loaded, indent + "    ")
+
+    def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str]) -> list[str]:
+        """The dead value's array keeps its strides: after the launch, the rare output that NumPy
+        would lay out otherwise is copied into that layout (codegen/layouts.py)."""
+        if node.meta.ndim < 2:  # a fresh 1-D array is contiguous, as is every dead value's here
+            return super().take_over(kernel, node, buffer, dead, loaded)
+        order = self._decide_order(kernel, node, buffer, loaded, "    ")
+        super().take_over(kernel, node, buffer, dead, loaded)
+        self.globals["_in_layout"] = in_layout
+        return [f"    {buffer} = _in_layout({buffer}, {order})  # itself, unless NumPy lays it out otherwise"]
+
+    def _decide_order(self, kernel: Kernel, node: Node, buffer: str, loaded: list[str], indent: str) -> str:
+        """Append the lines that set ``o_<buffer>`` to NumPy's memory order for ``node``; return
+        that name."""
         decided, decide = f"_order_{buffer}", f"_decide_{buffer}"
         self.globals[decided] = [None]  # the operands' layouts are fixed per compiled entry (guards)
         self.globals[decide] = functools.partial(eager_order, kernel, node)
@@ -72,11 +92,7 @@ class WrapperBuilder(ProgramBuilder):
         self.lines.append(f"{indent}if {order} is None:")
         self.lines.append(f"{indent}    {order} = {decided}[0] = {decide}(({', '.join(loaded)},))"
                           f"  # NumPy's memory order for this output")
-        self.lines.append(f"{indent}if {order}:")
-        self.lines.append(f"{indent}    {buffer} = _empty_in_order({node.meta.shape!r}, "
-                          f"{self.constant(node.meta.dtype)}, {order})")
-        self.lines.append(f"{indent}else:")
-        super().allocate(kernel, node, buffer, loaded, indent + "    ")
+        return order
 
     def extern(self, node: Node) -> None:
         """An extern node the backend runs as one own kernel (``fused``: attention) is called as such."""

@@ -1,0 +1,120 @@
+"""A kernel's output written over a value that dies in it (passes/memory.py), end to end on the
+LLVM backend: NumPy's values and layouts, results the caller holds left alone, memory saved."""
+from __future__ import annotations
+
+import re
+import tracemalloc
+
+import ember
+import numpy as np
+import pytest
+from ember.codegen.buffers import MIN_BYTES, release_all
+from ember.codegen.llvm import compile_graph
+from ember.ir import Graph, TensorMeta
+from ember.runtime.threadpool import ThreadPool
+
+F32, F64 = np.dtype("float32"), np.dtype("float64")
+
+
+def dense(x, w, b):
+    return np.maximum(x @ w + b, 0.0)
+
+
+def dense_graph(n: int, dtype=F64) -> Graph:
+    g = Graph()
+    x = g.add_input("x", TensorMeta((n, n), dtype))
+    w = g.add_input("w", TensorMeta((n, n), dtype))
+    b = g.add_input("b", TensorMeta((n,), dtype))
+    g.set_outputs([g.call("maximum", g.call("add", g.call("matmul", x, w), b), 0.0)])
+    return g
+
+
+def inputs(n: int, dtype=F64, seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype),
+            rng.standard_normal(n).astype(dtype)]
+
+
+@pytest.mark.parametrize("n", [1, 7, 33])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_written_over_the_matmul_result_with_numpys_values(n, threads):
+    artifact = compile_graph(dense_graph(n), take_over_bytes=0, pool=ThreadPool(threads), num_threads=threads,
+                             parallel_threshold=1)
+    assert "written over %0" in artifact.source
+    args = inputs(n)
+    got = artifact(args)[0]
+    want = dense(*args)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert got.strides == want.strides and got.flags.owndata
+
+
+def test_a_buffer_of_another_layout_is_copied_into_numpys():
+    """``d`` is Fortran-ordered (as NumPy lays out exp of a Fortran array); ``d + m`` with a
+    C-ordered ``m`` is C-ordered in NumPy: the kernel writes over ``d``, and the wrapper copies."""
+    def f(x, w):
+        d = np.exp(x)
+        m = d @ w
+        return d + m
+
+    g = Graph()
+    x = g.add_input("x", TensorMeta((6, 6), F64))
+    w = g.add_input("w", TensorMeta((6, 6), F64))
+    d = g.call("exp", x)
+    g.set_outputs([g.call("add", d, g.call("matmul", d, w))])
+    artifact = compile_graph(g, take_over_bytes=0)
+    assert "written over %0" in artifact.source
+    x_f = np.asfortranarray(np.linspace(-1, 1, 36).reshape(6, 6))
+    w_c = np.linspace(0, 2, 36).reshape(6, 6)
+    got, want = artifact([x_f, w_c])[0], f(x_f, w_c)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got.strides == want.strides == (48, 8)
+
+
+def test_a_result_the_caller_holds_is_never_written_by_a_later_call():
+    n = 512  # 2 MiB of float64: large enough to be taken over, and for the matmul's OutputCache
+    artifact = compile_graph(dense_graph(n), reuse_outputs=True)
+    assert "written over %0" in artifact.source
+    first_args, second_args = inputs(n, seed=1), inputs(n, seed=2)
+    first = artifact(first_args)[0]
+    kept = first.copy()
+    second = artifact(second_args)[0]
+    assert not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_allclose(second, dense(*second_args), rtol=1e-12, atol=1e-12)
+    del first, second
+    third = artifact(first_args)[0]  # buffers dropped by the caller come round again
+    np.testing.assert_allclose(third, kept, rtol=1e-12, atol=1e-12)
+
+
+def peak_bytes(fn, args) -> int:
+    release_all()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        fn(*args)
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_matmul_epilogue_needs_no_second_buffer():
+    n = 512
+    size = n * n * 8
+    assert size >= MIN_BYTES
+    compiled = ember.compile(dense)
+    args = inputs(n)
+    np.testing.assert_allclose(compiled(*args), dense(*args), rtol=1e-12, atol=1e-12)
+    assert peak_bytes(dense, args) >= 2 * size  # eager: x @ w, then the sum, then the maximum
+    assert peak_bytes(compiled, args) < 1.5 * size
+
+
+def test_the_load_of_the_written_over_value_shares_the_stores_alias_scope():
+    """Both access the same memory: a load tagged ``!noalias`` with the store's scope would let
+    LLVM move it past the store."""
+    text = compile_graph(dense_graph(8), take_over_bytes=0).llvm_ir()
+    stores = re.findall(r"store double %\w+, ptr (%\w+)(, !alias\.scope !\d+)", text)
+    assert stores
+    for pointer, scope in stores:
+        loads = re.findall(rf"load double, ptr {pointer}(,[^\n]*)?\n", text)
+        assert loads and all(tags.startswith(scope) and "noalias" not in tags for tags in loads)
