@@ -16,7 +16,7 @@ from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
 from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
-from .operators import inplace, size_as_value, write_into
+from .operators import inplace, size_as_value, stacked, write_into
 from .values import ArrayValue, ConstValue, HandlerValue, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
@@ -136,8 +136,11 @@ def sequence_items(tracer: Tracer, sequence: Value, name: str) -> list[Value]:
 
 
 def as_array(tracer: Tracer, value: Value) -> ArrayValue:
+    """``np.asarray(value)`` in the graph."""
     if isinstance(value, ArrayValue):
         return value
+    if contains_array(value):
+        return stacked(tracer, value)
     return tracer.emit("copy", np.asarray(graph_arg(value)))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from ..ir import Node, OpKind
 from ..ir.ops.views import UNWRITABLE_VIEWS
 from ..ir.symbolic import SymbolicShapeError, broadcast_shapes, concrete
-from .conversions import NotConstant, constant_of, graph_arg
+from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .values import ArrayValue, ConstValue, ListValue, SizeValue, TupleValue, Value
 
@@ -195,13 +195,26 @@ def _fast_power(base: Value, exponent: Value) -> str | None:
     return None
 
 
+def stacked(tracer: Tracer, value: Value) -> ArrayValue:
+    """A (nested) list or tuple holding traced values, as ``np.array`` builds it: one stack per
+    level. ``np.stack`` promotes like ``np.array`` does (a Python float is float64 here, not a
+    weak scalar), and elements of different shapes fail the same way."""
+    if isinstance(value, ArrayValue):
+        return value
+    if not isinstance(value, TupleValue | ListValue) or not value.items:
+        raise Unsupported("an array of traced values from something other than a non-empty list or tuple",
+                          tracer.loc)
+    parts = tuple(stacked(tracer, item).node if contains_array(item) else graph_arg(item) for item in value.items)
+    return tracer.emit("stack", parts, axis=0)
+
+
 def _operand(tracer: Tracer, value: Value):
     if isinstance(value, ArrayValue):
         return value.node
+    if contains_array(value):
+        return stacked(tracer, value).node
     arg = graph_arg(value)
     if isinstance(arg, tuple | list):
-        if any(not isinstance(a, bool | int | float | complex) for a in arg):
-            raise Unsupported("arithmetic between an array and a sequence of arrays", tracer.loc)
         return np.asarray(arg)
     if not isinstance(arg, bool | int | float | complex | np.generic):
         raise Unsupported(f"arithmetic between an array and {type(arg).__name__}", tracer.loc)

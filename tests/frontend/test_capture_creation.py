@@ -92,3 +92,22 @@ def test_creation_with_bad_shape_raises_as_eager(check, arr):
         return np.zeros((-1, 2))
 
     check(f, arr((1,)))
+
+
+@pytest.mark.parametrize("body", [
+    "np.array([x.sum(), y.sum()])", "np.array([x.sum(), 1.0])", "np.array([x.sum(), 1])",
+    "np.array([[x.sum(), 1.0], [2.0, y.max()]])", "np.array([x[0], y[0]])",
+    "np.array([x[0], y[0]], dtype=np.float64)", "np.array([x.sum(), y.sum()], dtype=np.int64)",
+    "np.array((x.sum(), y.sum()))", "np.asarray([x.sum(), y.sum()])", "np.array([x.sum()])",
+    "np.array([x[0, 0] > 0, y[0, 0] > 0])", "np.array([np.float32(1.0), x.sum()])",
+    "np.array([x.argmax(), 2])", "np.array([x.sum(), 1j])", "np.array([x, y]).sum(0)",
+    "np.sum([x.sum(), y.sum()])", "np.maximum([x.sum(), y.sum()], 0)",
+    "x[0] + [x.sum(), y.sum(), 1.0, 2.0, 3.0]", "[[1.0], [2.0]] * x[0]", "x[0] - [y[1], y[2]]"])
+def test_array_of_a_list_of_traced_values_promotes_like_numpy(check, rand, function_of, body):
+    """Each level of the list is one stack, in the dtype np.array discovers (a Python float is
+    float64 there, not a weak scalar); before this, the result was an object array of graph nodes."""
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+def test_array_of_a_ragged_list_raises_as_numpy_does(check, rand, function_of):
+    check(function_of("np.array([x[0], y[1:2]])"), rand(6, 5), rand(6, 5, seed=1), compiled=None)
