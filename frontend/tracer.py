@@ -71,6 +71,8 @@ class Tracer:
 
     def emit(self, op_name: str, *args: Any, **kwargs: Any) -> ArrayValue:
         """Append an op to the graph at the current user source line."""
+        if _holds_objects((args, kwargs)):
+            raise Unsupported(f"an array of Python objects (dtype=object) as an argument of {op_name}", self.loc)
         try:
             node = self.graph.call(op_name, *args, loc=self.loc, **kwargs)
         except (Unsupported, SymbolicShapeError):
@@ -80,6 +82,9 @@ class Tracer:
                 raise Unsupported(f"NumPy's rule for {op_name} raised {type(exc).__name__} on an empty array, "
                                   "where eager may not", self.loc) from exc
             raise UserCodeError(f"NumPy raised {type(exc).__name__}: {exc} (in {op_name})", self.loc) from exc
+        if node.meta.dtype.kind == "O":  # (np.array([None, x.sum()])): elements keep their Python types
+            self.graph.nodes.remove(node)
+            raise Unsupported(f"{op_name} of Python objects (a result of dtype=object)", self.loc)
         if op_name == "power" and node.meta.dtype.kind in "iu" and isinstance(args[1], Node):
             # NumPy raises on a negative integer exponent: an error that depends on the data,
             # which compiled code would not reproduce (or would drop with the dead code).
@@ -229,6 +234,18 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             self.stack, self.locals, self.kw_names = stack, locals_, kw_names
             self.tracer.loc = self.loc()
             raise GraphBreak(plan_break(self, inst, stack, locals_, kw_names, exc.reason)) from exc
+
+
+def _holds_objects(value: Any) -> bool:
+    """Whether a constant argument is (or holds) an object array: NumPy makes one of a list with
+    graph nodes in it, and the kernels have no object dtype. The check keeps both out."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "O"
+    if isinstance(value, tuple | list):
+        return any(_holds_objects(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_objects(item) for item in value.values())
+    return False
 
 
 def _any_empty(args: tuple) -> bool:

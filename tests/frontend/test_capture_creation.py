@@ -111,3 +111,10 @@ def test_array_of_a_list_of_traced_values_promotes_like_numpy(check, rand, funct
 
 def test_array_of_a_ragged_list_raises_as_numpy_does(check, rand, function_of):
     check(function_of("np.array([x[0], y[1:2]])"), rand(6, 5), rand(6, 5, seed=1), compiled=None)
+
+
+@pytest.mark.parametrize("body", ["np.array([None, x.max()])", "np.array([x.max(), 1.0], dtype=object)",
+                                  "np.array([1, None]) + x[0, :2]"])
+def test_arrays_of_python_objects_run_eagerly(check, rand, function_of, body):
+    """The kernels have no object dtype, and an object array's elements keep their exact types."""
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=False)
