@@ -461,14 +461,24 @@ def _moveaxis(tracer: Tracer, a: Value, source: Value, destination: Value) -> Va
 @numpy_function(np.ravel)
 @array_method("ravel")
 def _ravel(tracer: Tracer, a: Value, order: Any = "C") -> Value:
-    check_default(tracer, "order", order, "C")
-    return tracer.emit("ravel", as_array(tracer, a).node)
+    return tracer.emit("ravel", _in_index_order(tracer, as_array(tracer, a), order).node)
 
 
 @array_method("flatten")
 def _flatten(tracer: Tracer, a: ArrayValue, order: Any = "C") -> Value:
-    check_default(tracer, "order", order, "C")
-    return tracer.emit("copy", tracer.emit("reshape", a.node, (-1,)).node)
+    return tracer.emit("copy", tracer.emit("reshape", _in_index_order(tracer, a, order).node, (-1,)).node)
+
+
+def _in_index_order(tracer: Tracer, array: ArrayValue, order: Any) -> ArrayValue:
+    """The array whose C order is ``order``'s: itself for 'C', its transpose for 'F' (a view, so
+    NumPy's ravel of it copies or not exactly where ``ravel(order='F')`` does). 'A' and 'K'
+    follow the memory layout, which the trace does not know for values computed in it."""
+    order = const(tracer, order, "order")
+    if order in ("C", None):
+        return array
+    if order == "F":
+        return tracer.emit("transpose", array.node, None)
+    raise Unsupported(f"order={order!r} (it follows the memory layout)", tracer.loc)
 
 
 def _join(name: str) -> Handler:
@@ -525,6 +535,27 @@ def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
                             lambda t, args, kwargs: invoke(t, handler, f"ndarray.{name}", [array, *args], kwargs),
                             receiver=array, attribute=name)
     raise Unsupported(f"ndarray attribute {name!r}", tracer.loc)
+
+
+@numpy_function(np.shape)
+def _shape(tracer: Tracer, a: Value) -> Value:
+    return array_attribute(tracer, as_array(tracer, a), "shape")
+
+
+@numpy_function(np.ndim)
+def _ndim(tracer: Tracer, a: Value) -> Value:
+    return array_attribute(tracer, as_array(tracer, a), "ndim")
+
+
+@numpy_function(np.size)
+def _size(tracer: Tracer, a: Value, axis: Any = None) -> Value:
+    array = as_array(tracer, a)
+    axis = normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim, single=True)
+    if axis is None:
+        return array_attribute(tracer, array, "size")
+    shape = array_attribute(tracer, array, "shape")
+    assert isinstance(shape, TupleValue)  # (array_attribute's shape)
+    return shape.items[axis]
 
 
 def _astype(tracer: Tracer, a: ArrayValue, dtype: Any, order: Any = "K", casting: Any = "unsafe",

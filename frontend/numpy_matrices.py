@@ -1,11 +1,11 @@
 """Products, norms, diagonals and linear algebra. ``outer``, ``inner``, ``vdot``, ``tensordot``,
 ``trace`` and the vector norms are traced as the ops NumPy's own code uses (matmul/dot through
 BLAS, the rest fused); a matrix's diagonal is a view, as in NumPy (read-only, ``np.diagonal``);
-``np.diag`` of a vector, ``np.cross``, ``np.kron``, ``np.convolve``, the other norms and
-``linalg.inv``/``solve``/``det`` are NumPy's own calls between kernels (ir/ops/library.py), so
-their values are eager's to the bit. Shapes they do not take (2-vectors, which NumPy 2
-deprecates; other axes; empty or dynamic sizes where the shape rule would need their values)
-run eagerly. Importing this module registers the handlers (calls.py does)."""
+``np.diag`` of a vector, ``np.cross``, ``np.kron``, ``np.convolve``/``correlate``, the other
+norms and ``linalg.inv``/``solve``/``det``/``slogdet``/``cond``/``matrix_rank`` are NumPy's
+own calls between kernels (ir/ops/library.py), so their values are eager's to the bit. Shapes
+they do not take (2-vectors, which NumPy 2 deprecates; other axes; empty or dynamic sizes where
+the shape rule would need their values) run eagerly. Importing this module registers the handlers (calls.py does)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -85,16 +85,23 @@ def _kron(tracer: Tracer, a: Value, b: Value) -> Value:
     return tracer.emit("kron", left.node, right.node)
 
 
-@numpy_function(np.convolve)
-def _convolve(tracer: Tracer, a: Value, v: Value, mode: Any = "full") -> Value:
-    left, right = as_array(tracer, a), as_array(tracer, v)
-    mode = const(tracer, mode, "mode")
-    if not isinstance(mode, str) or mode not in ("full", "same", "valid"):
-        raise Unsupported(f"np.convolve with mode={mode!r}", tracer.loc)
-    shapes = left.node.meta.shape, right.node.meta.shape
-    if not all(len(shape) == 1 and isinstance(shape[0], int) for shape in shapes):
-        raise Unsupported("np.convolve of other than vectors of static length", tracer.loc)
-    return tracer.emit("convolve", left.node, right.node, mode=mode)
+def _signal(name: str, default_mode: str) -> Handler:
+    """np.convolve and np.correlate of two vectors (NumPy's own call)."""
+    def handler(tracer: Tracer, a: Value, v: Value, mode: Any = default_mode) -> Value:
+        left, right = as_array(tracer, a), as_array(tracer, v)
+        mode = const(tracer, mode, "mode")
+        if not isinstance(mode, str) or mode not in ("full", "same", "valid"):
+            raise Unsupported(f"np.{name} with mode={mode!r}", tracer.loc)
+        shapes = left.node.meta.shape, right.node.meta.shape
+        if not all(len(shape) == 1 and isinstance(shape[0], int) for shape in shapes):
+            raise Unsupported(f"np.{name} of other than vectors of static length", tracer.loc)
+        return tracer.emit(name, left.node, right.node, mode=mode)
+
+    return handler
+
+
+numpy_function(np.convolve)(_signal("convolve", "full"))
+numpy_function(np.correlate)(_signal("correlate", "valid"))
 
 
 @numpy_function(np.outer)
@@ -238,6 +245,30 @@ def _linalg(name: str) -> Handler:
 
 for _name, _fn in {"cholesky": np.linalg.cholesky, "eigvalsh": np.linalg.eigvalsh}.items():
     numpy_function(_fn)(_linalg(_name))
+
+
+@numpy_function(np.linalg.slogdet)
+def _slogdet(tracer: Tracer, a: Value) -> Value:
+    array = as_array(tracer, a).node
+    return TupleValue([tracer.emit("linalg_slogdet", array, output=i) for i in (0, 1)])
+
+
+@numpy_function(np.linalg.cond)
+def _cond(tracer: Tracer, x: Value, p: Any = None) -> Value:
+    check_default(tracer, "p", p)
+    return tracer.emit("linalg_cond", as_array(tracer, x).node)
+
+
+@numpy_function(np.linalg.matrix_rank)
+def _matrix_rank(tracer: Tracer, A: Value, tol: Any = None, hermitian: Any = False, *,  # noqa: N803 - NumPy's
+                 rtol: Any = None) -> Value:
+    check_default(tracer, "tol", tol)
+    check_default(tracer, "hermitian", hermitian, False)
+    check_default(tracer, "rtol", rtol)
+    array = as_array(tracer, A)
+    if array.node.meta.ndim < 2:
+        raise Unsupported("np.linalg.matrix_rank of a vector (NumPy returns a Python int)", tracer.loc)
+    return tracer.emit("linalg_matrix_rank", array.node)
 
 
 @numpy_function(np.linalg.pinv)

@@ -1,9 +1,10 @@
 """NumPy functions run as they are between kernels, with a shape rule each: sorted-array lookups
 (searchsorted, digitize, isin), interpolation (interp), dense linear algebra (inv, solve, det,
-the norms not fused, cholesky, pinv, matrix_power, eigh, singular values, qr, multi_dot),
+slogdet, cond, matrix_rank, the norms not fused, cholesky, pinv, matrix_power, eigh, singular
+values, qr, multi_dot),
 statistics (weighted average, histogram, cov, corrcoef, the NaN-skipping std, var, prod and
 arg-extremes), partitions and lexsort, unravel_index, calculus (gradient, trapezoid), products and signals
-(cross, kron, convolve, diag of a vector), and any other ufunc. Dtypes,
+(cross, kron, convolve, correlate, diag of a vector), and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
 frontend leaves such calls to eager NumPy. ``checks_values``: LAPACK's "Singular matrix" and
@@ -127,6 +128,10 @@ def _kron_shape(a: TensorMeta, b: TensorMeta) -> tuple:
     return tuple(i * j for i, j in zip(left, right, strict=True))
 
 
+def _correlate_shape(a: TensorMeta, v: TensorMeta, mode: str = "valid") -> tuple:
+    return _convolve_shape(a, v, mode)
+
+
 def _convolve_shape(a: TensorMeta, v: TensorMeta, mode: str = "full") -> tuple:
     """1-d operands (the frontend's only case); the longer one first, as NumPy swaps them."""
     if a.ndim > 1 or v.ndim > 1:
@@ -159,10 +164,15 @@ def _square_same(a: TensorMeta, *_: Any, **__: Any) -> tuple:
     return a.shape
 
 
-def _pinv_shape(a: TensorMeta, **_: Any) -> tuple:
+def _matrices(a: TensorMeta) -> tuple:
+    """The stack's shape (all but the last two axes) of an array of matrices."""
     if a.ndim < 2:
         raise np.linalg.LinAlgError(f"{a.ndim}-dimensional array given. Array must be at least two-dimensional")
-    return (*a.shape[:-2], a.shape[-1], a.shape[-2])
+    return a.shape[:-2]
+
+
+def _pinv_shape(a: TensorMeta, **_: Any) -> tuple:
+    return (*_matrices(a), a.shape[-1], a.shape[-2])
 
 
 def eigh(a: Any, *, output: int, **kwargs: Any) -> Any:
@@ -173,6 +183,11 @@ def eigh(a: Any, *, output: int, **kwargs: Any) -> Any:
 def _eigh_shape(a: TensorMeta, *, output: int = 0, **_: Any) -> tuple:
     m = _square(a)
     return a.shape if output else (*a.shape[:-2], m)
+
+
+def slogdet(a: Any, *, output: int) -> Any:
+    """One of np.linalg.slogdet's results: 0 the sign, 1 the log of the absolute determinant."""
+    return np.linalg.slogdet(a)[output]
 
 
 def singular_values(a: Any) -> Any:
@@ -267,6 +282,10 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "linalg_inv": (np.linalg.inv, lambda a: (_square(a), a.shape)[1], True),
     "linalg_solve": (np.linalg.solve, _solve_shape, True),
     "linalg_det": (np.linalg.det, lambda a: (_square(a), a.shape[:-2])[1], False),
+    "linalg_slogdet": (slogdet, lambda a, output: (_square(a), a.shape[:-2])[1], False),
+    "linalg_cond": (np.linalg.cond, _matrices, True),
+    # An SVD may not converge. (Of a vector NumPy returns a Python int, which no node stands for.)
+    "linalg_matrix_rank": (np.linalg.matrix_rank, _matrices, True),
     "linalg_norm": (np.linalg.norm, _norm_shape, True),   # the matrix 2-norm's SVD may not converge
     "average": (weighted_average, _average_shape, True),
     "histogram": (histogram, _histogram_shape, True),   # a range that is not finite raises (NaN in a)
@@ -294,6 +313,7 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "cross": (np.cross, _cross_shape, False),
     "kron": (np.kron, _kron_shape, False),
     "convolve": (np.convolve, _convolve_shape, False),
+    "correlate": (np.correlate, _correlate_shape, False),
     "diag": (np.diag, _diag_shape, False),
 }
 _STAND_INS = {"cross": _vector_stand_in, "gradient": _gradient_stand_in}

@@ -42,6 +42,8 @@ def test_writing_into_a_diagonal_raises_as_in_eager(check, rand):
     "np.convolve(x[0], y[0])", "np.convolve(x[0], y[1, :3], 'same')", "np.convolve(x[0, :2], y[0], 'valid')",
     "np.convolve(x[0, :3], y[0], mode='same')", "np.convolve((x[0] * 3).astype(np.int64), y[0, :2])",
     "np.convolve(x[0, :0], y[0])", "np.convolve(x[0], y[0, :0])",       # NumPy's ValueErrors
+    "np.correlate(x[0], y[0])", "np.correlate(x[0], y[1, :3])", "np.correlate(x[0, :2], y[0], 'full')",
+    "np.correlate(x[0, :3], y[0], mode='same')", "np.correlate(x[0].astype(np.complex64), 1j * y[0, :2])",
 ])
 def test_products_and_convolution(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
@@ -78,6 +80,11 @@ def test_heaviside(check, body, function_of, rand):
     "np.linalg.cholesky(-np.eye(3) * y[0, 0] ** 2)",   # not positive definite: LinAlgError
     "np.linalg.multi_dot([y, y])",                      # not aligned: NumPy's ValueError
     "np.linalg.matrix_power(y, 2)",                     # not square: LinAlgError
+    "np.linalg.slogdet(y[:5])[1]", "np.linalg.slogdet(y[:5] * 0.0)[0]",
+    "np.linalg.slogdet(np.stack([y[:5], y[1:]]))[1]",
+    "np.linalg.cond(y[:5])", "np.linalg.cond(y[:5] + 5 * np.eye(5)) * 2.0",
+    "np.linalg.matrix_rank(y)", "np.linalg.matrix_rank(y[:5] * 0.0)", "np.linalg.matrix_rank(np.outer(y[0], y[1]))",
+    "np.linalg.cond(y)", "np.linalg.cond(y[0])",        # a vector: LinAlgError
 ])
 def test_linear_algebra_is_numpys_own_call(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
@@ -85,6 +92,7 @@ def test_linear_algebra_is_numpys_own_call(check, body, function_of, rand):
 
 @pytest.mark.parametrize("body, compiled", [
     ("np.linalg.svd(y)[0]", False), ("np.linalg.qr(y, mode='complete')[0]", False),
+    ("np.linalg.matrix_rank(y[0]) * x.astype(np.int8)", False),  # a Python int of a vector: eagerly
 ])
 def test_other_factorisations_run_eagerly(check, body, compiled, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=compiled)

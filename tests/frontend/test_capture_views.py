@@ -102,6 +102,26 @@ def test_flip_swapaxes_moveaxis_ravel(check, arr):
     check(f, arr((2, 3, 4)))
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_ravel_and_flatten_in_fortran_order(check, arr, layout):
+    """A view exactly where NumPy's is (a Fortran-ordered input), a copy elsewhere."""
+    def f(x):
+        return x.ravel(order="F"), np.ravel(x, "F"), x.flatten("F"), x[0].ravel("F"), (x * 2).ravel("F")
+
+    check(f, arr((3, 4), layout=layout))
+
+
+def test_ravel_in_memory_order_runs_eagerly(check, arr):
+    check(lambda x: (x * 2).ravel(order="K"), arr((3, 4)), compiled=False)
+
+
+def test_shape_ndim_and_size_functions(check, arr):
+    def f(x):
+        return np.shape(x), np.ndim(x), np.size(x), np.size(x, 1), np.size(x, -1) * x, np.shape(x[0])
+
+    check(f, arr((3, 4)))
+
+
 def test_concatenate_and_stack(check, arr):
     def f(a, b):
         return (np.concatenate([a, b]), np.concatenate((a, b), axis=1), np.concatenate([a, b], axis=-1),

@@ -91,6 +91,8 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "linalg_eigh": lambda a, *, output: np.linalg.eigh(a)[output],
     "linalg_svdvals": lambda a: np.linalg.svd(a, compute_uv=False),
     "linalg_qr": lambda a, *, output: np.linalg.qr(a)[output],
+    "linalg_slogdet": lambda a, *, output: np.linalg.slogdet(a)[output],
+    "linalg_cond": np.linalg.cond, "linalg_matrix_rank": np.linalg.matrix_rank,
     "linalg_multi_dot": lambda *arrays: np.linalg.multi_dot(arrays),
     "histogram": lambda a, weights=None, *, output, **kwargs: np.histogram(a, weights=weights, **kwargs)[output],
     "ufunc_call": lambda *args, ufunc, output=None: ufunc(*args) if output is None else ufunc(*args)[output],
@@ -673,6 +675,15 @@ def library_cases(name: str) -> list[Case]:
                      case("valid", arr((5,), "int32"), arr((2,), "int32"), mode="valid"),
                      case("empty", arr((0,), "float64"), arr((3,), "float64")),
                      case("bad mode", arr((3,), "float64"), arr((3,), "float64"), mode="middle")],
+        "correlate": [case("valid", arr((5,), "float64"), arr((3,), "float32")),
+                      case("full, swapped", arr((2,), "complex64"), arr((5,), "float64"), mode="full"),
+                      case("same", arr((4,), "int16"), arr((2,), "int16"), mode="same")],
+        "linalg_slogdet": [case("sign", square, output=0), case("log, stack", arr((2, 3, 3), "float32"), output=1),
+                           case("not square", arr((2, 3), "float64"), output=1)],
+        "linalg_cond": [case("square", square), case("wide", arr((2, 3), "float32")),
+                        case("vector", arr((3,), "float64"))],
+        "linalg_matrix_rank": [case("tall", arr((4, 3), "float64")), case("stack", arr((2, 3, 3), "float32")),
+                               case("ints", arr((3, 2), "int32"))],
         "diag": [case("vector", arr((3,), "float32")), case("above", arr((3,), "int64"), k=2),
                  case("below", arr((2,), "bool"), k=-1)],
     }[name]
@@ -714,7 +725,8 @@ def cases_for(name: str) -> list[Case]:
                 "trapezoid", "gradient", "linalg_cholesky", "linalg_pinv", "linalg_matrix_power", "linalg_eigvalsh",
                 "linalg_eigh", "linalg_svdvals", "linalg_qr", "linalg_multi_dot", "vander", "partition",
                 "argpartition", "lexsort", "unravel_index",
-                "cov", "corrcoef", "cross", "kron", "convolve", "diag"):
+                "cov", "corrcoef", "cross", "kron", "convolve", "correlate", "diag", "linalg_slogdet",
+                "linalg_cond", "linalg_matrix_rank"):
         return library_cases(name)
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)
