@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ir import Node
 from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
 from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
@@ -181,22 +182,55 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
                 casting: Any = "same_kind") -> Value:
         if len(args) != ufunc.nin:
             raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
-        check_default(tracer, "where", where, True)
         check_default(tracer, "casting", casting, "same_kind")
         if len(args) == 2:
             args = size_as_value(tracer, ufunc.__name__, *args)
         operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
-        result = tracer.emit(ufunc.__name__, *operands)
+        loop_output = None
         if dtype is not None:
-            result = tracer.emit("astype", result.node, dtype=dtype_param(tracer, dtype))
+            operands, loop_output = _in_loop_dtypes(tracer, ufunc, operands, dtype_param(tracer, dtype))
+        result = tracer.emit(ufunc.__name__, *operands)
+        if loop_output is not None and result.node.meta.dtype != loop_output:
+            raise Unsupported(f"{ufunc.__name__} with dtype={loop_output} (NumPy's loop differs from Ember's op)",
+                              tracer.loc)
         if out is None or isinstance(out, ConstValue) and out.value is None:
+            check_default(tracer, "where", where, True)  # (NumPy leaves the other places uninitialised)
             return result
         target = out.items[0] if isinstance(out, TupleValue) and len(out.items) == 1 else out
         if not isinstance(target, ArrayValue):
             raise Unsupported("out= that is not an array", tracer.loc)
+        if not (where is True or isinstance(where, ConstValue) and where.value is True):
+            mask = as_array(tracer, where)
+            if mask.node.meta.dtype != np.dtype(bool):
+                raise Unsupported("where= of other than booleans", tracer.loc)
+            result = tracer.emit("where", mask.node, result.node, target.node)  # out keeps the rest
         return _write_out(tracer, target, result)
 
     return handler
+
+
+def _in_loop_dtypes(tracer: Tracer, ufunc: np.ufunc, operands: list, dtype: np.dtype | None
+                    ) -> tuple[list, np.dtype]:
+    """The operands cast to the inner loop NumPy picks for ``dtype=`` (which computes in that
+    dtype: ``np.add(int8, int8, dtype=int64)`` does not wrap at 127), and the loop's output
+    dtype; NumPy's errors for dtypes it has no loop for."""
+    given = tuple(o.meta.dtype if isinstance(o, Node) else type(o) for o in operands)
+    try:
+        loop = ufunc.resolve_dtypes((*given, None), signature=(*(None,) * len(given), dtype))
+    except Exception as exc:  # noqa: BLE001 - NumPy's own error for these dtypes, as eager raises it
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+    cast = []
+    for operand, wanted in zip(operands, loop, strict=False):
+        if isinstance(operand, Node):
+            cast.append(operand if operand.meta.dtype == wanted else tracer.emit("astype", operand, dtype=wanted).node)
+        elif type(operand) in (bool, int, float, complex):
+            try:
+                cast.append(wanted.type(operand))
+            except (OverflowError, ValueError) as exc:
+                raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+        else:
+            raise Unsupported(f"dtype= with an operand of type {type(operand).__name__}", tracer.loc)
+    return cast, loop[-1]
 
 
 def _other_ufunc_handler(ufunc: np.ufunc) -> Handler:

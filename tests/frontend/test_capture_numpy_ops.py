@@ -353,3 +353,42 @@ def test_a_ufunc_giving_objects_runs_eagerly(check):
         return identity(x)
 
     check(f, np.arange(3.0), np.arange(3.0), compiled=False, reason="dtype=object")
+
+
+UFUNC_X = np.array([[1.1, 2.3, -0.5], [0.0, 4.0, 7.5]], np.float32)
+UFUNC_Y = np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 1.0]], np.float32)
+UFUNC_A = np.array([[100, 120, -7], [3, 4, 5]], np.int8)
+
+
+@pytest.mark.parametrize("body", [
+    "np.add(a, a, dtype=np.int64)", "np.multiply(x, x, dtype=np.float64)", "np.add(x, 1.5, dtype=np.float64)",
+    "np.less(x, y, dtype=bool)", "np.sqrt(a, dtype=np.float32)", "np.maximum(a, x, dtype=np.float16)",
+    "np.divide(a, a, dtype=np.float32)", "np.exp(x, dtype=np.float64)", "np.add(a, 3, dtype=np.int16)",
+    "np.power(a, 2, dtype=np.int64)",
+    "np.add(x, y, dtype=np.int32)", "np.less(x, y, dtype=np.float64)", "np.negative(a, dtype=np.uint8)",
+    "np.add(a, 300, dtype=np.int8)",   # NumPy's errors: no such loop, a Python int out of bounds
+])
+def test_a_ufunc_computes_in_its_dtype_argument(check, body):
+    """dtype= picks NumPy's loop: the operands are cast first (int8 + int8 in int64 does not wrap,
+    float32 * float32 in float64 is not a rounded float32 product); before, the result was cast."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x, y, a):\n    return {body}\n", namespace)
+    check(namespace["f"], UFUNC_X, UFUNC_Y, UFUNC_A)
+
+
+@pytest.mark.parametrize("body", [
+    "np.divide(x, y, where=y != 0, out=np.zeros_like(x))", "np.sqrt(x, out=np.full_like(x, -1.0), where=x >= 0)",
+    "np.add(x, y, out=np.ones_like(x), where=np.array([True, False, True]))",
+    "np.add(x, y, out=np.ones((2, 3)), where=x > 1)", "np.multiply(a, 2, out=np.zeros_like(a), where=a > 4)",
+    "np.add(x, y, out=np.zeros((2, 3), np.int32), where=y > 0)",           # NumPy's casting error
+    "np.add(x, y, out=np.zeros_like(x), where=np.ones((3, 2, 3), bool))",  # a mask bigger than out
+])
+def test_a_ufunc_writes_out_only_where_told(check, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x, y, a):\n    return {body}\n", namespace)
+    check(namespace["f"], UFUNC_X, UFUNC_Y, UFUNC_A)
+
+
+def test_where_without_out_runs_eagerly(check):
+    """NumPy leaves the other places of a fresh result uninitialised: only eager can say what they hold."""
+    check(lambda x, y: np.add(x, y, where=y > 0).shape, UFUNC_X, UFUNC_Y, compiled=False)
