@@ -316,7 +316,12 @@ RULES: dict[str, tuple[Any, Any, bool]] = {  # op: (NumPy function, shape rule, 
     "correlate": (np.correlate, _correlate_shape, False),
     "diag": (np.diag, _diag_shape, False),
 }
-_STAND_INS = {"cross": _vector_stand_in, "gradient": _gradient_stand_in}
+def _zero_stand_in(meta: TensorMeta) -> Any:
+    """Tiny, and 0: an index in bounds of any shape that has elements (np.unravel_index's)."""
+    return meta.dtype.type(0) if meta.is_scalar else np.zeros((1,) * meta.ndim, meta.dtype)
+
+
+_STAND_INS = {"cross": _vector_stand_in, "gradient": _gradient_stand_in, "unravel_index": _zero_stand_in}
 
 for _name, _reference in {"partition": np.partition, "argpartition": np.argpartition}.items():
     register(Op(_name, OpKind.EXTERN, _reference, _infer_partition(_reference),

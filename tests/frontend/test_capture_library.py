@@ -359,6 +359,7 @@ def test_writing_into_the_real_part_writes_the_complex_array(check, rand):
     "np.lexsort((x[0], y[0]))", "np.lexsort([x, y])", "np.lexsort((x, y), axis=0)",
     "np.unravel_index(np.argmax(x), x.shape)", "np.unravel_index(np.argmax(x, axis=1), (6, 5))[1]",
     "np.unravel_index(np.argmax(x), x.shape, order='F')", "np.unravel_index(np.argmax(x) + 30, x.shape)",
+    "np.unravel_index(np.argmax(x[0, :1]), (1,))",   # the shape rule's probe stays in bounds of (1,)
     "np.lexsort((x[0], y[1, :3]))",
     "np.partition(x, 9)", "np.delete(x, 9, axis=1)", "np.insert(x[0], 9, 1.0)",   # NumPy's ValueError, IndexErrors
     "np.insert(x, 1, y[:, :2], axis=1)",                                          # and its broadcasting error

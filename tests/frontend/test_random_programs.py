@@ -191,7 +191,8 @@ def _statement(draw, program: Program) -> str:
     scalar = draw(st.sampled_from([*SCALARS, *sizes, *(["s"] if "s" in program.env else [])]))
     kind = draw(st.sampled_from(["unary", "binary", "binary", "scalar", "scalar", "function", "reduce",
                                  "view", "view", "inplace", "inplace", "setitem", "cast", "join", "matmul",
-                                 "argreduce", "where", "clip", "shape", "gather", "scatter", "library"]))
+                                 "argreduce", "where", "clip", "shape", "gather", "scatter", "library",
+                                 "typed", "build"]))
     out = program.fresh()
     if kind == "unary":
         fn = draw(st.sampled_from(UNARY))
@@ -203,6 +204,14 @@ def _statement(draw, program: Program) -> str:
         return f"{out} = {a} {op} {scalar}" if draw(st.booleans()) else f"{out} = {scalar} {op} {a}"
     if kind == "function":
         return f"{out} = {draw(st.sampled_from(BINARY_FUNCTIONS))}({a}, {b})"
+    if kind == "typed":  # NumPy's loop for dtype=; where= into out=
+        fn = draw(st.sampled_from(BINARY_FUNCTIONS))
+        if draw(st.booleans()):
+            return f"{out} = {fn}({a}, {b}, dtype={draw(st.sampled_from(CASTS))})"
+        return f"{out} = {fn}({a}, {b}, out=np.ones_like({fn}({a}, {b})), where={b} != 0)"
+    if kind == "build":  # np.array of a list of traced values: a stack in np.array's dtype
+        return f"{out} = " + draw(st.sampled_from([f"np.array([{a}.max(), {b}.min(), {scalar}])",
+                                                    f"np.asarray([{a}, {a} * {scalar}])", f"{a} + [{b}.sum()]"]))
     if kind == "reduce":
         name = draw(st.sampled_from(REDUCTIONS))
         axis = _axis(draw, len(shape))
