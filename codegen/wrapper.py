@@ -27,6 +27,7 @@ import numpy as np
 
 from ..ir import Dim, Node, OpKind, dims_in, is_static, iter_nodes
 from ..passes.kernels import ExternStep, Kernel, KernelGraph, StoreKind
+from ..passes.rewriting import Unfreezable, analyse_aliasing, freeze
 from .buffers import OutputCache, reusable
 
 
@@ -47,6 +48,7 @@ class ProgramBuilder:
         self.values: dict[Node, str] = {}   # the name of each node's value (scalars as scalars)
         self.arrays: dict[Node, str] = {}   # the name of each node as an array (0-d for scalars)
         self.idents: dict[Node, str] = {}
+        self.shared = shared_calls(kernel_graph)
 
     # ---------------------------------------------------------------- the backend's hook
     def launch(self, kernel: Kernel, operands: list[str]) -> None:
@@ -140,24 +142,34 @@ class ProgramBuilder:
             self.lines.append(f"    {self.values[dest]}[{self.render(index)}] = {self.render(value)}")
             self.values[node] = self.values[dest]
             return
+        elif node in self.shared:
+            first, output = self.shared[node]
+            results = f"t_{self.ident(first)}"
+            if first is node:  # every result of one NumPy call, which the others index
+                self.call(node, results, {**node.kwargs, "output": slice(None)},
+                          f"  # {len([n for n in self.shared.values() if n[0] is first])} results of one call")
+            self.lines.append(f"    {name} = {results}[{output}]")
         else:
-            ref = f"_ref_{node.op.name}"
-            self.references[ref] = node
-            args = [self.render(a) for a in node.args]
-            args += [f"{k}={self.render(v)}" for k, v in node.kwargs.items()]
-            comment = ""
-            if self._writes_into_cache(node):  # BLAS writes straight into a reused buffer
-                args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
-                            f".take({_runtime_shape(node.meta.shape)})")
-                comment = "  # out=: a reused buffer (OutputCache)"
-            call = f"{name} = {ref}({', '.join(args)}){comment}"
-            if node.op.checks_values and node.loc is not None:  # an index out of bounds: say where
-                where = f"(at {node.loc.with_source()})"
-                self.lines += ["    try:", f"        {call}", "    except Exception as error:",
-                               f"        error.add_note({where!r})", "        raise"]
-            else:
-                self.lines.append(f"    {call}")
+            self.call(node, name, node.kwargs)
         self.values[node] = name
+
+    def call(self, node: Node, name: str, kwargs: dict, comment: str = "") -> None:
+        """Append ``name = <node's op>(args, **kwargs)``, the NumPy reference (or the device's)."""
+        ref = f"_ref_{node.op.name}"
+        self.references[ref] = node
+        args = [self.render(a) for a in node.args]
+        args += [f"{k}={self.render(v)}" for k, v in kwargs.items()]
+        if self._writes_into_cache(node):  # BLAS writes straight into a reused buffer
+            args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
+                        f".take({_runtime_shape(node.meta.shape)})")
+            comment = "  # out=: a reused buffer (OutputCache)"
+        call = f"{name} = {ref}({', '.join(args)}){comment}"
+        if node.op.checks_values and node.loc is not None:  # an index out of bounds: say where
+            where = f"(at {node.loc.with_source()})"
+            self.lines += ["    try:", f"        {call}", "    except Exception as error:",
+                           f"        error.add_note({where!r})", "        raise"]
+        else:
+            self.lines.append(f"    {call}")
 
     def _writes_into_cache(self, node: Node) -> bool:
         """A large matmul result (NumPy's matmul ufunc takes ``out=``, and the same BLAS call
@@ -211,6 +223,27 @@ class ProgramBuilder:
                 self.values[setitem] = self.values[dest]
         self.launch(kernel, operands)
         self.lines.extend(after)
+
+
+def shared_calls(kernel_graph: KernelGraph) -> dict[Node, tuple[Node, int]]:
+    """Nodes that are results of one NumPy call (``np.linalg.qr(a)``, ``np.histogram(x)``: the
+    frontend makes one node per result, told apart by ``output=``), each mapped to the first
+    such node of its call and its result's index: the call then runs once, as in eager. Only
+    where the operands' memory is written by no mutation (two reads would see the same values)."""
+    aliasing = analyse_aliasing(kernel_graph.graph)
+    calls: dict[Any, list[Node]] = {}
+    for step in kernel_graph.steps:
+        node = step.node if isinstance(step, ExternStep) else None
+        if node is None or not isinstance(node.kwargs.get("output"), int):
+            continue
+        if any(aliasing.is_written(arg) for arg in iter_nodes((node.args, node.kwargs))):
+            continue
+        try:
+            key = (node.op.name, freeze(node.args), freeze({k: v for k, v in node.kwargs.items() if k != "output"}))
+        except Unfreezable:
+            continue
+        calls.setdefault(key, []).append(node)
+    return {node: (group[0], node.kwargs["output"]) for group in calls.values() if len(group) > 1 for node in group}
 
 
 def _runtime_shape(shape: tuple) -> str:
