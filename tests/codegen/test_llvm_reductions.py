@@ -125,3 +125,16 @@ def test_zero_dimensional_reductions(differential):
     g.set_outputs([total, g.call("mean", x), g.call("max", x, keepdims=True), g.call("add", total, 1.0),
                    g.call("var", x), g.call("any", x)])
     differential(g, lambda: [np.array(3.0, np.float32)], REDUCTION_TOLERANCE)
+
+
+@pytest.mark.parametrize("shape, axis, in_kernel", [
+    ((256, 256), (0,), False), ((64, 8, 64), (0, 1), False), ((8, 64, 64), (1,), False),
+    ((64, 64), (0,), True),      # small: in cache either way
+    ((4096, 16), (0,), True),    # short rows: the kernel's loop wins
+    ((256, 256), (1,), True), ((256, 256), None, True), ((4096, 1), (0,), True),
+])
+def test_large_reductions_that_keep_the_last_axis_are_numpys(differential, values, shape, axis, in_kernel):
+    """NumPy adds whole rows into the output; a kernel's loop per output element strides."""
+    g = reduce_graph("sum", TensorMeta(shape, np.dtype("float32")), axis=axis)
+    artifact = differential(g, lambda: [values(np.dtype("float32"), shape, 3)], REDUCTION_TOLERANCE)
+    assert bool(artifact.kernel_graph.kernels) == in_kernel
