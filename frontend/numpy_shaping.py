@@ -162,7 +162,7 @@ def _resize(tracer: Tracer, a: Value, new_shape: Any) -> Value:
     size = int(np.prod(shape, dtype=np.int64))
     if not isinstance(flat.meta.shape[0], int) or any(not isinstance(d, int | np.integer) or d < 0 for d in shape) \
             or not size or not flat.meta.shape[0]:
-        raise Unsupported("np.resize to an empty, negative or dynamic size", tracer.loc)
+        raise Unsupported("np.resize of an empty array, or to an empty, negative or dynamic size", tracer.loc)
     repeats = -(-size // flat.meta.shape[0])
     whole = tracer.emit("concatenate", (flat,) * repeats, axis=0)   # a copy even for one: never a view
     return tracer.emit("reshape", tracer.emit("getitem", whole.node, slice(None, size)).node, shape)

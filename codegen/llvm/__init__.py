@@ -52,7 +52,7 @@ import numpy as np
 
 from ...ir import Graph, Node, hint_size
 from ...passes.attention import fuse_attention
-from ...passes.fusion import fuse, reduction_axes
+from ...passes.fusion import fuse
 from ...passes.kernels import ExternStep, Kernel, KernelGraph
 from ...passes.memory import plan_buffers
 from ..buffers import MIN_BYTES
@@ -71,25 +71,8 @@ __all__ = ["compile_graph", "CompiledGraph", "can_lower"]
 
 def can_lower(node: Node) -> bool:
     """Whether this backend lowers ``node`` exactly (else fusion leaves it to NumPy)."""
-    return lowerable(node, LOWERED_DTYPES, Unsupported, reduction=_lower_reduction, elementwise=_lower_alone,
+    return lowerable(node, LOWERED_DTYPES, Unsupported, reduction=plan_reduction, elementwise=_lower_alone,
                      store=lambda value, dest: check_store_cast(value.meta.dtype, dest.meta.dtype))
-
-
-COLUMN_REDUCTION_LIMIT = (4096, 32)  # elements, and extent of the kept last axis (measured below)
-
-
-def _lower_reduction(node: Node) -> None:
-    """A large reduction that keeps the last axis (``x.sum(axis=0)`` of a matrix) stays NumPy's:
-    a kernel reduces each output element in a loop of its own, which strides across rows,
-    while NumPy adds whole rows into the output along the contiguous axis. (x * 2).sum(axis=0)
-    of float32, kernel against NumPy: 64x64 3.7 us vs 3.5 us; 256x256 53 vs 16 us; 4096x1024
-    13.9 vs 1.2 ms; but 4096x16 55 vs 90 us (rows of 16 are short loops either way)."""
-    plan_reduction(node)
-    shape, axes = node.args[0].meta.shape, reduction_axes(node)
-    elements, extent = COLUMN_REDUCTION_LIMIT
-    if (shape and axes and len(shape) - 1 not in axes and hint_size(shape) > elements
-            and (not isinstance(shape[-1], int) or shape[-1] >= extent)):
-        raise Unsupported(f"{node.op.name} over axes {axes} keeping the last: NumPy's loop order")
 
 
 def _lower_alone(node: Node) -> None:
@@ -136,8 +119,11 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
     partials: dict[Kernel, list[np.dtype]] = {}  # filled by emit_kernel for split full reductions
+    accumulators: dict[Kernel, list[np.dtype]] = {}  # ... for reductions that keep the last axis
+
     def emit(kernel: Kernel) -> tuple[str, str]:
-        return emit_kernel(kernel, decls, OFFSETS, partials)
+        return emit_kernel(kernel, decls, OFFSETS, partials, accumulators)
+
     kernel_graph, functions = emit_kernels(kernel_graph, emit, Unsupported)
     # Planned on what will run (a kernel the emitter refused is NumPy steps now); a kernel that
     # writes over a dead buffer is emitted again, storing through that buffer's pointer.
@@ -158,6 +144,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
                  for node, (name, _) in templates.items()}
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold, partials=partials,
+                                   accumulators=accumulators,
                                    reuse_outputs=reuse_outputs, fused=fused)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)
 

@@ -91,6 +91,15 @@ class KernelEmitter(ReductionEmission):
             for node, plan in self.plans.items():
                 self.partials[node] = Operand(len(self.operands), plan.stages[0].acc_dtype, (), (), True)
                 self.operands.append(self.partials[node])
+        # Reductions that keep the last axis sweep the domain in memory order, each stage into
+        # an array of accumulators over the kept axes (extra operands; emit_reduction.py).
+        self.accumulators: dict[tuple[Node, int], Operand] = {}
+        if self.plans and self.reduce and self.ndim - 1 in self.outer:
+            for node, plan in self.plans.items():
+                for i, stage in enumerate(plan.stages):
+                    op = Operand(len(self.operands), stage.acc_dtype, self.outer, (False,) * len(self.outer), True)
+                    self.accumulators[(node, i)] = op
+                    self.operands.append(op)
 
     # ------------------------------------------------------------------ analysis
     def _analyse(self) -> None:
@@ -153,6 +162,8 @@ class KernelEmitter(ReductionEmission):
         self._entry()
         if not self.plans:  # (0-d reductions and axis=() ones have no reduced axes but do have passes)
             self._elementwise_body()
+        elif self.accumulators:
+            self._sweep_body()
         else:
             self._reduction_body()
         b.line("ret void")
@@ -225,16 +236,20 @@ class KernelEmitter(ReductionEmission):
         return moved
 
     def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
-              body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True) -> None:
-        """Loops over ``axes``; the innermost in a unit-stride and a strided copy."""
+              body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True,
+              split_axis: int | None = None) -> None:
+        """Loops over ``axes``; the innermost in a unit-stride and a strided copy. The first axis
+        (``split_first``), or ``split_axis`` wherever it is, runs over the chunk [start, stop)."""
         if not axes:
             body(ptrs)
             return
         axis = axes[0]
-        lo, hi = (self.start, self.stop) if split_first else ("0", self.sizes[axis])
+        if split_first:
+            split_axis = axis
+        lo, hi = (self.start, self.stop) if axis == split_axis else ("0", self.sizes[axis])
         if len(axes) > 1 or not vectorize:
             self._loop(lo, hi, lambda i: self._nest(axes[1:], self._advance(ptrs, axis, i, ops), ops, body,
-                                                    False, vectorize))
+                                                    False, vectorize, split_axis))
             return
         b = self.b
         moving = [op for op in ops if op.moves_along(axis)]
@@ -394,14 +409,19 @@ def _set_id(scopes: list[int]) -> str:
 
 
 def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets,
-                partials: dict[Kernel, list[np.dtype]] | None = None) -> tuple[str, str]:
+                partials: dict[Kernel, list[np.dtype]] | None = None,
+                accumulators: dict[Kernel, list[np.dtype]] | None = None) -> tuple[str, str]:
     """Lower one kernel; raises Unsupported when some member cannot be lowered exactly.
     A kernel that splits a full reduction across threads records, in ``partials``, the
-    accumulator dtype of each of its partial buffers (extra operands, in operand order)."""
+    accumulator dtype of each of its partial buffers (extra operands, in operand order); one
+    that sweeps a reduction keeping the last axis records, in ``accumulators``, the dtype of
+    each of its accumulator arrays (extra operands shaped like the kept axes, after the others)."""
     emitter = KernelEmitter(kernel, decls, offsets)
     emitted = emitter.emit()
     if partials is not None and emitter.partials:
         partials[kernel] = [op.dtype for op in emitter.partials.values()]
+    if accumulators is not None and emitter.accumulators:
+        accumulators[kernel] = [op.dtype for op in emitter.accumulators.values()]
     return emitted
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ...ir import Node, OpKind
 from ...passes.kernels import FULL
-from .lowering import Value, memory_type
+from .lowering import Value, cast, memory_type
 from .math import BINARY_LIBM, UNARY_LIBM
 from .operands import Operand, Scope
 
@@ -42,6 +42,7 @@ class ReductionEmission:
     stop: str
     chunk: str
     count: str
+    accumulators: dict[tuple[Node, int], Operand]
 
     if TYPE_CHECKING:  # KernelEmitter's methods used here
         def _reduction_pass(self, node: Node) -> int: ...
@@ -51,7 +52,8 @@ class ReductionEmission:
         def _store_pass(self, store: Store) -> int: ...
         def _loop(self, lo: str, hi: str, body: Callable[[str], None]) -> None: ...
         def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
-                  body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True) -> None: ...
+                  body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True,
+                  split_axis: int | None = None) -> None: ...
         def _value(self, node: Node, scope: Scope) -> Value: ...
         def _arg_value(self, user: Node, arg: Node, scope: Scope) -> Value: ...
         def _load(self, user: Node, arg: Node, scope: Scope) -> Value: ...
@@ -116,6 +118,75 @@ class ReductionEmission:
                 if len(outer.memo[("stage", node)]) == len(self.plans[node].stages):
                     outer.memo[node] = outer.memo[("stage", node)][-1]
         self._store_all(outer, None, full=False)
+
+    # -- reductions that keep the last axis: sweeps in memory order into accumulator arrays
+    def _sweep_body(self) -> None:
+        """Per pass: set the pass's accumulators, sweep the whole domain in memory order (the
+        last axis, which is kept, innermost: rows add into the accumulators as NumPy's
+        ``x.sum(axis=0)`` does, and the loop vectorizes), then finish each accumulator in
+        place; the values of the kept axes are read back from the arrays where needed. The
+        threads split the first kept axis: each owns its accumulators."""
+        b = self.b
+        ptrs = {op.index: op.data for op in self.operands}
+        split = self.outer[0]
+        every_axis = tuple(range(len(self.k.domain)))
+        every_acc = list(self.accumulators.values())
+        self.finished: dict[tuple[Node, int], object] = {}  # (node, stage): the dtype its finish gives
+        for p in range(self.num_passes):
+            stages = [(n, p - self._reduction_pass(n)) for n in self.plans
+                      if 0 <= p - self._reduction_pass(n) < len(self.plans[n].stages)]
+
+            def start(q, stages=stages):
+                for node, i in stages:
+                    stage = self.plans[node].stages[i]
+                    self._acc_store(self.accumulators[(node, i)], q, Value(stage.init, stage.acc_dtype))
+
+            self._nest(self.outer, ptrs, every_acc, start, True)
+
+            def sweep(q, p=p, stages=stages):
+                self.current_pass = p
+                kept = self._kept_scope(q)
+                scope = Scope(q, kept)
+                for node, i in stages:
+                    stage, acc = self.plans[node].stages[i], self.accumulators[(node, i)]
+                    x = stage.element(b, self._arg_value(node, node.args[0], scope), self._stage_values(node, kept))
+                    old = self._acc_load(acc, q)
+                    self._acc_store(acc, q, Value(stage.combine(b, old, x), stage.acc_dtype))
+                self._store_all(scope, p, full=True)
+
+            self._nest(every_axis, ptrs, self.operands, sweep, False, split_axis=split)
+
+            def finish(q, stages=stages):
+                kept = self._kept_scope(q)
+                for node, i in stages:
+                    stage, acc = self.plans[node].stages[i], self.accumulators[(node, i)]
+                    done = stage.finish(b, self._acc_load(acc, q), self._count_value(), self._stage_values(node, kept))
+                    self.finished[(node, i)] = done.dtype
+                    self._acc_store(acc, q, Value(cast(b, done, stage.acc_dtype).ref, stage.acc_dtype))
+
+            self._nest(self.outer, ptrs, every_acc, finish, True)
+        self._nest(self.outer, ptrs, self.operands, lambda q: self._store_all(self._kept_scope(q), None, full=False),
+                   True)
+
+    def _kept_scope(self, q: dict[int, str]) -> Scope:
+        """The values of the kept axes at ``q``: every stage finished so far, read from its array."""
+        kept = Scope(q)
+        for (node, i), dtype in self.finished.items():
+            value = cast(self.b, self._acc_load(self.accumulators[(node, i)], q), dtype)
+            kept.memo.setdefault(("stage", node), []).append(value)
+            if i == len(self.plans[node].stages) - 1:
+                kept.memo[node] = value
+        return kept
+
+    def _acc_load(self, acc: Operand, q: dict[int, str]) -> Value:
+        raw = self.b.emit(f"load {memory_type(acc.dtype)}, ptr {q[acc.index]}")
+        if acc.dtype.kind == "b":
+            raw = self.b.emit(f"icmp ne i8 {raw}, 0")
+        return Value(raw, acc.dtype)
+
+    def _acc_store(self, acc: Operand, q: dict[int, str], value: Value) -> None:
+        ref = value.ref if acc.dtype.kind != "b" else self.b.emit(f"zext i1 {value.ref} to i8")
+        self.b.line(f"store {memory_type(acc.dtype)} {ref}, ptr {q[acc.index]}")
 
     def _store_partials(self, accs) -> None:
         b = self.b

@@ -53,7 +53,8 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "np.convolve of other than vectors",  # a 0-d operand
                      "into something other than an array",  # np.add.at(0-d array, ...)
                      "indices that are not an integer array",  # np.put_along_axis(x, bool array, ...)
-                     "values into")  # np.insert of float values into an int array (NumPy truncates)
+                     "values into",  # np.insert of float values into an int array (NumPy truncates)
+                     "np.resize of an empty array")
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
 
 
