@@ -11,6 +11,9 @@ Shape of the generated code::
         loops over the outer axes; per outer index, one pass over the reduced axes per
         level of reduction (softmax: max, sum, then the output), each pass's innermost loop
         again unit-stride / strided; values of the outer layout in between
+      reduction kernel that keeps the last axis (x.sum(axis=0), batch norm): per level, one
+        sweep over the whole domain in memory order into arrays of accumulators over the
+        kept axes (extra operands), which are then finished in place and read back
       full reduction in one pass (l2norm, ``x.sum()``; no outer axes to split): three modes
         chosen by ``chunk``: -1 the whole reduction; >= 0 rows [start, stop) of the first
         reduced axis, accumulators written unfinished to ``partials[chunk]``; -2 combine

@@ -2,7 +2,8 @@
 
 Per outer index, one pass per level of reduction (softmax: max, then sum and the output),
 each with its accumulators; values of the outer layout computed between passes; a costly
-value needed in several passes spilled to an output buffer once. A kernel that reduces
+value needed in several passes spilled to an output buffer once. A kernel that keeps the last
+axis sweeps instead: per level, the whole domain in memory order into accumulator arrays. A kernel that reduces
 everything in one pass has three modes chosen at run time by ``chunk`` (whole; a chunk of
 the first reduced axis into ``partials[chunk]``; combine the partials and finish).
 """
