@@ -46,6 +46,7 @@ exact, with NumPy's wrap-around, division and shift rules. NumPy's RuntimeWarnin
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,13 +58,14 @@ from ...passes.kernels import ExternStep, Kernel, KernelGraph
 from ...passes.memory import plan_buffers
 from ..buffers import MIN_BYTES
 from ..common import emit_kernels, lowerable, memoise
-from .abi import OFFSETS, Offsets
+from .abi import OFFSETS
 from .attention import AttentionKernel, Scaling, attention_function
 from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
 from .math import MathDeclarations, host_has
 from .reductions import plan_reduction
+from .scan import SCANNED_DTYPES, ScanKernel, scan_function
 from .wrapper import build_wrapper
 
 __all__ = ["compile_graph", "CompiledGraph", "can_lower"]
@@ -130,18 +132,23 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     kernel_graph = plan_buffers(kernel_graph, worth=lambda node: hint_size(node.meta.shape)
                                 * node.meta.dtype.itemsize >= take_over_bytes)
     functions = {k: functions[k] if k in functions else emit(k) for k in kernel_graph.kernels}
-    kernel_graph, templates = _attention_steps(kernel_graph, decls, OFFSETS)
+    kernel_graph, templates = _own_kernels(kernel_graph, _attention(decls),
+                                           "one fused kernel: codegen/llvm/attention.py")
+    kernel_graph, scans = _own_kernels(kernel_graph, _scan(decls), "one loop in NumPy's order: codegen/llvm/scan.py")
     module_text, from_cache, addresses = "", False, {}
     fused: dict[Node, AttentionKernel] = {}
-    if functions or templates:
-        module_text = assemble_module([*functions.values(), *templates.values()], decls.text())
-        names = sorted({name for name, _ in [*functions.values(), *templates.values()]})
+    if functions or templates or scans:
+        module_text = assemble_module([*functions.values(), *templates.values(), *scans.values()], decls.text())
+        names = sorted({name for name, _ in [*functions.values(), *templates.values(), *scans.values()]})
         compiled = compile_module(module_text, names, cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
         fused = {node: AttentionKernel(compiled.addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool,
                                        num_threads)
                  for node, (name, _) in templates.items()}
+        fused.update({node: ScanKernel(compiled.addresses[name], node.op.name, node.meta.dtype,
+                                       node.kwargs.get("axis"), pool, num_threads)
+                      for node, (name, _) in scans.items()})
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold, partials=partials,
                                    accumulators=accumulators,
@@ -149,15 +156,34 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)
 
 
-def _attention_steps(kernel_graph: KernelGraph, decls: MathDeclarations, offsets: Offsets
-                     ) -> tuple[KernelGraph, dict[Node, tuple[str, str]]]:
-    """The attention nodes' kernels (name, text), and their steps relabelled as such."""
-    templates: dict[Node, tuple[str, str]] = {}
+def _own_kernels(kernel_graph: KernelGraph, make: Callable[[Node], tuple[str, str] | None], reason: str
+                 ) -> tuple[KernelGraph, dict[Node, tuple[str, str]]]:
+    """The extern nodes this backend runs with a kernel of its own: ``make(node)`` gives its
+    (name, LLVM text), or None for NumPy's call; their steps are relabelled with ``reason``."""
+    functions: dict[Node, tuple[str, str]] = {}
     steps: list = []
     for step in kernel_graph.steps:
-        if isinstance(step, ExternStep) and step.node.op.name == "attention":
-            node = step.node
-            templates[node] = attention_function(node.meta.dtype, Scaling.of(node.kwargs), decls, offsets)
-            step = ExternStep(node, "one fused kernel: codegen/llvm/attention.py")
+        if isinstance(step, ExternStep) and (made := make(step.node)) is not None:
+            functions[step.node] = made
+            step = ExternStep(step.node, reason)
         steps.append(step)
-    return KernelGraph(kernel_graph.graph, steps), templates
+    return KernelGraph(kernel_graph.graph, steps), functions
+
+
+def _attention(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | None]:
+    def make(node: Node) -> tuple[str, str] | None:
+        if node.op.name != "attention":
+            return None
+        return attention_function(node.meta.dtype, Scaling.of(node.kwargs), decls, OFFSETS)
+    return make
+
+
+def _scan(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | None]:
+    """cumsum/cumprod with the same dtype in and out and no ``dtype=`` (codegen/llvm/scan.py)."""
+    def make(node: Node) -> tuple[str, str] | None:
+        if (node.op.name not in ("cumsum", "cumprod") or not set(node.kwargs) <= {"axis"}
+                or not isinstance(node.args[0], Node) or node.args[0].meta.dtype != node.meta.dtype
+                or node.meta.dtype not in SCANNED_DTYPES):
+            return None
+        return scan_function(node.op.name, node.meta.dtype, decls, OFFSETS)
+    return make
