@@ -112,8 +112,7 @@ class WrapperBuilder(ProgramBuilder):
         kept_shape = tuple(kernel.domain[a] for a in kernel.outer_axes)
         for i, dtype in enumerate(self.accumulators.get(kernel, [])):  # (set by the kernel, all of them)
             name = f"a_{kernel.name}_{i}"
-            self.lines.append(f"    {name} = _empty({kept_shape!r}, {self.constant(dtype)})"
-                              f"  # accumulators over the kept axes")
+            self.scratch(name, kept_shape, dtype, "accumulators over the kept axes")
             operands = operands + [name]
         partials = self.partials.get(kernel, [])
         split_axes = kernel.reduce_axes if partials else kernel.outer_axes
