@@ -66,14 +66,15 @@ def in_layout(array: np.ndarray, order: tuple[int, ...] | bool) -> np.ndarray:
     such a copy of it (a buffer written over in place keeps the layout of the value it held)."""
     if array.size == 0:  # (no element to place; NumPy gives empty arrays strides of its own)
         return array
+    axes: tuple[int, ...] = order if isinstance(order, tuple) else tuple(range(array.ndim))
     wanted = [0] * array.ndim
     stride = array.itemsize
-    for axis in reversed(tuple(order or range(array.ndim))):
+    for axis in reversed(axes):
         wanted[axis] = stride
         stride *= array.shape[axis]
     if array.strides == tuple(wanted):
         return array
-    fresh = empty_in_order(array.shape, array.dtype, order) if order else np.empty_like(array, order="C")
+    fresh = empty_in_order(array.shape, array.dtype, axes)
     fresh[...] = array
     return fresh
 

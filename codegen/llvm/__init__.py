@@ -136,16 +136,16 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
                                            "one fused kernel: codegen/llvm/attention.py")
     kernel_graph, scans = _own_kernels(kernel_graph, _scan(decls), "one loop in NumPy's order: codegen/llvm/scan.py")
     module_text, from_cache, addresses = "", False, {}
-    fused: dict[Node, AttentionKernel] = {}
+    fused: dict[Node, AttentionKernel | ScanKernel] = {}
     if functions or templates or scans:
         module_text = assemble_module([*functions.values(), *templates.values(), *scans.values()], decls.text())
         names = sorted({name for name, _ in [*functions.values(), *templates.values(), *scans.values()]})
         compiled = compile_module(module_text, names, cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
-        fused = {node: AttentionKernel(compiled.addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool,
-                                       num_threads)
-                 for node, (name, _) in templates.items()}
+        fused.update({node: AttentionKernel(compiled.addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool,
+                                            num_threads)
+                      for node, (name, _) in templates.items()})
         fused.update({node: ScanKernel(compiled.addresses[name], node.op.name, node.meta.dtype,
                                        node.kwargs.get("axis"), pool, num_threads)
                       for node, (name, _) in scans.items()})
@@ -174,6 +174,7 @@ def _attention(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | No
     def make(node: Node) -> tuple[str, str] | None:
         if node.op.name != "attention":
             return None
+        assert OFFSETS is not None  # (compile_graph checked)
         return attention_function(node.meta.dtype, Scaling.of(node.kwargs), decls, OFFSETS)
     return make
 
@@ -185,5 +186,6 @@ def _scan(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | None]:
                 or not isinstance(node.args[0], Node) or node.args[0].meta.dtype != node.meta.dtype
                 or node.meta.dtype not in SCANNED_DTYPES):
             return None
+        assert OFFSETS is not None  # (compile_graph checked)
         return scan_function(node.op.name, node.meta.dtype, decls, OFFSETS)
     return make

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ...ir import Node, OpKind
 from ...passes.kernels import FULL
 from .lowering import Value, cast, memory_type
@@ -132,7 +134,7 @@ class ReductionEmission:
         split = self.outer[0]
         every_axis = tuple(range(len(self.k.domain)))
         every_acc = list(self.accumulators.values())
-        self.finished: dict[tuple[Node, int], object] = {}  # (node, stage): the dtype its finish gives
+        self.finished: dict[tuple[Node, int], np.dtype] = {}  # (node, stage): the dtype its finish gives
         for p in range(self.num_passes):
             stages = [(n, p - self._reduction_pass(n)) for n in self.plans
                       if 0 <= p - self._reduction_pass(n) < len(self.plans[n].stages)]

@@ -144,12 +144,11 @@ class ScanKernel:
                 or x.size < MIN_ELEMENTS or (self.axis is not None and x.ndim == 0)):
             return self.reference(x, axis=self.axis)  # NumPy's value, or NumPy's error
         if self.axis is None:
-            x = x.reshape(-1)
-            axis = 0
+            x, axis = x.reshape(-1), 0
+        elif -x.ndim <= self.axis < x.ndim:
+            axis = self.axis % x.ndim
         else:
-            axis = self.axis % x.ndim if -x.ndim <= self.axis < x.ndim else None
-            if axis is None:
-                return self.reference(x, axis=self.axis)
+            return self.reference(x, axis=self.axis)  # NumPy's AxisError
         shape = x.shape
         outer = int(np.prod(shape[:axis], dtype=np.int64))
         inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
