@@ -67,6 +67,18 @@ def _column_stack(tracer: Tracer, tup: Value) -> Value:
     return tracer.emit("concatenate", tuple(arrays), axis=1)
 
 
+@numpy_function(np.block)
+def _block(tracer: Tracer, arrays: Value) -> Value:
+    """Nested lists of arrays: NumPy's own call (a tuple among them is NumPy's TypeError, eagerly)."""
+    def nested(value: Value) -> Any:
+        if isinstance(value, ListValue):
+            return tuple(nested(item) for item in value.items)
+        if isinstance(value, ArrayValue):
+            return value.node
+        raise Unsupported(f"np.block of a {type(value).__name__} among the blocks", tracer.loc)
+    return tracer.emit("block", nested(arrays))
+
+
 @numpy_function(np.dstack)
 def _dstack(tracer: Tracer, tup: Value) -> Value:
     parts = [call_handler(tracer, np.atleast_3d, [item], {}) for item in sequence_items(tracer, tup, "np.dstack")]

@@ -4,7 +4,7 @@ slogdet, cond, matrix_rank, the norms not fused, cholesky, pinv, matrix_power, e
 values, qr, multi_dot),
 statistics (weighted average, histogram, cov, corrcoef, the NaN-skipping std, var, prod and
 arg-extremes), partitions and lexsort, unravel_index, calculus (gradient, trapezoid), products and signals
-(cross, kron, convolve, correlate, diag of a vector), and any other ufunc. Dtypes,
+(cross, kron, convolve, correlate, diag of a vector), np.block, and any other ufunc. Dtypes,
 scalar-ness and NumPy's errors for bad parameters come from a probe on tiny stand-ins
 (extern.py); errors that depend on the shapes are raised here, as NumPy's types, or the
 frontend leaves such calls to eager NumPy. ``checks_values``: LAPACK's "Singular matrix" and
@@ -19,7 +19,7 @@ import numpy as np
 from ..meta import TensorMeta
 from .elementwise import infer_elementwise
 from .extern import infer_by_rule
-from .probing import probe, tiny_stand_in
+from .probing import probe, sizeless_stand_in, tiny_stand_in
 from .reductions import reduced_shape
 from .registry import Op, OpKind, register
 
@@ -322,6 +322,30 @@ def _zero_stand_in(meta: TensorMeta) -> Any:
 
 
 _STAND_INS = {"cross": _vector_stand_in, "gradient": _gradient_stand_in, "unravel_index": _zero_stand_in}
+
+def block(arrays: Any) -> Any:
+    """np.block of nested tuples (the graph's form of the nested lists NumPy requires)."""
+    return np.block(_as_lists(arrays))
+
+
+def _as_lists(value: Any) -> Any:
+    return [_as_lists(item) for item in value] if isinstance(value, tuple | list) else value
+
+
+def _infer_block(arrays: Any) -> TensorMeta:
+    """The shape (and NumPy's errors) from blocks whose elements take no bytes; the dtype is the
+    arrays' common one, as concatenate promotes."""
+    shaped = probe(block, (arrays,), {}, stand_in=sizeless_stand_in)
+    return TensorMeta(shaped.shape, np.result_type(*_leaves(arrays)))
+
+
+def _leaves(value: Any) -> list:
+    if isinstance(value, tuple | list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value.dtype if isinstance(value, TensorMeta) else value]
+
+
+register(Op("block", OpKind.EXTERN, block, _infer_block, doc="block(nested tuples of arrays): NumPy's np.block"))
 
 for _name, _reference in {"partition": np.partition, "argpartition": np.argpartition}.items():
     register(Op(_name, OpKind.EXTERN, _reference, _infer_partition(_reference),

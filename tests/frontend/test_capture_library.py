@@ -312,7 +312,11 @@ def test_select(check, body, function_of, rand):
     "np.fliplr(x)", "np.flipud(x) * 2", "np.flipud(x[0])", "np.column_stack([x[0], y[0]])",
     "np.column_stack((x, y[:, 0]))", "np.dstack([x, y])", "np.dstack((x[0], y[0]))",
     "np.logspace(0, 1, 5) * x[0]", "np.geomspace(1, 10, 5) * x[0]",
+    "np.block([[x, y], [y, x]])", "np.block([x[0], y[0]])", "np.block([[x], [y]]) * 2", "np.block(x)",
+    "np.block([[x, y[:, :2]], [y, x[:, :2]]])", "np.block([[x, (y * 2).astype(np.float64)]])",
+    "np.block([[x[0, 0], y[0, 0]]])", "np.block([[x[:, :2], y[:, :3]], [x]])",
     "np.gradient(x[0, :1])", "np.trapezoid(x, axis=3)", "np.fliplr(x[0])",   # NumPy's errors
+    "np.block([[x, y[:2]]])", "np.block([])",
 ])
 def test_calculus_creation_flips_and_stacks(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
@@ -321,6 +325,7 @@ def test_calculus_creation_flips_and_stacks(check, body, function_of, rand):
 @pytest.mark.parametrize("body, reason", [
     ("np.gradient(x)", "several axes"), ("np.gradient(x[0], 0.5)", "spacings"),
     ("np.logspace(x[0, 0], 1, 5)", "of arrays"),
+    ("np.block(((x, y),))", "TupleValue"), ("np.block([[x, 1.0]])", "ConstValue"),   # NumPy's TypeError; a scalar
 ])
 def test_calculus_forms_that_run_eagerly(check, body, reason, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=False, reason=reason)

@@ -93,6 +93,7 @@ NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "linalg_qr": lambda a, *, output: np.linalg.qr(a)[output],
     "linalg_slogdet": lambda a, *, output: np.linalg.slogdet(a)[output],
     "linalg_cond": np.linalg.cond, "linalg_matrix_rank": np.linalg.matrix_rank,
+    "block": lambda arrays: np.block([list(row) if isinstance(row, tuple) else row for row in arrays]),
     "linalg_multi_dot": lambda *arrays: np.linalg.multi_dot(arrays),
     "histogram": lambda a, weights=None, *, output, **kwargs: np.histogram(a, weights=weights, **kwargs)[output],
     "ufunc_call": lambda *args, ufunc, output=None: ufunc(*args) if output is None else ufunc(*args)[output],
@@ -116,7 +117,7 @@ def lift(graph: Graph, value: Any, inputs: list) -> Any:
     if isinstance(value, np.ndarray | np.generic):
         inputs.append(value)
         return graph.add_input(f"a{len(inputs) - 1}", TensorMeta.of(value))
-    if isinstance(value, tuple) and any(isinstance(v, np.ndarray | np.generic) for v in value):
+    if isinstance(value, tuple) and arrays_in(value):  # (nested: np.block's rows)
         return tuple(lift(graph, v, inputs) for v in value)
     return value
 
@@ -728,6 +729,11 @@ def cases_for(name: str) -> list[Case]:
                 "cov", "corrcoef", "cross", "kron", "convolve", "correlate", "diag", "linalg_slogdet",
                 "linalg_cond", "linalg_matrix_rank"):
         return library_cases(name)
+    if name == "block":
+        return [case("2x2", lambda: ((make_array((2, 3), "float32"), make_array((2, 1), "float64")),
+                                     (make_array((1, 4), "float32"),))),
+                case("vectors", lambda: (make_array((3,), "int16"), make_array((2,), "int16"))),
+                case("mismatch", lambda: ((make_array((2, 3), "float32"), make_array((3, 1), "float32")),))]
     if name in ("roll", "tile", "repeat", "pad"):
         return reshaping_cases(name)
     if name in ("ufunc_reduce", "ufunc_accumulate"):
