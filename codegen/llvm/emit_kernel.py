@@ -206,29 +206,19 @@ class KernelEmitter(ReductionEmission):
 
     # -- loops
     def _loop(self, lo: str, hi: str, body: Callable[[str], None]) -> None:
+        self.b.loop(lo, hi, body, self._interleave)
+
+    def _interleave(self, body_lines: list[str]) -> str:
+        """Interleave two vector iterations where the vectorizer's own pick is known to lose:
+        own vector math is inlined after vectorization, and more copies than 2 spill its
+        tables (it priced a call); a long body around a vector-math call gets no interleaving
+        at all, and its division and polynomial chains then run one iteration at a time
+        (black_scholes 19.8-20.8 -> 15.9-17.4 ms, log1p(x) * exp(-x) on 4M float64 8.8-9.4 ->
+        5.4-5.5 ms; short call loops such as sin(x) lose with 2, so they keep the pick)."""
         b = self.b
-        counter = b.alloca("i64")
-        b.line(f"store i64 {lo}, ptr {counter}")
-        head, loop, done = b.fresh("head"), b.fresh("body"), b.fresh("done")
-        b.line(f"br label {head}")
-        b.label(head)
-        i = b.emit(f"load i64, ptr {counter}")
-        b.line(f"br i1 {b.emit(f'icmp slt i64 {i}, {hi}')}, label {loop}, label {done}")
-        b.label(loop)
-        first = len(b.lines)
-        body(i)
-        b.line(f"store i64 {b.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
-        # Interleave two vector iterations where the vectorizer's own pick is known to lose:
-        # own vector math is inlined after vectorization, and more copies than 2 spill its
-        # tables (it priced a call); a long body around a vector-math call gets no interleaving
-        # at all, and its division and polynomial chains then run one iteration at a time
-        # (black_scholes 19.8-20.8 -> 15.9-17.4 ms, log1p(x) * exp(-x) on 4M float64 8.8-9.4 ->
-        # 5.4-5.5 ms; short call loops such as sin(x) lose with 2, so they keep the pick).
-        body_lines = b.lines[first:]
         calls = any(f"@{symbol}(" in line for symbol in b.decls.call_attributes for line in body_lines)
         interleave = calls_own_vector_math(body_lines) or (calls and len(body_lines) >= LONG_LOOP_BODY)
-        b.line(f"br label {head}" + (f", !llvm.loop !@{b.fresh('loop')[1:]}" if interleave else ""))
-        b.label(done)
+        return f", !llvm.loop !@{b.fresh('loop')[1:]}" if interleave else ""
 
     def _advance(self, ptrs: dict[int, str], axis: int, i: str, ops: list[Operand]) -> dict[int, str]:
         moved = dict(ptrs)

@@ -105,6 +105,24 @@ class Builder:
         self.allocas.append(f"  {name} = alloca {ty}")
         return name
 
+    def loop(self, lo: str, hi: str, body: Callable[[str], None],
+             back_edge: Callable[[list[str]], str] = lambda lines: "") -> None:
+        """``for i in range(lo, hi): body(i)`` (the index in an alloca, promoted by mem2reg);
+        ``back_edge(body's lines)`` may add metadata to the loop's back edge."""
+        counter = self.alloca("i64")
+        self.line(f"store i64 {lo}, ptr {counter}")
+        head, loop, done = self.fresh("head"), self.fresh("body"), self.fresh("done")
+        self.line(f"br label {head}")
+        self.label(head)
+        i = self.emit(f"load i64, ptr {counter}")
+        self.line(f"br i1 {self.emit(f'icmp slt i64 {i}, {hi}')}, label {loop}, label {done}")
+        self.label(loop)
+        first = len(self.lines)
+        body(i)
+        self.line(f"store i64 {self.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
+        self.line(f"br label {head}{back_edge(self.lines[first:])}")
+        self.label(done)
+
     def call_intrinsic(self, base: str, ty: str, args: list[str]) -> str:
         suffix = {"float": "f32", "double": "f64"}.get(ty, ty)
         name = self.decls.intrinsic(f"llvm.{base}.{suffix}", ty, [ty] * len(args))

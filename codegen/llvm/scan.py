@@ -58,19 +58,7 @@ def scan_function(op: str, dtype: np.dtype, decls: MathDeclarations, offsets: Of
     i_hi = b.emit(f"select i1 {by_inner}, i64 {stop}, i64 {inner}")
     row = b.emit(f"mul i64 {scan}, {inner}")
 
-    def loop(lo: str, hi: str, body) -> None:
-        counter = b.alloca("i64")
-        b.line(f"store i64 {lo}, ptr {counter}")
-        head, body_label, done = b.fresh("head"), b.fresh("body"), b.fresh("done")
-        b.line(f"br label {head}")
-        b.label(head)
-        i = b.emit(f"load i64, ptr {counter}")
-        b.line(f"br i1 {b.emit(f'icmp slt i64 {i}, {hi}')}, label {body_label}, label {done}")
-        b.label(body_label)
-        body(i)
-        b.line(f"store i64 {b.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
-        b.line(f"br label {head}")
-        b.label(done)
+    loop = b.loop
 
     def element(base: str, index: str) -> str:
         return b.emit(f"getelementptr {mem}, ptr {base}, i64 {index}")
