@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import math
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from .lowering import Builder, memory_type, register_type
 from .math import MathDeclarations
 
 SCANNED_DTYPES = frozenset(np.dtype(n) for n in ("float32", "float64", "int64"))
-MIN_ELEMENTS = 1 << 10            # below, NumPy's call costs less than preparing this one's
+MIN_ELEMENTS = 1 << 12  # below, NumPy's call costs less than preparing this one's (crossover ~3000)
 MIN_PARALLEL_ELEMENTS = 1 << 18
 KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
 
@@ -138,8 +139,7 @@ class ScanKernel:
         else:
             return self.reference(x, axis=self.axis)  # NumPy's AxisError
         shape = x.shape
-        outer = int(np.prod(shape[:axis], dtype=np.int64))
-        inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+        outer, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
         out = np.empty(shape, self.dtype)
         split_inner = outer == 1
         extent = inner if split_inner else outer

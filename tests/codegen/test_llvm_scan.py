@@ -32,10 +32,12 @@ def values(shape: tuple, dtype: str, seed: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("op", ["cumsum", "cumprod"])
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
 @pytest.mark.parametrize("shape, axis", [((40, 70), 0), ((40, 70), 1), ((40, 70), -1), ((6, 9, 50), 1),
-                                         ((6, 9, 50), 0), ((3000,), 0), ((30, 50), None), ((2, 1500), 0)])
+                                         ((6, 9, 50), 0), ((3000,), 0), ((30, 50), None), ((2, 1500), 0),
+                                         ((1, 1), 0), ((5,), None)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_scans_are_numpys_bit_for_bit(op, dtype, shape, axis, threads, monkeypatch):
     monkeypatch.setattr("ember.codegen.llvm.scan.MIN_PARALLEL_ELEMENTS", 1)
+    monkeypatch.setattr("ember.codegen.llvm.scan.MIN_ELEMENTS", 1)  # the kernel, not NumPy's call
     artifact = compile_graph(scan_graph(op, shape, dtype, axis), pool=POOLS[threads], num_threads=threads)
     assert "codegen/llvm/scan.py" in artifact.source
     x = values(shape, dtype)
