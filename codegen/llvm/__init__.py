@@ -65,7 +65,7 @@ from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
 from .math import MathDeclarations, host_has
 from .reductions import plan_reduction
-from .scan import SCANNED_DTYPES, ScanKernel, scan_function
+from .scan import SCANNED_DTYPES, SCANS, ScanKernel, scan_function
 from .wrapper import build_wrapper
 
 __all__ = ["compile_graph", "CompiledGraph", "can_lower"]
@@ -180,9 +180,9 @@ def _attention(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | No
 
 
 def _scan(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | None]:
-    """cumsum/cumprod with the same dtype in and out and no ``dtype=`` (codegen/llvm/scan.py)."""
+    """cumsum/cumprod (and nan forms) with the same dtype in and out, no ``dtype=`` (codegen/llvm/scan.py)."""
     def make(node: Node) -> tuple[str, str] | None:
-        if (node.op.name not in ("cumsum", "cumprod") or not set(node.kwargs) <= {"axis"}
+        if (node.op.name not in SCANS or not set(node.kwargs) <= {"axis"}
                 or not isinstance(node.args[0], Node) or node.args[0].meta.dtype != node.meta.dtype
                 or node.meta.dtype not in SCANNED_DTYPES):
             return None

@@ -29,7 +29,7 @@ def values(shape: tuple, dtype: str, seed: int = 0) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize("op", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("op", ["cumsum", "cumprod", "nancumsum", "nancumprod"])
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
 @pytest.mark.parametrize("shape, axis", [((40, 70), 0), ((40, 70), 1), ((40, 70), -1), ((6, 9, 50), 1),
                                          ((6, 9, 50), 0), ((3000,), 0), ((30, 50), None), ((2, 1500), 0),
