@@ -44,6 +44,7 @@ from .operands import Operand, Scope
 from .reductions import ReductionPlan, plan_reduction
 
 F32 = np.dtype("float32")
+TILE = 32            # elements per side of the tiles of a kernel whose operand crosses its rows
 LONG_LOOP_BODY = 32  # lines of IR: black_scholes' body has 161, log1p(x) * exp(-x) 41, sin(x) 7
 
 
@@ -230,9 +231,10 @@ class KernelEmitter(ReductionEmission):
 
     def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
               body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True,
-              split_axis: int | None = None) -> None:
+              split_axis: int | None = None, tile: bool = False) -> None:
         """Loops over ``axes``; the innermost in a unit-stride and a strided copy. The first axis
-        (``split_first``), or ``split_axis`` wherever it is, runs over the chunk [start, stop)."""
+        (``split_first``), or ``split_axis`` wherever it is, runs over the chunk [start, stop).
+        ``tile``: the last two axes also in a copy by tiles, taken when an operand crosses them."""
         if not axes:
             body(ptrs)
             return
@@ -240,9 +242,12 @@ class KernelEmitter(ReductionEmission):
         if split_first:
             split_axis = axis
         lo, hi = (self.start, self.stop) if axis == split_axis else ("0", self.sizes[axis])
+        if tile and len(axes) == 2 and vectorize:
+            self._crossing_or_not(axis, axes[1], lo, hi, ptrs, ops, body, split_axis)
+            return
         if len(axes) > 1 or not vectorize:
             self._loop(lo, hi, lambda i: self._nest(axes[1:], self._advance(ptrs, axis, i, ops), ops, body,
-                                                    False, vectorize, split_axis))
+                                                    False, vectorize, split_axis, tile))
             return
         b = self.b
         moving = [op for op in ops if op.moves_along(axis)]
@@ -256,6 +261,43 @@ class KernelEmitter(ReductionEmission):
         b.line(f"br label {after}")
         b.label(strided)
         self._loop(lo, hi, lambda i: body(self._advance(ptrs, axis, i, ops)))
+        b.line(f"br label {after}")
+        b.label(after)
+
+    def _crossing_or_not(self, outer: int, inner: int, lo: str, hi: str, ptrs: dict[int, str], ops: list[Operand],
+                         body: Callable[[dict[int, str]], None], split_axis: int | None) -> None:
+        """The last two axes: row by row, or, when an operand's memory runs across the rows
+        (``x + x.T``, a copy of a transposed array), by tiles of ``TILE`` x ``TILE``, so that the
+        rows it touches stay in cache and TLB from one row of the tile to the next (x + x.T of
+        4096x4096 float32: 56 ms row by row)."""
+        b = self.b
+        crossing = "false"
+        for op in ops:
+            if op.moves_along(inner) and op.moves_along(outer):
+                wider = b.emit(f"icmp sgt i64 {_abs(b, op.strides[inner])}, {_abs(b, op.strides[outer])}")
+                crossing = b.emit(f"or i1 {crossing}, {wider}")
+        tiled, rows, after = b.fresh("tiled"), b.fresh("rows"), b.fresh("after")
+        b.line(f"br i1 {crossing}, label {tiled}, label {rows}")
+        b.label(rows)
+        self._loop(lo, hi, lambda i: self._nest((inner,), self._advance(ptrs, outer, i, ops), ops, body, False,
+                                                True, split_axis))
+        b.line(f"br label {after}")
+        b.label(tiled)
+
+        def tiles(lo: str, hi: str, each: Callable[[str, str], None]) -> None:
+            extent = b.emit(f"sub i64 {hi}, {lo}")
+            count = b.emit(f"sdiv i64 {b.emit(f'add i64 {extent}, {TILE - 1}')}, {TILE}")
+
+            def one(t: str) -> None:
+                first = b.emit(f"add i64 {lo}, {b.emit(f'mul i64 {t}, {TILE}')}")
+                each(first, b.call_intrinsic("smin", "i64", [b.emit(f"add i64 {first}, {TILE}"), hi]))
+            self._loop("0", count, one)
+
+        def block(i0: str, i1: str, j0: str, j1: str) -> None:
+            self._loop(i0, i1, lambda i: self._loop(j0, j1, lambda j: body(
+                self._advance(self._advance(ptrs, outer, i, ops), inner, j, ops))))
+
+        tiles(lo, hi, lambda i0, i1: tiles("0", self.sizes[inner], lambda j0, j1: block(i0, i1, j0, j1)))
         b.line(f"br label {after}")
         b.label(after)
 
@@ -325,7 +367,7 @@ class KernelEmitter(ReductionEmission):
         self._loop(lo, hi, lambda i: body(self._element_ptrs(ptrs, i, self.operands)))
         b.line(f"br label {after}")
         b.label(nest_block)
-        self._nest(tuple(range(self.ndim)), ptrs, self.operands, body, True)
+        self._nest(tuple(range(self.ndim)), ptrs, self.operands, body, True, tile=True)
         b.line(f"br label {after}")
         b.label(after)
 
@@ -394,6 +436,10 @@ class KernelEmitter(ReductionEmission):
             tags = f", !alias.scope !@{op.scope}"
             return tags + (f", !noalias !@{_set_id(others)}" if others else "")
         return f", !noalias !@{_set_id(scopes)}"
+
+
+def _abs(b: Builder, value: str) -> str:
+    return b.emit(f"select i1 {b.emit(f'icmp slt i64 {value}, 0')}, i64 {b.emit(f'sub i64 0, {value}')}, i64 {value}")
 
 
 def _set_id(scopes: list[int]) -> str:

@@ -241,3 +241,27 @@ def test_one_kernel_serves_every_shape():
         g.set_outputs([g.call("tanh", g.call("multiply", x, 2.0))])
         texts.add(compile_graph(g).llvm_ir())
     assert len(texts) == 1
+
+
+@pytest.mark.parametrize("shape", [(33, 70), (1, 40), (64, 64), (5, 31, 67)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_operands_that_cross_the_rows_go_by_tiles(differential, shape, threads):
+    """A transposed operand (its memory runs across the loop's rows) takes the tiled loops: every
+    element once, at odd sizes, partial tiles, negative strides and with the rows split between
+    threads; the values are the row-by-row loops' (NumPy's)."""
+    from ember.runtime.threadpool import ThreadPool
+    *lead, n, m = shape
+    g = Graph()
+    x = g.add_input("x", TensorMeta((*lead, m, n), np.dtype("float32")))
+    y = g.add_input("y", TensorMeta((*lead, n, m), np.dtype("float64")))
+    axes = (*range(len(lead)), len(lead) + 1, len(lead))
+    crossed = g.call("transpose", x, axes)
+    g.set_outputs([g.call("add", g.call("multiply", crossed, 2.0), y), g.call("copy", crossed)])
+
+    def make():
+        x_values = float_values(np.dtype("float32"), m * n * max(1, int(np.prod(lead))), seed=1)
+        y_values = float_values(np.dtype("float64"), m * n * max(1, int(np.prod(lead))), seed=2)
+        return [x_values.reshape((*lead, m, n)), y_values.reshape((*lead, n, m))[..., ::-1]]
+
+    artifact = differential(g, make, pool=ThreadPool(threads), num_threads=threads, parallel_threshold=1)
+    assert "tiled" in artifact.llvm_ir()
