@@ -6,7 +6,8 @@ Shape of the generated code::
       entry: read each operand's data pointer and byte strides from its PyArrayObject
       elementwise kernel (no reduce axes):
         all operands C-contiguous?  -> one flat loop with unit-stride element GEPs
-        else nested loops; innermost loop in two copies: unit-stride (vectorizes) / strided
+        else nested loops; innermost loop in two copies: unit-stride (vectorizes) / strided;
+        the last two axes also by 32x32 tiles, taken when an operand's memory crosses the rows
       reduction kernel:
         loops over the outer axes; per outer index, one pass over the reduced axes per
         level of reduction (softmax: max, sum, then the output), each pass's innermost loop

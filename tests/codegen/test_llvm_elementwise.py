@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ember.ir import Graph, TensorMeta
+from ember.runtime.threadpool import ThreadPool
 
 FLOATS = [np.dtype("float32"), np.dtype("float64")]
 INTS = [np.dtype(n) for n in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")]
@@ -249,7 +250,6 @@ def test_operands_that_cross_the_rows_go_by_tiles(differential, shape, threads):
     """A transposed operand (its memory runs across the loop's rows) takes the tiled loops: every
     element once, at odd sizes, partial tiles, negative strides and with the rows split between
     threads; the values are the row-by-row loops' (NumPy's)."""
-    from ember.runtime.threadpool import ThreadPool
     *lead, n, m = shape
     g = Graph()
     x = g.add_input("x", TensorMeta((*lead, m, n), np.dtype("float32")))
