@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
     numpy_scatter,
     numpy_shaping,
     numpy_statistics,
+    numpy_ufuncs,
 )
 from .builtin_api import call_builtin
 from .errors import Unsupported, UserCodeError

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ir import Node
-from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
 from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
-from .operators import inplace, size_as_value, stacked, write_into
+from .operators import inplace, stacked, write_into
 from .values import ArrayValue, ConstValue, HandlerValue, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
@@ -51,7 +49,8 @@ def call_numpy(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Val
     """Trace a call to a NumPy callable, or return None when Ember does not know it."""
     handler = NUMPY_FUNCTIONS.get(fn) if _hashable(fn) else None
     if handler is None and isinstance(fn, np.ufunc) and fn.signature is None:
-        handler = _other_ufunc_handler(fn)
+        from .numpy_ufuncs import other_ufunc_handler  # (which imports this module)
+        handler = other_ufunc_handler(fn)
     if handler is None:
         return None
     if not any(contains_array(v) for v in [*args, *kwargs.values()]) and fn not in CREATION_FUNCTIONS:
@@ -175,116 +174,11 @@ def check_default(tracer: Tracer, name: str, value: Any, default: Any = None) ->
         raise Unsupported(f"argument {name}= is not supported", tracer.loc)
 
 
-# --- ufuncs -----------------------------------------------------------------------------
-
-def _ufunc_handler(ufunc: np.ufunc) -> Handler:
-    def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = True, dtype: Any = None,
-                casting: Any = "same_kind") -> Value:
-        if len(args) != ufunc.nin:
-            raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
-        check_default(tracer, "casting", casting, "same_kind")
-        if len(args) == 2:
-            args = size_as_value(tracer, ufunc.__name__, *args)
-        operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
-        loop_output = None
-        if dtype is not None:
-            operands, loop_output = _in_loop_dtypes(tracer, ufunc, operands, dtype_param(tracer, dtype))
-        result = tracer.emit(ufunc.__name__, *operands)
-        if loop_output is not None and result.node.meta.dtype != loop_output:
-            raise Unsupported(f"{ufunc.__name__} with dtype={loop_output} (NumPy's loop differs from Ember's op)",
-                              tracer.loc)
-        if out is None or isinstance(out, ConstValue) and out.value is None:
-            check_default(tracer, "where", where, True)  # (NumPy leaves the other places uninitialised)
-            return result
-        target = out.items[0] if isinstance(out, TupleValue) and len(out.items) == 1 else out
-        if not isinstance(target, ArrayValue):
-            raise Unsupported("out= that is not an array", tracer.loc)
-        if not (where is True or isinstance(where, ConstValue) and where.value is True):
-            mask = as_array(tracer, where)
-            if mask.node.meta.dtype != np.dtype(bool):
-                raise Unsupported("where= of other than booleans", tracer.loc)
-            result = tracer.emit("where", mask.node, result.node, target.node)  # out keeps the rest
-        return _write_out(tracer, target, result)
-
-    return handler
-
-
-def _in_loop_dtypes(tracer: Tracer, ufunc: np.ufunc, operands: list, dtype: np.dtype | None
-                    ) -> tuple[list, np.dtype]:
-    """The operands cast to the inner loop NumPy picks for ``dtype=`` (which computes in that
-    dtype: ``np.add(int8, int8, dtype=int64)`` does not wrap at 127), and the loop's output
-    dtype; NumPy's errors for dtypes it has no loop for."""
-    given = tuple(o.meta.dtype if isinstance(o, Node) else type(o) for o in operands)
-    try:
-        loop = ufunc.resolve_dtypes((*given, None), signature=(*(None,) * len(given), dtype))
-    except Exception as exc:  # noqa: BLE001 - NumPy's own error for these dtypes, as eager raises it
-        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
-    cast = []
-    for operand, wanted in zip(operands, loop, strict=False):
-        if isinstance(operand, Node):
-            cast.append(operand if operand.meta.dtype == wanted else tracer.emit("astype", operand, dtype=wanted).node)
-        elif type(operand) in (bool, int, float, complex):
-            try:
-                cast.append(wanted.type(operand))
-            except (OverflowError, ValueError) as exc:
-                raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
-        else:
-            raise Unsupported(f"dtype= with an operand of type {type(operand).__name__}", tracer.loc)
-    return cast, loop[-1]
-
-
-def _other_ufunc_handler(ufunc: np.ufunc) -> Handler:
-    """A ufunc without an op of Ember's (np.fabs, np.gcd, a SciPy special function; np.divmod,
-    np.frexp and np.modf give a tuple, one call per output): NumPy calls it between kernels
-    (ir/ops/library.py), so its values and dtypes are its own."""
-    def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = True, dtype: Any = None,
-                casting: Any = "same_kind", order: Any = "K", subok: Any = True) -> Value:
-        for name, value, default in (("out", out, None), ("where", where, True), ("dtype", dtype, None),
-                                     ("casting", casting, "same_kind"), ("order", order, "K"), ("subok", subok, True)):
-            check_default(tracer, name, value, default)
-        if len(args) != ufunc.nin:
-            raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
-        operands = [graph_arg(a) for a in args]
-        outputs = [tracer.emit("ufunc_call", *operands, ufunc=ufunc, **({} if ufunc.nout == 1 else {"output": i}))
-                   for i in range(ufunc.nout)]
-        if any(o.node.meta.dtype.kind not in "biufc" for o in outputs):
-            raise Unsupported(f"{ufunc.__name__} giving {outputs[0].node.meta.dtype} values", tracer.loc)
-        return outputs[0] if ufunc.nout == 1 else TupleValue(list(outputs))
-
-    return handler
-
-
-def _write_out(tracer: Tracer, target: ArrayValue, result: ArrayValue) -> ArrayValue:
-    if not np.can_cast(result.node.meta.dtype, target.node.meta.dtype, casting="same_kind"):
-        raise UserCodeError(f"Cannot cast ufunc output from {result.node.meta.dtype} to "
-                            f"{target.node.meta.dtype} with casting rule 'same_kind'", tracer.loc)
-    if broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
-        raise UserCodeError("non-broadcastable output operand", tracer.loc)
-    return write_into(tracer, target, (Ellipsis,), result)
-
-
-for _ufunc in UNARY_UFUNCS + BINARY_UFUNCS:
-    numpy_function(_ufunc)(_ufunc_handler(_ufunc))
-numpy_function(np.matmul)(_ufunc_handler(np.matmul))
-numpy_function(np.abs)(_ufunc_handler(np.absolute))
-
-
 @numpy_function(np.where)
 def _where(tracer: Tracer, condition: Value, x: Value = _NOT_GIVEN, y: Value = _NOT_GIVEN) -> Value:
     if x is _NOT_GIVEN or y is _NOT_GIVEN:
         raise Unsupported("np.where with one argument (data-dependent shape)", tracer.loc)
     return tracer.emit("where", graph_arg(condition), graph_arg(x), graph_arg(y))
-
-
-@numpy_function(np.clip)
-def _clip(tracer: Tracer, a: Value, a_min: Any = _NOT_GIVEN, a_max: Any = _NOT_GIVEN, out: Any = None,
-          *, min: Any = _NOT_GIVEN, max: Any = _NOT_GIVEN) -> Value:  # noqa: A002 - NumPy's names
-    low = a_min if a_min is not _NOT_GIVEN else min
-    high = a_max if a_max is not _NOT_GIVEN else max
-    low = None if low is _NOT_GIVEN else graph_arg(low)
-    high = None if high is _NOT_GIVEN else graph_arg(high)
-    result = tracer.emit("clip", graph_arg(a), low, high)
-    return result if out is None else _write_out(tracer, out, result)
 
 
 @numpy_function(np.round, np.around)
@@ -604,10 +498,6 @@ def _copy_method(tracer: Tracer, a: ArrayValue, order: Any = "C") -> Value:
     return tracer.emit("copy", a.node)
 
 
-def _clip_method(tracer: Tracer, a: Value, min: Any = None, max: Any = None, out: Any = None) -> Value:  # noqa: A002
-    return _clip(tracer, a, min if min is not None else _NOT_GIVEN, max if max is not None else _NOT_GIVEN, out)
-
-
 def _round_method(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Value:
     return _round(tracer, a, decimals, out)
 
@@ -622,7 +512,7 @@ def _to_python(tracer: Tracer, a: Value, *args: Any) -> Value:
 
 
 _OTHER_METHODS: dict[str, Handler] = {
-    "astype": _astype, "copy": _copy_method, "clip": _clip_method, "round": _round_method,
+    "astype": _astype, "copy": _copy_method, "round": _round_method,
     "fill": _fill, "item": _to_python, "tolist": _to_python,
 }
 
