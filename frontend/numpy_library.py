@@ -4,8 +4,8 @@ roll/tile/repeat/pad, medians and quantiles, a ufunc's reduce/accumulate/outer, 
 sorted-array lookups, interpolation, gradient and trapezoid. The other families live beside it:
 numpy_shaping.py (joining, cutting, flipping, views), numpy_elementwise.py (NumPy's elementwise
 recipes), numpy_matrices.py (products, norms, linear algebra), numpy_statistics.py,
-numpy_scatter.py (writes through indices). Importing this module registers the handlers
-(calls.py does)."""
+numpy_scatter.py (writes through indices), numpy_ufuncs.py (ufuncs' out=/where=/dtype=, the
+ufuncs Ember has no op for). Importing this module registers the handlers (calls.py does)."""
 from __future__ import annotations
 
 import inspect
