@@ -61,10 +61,12 @@ def empty_in_order(shape: tuple, dtype: np.dtype, order: tuple[int, ...]) -> np.
     return np.empty(tuple(shape[axis] for axis in order), dtype).transpose(np.argsort(order))
 
 
-def in_layout(array: np.ndarray, order: tuple[int, ...] | bool) -> np.ndarray:
+def in_layout(array: np.ndarray, order: tuple[int, ...] | bool, decided: list) -> np.ndarray:
     """``array`` if it is laid out as a fresh array in ``order`` (False: C order) would be, else
-    such a copy of it (a buffer written over in place keeps the layout of the value it held)."""
-    if array.size == 0:  # (no element to place; NumPy gives empty arrays strides of its own)
+    such a copy of it (a buffer written over in place keeps the layout of the value it held).
+    ``decided[0]`` remembers that it was: layouts are fixed per compiled entry (guards), so the
+    strides are compared on the first call only."""
+    if decided[0] or array.size == 0:  # (no element to place; NumPy gives empty arrays strides of its own)
         return array
     axes: tuple[int, ...] = order if isinstance(order, tuple) else tuple(range(array.ndim))
     wanted = [0] * array.ndim
@@ -73,6 +75,7 @@ def in_layout(array: np.ndarray, order: tuple[int, ...] | bool) -> np.ndarray:
         wanted[axis] = stride
         stride *= array.shape[axis]
     if array.strides == tuple(wanted):
+        decided[0] = True
         return array
     fresh = empty_in_order(array.shape, array.dtype, axes)
     fresh[...] = array

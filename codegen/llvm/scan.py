@@ -152,11 +152,9 @@ class ScanKernel:
         out = np.empty(shape, self.dtype)
         split_inner = outer == 1
         extent = inner if split_inner else outer
-        operands = (x, out)
+        dims = np.array([0, extent, -1, int(split_inner), outer, shape[axis], inner], np.int64)
         if self.num_threads > 1 and x.size >= MIN_PARALLEL_ELEMENTS and extent > 1:
-            dims = np.array([0, extent, -1, int(split_inner), outer, shape[axis], inner], np.int64)
-            self.pool.parallel_for(self.kernel, operands, dims, self.num_threads)
+            self.pool.parallel_for(self.kernel, (x, out), dims, self.num_threads)
         else:
-            self.kernel(operands + (np.array([0, extent, -1, int(split_inner), outer, shape[axis], inner],
-                                              np.int64),))
+            self.kernel((x, out, dims))
         return out

@@ -81,7 +81,9 @@ class WrapperBuilder(ProgramBuilder):
         order = self._decide_order(kernel, node, buffer, loaded, "    ")
         super().take_over(kernel, node, buffer, dead, loaded)
         self.globals["_in_layout"] = in_layout
-        return [f"    {buffer} = _in_layout({buffer}, {order})  # itself, unless NumPy lays it out otherwise"]
+        self.globals[f"_laid_{buffer}"] = [False]  # True once the first call found NumPy's layout
+        return [f"    {buffer} = _in_layout({buffer}, {order}, _laid_{buffer})  # itself, unless NumPy lays it "
+                "out otherwise"]
 
     def _decide_order(self, kernel: Kernel, node: Node, buffer: str, loaded: list[str], indent: str) -> str:
         """Append the lines that set ``o_<buffer>`` to NumPy's memory order for ``node``; return
