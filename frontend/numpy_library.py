@@ -1,5 +1,5 @@
 """NumPy library functions NumPy runs between kernels: running sums, sorting and partitions,
-gathering along an axis, einsum (a matrix product written as einsum becomes a matmul),
+gathering along an axis, einsum (a matrix product becomes a matmul, a product-and-sum a fused kernel),
 roll/tile/repeat/pad, medians and quantiles, a ufunc's reduce/accumulate/outer, the
 sorted-array lookups, interpolation, gradient and trapezoid. The other families live beside it:
 numpy_shaping.py (joining, cutting, flipping, views), numpy_elementwise.py (NumPy's elementwise
@@ -136,7 +136,10 @@ def _einsum(tracer: Tracer, *operands: Value, out: Any = None, dtype: Any = None
         subscripts = _spell_out_ellipsis(tracer, subscripts, [a.node.meta.ndim for a in arrays])
     plan = _matmul_plan(subscripts, arrays)
     if plan is None:
-        return tracer.emit("einsum", subscripts, *(a.node for a in arrays), **kwargs)
+        fused = _product_plan(subscripts, arrays)
+        if fused is None:
+            return tracer.emit("einsum", subscripts, *(a.node for a in arrays), **kwargs)
+        return _summed_product(tracer, arrays, *fused)
     (a, b), (order_a, order_b, order_out) = arrays, plan
     product = tracer.emit("matmul", _transposed(tracer, a, order_a).node, _transposed(tracer, b, order_b).node)
     return _transposed(tracer, product, order_out)
@@ -169,35 +172,42 @@ def _transposed(tracer: Tracer, array: ArrayValue, order: tuple) -> ArrayValue:
     return array if order == tuple(range(len(order))) else tracer.emit("transpose", array.node, order)
 
 
+def _labelled(subscripts: str, arrays: list[ArrayValue]) -> tuple[list[str], str] | None:
+    """The input terms and the output of einsum subscripts in letters, when every operand is
+    float32 or float64 of one dtype, no term repeats a label (a diagonal) and each label has one
+    size (einsum's broadcasting of size 1 is left to it); None otherwise."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    terms = inputs.split(",")
+    metas = [a.node.meta for a in arrays]
+    if len(terms) != len(arrays) or len({m.dtype for m in metas}) != 1 \
+            or metas[0].dtype not in (np.dtype("float32"), np.dtype("float64")):
+        return None
+    if not arrow:
+        output = implicit_einsum_output(inputs)
+    if any(len(set(t)) != len(t) or t and not t.isalpha() for t in (*terms, output)) \
+            or [len(t) for t in terms] != [m.ndim for m in metas] or set(output) - set(inputs):
+        return None
+    sizes: dict[str, Any] = {}
+    for term, meta in zip(terms, metas, strict=True):
+        for label, size in zip(term, meta.shape, strict=True):
+            if sizes.setdefault(label, size) != size:
+                return None
+    return terms, output
+
+
 def _matmul_plan(subscripts: str, arrays: list[ArrayValue]) -> tuple[tuple, tuple, tuple] | None:
     """A (batched) matrix product written as einsum (``'bqd,bkd->bqk'``) of two float32 or
     float64 arrays of one dtype, as the transposes around a matmul: NumPy's einsum does not use
     BLAS (12x slower on attention's shapes here; its own ``optimize=True`` does the same), and
     the values differ only by the order of the sums. None for anything else."""
-    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
-    terms = inputs.split(",")
-    if len(terms) != 2 or len(arrays) != 2:
+    labelled = _labelled(subscripts, arrays)
+    if labelled is None or len(arrays) != 2:
         return None
-    metas = [a.node.meta for a in arrays]
-    if metas[0].dtype != metas[1].dtype or metas[0].dtype not in (np.dtype("float32"), np.dtype("float64")):
-        return None
-    left, right = terms
-    if not arrow:
-        output = implicit_einsum_output(inputs)
-    labels = [left, right, output]
-    if any(len(set(t)) != len(t) or not t.isalpha() for t in labels):
-        return None
-    if [len(left), len(right)] != [m.ndim for m in metas]:
-        return None
-    sizes: dict[str, Any] = {}
-    for term, meta in zip(terms, metas, strict=True):
-        for label, size in zip(term, meta.shape, strict=True):
-            if sizes.setdefault(label, size) != size:  # unequal or broadcast sizes: leave it to einsum
-                return None
+    (left, right), output = labelled
     batch = [c for c in output if c in left and c in right]
     rows, columns = [c for c in output if c not in right], [c for c in output if c not in left]
     summed = [c for c in left if c in right and c not in output]
-    if len(rows) != 1 or len(columns) != 1 or len(summed) != 1 or set(output) - set(left + right) \
+    if len(rows) != 1 or len(columns) != 1 or len(summed) != 1 \
             or len(batch) + 2 != len(output) or len(left) != len(batch) + 2 or len(right) != len(batch) + 2:
         return None
     order_a = tuple(left.index(c) for c in (*batch, rows[0], summed[0]))
@@ -205,6 +215,47 @@ def _matmul_plan(subscripts: str, arrays: list[ArrayValue]) -> tuple[tuple, tupl
     product = "".join((*batch, rows[0], columns[0]))
     return order_a, order_b, tuple(product.index(c) for c in output)
 
+
+
+def _product_plan(subscripts: str, arrays: list[ArrayValue]) -> tuple[list[str], str, str] | None:
+    """Einsum whose work is no larger than one of its terms (``'ij,ij->i'``, ``'ij,j->i'``,
+    ``'i,j->ij'``, ``'bhd->bh'``): the terms, the output and the labels summed over, for the
+    broadcast product and sum that one fused kernel runs in a pass over memory. A matrix product
+    (its work exceeds every term) is BLAS's or einsum's; a single operand only permuted is einsum's
+    view. None for anything else."""
+    labelled = _labelled(subscripts, arrays)
+    if labelled is None:
+        return None
+    terms, output = labelled
+    labels = set("".join(terms))
+    summed = "".join(dict.fromkeys(c for c in "".join(terms) if c not in output))
+    if not any(set(term) == labels for term in (*terms, output)) or (len(terms) == 1 and not summed):
+        return None
+    return terms, output, summed
+
+
+def _summed_product(tracer: Tracer, arrays: list[ArrayValue], terms: list[str], output: str,
+                    summed: str) -> ArrayValue:
+    """Each operand's axes put in one order of all labels, size-1 axes where it lacks a label, the
+    product of all, then the sum over the summed axes. The order is that of an operand holding
+    every label when it keeps the output's labels in order (the kernel then reads it in memory
+    order: ``'ij->j'`` sums over axis 0), else the output's labels, then the summed ones."""
+    full = next((term for term in terms if len(term) == len(output) + len(summed)), None)
+    keeps_output = full is not None and "".join(c for c in full if c in output) == output
+    order = full if summed and keeps_output else output + summed
+    assert order is not None
+    product: ArrayValue | None = None
+    for array, term in zip(arrays, terms, strict=True):
+        kept = sorted(term, key=order.index)
+        aligned = _transposed(tracer, array, tuple(term.index(c) for c in kept))
+        missing = tuple(order.index(c) for c in order if c not in term)
+        if missing:
+            aligned = tracer.emit("expand_dims", aligned.node, missing)
+        product = aligned if product is None else tracer.emit("multiply", product.node, aligned.node)
+    assert product is not None
+    if not summed:
+        return product
+    return tracer.emit("sum", product.node, axis=tuple(sorted(order.index(c) for c in summed)))
 
 @numpy_function(np.roll)
 def _roll(tracer: Tracer, a: Value, shift: Any, axis: Any = None) -> Value:

@@ -74,11 +74,11 @@ def test_attention_written_with_einsum_is_one_graph_of_matmuls(check, rand):
     ("np.einsum('ji,jk->ki', x, y)", "matmul"), ("np.einsum('bij,bjk->bik', x[None], y.T[None])", "matmul"),
     ("np.einsum('ij,jk', x, y.T.astype(np.float64))", "einsum"),   # dtypes differ
     ("np.einsum('ij,jk', x.astype(np.int64), y.T.astype(np.int64))", "einsum"),
-    ("np.einsum('ij->j', x) + 1.0", "einsum"), ("np.einsum('ii', x[:4, :4])", "einsum"),
-    ("np.einsum('i,j->ij', x[0], y[1], optimize=True)", "einsum"), ("np.einsum('ij,ij->i', x, y > 0)", "einsum"),
+    ("np.einsum('ij->j', x) + 1.0", "sum"), ("np.einsum('ii', x[:4, :4])", "einsum"),
+    ("np.einsum('i,j->ij', x[0], y[1], optimize=True)", "multiply"), ("np.einsum('ij,ij->i', x, y > 0)", "einsum"),
     ("np.einsum('ij,jk->ik', x[:, :1], y)", "einsum"),   # a size-1 label broadcasts: einsum's rule
-    ("np.einsum('...j,j', x, y[0])", "einsum"), ("np.einsum('...j,...j->...', x, y)", "einsum"),
-    ("np.einsum('i...->...', x)", "einsum"), ("np.einsum('ij...,ij...->ij', x, y)", "einsum"),
+    ("np.einsum('...j,j', x, y[0])", "sum"), ("np.einsum('...j,...j->...', x, y)", "sum"),
+    ("np.einsum('i...->...', x)", "sum"), ("np.einsum('ij...,ij...->ij', x, y)", "multiply"),
     ("np.einsum('...ij,...kj->...ik', x.reshape(2, 2, 5), y.reshape(2, 2, 5))", "matmul"),
     ("np.einsum('...ij,...kj->...ik', x.reshape(2, 2, 5), y[:3])", "einsum"),   # ... broadcasts, right-aligned
     ("np.einsum('a...b->b...a', x.reshape(2, 2, 5))", "einsum"), ("np.einsum('...', x)", "einsum"),
@@ -86,6 +86,28 @@ def test_attention_written_with_einsum_is_one_graph_of_matmuls(check, rand):
 def test_einsum(check, body, op, function_of, rand):
     compiled = check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
     assert f" = {op}(" in compiled.entries[0].stages["graph"]
+
+
+# Einsum whose work is no larger than one of its terms: a broadcast product and a sum that fuse
+# (never einsum's own loop); a matrix product that is not a plain matmul, or a diagonal, stays einsum.
+_EINSUM_SIZES = dict(zip("ijkbhd", (5, 3, 4, 2, 6, 7), strict=True))
+
+
+@pytest.mark.parametrize("subscripts, fused", [
+    ("ij,ij->i", True), ("ij,ij->j", True), ("ij,ij->", True), ("ij,ij", True), ("ij,j->i", True),
+    ("ij,i->j", True), ("ji,j->i", True), ("i,j->ij", True), ("i,j", True), ("ij->j", True), ("ij->i", True),
+    ("ij->", True), ("ij,ij->ji", True), ("bhd,bhd->bh", True), ("bhd,bhd->hb", True), ("ijk->ki", True),
+    ("ijk,ik->j", True), ("i,i->", True), ("ijk,jk->ik", True), ("bij,bj->bi", True), ("ij,kj,kj->ikj", True),
+    ("ij->ji", False), ("ij,jk,ik->ik", False), ("ijk,jkd->id", False),
+])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_einsum_as_a_fused_product_and_sum(check, subscripts, fused, dtype):
+    terms = subscripts.partition("->")[0].split(",")
+    rng = np.random.default_rng(len(subscripts))
+    operands = [rng.standard_normal([_EINSUM_SIZES[c] for c in term]).astype(dtype) for term in terms]
+    compiled = check(lambda *ops: np.einsum(subscripts, *ops), *operands)
+    graph = compiled.entries[0].stages["graph"]
+    assert (" = einsum(" not in graph) == fused, graph
 
 
 @pytest.mark.parametrize("body, compiled", [
