@@ -29,8 +29,10 @@ UNARY_LIBM = {
 }
 BINARY_LIBM = {"arctan2": "atan2", "hypot": "hypot", "power": "pow"}
 
-# (ISA letter, vector bits) of glibc's x86 vector ABI, widest first.
-VECTOR_ISAS = (("e", 512), ("d", 256), ("b", 128))
+# (ISA letter, vector bits, the CPU feature its code needs) of glibc's x86 vector ABI, widest
+# first. libmvec exports every variant on every host; an AVX-512 one called on an AVX2 CPU
+# dies of SIGILL (its code moves zmm registers), so only the host's own are offered.
+VECTOR_ISAS = (("e", 512, "avx512f"), ("d", 256, "avx2"), ("b", 128, "sse2"))
 
 
 @functools.cache
@@ -52,13 +54,15 @@ def libmvec() -> ctypes.CDLL | None:
 
 @functools.cache
 def vector_variants(c_name: str, arity: int, bits: int) -> tuple[tuple[int, str], ...]:
-    """(lanes, symbol) of the libmvec variants of ``c_name`` present in this process."""
+    """(lanes, symbol) of the libmvec variants of ``c_name`` this CPU can run."""
     library = libmvec()
     if library is None:
         return ()
     found = []
     params = "v" * arity
-    for isa, width in VECTOR_ISAS:
+    for isa, width, feature in VECTOR_ISAS:
+        if not host_has(feature):
+            continue
         lanes = width // bits
         symbol = f"_ZGV{isa}N{lanes}{params}_{c_name}"
         if hasattr(library, symbol):

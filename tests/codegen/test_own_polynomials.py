@@ -188,3 +188,20 @@ def test_a_long_loop_around_a_vector_math_call_is_interleaved_and_a_short_one_is
         pytest.skip("no libmvec here: the call stays scalar and nothing vectorizes")
     assert '"llvm.loop.interleave.count", i32 2' in module(long_body)
     assert "llvm.loop" not in module(lambda g, x: g.call("log", x))
+
+
+def test_only_vector_variants_this_cpu_can_run_are_offered(monkeypatch):
+    """libmvec exports its AVX-512 variants on every host; offered to the vectorizer on an AVX2
+    CPU, a float32 loop widened to 16 lanes called one and the process died of SIGILL."""
+    from ember.codegen.llvm import math
+
+    if math.libmvec() is None:
+        pytest.skip("no libmvec here")
+    monkeypatch.setattr(math, "host_has", lambda feature: feature != "avx512f")  # an AVX2 host
+    math.vector_variants.cache_clear()
+    try:
+        offered = math.vector_variants("expf", 1, 32)
+        assert offered and all(not symbol.startswith("_ZGVe") for _, symbol in offered), offered
+        assert (8, "_ZGVdN8v_expf") in offered
+    finally:
+        math.vector_variants.cache_clear()
