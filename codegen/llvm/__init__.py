@@ -62,6 +62,7 @@ from .abi import OFFSETS
 from .attention import AttentionKernel, Scaling, attention_function
 from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
+from .launch import TRAMPOLINE, trampoline_function
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
 from .math import MathDeclarations, host_has
 from .reductions import plan_reduction
@@ -137,12 +138,14 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     kernel_graph, scans = _own_kernels(kernel_graph, _scan(decls), "one loop in NumPy's order: codegen/llvm/scan.py")
     module_text, from_cache, addresses = "", False, {}
     fused: dict[Node, AttentionKernel | ScanKernel] = {}
+    trampoline = None
     if functions or templates or scans:
-        module_text = assemble_module([*functions.values(), *templates.values(), *scans.values()], decls.text())
-        names = sorted({name for name, _ in [*functions.values(), *templates.values(), *scans.values()]})
-        compiled = compile_module(module_text, names, cache)
+        every = [*functions.values(), *templates.values(), *scans.values(), trampoline_function(OFFSETS)]
+        module_text = assemble_module(every, decls.text())
+        compiled = compile_module(module_text, sorted({name for name, _ in every}), cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
+        trampoline = compiled.addresses[TRAMPOLINE]
         fused.update({node: AttentionKernel(compiled.addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool,
                                             num_threads)
                       for node, (name, _) in templates.items()})
@@ -152,7 +155,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                    parallel_threshold=parallel_threshold, partials=partials,
                                    accumulators=accumulators,
-                                   reuse_outputs=reuse_outputs, fused=fused)
+                                   reuse_outputs=reuse_outputs, fused=fused, trampoline=trampoline)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)
 
 

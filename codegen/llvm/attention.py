@@ -31,7 +31,6 @@ npad]``. :class:`AttentionKernel` prepares them.
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +39,7 @@ import numpy as np
 
 from ...ir.ops.fused import attention_reference
 from .abi import Offsets
+from .launch import KERNEL_TYPE
 from .lowering import Builder
 from .math import MathDeclarations
 from .polynomials import exp_f32, exp_f64, f32, f64
@@ -388,7 +388,6 @@ def attention_function(dtype: np.dtype, scaling: Scaling, decls: MathDeclaration
     return emitter.name, "\n\n".join(parts)
 
 
-KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
 
 
 class AttentionKernel:

@@ -19,7 +19,6 @@ layout or dtype, or fewer than ``MIN_ELEMENTS`` elements).
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import math
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .abi import Offsets
+from .launch import KERNEL_TYPE
 from .lowering import Builder, constant, memory_type, register_type
 from .math import MathDeclarations
 
@@ -34,7 +34,6 @@ SCANS = ("cumsum", "cumprod", "nancumsum", "nancumprod")
 SCANNED_DTYPES = frozenset(np.dtype(n) for n in ("float32", "float64", "int64"))
 MIN_ELEMENTS = 1 << 12  # below, NumPy's call costs less than preparing this one's (crossover ~3000)
 MIN_PARALLEL_ELEMENTS = 1 << 18
-KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
 
 
 def scan_function(op: str, dtype: np.dtype, decls: MathDeclarations, offsets: Offsets) -> tuple[str, str]:

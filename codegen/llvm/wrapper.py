@@ -3,7 +3,8 @@
 The shared builder (codegen/wrapper.py) writes everything but the launches. For each step it
 allocates fresh outputs with ``np.empty`` (NumPy asks for huge pages on large arrays), makes
 views and setitem destinations with NumPy (O(1)), runs extern nodes through their NumPy
-reference, and calls each kernel through ctypes with one tuple of arrays (see abi.py).
+reference, and calls each kernel with one tuple of arrays (see abi.py): short kernels as
+builtin functions, the rest through ctypes, which hands the GIL back (launch.py).
 Kernels above ``parallel_threshold`` elements go through the thread pool when one is given:
 the pool splits the first outer axis, or, for a kernel that reduces everything
 (``partials``), the first reduced axis into per-thread partial accumulators that one more
@@ -21,7 +22,6 @@ Example of the generated text for ``(x + y) * 2.0 - np.exp(x)``::
 """
 from __future__ import annotations
 
-import ctypes
 import functools
 from typing import Any
 
@@ -31,8 +31,8 @@ from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
 from ..layouts import eager_order, empty_in_order, in_layout
 from ..wrapper import ProgramBuilder
+from .launch import BUILTIN_CALL_LIMIT, KERNEL_TYPE, builtin_kernel
 
-KERNEL_TYPE = ctypes.CFUNCTYPE(None, ctypes.py_object)
 SWEEP_SPLIT_PIECE = 2048  # elements of each row per thread, below which a sweep runs on one thread
 
 
@@ -43,10 +43,11 @@ class WrapperBuilder(ProgramBuilder):
     def __init__(self, kernel_graph: KernelGraph, addresses: dict[Kernel, int], pool: Any,
                  num_threads: int, parallel_threshold: int, partials: dict[Kernel, list[np.dtype]],
                  reuse_outputs: bool, fused: dict[Node, Any],
-                 accumulators: dict[Kernel, list[np.dtype]] | None = None):
+                 accumulators: dict[Kernel, list[np.dtype]] | None = None, trampoline: int | None = None):
         super().__init__(kernel_graph, reuse_outputs)
         self.fused = fused
         self.addresses = addresses
+        self.trampoline = trampoline  # the module's builtin-call trampoline (launch.py), if it has one
         self.partials = partials
         self.accumulators = accumulators or {}
         self.pool = pool
@@ -120,11 +121,15 @@ class WrapperBuilder(ProgramBuilder):
         split_axes = kernel.reduce_axes if partials else kernel.outer_axes
         extent = kernel.domain[split_axes[0]] if split_axes else 1
         function = f"_{kernel.name}"
-        self.globals[function] = KERNEL_TYPE(self.addresses[kernel])
         dims = self.dims_array(kernel.name, (0, extent, -1, *kernel.domain))
         splittable = (self.pool is not None and self.num_threads > 1
                       and (extent > 1 if isinstance(extent, int) else True)  # a Dim is >= 2
                       and self._splits_well(kernel))
+        short = is_static(kernel.domain) and kernel.size < BUILTIN_CALL_LIMIT
+        if short and self.trampoline is not None and not (splittable and kernel.size >= self.threshold):
+            self.globals[function] = builtin_kernel(self.trampoline, self.addresses[kernel])
+        else:
+            self.globals[function] = KERNEL_TYPE(self.addresses[kernel])
         if is_static(kernel.domain):
             if splittable and kernel.size >= self.threshold:
                 self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "    "))
@@ -219,12 +224,14 @@ def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, po
                   num_threads: int = 1, parallel_threshold: int = 1 << 20,
                   partials: dict[Kernel, list[np.dtype]] | None = None,
                   reuse_outputs: bool = False, fused: dict[Node, Any] | None = None,
-                  accumulators: dict[Kernel, list[np.dtype]] | None = None) -> tuple[Any, str, dict]:
+                  accumulators: dict[Kernel, list[np.dtype]] | None = None,
+                  trampoline: int | None = None) -> tuple[Any, str, dict]:
     """(the ``run(inputs)`` function, its source, its globals); ``partials``: the partial
     accumulator dtypes of kernels that split a full reduction (recorded by emit_kernel);
-    ``fused``: extern nodes run by an own kernel (a callable taking the node's arguments)."""
+    ``fused``: extern nodes run by an own kernel (a callable taking the node's arguments);
+    ``trampoline``: the address of the module's trampoline for short kernels (launch.py)."""
     builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, partials or {},
-                             reuse_outputs, fused or {}, accumulators)
+                             reuse_outputs, fused or {}, accumulators, trampoline)
     source = builder.build()
     globals_ = builder.namespace()
     namespace = dict(globals_)
