@@ -7,7 +7,11 @@ values are computed at compile time with the NumPy reference.
 
 The IR has no constant-array node, so only NumPy *scalar* results (``is_scalar``: full
 reductions, ufuncs of scalars) are folded: they become constant arguments of their users
-and constant outputs. Arrays stay computed. A user keeps the node if the constant would
+and constant outputs. Arrays stay computed, except one kind at any size: an array of one
+repeated value (``zeros``, ``ones``, ``full``) never written is that value, as a NumPy scalar
+of its dtype, to each *elementwise* user whose meta stays the same (so it broadcasts to the
+same shape: ``np.ones_like(x) * y`` reads no array of ones). A reduction keeps it (the sum of
+ones is their count). A user keeps the node if the constant would
 change its meta, and nothing is folded whose evaluation raises or warns: that is left
 for run time, where eager would raise or warn too.
 
@@ -43,8 +47,14 @@ def fold_constants(graph: Graph) -> Graph:
     facts = analyse_aliasing(graph)
     known: dict[Node, Any] = {}
     constants: dict[Node, np.generic] = {}
+    fills: dict[Node, np.generic] = {}
     for node in graph.nodes:
         _use_constants(node, constants)
+        if node.op.kind is OpKind.ELEMENTWISE:
+            _use_constants(node, fills)
+        fill = _fill(node)
+        if fill is not None and not facts.is_written(node):
+            fills[node] = fill
         if (node.op.kind in (OpKind.INPUT, OpKind.MUTATION) or node.op.name == "empty"
                 or facts.is_written(node) or not is_static(node.meta.shape) or node.meta.size > MAX_ELEMENTS
                 or any(arg not in known for arg in node.input_nodes())):
@@ -57,6 +67,22 @@ def fold_constants(graph: Graph) -> Graph:
             constants[node] = value
     graph.outputs = substitute(graph.outputs, constants)
     return graph
+
+
+def _fill(node: Node) -> np.generic | None:
+    """The one value every element of a ``zeros``/``ones``/``full`` node holds, as a NumPy scalar of
+    its dtype (NumPy's own conversion of the fill value), or None."""
+    if node.op.name in ("zeros", "ones"):
+        return node.meta.dtype.type(node.op.name == "ones")
+    if node.op.name != "full":
+        return None
+    value = node.args[1] if len(node.args) > 1 else node.kwargs.get("fill_value")
+    if value is None or any(True for _ in iter_nodes(value)):
+        return None
+    try:
+        return np.full((), value, dtype=node.meta.dtype)[()]
+    except Exception:
+        return None
 
 
 def _evaluate(node: Node, known: dict[Node, Any]) -> Any:

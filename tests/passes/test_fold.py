@@ -102,3 +102,42 @@ def test_chains_of_scalars_fold_completely(same_behaviour) -> None:
     out = fold(g, same_behaviour)
     assert [type(o) for o in out.outputs] == [np.float64, np.int32]
     assert ops(eliminate_dead_code(out)) == []
+
+
+# --- arrays of one repeated value (zeros, ones, full) -----------------------------------------
+
+F32 = np.dtype("float32")
+
+
+def test_a_filled_array_is_its_value_to_elementwise_users_at_any_size(same_behaviour) -> None:
+    g = Graph("f")
+    x = g.add_input("x", TensorMeta((MAX_ELEMENTS + 5,), F32))
+    ones = g.call("ones", (MAX_ELEMENTS + 5,), dtype=F32)
+    half = g.call("full", (MAX_ELEMENTS + 5,), 0.5, dtype=F32)
+    g.set_outputs([g.call("add", g.call("multiply", x, ones), half)])
+    out = fold(g, same_behaviour)
+    assert ops(eliminate_dead_code(out)) == ["multiply", "add"]
+    multiply, add = eliminate_dead_code(out).nodes[-2:]
+    assert type(multiply.args[1]) is np.float32 and multiply.args[1] == 1
+    assert type(add.args[1]) is np.float32 and add.args[1] == 0.5
+
+
+def test_a_filled_array_stays_where_the_value_would_differ(same_behaviour) -> None:
+    g = Graph("f")
+    x = g.add_input("x", TensorMeta((3,), F64))
+    wide = g.call("zeros", (2, 3))                  # broadcasts x to (2, 3): a scalar would not
+    ones = g.call("ones", (3,), dtype=I64)
+    total = g.call("sum", ones)                    # the sum of ones is their count, not 1
+    written = g.call("full", (3,), 7, dtype=I64)
+    g.call("setitem", written, 0, 1)               # not one value any more
+    g.set_outputs([g.call("add", x, wide), g.call("multiply", x, total), g.call("add", x, written), ones])
+    out = eliminate_dead_code(fold(g, same_behaviour))
+    assert ops(out).count("zeros") == 1 and "ones" in ops(out) and "full" in ops(out)
+
+
+def test_a_full_fill_value_is_converted_as_numpy_converts_it(same_behaviour) -> None:
+    g = Graph("f")
+    x = g.add_input("x", TensorMeta((4,), I64))
+    g.set_outputs([g.call("add", x, g.call("full", (4,), 2.7, dtype=I64))])  # int64(2), as np.full
+    out = eliminate_dead_code(fold(g, same_behaviour))
+    assert ops(out) == ["add"] and out.nodes[-1].args[1] == 2 and type(out.nodes[-1].args[1]) is np.int64
