@@ -21,6 +21,8 @@ backend's)::
 """
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 from typing import Any
 
@@ -50,6 +52,7 @@ class ProgramBuilder:
         self.arrays: dict[Node, str] = {}   # the name of each node as an array (0-d for scalars)
         self.idents: dict[Node, str] = {}
         self.shared = shared_calls(kernel_graph)
+        self.pieces: dict[Kernel, int] = {}
 
     # ---------------------------------------------------------------- the backend's hook
     def launch(self, kernel: Kernel, operands: list[str]) -> None:
@@ -210,7 +213,8 @@ class ProgramBuilder:
         return []
 
     def kernel(self, kernel: Kernel) -> None:
-        operands = [self.array(load.node) for load in kernel.loads]
+        operands = [self.array(kernel.rolls[load.node].source if load.node in kernel.rolls else load.node)
+                    for load in kernel.loads]
         loaded = list(operands)
         after: list[str] = []  # scalar outputs are read out of their 0-d buffers once the kernel has run
         for store in kernel.stores:
@@ -235,8 +239,18 @@ class ProgramBuilder:
                 self.lines.append(f"    {target} = {self.values[dest]}[{self.render(setitem.args[1])}]")
                 operands.append(target)
                 self.values[setitem] = self.values[dest]
-        self.launch(kernel, operands)
+        if kernel.rolls:
+            for piece, views in _pieces(kernel, operands):
+                self.launch(self.piece(kernel, piece), views)
+        else:
+            self.launch(kernel, operands)
         self.lines.extend(after)
+
+    def piece(self, kernel: Kernel, domain: tuple[int, ...]) -> Kernel:
+        """``kernel`` run over a part of its domain (the launches of a kernel reading rolls in
+        place, passes/rolls.py): the same code, its own dims."""
+        self.pieces[kernel] = self.pieces.get(kernel, 0) + 1
+        return dataclasses.replace(kernel, name=f"{kernel.name}_{self.pieces[kernel]}", domain=domain, rolls={})
 
 
 def shared_calls(kernel_graph: KernelGraph) -> dict[Node, tuple[Node, int]]:
@@ -258,6 +272,39 @@ def shared_calls(kernel_graph: KernelGraph) -> dict[Node, tuple[Node, int]]:
             continue
         calls.setdefault(key, []).append(node)
     return {node: (group[0], node.kwargs["output"]) for group in calls.values() if len(group) > 1 for node in group}
+
+
+def _pieces(kernel: Kernel, operands: list[str]) -> list[tuple[tuple[int, ...], list[str]]]:
+    """The launches of a kernel that reads rolls in place: its domain cut on each axis where a
+    roll wraps, and for each piece the views of its operands (loads, then stores) it runs on."""
+    cuts: dict[int, set[int]] = {}
+    for load in kernel.loads:
+        roll = kernel.rolls.get(load.node)
+        if roll is not None and roll.shift:
+            cuts.setdefault(load.axes[roll.axis], {0, kernel.domain[load.axes[roll.axis]]}).add(roll.shift)
+    axes = sorted(cuts)
+    spans = [list(itertools.pairwise(sorted(cuts[axis]))) for axis in axes]
+    mappings = [(load.axes, load.broadcast, kernel.rolls.get(load.node)) for load in kernel.loads]
+    mappings += [(store.axes, (False,) * len(store.axes), None) for store in kernel.stores]
+    launches = []
+    for chosen in itertools.product(*spans):
+        span = dict(zip(axes, chosen, strict=True))
+        domain = tuple(stop - start for start, stop in (span.get(a, (0, n)) for a, n in enumerate(kernel.domain)))
+        views = []
+        for name, (dims, broadcast, roll) in zip(operands, mappings, strict=True):
+            index = []
+            for dim, (axis, single) in enumerate(zip(dims, broadcast, strict=True)):
+                if axis not in span or single:
+                    index.append(":")
+                    continue
+                start, stop = span[axis]
+                if roll is not None and dim == roll.axis:  # element i of the roll is (i - shift) mod n
+                    back = roll.shift if start >= roll.shift else roll.shift - kernel.domain[axis]
+                    start, stop = start - back, stop - back
+                index.append(f"{start}:{stop}")
+            views.append(f"{name}[{', '.join(index)}]" if any(i != ":" for i in index) else name)
+        launches.append((domain, views))
+    return launches
 
 
 _NAME = re.compile(r"\b[vabt]_\w+")   # the names of the program's values, buffers and temporaries

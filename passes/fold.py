@@ -79,10 +79,13 @@ def _fill(node: Node) -> np.generic | None:
     value = node.args[1] if len(node.args) > 1 else node.kwargs.get("fill_value")
     if value is None or any(True for _ in iter_nodes(value)):
         return None
-    try:
-        return np.full((), value, dtype=node.meta.dtype)[()]
+    try:  # NumPy's own conversion; one that raises or warns is left for run time, as eager does
+        with warnings.catch_warnings(), np.errstate(all="raise"):
+            warnings.simplefilter("error")
+            filled = np.full((), value, dtype=node.meta.dtype)[()]
     except Exception:
         return None
+    return filled if isinstance(filled, np.generic) else None
 
 
 def _evaluate(node: Node, known: dict[Node, Any]) -> Any:

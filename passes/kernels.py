@@ -72,6 +72,16 @@ class Store:
     reads: Node | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Roll:
+    """A load that is ``np.roll(source, shift, axis)`` read in place (passes/rolls.py); ``shift``
+    in ``[0, n)``."""
+
+    source: Node
+    axis: int
+    shift: int
+
+
 @dataclass(eq=False)
 class Kernel:
     """One fused loop nest. ``nodes`` are the members in program order (elementwise and
@@ -84,6 +94,7 @@ class Kernel:
     layouts: dict[Node, str]
     loads: list[Load] = field(default_factory=list)
     stores: list[Store] = field(default_factory=list)
+    rolls: dict[Node, Roll] = field(default_factory=dict)  # loaded rolls the launches read in pieces
 
     @property
     def outer_axes(self) -> tuple[int, ...]:
@@ -123,6 +134,9 @@ class Kernel:
         for load in self.loads:
             flags = "".join("b" if b else "." for b in load.broadcast)
             extra = f"  broadcast={flags}" if any(load.broadcast) else ""
+            roll = self.rolls.get(load.node)
+            if roll is not None:
+                extra += f"  in place: np.roll(%{roll.source.name}, {roll.shift}, {roll.axis}), in pieces"
             lines.append(f"    load   %{load.node.name}  axes={load.axes}{extra}")
         for node in self.nodes:
             lines.append(f"    {format_node(node).split('  #')[0].rstrip()}  [{self.layouts[node]}]")

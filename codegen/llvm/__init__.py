@@ -56,6 +56,7 @@ from ...passes.attention import fuse_attention
 from ...passes.fusion import fuse
 from ...passes.kernels import ExternStep, Kernel, KernelGraph
 from ...passes.memory import plan_buffers
+from ...passes.rolls import read_rolls_in_place
 from ..buffers import MIN_BYTES
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
@@ -132,6 +133,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     # writes over a dead buffer is emitted again, storing through that buffer's pointer.
     kernel_graph = plan_buffers(kernel_graph, worth=lambda node: hint_size(node.meta.shape)
                                 * node.meta.dtype.itemsize >= take_over_bytes)
+    kernel_graph = read_rolls_in_place(kernel_graph)
     functions = {k: functions[k] if k in functions else emit(k) for k in kernel_graph.kernels}
     kernel_graph, templates = _own_kernels(kernel_graph, _attention(decls),
                                            "one fused kernel: codegen/llvm/attention.py")

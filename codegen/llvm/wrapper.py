@@ -86,6 +86,11 @@ class WrapperBuilder(ProgramBuilder):
         return [f"    {buffer} = _in_layout({buffer}, {order}, _laid_{buffer})  # itself, unless NumPy lays it "
                 "out otherwise"]
 
+    def piece(self, kernel: Kernel, domain: tuple[int, ...]) -> Kernel:
+        piece = super().piece(kernel, domain)
+        self.addresses[piece] = self.addresses[kernel]
+        return piece
+
     def _decide_order(self, kernel: Kernel, node: Node, buffer: str, loaded: list[str], indent: str) -> str:
         """Append the lines that set ``o_<buffer>`` to NumPy's memory order for ``node``; return
         that name."""

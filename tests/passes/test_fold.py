@@ -141,3 +141,12 @@ def test_a_full_fill_value_is_converted_as_numpy_converts_it(same_behaviour) -> 
     g.set_outputs([g.call("add", x, g.call("full", (4,), 2.7, dtype=I64))])  # int64(2), as np.full
     out = eliminate_dead_code(fold(g, same_behaviour))
     assert ops(out) == ["add"] and out.nodes[-1].args[1] == 2 and type(out.nodes[-1].args[1]) is np.int64
+
+
+def test_a_fill_value_whose_conversion_warns_is_left_for_run_time(same_behaviour) -> None:
+    g = Graph("f")
+    x = g.add_input("x", TensorMeta((4,), F32))
+    with np.errstate(over="ignore"):
+        g.set_outputs([g.call("add", x, g.call("full", (4,), 1e300, dtype=F32))])  # inf, with a warning
+    out = fold_constants(g)
+    assert out.nodes[-1].args[1].op.name == "full"

@@ -1,0 +1,87 @@
+"""Rolls read in place: ``np.roll(x, s, axis)`` as pieces of ``x`` instead of a rolled copy.
+
+``np.roll`` copies its array, so a periodic stencil
+``np.roll(u, 1, 0) + np.roll(u, -1, 0) + np.roll(u, 1, 1) + np.roll(u, -1, 1) - 4 * u``
+writes four copies of ``u`` and reads them back. Rolled by ``s`` along an axis of size ``n``,
+the rows ``[s, n)`` of the result are the rows ``[0, n - s)`` of ``x`` and the rows ``[0, s)``
+are ``[n - s, n)``: two views. A kernel that reads the roll can therefore run in pieces, the
+domain cut where any roll wraps, each piece on views (slices of every operand and output):
+no copy, the same compiled kernel, the values bit for bit those of eager's steps.
+
+:func:`read_rolls_in_place` drops the roll's extern step and records it in ``Kernel.rolls``
+(the wrapper cuts the launches, codegen/wrapper.py) when:
+
+* the roll has a constant integer shift and one axis, and every use of it is a load of such a
+  kernel (no view, extern or graph output sees the rolled array);
+* the kernel is elementwise (a reduction cut in pieces would need its partial results
+  combined), has a static domain of at least :data:`MIN_ELEMENTS` elements (a piece costs a
+  launch and its views: ~1-2 us) and only fresh outputs (no setitem, no taken-over buffer);
+* the rolled axis is one of the kernel's domain axes, not broadcast;
+* the rolled array's memory is never written in the program (the kernel reads it later than
+  the roll would have copied it).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ..ir import Node, is_static, iter_nodes
+from .kernels import ExternStep, Kernel, KernelGraph, Roll, StoreKind
+from .rewriting import analyse_aliasing
+
+MIN_ELEMENTS = 1 << 14
+
+
+def read_rolls_in_place(kernel_graph: KernelGraph) -> KernelGraph:
+    """The same program with qualifying rolls read as pieces (module docstring)."""
+    graph = kernel_graph.graph
+    aliasing = analyse_aliasing(graph)
+    users: dict[Node, list[Node]] = {}
+    for node in graph.nodes:
+        for arg in set(iter_nodes((node.args, node.kwargs))):
+            users.setdefault(arg, []).append(node)
+    member_of = {node: step for step in kernel_graph.kernels for node in step.nodes}
+    rolls: dict[Kernel, dict[Node, Roll]] = {}
+    dropped: set[Node] = set()
+    for step in kernel_graph.steps:
+        if not isinstance(step, ExternStep) or step.node.op.name != "roll":
+            continue
+        roll = _constant_roll(step.node)
+        if roll is None or step.node in aliasing.reaches_output or aliasing.is_written(roll.source):
+            continue
+        kernels = {member_of.get(user) for user in users.get(step.node, [])}
+        if not kernels or None in kernels or not all(_reads_in_pieces(k, step.node, roll) for k in kernels):
+            continue
+        dropped.add(step.node)
+        for kernel in kernels:
+            assert kernel is not None
+            rolls.setdefault(kernel, {})[step.node] = roll
+    if not dropped:
+        return kernel_graph
+    steps = []
+    for step in kernel_graph.steps:
+        if isinstance(step, ExternStep) and step.node in dropped:
+            continue
+        if isinstance(step, Kernel) and step in rolls:
+            step = dataclasses.replace(step, rolls={**step.rolls, **rolls[step]})
+        steps.append(step)
+    return KernelGraph(graph, steps)
+
+
+def _constant_roll(node: Node) -> Roll | None:
+    source, shift, axis = (*node.args, *[None] * 3)[:3]
+    shift, axis = node.kwargs.get("shift", shift), node.kwargs.get("axis", axis)
+    if not isinstance(source, Node) or type(shift) is not int or type(axis) is not int:
+        return None
+    shape = source.meta.shape
+    if not -len(shape) <= axis < len(shape) or not is_static(shape) or node.meta.shape != shape:
+        return None
+    axis %= len(shape)
+    return Roll(source, axis, shift % shape[axis]) if shape[axis] else None
+
+
+def _reads_in_pieces(kernel: Kernel | None, node: Node, roll: Roll) -> bool:
+    if (kernel is None or kernel.reduce_axes or not is_static(kernel.domain) or kernel.size < MIN_ELEMENTS
+            or any(s.kind is not StoreKind.NEW or s.reads is not None for s in kernel.stores)):
+        return False
+    loads = [load for load in kernel.loads if load.node is node]
+    return bool(loads) and all(not load.broadcast[roll.axis] for load in loads)

@@ -1,0 +1,100 @@
+"""np.roll read in place (passes/rolls.py): a kernel that reads rolls runs in pieces over views
+of the rolled array, equal to eager bit for bit; rolls the pass cannot read so stay NumPy's."""
+from __future__ import annotations
+
+import ember
+import numpy as np
+import pytest
+
+
+def heat(u, dt):
+    lap = np.roll(u, 1, axis=0) + np.roll(u, -1, axis=0) + np.roll(u, 1, axis=1) + np.roll(u, -1, axis=1) - 4 * u
+    return u + dt * lap
+
+
+def shifted(u):
+    return np.roll(u, 3, 0) * 2 - np.roll(u, -130, -1) + np.roll(u, 0, 1) + np.roll(u, 517, 0)
+
+
+def nested(u):
+    return np.roll(np.roll(u, 1, 0), -1, 1) + u
+
+
+def life(g):
+    n = np.roll(g, 1, 0) + np.roll(g, -1, 0) + np.roll(g, 1, 1) + np.roll(g, -1, 1)
+    n = n + np.roll(np.roll(g, 1, 0), 1, 1) + np.roll(np.roll(g, 1, 0), -1, 1)
+    n = n + np.roll(np.roll(g, -1, 0), 1, 1) + np.roll(np.roll(g, -1, 0), -1, 1)
+    return ((n == 3) | ((g == 1) & (n == 2))).astype(np.uint8)
+
+
+def volume(v):
+    return np.roll(v, 2, axis=2) - np.roll(v, -1, axis=0) + 0.5 * v
+
+
+def broadcast_row(u, row):
+    return u * np.roll(row, 5, axis=1) + np.roll(row, 1, axis=0)
+
+
+RNG = np.random.default_rng(0)
+F64 = RNG.standard_normal((130, 257))
+
+
+@pytest.mark.parametrize("fn, args", [
+    (heat, (F64, 0.1)),
+    (heat, (F64.astype(np.float32), 0.1)),
+    (heat, (F64.T, 0.1)),                         # F-ordered
+    (heat, (RNG.standard_normal((260, 402))[::-2, ::3], 0.25)),  # negative and uneven strides
+    (shifted, (F64,)),
+    (nested, (F64,)),
+    (life, ((RNG.random((150, 131)) < 0.3).astype(np.uint8),)),
+    (volume, (RNG.standard_normal((9, 40, 61)),)),
+    (broadcast_row, (F64, RNG.standard_normal((1, 257)))),
+    (heat, (RNG.standard_normal((3, 7000)), 0.5)),
+], ids=["heat", "heat-f32", "heat-F", "heat-negative-strides", "shifts", "nested", "life", "3d", "broadcast",
+        "short-axis"])
+def test_rolls_read_in_place_equal_eager_bit_for_bit(fn, args):
+    compiled = ember.compile(fn, backend="llvm", fullgraph=True)
+    for _ in range(2):
+        expected, got = fn(*args), compiled(*args)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+    assert "in place: np.roll" in compiled.entries[0].stages["kernels"]
+
+
+def as_output(u):
+    r = np.roll(u, 1, 0)
+    return r + u, r
+
+
+def written_later(u):
+    r = np.roll(u, 1, 0) + u
+    u[0] = 5.0
+    return r
+
+
+def reduced(u):
+    return (np.roll(u, 1, 0) * u).sum(axis=1)
+
+
+def flattened(u):
+    return np.roll(u, 7) + u
+
+
+@pytest.mark.parametrize("fn, shape", [
+    (as_output, (130, 257)),      # the caller sees the rolled array
+    (written_later, (130, 257)),  # the kernel would read u after the write
+    (reduced, (130, 257)),        # a reduction cut in pieces
+    (flattened, (130, 257)),      # axis=None
+    (heat, (20, 30)),             # too small to be worth the launches
+])
+def test_other_rolls_stay_numpys_and_equal_eager(fn, shape):
+    compiled = ember.compile(fn, backend="llvm")
+    u = RNG.standard_normal(shape)
+    args = (u.copy(), 0.1) if fn is heat else (u.copy(),)
+    expected = fn(*args)
+    args = (u.copy(), 0.1) if fn is heat else (u.copy(),)
+    got = compiled(*args)
+    for e, g in zip(expected if isinstance(expected, tuple) else (expected,),
+                    got if isinstance(got, tuple) else (got,), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12)  # (the sum's order differs from NumPy's pairwise)
+    assert "in place: np.roll" not in compiled.entries[0].stages["kernels"]
