@@ -10,7 +10,7 @@ import numpy as np
 from ..ir.symbolic import Dim
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
-from .operators import binary, iterate, python_op, truth, unary
+from .operators import binary, drain, iterate, python_op, truth, unary
 from .values import (
     ArrayValue,
     ConstValue,
@@ -97,12 +97,12 @@ def _iter(tracer: Tracer, iterable: Value) -> Value:
 
 @builtin(builtins.tuple)
 def _tuple(tracer: Tracer, iterable: Value = EMPTY) -> Value:
-    return TupleValue(iterate(tracer, iterable))
+    return TupleValue(drain(tracer, iterable))
 
 
 @builtin(builtins.list)
 def _list(tracer: Tracer, iterable: Value = EMPTY) -> Value:
-    return ListValue(iterate(tracer, iterable))
+    return ListValue(drain(tracer, iterable))
 
 
 @builtin(builtins.dict)
@@ -116,7 +116,7 @@ def _fold(symbol: str) -> Callable[..., Value]:
     def handler(tracer: Tracer, *args: Value, key: Any = None, default: Any = None) -> Value:
         if key is not None or default is not None:
             raise Unsupported(f"{symbol}() with key= or default=", tracer.loc)
-        items = iterate(tracer, args[0]) if len(args) == 1 else list(args)
+        items = drain(tracer, args[0]) if len(args) == 1 else list(args)
         if any(isinstance(i, ArrayValue) for i in items):
             raise Unsupported(f"builtin {symbol}() on arrays compares their data (use np.{symbol}imum)",
                               tracer.loc)
@@ -133,7 +133,7 @@ builtin(builtins.max)(_fold("max"))
 @builtin(builtins.sum)
 def _sum(tracer: Tracer, iterable: Value, start: Value = ZERO) -> Value:
     total = start
-    for item in iterate(tracer, iterable):
+    for item in drain(tracer, iterable):
         total = binary(tracer, "+", total, item)
     return total
 

@@ -28,6 +28,7 @@ from .values import (
     ConstValue,
     DictValue,
     FunctionValue,
+    GeneratorValue,
     HandlerValue,
     ObjectValue,
     TupleValue,
@@ -40,8 +41,7 @@ if TYPE_CHECKING:
 
 CO_VARARGS = inspect.CO_VARARGS
 CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
-UNSUPPORTED_CODE_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR \
-    | inspect.CO_ITERABLE_COROUTINE
+UNSUPPORTED_CODE_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
 
 
 def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, Value], depth: int) -> Value:
@@ -100,11 +100,16 @@ def inline_call(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs: di
     if is_disabled(fn.real):
         raise Unsupported(f"call to {fn.name}, marked ember.disable", tracer.loc)
     if code.co_flags & UNSUPPORTED_CODE_FLAGS:
-        raise Unsupported(f"calling generator or coroutine function {fn.name}", tracer.loc)
+        raise Unsupported(f"calling coroutine function {fn.name}", tracer.loc)
     if depth >= MAX_INLINE_DEPTH:
         raise Unsupported(f"call depth above {MAX_INLINE_DEPTH} (recursion?) at {fn.name}", tracer.loc)
     locals_ = bind_arguments(tracer, fn, args, kwargs)
     cells = {name: cell for name, cell in zip(code.co_freevars, fn.closure, strict=True)}
+    if code.co_flags & inspect.CO_GENERATOR:  # (a generator expression): its body runs when drained
+        def drained() -> list[Value]:  # (a fresh frame each time: a rolled-back trace may drain it again)
+            return FrameTracer(tracer, code, fn.globals, global_source_for(tracer, fn), dict(locals_), cells,
+                               depth + 1).run_generator()
+        return GeneratorValue(drained)
     frame = FrameTracer(tracer, code, fn.globals, global_source_for(tracer, fn), locals_, cells, depth + 1)
     return frame.run()
 

@@ -323,10 +323,28 @@ def truth(tracer: Tracer, value: Value) -> bool:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
 
 
+def drain(tracer: Tracer, value: Value) -> list[Value]:
+    """The items of ``value`` for a builtin that takes them all before it returns (sum, list,
+    tuple, min, max): ``iterate``, and a generator's body traced to its end (nothing a caller does
+    can run between its items). A drained generator has no items left."""
+    from .values import GeneratorValue
+
+    if not isinstance(value, GeneratorValue):
+        return iterate(tracer, value)
+    if value.drained:
+        return []
+    items = value.run()
+    value.drained = True
+    tracer.record_undo(lambda: setattr(value, "drained", False))
+    return items
+
+
 def iterate(tracer: Tracer, value: Value) -> list[Value]:
     """The items a for loop over ``value`` would see, when their number is known."""
-    from .values import DictValue, IteratorValue
+    from .values import DictValue, GeneratorValue, IteratorValue
 
+    if isinstance(value, GeneratorValue):  # a loop body would run between its items: not unrolled
+        raise Unsupported("a generator consumed item by item (a for loop, zip, enumerate, next)", tracer.loc)
     if isinstance(value, IteratorValue):
         items, position = value.items[value.position:], value.position
         tracer.record_undo(lambda: setattr(value, "position", position))

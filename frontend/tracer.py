@@ -189,6 +189,7 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         self.next_index = 0
         self.kw_names: tuple[str, ...] = ()
         self.result: Value | None = None
+        self.yielded: list[Value] | None = None  # a generator's items, while run_generator() runs it
         self.lineno = code.co_firstlineno
 
     def run(self) -> Value:
@@ -216,6 +217,12 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             else:
                 handler(inst)
         return self.result
+
+    def run_generator(self) -> list[Value]:
+        """Run a generator function's frame to its end: the values it yielded."""
+        self.yielded = []
+        self.run()
+        return self.yielded
 
     def _run_breakable(self, handler, inst) -> None:
         """Run an instruction of the top frame where a graph break may split the frame: if it

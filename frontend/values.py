@@ -173,6 +173,16 @@ class IteratorValue(Value):
 
 
 @dataclass(eq=False)
+class GeneratorValue(Value):
+    """A generator made by an inlined generator function (a generator expression): its body is
+    traced only when a builtin that takes every item at once (sum, list, tuple, min, max) drains it,
+    which is when CPython would run it too. ``run()`` traces the body and returns what it yielded."""
+
+    run: Callable[[], list[Value]]
+    drained: bool = False
+
+
+@dataclass(eq=False)
 class OpaqueValue(Value):
     """An object Ember cannot model (a file, a generator, a foreign iterator). It can be passed
     along, but any use of it is a graph break."""

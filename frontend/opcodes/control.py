@@ -105,7 +105,15 @@ class ControlOps(FrameBase):
         raise UserCodeError("the function raises an exception", self.loc())
 
     def op_RETURN_GENERATOR(self, inst) -> None:
-        raise Unsupported("generator functions run eagerly", self.loc())
+        if self.yielded is None:
+            raise Unsupported("generator functions run eagerly", self.loc())
+        self.push(ConstValue(None))  # (what the first next() sends in; the POP_TOP after drops it)
+
+    def op_YIELD_VALUE(self, inst) -> None:
+        if self.yielded is None:
+            raise Unsupported("yield outside a drained generator", self.loc())
+        self.yielded.append(self.pop())
+        self.push(ConstValue(None))  # what next() sends back
 
     def _unsupported_block(self, inst) -> None:
         raise Unsupported(f"{inst.opname}: with/try blocks are not captured", self.loc())

@@ -31,6 +31,7 @@ class FrameBase:
     next_index: int
     kw_names: tuple[str, ...]
     result: Value | None
+    yielded: list[Value] | None  # a generator's items while it is drained
     lineno: int
 
     def loc(self) -> SourceLoc:
