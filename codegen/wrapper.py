@@ -308,14 +308,16 @@ def _pieces(kernel: Kernel, operands: list[str]) -> list[tuple[tuple[int, ...], 
 
 
 _NAME = re.compile(r"\b[vabt]_\w+")   # the names of the program's values, buffers and temporaries
-_ASSIGNED = re.compile(r"^    ([\w, ]+?),? = ")
+_ASSIGNED = re.compile(r"^ +([\w, ]+?),? = ")  # at any depth (see _dropping_dead_names)
 
 
 def _dropping_dead_names(lines: list[str], spans: list[tuple[int, int]], kept: set[str]) -> list[str]:
     """``lines`` with ``del`` after the step (``spans``: each step's lines) that last names a value,
     as eager Python drops a temporary: a chain of NumPy calls then reuses freed memory instead of
-    faulting in fresh pages for every intermediate (21 complex ops on 512x512: 35 -> 2 ms). Only
-    names the program assigns unconditionally (at the top level), and only where more steps follow."""
+    faulting in fresh pages for every intermediate (21 complex ops on 512x512: 35 -> 2 ms), and a
+    chain of layers holds one or two activations, not all. Only where more steps follow. The
+    builders assign a name on every path that reaches the end of its step (``if``/``else`` pairs
+    choosing a buffer's layout, ``try`` blocks whose ``except`` re-raises), so any assignment counts."""
     assigned = {name.strip() for line in lines[spans[0][0] if spans else 0:] if (match := _ASSIGNED.match(line))
                 for name in match.group(1).split(",")}  # not the inputs: the caller holds them
     last: dict[str, int] = {}

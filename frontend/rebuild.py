@@ -17,6 +17,7 @@ from .values import (
     ConstValue,
     DictValue,
     FunctionValue,
+    GeneratorValue,
     HandlerValue,
     IteratorValue,
     ListValue,
@@ -111,6 +112,9 @@ class Rebuilder:
             # a lambda or comprehension made while tracing, closing over nothing: remake it
             return Constant(types.FunctionType(value.code, value.globals, value.name,
                                                tuple(cast(ConstValue, d).peek() for d in value.defaults) or None))
+        if isinstance(value, GeneratorValue):
+            raise Unsupported("a generator made while tracing and consumed item by item (a for loop, zip, "
+                              "enumerate, next) runs in CPython", loc)
         raise Unsupported(f"cannot hand a {type(value).__name__} made while tracing back to CPython", loc)
 
 

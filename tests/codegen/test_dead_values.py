@@ -44,3 +44,22 @@ def test_the_program_deletes_names_after_their_last_use_and_keeps_its_results():
     deleted = {name.strip() for line in program.splitlines() if line.startswith("    del ")
                for name in line[len("    del "):].split(",")}
     assert not deleted & {name.strip() for name in returned.rstrip("]\n").split(",")}
+
+
+def layers(x, w):
+    for _ in range(6):
+        x = np.maximum(x @ w, 0.0) * 0.5
+    return x
+
+
+def test_a_chain_of_layers_holds_few_activations():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((512, 256)).astype(np.float32), rng.standard_normal((256, 256)).astype(np.float32)
+    compiled = ember.compile(layers, backend="llvm", fullgraph=True)
+    compiled(x, w)
+    tracemalloc.start()
+    out = compiled(x, w)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    np.testing.assert_allclose(out, layers(x, w), rtol=1e-4, atol=1e-5)
+    assert peak < 3.5 * x.nbytes, peak / x.nbytes  # six activations of x's size; eager holds two or three
