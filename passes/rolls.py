@@ -15,7 +15,8 @@ no copy, the same compiled kernel, the values bit for bit those of eager's steps
   kernel (no view, extern or graph output sees the rolled array);
 * the kernel is elementwise (a reduction cut in pieces would need its partial results
   combined), has a static domain of at least :data:`MIN_ELEMENTS` elements (a piece costs a
-  launch and its views: ~1-2 us) and only fresh outputs (no setitem, no taken-over buffer);
+  launch and its views: ~1-2 us) and only fresh outputs of its whole domain (no setitem, no
+  taken-over buffer);
 * the rolled axis is one of the kernel's domain axes, not broadcast;
 * the rolled array's memory is never written in the program (the kernel reads it later than
   the roll would have copied it).
@@ -81,7 +82,8 @@ def _constant_roll(node: Node) -> Roll | None:
 
 def _reads_in_pieces(kernel: Kernel | None, node: Node, roll: Roll) -> bool:
     if (kernel is None or kernel.reduce_axes or not is_static(kernel.domain) or kernel.size < MIN_ELEMENTS
-            or any(s.kind is not StoreKind.NEW or s.reads is not None for s in kernel.stores)):
+            or any(s.kind is not StoreKind.NEW or s.reads is not None or s.node.meta.shape != kernel.domain
+                   for s in kernel.stores)):
         return False
     loads = [load for load in kernel.loads if load.node is node]
     return bool(loads) and all(not load.broadcast[roll.axis] for load in loads)
