@@ -189,11 +189,23 @@ def _round(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Valu
 
 @numpy_function(np.copy)
 def _copy(tracer: Tracer, a: Value, order: Any = "K", subok: Any = False) -> Value:
-    return tracer.emit("copy", graph_arg(a))
+    return tracer.emit("copy", graph_arg(a), **_order(tracer, order))
+
+
+def _order(tracer: Tracer, order: Any) -> dict[str, Any]:
+    """The ``order=`` of a copy or astype node: none for 'K' (keep the layout, the op's default)."""
+    order = const(tracer, order, "order")
+    if order not in ("K", "A", "C", "F"):
+        raise Unsupported(f"order={order!r}", tracer.loc)
+    return {} if order == "K" else {"order": order}
 
 
 @numpy_function(np.asarray, np.asanyarray)
 def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_ignored: Any) -> Value:
+    # order='C'/'F' copies an array laid out otherwise (a write to the result then leaves the
+    # argument alone) and returns the argument itself if not: a layout known only at run time.
+    if const(tracer, order, "order") not in (None, "K", "A"):
+        raise Unsupported(f"np.asarray with order={const(tracer, order, 'order')!r}", tracer.loc)
     dtype = dtype_param(tracer, dtype)
     array = as_array(tracer, a)
     if dtype is None or dtype == array.node.meta.dtype:
@@ -208,7 +220,9 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
            subok: Any = False, ndmin: Any = 0) -> Value:
     check_default(tracer, "ndmin", ndmin, 0)
     if const(tracer, copy, "copy") is not True:
-        return _asarray(tracer, object, dtype)
+        return _asarray(tracer, object, dtype, order)
+    if const(tracer, order, "order") not in (None, "K"):  # another layout than astype's copy keeps
+        raise Unsupported(f"np.array with order={const(tracer, order, 'order')!r}", tracer.loc)
     array = as_array(tracer, object)
     dtype = dtype_param(tracer, dtype) or array.node.meta.dtype
     result = tracer.emit("astype", array.node, dtype=dtype)
@@ -491,11 +505,11 @@ def _astype(tracer: Tracer, a: ArrayValue, dtype: Any, order: Any = "K", casting
     dtype = dtype_param(tracer, dtype)
     if not const(tracer, copy, "copy") and dtype == a.node.meta.dtype:
         return a
-    return tracer.emit("astype", a.node, dtype=dtype)
+    return tracer.emit("astype", a.node, dtype=dtype, **_order(tracer, order))
 
 
 def _copy_method(tracer: Tracer, a: ArrayValue, order: Any = "C") -> Value:
-    return tracer.emit("copy", a.node)
+    return tracer.emit("copy", a.node, **_order(tracer, order))  # (C by default, unlike np.copy)
 
 
 def _round_method(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Value:

@@ -539,6 +539,13 @@ def _power_of_one_exponent(b: Builder, dt: np.dtype, x: Value, y: Value) -> str:
     return b.select(half, x.ty, root, ARITH["power"]["f"](b, dt, x, y))
 
 
+def _lays_out(node: Node) -> bool:
+    """Whether the wrapper lays out this copy's output as NumPy would: it reads NumPy's layout off
+    the reference run on a corner of the operands (codegen/layouts.py), which keeps their axis
+    order but not their contiguity, so order='A' (F if the operand is F-contiguous) is NumPy's."""
+    return node.kwargs.get("order", "K") in ("K", "C", "F")
+
+
 def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
     name = node.op.name
     if name == "where" and len(args) == 3 and not node.kwargs:
@@ -547,10 +554,12 @@ def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
         return Value(b.select(cond.ref, x.ty, x.ref, y.ref), out)
     if name == "astype":
         dtype = np.dtype(node.kwargs["dtype"] if "dtype" in node.kwargs else node.args[1])
-        if dtype != out or not isinstance(args[0], Value) or len(node.kwargs) + len(args) > 2:
+        if (dtype != out or not isinstance(args[0], Value) or len(set(node.kwargs) - {"order"}) + len(args) > 2
+                or not _lays_out(node)):
             raise Unsupported("astype parameters")
         return cast(b, args[0], out)
-    if name == "copy" and len(args) == 1 and not node.kwargs and isinstance(args[0], Value):
+    if name == "copy" and len(args) == 1 and set(node.kwargs) <= {"order"} and isinstance(args[0], Value) \
+            and _lays_out(node):
         return cast(b, args[0], out)
     if name == "round":
         decimals = node.kwargs.get("decimals", args[1] if len(args) > 1 else 0)

@@ -239,7 +239,9 @@ def lower_elementwise(node: Node, values: list[Block | None]) -> Block:
         x, y = (_as_block(a, v, dtype) for a, v in zip(node.args[1:], values[1:], strict=True))
         return cast(Block(f"tl.where({c.expr}, {x.expr}, {y.expr})", compute_dtype(dtype)), dtype)
     if name in ("astype", "copy"):
-        if name == "astype" and set(node.kwargs) != {"dtype"} or len(node.args) != 1:
+        # (an order= other than the layout this backend's outputs have: NumPy's call lays it out)
+        if name == "astype" and set(node.kwargs) != {"dtype"} or name == "copy" and node.kwargs \
+                or len(node.args) != 1:
             raise Unsupported(f"{name} arguments")
         return cast(values[0], dtype) if values[0] is not None else constant(node.args[0], dtype)
     if name == "clip":

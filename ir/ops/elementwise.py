@@ -71,18 +71,18 @@ for _ufunc in UNARY_UFUNCS + BINARY_UFUNCS:
     _register_elementwise(_ufunc.__name__, _ufunc, _ufunc)
 
 
-def _astype(x, dtype):
-    return x.astype(dtype)
+def _astype(x, dtype, order="K"):
+    return x.astype(dtype, order=order)
 
 
-def _copy(x):
+def _copy(x, order="K"):
     if isinstance(x, np.generic):
         return x.copy()  # a new scalar object: an output copy must never be its input itself
-    return np.copy(x) if isinstance(x, np.ndarray) else x
+    return np.copy(x, order=order) if isinstance(x, np.ndarray) else x
 
 
 _register_elementwise("where", np.where, doc="where(cond, x, y)")
 _register_elementwise("clip", np.clip, doc="clip(x, lo, hi); lo or hi may be None")
-_register_elementwise("astype", _astype, doc="astype(x, dtype=...): unsafe cast, always a copy")
+_register_elementwise("astype", _astype, doc="astype(x, dtype=..., order='K'): unsafe cast, always a copy")
 _register_elementwise("round", np.round, doc="round(x, decimals=...)")
-_register_elementwise("copy", _copy, doc="copy(x): a fresh array with x's values")
+_register_elementwise("copy", _copy, doc="copy(x, order='K'): a fresh array with x's values")

@@ -118,3 +118,43 @@ def test_array_of_a_ragged_list_raises_as_numpy_does(check, rand, function_of):
 def test_arrays_of_python_objects_run_eagerly(check, rand, function_of, body):
     """The kernels have no object dtype, and an object array's elements keep their exact types."""
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1), compiled=False)
+
+
+def written_through_asarray(x, order):
+    y = np.asarray(x.T, order=order)  # C/F: a copy of x.T (its layout is neither); K/A/None: x.T itself
+    y[0, 0] = 7.0
+    return y * 1
+
+
+@pytest.mark.parametrize("order", ["C", "F", "K", "A", None])
+def test_asarray_with_an_order_copies_as_numpy_does(check, order):
+    # (order="C" used to return x.T itself: the write then reached the caller's x)
+    check(written_through_asarray, np.arange(6.0).reshape(2, 3), order, compiled=None)
+
+
+@pytest.mark.parametrize("order", ["C", "F", "K"])
+def test_array_with_an_order_lays_out_as_numpy_does(order):
+    import ember
+
+    def f(x):
+        return np.array(x.T, order=order)
+
+    x = np.arange(6.0).reshape(2, 3)
+    got, want = ember.compile(f)(x), f(x)
+    np.testing.assert_array_equal(got, want)
+    assert got.strides == want.strides and not np.shares_memory(got, x)
+
+
+@pytest.mark.parametrize("body", ["x.copy()", "np.copy(x)", "(x * 2).copy()", "x.copy(order='A')",
+                                  "x.copy(order='F')", "x.astype(np.float32, order='C') + 1",
+                                  "np.copy(x, order='C')", "x.T.copy() * 1"])
+def test_copies_are_laid_out_as_numpy_lays_them_out(body, function_of):
+    # x.copy() is C-ordered (np.copy keeps the layout): a compiled F-ordered copy made
+    # `y.shape = (6,)` fail in the caller where eager's worked
+    import ember
+
+    fn = function_of(body)
+    x = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    got, want = ember.compile(fn, backend="llvm")(x, None), fn(x, None)
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == want.dtype and got.strides == want.strides
