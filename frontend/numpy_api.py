@@ -219,6 +219,10 @@ def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_
 def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True, order: Any = "K",  # noqa: A002
            subok: Any = False, ndmin: Any = 0) -> Value:
     check_default(tracer, "ndmin", ndmin, 0)
+    if const(tracer, copy, "copy") is False:  # NumPy raises where it would have to copy: eagerly
+        array = object if isinstance(object, ArrayValue) and not object.node.meta.is_scalar else None
+        if array is None or dtype_param(tracer, dtype) not in (None, array.node.meta.dtype):
+            raise Unsupported("np.array(copy=False) of a value it may have to copy", tracer.loc)
     if const(tracer, copy, "copy") is not True:
         return _asarray(tracer, object, dtype, order)
     if const(tracer, order, "order") not in (None, "K"):  # another layout than astype's copy keeps

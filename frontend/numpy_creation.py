@@ -33,6 +33,8 @@ for _name, _fn in {"zeros": np.zeros, "ones": np.ones, "empty": np.empty}.items(
 @numpy_function(np.full)
 def _full(tracer: Tracer, shape: Value, fill_value: Value, dtype: Any = None, order: Any = "C", *,
           like: Any = None) -> Value:
+    check_default(tracer, "order", order, "C")
+    check_default(tracer, "like", like)
     fill = const(tracer, fill_value, "fill_value")
     dtype = dtype_param(tracer, dtype) or np.array(fill).dtype
     return tracer.emit("full", shape_param(tracer, shape), fill, dtype=dtype)
@@ -79,6 +81,8 @@ def _linspace(tracer: Tracer, start: Value, stop: Value, num: Any = 50, endpoint
 @numpy_function(np.eye)
 def _eye(tracer: Tracer, N: Value, M: Any = None, k: Any = 0, dtype: Any = float, order: Any = "C",  # noqa: N803
          *, like: Any = None) -> Value:
+    check_default(tracer, "order", order, "C")
+    check_default(tracer, "like", like)
     return tracer.emit("eye", const(tracer, N, "N"), const(tracer, M, "M"), const(tracer, k, "k"),
                        dtype=dtype_param(tracer, dtype))
 

@@ -158,3 +158,10 @@ def test_copies_are_laid_out_as_numpy_lays_them_out(body, function_of):
     got, want = ember.compile(fn, backend="llvm")(x, None), fn(x, None)
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype and got.strides == want.strides
+
+
+@pytest.mark.parametrize("body", ["np.array(x, copy=False) + 1", "np.array(x, dtype=np.int64, copy=False)",
+                                  "np.array(x.sum(), copy=False)", "np.array(x, copy=None) * 2",
+                                  "np.full((2, 3), 1.5, order='F') + x[:2, :3]", "np.eye(4, order='F') * x[0, 0]"])
+def test_array_copy_false_and_creation_orders_behave_as_numpy(check, body, function_of, rand):
+    check(function_of(body), rand(3, 4), rand(3, 4, seed=1), compiled=None)
