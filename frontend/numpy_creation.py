@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ir import is_static
 from .errors import Unsupported, UserCodeError
 from .numpy_api import Handler, as_array, check_default, const, dtype_param, numpy_function, shape_param
 from .values import Value
@@ -47,11 +48,17 @@ def _like(name: str) -> Handler:
         meta = array.node.meta
         target_shape = shape_param(tracer, shape) if shape is not None else meta.shape
         dtype = dtype_param(tracer, dtype) or meta.dtype
-        if name == "full":
-            if not rest:
-                raise UserCodeError("TypeError: full_like() missing fill_value", tracer.loc)
-            return tracer.emit("full", target_shape, const(tracer, rest[0], "fill_value"), dtype=dtype)
-        return tracer.emit(name, target_shape, dtype=dtype)
+        check_default(tracer, "order", order, "K")
+        if name == "full" and not rest:
+            raise UserCodeError("TypeError: full_like() missing fill_value", tracer.loc)
+        fill = [const(tracer, rest[0], "fill_value")] if name == "full" else []
+        # Laid out like the array (which only the run time sees) where NumPy keeps its order: the
+        # same number of dimensions, at least two.
+        if shape is None and meta.ndim >= 2:
+            return tracer.emit(f"{name}_like", array.node, *fill, dtype=dtype)
+        if len(target_shape) == meta.ndim >= 2 and is_static(target_shape):
+            return tracer.emit(f"{name}_like", array.node, *fill, dtype=dtype, shape=tuple(target_shape))
+        return tracer.emit(name, target_shape, *fill, dtype=dtype)
 
     return handler
 

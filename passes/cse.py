@@ -5,7 +5,7 @@ Two nodes merge when they have the same op, arguments and kwargs, and:
 * no ``setitem`` ran between them, for nodes that read arrays (the count of mutations seen
   so far is part of the key: a write can change what they read);
 * neither node's memory is ever written (two fresh arrays must stay two arrays if one of them
-  is later changed in place); ``setitem``, ``empty`` and inputs never merge;
+  is later changed in place); ``setitem``, ``empty``, ``empty_like`` and inputs never merge;
 * the caller cannot tell: when both values reach graph outputs (themselves or through views),
   eager returned distinct arrays, so the second becomes ``copy`` of the first (a view stays
   as it is: a copy would no longer share its base's memory).
@@ -43,7 +43,7 @@ def eliminate_common_subexpressions(graph: Graph) -> Graph:
         if node.op.kind is OpKind.MUTATION:
             mutations += 1
             continue
-        if node.op.kind is OpKind.INPUT or node.op.name == "empty" or facts.is_written(node):
+        if node.op.kind is OpKind.INPUT or node.op.name in ("empty", "empty_like") or facts.is_written(node):
             continue
         try:
             reads_memory = any(True for _ in node.input_nodes())

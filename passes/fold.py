@@ -55,7 +55,7 @@ def fold_constants(graph: Graph) -> Graph:
         fill = _fill(node)
         if fill is not None and not facts.is_written(node):
             fills[node] = fill
-        if (node.op.kind in (OpKind.INPUT, OpKind.MUTATION) or node.op.name == "empty"
+        if (node.op.kind in (OpKind.INPUT, OpKind.MUTATION) or node.op.name in ("empty", "empty_like")
                 or facts.is_written(node) or not is_static(node.meta.shape) or node.meta.size > MAX_ELEMENTS
                 or any(arg not in known for arg in node.input_nodes())):
             continue
@@ -70,11 +70,12 @@ def fold_constants(graph: Graph) -> Graph:
 
 
 def _fill(node: Node) -> np.generic | None:
-    """The one value every element of a ``zeros``/``ones``/``full`` node holds, as a NumPy scalar of
+    """The one value every element of a ``zeros``/``ones``/``full`` (or ``_like``) node holds, as a NumPy scalar of
     its dtype (NumPy's own conversion of the fill value), or None."""
-    if node.op.name in ("zeros", "ones"):
-        return node.meta.dtype.type(node.op.name == "ones")
-    if node.op.name != "full":
+    name = node.op.name.removesuffix("_like")
+    if name in ("zeros", "ones"):
+        return node.meta.dtype.type(name == "ones")
+    if name != "full":
         return None
     value = node.args[1] if len(node.args) > 1 else node.kwargs.get("fill_value")
     if value is None or any(True for _ in iter_nodes(value)):

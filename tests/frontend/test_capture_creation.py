@@ -165,3 +165,22 @@ def test_copies_are_laid_out_as_numpy_lays_them_out(body, function_of):
                                   "np.full((2, 3), 1.5, order='F') + x[:2, :3]", "np.eye(4, order='F') * x[0, 0]"])
 def test_array_copy_false_and_creation_orders_behave_as_numpy(check, body, function_of, rand):
     check(function_of(body), rand(3, 4), rand(3, 4, seed=1), compiled=None)
+
+
+@pytest.mark.parametrize("body", ["np.zeros_like(x)", "np.ones_like(x, dtype=np.int8)", "np.full_like(x, 2.5)",
+                                  "np.empty_like(x).shape", "np.zeros_like(x[:, ::2]) + 1",
+                                  "np.ones_like(x.T) * x.T", "np.full_like(x, 7, shape=(2, 2))"])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_like_creations_are_laid_out_like_their_array(body, layout, function_of):
+    # order='K': the layout of x (F-ordered here) that only the run time sees for computed values
+    import ember
+
+    fn = function_of(body)
+    x = np.arange(12.0).reshape(3, 4)
+    x = np.asfortranarray(x) if layout == "F" else x
+    got, want = ember.compile(fn, backend="llvm")(x, None), fn(x, None)
+    if isinstance(want, np.ndarray):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype and got.strides == want.strides
+    else:
+        assert got == want
