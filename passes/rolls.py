@@ -14,9 +14,10 @@ no copy, the same compiled kernel, the values bit for bit those of eager's steps
 * the roll has a constant integer shift and one axis, and every use of it is a load of such a
   kernel (no view, extern or graph output sees the rolled array);
 * the kernel is elementwise (a reduction cut in pieces would need its partial results
-  combined), has a static domain of at least :data:`MIN_ELEMENTS` elements (a piece costs a
-  launch and its views: ~1-2 us) and only fresh outputs of its whole domain (no setitem, no
-  taken-over buffer);
+  combined), has a static domain and only fresh outputs of its whole domain (no setitem, no
+  taken-over buffer). Small arrays too: a piece costs a launch and its views (~1-2 us), a
+  NumPy roll ~8 us (heat equation, 16x16 float64: eager 45.6 us, NumPy's rolls in the compiled
+  program 36.9 us, pieces 17.6 us);
 * the rolled axis is one of the kernel's domain axes, not broadcast;
 * the rolled array's memory is never written in the program (the kernel reads it later than
   the roll would have copied it).
@@ -28,8 +29,6 @@ import dataclasses
 from ..ir import Node, is_static, iter_nodes
 from .kernels import ExternStep, Kernel, KernelGraph, Roll, StoreKind
 from .rewriting import analyse_aliasing
-
-MIN_ELEMENTS = 1 << 14
 
 
 def read_rolls_in_place(kernel_graph: KernelGraph) -> KernelGraph:
@@ -81,7 +80,7 @@ def _constant_roll(node: Node) -> Roll | None:
 
 
 def _reads_in_pieces(kernel: Kernel | None, node: Node, roll: Roll) -> bool:
-    if (kernel is None or kernel.reduce_axes or not is_static(kernel.domain) or kernel.size < MIN_ELEMENTS
+    if (kernel is None or kernel.reduce_axes or not is_static(kernel.domain)
             or any(s.kind is not StoreKind.NEW or s.reads is not None or s.node.meta.shape != kernel.domain
                    for s in kernel.stores)):
         return False

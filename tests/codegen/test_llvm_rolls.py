@@ -44,14 +44,16 @@ F64 = RNG.standard_normal((130, 257))
     (heat, (F64.astype(np.float32), 0.1)),
     (heat, (F64.T, 0.1)),                         # F-ordered
     (heat, (RNG.standard_normal((260, 402))[::-2, ::3], 0.25)),  # negative and uneven strides
+    (heat, (RNG.standard_normal((1, 5)), 0.5)),                   # a single row: rolls along it are no-ops
     (shifted, (F64,)),
     (nested, (F64,)),
     (life, ((RNG.random((150, 131)) < 0.3).astype(np.uint8),)),
     (volume, (RNG.standard_normal((9, 40, 61)),)),
     (broadcast_row, (F64, RNG.standard_normal((1, 257)))),
     (heat, (RNG.standard_normal((3, 7000)), 0.5)),
-], ids=["heat", "heat-f32", "heat-F", "heat-negative-strides", "shifts", "nested", "life", "3d", "broadcast",
-        "short-axis"])
+    (heat, (RNG.standard_normal((4, 4)), 0.5)),
+], ids=["heat", "heat-f32", "heat-F", "heat-negative-strides", "one-row", "shifts", "nested", "life", "3d", "broadcast",
+        "short-axis", "4x4"])
 def test_rolls_read_in_place_equal_eager_bit_for_bit(fn, args):
     compiled = ember.compile(fn, backend="llvm", fullgraph=True)
     for _ in range(2):
@@ -85,7 +87,6 @@ def flattened(u):
     (written_later, (130, 257)),  # the kernel would read u after the write
     (reduced, (130, 257)),        # a reduction cut in pieces
     (flattened, (130, 257)),      # axis=None
-    (heat, (20, 30)),             # too small to be worth the launches
 ])
 def test_other_rolls_stay_numpys_and_equal_eager(fn, shape):
     compiled = ember.compile(fn, backend="llvm")
