@@ -19,15 +19,18 @@ no copy, the same compiled kernel, the values bit for bit those of eager's steps
   NumPy roll ~8 us (heat equation, 16x16 float64: eager 45.6 us, NumPy's rolls in the compiled
   program 36.9 us, pieces 17.6 us);
 * the rolled axis is one of the kernel's domain axes, not broadcast;
-* the rolled array's memory is never written in the program (the kernel reads it later than
-  the roll would have copied it).
+* nothing writes the rolled array's memory between the roll and the kernels that read it (they
+  read it later than the roll would have copied it). A kernel that writes it itself, as
+  ``u += dt * (np.roll(u, 1, 0) + ...)`` or ``out[...] = f(rolls of u)`` with ``out`` an argument
+  (which may be ``u``), writes fresh arrays instead, set into their destinations by setitems
+  right after it (``_can_defer``): every read sees the values from before, as eager's copies do.
 """
 from __future__ import annotations
 
 import dataclasses
 
-from ..ir import Node, is_static, iter_nodes
-from .kernels import ExternStep, Kernel, KernelGraph, Roll, StoreKind
+from ..ir import Node, OpKind, is_static, iter_nodes
+from .kernels import ExternStep, Kernel, KernelGraph, Roll, Step, StoreKind
 from .rewriting import analyse_aliasing
 
 
@@ -40,31 +43,65 @@ def read_rolls_in_place(kernel_graph: KernelGraph) -> KernelGraph:
         for arg in set(iter_nodes((node.args, node.kwargs))):
             users.setdefault(arg, []).append(node)
     member_of = {node: step for step in kernel_graph.kernels for node in step.nodes}
+    position = {id(step): i for i, step in enumerate(kernel_graph.steps)}
+    writes = [_roots_written(step, aliasing.root) for step in kernel_graph.steps]
     rolls: dict[Kernel, dict[Node, Roll]] = {}
+    deferred: set[Kernel] = set()  # kernels whose setitems run after them, so their reads see the old values
     dropped: set[Node] = set()
-    for step in kernel_graph.steps:
+    for at, step in enumerate(kernel_graph.steps):
         if not isinstance(step, ExternStep) or step.node.op.name != "roll":
             continue
         roll = _constant_roll(step.node)
-        if roll is None or step.node in aliasing.reaches_output or aliasing.is_written(roll.source):
+        if roll is None or step.node in aliasing.reaches_output:
             continue
         kernels = {member_of.get(user) for user in users.get(step.node, [])}
         if not kernels or None in kernels or not all(_reads_in_pieces(k, step.node, roll) for k in kernels):
             continue
+        readers = sorted((k for k in kernels if k is not None), key=lambda k: position[id(k)])
+        last = position[id(readers[-1])]
+        source = aliasing.root[roll.source]
+        if any(source in writes[i] for i in range(at + 1, last)):
+            continue  # written between the roll and a kernel that reads it
+        if source in writes[last] and not (len(readers) == 1 and _can_defer(readers[0])):
+            continue
+        if source in writes[last]:
+            deferred.add(readers[0])
         dropped.add(step.node)
-        for kernel in kernels:
-            assert kernel is not None
+        for kernel in readers:
             rolls.setdefault(kernel, {})[step.node] = roll
     if not dropped:
         return kernel_graph
-    steps = []
+    steps: list[Step] = []
     for step in kernel_graph.steps:
         if isinstance(step, ExternStep) and step.node in dropped:
             continue
         if isinstance(step, Kernel) and step in rolls:
-            step = dataclasses.replace(step, rolls={**step.rolls, **rolls[step]})
+            setitems = [s.setitem for s in step.stores if s.setitem is not None] if step in deferred else []
+            stores = [dataclasses.replace(s, kind=StoreKind.NEW, setitem=None, reads=None) if s.setitem is not None
+                      else s for s in step.stores]
+            steps.append(dataclasses.replace(step, rolls={**step.rolls, **rolls[step]}, stores=stores))
+            steps += [ExternStep(setitem, "setitem: after the kernel that reads a roll of its destination")
+                      for setitem in setitems if setitem is not None]
+            continue
         steps.append(step)
     return KernelGraph(graph, steps)
+
+
+def _roots_written(step: Step, root: dict) -> set:
+    if isinstance(step, ExternStep):
+        return {root[step.node.args[0]]} if step.node.op.kind is OpKind.MUTATION else set()
+    return {root[s.setitem.args[0]] for s in step.stores if s.setitem is not None}
+
+
+def _can_defer(kernel: Kernel) -> bool:
+    """Whether the kernel's writes can run after it, as setitems of fresh arrays it computes: each
+    a plain ``setitem`` whose value covers the kernel's domain, no member reading a setitem's
+    result."""
+    setitems = {s.setitem for s in kernel.stores if s.setitem is not None}
+    return all(s.setitem is None or (len(s.setitem.args) == 3 and s.setitem.args[2] is s.node
+                                     and s.node.meta.shape == kernel.domain)
+               for s in kernel.stores) and not any(
+        arg in setitems for node in kernel.nodes for arg in iter_nodes((node.args, node.kwargs)))
 
 
 def _constant_roll(node: Node) -> Roll | None:
@@ -80,9 +117,12 @@ def _constant_roll(node: Node) -> Roll | None:
 
 
 def _reads_in_pieces(kernel: Kernel | None, node: Node, roll: Roll) -> bool:
-    if (kernel is None or kernel.reduce_axes or not is_static(kernel.domain)
-            or any(s.kind is not StoreKind.NEW or s.reads is not None or s.node.meta.shape != kernel.domain
-                   for s in kernel.stores)):
+    if kernel is None or kernel.reduce_axes or not is_static(kernel.domain):
         return False
+    for store in kernel.stores:  # fresh outputs, or setitems the pass may defer (_can_defer)
+        if store.node.meta.shape != kernel.domain or store.kind is StoreKind.NEW and store.reads is not None:
+            return False
+        if store.kind is StoreKind.INTO and not _can_defer(kernel):
+            return False
     loads = [load for load in kernel.loads if load.node is node]
     return bool(loads) and all(not load.broadcast[roll.axis] for load in loads)

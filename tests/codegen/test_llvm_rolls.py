@@ -27,6 +27,22 @@ def life(g):
     return ((n == 3) | ((g == 1) & (n == 2))).astype(np.uint8)
 
 
+def heat_in_place(u, dt):
+    u += dt * (np.roll(u, 1, 0) + np.roll(u, -1, 0) + np.roll(u, 1, 1) + np.roll(u, -1, 1) - 4 * u)
+    return u
+
+
+def into(u, out, dt):
+    out[...] = u + dt * (np.roll(u, 1, 0) + np.roll(u, -1, 0) - 2 * u)
+    return out
+
+
+def written_after(u):
+    r = np.roll(u, 1, 0) + u
+    u[0] = 5.0  # after the kernel that reads the roll
+    return r
+
+
 def volume(v):
     return np.roll(v, 2, axis=2) - np.roll(v, -1, axis=0) + 0.5 * v
 
@@ -52,15 +68,29 @@ F64 = RNG.standard_normal((130, 257))
     (broadcast_row, (F64, RNG.standard_normal((1, 257)))),
     (heat, (RNG.standard_normal((3, 7000)), 0.5)),
     (heat, (RNG.standard_normal((4, 4)), 0.5)),
+    (heat_in_place, (F64.copy(), 0.1)),           # the kernel writes a fresh array, then u[...] = it
+    (into, (F64, np.zeros_like(F64), 0.1)),
+    (written_after, (F64.copy(),)),
 ], ids=["heat", "heat-f32", "heat-F", "heat-negative-strides", "one-row", "shifts", "nested", "life", "3d", "broadcast",
-        "short-axis", "4x4"])
+        "short-axis", "4x4", "in-place", "into-out", "written-after"])
 def test_rolls_read_in_place_equal_eager_bit_for_bit(fn, args):
     compiled = ember.compile(fn, backend="llvm", fullgraph=True)
     for _ in range(2):
-        expected, got = fn(*args), compiled(*args)
+        mine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        theirs = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        expected, got = fn(*theirs), compiled(*mine)
         assert got.dtype == expected.dtype and got.shape == expected.shape
         np.testing.assert_array_equal(got, expected)
+        for m, t in zip(mine, theirs, strict=True):  # the arguments written as eager writes them
+            np.testing.assert_array_equal(m, t)
     assert "in place: np.roll" in compiled.entries[0].stages["kernels"]
+
+
+def test_an_out_argument_that_is_the_rolled_array_itself():
+    u = RNG.standard_normal((40, 30))
+    mine, theirs = u.copy(), u.copy()
+    np.testing.assert_array_equal(ember.compile(into, backend="llvm")(mine, mine, 0.1), into(theirs, theirs, 0.1))
+    np.testing.assert_array_equal(mine, theirs)
 
 
 def as_output(u):
@@ -68,10 +98,11 @@ def as_output(u):
     return r + u, r
 
 
-def written_later(u):
-    r = np.roll(u, 1, 0) + u
-    u[0] = 5.0
-    return r
+def written_between(u):
+    v = u * 2
+    r = np.roll(v, 1, 0)
+    v[0] = 100.0  # the roll saw v before this write; a kernel reading it in place would see it after
+    return r + v
 
 
 def reduced(u):
@@ -84,7 +115,7 @@ def flattened(u):
 
 @pytest.mark.parametrize("fn, shape", [
     (as_output, (130, 257)),      # the caller sees the rolled array
-    (written_later, (130, 257)),  # the kernel would read u after the write
+    (written_between, (130, 257)),  # the kernel would read v after the write
     (reduced, (130, 257)),        # a reduction cut in pieces
     (flattened, (130, 257)),      # axis=None
 ])
