@@ -75,22 +75,27 @@ def read_rolls_in_place(kernel_graph: KernelGraph) -> KernelGraph:
     for step in kernel_graph.steps:
         if isinstance(step, ExternStep) and step.node in dropped:
             continue
-        if isinstance(step, Kernel) and step in rolls:
-            setitems = [s.setitem for s in step.stores if s.setitem is not None] if step in deferred else []
+        if isinstance(step, Kernel) and step in deferred:
+            setitems = [s.setitem for s in step.stores if s.setitem is not None]
             stores = [dataclasses.replace(s, kind=StoreKind.NEW, setitem=None, reads=None) if s.setitem is not None
                       else s for s in step.stores]
             steps.append(dataclasses.replace(step, rolls={**step.rolls, **rolls[step]}, stores=stores))
             steps += [ExternStep(setitem, "setitem: after the kernel that reads a roll of its destination")
                       for setitem in setitems if setitem is not None]
             continue
+        if isinstance(step, Kernel) and step in rolls:
+            step = dataclasses.replace(step, rolls={**step.rolls, **rolls[step]})
         steps.append(step)
     return KernelGraph(graph, steps)
 
 
 def _roots_written(step: Step, root: dict) -> set:
+    """The memory a step writes: a setitem's destination, or a dead value's buffer that a kernel's
+    fresh output takes over (passes/memory.py)."""
     if isinstance(step, ExternStep):
         return {root[step.node.args[0]]} if step.node.op.kind is OpKind.MUTATION else set()
-    return {root[s.setitem.args[0]] for s in step.stores if s.setitem is not None}
+    return ({root[s.setitem.args[0]] for s in step.stores if s.setitem is not None}
+            | {root[s.reads] for s in step.stores if s.kind is StoreKind.NEW and s.reads is not None})
 
 
 def _can_defer(kernel: Kernel) -> bool:

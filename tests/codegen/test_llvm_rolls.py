@@ -43,6 +43,12 @@ def written_after(u):
     return r
 
 
+def into_fresh(u):
+    out = np.zeros(u.shape)
+    out[...] = np.roll(u, 1, 0) + u  # a setitem kernel that keeps its store (nothing writes u)
+    return out * 1.0
+
+
 def volume(v):
     return np.roll(v, 2, axis=2) - np.roll(v, -1, axis=0) + 0.5 * v
 
@@ -71,8 +77,10 @@ F64 = RNG.standard_normal((130, 257))
     (heat_in_place, (F64.copy(), 0.1)),           # the kernel writes a fresh array, then u[...] = it
     (into, (F64, np.zeros_like(F64), 0.1)),
     (written_after, (F64.copy(),)),
+    (into_fresh, (F64,)),
 ], ids=["heat", "heat-f32", "heat-F", "heat-negative-strides", "one-row", "shifts", "nested", "life", "3d", "broadcast",
-        "short-axis", "4x4", "in-place", "into-out", "written-after"])
+        "short-axis", "4x4", "in-place", "into-out", "written-after",
+        "into-fresh"])
 def test_rolls_read_in_place_equal_eager_bit_for_bit(fn, args):
     compiled = ember.compile(fn, backend="llvm", fullgraph=True)
     for _ in range(2):
@@ -105,6 +113,12 @@ def written_between(u):
     return r + v
 
 
+def overwritten(a, b):
+    v = a @ b
+    r = np.roll(v, 1, 0)
+    return r + v * 2.0  # the kernel writes its sum over v's buffer (passes/memory.py)
+
+
 def reduced(u):
     return (np.roll(u, 1, 0) * u).sum(axis=1)
 
@@ -118,14 +132,14 @@ def flattened(u):
     (written_between, (130, 257)),  # the kernel would read v after the write
     (reduced, (130, 257)),        # a reduction cut in pieces
     (flattened, (130, 257)),      # axis=None
+    (overwritten, (1024, 256)),   # the reading kernel takes over the rolled array's buffer
 ])
 def test_other_rolls_stay_numpys_and_equal_eager(fn, shape):
     compiled = ember.compile(fn, backend="llvm")
     u = RNG.standard_normal(shape)
-    args = (u.copy(), 0.1) if fn is heat else (u.copy(),)
-    expected = fn(*args)
-    args = (u.copy(), 0.1) if fn is heat else (u.copy(),)
-    got = compiled(*args)
+    extra = {heat: (0.1,), overwritten: (RNG.standard_normal((shape[1], 512)),)}.get(fn, ())
+    expected = fn(u.copy(), *extra)
+    got = compiled(u.copy(), *extra)
     for e, g in zip(expected if isinstance(expected, tuple) else (expected,),
                     got if isinstance(got, tuple) else (got,), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-12)  # (the sum's order differs from NumPy's pairwise)
