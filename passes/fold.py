@@ -31,6 +31,7 @@ graph f(%x: f64[3]):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -80,26 +81,27 @@ def _fill(node: Node) -> np.generic | None:
     value = node.args[1] if len(node.args) > 1 else node.kwargs.get("fill_value")
     if value is None or any(True for _ in iter_nodes(value)):
         return None
-    try:  # NumPy's own conversion; one that raises or warns is left for run time, as eager does
-        with warnings.catch_warnings(), np.errstate(all="raise"):
-            warnings.simplefilter("error")
-            filled = np.full((), value, dtype=node.meta.dtype)[()]
-    except Exception:
-        return None
+    # NumPy's own conversion; one that raises or warns is left for run time, as eager does
+    filled = _quietly(lambda: np.full((), value, dtype=node.meta.dtype)[()])
     return filled if isinstance(filled, np.generic) else None
 
 
 def _evaluate(node: Node, known: dict[Node, Any]) -> Any:
     """The node's value from known inputs, or None if NumPy raises or warns (or disagrees
     with the node's meta, which would be a bug elsewhere: then leave it alone)."""
+    value = _quietly(lambda: node.op.reference(*map_nodes(node.args, known.__getitem__),
+                                               **map_nodes(node.kwargs, known.__getitem__)))
+    return value if value is not None and TensorMeta.of(value) == node.meta else None
+
+
+def _quietly(compute: Callable[[], Any]) -> Any:
+    """``compute()``, or None if it raises or warns (what would raise or warn is left for run time)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="raise"):
             warnings.simplefilter("error")
-            value = node.op.reference(*map_nodes(node.args, known.__getitem__),
-                                      **map_nodes(node.kwargs, known.__getitem__))
+            return compute()
     except Exception:
         return None
-    return value if TensorMeta.of(value) == node.meta else None
 
 
 def _use_constants(node: Node, constants: dict[Node, np.generic]) -> None:

@@ -124,10 +124,11 @@ def _constant_roll(node: Node) -> Roll | None:
 def _reads_in_pieces(kernel: Kernel | None, node: Node, roll: Roll) -> bool:
     if kernel is None or kernel.reduce_axes or not is_static(kernel.domain):
         return False
-    for store in kernel.stores:  # fresh outputs, or setitems the pass may defer (_can_defer)
-        if store.node.meta.shape != kernel.domain or store.kind is StoreKind.NEW and store.reads is not None:
-            return False
-        if store.kind is StoreKind.INTO and not _can_defer(kernel):
-            return False
+    # fresh outputs of the whole domain (no taken-over buffer), or setitems the pass may defer
+    if any(store.node.meta.shape != kernel.domain or store.kind is StoreKind.NEW and store.reads is not None
+           for store in kernel.stores):
+        return False
+    if any(store.kind is StoreKind.INTO for store in kernel.stores) and not _can_defer(kernel):
+        return False
     loads = [load for load in kernel.loads if load.node is node]
     return bool(loads) and all(not load.broadcast[roll.axis] for load in loads)
