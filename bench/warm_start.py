@@ -4,7 +4,7 @@
 kernels are in the disk cache), a fresh Python that imports Ember, compiles the workload and
 makes one call; the child reports how long ``import ember`` and that first call took::
 
-    python -m ember.bench.warm_start softmax --scale 1.0    # prints one JSON object
+    ember bench --workloads softmax --warm-start    # the table's rows, then these times
 
 The first call counts everything the first compile of a new process pays: importing the
 compiler's own dependencies (llvmlite), tracing, passes, fusion, code generation and loading

@@ -193,26 +193,48 @@ def _copy(tracer: Tracer, a: Value, order: Any = "K", subok: Any = False) -> Val
 
 
 def _order(tracer: Tracer, order: Any) -> dict[str, Any]:
-    """The ``order=`` of a copy or astype node: none for 'K' (keep the layout, the op's default)."""
+    """The ``order=`` of a copy or astype node: none for 'K' (keep the layout, the op's default;
+    NumPy reads None as 'K')."""
     order = const(tracer, order, "order")
-    if order not in ("K", "A", "C", "F"):
+    if order not in (None, "K", "A", "C", "F"):
         raise Unsupported(f"order={order!r}", tracer.loc)
-    return {} if order == "K" else {"order": order}
+    return {} if order in (None, "K") else {"order": order}
 
 
 @numpy_function(np.asarray, np.asanyarray)
 def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_ignored: Any) -> Value:
-    # order='C'/'F' copies an array laid out otherwise (a write to the result then leaves the
-    # argument alone) and returns the argument itself if not: a layout known only at run time.
-    if const(tracer, order, "order") not in (None, "K", "A"):
-        raise Unsupported(f"np.asarray with order={const(tracer, order, 'order')!r}", tracer.loc)
     dtype = dtype_param(tracer, dtype)
     array = as_array(tracer, a)
+    order = const(tracer, order, "order")
+    if order in ("C", "F") and array.node.meta.ndim > 0:  # a 0-d array is both
+        return _contiguous(tracer, array, dtype, order)
+    if order not in (None, "K", "A", "C", "F"):
+        raise Unsupported(f"np.asarray with order={order!r}", tracer.loc)
     if dtype is None or dtype == array.node.meta.dtype:
         if array.node.meta.is_scalar:
             return tracer.emit("reshape", array.node, ())  # asarray(np.float32(1)) is a 0-d array
         return array
     return tracer.emit("astype", array.node, dtype=dtype)
+
+
+@numpy_function(np.ascontiguousarray)
+def _ascontiguousarray(tracer: Tracer, a: Value, dtype: Any = None, *, like: Any = None) -> Value:
+    check_default(tracer, "like", like)
+    return _contiguous(tracer, as_array(tracer, a), dtype_param(tracer, dtype), "C")
+
+
+@numpy_function(np.asfortranarray)
+def _asfortranarray(tracer: Tracer, a: Value, dtype: Any = None, *, like: Any = None) -> Value:
+    check_default(tracer, "like", like)
+    return _contiguous(tracer, as_array(tracer, a), dtype_param(tracer, dtype), order="F")
+
+
+def _contiguous(tracer: Tracer, array: ArrayValue, dtype: np.dtype | None, order: str) -> Value:
+    """``array`` in ``order`` with at least one dimension: itself where NumPy's layout at run time
+    already is (a write to the result then reaches the argument), else a copy."""
+    if dtype is not None and dtype != array.node.meta.dtype:
+        array = tracer.emit("astype", array.node, dtype=dtype, order=order)
+    return tracer.emit("ascontiguousarray" if order == "C" else "asfortranarray", array.node)
 
 
 @numpy_function(np.array)
@@ -225,11 +247,9 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
             raise Unsupported("np.array(copy=False) of a value it may have to copy", tracer.loc)
     if const(tracer, copy, "copy") is not True:
         return _asarray(tracer, object, dtype, order)
-    if const(tracer, order, "order") not in (None, "K"):  # another layout than astype's copy keeps
-        raise Unsupported(f"np.array with order={const(tracer, order, 'order')!r}", tracer.loc)
     array = as_array(tracer, object)
     dtype = dtype_param(tracer, dtype) or array.node.meta.dtype
-    result = tracer.emit("astype", array.node, dtype=dtype)
+    result = tracer.emit("astype", array.node, dtype=dtype, **_order(tracer, order))
     return tracer.emit("reshape", result.node, ()) if result.node.meta.is_scalar else result
 
 

@@ -54,6 +54,33 @@ def reshape(x, shape):
     return np.reshape(x, shape)
 
 
+def ascontiguousarray(x):
+    """NumPy's ``ascontiguousarray``: ``x`` itself when C-contiguous, else a copy in C order; a
+    0-d value has one dimension after it. (Array methods, which CuPy's arrays have too.)"""
+    if x.ndim == 0:
+        return x.reshape(1)
+    return x if x.flags.c_contiguous else x.copy(order="C")
+
+
+def asfortranarray(x):
+    """``asfortranarray``: ``x`` itself when F-contiguous, else a copy in F order."""
+    if x.ndim == 0:
+        return x.reshape(1)
+    return x if x.flags.f_contiguous else x.copy(order="F")
+
+
+# Like reshape and ravel, these are views that may copy: only the run time knows the layout.
+# (Their rule is their input's meta: probing would copy the zero-stride stand-in, every element.)
+CONTIGUOUS_VIEWS: dict[str, Callable[..., Any]] = {
+    "ascontiguousarray": ascontiguousarray,
+    "asfortranarray": asfortranarray,
+}
+
+
+def _infer_contiguous(x: TensorMeta) -> TensorMeta:
+    return TensorMeta(x.shape or (1,), x.dtype)
+
+
 VIEWS: dict[str, Callable[..., Any]] = {
     "getitem": getitem,            # basic indexing: ints, slices, None, Ellipsis
     "transpose": transpose,
@@ -78,3 +105,5 @@ UNWRITABLE_VIEWS = frozenset({"broadcast_to", "broadcast_writeable", "diagonal"}
 
 for _name, _reference in VIEWS.items():
     register(Op(_name, OpKind.VIEW, _reference, _infer_view(_name, _reference)))
+for _name, _reference in CONTIGUOUS_VIEWS.items():
+    register(Op(_name, OpKind.VIEW, _reference, _infer_contiguous))

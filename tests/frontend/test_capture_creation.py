@@ -129,7 +129,37 @@ def written_through_asarray(x, order):
 @pytest.mark.parametrize("order", ["C", "F", "K", "A", None])
 def test_asarray_with_an_order_copies_as_numpy_does(check, order):
     # (order="C" used to return x.T itself: the write then reached the caller's x)
-    check(written_through_asarray, np.arange(6.0).reshape(2, 3), order, compiled=None)
+    check(written_through_asarray, np.arange(6.0).reshape(2, 3), order)
+
+
+@pytest.mark.parametrize("body", [
+    "np.ascontiguousarray(x.T) * 2", "np.ascontiguousarray(x)", "np.asfortranarray(x)",
+    "np.ascontiguousarray(x[:, ::2])", "np.asfortranarray(x.T)", "np.ascontiguousarray(x + y)",
+    "np.ascontiguousarray((x + y).T)", "np.asfortranarray((x * 2).T) + 1", "np.ascontiguousarray(x, dtype=np.float32)",
+    "np.asfortranarray(x, dtype=np.int32)", "np.ascontiguousarray(x.sum())", "np.ascontiguousarray(x[0, 0])",
+    "np.asarray(x.T, order='C') + 1", "np.asarray(x, order='F')", "np.array(x.T, order='C')",
+    "np.array(x.T, order='A')", "np.array(x, order=None) * 1"])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_contiguous_arrays_are_the_argument_itself_or_a_copy_as_in_numpy(check, function_of, body, layout):
+    """NumPy returns the argument itself where its layout already is the one asked for (only the
+    run time knows that of a computed value), else a copy: same object, strides and values."""
+    x = np.arange(12.0).reshape(3, 4)
+    fn = function_of(body)
+    compiled = check(fn, np.asfortranarray(x) if layout == "F" else x, x + 1)
+    want = fn(np.asfortranarray(x) if layout == "F" else x, x + 1)
+    got = compiled(np.asfortranarray(x) if layout == "F" else x, x + 1)
+    assert np.asarray(got).strides == np.asarray(want).strides
+
+
+@pytest.mark.parametrize("make", ["np.ascontiguousarray(x)", "np.ascontiguousarray(x.T)", "np.asfortranarray(x)",
+                                  "np.asfortranarray(x[::2])", "np.asarray(x, order='C')"])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_writes_into_a_contiguous_array_reach_the_argument_only_where_numpy_returned_it(check, layout, make):
+    source = f"def f(x):\n    y = {make}\n    y[0] = 7.0\n    return x * 1, y * 1\n"
+    namespace: dict = {"np": np}
+    exec(source, namespace)
+    x = np.arange(12.0).reshape(4, 3)
+    check(namespace["f"], np.asfortranarray(x) if layout == "F" else x)
 
 
 @pytest.mark.parametrize("order", ["C", "F", "K"])

@@ -322,6 +322,8 @@ VIEW_ARGS: dict[str, list[tuple]] = {
     "real": [()],
     "imag": [()],
     "broadcast_writeable": [((5, 2, 3, 4),), ((2, 3, 4),), ((3, 4),)],
+    "ascontiguousarray": [()],
+    "asfortranarray": [()],
 }
 
 
@@ -337,7 +339,8 @@ def view_cases(name: str) -> list[Case]:
                    "squeeze": [()], "expand_dims": [(0,)], "broadcast_to": [((3,),)], "flip": [()],
                    "swapaxes": [(0, 0)], "moveaxis": [(0, 0)], "ravel": [()],
                    "diagonal": [(0, 0, 1)], "real": [()], "imag": [()],
-                   "broadcast_writeable": [((3,),)]}[name]  # (lists of argument tuples)
+                   "broadcast_writeable": [((3,),)], "ascontiguousarray": [()],
+                   "asfortranarray": [()]}[name]  # (lists of argument tuples)
     for extra in zero_d:
         cases.append(case(f"0-d {extra}", arr((), "float64"), *extra))
         cases.append(case(f"scalar {extra}", scalar("int32"), *extra))
