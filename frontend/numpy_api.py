@@ -16,7 +16,16 @@ from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .operators import inplace, stacked, write_into
-from .values import ArrayValue, ConstValue, HandlerValue, ListValue, SizeValue, TupleValue, Value
+from .values import (
+    ArrayValue,
+    ConstValue,
+    HandlerValue,
+    ListValue,
+    QuietContextValue,
+    SizeValue,
+    TupleValue,
+    Value,
+)
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -53,7 +62,7 @@ def call_numpy(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[str, Val
         handler = other_ufunc_handler(fn)
     if handler is None:
         return None
-    if not any(contains_array(v) for v in [*args, *kwargs.values()]) and fn not in CREATION_FUNCTIONS:
+    if not any(contains_array(v) for v in [*args, *kwargs.values()]) and fn not in TRACED_ON_CONSTANTS:
         return fold_constant_call(tracer, fn, args, kwargs)
     return invoke(tracer, handler, getattr(fn, "__name__", "numpy function"), args, kwargs)
 
@@ -185,6 +194,21 @@ def _where(tracer: Tracer, condition: Value, x: Value = _NOT_GIVEN, y: Value = _
 def _round(tracer: Tracer, a: Value, decimals: Any = 0, out: Any = None) -> Value:
     check_default(tracer, "out", out)
     return tracer.emit("round", graph_arg(a), decimals=const(tracer, decimals, "decimals"))
+
+
+_ERRSTATE_KINDS = ("all", "divide", "over", "under", "invalid")
+
+
+@numpy_function(np.errstate)
+def _errstate(tracer: Tracer, *args: Value, **kwargs: Value) -> Value:
+    """``with np.errstate(...)`` compiles where it only ignores or warns: compiled kernels raise no
+    floating-point warnings (codegen/llvm/__init__.py), and 'raise' or 'call' would need them."""
+    settings = {name: const(tracer, value, name) for name, value in kwargs.items()}
+    loud = {k: v for k, v in settings.items() if k not in _ERRSTATE_KINDS or v not in (None, "ignore", "warn")}
+    if args or loud:
+        raise Unsupported(f"np.errstate with {loud or 'positional arguments'}: compiled kernels set no "
+                          "floating-point flags to raise or call on", tracer.loc)
+    return QuietContextValue(f"np.errstate({', '.join(f'{k}={v!r}' for k, v in settings.items())})")
 
 
 @numpy_function(np.copy)
@@ -477,6 +501,8 @@ def shape_param(tracer: Tracer, shape: Any) -> tuple:
 
 CREATION_FUNCTIONS: frozenset[Any] = frozenset({np.zeros, np.ones, np.empty, np.full, np.arange, np.linspace, np.eye,
                                                  np.identity, np.array, np.asarray, np.asanyarray, np.copy})
+# Handled even when no argument holds an array: a fresh array each call; a context manager.
+TRACED_ON_CONSTANTS = CREATION_FUNCTIONS | {np.errstate}
 
 
 # --- ndarray attributes and methods ------------------------------------------------------

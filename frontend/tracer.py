@@ -158,14 +158,22 @@ def _input_name(source: Source, taken: set[str]) -> str:
     return name
 
 
-def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]) -> frozenset[int]:
-    """Offsets covered by a real exception handler (``except``/``finally``/``with``, which start
-    with PUSH_EXC_INFO); 3.12's inlined comprehensions have handlers that only restore a local."""
-    opname_at = {inst.offset: inst.opname for inst in instructions}
-    return frozenset(inst.offset
-                     for entry in dis.Bytecode(code).exception_entries  # type: ignore[attr-defined]  # not in typeshed
-                     if opname_at.get(entry.target) == "PUSH_EXC_INFO"
-                     for inst in instructions if entry.start <= inst.offset < entry.end)
+def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]
+                       ) -> tuple[frozenset[int], frozenset[int]]:
+    """Offsets covered by a real exception handler (``except``/``finally``, which start with
+    PUSH_EXC_INFO; 3.12's inlined comprehensions have handlers that only restore a local), and
+    those of ``with`` bodies apart: their handler is PUSH_EXC_INFO, WITH_EXCEPT_START. (Entries
+    do not nest: an offset has its innermost handler only.)"""
+    index_of = {inst.offset: i for i, inst in enumerate(instructions)}
+    protected, with_bodies = set(), set()
+    for entry in dis.Bytecode(code).exception_entries:  # type: ignore[attr-defined]  # not in typeshed
+        target = index_of.get(entry.target)
+        if target is None or instructions[target].opname != "PUSH_EXC_INFO":
+            continue
+        after = instructions[target + 1].opname if target + 1 < len(instructions) else ""
+        covered = with_bodies if after == "WITH_EXCEPT_START" else protected
+        covered.update(inst.offset for inst in instructions if entry.start <= inst.offset < entry.end)
+    return frozenset(protected), frozenset(with_bodies)
 
 
 
@@ -185,7 +193,7 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         self.stack: list[Any] = []
         self.instructions = list(dis.get_instructions(code))
         self.index_of = {inst.offset: i for i, inst in enumerate(self.instructions)}
-        self.protected = _protected_offsets(code, self.instructions)
+        self.protected, self.with_bodies = _protected_offsets(code, self.instructions)
         self.next_index = 0
         self.kw_names: tuple[str, ...] = ()
         self.result: Value | None = None
@@ -210,7 +218,10 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
                 # trace time): the body of a try block runs eagerly, so its handlers still run.
                 raise Unsupported("code inside a try block (with an except/finally handler)", self.loc())
             handler = getattr(self, "op_" + inst.opname, None)
-            if self.depth == 0 and inst.opname in BREAKABLE:
+            # A with body is entered only through BEFORE_WITH, which admits context managers
+            # compiled code is already inside; it cannot split there (a resume function would
+            # start inside the block), so what it cannot capture runs the function eagerly.
+            if self.depth == 0 and inst.opname in BREAKABLE and inst.offset not in self.with_bodies:
                 self._run_breakable(handler, inst)
             elif handler is None:
                 raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())

@@ -157,6 +157,14 @@ class HandlerValue(Value):
 
 
 @dataclass(eq=False)
+class QuietContextValue(Value):
+    """A context manager compiled code is already inside: ``np.errstate`` that only ignores or warns
+    (kernels raise no floating-point warnings). A ``with`` block of it is traced as its body."""
+
+    text: str  # how the user wrote it, for messages
+
+
+@dataclass(eq=False)
 class ObjectValue(Value):
     """A user object whose attributes are read (and guarded) through its source."""
 

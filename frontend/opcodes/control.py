@@ -5,7 +5,7 @@ import sys
 
 from ..errors import Unsupported, UserCodeError
 from ..operators import iterate, truth
-from ..values import ConstValue, IteratorValue
+from ..values import ConstValue, HandlerValue, IteratorValue, QuietContextValue
 from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
@@ -118,4 +118,14 @@ class ControlOps(FrameBase):
     def _unsupported_block(self, inst) -> None:
         raise Unsupported(f"{inst.opname}: with/try blocks are not captured", self.loc())
 
-    op_BEFORE_WITH = op_PUSH_EXC_INFO = op_SETUP_FINALLY = op_SETUP_WITH = _unsupported_block
+    op_PUSH_EXC_INFO = op_SETUP_FINALLY = op_SETUP_WITH = _unsupported_block
+
+    def op_BEFORE_WITH(self, inst) -> None:
+        manager = self.stack[-1]
+        if not isinstance(manager, QuietContextValue):
+            raise Unsupported("with blocks other than np.errstate(...='ignore'/'warn') are not captured", self.loc())
+        self.pop()
+        # The body is traced as straight code (tracer.py lets a with body's handler be); a normal
+        # exit calls __exit__(None, None, None), which does nothing here.
+        self.push(HandlerValue(f"{manager.text}.__exit__", lambda tracer, args, kwargs: ConstValue(None)))
+        self.push(ConstValue(None))  # what __enter__ returned

@@ -1,0 +1,130 @@
+"""``with np.errstate(...)`` that only ignores or warns is traced as its body (compiled kernels
+raise no floating-point warnings); other with blocks, and with blocks inside try blocks, run in
+CPython."""
+from __future__ import annotations
+
+import warnings
+
+import ember
+import numpy as np
+import pytest
+
+
+def safe_log_ratio(a):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(a) / a
+    return np.where(np.isfinite(r), r, 0.0)
+
+
+def returns_inside(a):
+    with np.errstate(all="ignore") as state:
+        return a / (a - a), state
+
+
+def nested(a):
+    with np.errstate(over="ignore"):
+        b = np.exp(a * 1000.0)
+        with np.errstate(invalid="warn", under="ignore"):
+            c = b - b
+    return b, c
+
+
+def in_a_loop(a):
+    total = np.zeros_like(a)
+    for k in range(3):
+        with np.errstate(divide="ignore"):
+            total = total + 1.0 / (a - k)
+    return total
+
+
+def helper(a):
+    with np.errstate(divide="ignore"):
+        return np.log(a)
+
+
+def calls_a_helper(a):
+    return helper(a) * 2.0
+
+
+def after_a_break(a):
+    print("", end="")  # a graph break before the with block: the resume function traces it
+    with np.errstate(all="ignore"):
+        return np.sqrt(a) + 1.0
+
+
+def written_in_the_block(a):
+    with np.errstate(invalid="ignore"):
+        a[0] = np.sqrt(-1.0 - a[1])
+        a *= 2.0
+    return a.sum()
+
+
+@pytest.mark.parametrize("fn", [safe_log_ratio, returns_inside, nested, in_a_loop, calls_a_helper,
+                                written_in_the_block])
+def test_errstate_blocks_that_ignore_or_warn_are_one_graph(check, fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (eager's own warnings, under 'warn')
+        check(fn, np.array([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0]))
+
+
+def test_a_break_before_the_block_resumes_into_it(check):
+    compiled = check(after_a_break, np.array([0.0, 1.0, -4.0]), compiled=False, reason="print")
+    assert sum(len(child.entries) for child in compiled.children) == 1  # the resume function compiled
+
+
+def raises_inside(a):
+    with np.errstate(divide="raise"):
+        return np.log(a)
+
+
+def called_back(a):
+    with np.errstate(call=print, divide="call"):
+        return np.log(a)
+
+
+def inside_a_try(a):
+    try:
+        with np.errstate(divide="ignore"):
+            return np.log(a)
+    except FloatingPointError:
+        return a
+
+
+def try_inside(a):
+    with np.errstate(divide="ignore"):
+        try:
+            return np.log(a)
+        except ValueError:
+            return a
+
+
+def breaks_inside(a):
+    with np.errstate(divide="ignore"):
+        b = np.log(a)
+        print("", end="")  # cannot split here: a resume function would start inside the block
+        return b
+
+
+def other_manager(a):
+    with warnings.catch_warnings():
+        return a + 1
+
+
+@pytest.mark.parametrize("fn, reason", [(raises_inside, "np.errstate"), (called_back, "np.errstate"),
+                                        (inside_a_try, "try block"), (try_inside, "try block"),
+                                        (breaks_inside, "print"), (other_manager, "catch_warnings")])
+def test_other_with_blocks_run_in_cpython(check, fn, reason):
+    check(fn, np.array([0.0, 1.0, 2.0]), compiled=False, reason=reason)
+
+
+def test_errstate_raise_still_raises():
+    compiled = ember.compile(raises_inside)
+    with pytest.raises(FloatingPointError):
+        compiled(np.array([0.0, 1.0]))
+
+
+def test_a_break_inside_the_block_runs_the_whole_function_in_cpython():
+    compiled = ember.compile(breaks_inside)
+    np.testing.assert_array_equal(compiled(np.array([1.0, np.e])), np.array([0.0, 1.0]))
+    (entry,) = compiled.entries
+    assert entry.capture.eager is not None and not compiled.children
