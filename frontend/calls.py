@@ -1,6 +1,8 @@
 """Calling a symbolic value: inline user functions, trace NumPy and builtins, break on the rest."""
 from __future__ import annotations
 
+import builtins
+import functools
 import inspect
 import types
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ from .builtin_api import call_builtin
 from .errors import Unsupported, UserCodeError
 from .markers import graph_break, is_disabled
 from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_call
+from .operators import drain
 from .sources import AttrSource, GlobalSource, ItemSource, Source
 from .values import (
     BoundMethodValue,
@@ -81,7 +84,12 @@ def _call_known(tracer: Tracer, fn: ConstValue, args: list[Value], kwargs: dict[
         return result
     if isinstance(obj, types.FunctionType):
         return inline_call(tracer, function_value(tracer, obj, fn.source), args, kwargs, depth)
-    if isinstance(obj, type) and issubclass(obj, np.generic | np.dtype) or _is_pure_math(obj):
+    if obj is builtins.map and args and not kwargs:
+        return _map(tracer, args[0], args[1:], depth)
+    if obj is functools.reduce and 2 <= len(args) <= 3 and not kwargs:
+        return _reduce(tracer, args, depth)
+    if isinstance(obj, type) and issubclass(obj, np.generic | np.dtype) or _is_pure_math(obj) or \
+            _is_method_of_an_immutable(obj):
         return fold_constant_call(tracer, obj, args, kwargs)
     name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
     module = getattr(obj, "__module__", None)
@@ -90,6 +98,36 @@ def _call_known(tracer: Tracer, fn: ConstValue, args: list[Value], kwargs: dict[
 
 def _is_pure_math(obj: Any) -> bool:
     return getattr(obj, "__module__", None) == "math" or getattr(obj, "__self__", None) is __import__("math")
+
+
+# Their methods read the object and their arguments and change neither: ``mode.lower()``.
+_IMMUTABLE_TYPES = (str, bytes, int, float, complex, bool, tuple, frozenset, range)
+
+
+def _is_method_of_an_immutable(obj: Any) -> bool:
+    return isinstance(obj, types.BuiltinMethodType) and type(obj.__self__) in _IMMUTABLE_TYPES
+
+
+def _map(tracer: Tracer, fn: Value, iterables: list[Value], depth: int) -> Value:
+    """``map(fn, *iterables)``: lazy, as CPython's, so calls run when a builtin drains it (one
+    consumed item by item runs in CPython, as a generator does)."""
+    def drained() -> list[Value]:
+        columns = [drain(tracer, iterable) for iterable in iterables]
+        return [call_value(tracer, fn, list(row), {}, depth) for row in zip(*columns, strict=False)]
+    return GeneratorValue(drained)
+
+
+def _reduce(tracer: Tracer, args: list[Value], depth: int) -> Value:
+    """``functools.reduce(fn, iterable[, initial])``, the calls unrolled."""
+    fn, items = args[0], drain(tracer, args[1])
+    if len(args) == 3:
+        items = [args[2], *items]
+    if not items:
+        raise UserCodeError("TypeError: reduce() of empty iterable with no initial value", tracer.loc)
+    total = items[0]
+    for item in items[1:]:
+        total = call_value(tracer, fn, [total, item], {}, depth)
+    return total
 
 
 def inline_call(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs: dict[str, Value], depth: int

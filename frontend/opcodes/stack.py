@@ -1,10 +1,12 @@
 """Locals, constants, globals, cells, attributes and stack shuffles."""
 from __future__ import annotations
 
+import importlib.util
 import sys
 from typing import cast
 
 from ..access import get_attr
+from ..conversions import constant_of
 from ..errors import Unsupported, UserCodeError
 from ..guards import Guard
 from ..values import NULL, Cell, ConstValue, Value
@@ -96,6 +98,25 @@ class StackOps(FrameBase):
         if source is not None:
             self.tracer.guards.add(Guard.not_in(name, source.expr().rsplit("[", 1)[0]))
         return builtin_lookup(self.tracer, name, self.globals)
+
+    def op_IMPORT_NAME(self, inst) -> None:
+        """``import m`` / ``from m import a`` of a module the process has imported already: the
+        statement only looks it up (a first import runs the module's code: CPython does that)."""
+        level, fromlist = (constant_of(v) for v in self.popn(2))
+        package = self.globals.get("__package__") or ""
+        name = importlib.util.resolve_name("." * level + inst.argval, package) if level else inst.argval
+        wanted = [name] if fromlist else [".".join(name.split(".")[:k]) for k in range(1, name.count(".") + 2)]
+        if not all(module in sys.modules for module in wanted):
+            raise Unsupported(f"import of {name}, which is not imported yet", self.loc())
+        self.push(ConstValue(sys.modules[name if fromlist else wanted[0]]))
+
+    def op_IMPORT_FROM(self, inst) -> None:
+        module = constant_of(self.stack[-1])
+        try:
+            attribute = getattr(module, inst.argval)
+        except AttributeError:
+            raise Unsupported(f"from {module.__name__} import {inst.argval}: not loaded yet", self.loc()) from None
+        self.push(wrap(self.tracer, attribute, None))
 
     def op_LOAD_DEREF(self, inst) -> None:
         cell = self.cells.get(inst.argval)

@@ -62,3 +62,40 @@ def zipped(x):
 @pytest.mark.parametrize("fn", [mutates_between_items, zipped])
 def test_a_generator_consumed_item_by_item_runs_in_cpython(check, fn):
     check(fn, np.arange(4.0), compiled=False, reason="generator")
+
+
+def mapped(x):
+    return list(map(lambda r: r * 2, x)), sum(map(np.sqrt, x)), tuple(map(np.add, x, (k for k in range(9))))
+
+
+def mapped_late(x):
+    m = map(lambda r: r * 2, x)  # nothing is called yet: the write below shows in every item
+    x[0] = 100.0
+    return list(m), list(m)  # the second list finds the map exhausted
+
+
+def folded(x):
+    import functools
+
+    return functools.reduce(np.maximum, x), functools.reduce(lambda p, q: p * 0.5 + q, x, 10.0)
+
+
+@pytest.mark.parametrize("fn", [mapped, mapped_late, folded])
+def test_map_and_reduce_are_traced_where_cpython_calls(check, fn):
+    check(fn, np.linspace(0.5, 2.0, 12).reshape(4, 3))
+
+
+def mapped_item_by_item(x):
+    return [r + 1 for r in map(np.exp, x)]
+
+
+def test_a_map_consumed_item_by_item_runs_in_cpython(check):
+    check(mapped_item_by_item, np.arange(4.0), compiled=False, reason="generator")
+
+
+def test_reduce_of_nothing_raises_as_python_does(check):
+    import functools
+
+    def f(x):
+        return functools.reduce(np.add, x[:0]) + x
+    check(f, np.arange(4.0), compiled=None)

@@ -289,3 +289,45 @@ def test_python_complex_with_a_float64_scalar_keeps_pythons_result_type(check, e
     namespace: dict = {"np": np}
     exec(f"def f(x):\n    v = np.exp(x)\n    return {expression}\n", namespace)
     check(namespace["f"], np.array(0.5), compiled=None)
+
+
+def test_methods_of_immutable_constants_are_evaluated_while_tracing(check, arr):
+    def f(x, mode="Mean", sep="-"):
+        if mode.lower().startswith("mean"):
+            x = x.mean(axis=0)
+        name = sep.join(("a", "b")).upper() + f"{x.shape[0]}"
+        return x * len(name) + (7).bit_length() + (2.5).as_integer_ratio()[1] + (1, 2, 2).count(2)
+
+    x = arr((3, 4))
+    check(f, x)
+    check(f, x, kwargs={"mode": "SUM", "sep": "++"})
+
+
+def test_imports_of_loaded_modules_inside_the_function_are_looked_up(check, arr):
+    def f(x):
+        import functools
+        import os.path
+        from math import sqrt
+
+        import numpy.linalg
+        from numpy import linalg as la
+        return functools.reduce(np.add, x) * sqrt(2.0) + la.norm(x) + numpy.linalg.norm(x) + len(os.path.sep)
+
+    check(f, arr((3, 4)))
+
+
+def test_a_first_import_runs_in_cpython(tmp_path, monkeypatch):
+    import sys
+
+    import ember
+    (tmp_path / "ember_fresh_module.py").write_text("FACTOR = 3.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "ember_fresh_module", raising=False)
+
+    def f(x):
+        import ember_fresh_module
+        return x * ember_fresh_module.FACTOR
+
+    compiled = ember.compile(f)
+    np.testing.assert_array_equal(compiled(np.ones(3)), np.full(3, 3.0))
+    assert "not imported yet" in str(compiled.entries[0].capture.eager)
