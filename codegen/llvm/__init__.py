@@ -38,8 +38,9 @@ of inputs are NumPy views (made by NumPy in the wrapper) and setitems write into
 caller's arrays. Float tolerances: + - * / sqrt and comparisons are bit-exact; libm /
 libmvec transcendental functions are within 4 ulp (measured per function and dtype in
 tests/codegen/test_ulp.py), Ember's own exp, sin and cos within 2 ulp (polynomials.py,
-tests/codegen/test_own_polynomials.py); float sums and means differ from NumPy's pairwise sums by about
-NumPy's own rounding error (float32 sums accumulate in float64; float64 sums use vector
+tests/codegen/test_own_polynomials.py), x**n for a constant n of 3..8 within half an ulp
+(multiplications; lowering.py _integer_power); float sums and means differ from NumPy's
+pairwise sums by about NumPy's own rounding error (float32 sums accumulate in float64; float64 sums use vector
 partial sums): rtol 1e-5 (f32), 1e-12 (f64) on well-conditioned data. Integer arithmetic is
 exact, with NumPy's wrap-around, division and shift rules. NumPy's RuntimeWarnings
 (division by zero, overflow, invalid) are not raised by compiled kernels.
