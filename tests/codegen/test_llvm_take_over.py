@@ -48,26 +48,28 @@ def test_written_over_the_matmul_result_with_numpys_values(n, threads):
     assert got.strides == want.strides and got.flags.owndata
 
 
-def test_a_buffer_of_another_layout_is_copied_into_numpys():
+@pytest.mark.parametrize("n", [6, 70])
+def test_a_buffer_of_another_layout_is_copied_into_numpys(n):
     """``d`` is Fortran-ordered (as NumPy lays out exp of a Fortran array); ``d + m`` with a
-    C-ordered ``m`` is C-ordered in NumPy: the kernel writes over ``d``, and the wrapper copies."""
+    C-ordered ``m`` is C-ordered in NumPy: the kernel writes over ``d`` (by tiles, as ``d``
+    crosses the rows: never through a tile's copy of it), and the wrapper copies."""
     def f(x, w):
         d = np.exp(x)
         m = d @ w
         return d + m
 
     g = Graph()
-    x = g.add_input("x", TensorMeta((6, 6), F64))
-    w = g.add_input("w", TensorMeta((6, 6), F64))
+    x = g.add_input("x", TensorMeta((n, n), F64))
+    w = g.add_input("w", TensorMeta((n, n), F64))
     d = g.call("exp", x)
     g.set_outputs([g.call("add", d, g.call("matmul", d, w))])
     artifact = compile_graph(g, take_over_bytes=0)
     assert "written over %0" in artifact.source
-    x_f = np.asfortranarray(np.linspace(-1, 1, 36).reshape(6, 6))
-    w_c = np.linspace(0, 2, 36).reshape(6, 6)
+    x_f = np.asfortranarray(np.linspace(-1, 1, n * n).reshape(n, n))
+    w_c = np.linspace(0, 2, n * n).reshape(n, n) / n
     got, want = artifact([x_f, w_c])[0], f(x_f, w_c)
     np.testing.assert_allclose(got, want, rtol=1e-12)
-    assert got.strides == want.strides == (48, 8)
+    assert got.strides == want.strides == (8 * n, 8)
 
 
 def test_a_result_the_caller_holds_is_never_written_by_a_later_call():
