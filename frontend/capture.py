@@ -123,6 +123,9 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
         except GraphBreak as graph_break:
             capture.break_plan = graph_break.plan
             tracer.graph.set_outputs(graph_break.plan.outputs)
+        if tracer.try_loc is not None and any(n.op.kind is OpKind.MUTATION for n in tracer.graph.nodes):
+            raise Unsupported("a try block in a function that writes into arrays (compiled code that fails "
+                              "after a write cannot hand over to the except clause)", tracer.try_loc)
         capture.guarded_minimums = tracer.add_size_guards()
         _add_memory_guards(tracer)
     except SymbolicShapeError as exc:

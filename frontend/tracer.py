@@ -50,6 +50,7 @@ class Tracer:
         self.loc: SourceLoc | None = None
         self.undo_log: list = []  # closures that undo mutations of symbolic containers
         self.inputs_overlap = False  # inputs share memory and the graph writes into one
+        self.try_loc: SourceLoc | None = None  # where the first try body traced as straight code is
 
     def record_undo(self, undo) -> None:
         self.undo_log.append(undo)
@@ -160,7 +161,7 @@ def _input_name(source: Source, taken: set[str]) -> str:
 
 def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]
                        ) -> tuple[frozenset[int], frozenset[int]]:
-    """Offsets covered by a real exception handler (``except``/``finally``, which start with
+    """Offsets of try bodies (covered by an ``except``/``finally`` handler, which starts with
     PUSH_EXC_INFO; 3.12's inlined comprehensions have handlers that only restore a local), and
     those of ``with`` bodies apart: their handler is PUSH_EXC_INFO, WITH_EXCEPT_START. (Entries
     do not nest: an offset has its innermost handler only.)"""
@@ -213,15 +214,18 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             if self.tracer.instructions_left < 0:
                 raise Unsupported(f"more than {INSTRUCTION_BUDGET} bytecode instructions traced "
                                   "(a loop too long to unroll)", self.loc())
-            if inst.offset in self.protected:
-                # Compiled code raises nothing an except/finally could see (errors only show at
-                # trace time): the body of a try block runs eagerly, so its handlers still run.
-                raise Unsupported("code inside a try block (with an except/finally handler)", self.loc())
+            if inst.offset in self.protected and self.tracer.try_loc is None:
+                # A try body is traced as straight code: an error while tracing runs the function
+                # eagerly, and compiled code that raises at run time reruns it eagerly, except
+                # clauses and all, when it wrote nothing yet (capture.py refuses graphs that write).
+                self.tracer.try_loc = self.loc()
+                self.tracer.record_undo(lambda: setattr(self.tracer, "try_loc", None))
             handler = getattr(self, "op_" + inst.opname, None)
             # A with body is entered only through BEFORE_WITH, which admits context managers
-            # compiled code is already inside; it cannot split there (a resume function would
-            # start inside the block), so what it cannot capture runs the function eagerly.
-            if self.depth == 0 and inst.opname in BREAKABLE and inst.offset not in self.with_bodies:
+            # compiled code is already inside; neither it nor a try body can split (a resume
+            # function would start inside the block): what they cannot capture runs eagerly.
+            if self.depth == 0 and inst.opname in BREAKABLE and inst.offset not in self.with_bodies and \
+                    inst.offset not in self.protected:
                 self._run_breakable(handler, inst)
             elif handler is None:
                 raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())

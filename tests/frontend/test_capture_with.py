@@ -1,6 +1,6 @@
 """``with np.errstate(...)`` that only ignores or warns is traced as its body (compiled kernels
-raise no floating-point warnings); other with blocks, and with blocks inside try blocks, run in
-CPython."""
+raise no floating-point warnings), inside or around try blocks too (test_capture_try.py); other
+with blocks run in CPython."""
 from __future__ import annotations
 
 import warnings
@@ -59,8 +59,24 @@ def written_in_the_block(a):
     return a.sum()
 
 
+def inside_a_try(a):
+    try:
+        with np.errstate(divide="ignore"):
+            return np.log(a)
+    except FloatingPointError:
+        return a
+
+
+def try_inside(a):
+    with np.errstate(divide="ignore"):
+        try:
+            return np.log(a)
+        except ValueError:
+            return a
+
+
 @pytest.mark.parametrize("fn", [safe_log_ratio, returns_inside, nested, in_a_loop, calls_a_helper,
-                                written_in_the_block])
+                                written_in_the_block, inside_a_try, try_inside])
 def test_errstate_blocks_that_ignore_or_warn_are_one_graph(check, fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (eager's own warnings, under 'warn')
@@ -82,22 +98,6 @@ def called_back(a):
         return np.log(a)
 
 
-def inside_a_try(a):
-    try:
-        with np.errstate(divide="ignore"):
-            return np.log(a)
-    except FloatingPointError:
-        return a
-
-
-def try_inside(a):
-    with np.errstate(divide="ignore"):
-        try:
-            return np.log(a)
-        except ValueError:
-            return a
-
-
 def breaks_inside(a):
     with np.errstate(divide="ignore"):
         b = np.log(a)
@@ -111,7 +111,6 @@ def other_manager(a):
 
 
 @pytest.mark.parametrize("fn, reason", [(raises_inside, "np.errstate"), (called_back, "np.errstate"),
-                                        (inside_a_try, "try block"), (try_inside, "try block"),
                                         (breaks_inside, "print"), (other_manager, "catch_warnings")])
 def test_other_with_blocks_run_in_cpython(check, fn, reason):
     check(fn, np.array([0.0, 1.0, 2.0]), compiled=False, reason=reason)
