@@ -155,10 +155,13 @@ class _Fuser:
         self.view_keys: dict[Node, tuple] = {}
         self.separate: set[tuple[Node, Node]] = set()
         self.consistency: dict[tuple, bool] = {}
+        self.refused: set[tuple[_Group, _Group]] = set()
 
     # ---------------------------------------------------------------- analysis
     def run(self) -> KernelGraph:
         self.nodes = self._live_nodes()
+        # Each node's arguments, walked once: grouping asks for them again at every merge.
+        self.inputs: dict[Node, tuple[Node, ...]] = {n: tuple(n.input_nodes()) for n in self.nodes}
         for node in self.graph.inputs + self.nodes:
             self._analyse_memory(node)
         deps = self._dependencies()
@@ -249,13 +252,18 @@ class _Fuser:
         while changed:
             changed = False
             for node in candidates:
-                for arg in dict.fromkeys(node.input_nodes()):
+                for arg in dict.fromkeys(self.inputs[node]):
                     if arg in self.group_of and self.group_of[arg] is not self.group_of[node]:
                         changed |= self._try_merge(self.group_of[arg], self.group_of[node])
 
     def _try_merge(self, a: _Group, b: _Group) -> bool:
+        # A pair that failed fails again while both groups stand: validity depends on the members
+        # only, and a path between them through a third group survives every other merge.
+        if (a, b) in self.refused:
+            return False
         merged = _Group(sorted(a.members + b.members, key=self.order.__getitem__))
         if not self._validate(merged) or self._creates_cycle(a, b):
+            self.refused.add((a, b))
             return False
         self.quotient.add_node(merged)
         for old in (a, b):
@@ -320,7 +328,7 @@ class _Fuser:
         for node in values:
             if node.op.kind is OpKind.REDUCTION:
                 continue
-            for arg in node.input_nodes():
+            for arg in self.inputs[node]:
                 if arg in layouts and not self._consistent(kernel, node, arg):
                     return False
         for store in stores:
@@ -345,7 +353,7 @@ class _Fuser:
         target = self._target_key(store)
         identity = tuple(range(len(kernel.domain)))
         for node in kernel.nodes:
-            for arg in node.input_nodes():
+            for arg in self.inputs[node]:
                 if arg in kernel.layouts or self.base[arg] is not written:
                     continue
                 # A kernel with reductions runs in passes; both code generators write in place
@@ -373,7 +381,7 @@ class _Fuser:
         outputs = set(iter_nodes(self.graph.outputs))
         users: dict[Node, list[Node]] = {n: [] for n in self.nodes}
         for node in self.nodes:
-            for arg in node.input_nodes():
+            for arg in self.inputs[node]:
                 if arg in users:
                     users[arg].append(node)
         steps: list[Kernel | ExternStep] = []
@@ -394,7 +402,7 @@ class _Fuser:
         kernel = Kernel(name, group.domain, group.reduce, values, dict(group.layouts or {}))
         members = set(group.members)
         for node in values:
-            for arg in node.input_nodes():
+            for arg in self.inputs[node]:
                 if arg in kernel.layouts:
                     continue
                 axes, broadcast = kernel.load_mapping(node, arg)
