@@ -107,9 +107,24 @@ def _list(tracer: Tracer, iterable: Value = EMPTY) -> Value:
 
 @builtin(builtins.dict)
 def _dict(tracer: Tracer, *args: Value, **kwargs: Value) -> Value:
-    if args:
-        raise Unsupported("dict() from an iterable", tracer.loc)
-    return DictValue(dict(kwargs))
+    """``dict(**kwargs)``, ``dict(mapping)`` and ``dict(pairs)`` (``dict(zip(names, arrays))``),
+    keys known while tracing; later keys win, as in CPython."""
+    if len(args) > 1:
+        raise UserCodeError(f"TypeError: dict expected at most 1 argument, got {len(args)}", tracer.loc)
+    items: dict[Any, Value] = {}
+    if args and isinstance(args[0], DictValue):
+        items.update(args[0].items)
+    elif args:
+        for pair in drain(tracer, args[0]):
+            entry = drain(tracer, pair) if isinstance(pair, TupleValue | ListValue) else None
+            if entry is None or len(entry) != 2:
+                raise Unsupported("dict() of items that are not known pairs", tracer.loc)
+            try:
+                items[constant_of(entry[0])] = entry[1]
+            except (NotConstant, TypeError):
+                raise Unsupported("dict() with a key not known while tracing", tracer.loc) from None
+    items.update(kwargs)
+    return DictValue(items)
 
 
 def _fold(symbol: str) -> Callable[..., Value]:

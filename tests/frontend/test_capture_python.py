@@ -331,3 +331,15 @@ def test_a_first_import_runs_in_cpython(tmp_path, monkeypatch):
     compiled = ember.compile(f)
     np.testing.assert_array_equal(compiled(np.ones(3)), np.full(3, 3.0))
     assert "not imported yet" in str(compiled.entries[0].capture.eager)
+
+
+def test_dict_of_pairs_mappings_and_keywords(check, arr):
+    def f(x, y, options):
+        d = dict(zip(("a", "b"), (x, y), strict=True))
+        e = dict(d, c=x * 3)
+        g = dict([(1, x), (1, y)])  # the later pair wins
+        h = dict((k + "2", v * 2) for k, v in d.items())
+        o = dict(options, scale=2.0)
+        return d["a"] + d["b"] + e["c"] + g[1] + h["a2"] * o["scale"] - o["shift"], len(e), list(h)
+
+    check(f, arr((3,)), arr((3,), seed=1), {"shift": 0.5})
