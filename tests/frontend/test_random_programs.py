@@ -399,6 +399,46 @@ def test_random_program_with_graph_breaks_matches_eager(check, case):
     check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, compiled=None)
 
 
+BLOCKS = [("with np.errstate(all='ignore'):", None), ("with np.errstate(divide='warn', over='ignore'):", None),
+          ("try:", "except (ArithmeticError, ValueError, IndexError, TypeError, np.linalg.LinAlgError):\n"
+                   "        pass"),
+          ("try:", "finally:\n        pass")]
+
+
+@st.composite
+def programs_with_blocks(draw) -> tuple[str, list]:
+    """A random program with a run of its statements inside a ``with np.errstate(...)`` or a
+    ``try`` block (whose except clause runs where a statement raises: eager's, or compiled code's
+    rerun), optionally with a graph break before the block."""
+    source, args = draw(programs())
+    lines = source.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("    ") and not line.startswith("     ")
+              and not line.startswith("    return")]
+    if not starts:
+        return source, args
+    first = draw(st.sampled_from(starts))
+    last = draw(st.sampled_from([i for i in starts if i >= first]))
+    while last + 1 < len(lines) and lines[last + 1].startswith("     "):  # the statement's own lines
+        last += 1
+    header, footer = draw(st.sampled_from(BLOCKS))
+    block = ["    " + header] + ["    " + line for line in lines[first:last + 1]]
+    if footer is not None:
+        block.append("    " + footer)
+    prefix = ['    print(end="")'] if draw(st.booleans()) else []
+    return "\n".join(lines[:first] + prefix + block + lines[last + 1:]) + "\n", args
+
+
+@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(programs_with_blocks())
+def test_random_program_with_errstate_and_try_blocks_matches_eager(check, case):
+    source, args = case
+    namespace: dict = {"np": np}
+    exec(compile(source, "<random program with blocks>", "exec"), namespace)
+    check(namespace["program"], make_args=lambda: (_clone(args), {}), entries=None, compiled=None)
+
+
 def _resized(args: list, sizes: dict[int, int]) -> list | None:
     """The arguments with every dimension of size d >= 2 replaced by ``sizes[d]`` (an injective
     map, so sizes that broadcast together still do), same dtypes and layouts, new values; None
