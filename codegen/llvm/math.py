@@ -15,7 +15,6 @@ tests/codegen/test_ulp.py): glibc documents <= 4 ulp for libmvec, libm is < 1 ul
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 from . import tanh_v16
@@ -40,7 +39,12 @@ def libmvec() -> ctypes.CDLL | None:
     """The loaded libmvec (registered with LLVM's symbol resolver), or None."""
     import llvmlite.binding as llvm
 
-    for name in ("libmvec.so.1", ctypes.util.find_library("mvec")):
+    def candidates():
+        yield "libmvec.so.1"
+        import ctypes.util  # (only if glibc's name fails: find_library runs ldconfig, ~10 ms)
+        yield ctypes.util.find_library("mvec")
+
+    for name in candidates():
         if not name:
             continue
         try:
