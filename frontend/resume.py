@@ -12,8 +12,6 @@ import types
 from dataclasses import dataclass
 from functools import cache
 
-from bytecode import Bytecode, Instr, Label
-
 STACK_PREFIX = "__ember_stack"
 # Instructions that must stay ahead of the prologue (cells are made before anything runs).
 PREAMBLE = {"MAKE_CELL", "COPY_FREE_VARS", "RESUME", "NOP"}
@@ -39,6 +37,8 @@ class ResumePoint:
 @cache
 def resume_code(point: ResumePoint) -> types.CodeType:
     """The code object of the resume function for ``point`` (cached: shared, not regenerated)."""
+    from bytecode import Bytecode, Instr, Label  # (~20 ms to import: only a graph break needs it)
+
     code = point.code
     bytecode = Bytecode.from_code(code)
     real = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
