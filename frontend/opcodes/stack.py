@@ -103,8 +103,11 @@ class StackOps(FrameBase):
         """``import m`` / ``from m import a`` of a module the process has imported already: the
         statement only looks it up (a first import runs the module's code: CPython does that)."""
         level, fromlist = (constant_of(v) for v in self.popn(2))
-        package = self.globals.get("__package__") or ""
-        name = importlib.util.resolve_name("." * level + inst.argval, package) if level else inst.argval
+        try:
+            package = self.globals.get("__package__") or ""
+            name = importlib.util.resolve_name("." * level + inst.argval, package) if level else inst.argval
+        except (ImportError, ValueError):  # a relative import outside a package: CPython's error
+            raise Unsupported("a relative import Ember cannot resolve", self.loc()) from None
         wanted = [name] if fromlist else [".".join(name.split(".")[:k]) for k in range(1, name.count(".") + 2)]
         if not all(module in sys.modules for module in wanted):
             raise Unsupported(f"import of {name}, which is not imported yet", self.loc())
