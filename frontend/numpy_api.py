@@ -454,6 +454,12 @@ def _ravel(tracer: Tracer, a: Value, order: Any = "C") -> Value:
     return tracer.emit("ravel", _in_index_order(tracer, as_array(tracer, a), order).node)
 
 
+@array_method("conj", "conjugate")
+def _conj(tracer: Tracer, a: ArrayValue) -> Value:
+    # ndarray.conj() of a real array is the array itself (np.conj makes a new one)
+    return tracer.emit("conjugate", a.node) if a.node.meta.dtype.kind == "c" else a
+
+
 @array_method("flatten")
 def _flatten(tracer: Tracer, a: ArrayValue, order: Any = "C") -> Value:
     return tracer.emit("copy", tracer.emit("reshape", _in_index_order(tracer, a, order).node, (-1,)).node)

@@ -166,7 +166,8 @@ def _protected_offsets(code: types.CodeType, instructions: list[dis.Instruction]
     those of ``with`` bodies apart: their handler is PUSH_EXC_INFO, WITH_EXCEPT_START. (Entries
     do not nest: an offset has its innermost handler only.)"""
     index_of = {inst.offset: i for i, inst in enumerate(instructions)}
-    protected, with_bodies = set(), set()
+    protected: set[int] = set()
+    with_bodies: set[int] = set()
     for entry in dis.Bytecode(code).exception_entries:  # type: ignore[attr-defined]  # not in typeshed
         target = index_of.get(entry.target)
         if target is None or instructions[target].opname != "PUSH_EXC_INFO":

@@ -67,14 +67,16 @@ class KernelEmitter(ReductionEmission):
             op = Operand(len(self.operands), load.node.meta.dtype, load.axes, load.broadcast, False)
             self.operands.append(op)
             self.load_operand[(load.node, load.axes)] = op
-        fresh_only = all(s.kind is StoreKind.NEW for s in kernel.stores)
         self.store_operands: list[tuple[Store, Operand]] = []
         for store in kernel.stores:
             dtype = store.node.meta.dtype if store.setitem is None else store.setitem.args[0].meta.dtype
             sizes = store.node.meta.shape if store.setitem is None else kernel.domain
             broadcast = tuple(d == 1 for d in sizes)
             op = Operand(len(self.operands), dtype, store.axes, broadcast, True)
-            if fresh_only:
+            # A fresh output aliases nothing else the kernel touches (a setitem's destination may
+            # be any loaded array's memory: it has no scope, and only fresh outputs are noalias to
+            # it). Without scopes, 19 masks stored beside an n += ... kept mandelbrot's loop scalar.
+            if store.kind is StoreKind.NEW:
                 op.scope = len(self.store_operands)
             self.operands.append(op)
             self.store_operands.append((store, op))
@@ -358,7 +360,7 @@ class KernelEmitter(ReductionEmission):
             b.line(f"store {ty} {value}, ptr {b.emit(f'getelementptr {ty}, ptr {scratch}, i64 {place}')}")
 
         lanes = VECTOR_BYTES // size
-        if size in (4, 8):  # a whole tile of an operand with unit stride down its columns: by blocks in registers
+        if size in (4, 8) and op.dtype.kind != "c":  # a whole tile with unit stride down its columns: by blocks
             tall, wide = b.emit(f"sub i64 {i1}, {i0}"), b.emit(f"sub i64 {j1}, {j0}")
             whole = b.emit(f"and i1 {b.emit(f'icmp eq i64 {tall}, {TILE}')}, {b.emit(f'icmp eq i64 {wide}, {TILE}')}")
             unit = b.emit(f"icmp eq i64 {op.strides[outer]}, {size}")

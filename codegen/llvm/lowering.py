@@ -32,8 +32,11 @@ class Unsupported(Exception):
     """Raised while lowering something this backend does not do (the node goes extern)."""
 
 
-LOWERED_DTYPES = frozenset(np.dtype(n) for n in (
+REAL_DTYPES: frozenset[np.dtype] = frozenset(np.dtype(n) for n in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"))
+# Elementwise kernels also take complex numbers: a pair { re, im } (NumPy's memory layout, so a
+# load is one aggregate load, which LLVM splits into the two and vectorizes as interleaved).
+LOWERED_DTYPES: frozenset[np.dtype] = REAL_DTYPES | {np.dtype("complex64"), np.dtype("complex128")}
 
 
 def register_type(dtype: np.dtype) -> str:
@@ -41,7 +44,15 @@ def register_type(dtype: np.dtype) -> str:
         return "i1"
     if dtype.kind == "f":
         return "float" if dtype.itemsize == 4 else "double"
+    if dtype.kind == "c":
+        part = register_type(_part(dtype))
+        return f"{{ {part}, {part} }}"
     return f"i{dtype.itemsize * 8}"
+
+
+def _part(dtype: np.dtype) -> np.dtype:
+    """The float dtype of a complex dtype's real and imaginary parts."""
+    return np.dtype(np.float32 if dtype.itemsize == 8 else np.float64)
 
 
 def memory_type(dtype: np.dtype) -> str:
@@ -52,6 +63,10 @@ def constant(value, dtype: np.dtype) -> str:
     """LLVM literal for ``value`` converted as NumPy converts a Python scalar to ``dtype``."""
     if dtype.kind == "b":
         return "true" if bool(value) else "false"
+    if dtype.kind == "c":
+        number, part = complex(np.asarray(value).astype(dtype)), _part(dtype)
+        ty = register_type(part)
+        return f"{{ {ty} {constant(number.real, part)}, {ty} {constant(number.imag, part)} }}"
     if dtype.kind == "f":
         rounded = float(np.asarray(value).astype(dtype))
         bits = struct.unpack(">Q", struct.pack(">d", rounded))[0]
@@ -137,10 +152,13 @@ class Builder:
 
 # ------------------------------------------------------------------------------ casts
 def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
-    """NumPy's unsafe cast of a scalar, for every pair except float -> integer."""
+    """NumPy's unsafe cast of a scalar, for every pair except float -> integer and complex ->
+    anything but complex and bool."""
     src, dst = value.dtype, np.dtype(dtype)
     if src == dst:
         return value
+    if src.kind == "c" or dst.kind == "c":
+        return _complex_cast(b, value, dst)
     sty, dty = register_type(src), register_type(dst)
     if dst.kind == "b":
         if src.kind == "f":
@@ -161,6 +179,35 @@ def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
     if dbits < sbits:
         return Value(b.emit(f"trunc {sty} {value.ref} to {dty}"), dst)
     return Value(b.emit(f"{'sext' if signed else 'zext'} {sty} {value.ref} to {dty}"), dst)
+
+
+def parts(b: Builder, value: Value) -> tuple[Value, Value]:
+    """The real and imaginary parts of a complex value."""
+    part = _part(value.dtype)
+    return (Value(b.emit(f"extractvalue {value.ty} {value.ref}, 0"), part),
+            Value(b.emit(f"extractvalue {value.ty} {value.ref}, 1"), part))
+
+
+def pair(b: Builder, re: str, im: str, dtype: np.dtype) -> str:
+    """The complex value of ``dtype`` with parts ``re`` and ``im`` (of its part's type)."""
+    ty, part = register_type(dtype), register_type(_part(dtype))
+    first = b.emit(f"insertvalue {ty} poison, {part} {re}, 0")
+    return b.emit(f"insertvalue {ty} {first}, {part} {im}, 1")
+
+
+def _complex_cast(b: Builder, value: Value, dst: np.dtype) -> Value:
+    src = value.dtype
+    if src.kind == "c" and dst.kind == "c":
+        re, im = parts(b, value)
+        return Value(pair(b, cast(b, re, _part(dst)).ref, cast(b, im, _part(dst)).ref, dst), dst)
+    if src.kind == "c" and dst.kind == "b":  # NumPy: nonzero if either part is
+        re, im = parts(b, value)
+        nonzero = [b.emit(f"fcmp une {part.ty} {part.ref}, 0.0") for part in (re, im)]
+        return Value(b.emit(f"or i1 {nonzero[0]}, {nonzero[1]}"), dst)
+    if src.kind == "c":
+        raise Unsupported("complex to real cast (NumPy drops the imaginary part with a warning)")
+    re = cast(b, value, _part(dst))
+    return Value(pair(b, re.ref, "0.0", dst), dst)
 
 
 def truth(b: Builder, value: Value) -> Value:
@@ -481,6 +528,130 @@ def _logaddexp(b, dt, x, y):
 
 
 # ------------------------------------------------------------------------------ nodes
+# --- complex numbers: NumPy's formulas (numpy/_core/src/umath/loops.c.src), part by part
+
+def _complex_parts(op: str):
+    def lower(b: Builder, dt: np.dtype, x: Value, y: Value) -> str:
+        (xr, xi), (yr, yi) = parts(b, x), parts(b, y)
+        return pair(b, b.emit(f"{op} {xr.ty} {xr.ref}, {yr.ref}"), b.emit(f"{op} {xi.ty} {xi.ref}, {yi.ref}"), dt)
+    return lower
+
+
+rule("add", "c")(_complex_parts("fadd"))
+rule("subtract", "c")(_complex_parts("fsub"))
+
+
+def _product(b: Builder, dt: np.dtype, x: Value, y: Value) -> str:
+    """(xr*yr - xi*yi) + (xr*yi + xi*yr)j as NumPy's loops compute it: with FMA where the CPU
+    has it (their SIMD dispatch takes it, contiguous or not), the first product of each part
+    fused, else every product rounded."""
+    (xr, xi), (yr, yi) = parts(b, x), parts(b, y)
+    ty = xr.ty
+
+    def mul(p: Value, q: Value) -> str:
+        return b.emit(f"fmul {ty} {p.ref}, {q.ref}")
+    if host_has("fma"):
+        re = b.call_intrinsic("fma", ty, [xr.ref, yr.ref, b.emit(f"fneg {ty} {mul(xi, yi)}")])
+        im = b.call_intrinsic("fma", ty, [xr.ref, yi.ref, mul(xi, yr)])
+    else:
+        re = b.emit(f"fsub {ty} {mul(xr, yr)}, {mul(xi, yi)}")
+        im = b.emit(f"fadd {ty} {mul(xr, yi)}, {mul(xi, yr)}")
+    return pair(b, re, im, dt)
+
+
+rule("multiply", "c")(_product)
+rule("square", "c")(lambda b, dt, x: _product(b, dt, x, x))
+
+
+@rule("divide", "c")
+def _complex_divide(b, dt, x, y):
+    """Smith's method, NumPy's branches: by the larger part of y; y == 0 divides each part by
+    |yr| (inf or nan, as NumPy)."""
+    (xr, xi), (yr, yi) = parts(b, x), parts(b, y)
+    ty = xr.ty
+
+    def op(name: str, p: str, q: str) -> str:
+        return b.emit(f"{name} {ty} {p}, {q}")
+    abs_r, abs_i = b.call_intrinsic("fabs", ty, [yr.ref]), b.call_intrinsic("fabs", ty, [yi.ref])
+    # |yr| >= |yi| (false where either is NaN: NumPy's else branch)
+    ratio_r = op("fdiv", yi.ref, yr.ref)
+    scale_r = op("fdiv", "1.0", op("fadd", yr.ref, op("fmul", yi.ref, ratio_r)))
+    real_r = op("fmul", op("fadd", xr.ref, op("fmul", xi.ref, ratio_r)), scale_r)
+    imag_r = op("fmul", op("fsub", xi.ref, op("fmul", xr.ref, ratio_r)), scale_r)
+    zero = b.emit(f"and i1 {b.emit(f'fcmp oeq {ty} {abs_r}, 0.0')}, {b.emit(f'fcmp oeq {ty} {abs_i}, 0.0')}")
+    real_r = b.select(zero, ty, op("fdiv", xr.ref, abs_r), real_r)
+    imag_r = b.select(zero, ty, op("fdiv", xi.ref, abs_r), imag_r)
+    # |yr| < |yi|
+    ratio_i = op("fdiv", yr.ref, yi.ref)
+    scale_i = op("fdiv", "1.0", op("fadd", yi.ref, op("fmul", yr.ref, ratio_i)))
+    real_i = op("fmul", op("fadd", op("fmul", xr.ref, ratio_i), xi.ref), scale_i)
+    imag_i = op("fmul", op("fsub", op("fmul", xi.ref, ratio_i), xr.ref), scale_i)
+    larger_r = b.emit(f"fcmp oge {ty} {abs_r}, {abs_i}")
+    return pair(b, b.select(larger_r, ty, real_r, real_i), b.select(larger_r, ty, imag_r, imag_i), dt)
+
+
+@rule("negative", "c")
+def _complex_negative(b, dt, x):
+    re, im = parts(b, x)
+    return pair(b, b.emit(f"fneg {re.ty} {re.ref}"), b.emit(f"fneg {im.ty} {im.ref}"), dt)
+
+
+@rule("conjugate", "c")
+def _conjugate(b, dt, x):
+    re, im = parts(b, x)
+    return pair(b, re.ref, b.emit(f"fneg {im.ty} {im.ref}"), dt)
+
+
+rule("positive", "c")(lambda b, dt, x: x.ref)
+
+
+@rule("absolute", "c")
+def _complex_absolute(b, dt, x):
+    """NumPy's SIMD loop (loops_unary_complex): larger * sqrt(1 + (smaller/larger)**2), an
+    infinite part making it inf and a NaN part NaN; not libm's hypot, which rounds otherwise."""
+    re, im = parts(b, x)
+    ty, part = re.ty, re.dtype
+    inf, nan = constant(np.inf, part), constant(np.nan, part)
+    re, im = b.call_intrinsic("fabs", ty, [re.ref]), b.call_intrinsic("fabs", ty, [im.ref])
+    re_inf, im_inf = b.emit(f"fcmp oeq {ty} {re}, {inf}"), b.emit(f"fcmp oeq {ty} {im}, {inf}")
+    im, re = b.select(re_inf, ty, inf, im), b.select(im_inf, ty, inf, re)
+    re_number, im_number = b.emit(f"fcmp ord {ty} {re}, 0.0"), b.emit(f"fcmp ord {ty} {im}, 0.0")
+    im, re = b.select(re_number, ty, im, nan), b.select(im_number, ty, re, nan)
+    larger = b.select(b.emit(f"fcmp ogt {ty} {re}, {im}"), ty, re, im)
+    smaller = b.select(b.emit(f"fcmp olt {ty} {im}, {re}"), ty, im, re)
+    skip = b.emit(f"or i1 {b.emit(f'fcmp oeq {ty} {larger}, 0.0')}, {b.emit(f'fcmp oeq {ty} {smaller}, {inf}')}")
+    ratio = b.select(skip, ty, "0.0", b.emit(f"fdiv {ty} {smaller}, {larger}"))
+    if host_has("fma"):
+        inside = b.call_intrinsic("fma", ty, [ratio, ratio, "1.0"])
+    else:
+        inside = b.emit(f"fadd {ty} {b.emit(f'fmul {ty} {ratio}, {ratio}')}, 1.0")
+    return b.emit(f"fmul {ty} {b.call_intrinsic('sqrt', ty, [inside])}, {larger}")
+
+
+def _either_part(test: str, joint: str):
+    def lower(b: Builder, dt: np.dtype, x: Value) -> str:
+        re, im = parts(b, x)
+        return b.emit(f"{joint} i1 {ARITH[test]['f'](b, re.dtype, re)}, {ARITH[test]['f'](b, im.dtype, im)}")
+    return lower
+
+
+rule("isnan", "c")(_either_part("isnan", "or"))
+rule("isinf", "c")(_either_part("isinf", "or"))
+rule("isfinite", "c")(_either_part("isfinite", "and"))
+
+
+def _compare_parts(test: str, joint: str):
+    def lower(b: Builder, dt: np.dtype, x: Value, y: Value) -> str:
+        (xr, xi), (yr, yi) = parts(b, x), parts(b, y)
+        return b.emit(f"{joint} i1 {b.emit(f'fcmp {test} {xr.ty} {xr.ref}, {yr.ref}')}, "
+                      f"{b.emit(f'fcmp {test} {xi.ty} {xi.ref}, {yi.ref}')}")
+    return lower
+
+
+rule("equal", "c")(_compare_parts("oeq", "and"))
+rule("not_equal", "c")(_compare_parts("une", "or"))
+
+
 def _loop_dtypes(node: Node) -> tuple[np.dtype, ...]:
     ufunc = node.op.ufunc
     assert ufunc is not None  # only called for ufunc nodes (lower_elementwise)
@@ -548,10 +719,10 @@ def _integer_power(b: Builder, x: Value, n: int) -> str:
     2 ulp). Infinities, NaN and signed zeros come out as pow's (tests/codegen/test_ulp.py)."""
     if x.dtype.itemsize == 4 or not host_has("fma"):
         wide = cast(b, x, np.dtype("float64"))
-        result, base = None, wide.ref
+        result, base = "", wide.ref
         while n:
             if n & 1:
-                result = base if result is None else b.emit(f"fmul double {result}, {base}")
+                result = b.emit(f"fmul double {result}, {base}") if result else base
             n >>= 1
             if n:
                 base = b.emit(f"fmul double {base}, {base}")
@@ -583,6 +754,8 @@ def _lays_out(node: Node) -> bool:
 
 def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
     name = node.op.name
+    if any(isinstance(a, Value) and a.dtype.kind == "c" for a in args) and name not in ("where", "astype", "copy"):
+        raise Unsupported(f"{name} of complex numbers")
     if name == "where" and len(args) == 3 and not node.kwargs:
         cond = truth(b, as_value(b, args[0], np.dtype(bool)) if not isinstance(args[0], Value) else args[0])
         x, y = as_value(b, args[1], out), as_value(b, args[2], out)

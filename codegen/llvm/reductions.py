@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ir import Node
-from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, cast, constant, register_type, truth
+from .lowering import REAL_DTYPES, Builder, Unsupported, Value, cast, constant, register_type, truth
 
 F64 = np.dtype("float64")
 BOOL = np.dtype(bool)
@@ -122,9 +122,9 @@ def plan_reduction(node: Node) -> ReductionPlan:
     source = node.args[0]
     if not isinstance(source, Node) or len(node.args) != 1:
         raise Unsupported("reduction arguments")
-    if set(node.kwargs) - {"axis", "keepdims", "dtype", "ddof"} or source.meta.dtype not in LOWERED_DTYPES:
+    if set(node.kwargs) - {"axis", "keepdims", "dtype", "ddof"} or source.meta.dtype not in REAL_DTYPES:
         raise Unsupported("reduction parameters")
-    if out not in LOWERED_DTYPES or ("ddof" in node.kwargs and name not in ("var", "std")):
+    if out not in REAL_DTYPES or ("ddof" in node.kwargs and name not in ("var", "std")):
         raise Unsupported("reduction dtype")
     if name == "sum":
         return ReductionPlan(node, [_sum_stage(out)])

@@ -187,7 +187,7 @@ def test_views_of_inputs_fold_into_strides(differential):
     assert len(artifact.kernel_graph.kernels) == 2
 
 
-@pytest.mark.parametrize("dtype", [np.dtype(n) for n in ("float16", "complex64", "complex128")], ids=str)
+@pytest.mark.parametrize("dtype", [np.dtype("float16")], ids=str)
 def test_unlowered_dtypes_run_through_numpy(differential, dtype):
     g = graph_of("multiply", [TensorMeta((10,), dtype), TensorMeta((10,), dtype)])
     artifact = differential(g, lambda: [np.arange(10).astype(dtype), np.full(10, 1.5).astype(dtype)])
