@@ -44,10 +44,9 @@ from .lowering import Builder, Unsupported, Value, cast, constant, lower_element
 from .math import MathDeclarations, calls_own_vector_math
 from .operands import Operand, Scope
 from .reductions import ReductionPlan, plan_reduction
+from .staging import TILE, scratch_type, stage_function
 
 F32 = np.dtype("float32")
-TILE = 32            # elements per side of the tiles of a kernel whose operand crosses its rows
-VECTOR_BYTES = 32    # an AVX2 register: the blocks of a tile transposed in registers (8 x 8 float32)
 LONG_LOOP_BODY = 32  # lines of IR: black_scholes' body has 161, log1p(x) * exp(-x) 41, sin(x) 7
 
 
@@ -214,6 +213,10 @@ class KernelEmitter(ReductionEmission):
     def _loop(self, lo: str, hi: str, body: Callable[[str], None]) -> None:
         self.b.loop(lo, hi, body, self._interleave)
 
+    def _scalar(self, body_lines: list[str]) -> str:
+        """Loop metadata that keeps the vectorizer off a loop (jit.py)."""
+        return f", !llvm.loop !@scalar{self.b.fresh('l')[2:]}"
+
     def _interleave(self, body_lines: list[str]) -> str:
         """Interleave two vector iterations where the vectorizer's own pick is known to lose:
         own vector math is inlined after vectorization, and more copies than 2 spill its
@@ -271,7 +274,10 @@ class KernelEmitter(ReductionEmission):
         self._loop(lo, hi, lambda i: body(self._element_ptrs(ptrs, i, moving)))
         b.line(f"br label {after}")
         b.label(strided)
-        self._loop(lo, hi, lambda i: body(self._advance(ptrs, axis, i, ops)))
+        # Not vectorized: strides known only at run time leave the vectorizer gathers at best, and
+        # its try at every strided copy of a body was a good part of a cold compile (jacobi 0.61
+        # -> 0.45-0.52 s, gelu 0.38 -> 0.29 s; x[:, ::2] * 2 + 1 on 2000x4000 float32 3.9 -> 2.7 ms).
+        b.loop(lo, hi, lambda i: body(self._advance(ptrs, axis, i, ops)), self._scalar)
         b.line(f"br label {after}")
         b.label(after)
 
@@ -322,7 +328,7 @@ class KernelEmitter(ReductionEmission):
         written = set(self.written_through.values())
         staged = [op for op in ops if not op.is_store and op.index not in written
                   and op.moves_along(inner) and op.moves_along(outer)]
-        scratch = {op.index: b.alloca(f"[{TILE * TILE} x {memory_type(op.dtype)}]") for op in staged}
+        scratch = {op.index: b.alloca(scratch_type(op.itemsize)) for op in staged}
 
         def block(i0: str, i1: str, j0: str, j1: str) -> None:
             tile_ptrs, tile_ops = dict(ptrs), list(ops)
@@ -339,41 +345,22 @@ class KernelEmitter(ReductionEmission):
     def _staged(self, op: Operand, data: str, scratch: str, outer: int, inner: int, i0: str, i1: str, j0: str,
                 j1: str) -> tuple[str, Operand]:
         """A loaded operand of a tile, read where its memory runs along the tile's rows: when it
-        crosses them, the tile is first copied into ``scratch`` (TILE x TILE, row after row), a
-        whole tile of 4- or 8-byte elements with unit stride down its columns by blocks transposed
-        in registers, anything else element by element; the kernel's rows then read it with unit
-        stride and vectorize (2000x2000 float32: x + x.T 9.2-9.9 -> 6.4-6.7 ms, x.T.copy() 7.6 ->
-        4.6-4.8 ms, np.exp(x.T) * x 18.4 -> 10.4-11.5 ms). Returns the pointer and the operand
-        (its strides) that index it as [i, j] over the whole domain."""
+        crosses them, the tile is first copied into ``scratch`` (TILE x TILE, row after row; by
+        the module's staging function, staging.py), and the kernel's rows then read it with
+        unit stride and vectorize (2000x2000 float32: x + x.T 9.2-9.9 -> 6.4-6.7 ms, x.T.copy()
+        7.6 -> 4.6-4.8 ms, np.exp(x.T) * x 18.4 -> 10.4-11.5 ms). Returns the pointer and the
+        operand (its strides) that index it as [i, j] over the whole domain."""
         b = self.b
-        ty, size = memory_type(op.dtype), op.itemsize
+        size = op.itemsize
         crosses = b.emit(f"icmp sgt i64 {_abs(b, op.strides[inner])}, {_abs(b, op.strides[outer])}")
         copy, done = b.fresh("stage"), b.fresh("staged")
         b.line(f"br i1 {crosses}, label {copy}, label {done}")
         b.label(copy)
-
-        def element(j: str, i: str) -> None:
-            source = self._advance(self._advance({0: data}, outer, i, [_only(op, outer)]), inner, j, [_only(op, inner)])
-            row, column = b.emit(f"sub i64 {i}, {i0}"), b.emit(f"sub i64 {j}, {j0}")
-            place = b.emit(f"add i64 {b.emit(f'mul i64 {row}, {TILE}')}, {column}")
-            value = b.emit(f"load {ty}, ptr {source[0]}")
-            b.line(f"store {ty} {value}, ptr {b.emit(f'getelementptr {ty}, ptr {scratch}, i64 {place}')}")
-
-        lanes = VECTOR_BYTES // size
-        if size in (4, 8) and op.dtype.kind != "c":  # a whole tile with unit stride down its columns: by blocks
-            tall, wide = b.emit(f"sub i64 {i1}, {i0}"), b.emit(f"sub i64 {j1}, {j0}")
-            whole = b.emit(f"and i1 {b.emit(f'icmp eq i64 {tall}, {TILE}')}, {b.emit(f'icmp eq i64 {wide}, {TILE}')}")
-            unit = b.emit(f"icmp eq i64 {op.strides[outer]}, {size}")
-            blocks, elements = b.fresh("blocks"), b.fresh("elements")
-            b.line(f"br i1 {b.emit(f'and i1 {whole}, {unit}')}, label {blocks}, label {elements}")
-            b.label(blocks)
-            corner = self._advance(self._advance({0: data}, outer, i0, [_only(op, outer)]), inner, j0,
-                                   [_only(op, inner)])[0]
-            self._loop("0", str(TILE // lanes), lambda jb: self._loop("0", str(TILE // lanes), lambda ib: (
-                self._transposed_block(op, inner, corner, scratch, ib, jb, lanes))))
-            b.line(f"br label {done}")
-            b.label(elements)
-        self._loop(j0, j1, lambda j: self._loop(i0, i1, lambda i: element(j, i)))
+        corner = self._advance(self._advance({0: data}, outer, i0, [_only(op, outer)]), inner, j0, [_only(op, inner)])
+        rows, columns = b.emit(f"sub i64 {i1}, {i0}"), b.emit(f"sub i64 {j1}, {j0}")
+        stage = stage_function(b.decls, size, op.dtype.alignment)
+        b.line(f"call void @{stage}(ptr {corner[0]}, i64 {op.strides[outer]}, i64 {op.strides[inner]}, "
+               f"ptr {scratch}, i64 {rows}, i64 {columns})")
         b.line(f"br label {done}")
         b.label(done)
         # Indexed as [i, j] from the domain's origin, the tile's copy starts at [i0, j0].
@@ -385,36 +372,6 @@ class KernelEmitter(ReductionEmission):
         strides[outer] = b.emit(f"select i1 {crosses}, i64 {TILE * size}, i64 {op.strides[outer]}")
         strides[inner] = b.emit(f"select i1 {crosses}, i64 {size}, i64 {op.strides[inner]}")
         return base, dataclasses.replace(op, strides=strides)
-
-    def _transposed_block(self, op: Operand, inner: int, corner: str, scratch: str, ib: str, jb: str,
-                          lanes: int) -> None:
-        """Block (ib, jb) of ``lanes`` x ``lanes`` of a tile whose source runs down its columns
-        (from ``corner``, unit stride along the tile's rows): ``lanes`` vector loads, a transpose
-        by shuffles, and ``lanes`` vector stores into the scratch rows."""
-        b = self.b
-        ty, size = memory_type(op.dtype), op.itemsize
-        vector = f"<{lanes} x {ty}>"
-        first_row = b.emit(f"mul i64 {ib}, {lanes}")
-        first_column = b.emit(f"mul i64 {jb}, {lanes}")
-        start = b.emit(f"getelementptr {ty}, ptr {corner}, i64 {first_row}")
-        rows = []
-        for k in range(lanes):  # column k of the block: contiguous in the source
-            column = b.emit(f"mul i64 {b.emit(f'add i64 {first_column}, {k}')}, {op.strides[inner]}")
-            rows.append(b.emit(f"load {vector}, ptr {b.emit(f'getelementptr i8, ptr {start}, i64 {column}')}, "
-                               f"align {size}"))
-        for step, low, high in _transpose_masks(lanes):
-            shuffled = list(rows)
-            for r in range(lanes):
-                if r & step == 0:
-                    pair = f"{vector} {rows[r]}, {vector} {rows[r + step]}"
-                    shuffled[r] = b.emit(f"shufflevector {pair}, <{lanes} x i32> <{low}>")
-                    shuffled[r + step] = b.emit(f"shufflevector {pair}, <{lanes} x i32> <{high}>")
-            rows = shuffled
-        for m, row in enumerate(rows):  # row m of the block, along the tile's rows
-            row_index = b.emit(f"add i64 {first_row}, {m}")
-            place = b.emit(f"add i64 {b.emit(f'mul i64 {row_index}, {TILE}')}, {first_column}")
-            b.line(f"store {vector} {row}, ptr {b.emit(f'getelementptr {ty}, ptr {scratch}, i64 {place}')}, "
-                   f"align {size}")
 
     def _element_ptrs(self, ptrs: dict[int, str], i: str, moving: list[Operand]) -> dict[int, str]:
         moved = dict(ptrs)
@@ -551,20 +508,6 @@ class KernelEmitter(ReductionEmission):
             tags = f", !alias.scope !@{op.scope}"
             return tags + (f", !noalias !@{_set_id(others)}" if others else "")
         return f", !noalias !@{_set_id(scopes)}"
-
-
-def _transpose_masks(lanes: int) -> list[tuple[int, str, str]]:
-    """For each step (block size s = 1, 2, 4, ...) of an in-register transpose of ``lanes``
-    vectors of ``lanes``: s and the shufflevector masks that make rows r and r+s (r & s == 0)
-    from them: blocks of s swapped across the pair."""
-    steps = []
-    s = 1
-    while s < lanes:
-        low = [k if k & s == 0 else lanes + k - s for k in range(lanes)]
-        high = [k + s if k & s == 0 else lanes + k for k in range(lanes)]
-        steps.append((s, ", ".join(f"i32 {m}" for m in low), ", ".join(f"i32 {m}" for m in high)))
-        s *= 2
-    return steps
 
 
 def _only(op: Operand, axis: int) -> Operand:

@@ -69,7 +69,8 @@ def host_signature() -> str:
                      "libmvec" if libmvec() is not None else "libm"])
 
 
-_PLACEHOLDER = re.compile(r"!@(set[\d_]+|\d+|loop\d+)")
+_PLACEHOLDER = re.compile(r"!@(set[\d_]+|\d+|loop\d+|scalar\d+)")
+# Loops marked ``!llvm.loop !@scalarN`` (emit_kernel.py: the strided copies) are not vectorized.
 # Loops marked ``!llvm.loop !@loopN`` (emit_kernel.py: those calling own vector math, and
 # long bodies around a vector-math call) get this interleave count: with_break's kernel
 # 3.05-3.16 ms at 2, 3.48-3.75 at 4 (the vectorizer's own pick, which spills the tables),
@@ -105,6 +106,10 @@ def _number_metadata(text: str, metadata: list[str]) -> str:
         if token.startswith("loop"):  # each loop its own distinct node (LLVM's rule)
             node = len(metadata)
             metadata.append(f'!{node} = distinct !{{!{node}, !{{!"llvm.loop.interleave.count", i32 {INTERLEAVE}}}}}')
+            return f"!{node}"
+        if token.startswith("scalar"):
+            node = len(metadata)
+            metadata.append(f'!{node} = distinct !{{!{node}, !{{!"llvm.loop.vectorize.enable", i1 false}}}}')
             return f"!{node}"
         if token not in lists:
             members = token[3:].split("_") if token.startswith("set") else [token]
