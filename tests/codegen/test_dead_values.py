@@ -1,6 +1,6 @@
 """The generated program drops each intermediate after its last use, as eager Python drops a
-temporary: a chain of NumPy calls (ops no kernel lowers, here complex exp and sqrt) then holds
-about two arrays at a time, not one per step."""
+temporary: a chain of NumPy calls (ops no kernel lowers, here complex sqrt, with kernels of
+complex exp between them) then holds about two arrays at a time, not one per step."""
 from __future__ import annotations
 
 import tracemalloc

@@ -16,7 +16,7 @@ SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-300, 1e300
 EXACT = {"add", "subtract", "negative", "conjugate", "positive", "equal", "not_equal", "isnan", "isinf",
          "isfinite"}
 BINARY = ["add", "subtract", "multiply", "divide", "equal", "not_equal"]
-UNARY = ["negative", "conjugate", "positive", "square", "absolute", "isnan", "isinf", "isfinite"]
+UNARY = ["negative", "conjugate", "positive", "square", "absolute", "exp", "isnan", "isinf", "isfinite"]
 
 
 def _operands(dtype: np.dtype, strided: bool) -> tuple[np.ndarray, np.ndarray]:
