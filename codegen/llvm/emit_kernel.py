@@ -356,10 +356,12 @@ class KernelEmitter(ReductionEmission):
         copy, done = b.fresh("stage"), b.fresh("staged")
         b.line(f"br i1 {crosses}, label {copy}, label {done}")
         b.label(copy)
-        corner = self._advance(self._advance({0: data}, outer, i0, [_only(op, outer)]), inner, j0, [_only(op, inner)])
+        offset = b.emit(f"add i64 {b.emit(f'mul i64 {i0}, {op.strides[outer]}')}, "
+                        f"{b.emit(f'mul i64 {j0}, {op.strides[inner]}')}")
+        corner = b.emit(f"getelementptr i8, ptr {data}, i64 {offset}")  # element [i0, j0]
         rows, columns = b.emit(f"sub i64 {i1}, {i0}"), b.emit(f"sub i64 {j1}, {j0}")
         stage = stage_function(b.decls, size, op.dtype.alignment)
-        b.line(f"call void @{stage}(ptr {corner[0]}, i64 {op.strides[outer]}, i64 {op.strides[inner]}, "
+        b.line(f"call void @{stage}(ptr {corner}, i64 {op.strides[outer]}, i64 {op.strides[inner]}, "
                f"ptr {scratch}, i64 {rows}, i64 {columns})")
         b.line(f"br label {done}")
         b.label(done)
@@ -508,11 +510,6 @@ class KernelEmitter(ReductionEmission):
             tags = f", !alias.scope !@{op.scope}"
             return tags + (f", !noalias !@{_set_id(others)}" if others else "")
         return f", !noalias !@{_set_id(scopes)}"
-
-
-def _only(op: Operand, axis: int) -> Operand:
-    """``op`` as index 0 of a pointer dict, moving along ``axis`` only (for ``_advance``)."""
-    return dataclasses.replace(op, index=0, strides={axis: op.strides[axis]})
 
 
 def _abs(b: Builder, value: str) -> str:
