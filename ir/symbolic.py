@@ -197,7 +197,7 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
     """``op``'s result meta for argument metas that may hold Dims (see the module docstring)."""
     dims = dims_in((args, kwargs))
     if not dims:
-        return op.infer(*args, **kwargs)
+        return _infer_static(op, args, kwargs)
     if op.name in _STATIC_SHAPE_OPS:
         raise SymbolicShapeError(f"{op.name} on dynamic dimensions", tuple(dims))
     constants = dims_in(map_metas((args, tuple(kwargs.values())), lambda meta: ()))
@@ -229,6 +229,40 @@ def infer_meta(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
                   for a, b in zip(first.shape, second.shape, strict=True))
     _check_at_the_smallest_sizes(op, args, kwargs, bases, shape, dims)
     return TensorMeta(shape, first.dtype, first.is_scalar)
+
+
+# Static results by op and typed arguments: the tracer infers each node once, the verifier
+# again after every pass (black_scholes: ~850 inferences of a few dozen distinct ones).
+_STATIC: dict[tuple, TensorMeta] = {}
+
+
+def _infer_static(op: Op, args: tuple, kwargs: dict) -> TensorMeta:
+    try:
+        key = (op, _typed(args), _typed(kwargs))
+        known = _STATIC.get(key)
+    except TypeError:  # an array constant: no key
+        return op.infer(*args, **kwargs)
+    if known is None:
+        known = op.infer(*args, **kwargs)
+        if len(_STATIC) >= 4096:
+            _STATIC.clear()
+        _STATIC[key] = known
+    return known
+
+
+def _typed(value: Any) -> Any:
+    """A key equal only for arguments every shape rule treats alike: ``True``, ``1`` and ``1.0``
+    compare equal in Python but not to NumPy, so each value is keyed with its type."""
+    if isinstance(value, TensorMeta):
+        return value
+    if isinstance(value, tuple | list):
+        return type(value), tuple(_typed(v) for v in value)
+    if isinstance(value, dict):
+        return dict, tuple((k, _typed(v)) for k, v in value.items())
+    if isinstance(value, slice):
+        return slice, _typed(value.start), _typed(value.stop), _typed(value.step)
+    hash(value)  # TypeError for what has no key
+    return type(value), value
 
 
 def _check_at_the_smallest_sizes(op: Op, args: tuple, kwargs: dict, bases: list[Dim], shape: tuple,

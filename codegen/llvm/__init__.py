@@ -48,12 +48,11 @@ exact, with NumPy's wrap-around, division and shift rules. NumPy's RuntimeWarnin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ...ir import Graph, Node, hint_size
-from ...passes.attention import fuse_attention
 from ...passes.fusion import fuse
 from ...passes.kernels import ExternStep, Kernel, KernelGraph
 from ...passes.memory import plan_buffers
@@ -61,7 +60,6 @@ from ...passes.rolls import read_rolls_in_place
 from ..buffers import MIN_BYTES
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
-from .attention import AttentionKernel, Scaling, attention_function
 from .emit_kernel import check_store_cast, emit_kernel
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .launch import TRAMPOLINE, trampoline_function
@@ -70,6 +68,9 @@ from .math import MathDeclarations, host_has
 from .reductions import plan_reduction
 from .scan import SCANNED_DTYPES, SCANS, ScanKernel, scan_function
 from .wrapper import build_wrapper
+
+if TYPE_CHECKING:
+    from .attention import AttentionKernel
 
 __all__ = ["compile_graph", "CompiledGraph", "can_lower"]
 
@@ -120,6 +121,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     if OFFSETS is None:
         raise NotImplementedError("the llvm backend cannot verify this Python/NumPy object layout")
     if host_has("avx512f"):  # the attention kernel's register blocking wants 32 vector registers
+        from ...passes.attention import fuse_attention  # imported on such hosts only: ~5 ms
         graph = fuse_attention(graph)
     kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
@@ -149,9 +151,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
         trampoline = compiled.addresses[TRAMPOLINE]
-        fused.update({node: AttentionKernel(compiled.addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool,
-                                            num_threads)
-                      for node, (name, _) in templates.items()})
+        fused.update(_attention_kernels(templates, compiled.addresses, pool, num_threads))
         fused.update({node: ScanKernel(compiled.addresses[name], node.op.name, node.meta.dtype,
                                        node.kwargs.get("axis"), pool, num_threads)
                       for node, (name, _) in scans.items()})
@@ -181,8 +181,18 @@ def _attention(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | No
         if node.op.name != "attention":
             return None
         assert OFFSETS is not None  # (compile_graph checked)
+        from .attention import Scaling, attention_function  # only fuse_attention makes these nodes
         return attention_function(node.meta.dtype, Scaling.of(node.kwargs), decls, OFFSETS)
     return make
+
+
+def _attention_kernels(templates: dict[Node, tuple[str, str]], addresses: dict[str, int], pool: Any,
+                       num_threads: int) -> dict[Node, AttentionKernel]:
+    if not templates:
+        return {}
+    from .attention import AttentionKernel, Scaling
+    return {node: AttentionKernel(addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool, num_threads)
+            for node, (name, _) in templates.items()}
 
 
 def _scan(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | None]:

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
-
-from . import tanh_v16
+import importlib
 
 # NumPy ufunc name -> C math function name (float64 spelling; float32 adds "f").
 UNARY_LIBM = {
@@ -83,15 +82,20 @@ def host_has(feature: str) -> bool:
 
 
 # libm symbol -> the module of Ember's own vector variant (NAME, LANES, definition(),
-# DECLARATIONS), and the CPU feature it needs.
-OWN_VECTOR_MATH = {"tanhf": (tanh_v16, "avx512f")}
+# DECLARATIONS), and the CPU feature it needs. Imported only on such a host (its table is
+# ~3 ms of a new process's first compile).
+OWN_VECTOR_MATH = {"tanhf": ("tanh_v16", "avx512f")}
+
+
+def _own_module(symbol: str):
+    return importlib.import_module(f".{OWN_VECTOR_MATH[symbol][0]}", __package__)
 
 
 def own_variants(symbol: str) -> tuple[tuple[int, str], ...]:
     """(lanes, function) of Ember's own vector variants of ``symbol`` usable on this host."""
     if symbol in OWN_VECTOR_MATH:
-        module, feature = OWN_VECTOR_MATH[symbol]
-        if host_has(feature):
+        if host_has(OWN_VECTOR_MATH[symbol][1]):
+            module = _own_module(symbol)
             return ((module.LANES, module.NAME),)
     return ()
 
@@ -137,7 +141,7 @@ class MathDeclarations:
             for lanes, vector in variants:
                 vty = f"<{lanes} x {ty}>"
                 if vector in own:  # defined in the module (internal, always inlined: jit.py)
-                    module = OWN_VECTOR_MATH[symbol][0]
+                    module = _own_module(symbol)
                     self.declarations[vector] = module.definition()
                     for line in module.DECLARATIONS:
                         self.declarations.setdefault(line.split("@")[1].split("(")[0], line)
