@@ -215,3 +215,15 @@ def test_static_sizes_that_could_pass_for_a_symbol_are_refused(size):
         infer_meta(OPS["concatenate"], ((TensorMeta((s0, 2), F32), TensorMeta((size, 2), F32)),), {"axis": 0})
     assert infer_meta(OPS["concatenate"], ((TensorMeta((s0, 2), F32), TensorMeta((7, 2), F32)),),
                       {"axis": 0}).shape == (s0.shifted(7), 2)
+
+
+def test_static_rules_remembered_per_argument_type():
+    """Static shape rules are memoised; ``1``, ``1.0`` and ``True`` compare equal in Python but
+    give NumPy different results, and so must the memo."""
+    x = TensorMeta((3, 4), np.dtype("int16"))
+    array = np.ones((3, 4), np.int16)
+    for _ in range(2):  # the second round answers from the memo
+        for value in (1, 1.0, True, np.int8(1), np.float32(1.0)):
+            assert infer_meta(OPS["add"], (x, value), {}).dtype == (array + value).dtype, value
+        for index in ((slice(None), 0), (slice(None), False), (slice(1, None), True)):
+            assert infer_meta(OPS["getitem"], (x, index), {}).shape == array[index].shape, index
