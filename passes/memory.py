@@ -15,7 +15,8 @@ A store takes over the buffer of a value ``dead`` when:
 * the kernel is elementwise (no reductions: those run in passes, and a later pass would read
   what an earlier one wrote) and the stored value has the kernel's whole domain;
 * ``dead`` has the same shape and dtype, is loaded with the identity map (same element, same
-  iteration), and the kernel reads no other view of its memory;
+  iteration), and the kernel reads no other view of its memory (nor a roll of it read in place,
+  passes/rolls.py, which runs before this pass);
 * ``dead`` is memory the program made itself: the fresh output of an earlier kernel or of a
   matmul (never an input, and never an extern's result, which may share an input's memory);
 * nothing after this kernel touches that memory (no later step reads a view of it, no graph
@@ -77,6 +78,7 @@ def _touched(step: Step) -> list[Node]:
     if isinstance(step, ExternStep):
         return [step.node, *iter_nodes((step.node.args, step.node.kwargs))]
     nodes = [load.node for load in step.loads] + [store.node for store in step.stores]
+    nodes += [roll.source for roll in step.rolls.values()]  # read in place (passes/rolls.py)
     for store in step.stores:
         if store.setitem is not None:
             nodes += [store.setitem, *iter_nodes(store.setitem.args)]
@@ -97,7 +99,8 @@ def _fresh_values(steps: list[Step]) -> set[Node]:
 def _take_over_dead_buffers(kernel: Kernel, dies_here: Callable[[Node], bool], worth: Callable[[Node], bool],
                             root: dict) -> Kernel:
     identity = tuple(range(len(kernel.domain)))
-    loaded_roots = [root[load.node] for load in kernel.loads]
+    # A roll read in place reads its source at other positions: never written over here.
+    loaded_roots = [root[load.node] for load in kernel.loads] + [root[r.source] for r in kernel.rolls.values()]
     # Memory this kernel also writes through a setitem is not free to take over.
     taken: set[Node] = {root[s.setitem.args[0]] for s in kernel.stores if s.setitem is not None}
     stores = list(kernel.stores)

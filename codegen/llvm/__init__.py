@@ -133,10 +133,12 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
 
     kernel_graph, functions = emit_kernels(kernel_graph, emit, Unsupported)
     # Planned on what will run (a kernel the emitter refused is NumPy steps now); a kernel that
-    # writes over a dead buffer is emitted again, storing through that buffer's pointer.
+    # writes over a dead buffer is emitted again, storing through that buffer's pointer. Rolls
+    # first: planning then sees which kernels read a value through a roll, and never writes over
+    # it there (a rolled read is at another position than the write).
+    kernel_graph = read_rolls_in_place(kernel_graph)
     kernel_graph = plan_buffers(kernel_graph, worth=lambda node: hint_size(node.meta.shape)
                                 * node.meta.dtype.itemsize >= take_over_bytes)
-    kernel_graph = read_rolls_in_place(kernel_graph)
     functions = {k: functions[k] if k in functions else emit(k) for k in kernel_graph.kernels}
     kernel_graph, templates = _own_kernels(kernel_graph, _attention(decls),
                                            "one fused kernel: codegen/llvm/attention.py")

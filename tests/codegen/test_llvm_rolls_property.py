@@ -6,6 +6,7 @@ from __future__ import annotations
 import ember
 import numpy as np
 import pytest
+from ember.codegen.llvm import compile_graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,8 @@ TEMPLATES = [
     "v = u * 2\n    v += np.roll(v, {s1}, {a1})\n    return v, np.roll(v, {s2}, {a2}) - w",
     "u[::2] = np.roll(u, {s1}, {a1})[::2] * 3\n    return u.sum(0) + np.roll(u, {s2}, {a2})[0]",
     "out = np.empty_like(u)\n    out[...] = np.roll(np.roll(u, {s1}, {a1}), {s2}, {a2}) - u\n    return out",
+    "v = u * 2\n    return v + 0.5 * np.roll(v, {s1}, {a1})",  # v dies in the kernel that reads its roll
+    "for _ in range(3):\n        u = u + np.roll(u, {s1}, {a1}) - np.roll(u, {s2}, {a2})\n    return u",
 ]
 
 
@@ -31,13 +34,24 @@ def programs(draw):
     dtype = draw(st.sampled_from(["float64", "float32", "int64"]))
     fortran = draw(st.booleans())
     aliased = "w[...]" in template and draw(st.booleans())  # out= is the rolled array itself
-    return source, shape, np.dtype(dtype), fortran, aliased
+    take_over = draw(st.booleans())  # memory planning at every size, not only above 1 MiB
+    return source, shape, np.dtype(dtype), fortran, aliased, take_over
 
 
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(programs())
 def test_rolls_with_writes_equal_eager(program):
-    source, shape, dtype, fortran, aliased = program
+    source, shape, dtype, fortran, aliased, take_over = program
+    defaults = compile_graph.__kwdefaults__
+    saved = defaults["take_over_bytes"]
+    defaults["take_over_bytes"] = 0 if take_over else saved
+    try:
+        check_against_eager(source, shape, dtype, fortran, aliased)
+    finally:
+        defaults["take_over_bytes"] = saved
+
+
+def check_against_eager(source, shape, dtype, fortran, aliased):
     namespace: dict = {"np": np}
     exec(source, namespace)
     fn = namespace["f"]
