@@ -146,6 +146,22 @@ def test_reductions_that_keep_the_last_axis_sweep_rows(differential, values, sha
     assert "accumulators over the kept axes" in artifact.source
 
 
+def test_a_sweep_that_calls_vector_math_splits_shorter_rows(differential, values):
+    """Pieces of 515 columns per thread: split for a column softmax (exp bounds it), not for a
+    plain column sum (memory bounds it; codegen/llvm/wrapper.py ``_splits_well``)."""
+    shape, f32 = (40, 1030), np.dtype("float32")
+    g = Graph()
+    x = g.add_input("x", TensorMeta(shape, f32))
+    e = g.call("exp", g.call("subtract", x, g.call("max", x, axis=(0,), keepdims=True)))
+    g.set_outputs([g.call("divide", e, g.call("sum", e, axis=(0,), keepdims=True))])
+    artifact = differential(g, lambda: [values(f32, shape, 3)], REDUCTION_TOLERANCE, pool=POOLS[2], num_threads=2,
+                            parallel_threshold=1)
+    assert "_pool.parallel_for" in artifact.source
+    plain = differential(reduce_graph("sum", TensorMeta(shape, f32), axis=(0,)), lambda: [values(f32, shape, 3)],
+                         REDUCTION_TOLERANCE, pool=POOLS[2], num_threads=2, parallel_threshold=1)
+    assert "_pool.parallel_for" not in plain.source
+
+
 def test_a_sweep_feeds_the_elementwise_work_after_it(differential, values):
     """Batch norm: the column means and variances, then every element scaled by them (three
     passes over the rows in one kernel)."""
