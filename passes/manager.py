@@ -12,7 +12,7 @@ graph f(%x: f32[3]):
     %2 = add(%0, %0)                              # f32[3]
     return (%2,)
 >>> stages
-['simplify', 'fold_constants', 'eliminate_common_subexpressions', 'eliminate_dead_code']
+['simplify', 'fold_constants', 'eliminate_common_subexpressions', 'forward_whole_array_stores', 'eliminate_dead_code']
 """
 from __future__ import annotations
 
@@ -24,11 +24,13 @@ from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .simplify import simplify
+from .stores import forward_whole_array_stores
 
 PASSES: tuple[Callable[[Graph], Graph], ...] = (
     simplify,
     fold_constants,
     eliminate_common_subexpressions,
+    forward_whole_array_stores,
     eliminate_dead_code,
 )
 

@@ -330,3 +330,54 @@ def test_inplace_on_broadcast_view_raises_as_eager(check, arr):
         return v
 
     check(f, arr((3,)))
+
+
+def test_accumulation_in_a_loop_is_one_store(check, backend):
+    """``out += k[i, j] * a[...]`` nine times: the stores overwrite each other whole, so one
+    write of ``out`` remains (passes/stores.py), one kernel on the llvm backend."""
+    def conv(a, k):
+        out = np.zeros((a.shape[0] - 2, a.shape[1] - 2), a.dtype)
+        for i in range(3):
+            for j in range(3):
+                out += k[i, j] * a[i:i + a.shape[0] - 2, j:j + a.shape[1] - 2]
+        return out
+
+    rng = np.random.default_rng(0)
+    compiled = check(conv, rng.standard_normal((40, 37)).astype(np.float32),
+                     rng.standard_normal((3, 3)).astype(np.float32))
+    assert compiled.entries[0].stages["optimized"].count("setitem(") == 1
+    if backend == "llvm":
+        assert compiled.entries[0].stages["kernels"].count("kernel k") == 1
+
+
+def test_accumulation_into_arguments_that_may_alias(check):
+    """The updates read ``b``, which may be ``a`` itself: every write stays, in order."""
+    def f(a, b):
+        for _ in range(3):
+            a += 0.5 * b
+        a *= 2
+        return a
+
+    def same():
+        x = np.arange(6.0)
+        return (x, x), {}
+
+    def overlapping():
+        base = np.arange(10.0)
+        return (base[2:], base[:-2]), {}
+
+    compiled = check(f, np.arange(8.0), np.ones(8), entries=None)
+    check(f, make_args=same, compiled_fn=compiled, entries=None)
+    check(f, make_args=overlapping, compiled_fn=compiled, entries=None)
+
+
+def test_accumulation_with_a_view_read_between_updates(check, arr):
+    def f(x):
+        acc = np.zeros_like(x)
+        head = acc[:2]
+        acc += x
+        first = head.sum()  # reads the first update through a view made before it
+        acc += x * x
+        return acc, first
+
+    check(f, arr((5, 3)))
