@@ -10,13 +10,16 @@ scalars), so promotion is NumPy's own. Rules that matter for equality with NumPy
 * Integer ``floor_divide``/``remainder``/``fmod`` follow NumPy's signs, give 0 for a zero
   divisor, and never execute LLVM's undefined ``INT_MIN / -1``; shifts past the width give
   0 (or -1 for negative right shifts) as NumPy's do.
-* Float-to-integer casts (out-of-range values are platform-defined in NumPy) are not
-  lowered: those nodes run through NumPy.
+* Float-to-integer casts follow C's, as NumPy's loops do: in range they truncate toward zero;
+  out of range (and NaN, inf) the result is what x86-64's truncating conversion gives there
+  (``_float_to_integer``). Elsewhere, and to uint32/uint64 (whose out-of-range results differ
+  between NumPy's own loops), they run through NumPy.
 
 Bool values are ``i1`` in registers and bytes (0/1) in memory.
 """
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,8 +155,8 @@ class Builder:
 
 # ------------------------------------------------------------------------------ casts
 def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
-    """NumPy's unsafe cast of a scalar, for every pair except float -> integer and complex ->
-    anything but complex and bool."""
+    """NumPy's unsafe cast of a scalar, for every pair except float -> uint32/uint64 (and float ->
+    any integer off x86-64) and complex -> anything but complex and bool."""
     src, dst = value.dtype, np.dtype(dtype)
     if src == dst:
         return value
@@ -168,7 +171,7 @@ def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
         op = "fpext" if dst.itemsize > src.itemsize else "fptrunc"
         return Value(b.emit(f"{op} {sty} {value.ref} to {dty}"), dst)
     if src.kind == "f":
-        raise Unsupported("float to integer cast")
+        return _float_to_integer(b, value, dst)
     signed = src.kind == "i"
     if dst.kind == "f":
         op = "sitofp" if signed else "uitofp"
@@ -179,6 +182,36 @@ def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
     if dbits < sbits:
         return Value(b.emit(f"trunc {sty} {value.ref} to {dty}"), dst)
     return Value(b.emit(f"{'sext' if signed else 'zext'} {sty} {value.ref} to {dty}"), dst)
+
+
+# Integer dtype -> the width of x86-64's truncating conversion (cvttss2si/cvttsd2si) a C cast
+# to it compiles to: out of range, NaN and inf give that width's minimum, whose low bits the
+# narrower types keep (300.7 -> int8 44, 1e10 -> uint8 0, NaN -> int32 -2**31). NumPy's
+# contiguous, SIMD-width and strided casts all gave exactly these here; to uint32 and uint64 its
+# loops disagree with each other out of range, so those stay NumPy's.
+_TRUNCATING_WIDTH = {"int8": 32, "uint8": 32, "int16": 32, "uint16": 32, "int32": 32, "int64": 64}
+
+
+def _float_to_integer(b: Builder, value: Value, dst: np.dtype) -> Value:
+    src = value.dtype
+    if src.itemsize not in (4, 8) or dst.name not in _TRUNCATING_WIDTH or not _x86_64():
+        raise Unsupported(f"{src} to {dst} cast (NumPy's result out of range is the platform's)")
+    width = _TRUNCATING_WIDTH[dst.name]
+    ty, wide, least = register_type(src), f"i{width}", -(2 ** (width - 1))
+    above = b.emit(f"fcmp oge {ty} {value.ref}, {constant(float(least), src)}")
+    below = b.emit(f"fcmp olt {ty} {value.ref}, {constant(-float(least), src)}")
+    inside = b.emit(f"and i1 {above}, {below}")
+    safe = b.emit(f"select i1 {inside}, {ty} {value.ref}, {ty} 0.0")  # (fptosi out of range is poison)
+    result = b.emit(f"select i1 {inside}, {wide} {b.emit(f'fptosi {ty} {safe} to {wide}')}, {wide} {least}")
+    narrow = register_type(dst)
+    return Value(result if narrow == wide else b.emit(f"trunc {wide} {result} to {narrow}"), dst)
+
+
+@functools.cache
+def _x86_64() -> bool:
+    import platform  # (only here: ~8 ms to import)
+
+    return platform.machine().lower() in ("x86_64", "amd64")
 
 
 def parts(b: Builder, value: Value) -> tuple[Value, Value]:
@@ -632,9 +665,7 @@ def _complex_absolute(b, dt, x):
 def _complex_exp(b, dt, x):
     """libm's cexp/cexpf, as NumPy's (npy_cexp), called by the x86-64 C ABI: a double complex in
     two registers and back as a pair, a float complex packed in one vector register."""
-    import platform  # (only here: ~8 ms to import)
-
-    if platform.machine().lower() not in ("x86_64", "amd64"):
+    if not _x86_64():
         raise Unsupported("complex exp outside x86-64 (another C ABI for complex arguments)")
     if dt.itemsize == 16:
         b.decls.declarations.setdefault("cexp", "declare { double, double } @cexp(double, double) #0")

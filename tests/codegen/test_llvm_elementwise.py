@@ -1,9 +1,13 @@
 """Elementwise kernels against the interpreter: every op, dtype, odd size, layout, broadcast."""
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
+from ember.codegen.llvm import compile_graph
 from ember.ir import Graph, TensorMeta
+from ember.passes.kernels import ExternStep
 from ember.runtime.threadpool import ThreadPool
 
 FLOATS = [np.dtype("float32"), np.dtype("float64")]
@@ -201,6 +205,36 @@ def test_unlowered_dtypes_run_through_numpy(differential, dtype):
 def test_astype(differential, src, dst):
     g = graph_of("astype", [TensorMeta((50,), src)], dtype=dst)
     differential(g, lambda: [values_for(src, 50, 11)])
+
+
+# In range, out of every target's range, on the boundaries of the 32- and 64-bit conversions, NaN, inf.
+CAST_EDGES = [np.nan, np.inf, -np.inf, 1e10, -1e10, 300.7, -1.5, -129.2, 2.0**31, -2.0**31, 2.0**31 + 5e3,
+              2.0**32 + 7, 2.0**63, -2.0**63, 2.0**64, 1e19, 65535.9, 65536.0, -32769.0, 127.9, -0.9, 0.9, -0.0,
+              2147483647.9, -2147483648.9, -2147483649.0, 9.2233720368547748e18, -9.223372036854778e18, 1e-30]
+
+
+@pytest.mark.parametrize("src", [np.dtype("float32"), np.dtype("float64")], ids=str)
+@pytest.mark.parametrize("dst", [np.dtype(n) for n in ("int8", "uint8", "int16", "uint16", "int32", "int64")],
+                         ids=str)
+def test_float_to_integer_casts_give_numpys_results_out_of_range_too(src, dst):
+    """NumPy's float -> integer cast is C's: out of range, x86-64's truncating conversion decides
+    (lowering.py ``_float_to_integer``); bit for bit NumPy's, contiguous and strided."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("lowered on x86-64 only")
+    x = np.repeat(np.array(CAST_EDGES * 9, src), 2)
+    for values in (x, x[::2], x[::-2]):  # contiguous, strided, reversed
+        artifact = compile_graph(graph_of("astype", [TensorMeta(values.shape, src)], dtype=dst))
+        assert not any(isinstance(step, ExternStep) for step in artifact.kernel_graph.steps)
+        (got,) = artifact([values])
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_array_equal(got, values.astype(dst), err_msg=f"{src} -> {dst}")
+
+
+def test_float_to_uint32_and_uint64_stay_numpys():
+    """Out of range, NumPy's own loops disagree with each other there: no lowering to copy."""
+    for dst in ("uint32", "uint64"):
+        g = graph_of("astype", [TensorMeta((10,), np.dtype("float64"))], dtype=np.dtype(dst))
+        assert not compile_graph(g).kernel_graph.kernels
 
 
 def test_where_clip_round_copy(differential):
