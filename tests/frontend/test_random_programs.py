@@ -55,7 +55,8 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "indices that are not an integer array",  # np.put_along_axis(x, bool array, ...)
                      "values into",  # np.insert of float values into an int array (NumPy truncates)
                      "np.resize of an empty array")
-CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64")
+CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64", "np.int8",
+         "np.uint8", "np.uint16")
 
 
 @dataclass
