@@ -39,6 +39,7 @@ import numpy as np
 from ..ir import Graph, Node, OpKind, iter_nodes
 from ..ir.ops.probing import full_stand_in
 from .kernels import FULL, KEEP, REDUCED, ExternStep, Kernel, KernelGraph, Load, Store, StoreKind
+from .rewriting import is_whole_index
 
 UNLOWERABLE_DTYPES = frozenset(np.dtype(n) for n in ("float16", "complex64", "complex128"))
 SIMPLE_REDUCTION_KWARGS = frozenset({"axis", "keepdims", "dtype", "ddof"})
@@ -88,11 +89,6 @@ def setitem_target_shape(node: Node) -> tuple[int, ...] | None:
     except Exception:
         return None
     return tuple(target.shape) if isinstance(target, np.ndarray) else None
-
-
-def _is_identity_index(index) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return all(i is Ellipsis or (isinstance(i, slice) and i == slice(None)) for i in items)
 
 
 @dataclass(eq=False)
@@ -197,7 +193,7 @@ class _Fuser:
             source = node.args[0]
             self.base[node] = self.base[source]
             key = self.view_keys[source]
-            if kind is OpKind.VIEW and not (node.op.name == "getitem" and _is_identity_index(node.args[1])):
+            if kind is OpKind.VIEW and not (node.op.name == "getitem" and is_whole_index(node.args[1])):
                 key = key + (repr((node.op.name, node.args[1:], node.kwargs)),)
             self.view_keys[node] = key
         else:
@@ -367,7 +363,7 @@ class _Fuser:
     def _target_key(self, store: Node) -> tuple:
         """The view key of the memory a setitem writes (its destination, indexed)."""
         target = self.view_keys[store.args[0]]
-        if not _is_identity_index(store.args[1]):
+        if not is_whole_index(store.args[1]):
             target = target + (repr(("getitem", (store.args[1],), {})),)
         return target
 

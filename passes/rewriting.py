@@ -118,6 +118,12 @@ class Aliasing:
         return self.root[node] in self.mutated
 
 
+def is_whole_index(index: Any) -> bool:
+    """Whether indexing with ``index`` (``...``, ``:``, or a tuple of those) selects the whole array."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is Ellipsis or (isinstance(i, slice) and i == slice(None)) for i in items)
+
+
 def base_of(node: Node) -> Node | None:
     """The array whose memory a view or setitem result shares, or None for fresh values."""
     if node.op.kind in (OpKind.VIEW, OpKind.MUTATION) and node.args and isinstance(node.args[0], Node):

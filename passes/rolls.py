@@ -16,9 +16,9 @@ no copy, the same compiled kernel, the values bit for bit those of eager's steps
 * the kernel is elementwise (a reduction cut in pieces would need its partial results
   combined), has a static domain and only fresh outputs of its whole domain (no setitem, no
   taken-over buffer: this pass runs before memory planning, which then never writes over a
-  rolled source in the kernel that reads it). Small arrays too: a piece costs a launch and its views (~1-2 us), a
-  NumPy roll ~8 us (heat equation, 16x16 float64: eager 45.6 us, NumPy's rolls in the compiled
-  program 36.9 us, pieces 17.6 us);
+  rolled source in the kernel that reads it). Small arrays too: a piece costs a launch and its
+  views (~1-2 us), a NumPy roll ~8 us (heat equation, 16x16 float64: eager 45.6 us, NumPy's
+  rolls in the compiled program 36.9 us, pieces 17.6 us);
 * the rolled axis is one of the kernel's domain axes, not broadcast;
 * nothing writes the rolled array's memory between the roll and the kernels that read it (they
   read it later than the roll would have copied it). A kernel that writes it itself, as

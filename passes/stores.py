@@ -42,7 +42,7 @@ graph f(%x: f32[3]):
 from __future__ import annotations
 
 from ..ir import Graph, Node, OpKind, iter_nodes
-from .rewriting import analyse_aliasing, copy_graph, replace_uses, substitute
+from .rewriting import analyse_aliasing, copy_graph, is_whole_index, replace_uses, substitute
 
 _VALUE_READERS = (OpKind.ELEMENTWISE, OpKind.REDUCTION)
 # Ops between two stores that cannot raise at run time (shapes are checked when traced).
@@ -59,12 +59,7 @@ def forward_whole_array_stores(graph: Graph) -> Graph:
 
 def _whole_store(node: Node) -> bool:
     return (node.op.name == "setitem" and len(node.args) == 3 and isinstance(node.args[0], Node)
-            and _is_whole(node.args[1]))
-
-
-def _is_whole(index) -> bool:
-    items = index if isinstance(index, tuple) else (index,)
-    return all(i is Ellipsis or (isinstance(i, slice) and i == slice(None)) for i in items)
+            and is_whole_index(node.args[1]))
 
 
 def _forward_values(graph: Graph) -> None:
