@@ -204,12 +204,13 @@ class ProgramBuilder:
         else:
             self.lines.append(f"    {name} = _empty({shape!r}, {self.constant(dtype)})  # {what}")
 
-    def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str]) -> list[str]:
+    def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str], when: str
+                  ) -> list[str]:
         """Append the line that makes ``buffer`` the array of ``dead``, a value that dies in this
-        kernel, which writes ``node`` over it (passes/memory.py); return lines to run after the
-        launch (a backend that lays outputs out as NumPy would checks the layout there)."""
-        self.lines.append(f"    {buffer} = {self.arrays[dead]}  # %{node.name} written over %{dead.name}, "
-                          "which dies here")
+        kernel or died before it (``when``), which writes ``node`` into it (passes/memory.py);
+        return lines to run after the launch (a backend that lays outputs out as NumPy would
+        checks the layout there)."""
+        self.lines.append(f"    {buffer} = {self.array(dead)}  # %{node.name} written over %{dead.name}, {when}")
         return []
 
     def kernel(self, kernel: Kernel) -> None:
@@ -221,10 +222,12 @@ class ProgramBuilder:
             if store.kind is StoreKind.NEW:
                 node = store.node
                 buffer = f"b_{self.ident(node)}"
-                if store.reads is None:
-                    self.allocate(kernel, node, buffer, loaded)
+                if store.reads is not None:
+                    after += self.take_over(kernel, node, buffer, store.reads, loaded, "which dies here")
+                elif store.recycles is not None:
+                    after += self.take_over(kernel, node, buffer, store.recycles, loaded, "which died before")
                 else:
-                    after += self.take_over(kernel, node, buffer, store.reads, loaded)
+                    self.allocate(kernel, node, buffer, loaded)
                 operands.append(buffer)
                 self.arrays[node] = buffer
                 if node.meta.is_scalar:

@@ -70,6 +70,9 @@ class Store:
     # pointer. INTO: the destination's own view; NEW: a dead value whose buffer the store takes
     # over (passes/memory.py).
     reads: Node | None = None
+    # NEW only: a value that died at an earlier step, whose array (no longer read or seen by
+    # anyone) the store writes instead of a fresh one (passes/memory.py); not loaded here.
+    recycles: Node | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,8 @@ class Kernel:
             target = store.kind.value if store.setitem is None else f"%{store.setitem.name} (setitem)"
             if store.kind is StoreKind.NEW and store.reads is not None:
                 target = f"over %{store.reads.name} (dead here)"
+            if store.kind is StoreKind.NEW and store.recycles is not None:
+                target = f"into the array of %{store.recycles.name} (dead before)"
             lines.append(f"    store  %{store.node.name} -> {target}  axes={store.axes}")
         return "\n".join(lines)
 

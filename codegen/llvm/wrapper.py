@@ -84,13 +84,14 @@ class WrapperBuilder(ProgramBuilder):
         self.lines.append(f"{indent}else:")
         super().allocate(kernel, node, buffer, loaded, indent + "    ")
 
-    def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str]) -> list[str]:
+    def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str], when: str
+                  ) -> list[str]:
         """The dead value's array keeps its strides: after the launch, the rare output that NumPy
         would lay out otherwise is copied into that layout (codegen/layouts.py)."""
         if node.meta.ndim < 2:  # a fresh 1-D array is contiguous, as is every dead value's here
-            return super().take_over(kernel, node, buffer, dead, loaded)
+            return super().take_over(kernel, node, buffer, dead, loaded, when)
         order = self._decide_order(kernel, node, buffer, loaded, "    ")
-        super().take_over(kernel, node, buffer, dead, loaded)
+        super().take_over(kernel, node, buffer, dead, loaded, when)
         self.globals["_in_layout"] = in_layout
         self.globals[f"_laid_{buffer}"] = [False]  # True once the first call found NumPy's layout
         return [f"    {buffer} = _in_layout({buffer}, {order}, _laid_{buffer})  # itself, unless NumPy lays it "

@@ -78,8 +78,11 @@ def random_graphs(draw):
 
 @settings(max_examples=120, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(random_graphs(), st.integers(0, 2**16))
-def test_random_graphs_match_the_interpreter(differential, case, seed):
+@given(random_graphs(), st.integers(0, 2**16), st.booleans())
+def test_random_graphs_match_the_interpreter(differential, case, seed, plan_every_size):
+    """``plan_every_size``: memory planning (taking over and recycling dead arrays,
+    passes/memory.py) at these small sizes too, not only from 1 MiB."""
     graph, shapes, dtype = case
     tolerance = {np.dtype("float32"): (1e-4, 1e-4), np.dtype("float64"): (1e-10, 1e-10)}
-    differential(graph, lambda: _inputs(shapes, dtype, seed), tolerance)
+    differential(graph, lambda: _inputs(shapes, dtype, seed), tolerance, **({"take_over_bytes": 0} if plan_every_size
+                                                                            else {}))

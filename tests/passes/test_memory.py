@@ -108,3 +108,52 @@ def test_a_kernel_output_can_be_written_over_by_a_later_kernel():
     b = g.call("matmul", a, x)
     g.set_outputs([g.call("add", a, b)])  # k1: a and b both die here; the first load wins
     assert plan(g) == {"0": None, "2": "0"}
+
+
+def recycled(g: Graph, worth=lambda node: True) -> dict[str, str]:
+    """{stored value: the value that died before whose array it is written into}."""
+    planned = plan_buffers(fuse(g), worth)
+    return {s.node.name: s.recycles.name for k in planned.steps if isinstance(k, Kernel) for s in k.stores
+            if s.recycles is not None}
+
+
+def chain(g: Graph, x, m):
+    """exp(m) over m (dies there); a second matmul of it (where it dies); a sum that cannot be
+    written over that product (returned too): it reuses the array of exp(m)."""
+    y = g.call("exp", m)
+    m2 = g.call("matmul", y, x)
+    z = g.call("add", m2, x)
+    return y, m2, z
+
+
+def test_a_fresh_output_reuses_the_array_of_a_value_dead_before_it():
+    g, x, m = matmul_graph()
+    y, m2, z = chain(g, x, m)
+    g.set_outputs([z, m2])
+    assert plan(g) == {y.name: m.name, z.name: None}
+    assert recycled(g) == {z.name: y.name}
+
+
+def test_arrays_still_seen_taken_or_unlike_are_not_reused():
+    g, x, m = matmul_graph()
+    y, m2, z = chain(g, x, m)
+    g.set_outputs([z, m2, g.call("getitem", y, 0)])  # a view of y is returned
+    assert recycled(g) == {}
+
+    g, x, m = matmul_graph()
+    y, m2, z = chain(g, x, m)
+    g.set_outputs([z, m2])
+    assert recycled(g, worth=lambda node: False) == {}
+
+    g, x, m = matmul_graph()  # m's array went to y; only y's can be reused, and only once
+    y, m2, z = chain(g, x, m)
+    w = g.call("multiply", m2, 2.0)
+    g.set_outputs([z, w, m2])
+    assert list(recycled(g).values()) == [y.name]
+
+    g, x, m = matmul_graph()
+    y = g.call("exp", m)
+    m2 = g.call("matmul", y, x)
+    z = g.call("astype", g.call("add", m2, x), I64)  # another dtype
+    g.set_outputs([z, m2])
+    assert recycled(g) == {}
