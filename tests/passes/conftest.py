@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 import pytest
-from ember.ir import Graph, TensorMeta, interpret
+from ember.ir import Graph, TensorMeta, format_graph, interpret, verify
 from hypothesis import HealthCheck, settings
 
 # Property tests run 300 examples; `pytest --hypothesis-profile=thorough` runs 5000.
@@ -122,3 +122,14 @@ def same_behaviour() -> Callable[..., None]:
 @pytest.fixture(scope="session")
 def make_inputs() -> Callable[..., Callable[[], list]]:
     return inputs_for
+
+
+def checked_pass(run_pass: Callable[[Graph], Graph], graph: Graph, make_inputs: Callable[[], list] | None = None
+                 ) -> Graph:
+    """``run_pass(graph)``, verified, with ``graph`` itself unchanged and behaving the same."""
+    before = format_graph(graph)
+    out = run_pass(graph)
+    verify(out)
+    assert format_graph(graph) == before, f"{run_pass.__name__} changed its input graph"
+    assert_same_behaviour(graph, out, make_inputs)
+    return out

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ember.ir import Graph, Node, OpKind, TensorMeta, format_graph, verify
+from ember.ir import Graph, Node, OpKind, TensorMeta, format_graph
 from ember.passes.stores import forward_whole_array_stores
 from hypothesis import given, note
 from hypothesis import strategies as st
+
+from .conftest import checked_pass
 
 F32, F64 = np.dtype("float32"), np.dtype("float64")
 
@@ -17,12 +19,7 @@ def stores(g: Graph) -> list[Node]:
 
 
 def rewrite(g: Graph, same_behaviour, make_inputs=None) -> Graph:
-    before = format_graph(g)
-    out = forward_whole_array_stores(g)
-    verify(out)
-    assert format_graph(g) == before, "the pass changed its input graph"
-    same_behaviour(g, out, make_inputs)
-    return out
+    return checked_pass(forward_whole_array_stores, g, make_inputs)
 
 
 def accumulate(g: Graph, acc: Node, a: Node, k: Node, taps: int = 3) -> Node:
