@@ -751,6 +751,15 @@ def lower_elementwise(b: Builder, node: Node, args: list) -> Value:
     return _lower_special(b, node, args, out)
 
 
+def power_multiplies(node: Node) -> bool:
+    """Whether ``power`` node's constant exponent makes ``lower_elementwise`` multiply (1, 2, or
+    what ``_integer_power`` takes) rather than call libm's pow."""
+    exponent = node.args[1]
+    if isinstance(exponent, Node | bool | np.bool_) or not isinstance(exponent, int | float | np.number):
+        return False
+    return float(exponent) in (1.0, 2.0) or _small_integer(exponent, node.meta.dtype) is not None
+
+
 def _one_exponent(exponent: object) -> bool:
     """An exponent NumPy's power loop sees with stride 0: a 0-d value or one of size-1 axes only."""
     return isinstance(exponent, Node) and all(d == 1 for d in exponent.meta.shape)

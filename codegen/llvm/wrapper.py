@@ -32,6 +32,7 @@ from ...passes.kernels import Kernel, KernelGraph
 from ..layouts import eager_order, empty_in_order, in_layout
 from ..wrapper import ProgramBuilder
 from .launch import BUILTIN_CALL_LIMIT, KERNEL_TYPE, builtin_kernel
+from .lowering import power_multiplies
 from .math import BINARY_LIBM, UNARY_LIBM
 
 SWEEP_SPLIT_PIECE = 2048  # elements of each row per thread, below which a sweep runs on one thread
@@ -40,10 +41,9 @@ SWEEP_SPLIT_PIECE_MATH = 512  # ... for a sweep that calls vector math (exp, tan
 
 def _calls_vector_math(kernel: Kernel) -> bool:
     """Whether the kernel calls libm's functions (vectorized through libmvec), not only arithmetic:
-    ``x ** 3`` multiplies (lowering.py), ``x ** y`` calls pow."""
-    return any(node.op.name in UNARY_LIBM or node.op.name in BINARY_LIBM and not (
-        node.op.name == "power" and isinstance(node.args[1], int | float) and float(node.args[1]).is_integer())
-        for node in kernel.nodes)
+    ``x ** 3`` multiplies (lowering.py), ``x ** y`` and ``x ** 100`` call pow."""
+    return any(node.meta.dtype.kind in "fc" and (node.op.name in UNARY_LIBM or node.op.name in BINARY_LIBM and not (
+        node.op.name == "power" and power_multiplies(node))) for node in kernel.nodes)
 
 
 class WrapperBuilder(ProgramBuilder):

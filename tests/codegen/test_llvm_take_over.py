@@ -151,7 +151,9 @@ def test_arrays_taken_over_or_recycled_never_hold_a_value_still_read(steps, outp
         else:
             values.append(g.call(op, a, b))
     g.set_outputs(values[-outputs:])
-    make = lambda: [np.random.default_rng(seed + k).standard_normal((n, n)) for k in range(2)]  # noqa: E731
+    def make():
+        return [np.random.default_rng(seed + k).standard_normal((n, n)) for k in range(2)]
+
     artifact = compile_graph(g, take_over_bytes=0)
     want = interpret(g, make())
     for _ in range(2):  # a second call runs on the arrays the first one's caches kept
