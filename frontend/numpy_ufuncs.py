@@ -110,6 +110,18 @@ for _ufunc in UNARY_UFUNCS + BINARY_UFUNCS:
     numpy_function(_ufunc)(_ufunc_handler(_ufunc))
 numpy_function(np.matmul)(_ufunc_handler(np.matmul))
 numpy_function(np.abs)(_ufunc_handler(np.absolute))
+# Other names of the same loops (NumPy keeps both ufunc objects: np.radians is not np.deg2rad).
+numpy_function(np.radians)(_ufunc_handler(np.deg2rad))
+numpy_function(np.degrees)(_ufunc_handler(np.rad2deg))
+
+
+@numpy_function(np.fabs)
+def _fabs(tracer: Tracer, x: Value, **kwargs: Any) -> Value:
+    """``np.absolute`` on floats (the same loops); on integers NumPy's fabs casts to a float type
+    first (int8 to float16), so those stay NumPy's own call."""
+    if isinstance(x, ArrayValue) and x.node.meta.dtype.kind == "f":
+        return _ufunc_handler(np.absolute)(tracer, x, **kwargs)
+    return other_ufunc_handler(np.fabs)(tracer, x, **kwargs)
 
 
 

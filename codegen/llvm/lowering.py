@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ir import Node
+from ...ir.ops.elementwise import angle_factor
 from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations, host_has
 from .polynomials import exp_f32, exp_f64, sin_cos_f32
 
@@ -325,6 +326,10 @@ def _iabs(b, dt, x):
 
 
 rule("absolute", "ub")(_identity)
+
+
+for _name in ("deg2rad", "rad2deg"):
+    rule(_name, "f")(lambda b, dt, x, _n=_name: b.emit(f"fmul {x.ty} {x.ref}, {constant(angle_factor(_n, dt), dt)}"))
 
 
 @rule("sqrt", "f")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...ir import Node
+from ...ir.ops.elementwise import angle_factor
 from .math import UFUNC_TO_LIBDEVICE
 
 TRITON_TYPES = {
@@ -141,6 +142,8 @@ def _float_rules(name: str, a: list[str], dtype: np.dtype) -> str | None:
     }
     if name in rules:
         return rules[name]()
+    if name in ("deg2rad", "rad2deg"):  # float16's loop computes in float32, as the block does
+        return f"({x} * {constant(angle_factor(name, compute_dtype(dtype)), compute_dtype(dtype)).expr})"
     if name in UFUNC_TO_LIBDEVICE:
         return f"libdevice.{UFUNC_TO_LIBDEVICE[name]}({', '.join(a)})"
     return None

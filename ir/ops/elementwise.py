@@ -26,6 +26,13 @@ BINARY_UFUNCS = (
 )
 
 
+def angle_factor(name: str, dtype: np.dtype) -> np.floating:
+    """NumPy's deg2rad and rad2deg (float32, float64) multiply once by pi/180 or 180/pi, a ratio
+    rounded to the loop's dtype first (float16's loops compute in float32)."""
+    numerator, denominator = (np.pi, 180) if name == "deg2rad" else (180, np.pi)
+    return dtype.type(numerator) / dtype.type(denominator)
+
+
 def infer_elementwise(reference):
     def infer(*args: Any, **kwargs: Any) -> TensorMeta:
         shape = np.broadcast_shapes(*(shape_of(a) for a in args if a is not None))

@@ -230,6 +230,31 @@ def test_float_to_integer_casts_give_numpys_results_out_of_range_too(src, dst):
             np.testing.assert_array_equal(got, values.astype(dst), err_msg=f"{src} -> {dst}")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16], ids=lambda d: np.dtype(d).name)
+def test_radians_degrees_and_fabs_fuse_as_numpys_loops(dtype):
+    """np.radians/np.degrees are other ufunc objects for deg2rad/rad2deg's loops, np.fabs is
+    absolute's on floats: one kernel, bit for bit NumPy's (the factor rounded to the dtype)."""
+    import ember
+
+    def angles(x):
+        return np.degrees(np.fabs(x)) - np.radians(x) * 3
+
+    if np.dtype(dtype).kind == "f":
+        with np.errstate(over="ignore"):  # -1e300 is -inf in float32
+            x = np.concatenate([float_values(np.float64, 301) * 100, [720.0, -1e300, 1e-310]]).astype(dtype)
+    else:
+        x = int_values(np.dtype(dtype), 304)
+    compiled = ember.compile(angles, backend="llvm", fullgraph=True)
+    for values in (x, x[::-3]):
+        with np.errstate(over="ignore", invalid="ignore"):
+            got, want = compiled(values), angles(values)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    on_integers = [] if np.dtype(dtype).kind == "f" else ["ufunc_call"]  # fabs(int16): NumPy's, in float32
+    for entry in compiled.entries:
+        assert [s.node.op.name for s in entry.kernel_graph.steps if isinstance(s, ExternStep)] == on_integers
+
+
 def test_float_to_uint32_and_uint64_stay_numpys():
     """Out of range, NumPy's own loops disagree with each other there: no lowering to copy."""
     for dst in ("uint32", "uint64"):

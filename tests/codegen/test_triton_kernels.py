@@ -47,7 +47,8 @@ def graph_of(metas, build):
 # ---------------------------------------------------------------- elementwise
 
 UNARY_FLOAT = ["negative", "absolute", "exp", "log", "sqrt", "sin", "cos", "tanh", "exp2", "log2", "log1p",
-               "expm1", "floor", "ceil", "square", "reciprocal", "sign", "isnan", "isfinite", "arctan", "rint"]
+               "expm1", "floor", "ceil", "square", "reciprocal", "sign", "isnan", "isfinite", "arctan", "rint",
+               "deg2rad", "rad2deg"]
 
 
 @pytest.mark.parametrize("dtype", [F32, F64, F16], ids=str)
