@@ -14,8 +14,9 @@ Contract (the runtime calls this)::
   ``parallel_for(kernel, operands: tuple, dims: np.ndarray, num_threads: int)``, e.g.
   ``ember.runtime.threadpool.ThreadPool``; ``chunk_count(start, stop, num_threads)`` says how
   many chunks it will make) splits the outer loop of kernels of at least
-  ``parallel_threshold`` elements (default 2**20) across threads, or the first reduced axis of
-  a kernel that reduces everything. Without a pool, one thread.
+  ``parallel_threshold`` elements (default 2**20; fewer for kernels that call vector math,
+  wrapper.py's ``math_call_cost``) across threads, or the first reduced axis of a kernel that
+  reduces everything. Without a pool, one thread.
 * ``reuse_outputs``: fresh outputs of 1 MiB or more come from an ``OutputCache`` per
   allocation site (codegen/buffers.py), which hands an array out again once the caller has
   dropped every reference to it: no page faults on repeated calls, ordinary owning arrays,

@@ -5,7 +5,8 @@ allocates fresh outputs with ``np.empty`` (NumPy asks for huge pages on large ar
 views and setitem destinations with NumPy (O(1)), runs extern nodes through their NumPy
 reference, and calls each kernel with one tuple of arrays (see abi.py): short kernels as
 builtin functions, the rest through ctypes, which hands the GIL back (launch.py).
-Kernels above ``parallel_threshold`` elements go through the thread pool when one is given:
+Kernels above ``parallel_threshold`` elements go through the thread pool when one is given
+(fewer for kernels that call vector math: ``math_call_cost``):
 the pool splits the first outer axis, or, for a kernel that reduces everything
 (``partials``), the first reduced axis into per-thread partial accumulators that one more
 call of the same kernel combines.
@@ -37,13 +38,21 @@ from .math import BINARY_LIBM, UNARY_LIBM
 
 SWEEP_SPLIT_PIECE = 2048  # elements of each row per thread, below which a sweep runs on one thread
 SWEEP_SPLIT_PIECE_MATH = 512  # ... for a sweep that calls vector math (exp, tanh, ...): compute-bound
+# What one vector math call adds to an element's cost, in units of a plain arithmetic kernel's
+# (the kernels ``parallel_threshold`` is for), by float32 / float64. Measured one thread against
+# two (a split costs 50-100 us): exp float32 ~0.6 ns a call against ~0.25 ns for a plain kernel,
+# 1.2x from 262144 elements; float64 exp and log ~2.6 ns, 1.24-1.27x from 131072; Haversine's
+# five float64 calls 1.17x at 16384, 1.4x at 32768.
+MATH_CALL_COST = {4: 2, 8: 8}
 
 
-def _calls_vector_math(kernel: Kernel) -> bool:
-    """Whether the kernel calls libm's functions (vectorized through libmvec), not only arithmetic:
-    ``x ** 3`` multiplies (lowering.py), ``x ** y`` and ``x ** 100`` call pow."""
-    return any(node.meta.dtype.kind in "fc" and (node.op.name in UNARY_LIBM or node.op.name in BINARY_LIBM and not (
-        node.op.name == "power" and power_multiplies(node))) for node in kernel.nodes)
+def math_call_cost(kernel: Kernel) -> int:
+    """The kernel's vector math calls (libm's functions, vectorized through libmvec, or own
+    polynomials), weighed by ``MATH_CALL_COST``; 0 for arithmetic only: ``x ** 3`` multiplies
+    (lowering.py), ``x ** y`` and ``x ** 100`` call pow."""
+    return sum(MATH_CALL_COST.get(node.meta.dtype.itemsize, 8) for node in kernel.nodes
+               if node.meta.dtype.kind == "f" and (node.op.name in UNARY_LIBM or node.op.name in BINARY_LIBM and not (
+                   node.op.name == "power" and power_multiplies(node))))
 
 
 class WrapperBuilder(ProgramBuilder):
@@ -141,19 +150,20 @@ class WrapperBuilder(ProgramBuilder):
         splittable = (self.pool is not None and self.num_threads > 1
                       and (extent > 1 if isinstance(extent, int) else True)  # a Dim is >= 2
                       and self._splits_well(kernel))
+        threshold = self.threshold // (1 + math_call_cost(kernel))  # elements above which a split pays
         short = is_static(kernel.domain) and kernel.size < BUILTIN_CALL_LIMIT
-        if short and self.trampoline is not None and not (splittable and kernel.size >= self.threshold):
+        if short and self.trampoline is not None and not (splittable and kernel.size >= threshold):
             self.globals[function] = builtin_kernel(self.trampoline, self.addresses[kernel])
         else:
             self.globals[function] = KERNEL_TYPE(self.addresses[kernel])
         if is_static(kernel.domain):
-            if splittable and kernel.size >= self.threshold:
+            if splittable and kernel.size >= threshold:
                 self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "    "))
             else:
                 self.lines.extend(self.serial(function, operands, partials, dims, "    "))
         elif splittable:  # dynamic dimensions: whether to split is decided per call
             size = " * ".join(f"({d!r})" if isinstance(d, Dim) and d.affine else repr(d) for d in kernel.domain)
-            self.lines.append(f"    if {size} >= {self.threshold}:")
+            self.lines.append(f"    if {size} >= {threshold}:")
             self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "        "))
             self.lines.append("    else:")
             self.lines.extend(self.serial(function, operands, partials, dims, "        "))
@@ -176,7 +186,7 @@ class WrapperBuilder(ProgramBuilder):
             if not isinstance(size, int):
                 return False
             piece *= size
-        least = SWEEP_SPLIT_PIECE_MATH if _calls_vector_math(kernel) else SWEEP_SPLIT_PIECE
+        least = SWEEP_SPLIT_PIECE_MATH if math_call_cost(kernel) else SWEEP_SPLIT_PIECE
         return piece // self.num_threads >= least
 
     def dims_array(self, kernel_name: str, sizes: tuple) -> str:

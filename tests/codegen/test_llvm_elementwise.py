@@ -351,3 +351,15 @@ def test_operands_that_all_cross_the_rows_go_column_by_column(differential, shap
 
     artifact = differential(g, make, pool=ThreadPool(threads), num_threads=threads, parallel_threshold=1)
     assert "columns" in artifact.llvm_ir()
+
+
+@pytest.mark.parametrize(("op", "dtype", "splits"), [("exp", "float64", True), ("exp", "float32", False),
+                                                      ("negative", "float64", False)])
+def test_kernels_that_call_vector_math_split_from_fewer_elements(differential, op, dtype, splits):
+    """``parallel_threshold`` counts elements of plain arithmetic; a float64 exp costs nine
+    times as much per element and a float32 one three (wrapper.py ``MATH_CALL_COST``)."""
+    size = 300
+    g = graph_of(op, [TensorMeta((size,), np.dtype(dtype))])
+    artifact = differential(g, lambda: [float_values(np.dtype(dtype), size)], pool=ThreadPool(2), num_threads=2,
+                            parallel_threshold=size * 9)
+    assert ("_pool.parallel_for" in artifact.source) == splits

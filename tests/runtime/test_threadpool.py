@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -25,16 +26,52 @@ def split_sum(pool: ThreadPool, n: int) -> tuple[int, set[str]]:
     return sum(part for part, _ in seen), {name for _, name in seen}
 
 
-@needs_affinity
-def test_workers_run_off_the_callers_cpu_then_may_take_it():
+@pytest.fixture
+def caller_on_one_cpu():
+    """A pool whose caller stays on one CPU, as placement sees it (pinning the caller itself
+    would leave the pool one allowed CPU, which it leaves to the scheduler)."""
     pool = ThreadPool(2)
+    cpu = min(os.sched_getaffinity(0))
+    pool._placement.getcpu = lambda: cpu
+    return pool, cpu
+
+
+def split_waiting(pool: ThreadPool, caller_waits: bool) -> set[int]:
+    """A split in two whose worker chunk finishes first (the caller's chunk waits for it) or last
+    (it waits until it has been moved onto the caller's CPU, for at most 5 s); returns the CPUs
+    the worker chunk saw itself allowed."""
+    worker_done, seen = threading.Event(), []
+
+    def kernel(args):
+        if args[-1][2] == 0:  # the caller's chunk
+            if caller_waits:
+                worker_done.wait(5)
+            return
+        for _ in range(500):
+            seen.append(os.sched_getaffinity(0))
+            if caller_waits or len(seen[-1]) == 1 and seen[-1] != seen[0]:
+                break
+            threading.Event().wait(0.01)
+        worker_done.set()
+
+    pool.parallel_for(kernel, (), np.array([0, 2, -1, 2]), 2)
+    return seen[-1]
+
+
+@needs_affinity
+def test_a_worker_runs_off_the_callers_cpu_and_takes_it_only_if_still_running(caller_on_one_cpu, monkeypatch):
+    pool, cpu = caller_on_one_cpu
     assert pool._placement.active
-    total, threads = split_sum(pool, 1000)
-    assert total == sum(range(1000)) and len(threads) == 2
+    assert cpu not in split_waiting(pool, caller_waits=True)
     (worker,) = pool._placement.ids
-    allowed = os.sched_getaffinity(0)
-    # After the split the one worker was handed the caller's CPU: one CPU, an allowed one.
-    assert len(os.sched_getaffinity(worker)) == 1 and os.sched_getaffinity(worker) <= allowed
+    assert cpu not in os.sched_getaffinity(worker)  # stays there: it finished first
+    moves = []
+    monkeypatch.setattr(os, "sched_setaffinity", lambda *args: moves.append(args))
+    split_waiting(pool, caller_waits=True)
+    assert moves == []  # nothing to move: the next split costs no system call
+    monkeypatch.undo()
+    assert split_waiting(pool, caller_waits=False) == {cpu}  # handed the caller's CPU
+    assert cpu not in split_waiting(pool, caller_waits=True)  # and moved away again
 
 
 def test_a_placement_that_fails_turns_itself_off():
@@ -53,3 +90,14 @@ def test_a_pool_with_a_worker_per_cpu_is_left_to_the_scheduler():
     total, _ = split_sum(pool, 1000)
     assert total == sum(range(1000))
     assert all(os.sched_getaffinity(worker) == allowed for worker in pool._placement.ids)
+
+
+def test_workers_hold_no_operand_once_the_split_returns():
+    """An output the caller drops must be free again (OutputCache hands it out only then)."""
+    pool = ThreadPool(2)
+    for _ in range(3):
+        operand = np.zeros(10)
+        alive = weakref.ref(operand)
+        pool.parallel_for(lambda args: None, (operand,), np.array([0, 10, -1, 10]), 2)
+        del operand
+        assert alive() is None
