@@ -12,6 +12,9 @@ What goes into one kernel:
   (those run in passes, each storing what it computed: a later pass would read the new
   values); otherwise the value goes to a temporary and NumPy assigns it.
 
+Plain arithmetic that one kernel would compute only for another (a store there, a load here)
+moves into the kernel that uses it, when its operands are in memory anyway.
+
 Everything else is an :class:`ExternStep` run through NumPy: views (O(1) in NumPy: the
 kernels then read the view's pointer and strides, so slices, transposes, flips and
 broadcasts cost no copies), matmul/dot/concatenate (their elementwise epilogues fuse into
@@ -43,6 +46,11 @@ from .rewriting import is_whole_index
 
 UNLOWERABLE_DTYPES = frozenset(np.dtype(n) for n in ("float16", "complex64", "complex128"))
 SIMPLE_REDUCTION_KWARGS = frozenset({"axis", "keepdims", "dtype", "ddof"})
+# Elementwise ops cheaper to compute again than to store and load (no division, no libm call).
+CHEAP_ARITHMETIC = frozenset({
+    "add", "subtract", "multiply", "negative", "positive", "absolute", "square", "maximum", "minimum",
+    "fmax", "fmin", "where", "astype", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "invert"})
 
 
 def default_supports(node: Node) -> bool:
@@ -173,6 +181,7 @@ class _Fuser:
             if self._q(u) is not self._q(v):
                 self.quotient.add_edge(self._q(u), self._q(v))
         self._merge_producers_into_consumers(candidates)
+        self._recompute_arithmetic_where_used()
         return self._build()
 
     def _live_nodes(self) -> list[Node]:
@@ -273,6 +282,41 @@ class _Fuser:
         for member in merged.members:
             self.group_of[member] = merged
         return True
+
+    def _recompute_arithmetic_where_used(self) -> None:
+        """A value computed in one kernel only for another costs a store there and a load here,
+        a pass over memory each. When it is plain arithmetic on values in memory anyway (inputs,
+        NumPy's results, values its kernel stores for others too), the kernel that uses it
+        computes it instead (a step loop: the next step's ``4 * u``, merged into the previous
+        step's kernel, stored by it and loaded by the next)."""
+        outputs = set(iter_nodes(self.graph.outputs))
+        users: dict[Node, list[Node]] = {}
+        for node in self.nodes:
+            for arg in self.inputs[node]:
+                users.setdefault(arg, []).append(node)
+        written = {self.base[n] for n in self.nodes if n.op.kind is OpKind.MUTATION}
+        for node in reversed(self.nodes):  # users first: a chain moves as far as it can
+            group = self.group_of.get(node)
+            if (group is None or node.op.name not in CHEAP_ARITHMETIC or node in outputs or node.op.checks_values
+                    or not users.get(node) or any(self.base[a] in written for a in self.inputs[node])):
+                continue
+            targets = {self.group_of.get(u) for u in users[node]}
+            if len(targets) != 1 or group in targets or None in targets:
+                continue
+            (target,) = targets
+            if not all(self.group_of.get(a) is not group or a in outputs or any(
+                    u is not node and self.group_of.get(u) is not group for u in users[a]) for a in self.inputs[node]):
+                continue  # its kernel would store an operand only for this: nothing gained
+            moved_to = _Group(sorted(target.members + [node], key=self.order.__getitem__))
+            left = _Group([m for m in group.members if m is not node])
+            if not (self._validate(moved_to) and self._validate(left)):
+                continue
+            for old, new in ((target, moved_to), (group, left)):
+                old.members, old.domain, old.reduce, old.layouts = new.members, new.domain, new.reduce, new.layouts
+            self.group_of[node] = target
+            for arg in self.inputs[node]:  # (each comes before `group`, hence before `target`)
+                if self._q(arg) is not target:
+                    self.quotient.add_edge(self._q(arg), target)
 
     def _creates_cycle(self, a: _Group, b: _Group) -> bool:
         """Merging a and b closes a cycle iff one reaches the other through a third group."""

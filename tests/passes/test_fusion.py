@@ -129,6 +129,40 @@ def test_reads_stay_before_a_later_write():
     assert after not in store_kernel.nodes
 
 
+def test_arithmetic_used_by_a_later_kernel_only_is_computed_there():
+    """``t = 4 * a`` merges into a's kernel, but only the kernel after the matmul reads it: that
+    kernel computes it from ``a`` (in memory anyway, the matmul reads it) instead of loading it."""
+    g = Graph()
+    u, w = g.add_input("u", TensorMeta((5, 5), F32)), g.add_input("w", TensorMeta((5, 5), F32))
+    a = g.call("exp", u)
+    t = g.call("multiply", 4.0, a)
+    g.set_outputs([g.call("subtract", g.call("matmul", a, w), t)])
+    kg = assert_same_program(g, lambda: [rand(5, 5), rand(5, 5, seed=1)])
+    first, last = kg.kernels
+    assert [s.node for s in first.stores] == [a] and t in last.nodes and a in {ld.node for ld in last.loads}
+
+
+def test_arithmetic_stays_where_moving_it_would_store_an_operand():
+    g = Graph()
+    u, w = g.add_input("u", TensorMeta((5, 5), F32)), g.add_input("w", TensorMeta((5, 5), F32))
+    a = g.call("exp", u)  # read by t and t2 only: kept in registers
+    t, t2 = g.call("multiply", 4.0, a), g.call("add", a, 1.0)
+    g.set_outputs([g.call("subtract", g.call("matmul", t2, w), t)])
+    kg = assert_same_program(g, lambda: [rand(5, 5), rand(5, 5, seed=1)])
+    assert {s.node for s in kg.kernels[0].stores} == {t, t2}
+
+
+def test_arithmetic_is_not_computed_again_after_a_write_of_its_operands():
+    g = Graph()
+    x = g.add_input("x", TensorMeta((6,), F32))
+    y = g.call("exp", x)
+    before = g.call("multiply", x, y)  # in y's kernel; read after the write only
+    g.call("setitem", x, Ellipsis, g.call("negative", x))
+    g.set_outputs([y, g.call("add", before, x)])
+    kg = assert_same_program(g, lambda: [rand(6)])
+    assert before in kg.kernels[0].nodes
+
+
 def test_setitem_written_in_place_when_safe_and_through_numpy_when_not():
     g = Graph()
     y = g.add_input("y", TensorMeta((10,), F32))
