@@ -32,7 +32,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-
 HAND_OVER_AFTER_S = 1e-4  # least wait for the workers before one may take the caller's CPU
 
 
