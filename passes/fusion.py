@@ -295,7 +295,7 @@ class _Fuser:
             for arg in self.inputs[node]:
                 users.setdefault(arg, []).append(node)
         written = {self.base[n] for n in self.nodes if n.op.kind is OpKind.MUTATION}
-        for node in reversed(self.nodes):  # users first: a chain moves as far as it can
+        for node in self.nodes:  # one at a time: a chain of such values stays where it is
             group = self.group_of.get(node)
             if (group is None or node.op.name not in CHEAP_ARITHMETIC or node in outputs or node.op.checks_values
                     or not users.get(node) or any(self.base[a] in written for a in self.inputs[node])):

@@ -8,8 +8,9 @@ calling thread and the others on the workers, and returns when all are done. A s
 ~30 us (the wake-up of a sleeping worker), so the backend only splits kernels that run longer.
 
 Where the workers run (Linux; elsewhere the scheduler decides alone): away from the calling
-thread's CPU while the work is split, and, once the caller has finished its own chunk and only
-waits, a single worker is moved onto the caller's CPU. Without this, a thread that keeps a core
+thread's CPU while the work is split, and, once the caller has finished its own chunk and a
+worker still runs a while later (a quarter of the caller's time, at least 0.1 ms), a single
+worker is moved onto the caller's CPU. Without this, a thread that keeps a core
 busy (OpenBLAS's worker spins for ~0.1 s after every multi-threaded matmul) left both Ember
 threads sharing the other core: the fused attention kernel took 6.7-7.1 ms right after a NumPy
 matmul against 3.8 ms alone; with it, 4.2 ms (medians of 40, 2 cores).

@@ -51,7 +51,7 @@ def math_call_cost(kernel: Kernel) -> int:
     polynomials), weighed by ``MATH_CALL_COST``; 0 for arithmetic only: ``x ** 3`` multiplies
     (lowering.py), ``x ** y`` and ``x ** 100`` call pow."""
     return sum(MATH_CALL_COST.get(node.meta.dtype.itemsize, 8) for node in kernel.nodes
-               if node.meta.dtype.kind == "f" and (node.op.name in UNARY_LIBM or node.op.name in BINARY_LIBM and not (
+               if node.meta.dtype.kind in "fc" and (node.op.name in UNARY_LIBM or node.op.name in BINARY_LIBM and not (
                    node.op.name == "power" and power_multiplies(node))))
 
 
