@@ -166,6 +166,11 @@ class _Fuser:
         self.nodes = self._live_nodes()
         # Each node's arguments, walked once: grouping asks for them again at every merge.
         self.inputs: dict[Node, tuple[Node, ...]] = {n: tuple(n.input_nodes()) for n in self.nodes}
+        self.users: dict[Node, list[Node]] = {n: [] for n in self.graph.inputs + self.nodes}
+        for node in self.nodes:
+            for arg in self.inputs[node]:
+                self.users[arg].append(node)
+        self.outputs = set(iter_nodes(self.graph.outputs))
         for node in self.graph.inputs + self.nodes:
             self._analyse_memory(node)
         deps = self._dependencies()
@@ -289,23 +294,18 @@ class _Fuser:
         NumPy's results, values its kernel stores for others too), the kernel that uses it
         computes it instead (a step loop: the next step's ``4 * u``, merged into the previous
         step's kernel, stored by it and loaded by the next)."""
-        outputs = set(iter_nodes(self.graph.outputs))
-        users: dict[Node, list[Node]] = {}
-        for node in self.nodes:
-            for arg in self.inputs[node]:
-                users.setdefault(arg, []).append(node)
         written = {self.base[n] for n in self.nodes if n.op.kind is OpKind.MUTATION}
         for node in self.nodes:  # one at a time: a chain of such values stays where it is
             group = self.group_of.get(node)
-            if (group is None or node.op.name not in CHEAP_ARITHMETIC or node in outputs or node.op.checks_values
-                    or not users.get(node) or any(self.base[a] in written for a in self.inputs[node])):
+            if (group is None or node.op.name not in CHEAP_ARITHMETIC or node in self.outputs
+                    or node.op.checks_values or not self.users[node]
+                    or any(self.base[a] in written for a in self.inputs[node])):
                 continue
-            targets = {self.group_of.get(u) for u in users[node]}
-            if len(targets) != 1 or group in targets or None in targets:
+            targets = {self.group_of.get(u) for u in self.users[node]}
+            target = targets.pop() if len(targets) == 1 else None
+            if target is None or target is group:
                 continue
-            (target,) = targets
-            if not all(self.group_of.get(a) is not group or a in outputs or any(
-                    u is not node and self.group_of.get(u) is not group for u in users[a]) for a in self.inputs[node]):
+            if not all(self._in_memory_anyway(a, group, node) for a in self.inputs[node]):
                 continue  # its kernel would store an operand only for this: nothing gained
             moved_to = _Group(sorted(target.members + [node], key=self.order.__getitem__))
             left = _Group([m for m in group.members if m is not node])
@@ -317,6 +317,12 @@ class _Fuser:
             for arg in self.inputs[node]:  # (each comes before `group`, hence before `target`)
                 if self._q(arg) is not target:
                     self.quotient.add_edge(self._q(arg), target)
+
+    def _in_memory_anyway(self, value: Node, group: _Group, besides: Node) -> bool:
+        """Whether ``value`` is in memory whatever ``besides`` does: not computed by ``group``,
+        or stored by it all the same (an output, or read outside it by another node)."""
+        return self.group_of.get(value) is not group or value in self.outputs or any(
+            user is not besides and self.group_of.get(user) is not group for user in self.users[value])
 
     def _creates_cycle(self, a: _Group, b: _Group) -> bool:
         """Merging a and b closes a cycle iff one reaches the other through a third group."""
@@ -418,12 +424,6 @@ class _Fuser:
             q = self._q(node)
             first[q] = min(first.get(q, len(self.order)), self.order[node])
         ordered = self.quotient.ordered(key=first.__getitem__)
-        outputs = set(iter_nodes(self.graph.outputs))
-        users: dict[Node, list[Node]] = {n: [] for n in self.nodes}
-        for node in self.nodes:
-            for arg in self.inputs[node]:
-                if arg in users:
-                    users[arg].append(node)
         steps: list[Kernel | ExternStep] = []
         count = 0
         for q in ordered:
@@ -433,11 +433,11 @@ class _Fuser:
             if all(m.op.kind is OpKind.MUTATION for m in q.members):
                 steps.extend(ExternStep(m, _extern_reason(m, self.supports)) for m in q.members)
                 continue
-            steps.append(self._kernel(f"k{count}", q, outputs, users))
+            steps.append(self._kernel(f"k{count}", q))
             count += 1
         return KernelGraph(self.graph, steps)
 
-    def _kernel(self, name: str, group: _Group, outputs: set, users: dict) -> Kernel:
+    def _kernel(self, name: str, group: _Group) -> Kernel:
         values = [m for m in group.members if m.op.kind is not OpKind.MUTATION]
         kernel = Kernel(name, group.domain, group.reduce, values, dict(group.layouts or {}))
         members = set(group.members)
@@ -449,7 +449,7 @@ class _Fuser:
                 if not any(ld.node is arg and ld.axes == axes for ld in kernel.loads):
                     kernel.loads.append(Load(arg, axes, broadcast))
         for node in values:
-            if node in outputs or any(u not in members for u in users[node]):
+            if node in self.outputs or any(u not in members for u in self.users[node]):
                 kernel.stores.append(Store(node, StoreKind.NEW, kernel.member_axes(node)))
         identity = tuple(range(len(kernel.domain)))
         for store in (m for m in group.members if m.op.kind is OpKind.MUTATION):
