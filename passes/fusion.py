@@ -315,7 +315,7 @@ class _Fuser:
                 old.members, old.domain, old.reduce, old.layouts = new.members, new.domain, new.reduce, new.layouts
             self.group_of[node] = target
             for arg in self.inputs[node]:  # (each comes before `group`, hence before `target`)
-                if self._q(arg) is not target:
+                if arg.op.kind is not OpKind.INPUT and self._q(arg) is not target:
                     self.quotient.add_edge(self._q(arg), target)
 
     def _in_memory_anyway(self, value: Node, group: _Group, besides: Node) -> bool:

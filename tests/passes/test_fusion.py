@@ -142,6 +142,16 @@ def test_arithmetic_used_by_a_later_kernel_only_is_computed_there():
     assert [s.node for s in first.stores] == [a] and t in last.nodes and a in {ld.node for ld in last.loads}
 
 
+def test_arithmetic_on_an_input_moves_too():
+    g = Graph()
+    u, w = g.add_input("u", TensorMeta((5, 5), F32)), g.add_input("w", TensorMeta((5, 5), F32))
+    a = g.call("exp", u)
+    t = g.call("multiply", u, a)  # an input (in memory already) and a value stored for the matmul
+    g.set_outputs([g.call("subtract", g.call("matmul", a, w), t)])
+    kg = assert_same_program(g, lambda: [rand(5, 5), rand(5, 5, seed=1)])
+    assert t in kg.kernels[1].nodes and {ld.node for ld in kg.kernels[1].loads} >= {u, a}
+
+
 def test_arithmetic_stays_where_moving_it_would_store_an_operand():
     g = Graph()
     u, w = g.add_input("u", TensorMeta((5, 5), F32)), g.add_input("w", TensorMeta((5, 5), F32))
