@@ -87,6 +87,7 @@ class CompiledFunction:
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.entries: list[CacheEntry] = []
+        self._only_entry: CacheEntry | None = None  # the fast path's entry (_entries_changed)
         self.children: list[CompiledFunction] = []  # resume functions and callees compiled at breaks
         self._warned_limit = False
         self._dynamic_seen: set[tuple[str, int]] = set()  # (source expression, axis) seen changing
@@ -116,6 +117,19 @@ class CompiledFunction:
         return self if instance is None else types.MethodType(self, instance)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # The commonest call first (every call pays for this path): one compiled entry, plain
+        # positional arguments, its guard holds: its code runs and a plain result returns.
+        only = self._only_entry
+        if only is not None and not kwargs and len(args) == self._plain_arity:
+            try:
+                held = only.guard(*args)
+            except Exception:  # a source that no longer resolves: the guard fails
+                held = False
+            if held:
+                result = only.run(*args)  # type: ignore[misc]  # _entries_changed: run is set
+                if type(result) is Failed or type(result) is Resume:
+                    return self._finish(only, result, args, kwargs)
+                return result
         if self._binder is None:
             if self.fullgraph:
                 raise GraphBreakError(f"ember.compile(fullgraph=True): {self._eager_reason}")
@@ -124,8 +138,7 @@ class CompiledFunction:
             args = (self._bound_self, *args)
         # Plain positional calls of a function without defaults or varargs bind as they are.
         frame_args = args if not kwargs and len(args) == self._plain_arity else self._binder(*args, **kwargs)
-        # The common case inline (every call pays for this path): the first entry whose guard
-        # holds runs, and a plain result is returned at once.
+        # Otherwise the first entry whose guard holds runs, or a new one is compiled.
         for entry in self.entries:
             try:
                 held = entry.guard(*frame_args)
@@ -135,11 +148,15 @@ class CompiledFunction:
                 if entry.run is None:
                     return self._function(*args, **kwargs)
                 result = entry.run(*frame_args)
-                if type(result) is Failed:
-                    result = self._failed(entry, result, args, kwargs)
                 break
         else:
-            result = self._step(frame_args, args, kwargs)
+            entry, result = None, self._step(frame_args, args, kwargs)
+        return self._finish(entry, result, args, kwargs)
+
+    def _finish(self, entry: CacheEntry | None, result: Any, args: tuple, kwargs: dict) -> Any:
+        """A run's result for the caller: a failure handled (``entry`` ran it), resumes followed."""
+        if type(result) is Failed and entry is not None:
+            result = self._failed(entry, result, args, kwargs)
         # Graph breaks hand over to resume functions; following them here, in a loop, keeps
         # a loop that runs in CPython from growing the Python stack per iteration.
         while type(result) is Resume:
@@ -161,6 +178,13 @@ class CompiledFunction:
             return self._function(*args, **kwargs)
         result = entry.run(*frame_args)
         return self._failed(entry, result, args, kwargs) if type(result) is Failed else result
+
+    def _entries_changed(self) -> None:
+        """The fast path of ``__call__`` serves the only entry when it runs compiled code for the
+        function's own positional arguments (no bound instance to prepend, no binding to do)."""
+        only = self.entries[0] if len(self.entries) == 1 else None
+        plain = self._bound_self is None and self._plain_arity >= 0
+        self._only_entry = only if only is not None and only.run is not None and plain else None
 
     def _failed(self, entry: CacheEntry, result: Failed, args: tuple, kwargs: dict) -> Any:
         if entry.mutates:
@@ -205,6 +229,7 @@ class CompiledFunction:
             if stage in stages:
                 log_stage(stage, f"{code.__qualname__}:\n{stages[stage]}")
         self.entries.append(entry)
+        self._entries_changed()
         for listener in COMPILE_LISTENERS:
             listener(code.__qualname__, entry)
         return entry
@@ -347,6 +372,7 @@ class CompiledFunction:
     def reset(self) -> None:
         """Forget every compiled entry (and which dimensions were dynamic)."""
         self.entries.clear()
+        self._entries_changed()
         self._dynamic_seen.clear()
         self._static_dims.clear()
         self._warned_limit = False
