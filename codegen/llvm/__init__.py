@@ -62,6 +62,7 @@ from ..buffers import MIN_BYTES
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
 from .emit_kernel import check_store_cast, emit_kernel
+from .emit_reduction import SplitReduction
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
 from .launch import TRAMPOLINE, trampoline_function
 from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_elementwise
@@ -126,11 +127,11 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         graph = fuse_attention(graph)
     kernel_graph = fuse(graph, supports=memoise(can_lower))
     decls = MathDeclarations()
-    partials: dict[Kernel, list[np.dtype]] = {}  # filled by emit_kernel for split full reductions
+    splits: dict[Kernel, SplitReduction] = {}  # filled by emit_kernel for split full reductions
     accumulators: dict[Kernel, list[np.dtype]] = {}  # ... for reductions that keep the last axis
 
     def emit(kernel: Kernel) -> tuple[str, str]:
-        return emit_kernel(kernel, decls, OFFSETS, partials, accumulators)
+        return emit_kernel(kernel, decls, OFFSETS, splits, accumulators)
 
     kernel_graph, functions = emit_kernels(kernel_graph, emit, Unsupported)
     # Planned on what will run (a kernel the emitter refused is NumPy steps now); a kernel that
@@ -159,7 +160,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
                                        node.kwargs.get("axis"), pool, num_threads)
                       for node, (name, _) in scans.items()})
     run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
-                                   parallel_threshold=parallel_threshold, partials=partials,
+                                   parallel_threshold=parallel_threshold, splits=splits,
                                    accumulators=accumulators,
                                    reuse_outputs=reuse_outputs, fused=fused, trampoline=trampoline)
     return CompiledGraph(kernel_graph, run, source, module_text, from_cache)

@@ -15,10 +15,11 @@ Shape of the generated code::
       reduction kernel that keeps the last axis (x.sum(axis=0), batch norm): per level, one
         sweep over the whole domain in memory order into arrays of accumulators over the
         kept axes (extra operands), which are then finished in place and read back
-      full reduction in one pass (l2norm, ``x.sum()``; no outer axes to split): three modes
-        chosen by ``chunk``: -1 the whole reduction; >= 0 rows [start, stop) of the first
-        reduced axis, accumulators written unfinished to ``partials[chunk]``; -2 combine
-        ``partials[0:stop]``, then finish and store as the whole mode would
+      full reduction (l2norm, ``x.sum()``, ``(x - x.mean()) / x.std()``; no outer axes to
+        split): modes chosen by ``chunk``: -1 every pass over everything; else one pass, the
+        last dims item: chunk >= 0 rows [start, stop) of the first reduced axis, accumulators
+        written unfinished to ``partials[chunk]``; -2 combine ``partials[0:stop]``, finish, and
+        keep the results in ``finished`` for later passes (or store them, after the last)
 
 The loop bodies are scalar; the loop vectorizer widens them (libmvec for math, vector
 accumulators for reductions: ``reassoc`` only on the accumulating ``fadd``/``fmul``).
@@ -39,7 +40,7 @@ import numpy as np
 from ...ir import Node, OpKind
 from ...passes.kernels import FULL, Kernel, Store, StoreKind
 from .abi import Offsets
-from .emit_reduction import ReductionEmission
+from .emit_reduction import ReductionEmission, SplitReduction
 from .lowering import Builder, Unsupported, Value, cast, constant, lower_elementwise, memory_type, truth
 from .math import MathDeclarations, calls_own_vector_math
 from .operands import Operand, Scope
@@ -94,11 +95,21 @@ class KernelEmitter(ReductionEmission):
         self.plans: dict[Node, ReductionPlan] = {n: plan_reduction(n) for n in kernel.nodes
                                                  if n.op.kind is OpKind.REDUCTION}
         self._analyse()
-        self.partials: dict[Node, Operand] = {}
+        # A kernel that reduces everything splits its passes across threads (emit_reduction.py):
+        # an accumulator per stage and chunk, and the finished stages that later passes read.
+        self.partials: dict[tuple[Node, int], Operand] = {}
+        self.finished_buffer: Operand | None = None
+        self.finished_slots: dict[tuple[Node, int], int] = {}
+        self.finished_dtypes: dict[tuple[Node, int], np.dtype] = {}
         if self.splits:
             for node, plan in self.plans.items():
-                self.partials[node] = Operand(len(self.operands), plan.stages[0].acc_dtype, (), (), True)
-                self.operands.append(self.partials[node])
+                for i, stage in enumerate(plan.stages):
+                    self.partials[(node, i)] = Operand(len(self.operands), stage.acc_dtype, (), (), True)
+                    self.operands.append(self.partials[(node, i)])
+            if self.num_passes > 1:
+                self.finished_slots = {stage: slot for slot, stage in enumerate(self.partials)}
+                self.finished_buffer = Operand(len(self.operands), np.dtype(np.uint8), (), (), True)
+                self.operands.append(self.finished_buffer)
         # Reductions that keep the last axis sweep the domain in memory order, each stage into
         # an array of accumulators over the kept axes (extra operands; emit_reduction.py).
         self.accumulators: dict[tuple[Node, int], Operand] = {}
@@ -138,10 +149,9 @@ class KernelEmitter(ReductionEmission):
 
     @property
     def splits(self) -> bool:
-        """Everything reduced in one pass by one-stage reductions (sum, max, mean, ...): threads
-        can each reduce a slice of the first reduced axis, and one more call combines them."""
-        return (bool(self.plans) and not self.outer and bool(self.reduce) and self.num_passes == 1
-                and all(len(p.stages) == 1 for p in self.plans.values()))
+        """Everything reduced (no outer axes): per pass, threads can each run a slice of the first
+        reduced axis, and one more call combines the slices' accumulators."""
+        return bool(self.plans) and not self.outer and bool(self.reduce)
 
     def _reduction_pass(self, node: Node) -> int:
         source = node.args[0]
@@ -184,7 +194,7 @@ class KernelEmitter(ReductionEmission):
         b, off = self.b, self.offsets
         count = len(self.operands)
         dims_obj = self._load_ptr("%args", off.tuple_items + 8 * count)
-        dims = self._load_ptr(dims_obj, off.array_data)
+        self.dims = dims = self._load_ptr(dims_obj, off.array_data)
         self.start = b.emit(f"load i64, ptr {dims}")
         self.stop = b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 1')}")
         self.chunk = b.emit(f"load i64, ptr {b.emit(f'getelementptr i64, ptr {dims}, i64 2')}")
@@ -522,17 +532,17 @@ def _set_id(scopes: list[int]) -> str:
 
 
 def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets,
-                partials: dict[Kernel, list[np.dtype]] | None = None,
+                splits: dict[Kernel, SplitReduction] | None = None,
                 accumulators: dict[Kernel, list[np.dtype]] | None = None) -> tuple[str, str]:
     """Lower one kernel; raises Unsupported when some member cannot be lowered exactly.
-    A kernel that splits a full reduction across threads records, in ``partials``, the
-    accumulator dtype of each of its partial buffers (extra operands, in operand order); one
+    A kernel that splits a full reduction across threads records, in ``splits``, how the
+    wrapper runs it split (its extra operands, passes and combining calls); one
     that sweeps a reduction keeping the last axis records, in ``accumulators``, the dtype of
     each of its accumulator arrays (extra operands shaped like the kept axes, after the others)."""
     emitter = KernelEmitter(kernel, decls, offsets)
     emitted = emitter.emit()
-    if partials is not None and emitter.partials:
-        partials[kernel] = [op.dtype for op in emitter.partials.values()]
+    if splits is not None and emitter.partials:
+        splits[kernel] = emitter.split_plan()
     if accumulators is not None and emitter.accumulators:
         accumulators[kernel] = [op.dtype for op in emitter.accumulators.values()]
     return emitted

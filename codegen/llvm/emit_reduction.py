@@ -4,19 +4,22 @@ Per outer index, one pass per level of reduction (softmax: max, then sum and the
 each with its accumulators; values of the outer layout computed between passes; a costly
 value needed in several passes spilled to an output buffer once. A kernel that keeps the last
 axis sweeps instead: per level, the whole domain in memory order into accumulator arrays. A kernel that reduces
-everything in one pass has three modes chosen at run time by ``chunk`` (whole; a chunk of
-the first reduced axis into ``partials[chunk]``; combine the partials and finish).
+everything splits across threads (``SplitReduction``): besides the whole run (``chunk`` -1),
+one pass at a time (``pass``, the last dims item), either over a chunk of the first reduced
+axis, its accumulators into ``partials[chunk]`` (``chunk`` >= 0), or combining the partials
+(``chunk`` -2): finished, they go to the ``finished`` buffer, where later passes read them.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ...ir import Node, OpKind
 from ...passes.kernels import FULL
-from .lowering import Value, cast, memory_type
+from .lowering import Value, cast, memory_type, register_type
 from .math import BINARY_LIBM, UNARY_LIBM
 from .operands import Operand, Scope
 
@@ -24,6 +27,24 @@ if TYPE_CHECKING:
     from ...passes.kernels import Kernel, Store
     from .lowering import Builder
     from .reductions import ReductionPlan
+
+
+FINISHED_SLOT = 16  # bytes per finished stage value in the ``finished`` buffer (any register type fits)
+
+
+@dataclass(frozen=True)
+class SplitReduction:
+    """How the wrapper runs a kernel that reduces everything on several threads: for each pass,
+    one call per chunk of the first reduced axis (dims ``[start, stop, chunk, *sizes, pass]``),
+    then, for a pass that finishes reductions (``combined``), one call with chunk -2 that
+    combines the chunks' partial accumulators; the last of those stores the reduced outputs.
+    Extra operands after the kernel's own: one buffer per partial accumulator (``partials``:
+    their dtypes, a slot per chunk), then, if ``finished_bytes``, the finished values' buffer."""
+
+    partials: tuple[np.dtype, ...]
+    passes: int
+    combined: tuple[int, ...]
+    finished_bytes: int
 
 
 class ReductionEmission:
@@ -36,7 +57,10 @@ class ReductionEmission:
     outer: tuple[int, ...]
     operands: list[Operand]
     store_operands: list[tuple[Store, Operand]]
-    partials: dict[Node, Operand]
+    partials: dict[tuple[Node, int], Operand]  # (reduction, stage): its accumulator per chunk
+    finished_buffer: Operand | None
+    finished_slots: dict[tuple[Node, int], int]
+    finished_dtypes: dict[tuple[Node, int], np.dtype]  # (node, stage): the dtype its finish gives, once emitted
     plans: dict[Node, ReductionPlan]
     full: dict[Node, bool]
     avail: dict[Node, int]
@@ -44,6 +68,8 @@ class ReductionEmission:
     current_pass: int
     stop: str
     chunk: str
+    dims: str  # the dims array's data (the split pass is its last item)
+    ndim: int
     count: str
     accumulators: dict[tuple[Node, int], Operand]
 
@@ -68,20 +94,44 @@ class ReductionEmission:
             self._nest(self.outer, ptrs, self.operands, self._outer_body, bool(self.outer), vectorize=False)
             return
         b = self.b
-        whole, partial, combine, after = b.fresh("whole"), b.fresh("partial"), b.fresh("combine"), b.fresh("end")
-        b.line(f"switch i64 {self.chunk}, label {partial} [i64 -1, label {whole} i64 -2, label {combine}]")
-        for label, mode in ((whole, "whole"), (partial, "partial"), (combine, "combine")):
+        whole, split, after = b.fresh("whole"), b.fresh("split"), b.fresh("end")
+        b.line(f"br i1 {b.emit(f'icmp eq i64 {self.chunk}, -1')}, label {whole}, label {split}")
+        b.label(whole)
+        self._outer_body(ptrs)
+        b.line(f"br label {after}")
+        # One block per (pass, partial or combine), chosen by pass * 2 + (chunk == -2).
+        b.label(split)
+        at = b.emit(f"getelementptr i64, ptr {self.dims}, i64 {3 + self.ndim}")
+        split_pass = b.emit(f"load i64, ptr {at}")
+        combining = b.emit(f"zext i1 {b.emit(f'icmp eq i64 {self.chunk}, -2')} to i64")
+        key = b.emit(f"add i64 {b.emit(f'mul i64 {split_pass}, 2')}, {combining}")
+        blocks = [(2 * p + (mode == "combine"), p, mode, b.fresh(f"{mode}{p}_"))
+                  for p in range(self.num_passes) for mode in ("partial", "combine")
+                  if mode == "partial" or p in self.split_plan().combined]
+        b.line(f"switch i64 {key}, label {after} [{' '.join(f'i64 {k}, label {label}' for k, _, _, label in blocks)}]")
+        for _, p, mode, label in blocks:
             b.label(label)
-            self._outer_body(ptrs, mode)
+            self._outer_body(ptrs, mode, p)
             b.line(f"br label {after}")
         b.label(after)
 
-    def _outer_body(self, ptrs: dict[int, str], mode: str = "whole") -> None:
+    def split_plan(self) -> SplitReduction:
+        """What the wrapper needs to run this kernel split (only for a kernel with ``partials``)."""
+        combined = tuple(sorted({self._reduction_pass(n) + i for n, i in self.partials}))
+        return SplitReduction(tuple(op.dtype for op in self.partials.values()), self.num_passes, combined,
+                              FINISHED_SLOT * len(self.finished_slots))
+
+    def _outer_body(self, ptrs: dict[int, str], mode: str = "whole", split_pass: int | None = None) -> None:
+        """The passes at one outer index (``whole``), or, split, one pass over a chunk
+        (``partial``) or its combining step (``combine``), after reading back the stages that
+        earlier passes finished."""
         b = self.b
         outer = Scope(ptrs)
         self.outer_scope = outer
         inner_ops = [op for op in self.operands if any(op.moves_along(a) for a in self.reduce)]
-        for p in range(self.num_passes):
+        if split_pass is not None:
+            self._load_finished(outer, split_pass)
+        for p in range(self.num_passes) if split_pass is None else (split_pass,):
             stages = [(n, plan.stages[p - self._reduction_pass(n)]) for n, plan in self.plans.items()
                       if 0 <= p - self._reduction_pass(n) < len(plan.stages)]
             roots = self._pass_roots(p, stages)
@@ -95,12 +145,12 @@ class ReductionEmission:
             for node, stage in stages:
                 acc = b.alloca(stage.acc_dtype_ty)
                 b.line(f"store {stage.acc_dtype_ty} {stage.init}, ptr {acc}")
-                accs.append((node, stage, acc))
+                accs.append((node, p - self._reduction_pass(node), stage, acc))
 
             def pass_body(p_ptrs, p=p, accs=accs):
                 self.current_pass = p
                 scope = Scope(p_ptrs, outer)
-                for node, stage, acc in accs:
+                for node, _, stage, acc in accs:
                     source = self._arg_value(node, node.args[0], scope)
                     x = stage.element(b, source, self._stage_values(node, outer))
                     old = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
@@ -114,13 +164,34 @@ class ReductionEmission:
             if mode == "partial":
                 self._store_partials(accs)
                 return
-            for node, stage, acc in accs:
+            for node, i, stage, acc in accs:
                 total = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
-                outer.memo.setdefault(("stage", node), []).append(
-                    stage.finish(b, total, self._count_value(), self._stage_values(node, outer)))
-                if len(outer.memo[("stage", node)]) == len(self.plans[node].stages):
-                    outer.memo[node] = outer.memo[("stage", node)][-1]
-        self._store_all(outer, None, full=False)
+                done = stage.finish(b, total, self._count_value(), self._stage_values(node, outer))
+                self._finished(outer, node, i, done)
+                if mode == "combine" and (node, i) in self.finished_slots:
+                    b.line(f"store {done.ty} {done.ref}, ptr {self._finished_slot(node, i)}")
+        if split_pass is None or split_pass == self.split_plan().combined[-1]:
+            self._store_all(outer, None, full=False)
+
+    def _finished(self, outer: Scope, node: Node, i: int, value: Value) -> None:
+        """Stage ``i`` of ``node`` is ``value`` from here on (the reduction's, after its last)."""
+        self.finished_dtypes[(node, i)] = value.dtype
+        outer.memo.setdefault(("stage", node), []).append(value)
+        if i == len(self.plans[node].stages) - 1:
+            outer.memo[node] = value
+
+    def _finished_slot(self, node: Node, i: int) -> str:
+        assert self.finished_buffer is not None  # (a kernel with finished slots has the buffer)
+        offset = FINISHED_SLOT * self.finished_slots[(node, i)]
+        return self.b.emit(f"getelementptr i8, ptr {self.finished_buffer.data}, i64 {offset}")
+
+    def _load_finished(self, outer: Scope, split_pass: int) -> None:
+        """Read back every stage that a pass before ``split_pass`` finished, in stage order."""
+        for node, i in self.finished_slots:
+            if self._reduction_pass(node) + i < split_pass:
+                dtype = self.finished_dtypes[(node, i)]  # (set where the whole mode finished it)
+                ref = self.b.emit(f"load {register_type(dtype)}, ptr {self._finished_slot(node, i)}")
+                self._finished(outer, node, i, Value(ref, dtype))
 
     # -- reductions that keep the last axis: sweeps in memory order into accumulator arrays
     def _sweep_body(self) -> None:
@@ -134,7 +205,6 @@ class ReductionEmission:
         split = self.outer[0]
         every_axis = tuple(range(len(self.k.domain)))
         every_acc = list(self.accumulators.values())
-        self.finished: dict[tuple[Node, int], np.dtype] = {}  # (node, stage): the dtype its finish gives
         for p in range(self.num_passes):
             stages = [(n, p - self._reduction_pass(n)) for n in self.plans
                       if 0 <= p - self._reduction_pass(n) < len(self.plans[n].stages)]
@@ -164,7 +234,7 @@ class ReductionEmission:
                 for node, i in stages:
                     stage, acc = self.plans[node].stages[i], self.accumulators[(node, i)]
                     done = stage.finish(b, self._acc_load(acc, q), self._count_value(), self._stage_values(node, kept))
-                    self.finished[(node, i)] = done.dtype
+                    self.finished_dtypes[(node, i)] = done.dtype
                     self._acc_store(acc, q, Value(cast(b, done, stage.acc_dtype).ref, stage.acc_dtype))
 
             self._nest(self.outer, ptrs, every_acc, finish, True)
@@ -174,7 +244,7 @@ class ReductionEmission:
     def _kept_scope(self, q: dict[int, str]) -> Scope:
         """The values of the kept axes at ``q``: every stage finished so far, read from its array."""
         kept = Scope(q)
-        for (node, i), dtype in self.finished.items():
+        for (node, i), dtype in self.finished_dtypes.items():
             value = cast(self.b, self._acc_load(self.accumulators[(node, i)], q), dtype)
             kept.memo.setdefault(("stage", node), []).append(value)
             if i == len(self.plans[node].stages) - 1:
@@ -193,8 +263,8 @@ class ReductionEmission:
 
     def _store_partials(self, accs) -> None:
         b = self.b
-        for node, stage, acc in accs:
-            op = self.partials[node]
+        for node, i, stage, acc in accs:
+            op = self.partials[(node, i)]
             at = b.emit(f"getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {self.chunk}")
             b.line(f"store {stage.acc_dtype_ty} {b.emit(f'load {stage.acc_dtype_ty}, ptr {acc}')}, ptr {at}")
 
@@ -202,11 +272,11 @@ class ReductionEmission:
         """Fold ``partials[0:stop]`` into the accumulators, in chunk order."""
         b = self.b
 
-        def body(i: str) -> None:
-            for node, stage, acc in accs:
-                op = self.partials[node]
+        def body(chunk: str) -> None:
+            for node, i, stage, acc in accs:
+                op = self.partials[(node, i)]
                 part = b.emit(f"load {stage.acc_dtype_ty}, ptr "
-                              f"{b.emit(f'getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {i}')}")
+                              f"{b.emit(f'getelementptr {memory_type(op.dtype)}, ptr {op.data}, i64 {chunk}')}")
                 old = Value(b.emit(f"load {stage.acc_dtype_ty}, ptr {acc}"), stage.acc_dtype)
                 b.line(f"store {stage.acc_dtype_ty} {stage.combine(b, old, Value(part, stage.acc_dtype))}, "
                        f"ptr {acc}")

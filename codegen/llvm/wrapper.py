@@ -8,8 +8,8 @@ builtin functions, the rest through ctypes, which hands the GIL back (launch.py)
 Kernels above ``parallel_threshold`` elements go through the thread pool when one is given
 (fewer for kernels that call vector math: ``math_call_cost``):
 the pool splits the first outer axis, or, for a kernel that reduces everything
-(``partials``), the first reduced axis into per-thread partial accumulators that one more
-call of the same kernel combines.
+(``splits``), pass by pass the first reduced axis into per-thread partial accumulators that
+one more call of the same kernel combines.
 Everything that can be computed at compile time (shapes, dtypes, index tuples, the dims
 arrays) is a constant of the generated function's globals.
 
@@ -32,6 +32,7 @@ from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
 from ..layouts import eager_order, empty_in_order, in_layout
 from ..wrapper import ProgramBuilder
+from .emit_reduction import SplitReduction
 from .launch import BUILTIN_CALL_LIMIT, KERNEL_TYPE, builtin_kernel
 from .lowering import power_multiplies
 from .math import BINARY_LIBM, UNARY_LIBM
@@ -60,14 +61,14 @@ class WrapperBuilder(ProgramBuilder):
     ``namespace()`` is everything the generated text needs."""
 
     def __init__(self, kernel_graph: KernelGraph, addresses: dict[Kernel, int], pool: Any,
-                 num_threads: int, parallel_threshold: int, partials: dict[Kernel, list[np.dtype]],
+                 num_threads: int, parallel_threshold: int, splits: dict[Kernel, SplitReduction],
                  reuse_outputs: bool, fused: dict[Node, Any],
                  accumulators: dict[Kernel, list[np.dtype]] | None = None, trampoline: int | None = None):
         super().__init__(kernel_graph, reuse_outputs)
         self.fused = fused
         self.addresses = addresses
         self.trampoline = trampoline  # the module's builtin-call trampoline (launch.py), if it has one
-        self.partials = partials
+        self.splits = splits
         self.accumulators = accumulators or {}
         self.pool = pool
         self.num_threads = num_threads
@@ -142,8 +143,8 @@ class WrapperBuilder(ProgramBuilder):
             name = f"a_{kernel.name}_{i}"
             self.scratch(name, kept_shape, dtype, "accumulators over the kept axes")
             operands = operands + [name]
-        partials = self.partials.get(kernel, [])
-        split_axes = kernel.reduce_axes if partials else kernel.outer_axes
+        split = self.splits.get(kernel)
+        split_axes = kernel.reduce_axes if split else kernel.outer_axes
         extent = kernel.domain[split_axes[0]] if split_axes else 1
         function = f"_{kernel.name}"
         dims = self.dims_array(kernel.name, (0, extent, -1, *kernel.domain))
@@ -158,17 +159,17 @@ class WrapperBuilder(ProgramBuilder):
             self.globals[function] = KERNEL_TYPE(self.addresses[kernel])
         if is_static(kernel.domain):
             if splittable and kernel.size >= threshold:
-                self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "    "))
+                self.lines.extend(self.parallel(kernel, function, operands, split, extent, dims, "    "))
             else:
-                self.lines.extend(self.serial(function, operands, partials, dims, "    "))
+                self.lines.extend(self.serial(function, operands, split, dims, "    "))
         elif splittable:  # dynamic dimensions: whether to split is decided per call
             size = " * ".join(f"({d!r})" if isinstance(d, Dim) and d.affine else repr(d) for d in kernel.domain)
             self.lines.append(f"    if {size} >= {threshold}:")
-            self.lines.extend(self.parallel(kernel, function, operands, partials, extent, dims, "        "))
+            self.lines.extend(self.parallel(kernel, function, operands, split, extent, dims, "        "))
             self.lines.append("    else:")
-            self.lines.extend(self.serial(function, operands, partials, dims, "        "))
+            self.lines.extend(self.serial(function, operands, split, dims, "        "))
         else:
-            self.lines.extend(self.serial(function, operands, partials, dims, "    "))
+            self.lines.extend(self.serial(function, operands, split, dims, "    "))
 
     def _splits_well(self, kernel: Kernel) -> bool:
         """A sweep (a reduction keeping the last axis) whose first axis is reduced splits the
@@ -201,36 +202,54 @@ class WrapperBuilder(ProgramBuilder):
         self.lines.append(f"        d_{kernel_name} = _dims({key})")
         return f"d_{kernel_name}"
 
-    def serial(self, function: str, operands: list[str], partials: list[np.dtype], dims: str, indent: str
+    def serial(self, function: str, operands: list[str], split: SplitReduction | None, dims: str, indent: str
                ) -> list[str]:
-        # The whole-reduction mode never touches the partial buffers: one-element stand-ins.
-        stand_ins = [self.constant(np.empty(1, dtype)) for dtype in partials]
+        # The whole-reduction mode never touches the split's buffers: one-element stand-ins.
+        stand_ins = [self.constant(np.empty(1, dtype)) for dtype in _split_buffers(split)]
         return [f"{indent}{function}(({', '.join(operands + stand_ins)}, {dims}))"]
 
-    def parallel(self, kernel: Kernel, function: str, operands: list[str], partials: list[np.dtype],
+    def parallel(self, kernel: Kernel, function: str, operands: list[str], split: SplitReduction | None,
                  extent: Any, dims: str, indent: str) -> list[str]:
         self.globals["_pool"] = self.pool
+        if split is None:
+            return [f"{indent}_pool.parallel_for({function}, ({', '.join(operands)},), {dims}, {self.num_threads})"]
+        # Per pass: a chunk of the first reduced axis per thread, each into its own partial
+        # accumulators; then, where the pass finishes reductions, one call that combines them.
         lines = []
-        if partials:  # one partial accumulator per chunk, then one more call combines them
-            if isinstance(extent, int):
-                chunks: int | str = self.pool.chunk_count(0, extent, self.num_threads)
-            else:  # counted per call: a name in the generated text
-                chunks = f"c_{kernel.name}"
-                lines.append(f"{indent}{chunks} = _pool.chunk_count(0, {extent!r}, {self.num_threads})")
-            names = [f"p_{kernel.name}_{i}" for i in range(len(partials))]
-            lines += [f"{indent}{name} = _empty({chunks}, {self.constant(dtype)})"
-                      for name, dtype in zip(names, partials, strict=True)]
-            operands = operands + names
-        tuple_text = ", ".join(operands)
-        lines.append(f"{indent}_pool.parallel_for({function}, ({tuple_text},), {dims}, {self.num_threads})")
-        if partials:
-            sizes = (0, chunks, -2, *kernel.domain)
-            if is_static(kernel.domain):
-                self.globals[f"{dims}_combine"] = np.array(sizes, dtype=np.int64)
-                lines.append(f"{indent}{function}(({tuple_text}, {dims}_combine))")
-            else:
-                lines.append(f"{indent}{function}(({tuple_text}, _dims(({', '.join(map(str, sizes))}))))")
+        if isinstance(extent, int):
+            chunks: int | str = self.pool.chunk_count(0, extent, self.num_threads)
+        else:  # counted per call: a name in the generated text
+            chunks = f"c_{kernel.name}"
+            lines.append(f"{indent}{chunks} = _pool.chunk_count(0, {extent!r}, {self.num_threads})")
+        names = [f"p_{kernel.name}_{i}" for i in range(len(split.partials))]
+        lines += [f"{indent}{name} = _empty({chunks}, {self.constant(dtype)})"
+                  for name, dtype in zip(names, split.partials, strict=True)]
+        if split.finished_bytes:
+            names.append(f"f_{kernel.name}")
+            uint8 = self.constant(np.dtype(np.uint8))
+            lines.append(f"{indent}f_{kernel.name} = _empty({split.finished_bytes}, {uint8})"
+                         "  # the finished reductions, for later passes")
+        tuple_text = ", ".join(operands + names)
+        for p in range(split.passes):
+            each = self._pass_dims(kernel, f"{dims}_pass{p}", (0, extent, -1, *kernel.domain, p))
+            lines.append(f"{indent}_pool.parallel_for({function}, ({tuple_text},), {each}, {self.num_threads})")
+            if p in split.combined:
+                combine = self._pass_dims(kernel, f"{dims}_combine{p}", (0, chunks, -2, *kernel.domain, p))
+                lines.append(f"{indent}{function}(({tuple_text}, {combine}))")
         return lines
+
+    def _pass_dims(self, kernel: Kernel, name: str, sizes: tuple) -> str:
+        """A split pass's dims: a constant for static sizes, else made per call."""
+        if is_static(kernel.domain) and isinstance(sizes[1], int):
+            self.globals[name] = np.array(sizes, dtype=np.int64)
+            return name
+        return f"_dims(({', '.join(map(str, sizes))}))"
+
+
+def _split_buffers(split: SplitReduction | None) -> list[np.dtype]:
+    if split is None:
+        return []
+    return [*split.partials, *([np.dtype(np.uint8)] if split.finished_bytes else [])]
 
 
 _DIMS_MADE: dict[tuple, np.ndarray] = {}
@@ -252,15 +271,15 @@ def _dims(sizes: tuple) -> np.ndarray:
 
 def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, pool: Any = None,
                   num_threads: int = 1, parallel_threshold: int = 1 << 20,
-                  partials: dict[Kernel, list[np.dtype]] | None = None,
+                  splits: dict[Kernel, SplitReduction] | None = None,
                   reuse_outputs: bool = False, fused: dict[Node, Any] | None = None,
                   accumulators: dict[Kernel, list[np.dtype]] | None = None,
                   trampoline: int | None = None) -> tuple[Any, str, dict]:
-    """(the ``run(inputs)`` function, its source, its globals); ``partials``: the partial
-    accumulator dtypes of kernels that split a full reduction (recorded by emit_kernel);
+    """(the ``run(inputs)`` function, its source, its globals); ``splits``: how kernels that
+    split a full reduction run split (recorded by emit_kernel);
     ``fused``: extern nodes run by an own kernel (a callable taking the node's arguments);
     ``trampoline``: the address of the module's trampoline for short kernels (launch.py)."""
-    builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, partials or {},
+    builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, splits or {},
                              reuse_outputs, fused or {}, accumulators, trampoline)
     source = builder.build()
     globals_ = builder.namespace()

@@ -145,6 +145,83 @@ def test_full_reduction_splits_into_partials(differential, values, name, dtype, 
     np.testing.assert_allclose(single(make())[0], artifact(make())[0], rtol=1e-5)
 
 
+def _zscore(g, x):
+    centred = g.call("subtract", x, g.call("mean", x))
+    return [g.call("divide", centred, g.call("std", x))]
+
+
+def _softmax(g, x):  # exp is spilled in its pass and read back in the last one
+    e = g.call("exp", g.call("subtract", x, g.call("max", x)))
+    return [g.call("divide", e, g.call("sum", e))]
+
+
+def _centred_and_variance(g, x):  # a full output and a reduced one, finished in different passes
+    centred = g.call("subtract", x, g.call("mean", x))
+    return [centred, g.call("var", x), g.call("sum", g.call("multiply", centred, centred))]
+
+
+def _shifted_integers(g, x):
+    return [g.call("subtract", x, g.call("max", x)), g.call("sum", x)]
+
+
+def _flag_then_centre(g, x):  # a bool finished in the first pass, read back in the second
+    flag = g.call("any", g.call("greater", x, 5.0))
+    return [g.call("where", flag, g.call("subtract", x, g.call("mean", x)), x)]
+
+
+MULTI_PASS = {"zscore": _zscore, "softmax": _softmax, "centred and variance": _centred_and_variance,
+              "shifted integers": _shifted_integers, "flag then centre": _flag_then_centre}
+
+
+@pytest.mark.parametrize("program", MULTI_PASS)
+@pytest.mark.parametrize("layout", ["contiguous", "2d", "strided 2d", "reversed", "two rows"])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_full_reductions_over_several_passes_split_pass_by_pass(differential, values, program, layout, threads):
+    """A kernel that reduces everything in several passes (a mean, then a deviation, then the
+    output) splits each pass across the threads, the finished reductions read back by the later
+    passes: the interpreter's results, and the single-threaded kernel's to rounding."""
+    dtype = np.dtype("int64") if program == "shifted integers" else np.dtype("float64")
+    base = {"contiguous": (10007,), "2d": (101, 103), "strided 2d": (101, 206), "reversed": (10009,),
+            "two rows": (2, 997)}[layout]
+
+    def make():
+        x = values(dtype, base, 5) + (3 if dtype.kind == "f" else 0)
+        if layout == "strided 2d":
+            return [x[:, ::2]]
+        return [x[::-1]] if layout == "reversed" else [x]
+
+    shape = make()[0].shape
+    g = Graph()
+    x = g.add_input("x", TensorMeta(shape, dtype))
+    g.set_outputs(MULTI_PASS[program](g, x))
+    artifact = differential(g, make, {np.dtype("float64"): (1e-12, 1e-12)}, pool=ThreadPool(threads),
+                            num_threads=threads, parallel_threshold=1)
+    assert artifact.source.count("_pool.parallel_for") >= 2, artifact.source  # one per pass
+    single = compile_graph(g, pool=None)
+    for split, whole in zip(artifact(make()), single(make()), strict=True):
+        np.testing.assert_allclose(split, whole, rtol=1e-13, atol=1e-13)
+
+
+def test_a_split_multi_pass_reduction_with_dynamic_sizes(values):
+    """Sizes known per call: the chunk count and every pass's dims are made per call."""
+    import ember
+
+    def zscore(x):
+        return (x - x.mean()) / x.std()
+
+    compiled = ember.compile(zscore, dynamic=True)
+    saved = ember.config.num_threads
+    ember.config.num_threads = 3
+    try:
+        for n in ((1 << 20) + 5, (1 << 20) + 1001, 9):
+            x = values(np.float32, (n,), n)
+            np.testing.assert_allclose(compiled(x), zscore(x), rtol=1e-4, atol=1e-5)
+    finally:
+        ember.config.num_threads = saved
+    assert len(compiled.entries) == 1
+    assert "_dims((0, c_k0, -2" in compiled.stages["kernels"]
+
+
 def test_max_over_chunks_propagates_nan_from_any_chunk():
     pool = ThreadPool(2)
     g = Graph()
