@@ -5,6 +5,9 @@ An artifact is ``artifact(inputs: list) -> list`` with exactly the semantics of
 """
 from __future__ import annotations
 
+import importlib
+import os
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +34,40 @@ class NumpyArtifact:
 
     def llvm_ir(self) -> str:
         return ""
+
+
+# The code generator each backend imports on its first compile: the LLVM one, with llvmlite,
+# takes 50-80 ms in a new process.
+GENERATORS = {"llvm": "..codegen.llvm"}
+_PREFETCHES: dict[str, threading.Thread] = {}
+
+
+def prefetch(backend: str) -> None:
+    """Start importing ``backend``'s code generator on a background thread (once per process),
+    so that a script's first compile, after it has made its inputs, finds it imported. Python's
+    import lock makes that compile wait for an import still running."""
+    if backend not in GENERATORS or backend in _PREFETCHES:
+        return
+    if not _PREFETCHES and hasattr(os, "register_at_fork"):
+        # A child forked mid-import would inherit module locks that no thread of its own releases.
+        os.register_at_fork(before=_finish_prefetches)
+    thread = threading.Thread(target=_import_quietly, args=(GENERATORS[backend],),
+                              name=f"ember-prefetch-{backend}", daemon=True)
+    _PREFETCHES[backend] = thread
+    thread.start()
+
+
+def _finish_prefetches() -> None:
+    for thread in _PREFETCHES.values():
+        if thread is not threading.current_thread():
+            thread.join(timeout=60)
+
+
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module, __package__)
+    except Exception:  # noqa: BLE001 - the first compile imports it again, and reports what fails
+        pass
 
 
 _DISK_CACHES: dict[str, Any] = {}

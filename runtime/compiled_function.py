@@ -27,7 +27,7 @@ from ..frontend import (
 from ..frontend.markers import is_disabled
 from ..frontend.sources import evaluate, frame_namespace, identifier
 from ..ir import OpKind, SymbolicShapeError
-from .backends import BACKENDS, build_artifact
+from .backends import BACKENDS, build_artifact, prefetch
 from .binder import make_binder
 from .config import config
 from .errors import GraphBreakError
@@ -98,6 +98,7 @@ class CompiledFunction:
         simple = not (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) and not code.co_kwonlyargcount
         self._plain_arity = code.co_argcount if simple else -1
         functools.update_wrapper(self, fn)
+        prefetch(self.backend)
 
     if TYPE_CHECKING:  # set by functools.update_wrapper
         __qualname__: str
