@@ -213,6 +213,8 @@ def _errstate(tracer: Tracer, *args: Value, **kwargs: Value) -> Value:
 
 @numpy_function(np.copy)
 def _copy(tracer: Tracer, a: Value, order: Any = "K", subok: Any = False) -> Value:
+    if isinstance(a, ArrayValue) and a.node.meta.is_scalar:
+        return tracer.emit("array", a.node)  # np.copy(np.float32(1)) is a 0-d array
     return tracer.emit("copy", graph_arg(a), **_order(tracer, order))
 
 
@@ -236,7 +238,7 @@ def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_
         raise Unsupported(f"np.asarray with order={order!r}", tracer.loc)
     if dtype is None or dtype == array.node.meta.dtype:
         if array.node.meta.is_scalar:
-            return tracer.emit("reshape", array.node, ())  # asarray(np.float32(1)) is a 0-d array
+            return tracer.emit("array", array.node)  # asarray(np.float32(1)) is a 0-d array
         return array
     return tracer.emit("astype", array.node, dtype=dtype)
 
@@ -274,7 +276,7 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
     array = as_array(tracer, object)
     dtype = dtype_param(tracer, dtype) or array.node.meta.dtype
     result = tracer.emit("astype", array.node, dtype=dtype, **_order(tracer, order))
-    return tracer.emit("reshape", result.node, ()) if result.node.meta.is_scalar else result
+    return tracer.emit("array", result.node) if result.node.meta.is_scalar else result
 
 
 # --- reductions -----------------------------------------------------------------------

@@ -225,8 +225,10 @@ def _insert(tracer: Tracer, arr: Value, obj: Any, values: Value, axis: Any = Non
 
 @numpy_function(np.broadcast_arrays)
 def _broadcast_arrays(tracer: Tracer, *args: Value, subok: Any = False) -> Value:
-    """NumPy's steps: each array already of the common shape itself, the others broadcast views."""
+    """NumPy's steps: each array already of the common shape itself, the others broadcast views;
+    a NumPy scalar becomes a 0-d array first (``np.array(scalar)``), as NumPy makes every argument."""
     arrays = [as_array(tracer, a) for a in args]
+    arrays = [tracer.emit("array", a.node) if a.node.meta.is_scalar else a for a in arrays]
     shape = broadcast_shapes(*(a.node.meta.shape for a in arrays))
     return TupleValue([a if a.node.meta.shape == shape else tracer.emit("broadcast_writeable", a.node, shape)
                        for a in arrays])

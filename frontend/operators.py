@@ -271,6 +271,8 @@ def write_with(tracer: Tracer, op: str, target: ArrayValue, index, value: Value,
     the op is NumPy's own call, which decides itself: ``np.add.at`` writes through read-only
     broadcast views without a word)."""
     if checks_writeable and (maker := _read_only(target.node)) is not None:
+        if maker == "broadcast_writeable":  # NumPy warns, and writes element by element through shared memory
+            raise Unsupported("a write into a view np.broadcast_arrays made", tracer.loc)
         raise UserCodeError(f"ValueError: writing into a read-only view (np.{maker})", tracer.loc)
     node = tracer.emit(op, target.node, index, _operand(tracer, value), **kwargs).node
     return ArrayValue(node, target.source)

@@ -820,7 +820,8 @@ def _lays_out(node: Node) -> bool:
 
 def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
     name = node.op.name
-    if any(isinstance(a, Value) and a.dtype.kind == "c" for a in args) and name not in ("where", "astype", "copy"):
+    if any(isinstance(a, Value) and a.dtype.kind == "c" for a in args) and name not in ("where", "astype", "copy",
+                                                                                     "array"):
         raise Unsupported(f"{name} of complex numbers")
     if name == "where" and len(args) == 3 and not node.kwargs:
         cond = truth(b, as_value(b, args[0], np.dtype(bool)) if not isinstance(args[0], Value) else args[0])
@@ -834,6 +835,8 @@ def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
         return cast(b, args[0], out)
     if name == "copy" and len(args) == 1 and set(node.kwargs) <= {"order"} and isinstance(args[0], Value) \
             and _lays_out(node):
+        return cast(b, args[0], out)
+    if name == "array" and len(args) == 1 and not node.kwargs and isinstance(args[0], Value):
         return cast(b, args[0], out)
     if name == "round":
         decimals = node.kwargs.get("decimals", args[1] if len(args) > 1 else 0)

@@ -241,9 +241,9 @@ def lower_elementwise(node: Node, values: list[Block | None]) -> Block:
         c = cast(typing.cast(Block, values[0]), BOOL) if isinstance(cond, Node) else constant(cond, BOOL)
         x, y = (_as_block(a, v, dtype) for a, v in zip(node.args[1:], values[1:], strict=True))
         return cast(Block(f"tl.where({c.expr}, {x.expr}, {y.expr})", compute_dtype(dtype)), dtype)
-    if name in ("astype", "copy"):
+    if name in ("astype", "copy", "array"):
         # (an order= other than the layout this backend's outputs have: NumPy's call lays it out)
-        if name == "astype" and set(node.kwargs) != {"dtype"} or name == "copy" and node.kwargs \
+        if name == "astype" and set(node.kwargs) != {"dtype"} or name != "astype" and node.kwargs \
                 or len(node.args) != 1:
             raise Unsupported(f"{name} arguments")
         return cast(values[0], dtype) if values[0] is not None else constant(node.args[0], dtype)

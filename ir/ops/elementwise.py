@@ -88,8 +88,14 @@ def _copy(x, order="K"):
     return np.copy(x, order=order) if isinstance(x, np.ndarray) else x
 
 
+def _array(x):
+    return np.array(x)
+
+
 _register_elementwise("where", np.where, doc="where(cond, x, y)")
 _register_elementwise("clip", np.clip, doc="clip(x, lo, hi); lo or hi may be None")
 _register_elementwise("astype", _astype, doc="astype(x, dtype=..., order='K'): unsafe cast, always a copy")
 _register_elementwise("round", np.round, doc="round(x, decimals=...)")
 _register_elementwise("copy", _copy, doc="copy(x, order='K'): a fresh array with x's values")
+_register_elementwise("array", _array, doc="array(x): a fresh array with x's values; of a NumPy scalar a 0-d array, "
+                                           "as np.asarray, np.copy and np.broadcast_arrays make")

@@ -109,6 +109,16 @@ def test_array_of_a_list_of_traced_values_promotes_like_numpy(check, rand, funct
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
 
 
+@pytest.mark.parametrize("body", [
+    "np.asarray(x.sum())", "np.asanyarray(np.exp(x[0, 0]))", "np.array(x.max())", "np.array(x.sum(), dtype=np.int32)",
+    "np.copy(x.sum())", "np.broadcast_arrays(x.sum(), y)[0]", "np.broadcast_arrays(np.exp(x[0, 0]), y[0, 0])[0]",
+    "np.asarray(x.sum()) + 1", "x.sum().copy()"])
+def test_a_numpy_scalar_made_an_array_is_a_0d_array(check, rand, function_of, body):
+    """np.asarray, np.array, np.copy and np.broadcast_arrays turn a NumPy scalar into a 0-d array
+    (a scalar's own copy() stays a scalar); compiled code gave back the scalar."""
+    check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
 def test_array_of_a_ragged_list_raises_as_numpy_does(check, rand, function_of):
     check(function_of("np.array([x[0], y[1:2]])"), rand(6, 5), rand(6, 5, seed=1), compiled=None)
 

@@ -2,6 +2,9 @@
 arrays as in eager, including writes through views and updates that read what they write."""
 from __future__ import annotations
 
+import warnings
+
+import ember
 import numpy as np
 import pytest
 from ember.frontend import trace
@@ -218,6 +221,21 @@ def test_broadcast_view_write_raises_as_eager(check, arr):
         return y
 
     check(f, arr((4,)))
+
+
+def test_a_write_into_a_broadcast_arrays_view_runs_eagerly(check, arr):
+    """NumPy writes into np.broadcast_arrays's views (with a FutureWarning), element by element
+    through memory the view repeats: eager NumPy does it, and fullgraph=True says so."""
+    def f(x, y):
+        a, _ = np.broadcast_arrays(x, y)
+        a += 1.0
+        return x, a
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        check(f, arr((4,)), arr((3, 4), seed=1), compiled=False, reason="a view np.broadcast_arrays made")
+        with pytest.raises(ember.GraphBreakError, match="np.broadcast_arrays"):
+            ember.compile(f, fullgraph=True)(arr((4,)), arr((3, 4), seed=1))
 
 
 def test_inplace_on_numpy_scalar_rebinds(check):

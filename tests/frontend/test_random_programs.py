@@ -54,7 +54,8 @@ ALLOWED_FALLBACKS = ("integer power with an array exponent",
                      "into something other than an array",  # np.add.at(0-d array, ...)
                      "indices that are not an integer array",  # np.put_along_axis(x, bool array, ...)
                      "values into",  # np.insert of float values into an int array (NumPy truncates)
-                     "np.resize of an empty array")
+                     "np.resize of an empty array",
+                     "a write into a view np.broadcast_arrays made")  # NumPy warns and writes
 CASTS = ("np.float32", "np.float64", "np.int32", "np.int64", "bool", "np.float16", "np.complex64", "np.int8",
          "np.uint8", "np.uint16")
 

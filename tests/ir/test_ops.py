@@ -277,6 +277,15 @@ def copy_cases() -> list[Case]:
     return cases
 
 
+def array_cases() -> list[Case]:
+    """``array``: np.array of a NumPy scalar is a 0-d array, of an array a copy."""
+    cases = []
+    for dt in DTYPES:
+        cases += [case(f"{dt} scalar", scalar(dt)), case(f"{dt} 0-d", arr((), dt)),
+                  case(f"{dt} transposed", arr((3, 4), dt, "transposed"))]
+    return cases
+
+
 REDUCTION_KWARGS: tuple[dict[str, Any], ...]
 ARG_REDUCTION_KWARGS: tuple[dict[str, Any], ...]
 REDUCTION_KWARGS = ({}, {"axis": (0,)}, {"axis": (1,)}, {"axis": (0, 1)}, {"axis": None, "keepdims": True},
@@ -705,7 +714,7 @@ def library_cases(name: str) -> list[Case]:
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
-               "copy": copy_cases, "setitem": setitem_cases}
+               "copy": copy_cases, "array": array_cases, "setitem": setitem_cases}
     if name in special:
         return special[name]()
     if op.kind is OpKind.ELEMENTWISE:
