@@ -152,6 +152,11 @@ class WrapperBuilder(ProgramBuilder):
                       and (extent > 1 if isinstance(extent, int) else True)  # a Dim is >= 2
                       and self._splits_well(kernel))
         threshold = self.threshold // (1 + math_call_cost(kernel))  # elements above which a split pays
+        if split is not None and split.passes > 1 and not math_call_cost(kernel):
+            # Each pass pays a split, and a plain pass over data that fits in cache is short: two
+            # threads against one, float32, x / x.sum() 1.1M elements 480 vs 325 us, 1.6M 528 vs
+            # 609 us; (x - x.mean()) / x.std() 1.3M 889 vs 675 us, 1.6M 739 vs 840 us.
+            threshold = threshold * 3 // 2
         short = is_static(kernel.domain) and kernel.size < BUILTIN_CALL_LIMIT
         if short and self.trampoline is not None and not (splittable and kernel.size >= threshold):
             self.globals[function] = builtin_kernel(self.trampoline, self.addresses[kernel])

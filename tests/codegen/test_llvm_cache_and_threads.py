@@ -202,22 +202,24 @@ def test_full_reductions_over_several_passes_split_pass_by_pass(differential, va
         np.testing.assert_allclose(split, whole, rtol=1e-13, atol=1e-13)
 
 
-def test_a_split_multi_pass_reduction_with_dynamic_sizes(values):
-    """Sizes known per call: the chunk count and every pass's dims are made per call."""
+def test_a_split_multi_pass_reduction_with_dynamic_sizes(values, monkeypatch):
+    """Sizes known per call: the chunk count and every pass's dims are made per call; a kernel
+    of several plain passes splits from 1.5 times the single-pass threshold."""
     import ember
 
     def zscore(x):
         return (x - x.mean()) / x.std()
 
+    splits = []
+    real_split = ThreadPool.parallel_for
+    monkeypatch.setattr(ThreadPool, "parallel_for", lambda pool, *args: (splits.append(args[2][1]),
+                                                                           real_split(pool, *args)))
     compiled = ember.compile(zscore, dynamic=True)
-    saved = ember.config.num_threads
-    ember.config.num_threads = 3
-    try:
-        for n in ((1 << 20) + 5, (1 << 20) + 1001, 9):
-            x = values(np.float32, (n,), n)
-            np.testing.assert_allclose(compiled(x), zscore(x), rtol=1e-4, atol=1e-5)
-    finally:
-        ember.config.num_threads = saved
+    monkeypatch.setattr(ember.config, "num_threads", 3)
+    for n in ((1 << 21) + 5, (1 << 21) + 1001, 1_500_000, 9):
+        x = values(np.float32, (n,), n)
+        np.testing.assert_allclose(compiled(x), zscore(x), rtol=1e-4, atol=1e-5)
+    assert splits == [(1 << 21) + 5] * 3 + [(1 << 21) + 1001] * 3  # three passes each; 1.5M and 9 on one thread
     assert len(compiled.entries) == 1
     assert "_dims((0, c_k0, -2" in compiled.stages["kernels"]
 
