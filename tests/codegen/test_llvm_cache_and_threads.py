@@ -107,6 +107,13 @@ def test_parallel_split_matches_single_thread(differential, values, shape):
     assert "_pool.parallel_for" in artifact.source
 
 
+def _laid_out(x: np.ndarray, layout: str) -> np.ndarray:
+    """``x`` in a test's layout: every other column ("strided 2d"), reversed, or itself."""
+    if layout == "strided 2d":
+        return x[:, ::2]
+    return x[::-1] if layout == "reversed" else x
+
+
 FULL_REDUCTIONS = [("sum", "float32"), ("sum", "float64"), ("sum", "int32"), ("prod", "float64"),
                    ("max", "float32"), ("min", "int64"), ("mean", "float32"), ("any", "bool"), ("all", "bool")]
 
@@ -128,9 +135,7 @@ def test_full_reduction_splits_into_partials(differential, values, name, dtype, 
         if dtype.kind == "b":  # decided by the last element, which only the last chunk sees
             x = np.ones(base, bool) if name == "any" else np.zeros(base, bool)
             x.flat[-1] = name != "any"
-        if layout == "strided 2d":
-            return [x[:, ::2]]
-        return [x[::-1]] if layout == "reversed" else [x]
+        return [_laid_out(x, layout)]
 
     shape = make()[0].shape
     g = Graph()
@@ -185,10 +190,7 @@ def test_full_reductions_over_several_passes_split_pass_by_pass(differential, va
             "two rows": (2, 997)}[layout]
 
     def make():
-        x = values(dtype, base, 5) + (3 if dtype.kind == "f" else 0)
-        if layout == "strided 2d":
-            return [x[:, ::2]]
-        return [x[::-1]] if layout == "reversed" else [x]
+        return [_laid_out(values(dtype, base, 5) + (3 if dtype.kind == "f" else 0), layout)]
 
     shape = make()[0].shape
     g = Graph()
