@@ -54,12 +54,15 @@ def prefetch(backend: str) -> None:
     thread = threading.Thread(target=_import_quietly, args=(GENERATORS[backend],),
                               name=f"ember-prefetch-{backend}", daemon=True)
     _PREFETCHES[backend] = thread
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no new threads (at interpreter shutdown): the first compile imports it
+        pass
 
 
 def _finish_prefetches() -> None:
     for thread in _PREFETCHES.values():
-        if thread is not threading.current_thread():
+        if thread.is_alive() and thread is not threading.current_thread():
             thread.join(timeout=60)
 
 
