@@ -41,7 +41,7 @@ from ...ir import Node, OpKind
 from ...passes.kernels import FULL, Kernel, Store, StoreKind
 from .abi import Offsets
 from .emit_reduction import ReductionEmission, SplitReduction
-from .lowering import Builder, Unsupported, Value, cast, constant, lower_elementwise, memory_type, truth
+from .lowering import Builder, Unsupported, Value, abs_i64, cast, constant, lower_elementwise, memory_type, truth
 from .math import MathDeclarations, calls_own_vector_math
 from .operands import Operand, Scope
 from .reductions import ReductionPlan, plan_reduction
@@ -303,7 +303,7 @@ class KernelEmitter(ReductionEmission):
         crossing, all_crossing = "false", None
         for op in ops:
             if op.moves_along(inner) and op.moves_along(outer):
-                wider = b.emit(f"icmp sgt i64 {_abs(b, op.strides[inner])}, {_abs(b, op.strides[outer])}")
+                wider = b.emit(f"icmp sgt i64 {abs_i64(b, op.strides[inner])}, {abs_i64(b, op.strides[outer])}")
                 crossing = b.emit(f"or i1 {crossing}, {wider}")
                 all_crossing = wider if all_crossing is None else b.emit(f"and i1 {all_crossing}, {wider}")
         tiled, rows, columns, across, after = (b.fresh(n) for n in ("tiled", "rows", "columns", "across", "after"))
@@ -362,7 +362,7 @@ class KernelEmitter(ReductionEmission):
         operand (its strides) that index it as [i, j] over the whole domain."""
         b = self.b
         size = op.itemsize
-        crosses = b.emit(f"icmp sgt i64 {_abs(b, op.strides[inner])}, {_abs(b, op.strides[outer])}")
+        crosses = b.emit(f"icmp sgt i64 {abs_i64(b, op.strides[inner])}, {abs_i64(b, op.strides[outer])}")
         copy, done = b.fresh("stage"), b.fresh("staged")
         b.line(f"br i1 {crosses}, label {copy}, label {done}")
         b.label(copy)
@@ -520,10 +520,6 @@ class KernelEmitter(ReductionEmission):
             tags = f", !alias.scope !@{op.scope}"
             return tags + (f", !noalias !@{_set_id(others)}" if others else "")
         return f", !noalias !@{_set_id(scopes)}"
-
-
-def _abs(b: Builder, value: str) -> str:
-    return b.emit(f"select i1 {b.emit(f'icmp slt i64 {value}, 0')}, i64 {b.emit(f'sub i64 0, {value}')}, i64 {value}")
 
 
 def _set_id(scopes: list[int]) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...ir import Node, OpKind
 from ...passes.kernels import FULL
-from .lowering import Value, cast, memory_type, register_type
+from .lowering import Value, abs_i64, cast, memory_type, register_type
 from .math import BINARY_LIBM, UNARY_LIBM
 from .operands import Operand, Scope
 
@@ -115,6 +115,33 @@ class ReductionEmission:
             b.line(f"br label {after}")
         b.label(after)
 
+    def _reduced_nest(self, ptrs: dict[int, str], ops: list[Operand], body: Callable[[dict[int, str]], None],
+                      split: bool) -> None:
+        """Loops over the reduced axes, in their order, or in reverse where an operand's memory
+        runs along the first of them (``x.T.sum()``, a Fortran-ordered array): a reduction may
+        visit its elements in any order, and memory order keeps the inner loop unit-stride
+        (x.T.sum() of 4096x4096 float32 took 74 ms in axis order, NumPy 6.6 ms)."""
+        axes = self.reduce
+        first, last = (axes[0], axes[-1]) if axes else (0, 0)
+        crossing_ops = [op for op in ops if first != last and op.moves_along(first) and op.moves_along(last)]
+        if not crossing_ops:
+            self._nest(axes, ptrs, ops, body, split)
+            return
+        b = self.b
+        crossing = "false"
+        for op in crossing_ops:
+            wider = b.emit(f"icmp sgt i64 {abs_i64(b, op.strides[last])}, {abs_i64(b, op.strides[first])}")
+            crossing = b.emit(f"or i1 {crossing}, {wider}")
+        along, across, after = b.fresh("along"), b.fresh("across"), b.fresh("after")
+        b.line(f"br i1 {crossing}, label {across}, label {along}")
+        b.label(along)
+        self._nest(axes, ptrs, ops, body, split)
+        b.line(f"br label {after}")
+        b.label(across)
+        self._nest(axes[::-1], ptrs, ops, body, False, split_axis=first if split else None)
+        b.line(f"br label {after}")
+        b.label(after)
+
     def split_plan(self) -> SplitReduction:
         """What the wrapper needs to run this kernel split (only for a kernel with ``partials``)."""
         combined = tuple(sorted({self._reduction_pass(n) + i for n, i in self.partials}))
@@ -160,7 +187,7 @@ class ReductionEmission:
             if mode == "combine":
                 self._combine_partials(accs)
             else:
-                self._nest(self.reduce, ptrs, inner_ops, pass_body, mode == "partial")
+                self._reduced_nest(ptrs, inner_ops, pass_body, mode == "partial")
             if mode == "partial":
                 self._store_partials(accs)
                 return

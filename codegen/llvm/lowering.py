@@ -155,6 +155,11 @@ class Builder:
 
 
 # ------------------------------------------------------------------------------ casts
+def abs_i64(b: Builder, value: str) -> str:
+    """|value| of an i64 (a byte stride)."""
+    return b.emit(f"select i1 {b.emit(f'icmp slt i64 {value}, 0')}, i64 {b.emit(f'sub i64 0, {value}')}, i64 {value}")
+
+
 def cast(b: Builder, value: Value, dtype: np.dtype) -> Value:
     """NumPy's unsafe cast of a scalar, for every pair except float -> uint32/uint64 (and float ->
     any integer off x86-64) and complex -> anything but complex and bool."""

@@ -108,9 +108,12 @@ def test_parallel_split_matches_single_thread(differential, values, shape):
 
 
 def _laid_out(x: np.ndarray, layout: str) -> np.ndarray:
-    """``x`` in a test's layout: every other column ("strided 2d"), reversed, or itself."""
+    """``x`` in a test's layout: every other column ("strided 2d"), transposed (memory along the
+    first axis: the reduction runs its axes in reverse), reversed, or itself."""
     if layout == "strided 2d":
         return x[:, ::2]
+    if layout == "transposed":
+        return x.T
     return x[::-1] if layout == "reversed" else x
 
 
@@ -119,13 +122,13 @@ FULL_REDUCTIONS = [("sum", "float32"), ("sum", "float64"), ("sum", "int32"), ("p
 
 
 @pytest.mark.parametrize("name, dtype", FULL_REDUCTIONS)
-@pytest.mark.parametrize("layout", ["contiguous", "2d", "strided 2d", "reversed"])
+@pytest.mark.parametrize("layout", ["contiguous", "2d", "strided 2d", "transposed", "reversed"])
 def test_full_reduction_splits_into_partials(differential, values, name, dtype, layout):
     """A kernel that reduces everything splits its first reduced axis into per-thread partials,
     combined by one more call: same results as the interpreter, the elementwise output too."""
     pool = ThreadPool(3)
     dtype = np.dtype(dtype)
-    base = {"contiguous": (1 << 20) + 7, "2d": (1031, 1021), "strided 2d": (1031, 2042),
+    base = {"contiguous": (1 << 20) + 7, "2d": (1031, 1021), "strided 2d": (1031, 2042), "transposed": (1021, 1031),
             "reversed": (1 << 20) + 3}[layout]
 
     def make():
@@ -179,15 +182,15 @@ MULTI_PASS = {"zscore": _zscore, "softmax": _softmax, "centred and variance": _c
 
 
 @pytest.mark.parametrize("program", MULTI_PASS)
-@pytest.mark.parametrize("layout", ["contiguous", "2d", "strided 2d", "reversed", "two rows"])
+@pytest.mark.parametrize("layout", ["contiguous", "2d", "strided 2d", "transposed", "reversed", "two rows"])
 @pytest.mark.parametrize("threads", [2, 3])
 def test_full_reductions_over_several_passes_split_pass_by_pass(differential, values, program, layout, threads):
     """A kernel that reduces everything in several passes (a mean, then a deviation, then the
     output) splits each pass across the threads, the finished reductions read back by the later
     passes: the interpreter's results, and the single-threaded kernel's to rounding."""
     dtype = np.dtype("int64") if program == "shifted integers" else np.dtype("float64")
-    base = {"contiguous": (10007,), "2d": (101, 103), "strided 2d": (101, 206), "reversed": (10009,),
-            "two rows": (2, 997)}[layout]
+    base = {"contiguous": (10007,), "2d": (101, 103), "strided 2d": (101, 206), "transposed": (103, 101),
+            "reversed": (10009,), "two rows": (2, 997)}[layout]
 
     def make():
         return [_laid_out(values(dtype, base, 5) + (3 if dtype.kind == "f" else 0), layout)]
