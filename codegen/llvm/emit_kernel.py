@@ -12,9 +12,11 @@ Shape of the generated code::
         loops over the outer axes; per outer index, one pass over the reduced axes per
         level of reduction (softmax: max, sum, then the output), each pass's innermost loop
         again unit-stride / strided; values of the outer layout in between
-      reduction kernel that keeps the last axis (x.sum(axis=0), batch norm): per level, one
-        sweep over the whole domain in memory order into arrays of accumulators over the
-        kept axes (extra operands), which are then finished in place and read back
+      reduction kernel whose innermost axis in memory is kept (x.sum(axis=0), batch norm; a
+        row reduction of x.T): per level, one sweep over the whole domain in memory order
+        into arrays of accumulators over the kept axes (extra operands), which are then
+        finished in place and read back; a run-time test on strides picks this or the passes
+        per outer index where the kernel's C-like and F-like layouts disagree
       full reduction (l2norm, ``x.sum()``, ``(x - x.mean()) / x.std()``; no outer axes to
         split): modes chosen by ``chunk``: -1 every pass over everything; else one pass, the
         last dims item: chunk >= 0 rows [start, stop) of the first reduced axis, accumulators
@@ -110,13 +112,21 @@ class KernelEmitter(ReductionEmission):
                 self.finished_slots = {stage: slot for slot, stage in enumerate(self.partials)}
                 self.finished_buffer = Operand(len(self.operands), np.dtype(np.uint8), (), (), True)
                 self.operands.append(self.finished_buffer)
-        # Reductions that keep the last axis sweep the domain in memory order, each stage into
-        # an array of accumulators over the kept axes (extra operands; emit_reduction.py).
+        # A reduction whose innermost axis in memory is kept sweeps the domain in memory order,
+        # each stage into an array of accumulators over the kept axes (extra operands;
+        # emit_reduction.py): memory order is the axes' (C-like) or their reverse (F-like,
+        # ``x.T``), told apart at run time; None where that layout runs passes per kept index.
+        self.sweep_orders: tuple[tuple[int, ...] | None, tuple[int, ...] | None] = (None, None)
+        if self.plans and self.reduce and self.outer:
+            every_axis = tuple(range(self.ndim))
+            self.sweep_orders = (every_axis if self.ndim - 1 in self.outer else None,
+                                 every_axis[::-1] if 0 in self.outer else None)
         self.accumulators: dict[tuple[Node, int], Operand] = {}
-        if self.plans and self.reduce and self.ndim - 1 in self.outer:
+        if self.sweep_orders != (None, None):
             for node, plan in self.plans.items():
                 for i, stage in enumerate(plan.stages):
                     op = Operand(len(self.operands), stage.acc_dtype, self.outer, (False,) * len(self.outer), True)
+                    op.scope = len(self.store_operands) + len(self.accumulators)  # (fresh scratch: aliases nothing)
                     self.accumulators[(node, i)] = op
                     self.operands.append(op)
 
@@ -180,8 +190,6 @@ class KernelEmitter(ReductionEmission):
         self._entry()
         if not self.plans:  # (0-d reductions and axis=() ones have no reduced axes but do have passes)
             self._elementwise_body()
-        elif self.accumulators:
-            self._sweep_body()
         else:
             self._reduction_body()
         b.line("ret void")
@@ -513,6 +521,7 @@ class KernelEmitter(ReductionEmission):
 
     def _alias_tags(self, op: Operand) -> str:
         scopes = [o.scope for _, o in self.store_operands if o.scope is not None]
+        scopes += [o.scope for o in self.accumulators.values() if o.scope is not None]
         if not scopes:
             return ""
         if op.scope is not None:
@@ -533,8 +542,9 @@ def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets,
     """Lower one kernel; raises Unsupported when some member cannot be lowered exactly.
     A kernel that splits a full reduction across threads records, in ``splits``, how the
     wrapper runs it split (its extra operands, passes and combining calls); one
-    that sweeps a reduction keeping the last axis records, in ``accumulators``, the dtype of
-    each of its accumulator arrays (extra operands shaped like the kept axes, after the others)."""
+    that may sweep a reduction (a kept axis innermost in memory) records, in ``accumulators``, the
+    dtype of each of its accumulator arrays (extra operands shaped like the kept axes, after the
+    others)."""
     emitter = KernelEmitter(kernel, decls, offsets)
     emitted = emitter.emit()
     if splits is not None and emitter.partials:

@@ -146,6 +146,32 @@ def test_reductions_that_keep_the_last_axis_sweep_rows(differential, values, sha
     assert "accumulators over the kept axes" in artifact.source
 
 
+@pytest.mark.parametrize("shape, axis, layout", [
+    ((300, 70), (1,), "F"), ((300, 70), (1,), "T"), ((300, 70), (0,), "F"), ((9, 12, 40), (2,), "F"),
+    ((9, 12, 40), (1, 2), "T"), ((40, 12, 9), (1,), "F"), ((8, 16), (1,), "F"),
+])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_reductions_of_transposed_arrays_run_in_memory_order(differential, values, shape, axis, layout, threads):
+    """A reduction over a Fortran-ordered or transposed array (``np.asfortranarray(x)``, ``x.T``
+    passed as ``x``) reads memory in order: a row softmax sweeps with the first axis innermost,
+    into accumulator arrays (laid out that way too when there are several kept axes), a column
+    sum runs per column; a short kernel (8x16) has no accumulator arrays and runs per row."""
+    f32 = np.dtype("float32")
+    g = Graph()
+    x = g.add_input("x", TensorMeta(shape, f32))
+    e = g.call("exp", g.call("subtract", x, g.call("max", x, axis=axis, keepdims=True)))
+    g.set_outputs([g.call("divide", e, g.call("sum", e, axis=axis, keepdims=True)), g.call("var", x, axis=axis)])
+
+    def make():
+        value = values(f32, shape, 3)
+        return [np.asfortranarray(value) if layout == "F" else np.ascontiguousarray(value.T).T]
+    artifact = differential(g, make, REDUCTION_TOLERANCE, pool=POOLS[threads], num_threads=threads,
+                            parallel_threshold=1)
+    short = int(np.prod(shape)) < 1024
+    assert ("accumulators over the kept axes" in artifact.source) is not short
+    assert ("no accumulators" in artifact.source) is (short and len(shape) - 1 in axis)
+
+
 def test_a_sweep_that_calls_vector_math_splits_shorter_rows(differential, values):
     """Pieces of 515 columns per thread: split for a column softmax (exp bounds it), not for a
     plain column sum (memory bounds it; codegen/llvm/wrapper.py ``_splits_well``)."""
