@@ -56,6 +56,28 @@ def lowerable(node: Node, dtypes: AbstractSet[np.dtype], unsupported: type[Excep
     return False
 
 
+def clip_bounds(low: Any, high: Any, dtype: np.dtype) -> tuple[Any, Any]:
+    """``np.clip``'s bounds as a kernel applies them to values of integer ``dtype``: a Python
+    int bound beyond the dtype's range on the side that bounds nothing (-1 as the low bound of
+    uint8 values) is None, where NumPy gives the values unchanged there rather than wrapping the
+    bound (to 255: clip would then give 2 for every value below 2); raises OverflowError where
+    NumPy raises (300 as the low bound of uint8), so that NumPy's own call runs and raises."""
+    if dtype.kind not in "iu":
+        return low, high
+    info = np.iinfo(dtype)
+
+    def beyond(bound: Any, side: int) -> bool:
+        return type(bound) is int and (bound < info.min if side < 0 else bound > info.max)
+    if beyond(low, 1) or beyond(high, -1):
+        raise OverflowError("a clip bound beyond the dtype's range on the side NumPy refuses")
+    if beyond(low, -1) or beyond(high, 1):
+        try:
+            np.clip(np.zeros(1, dtype), low, high)
+        except Exception as error:  # noqa: BLE001 - a NumPy that refuses such bounds: eager raises
+            raise OverflowError(str(error)) from None
+    return (None if beyond(low, -1) else low), (None if beyond(high, 1) else high)
+
+
 def memoise(predicate: Callable[[Node], bool]) -> Callable[[Node], bool]:
     """``predicate`` asked once per node (fusion asks again as groups grow)."""
     results: dict[Node, bool] = {}

@@ -28,6 +28,7 @@ import numpy as np
 
 from ...ir import Node
 from ...ir.ops.elementwise import angle_factor
+from ..common import clip_bounds
 from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations, host_has
 from .polynomials import exp_f32, exp_f64, sin_cos_f32
 
@@ -851,7 +852,11 @@ def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
         return Value(b.call_intrinsic("roundeven", x.ty, [x.ref]) if out.kind == "f" else x.ref, out)
     if name == "clip" and len(args) == 3 and not node.kwargs:
         x = as_value(b, args[0], out)
-        for bound, op in ((args[1], "ogt"), (args[2], "olt")):
+        try:
+            low, high = clip_bounds(args[1], args[2], out)
+        except OverflowError as error:
+            raise Unsupported(f"clip: {error}") from None
+        for bound, op in ((low, "ogt"), (high, "olt")):
             if bound is None:
                 continue
             # NumPy's _NPY_MAX/_NPY_MIN: isnan(a) ? a : (a <op> b ? a : b)

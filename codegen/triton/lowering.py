@@ -19,6 +19,7 @@ import numpy as np
 
 from ...ir import Node
 from ...ir.ops.elementwise import angle_factor
+from ..common import clip_bounds
 from .math import UFUNC_TO_LIBDEVICE
 
 TRITON_TYPES = {
@@ -263,7 +264,11 @@ def _lower_clip(node: Node, values: list[Block | None], dtype: np.dtype) -> Bloc
     x = _as_block(node.args[0], values[0], dtype)
     expr = x.expr
     float_kind = dtype.kind == "f"
-    for bound, value, name in ((node.args[1], values[1], "maximum"), (node.args[2], values[2], "minimum")):
+    try:
+        low, high = clip_bounds(node.args[1], node.args[2], dtype)
+    except OverflowError as error:
+        raise Unsupported(f"clip: {error}") from None
+    for bound, value, name in ((low, values[1], "maximum"), (high, values[2], "minimum")):
         if bound is None:
             continue
         b = _as_block(bound, value, dtype).expr

@@ -124,6 +124,19 @@ def test_round_where_clip(check, arr):
     check(f, arr((3, 4)), arr((3, 4), seed=1))
 
 
+@pytest.mark.parametrize("low, high", [(-1, 2), (0, 300), (-1, 1000), (3, None), (300, 400), (None, -1)])
+def test_clip_of_integers_with_python_bounds_beyond_their_range(check, low, high):
+    """NumPy gives uint8 values clipped at -1 from below unchanged there (a random program found
+    the kernels wrapping -1 to 255: every value came out 2), and raises OverflowError for 300 as
+    the low bound or -1 as the high one."""
+    def f(x, y):
+        return np.clip(x, low, high), np.clip(y, low, high)
+
+    x = np.array([0, 1, 5, 200, 255], np.uint8)
+    y = np.array([-128, -1, 5, 100, 127], np.int8)
+    check(f, x, y)
+
+
 def test_ufunc_keywords_dtype_and_out(check, arr):
     def f(x, y, out):
         np.add(x, y, out=out)
