@@ -58,6 +58,7 @@ class CacheEntry:
     compile_seconds: float = 0.0
     mutates: bool = False
     kernel_graph: Any = None  # the fused program (llvm, triton), for `ember dump --stage dot`
+    describe_kernels: Callable[[], str] | None = None  # the kernels stage now (a first call adds loop orders)
 
     @property
     def eager_reason(self) -> BreakInfo | None:
@@ -112,7 +113,13 @@ class CompiledFunction:
     def stages(self) -> dict[str, str]:
         """The readable stages (bytecode, graph, optimized, kernels, llvm, guards, wrapper, breaks)
         of the newest cache entry; empty before the first call."""
-        return dict(self.entries[-1].stages) if self.entries else {}
+        if not self.entries:
+            return {}
+        entry = self.entries[-1]
+        stages = dict(entry.stages)
+        if entry.describe_kernels is not None:
+            stages["kernels"] = entry.describe_kernels()
+        return stages
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self if instance is None else types.MethodType(self, instance)
@@ -306,6 +313,7 @@ class CompiledFunction:
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
                                       cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
             stages["kernels"] = artifact.describe()
+            entry.describe_kernels = artifact.describe
             entry.kernel_graph = getattr(artifact, "kernel_graph", None)
             if backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()

@@ -24,6 +24,10 @@ Contract (the runtime calls this)::
 * ``take_over_bytes``: a kernel's fresh output of at least this size is written over the
   buffer of a value that dies in that kernel (the sum in ``x @ w + b`` over the matmul's
   result), where passes/memory.py finds that safe.
+* A reduction kernel that keeps axes is compiled for C order; a first call whose operands
+  lie in another memory order (Fortran order, ``x.T``) compiles it again for theirs, in a
+  module of its own (through the same caches), and runs that code from then on: layouts are
+  fixed per compiled entry (guards). ``describe()`` lists the orders so decided.
 * ``cache``: an object with ``get(key) -> bytes | None`` and ``put(key, bytes)``, e.g.
   ``ember.runtime.disk_cache.DiskCache()`` (``~/.cache/ember`` or ``EMBER_CACHE_DIR``),
   holding compiled object code. Codegen never imports runtime; the runtime passes these in.
@@ -48,6 +52,7 @@ exact, with NumPy's wrap-around, division and shift rules. NumPy's RuntimeWarnin
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -92,8 +97,10 @@ def _lower_alone(node: Node) -> None:
 class CompiledGraph:
     """A compiled graph: call it with the graph's inputs (a list) to get its outputs."""
 
-    def __init__(self, kernel_graph: KernelGraph, run, source: str, module_text: str, from_cache: bool):
+    def __init__(self, kernel_graph: KernelGraph, run, source: str, module_text: str, from_cache: bool,
+                 layouts: dict[str, list] | None = None):
         self.kernel_graph = kernel_graph
+        self.layouts = layouts or {}  # kernel name -> [its KernelLayout once a first call decided it]
         self.run = run
         self.source = source
         self.module_text = module_text
@@ -103,7 +110,11 @@ class CompiledGraph:
         return self.run(inputs)
 
     def describe(self) -> str:
-        return f"{self.kernel_graph}\n\n{self.source}"
+        text = f"{self.kernel_graph}\n\n{self.source}"
+        decided = [f"    {name}: {laid[0]}" for name, laid in self.layouts.items() if laid[0] is not None]
+        if decided:
+            text += "\n\ndecided on the first call, for the operands' memory order:\n" + "\n".join(decided)
+        return text
 
     def llvm_ir(self, optimized: bool = False) -> str:
         if not self.module_text:
@@ -159,11 +170,23 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         fused.update({node: ScanKernel(compiled.addresses[name], node.op.name, node.meta.dtype,
                                        node.kwargs.get("axis"), pool, num_threads)
                       for node, (name, _) in scans.items()})
-    run, source, _ = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
-                                   parallel_threshold=parallel_threshold, splits=splits,
-                                   accumulators=accumulators,
-                                   reuse_outputs=reuse_outputs, fused=fused, trampoline=trampoline)
-    return CompiledGraph(kernel_graph, run, source, module_text, from_cache)
+    run, source, namespace = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
+                                           parallel_threshold=parallel_threshold, splits=splits,
+                                           accumulators=accumulators, reuse_outputs=reuse_outputs, fused=fused,
+                                           trampoline=trampoline,
+                                           relayout=functools.partial(_compile_in_order, cache=cache))
+    layouts = {kernel.name: namespace[f"_laid_{kernel.name}"] for kernel in kernel_graph.kernels
+               if f"_laid_{kernel.name}" in namespace}
+    return CompiledGraph(kernel_graph, run, source, module_text, from_cache, layouts)
+
+
+def _compile_in_order(kernel: Kernel, layout: tuple[int, ...], cache: ObjectCache | None) -> int:
+    """The address of ``kernel`` compiled, in a module of its own, for the memory order
+    ``layout`` (the wrapper asks on a first call whose operands are not in C order)."""
+    assert OFFSETS is not None  # (compile_graph checked)
+    decls = MathDeclarations()
+    name, text = emit_kernel(kernel, decls, OFFSETS, layout=layout)
+    return compile_module(assemble_module([(name, text)], decls.text()), [name], cache).addresses[name]
 
 
 def _own_kernels(kernel_graph: KernelGraph, make: Callable[[Node], tuple[str, str] | None], reason: str

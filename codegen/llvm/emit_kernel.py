@@ -15,8 +15,8 @@ Shape of the generated code::
       reduction kernel whose innermost axis in memory is kept (x.sum(axis=0), batch norm; a
         row reduction of x.T): per level, one sweep over the whole domain in memory order
         into arrays of accumulators over the kept axes (extra operands), which are then
-        finished in place and read back; a run-time test on strides picks this or the passes
-        per outer index where the kernel's C-like and F-like layouts disagree
+        finished in place and read back; the memory order is C order, or the one the wrapper
+        found on a first call and emitted this kernel again for (wrapper.py)
       full reduction (l2norm, ``x.sum()``, ``(x - x.mean()) / x.std()``; no outer axes to
         split): modes chosen by ``chunk``: -1 every pass over everything; else one pass, the
         last dims item: chunk >= 0 rows [start, stop) of the first reduced axis, accumulators
@@ -56,7 +56,8 @@ LONG_LOOP_BODY = 32  # lines of IR: black_scholes' body has 161, log1p(x) * exp(
 class KernelEmitter(ReductionEmission):
     """Lowers one kernel to one LLVM function (the module docstring shows its shape)."""
 
-    def __init__(self, kernel: Kernel, decls: MathDeclarations, offsets: Offsets):
+    def __init__(self, kernel: Kernel, decls: MathDeclarations, offsets: Offsets,
+                 layout: tuple[int, ...] | None = None):
         self.k = kernel
         self.b = Builder(decls)
         self.offsets = offsets
@@ -114,15 +115,17 @@ class KernelEmitter(ReductionEmission):
                 self.operands.append(self.finished_buffer)
         # A reduction whose innermost axis in memory is kept sweeps the domain in memory order,
         # each stage into an array of accumulators over the kept axes (extra operands;
-        # emit_reduction.py): memory order is the axes' (C-like) or their reverse (F-like,
-        # ``x.T``), told apart at run time; None where that layout runs passes per kept index.
-        self.sweep_orders: tuple[tuple[int, ...] | None, tuple[int, ...] | None] = (None, None)
-        if self.plans and self.reduce and self.outer:
-            every_axis = tuple(range(self.ndim))
-            self.sweep_orders = (every_axis if self.ndim - 1 in self.outer else None,
-                                 every_axis[::-1] if 0 in self.outer else None)
+        # emit_reduction.py). ``layout`` is the memory order the kernel is emitted for (outermost
+        # first; C order unless the wrapper found another on a first call and asked for this
+        # kernel again): any order computes the same values, only the speed differs. The
+        # accumulators are operands whatever the order, so every order's kernel takes the same
+        # arguments (the wrapper gives one-element stand-ins to a kernel that does not sweep).
+        self.layout = layout if layout is not None else tuple(range(self.ndim))
+        self.sweep_order: tuple[int, ...] | None = None
         self.accumulators: dict[tuple[Node, int], Operand] = {}
-        if self.sweep_orders != (None, None):
+        if self.plans and self.reduce and self.outer:
+            if self.layout[-1] in self.outer:
+                self.sweep_order = self.layout
             for node, plan in self.plans.items():
                 for i, stage in enumerate(plan.stages):
                     op = Operand(len(self.operands), stage.acc_dtype, self.outer, (False,) * len(self.outer), True)
@@ -538,14 +541,16 @@ def _set_id(scopes: list[int]) -> str:
 
 def emit_kernel(kernel: Kernel, decls: MathDeclarations, offsets: Offsets,
                 splits: dict[Kernel, SplitReduction] | None = None,
-                accumulators: dict[Kernel, list[np.dtype]] | None = None) -> tuple[str, str]:
+                accumulators: dict[Kernel, list[np.dtype]] | None = None,
+                layout: tuple[int, ...] | None = None) -> tuple[str, str]:
     """Lower one kernel; raises Unsupported when some member cannot be lowered exactly.
     A kernel that splits a full reduction across threads records, in ``splits``, how the
     wrapper runs it split (its extra operands, passes and combining calls); one
     that may sweep a reduction (a kept axis innermost in memory) records, in ``accumulators``, the
     dtype of each of its accumulator arrays (extra operands shaped like the kept axes, after the
-    others)."""
-    emitter = KernelEmitter(kernel, decls, offsets)
+    others). ``layout``: the memory order (outermost axis first) to emit its loops for; C order
+    by default."""
+    emitter = KernelEmitter(kernel, decls, offsets, layout)
     emitted = emitter.emit()
     if splits is not None and emitter.partials:
         splits[kernel] = emitter.split_plan()

@@ -3,8 +3,8 @@
 Per outer index, one pass per level of reduction (softmax: max, then sum and the output),
 each with its accumulators; values of the outer layout computed between passes; a costly
 value needed in several passes spilled to an output buffer once. A kernel whose innermost axis
-in memory is kept (the last, or the first of an F-like layout: a run-time test) sweeps instead:
-per level, the whole domain in memory order into accumulator arrays. A kernel that reduces
+in memory is kept (the last in C order; in the layout the kernel is emitted for) sweeps
+instead: per level, the whole domain in memory order into accumulator arrays. A kernel that reduces
 everything splits across threads (``SplitReduction``): besides the whole run (``chunk`` -1),
 one pass at a time (``pass``, the last dims item), either over a chunk of the first reduced
 axis, its accumulators into ``partials[chunk]`` (``chunk`` >= 0), or combining the partials
@@ -73,7 +73,8 @@ class ReductionEmission:
     ndim: int
     count: str
     accumulators: dict[tuple[Node, int], Operand]
-    sweep_orders: tuple[tuple[int, ...] | None, tuple[int, ...] | None]  # C-like and F-like layouts
+    layout: tuple[int, ...]  # the memory order emitted for, outermost axis first
+    sweep_order: tuple[int, ...] | None  # the layout, where a kept axis is innermost in it
 
     if TYPE_CHECKING:  # KernelEmitter's methods used here
         def _reduction_pass(self, node: Node) -> int: ...
@@ -94,7 +95,10 @@ class ReductionEmission:
     def _reduction_body(self) -> None:
         ptrs = {op.index: op.data for op in self.operands}
         if not self.partials:
-            self._layout_bodies(ptrs)
+            if self.outer:
+                self._layout_body(ptrs)
+            else:  # (nothing kept and nothing reduced: a 0-d or axis=() reduction)
+                self._outer_body(ptrs)
             return
         b = self.b
         whole, split, after = b.fresh("whole"), b.fresh("split"), b.fresh("end")
@@ -153,38 +157,17 @@ class ReductionEmission:
                 crossing = wider if crossing is None else b.emit(f"or i1 {crossing}, {wider}")
         return crossing
 
-    def _layout_bodies(self, ptrs: dict[int, str]) -> None:
-        """A kernel with kept axes, in the body that reads memory in order: passes per kept
-        index when memory runs along a reduced axis, else a sweep in memory order
-        (``sweep_orders``); which one is a run-time test on strides where the two layouts
-        disagree. A row softmax of a Fortran-ordered 2048x4096 float32 array sweeps: 145 ms
-        per row, 16 ms swept (NumPy 37-42); its ``x.sum(axis=0)`` runs per column: 32 ms
-        swept, 1.0-1.1 ms (NumPy 2.5-2.9). Where only the F-like layout sweeps, the last dims item
-        says whether the wrapper gave real accumulators (wrapper.py: not to short kernels)."""
-        along, across = self.sweep_orders
-        crossing = self._memory_runs_along_first(tuple(range(self.ndim)), self.operands) if along != across else None
-        if crossing is not None and along is None:
-            at = self.b.emit(f"getelementptr i64, ptr {self.dims}, i64 {3 + self.ndim}")
-            given = self.b.emit(f"icmp ne i64 {self.b.emit(f'load i64, ptr {at}')}, 0")
-            crossing = self.b.emit(f"and i1 {crossing}, {given}")
-        if crossing is None:
-            self._layout_body(ptrs, along)
+    def _layout_body(self, ptrs: dict[int, str]) -> None:
+        """A kernel with kept axes, read in the memory order it is emitted for (``layout``): a
+        sweep where a kept axis is innermost, else passes per kept index, the kept axes in that
+        order (the threads still split the first kept axis). A row softmax of a Fortran-ordered
+        2048x4096 float32 array sweeps: 145 ms per row, 16 ms swept (NumPy 37-42); its
+        ``x.sum(axis=0)`` runs per column: 32 ms swept, 1.0-1.1 ms (NumPy 2.5-2.9)."""
+        if self.sweep_order is not None:
+            self._sweep_body(self.sweep_order)
             return
-        b = self.b
-        c_like, f_like, after = b.fresh("c_like"), b.fresh("f_like"), b.fresh("after")
-        b.line(f"br i1 {crossing}, label {f_like}, label {c_like}")
-        for label, order in ((c_like, along), (f_like, across)):
-            b.label(label)
-            self._layout_body(ptrs, order)
-            b.line(f"br label {after}")
-        b.label(after)
-
-    def _layout_body(self, ptrs: dict[int, str], sweep_order: tuple[int, ...] | None) -> None:
-        self.finished_dtypes.clear()  # (each body finishes every stage anew)
-        if sweep_order is None:
-            self._nest(self.outer, ptrs, self.operands, self._outer_body, bool(self.outer), vectorize=False)
-        else:
-            self._sweep_body(sweep_order)
+        kept = tuple(axis for axis in self.layout if axis in self.outer)
+        self._nest(kept, ptrs, self.operands, self._outer_body, False, vectorize=False, split_axis=self.outer[0])
 
     def split_plan(self) -> SplitReduction:
         """What the wrapper needs to run this kernel split (only for a kernel with ``partials``)."""
@@ -275,6 +258,7 @@ class ReductionEmission:
         ptrs = {op.index: op.data for op in self.operands}
         split = self.outer[0]
         every_axis = order
+        kept_axes = tuple(axis for axis in order if axis in self.outer)  # (accumulators are laid out so)
         every_acc = list(self.accumulators.values())
         for p in range(self.num_passes):
             stages = [(n, p - self._reduction_pass(n)) for n in self.plans
@@ -285,7 +269,7 @@ class ReductionEmission:
                     stage = self.plans[node].stages[i]
                     self._acc_store(self.accumulators[(node, i)], q, Value(stage.init, stage.acc_dtype))
 
-            self._nest(self.outer, ptrs, every_acc, start, True)
+            self._nest(kept_axes, ptrs, every_acc, start, False, split_axis=split)
 
             def sweep(q, p=p, stages=stages):
                 self.current_pass = p
@@ -308,9 +292,9 @@ class ReductionEmission:
                     self.finished_dtypes[(node, i)] = done.dtype
                     self._acc_store(acc, q, Value(cast(b, done, stage.acc_dtype).ref, stage.acc_dtype))
 
-            self._nest(self.outer, ptrs, every_acc, finish, True)
-        self._nest(self.outer, ptrs, self.operands, lambda q: self._store_all(self._kept_scope(q), None, full=False),
-                   True)
+            self._nest(kept_axes, ptrs, every_acc, finish, False, split_axis=split)
+        self._nest(kept_axes, ptrs, self.operands, lambda q: self._store_all(self._kept_scope(q), None, full=False),
+                   False, split_axis=split)
 
     def _kept_scope(self, q: dict[int, str]) -> Scope:
         """The values of the kept axes at ``q``: every stage finished so far, read from its array."""

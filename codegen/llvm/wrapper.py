@@ -24,25 +24,29 @@ Example of the generated text for ``(x + y) * 2.0 - np.exp(x)``::
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
-from ..layouts import eager_order, empty_in_order, in_layout
+from ..buffers import OutputCache, reusable
+from ..layouts import domain_order, eager_order, empty_in_order, in_layout, placement
 from ..wrapper import ProgramBuilder
 from .emit_reduction import SplitReduction
 from .launch import BUILTIN_CALL_LIMIT, KERNEL_TYPE, builtin_kernel
 from .lowering import power_multiplies
 from .math import BINARY_LIBM, UNARY_LIBM
 
-# Elements below which a kernel that sweeps only in an F-like layout gets no accumulator arrays
-# (each ~0.15 us to make per call) and runs per row. Fortran-ordered float32, sweep against per
-# row: x.sum(1) of 8x64 1.54 vs 1.41 us, 16x64 1.56 vs 1.68 us, 64x64 1.95 vs 3.45 us; softmax
-# 8x16 3.1 vs 3.2 us, 8x64 4.5 vs 5.7 us, 64x64 15.4 vs 33.4 us.
+# Elements below which a reduction kernel keeps its C-order loops whatever its operands' layout:
+# no other order is compiled for it, and a kernel that does not sweep in C order gets no
+# accumulator arrays (each ~0.15 us to make per call). Fortran-ordered float32, sweep against
+# per row: x.sum(1) of 8x64 1.54 vs 1.41 us, 16x64 1.56 vs 1.68 us, 64x64 1.95 vs 3.45 us;
+# softmax 8x16 3.1 vs 3.2 us, 8x64 4.5 vs 5.7 us, 64x64 15.4 vs 33.4 us.
 SWEEP_ACCUMULATORS_LEAST = 1024
-SWEEP_SPLIT_PIECE = 2048  # elements of each row per thread, below which a sweep runs on one thread
+SWEEP_SPLIT_PIECE = 1024  # elements of each row per thread, below which a sweep runs on one thread
 SWEEP_SPLIT_PIECE_MATH = 512  # ... for a sweep that calls vector math (exp, tanh, ...): compute-bound
 # What one vector math call adds to an element's cost, in units of a plain arithmetic kernel's
 # (the kernels ``parallel_threshold`` is for), by float32 / float64. Measured one thread against
@@ -61,6 +65,81 @@ def math_call_cost(kernel: Kernel) -> int:
                    node.op.name == "power" and power_multiplies(node))))
 
 
+def splits_well(kernel: Kernel, order: tuple[int, ...], num_threads: int) -> bool:
+    """Whether splitting the first kept axis across threads pays for a kernel run in memory
+    ``order``. A sweep (a kept axis innermost) whose split axis is not outermost splits the
+    rows themselves, each thread a piece of every row: only worth it for long pieces. Over
+    axis 0, float32, two threads against one: pieces of 512 (8192x1024) sum 1.9-2.4 vs
+    1.0-1.2 ms, var 4.3-5.2 vs 2.4-3.2 ms; of 1024 (4096x2048) sum 1.3-1.4 vs 1.1-1.2 ms,
+    but var 3.2-3.4 vs 4.6-5.8 ms and batch norm 6.2-6.3 vs 11.8-12.9 ms (a row reduction of
+    a Fortran-ordered 2048x4096 array alike: var 3.0 vs 4.8-5.6, layer norm 8.1-8.3 vs
+    12.6-13.2 ms). A sweep that calls vector math is bound by it, not by memory, and gains from
+    pieces of 512 (column softmax, float32, one thread against two: 2048x2048 13.0 vs 10.4
+    ms, 4096x1024 13.0 vs 10.6, but 8192x512 13.0 vs 17.0; ``np.log(np.exp(x -
+    x.max(0)).sum(0))`` 2048x2048 9.9 vs 6.6). A row softmax of a Fortran-ordered 8x512x512
+    float32 array sweeps with the axis of 8 innermost: 2.9 ms on one thread, 7.6 on two."""
+    if not kernel.reduce_axes or not kernel.outer_axes or order[-1] not in kernel.outer_axes:
+        return True
+    inside = order[order.index(kernel.outer_axes[0]):]
+    if len(inside) == len(order):
+        return True
+    piece = 1
+    for axis in inside:
+        size = kernel.domain[axis]
+        if not isinstance(size, int):
+            return False
+        piece *= size
+    least = SWEEP_SPLIT_PIECE_MATH if math_call_cost(kernel) else SWEEP_SPLIT_PIECE
+    return piece // num_threads >= least
+
+
+@dataclass(frozen=True)
+class KernelLayout:
+    """A reduction kernel with kept axes as compiled for one memory order of its domain
+    (emit_kernel's ``layout``): the callable that launches it, and how to make its accumulator
+    arrays: over the kept axes in ``kept`` memory order where it sweeps, else one-element
+    stand-ins (it never touches them)."""
+
+    kernel: Any
+    order: tuple[int, ...]  # the memory order of the domain it loops in, outermost axis first
+    kept: tuple[int, ...] | None
+    splits: bool  # whether its launch may split across threads (``splits_well``)
+    takers: tuple[Callable[[tuple], np.ndarray], ...]
+    stand_ins: tuple[np.ndarray, ...]
+    dtypes: tuple[np.dtype, ...]
+
+    def __str__(self) -> str:
+        how = "sweeps into accumulator arrays" if self.kept is not None else "passes per kept index"
+        return f"loops in memory order {self.order}: {how}"
+
+    def accumulators(self, shape: tuple) -> tuple[np.ndarray, ...]:
+        if self.kept is None:
+            return self.stand_ins
+        if self.kept == tuple(range(len(shape))):
+            return tuple(take(shape) for take in self.takers)
+        memory_shape, inverse = placement(shape, self.kept)
+        return tuple(take(memory_shape).transpose(inverse) for take in self.takers)
+
+
+def lay_out(kernel: Kernel, default: KernelLayout, compile_order: Callable[[Kernel, tuple[int, ...]], Any],
+            make: Callable[[int], Any], num_threads: int, decided: list, operands: tuple) -> KernelLayout:
+    """On a first call: the kernel's code for its operands' memory order (layouts are fixed per
+    compiled entry: guards), compiled now if it is not C order (``compile_order`` gives the
+    function's address), kept in ``decided[0]``."""
+    order = domain_order(kernel, operands)
+    laid = default
+    if order != tuple(range(len(kernel.domain))):
+        kept = [axis for axis in order if axis in kernel.outer_axes]
+        sweeps = order[-1] in kernel.outer_axes
+        laid = KernelLayout(make(compile_order(kernel, order)), order,
+                            tuple(kernel.outer_axes.index(axis) for axis in kept) if sweeps else None,
+                            splits_well(kernel, order, num_threads),
+                            tuple(functools.partial(np.empty, dtype=dtype) for dtype in default.dtypes),
+                            default.stand_ins, default.dtypes)
+    decided[0] = laid
+    return laid
+
+
 class WrapperBuilder(ProgramBuilder):
     """After ``build()``, ``globals`` holds the kernels (ctypes), their dims arrays and the pool;
     ``namespace()`` is everything the generated text needs."""
@@ -68,8 +147,10 @@ class WrapperBuilder(ProgramBuilder):
     def __init__(self, kernel_graph: KernelGraph, addresses: dict[Kernel, int], pool: Any,
                  num_threads: int, parallel_threshold: int, splits: dict[Kernel, SplitReduction],
                  reuse_outputs: bool, fused: dict[Node, Any],
-                 accumulators: dict[Kernel, list[np.dtype]] | None = None, trampoline: int | None = None):
+                 accumulators: dict[Kernel, list[np.dtype]] | None = None, trampoline: int | None = None,
+                 relayout: Callable[[Kernel, tuple[int, ...]], int] | None = None):
         super().__init__(kernel_graph, reuse_outputs)
+        self.relayout = relayout  # a kernel's address compiled for another memory order (on first calls)
         self.fused = fused
         self.addresses = addresses
         self.trampoline = trampoline  # the module's builtin-call trampoline (launch.py), if it has one
@@ -143,32 +224,12 @@ class WrapperBuilder(ProgramBuilder):
         self.values[node] = name
 
     def launch(self, kernel: Kernel, operands: list[str]) -> None:
-        kept_shape = tuple(kernel.domain[a] for a in kernel.outer_axes)
-        # Only an F-like layout sweeps a kernel that reduces the last axis, its first axis innermost
-        # (emit_reduction.py): its accumulators are laid out in that order too, and a short kernel
-        # gets stand-ins instead (the last dims item 0: it then runs per row in any layout).
-        f_only = len(kernel.domain) - 1 in kernel.reduce_axes and kernel in self.accumulators
-        stand_ins = f_only and is_static(kernel.domain) and kernel.size < SWEEP_ACCUMULATORS_LEAST
-        for i, dtype in enumerate(self.accumulators.get(kernel, [])):  # (set by the kernel, all of them)
-            name = f"a_{kernel.name}_{i}"
-            if stand_ins:
-                name = self.constant(np.empty(1, dtype))
-            elif f_only and len(kept_shape) > 1:
-                self.scratch(f"{name}_f", kept_shape[::-1], dtype, "accumulators over the kept axes, reversed")
-                self.lines.append(f"    {name} = {name}_f.T")
-            else:
-                self.scratch(name, kept_shape, dtype, "accumulators over the kept axes")
-            operands = operands + [name]
-        if stand_ins:
-            self.lines.append(f"    # {kernel.name}: {kernel.size} elements run per row in any layout: no accumulators")
         split = self.splits.get(kernel)
         split_axes = kernel.reduce_axes if split else kernel.outer_axes
         extent = kernel.domain[split_axes[0]] if split_axes else 1
-        function = f"_{kernel.name}"
-        dims = self.dims_array(kernel.name, (0, extent, -1, *kernel.domain, *([int(not stand_ins)] if f_only else [])))
+        dims = self.dims_array(kernel.name, (0, extent, -1, *kernel.domain))
         splittable = (self.pool is not None and self.num_threads > 1
-                      and (extent > 1 if isinstance(extent, int) else True)  # a Dim is >= 2
-                      and self._splits_well(kernel))
+                      and (extent > 1 if isinstance(extent, int) else True))  # a Dim is >= 2
         threshold = self.threshold // (1 + math_call_cost(kernel))  # elements above which a split pays
         if split is not None and split.passes > 1 and not math_call_cost(kernel):
             # Each pass pays a split, and a plain pass over data that fits in cache is short: two
@@ -177,41 +238,75 @@ class WrapperBuilder(ProgramBuilder):
             threshold = threshold * 3 // 2
         short = is_static(kernel.domain) and kernel.size < BUILTIN_CALL_LIMIT
         if short and self.trampoline is not None and not (splittable and kernel.size >= threshold):
-            self.globals[function] = builtin_kernel(self.trampoline, self.addresses[kernel])
+            make: Callable[[int], Any] = functools.partial(builtin_kernel, self.trampoline)
         else:
-            self.globals[function] = KERNEL_TYPE(self.addresses[kernel])
+            make = KERNEL_TYPE
+        laid = None  # the name of the kernel's layout, where decided on the first call
+        if kernel in self.accumulators:
+            function, names, laid = self._laid_out(kernel, operands, make)
+            operands = operands + names
+        else:
+            function = f"_{kernel.name}"
+            self.globals[function] = make(self.addresses[kernel])
+        if laid is None:
+            splittable = splittable and splits_well(kernel, tuple(range(len(kernel.domain))), self.num_threads)
+
+        def parallel(indent: str) -> list[str]:
+            lines = self.parallel(kernel, function, operands, split, extent, dims, indent + "    " * bool(laid))
+            if laid is None:
+                return lines
+            return [f"{indent}if {laid}.splits:", *lines, f"{indent}else:",
+                    *self.serial(function, operands, split, dims, indent + "    ")]
         if is_static(kernel.domain):
             if splittable and kernel.size >= threshold:
-                self.lines.extend(self.parallel(kernel, function, operands, split, extent, dims, "    "))
+                self.lines.extend(parallel("    "))
             else:
                 self.lines.extend(self.serial(function, operands, split, dims, "    "))
         elif splittable:  # dynamic dimensions: whether to split is decided per call
             size = " * ".join(f"({d!r})" if isinstance(d, Dim) and d.affine else repr(d) for d in kernel.domain)
             self.lines.append(f"    if {size} >= {threshold}:")
-            self.lines.extend(self.parallel(kernel, function, operands, split, extent, dims, "        "))
+            self.lines.extend(parallel("        "))
             self.lines.append("    else:")
             self.lines.extend(self.serial(function, operands, split, dims, "        "))
         else:
             self.lines.extend(self.serial(function, operands, split, dims, "    "))
 
-    def _splits_well(self, kernel: Kernel) -> bool:
-        """A sweep (a reduction keeping the last axis) whose first axis is reduced splits the
-        rows themselves, each thread a piece of every row: only worth it for long pieces. Sums
-        over axis 0, float32, two threads against one: 4096x1024 0.42 vs 0.51 ms but its var
-        1.79 vs 1.23 ms, 16384x256 1.15 vs 0.52 ms; 256x16384 0.51 vs 0.62 ms, 8192x4096 7.0
-        vs 11.3 ms. A sweep that calls vector math is bound by it, not by memory, and gains from
-        pieces of 512 (column softmax, float32, one thread against two: 2048x2048 13.0 vs 10.4
-        ms, 4096x1024 13.0 vs 10.6, but 8192x512 13.0 vs 17.0; ``np.log(np.exp(x -
-        x.max(0)).sum(0))`` 2048x2048 9.9 vs 6.6)."""
-        if not self.accumulators.get(kernel) or kernel.outer_axes[0] == 0:
-            return True
-        piece = 1
-        for size in kernel.domain[kernel.outer_axes[0]:]:
-            if not isinstance(size, int):
-                return False
-            piece *= size
-        least = SWEEP_SPLIT_PIECE_MATH if math_call_cost(kernel) else SWEEP_SPLIT_PIECE
-        return piece // self.num_threads >= least
+    def _laid_out(self, kernel: Kernel, operands: list[str], make: Callable[[int], Any]
+                  ) -> tuple[str, list[str], str | None]:
+        """The launch's callable and accumulator arrays of a reduction kernel with kept axes: its
+        C-order code, or, decided on the first call (``relayout``), code compiled then for the
+        operands' memory order (a row softmax of a Fortran-ordered array sweeps into
+        accumulators; its code for C order, per row, strides across memory). Short kernels keep
+        C order (``SWEEP_ACCUMULATORS_LEAST``). Also the name of the decided layout, if any."""
+        dtypes = tuple(self.accumulators[kernel])
+        kept_shape = tuple(kernel.domain[a] for a in kernel.outer_axes)
+        names = [f"a_{kernel.name}_{i}" for i in range(len(dtypes))]
+        stand_ins = tuple(np.empty(1, dtype) for dtype in dtypes)
+        sweeps = len(kernel.domain) - 1 in kernel.outer_axes  # in C order: its innermost axis is kept
+        if self.relayout is None or is_static(kernel.domain) and kernel.size < SWEEP_ACCUMULATORS_LEAST:
+            function = f"_{kernel.name}"
+            self.globals[function] = make(self.addresses[kernel])
+            for name, dtype, stand_in in zip(names, dtypes, stand_ins, strict=True):
+                if sweeps:
+                    self.scratch(name, kept_shape, dtype, "accumulators over the kept axes")
+                else:
+                    self.lines.append(f"    {name} = {self.constant(stand_in)}  # a stand-in: no sweep in C order")
+            return function, names, None
+        takers = tuple(OutputCache(kept_shape, dtype).take if self.reuse_outputs and reusable(kept_shape, dtype)
+                       else functools.partial(np.empty, dtype=dtype) for dtype in dtypes)
+        c_order = tuple(range(len(kernel.domain)))
+        default = KernelLayout(make(self.addresses[kernel]), c_order, tuple(range(len(kept_shape))) if sweeps else None,
+                               splits_well(kernel, c_order, self.num_threads), takers, stand_ins, dtypes)
+        decided: list = [None]
+        self.globals[f"_laid_{kernel.name}"] = decided
+        self.globals[f"_lay_{kernel.name}"] = functools.partial(lay_out, kernel, default, self.relayout, make,
+                                                                   self.num_threads, decided)
+        laid = f"l_{kernel.name}"
+        self.lines += [f"    {laid} = _laid_{kernel.name}[0]",
+                       f"    if {laid} is None:  # the first call: loops in the operands' memory order",
+                       f"        {laid} = _lay_{kernel.name}(({', '.join(operands)},))",
+                       f"    {', '.join(names)}, = {laid}.accumulators({kept_shape!r})"]
+        return f"{laid}.kernel", names, laid
 
     def dims_array(self, kernel_name: str, sizes: tuple) -> str:
         """The int64 dims array: a constant for static sizes, else made per call from the sizes
@@ -297,13 +392,16 @@ def build_wrapper(kernel_graph: KernelGraph, addresses: dict[Kernel, int], *, po
                   splits: dict[Kernel, SplitReduction] | None = None,
                   reuse_outputs: bool = False, fused: dict[Node, Any] | None = None,
                   accumulators: dict[Kernel, list[np.dtype]] | None = None,
-                  trampoline: int | None = None) -> tuple[Any, str, dict]:
+                  trampoline: int | None = None,
+                  relayout: Callable[[Kernel, tuple[int, ...]], int] | None = None) -> tuple[Any, str, dict]:
     """(the ``run(inputs)`` function, its source, its globals); ``splits``: how kernels that
     split a full reduction run split (recorded by emit_kernel);
     ``fused``: extern nodes run by an own kernel (a callable taking the node's arguments);
-    ``trampoline``: the address of the module's trampoline for short kernels (launch.py)."""
+    ``trampoline``: the address of the module's trampoline for short kernels (launch.py);
+    ``relayout(kernel, order)``: the address of ``kernel`` compiled for another memory order
+    (without it, reduction kernels run their C-order code whatever the layout)."""
     builder = WrapperBuilder(kernel_graph, addresses, pool, num_threads, parallel_threshold, splits or {},
-                             reuse_outputs, fused or {}, accumulators, trampoline)
+                             reuse_outputs, fused or {}, accumulators, trampoline, relayout)
     source = builder.build()
     globals_ = builder.namespace()
     namespace = dict(globals_)

@@ -57,6 +57,31 @@ def test_miss_then_hit(tmp_path):
     assert result.stdout.strip() == "True"
 
 
+def test_a_kernel_compiled_for_another_layout_goes_to_the_disk_cache_too(tmp_path):
+    """A row softmax first called on a Fortran-ordered array compiles its kernel again for that
+    order (a second module); a fresh process called the same way finds both on disk."""
+    script = textwrap.dedent(f"""
+        import numpy as np, ember
+
+        def softmax(x):
+            e = np.exp(x - x.max(axis=-1, keepdims=True) + {float(np.random.default_rng().random())!r})
+            return e / e.sum(axis=-1, keepdims=True)
+
+        x = np.asfortranarray(np.linspace(-3, 3, 64 * 48, dtype=np.float32).reshape(64, 48))
+        with ember.config.patch(cache_dir={str(tmp_path / 'cache')!r}, suppress_errors=False):
+            compiled = ember.compile(softmax)
+            assert np.allclose(compiled(x), softmax(x), rtol=1e-5, atol=1e-7)
+        print(compiled.stages["kernels"].splitlines()[-1].strip())
+    """)
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "k0: loops in memory order (1, 0): sweeps into accumulator arrays" in first
+    assert len(list((tmp_path / "cache").glob("*.o"))) == 2
+    # The second process may not run LLVM's code generation at all.
+    refuse = "import importlib; importlib.import_module('ember.codegen.llvm.jit').compile_to_object = None\n"
+    again = subprocess.run([sys.executable, "-c", refuse + script], capture_output=True, text=True, check=True)
+    assert again.stdout == first
+
+
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "wrong_object"])
 def test_corrupt_entry_is_recompiled(tmp_path, damage):
     cache = DiskCache(tmp_path)

@@ -143,38 +143,47 @@ def test_reductions_that_keep_the_last_axis_sweep_rows(differential, values, sha
     g = reduce_graph(op, TensorMeta(shape, dtype), axis=axis)
     artifact = differential(g, lambda: [values(dtype, shape, 3)], REDUCTION_TOLERANCE, pool=POOLS[threads],
                             num_threads=threads, parallel_threshold=1)
-    assert "accumulators over the kept axes" in artifact.source
+    assert f"loops in memory order {tuple(range(len(shape)))}: sweeps into accumulator arrays" in artifact.describe()
 
 
 @pytest.mark.parametrize("shape, axis, layout", [
     ((300, 70), (1,), "F"), ((300, 70), (1,), "T"), ((300, 70), (0,), "F"), ((9, 12, 40), (2,), "F"),
     ((9, 12, 40), (1, 2), "T"), ((40, 12, 9), (1,), "F"), ((8, 16), (1,), "F"),
+    ((6, 40, 48), (2,), (0, 2, 1)), ((6, 40, 48), (0,), (0, 2, 1)), ((6, 40, 48), (1,), (2, 0, 1)),
 ])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_reductions_of_transposed_arrays_run_in_memory_order(differential, values, shape, axis, layout, threads):
     """A reduction over a Fortran-ordered or transposed array (``np.asfortranarray(x)``, ``x.T``
-    passed as ``x``) reads memory in order: a row softmax sweeps with the first axis innermost,
-    into accumulator arrays (laid out that way too when there are several kept axes), a column
-    sum runs per column; a short kernel (8x16) has no accumulator arrays and runs per row."""
+    passed as ``x``, a batch of transposed matrices) reads memory in order: its first call
+    compiles the kernel again for that order: a row softmax sweeps with the first axis
+    innermost, into accumulator arrays (laid out that way too when there are several kept
+    axes), a column sum runs per column; a short kernel (8x16) keeps C order, and, where C
+    order does not sweep, has no accumulator arrays."""
     f32 = np.dtype("float32")
     g = Graph()
     x = g.add_input("x", TensorMeta(shape, f32))
     e = g.call("exp", g.call("subtract", x, g.call("max", x, axis=axis, keepdims=True)))
     g.set_outputs([g.call("divide", e, g.call("sum", e, axis=axis, keepdims=True)), g.call("var", x, axis=axis)])
 
+    order = layout if isinstance(layout, tuple) else tuple(range(len(shape)))[::-1]
+
     def make():
         value = values(f32, shape, 3)
-        return [np.asfortranarray(value) if layout == "F" else np.ascontiguousarray(value.T).T]
+        if layout == "F":
+            return [np.asfortranarray(value)]
+        return [np.ascontiguousarray(value.transpose(order)).transpose(np.argsort(order))]
     artifact = differential(g, make, REDUCTION_TOLERANCE, pool=POOLS[threads], num_threads=threads,
                             parallel_threshold=1)
     short = int(np.prod(shape)) < 1024
-    assert ("accumulators over the kept axes" in artifact.source) is not short
-    assert ("no accumulators" in artifact.source) is (short and len(shape) - 1 in axis)
+    how = "passes per kept index" if order[-1] in axis else "sweeps into accumulator arrays"
+    assert (f"loops in memory order {order}: {how}" in artifact.describe()) is not short
+    assert ("a stand-in: no sweep in C order" in artifact.source) is (short and len(shape) - 1 in axis)
 
 
 def test_a_sweep_that_calls_vector_math_splits_shorter_rows(differential, values):
     """Pieces of 515 columns per thread: split for a column softmax (exp bounds it), not for a
-    plain column sum (memory bounds it; codegen/llvm/wrapper.py ``_splits_well``)."""
+    plain column sum (memory bounds it; codegen/llvm/wrapper.py ``splits_well``); nor for a row
+    softmax of a Fortran-ordered 8x40x60 array, which sweeps with the axis of 8 innermost."""
     shape, f32 = (40, 1030), np.dtype("float32")
     g = Graph()
     x = g.add_input("x", TensorMeta(shape, f32))
@@ -182,10 +191,18 @@ def test_a_sweep_that_calls_vector_math_splits_shorter_rows(differential, values
     g.set_outputs([g.call("divide", e, g.call("sum", e, axis=(0,), keepdims=True))])
     artifact = differential(g, lambda: [values(f32, shape, 3)], REDUCTION_TOLERANCE, pool=POOLS[2], num_threads=2,
                             parallel_threshold=1)
-    assert "_pool.parallel_for" in artifact.source
+    assert "_pool.parallel_for" in artifact.source and artifact.layouts["k0"][0].splits
     plain = differential(reduce_graph("sum", TensorMeta(shape, f32), axis=(0,)), lambda: [values(f32, shape, 3)],
                          REDUCTION_TOLERANCE, pool=POOLS[2], num_threads=2, parallel_threshold=1)
-    assert "_pool.parallel_for" not in plain.source
+    assert not plain.layouts["k0"][0].splits
+    g = Graph()
+    x = g.add_input("x", TensorMeta((8, 40, 60), f32))
+    e = g.call("exp", g.call("subtract", x, g.call("max", x, axis=(2,), keepdims=True)))
+    g.set_outputs([g.call("divide", e, g.call("sum", e, axis=(2,), keepdims=True))])
+    for layout, splits in ((np.ascontiguousarray, True), (np.asfortranarray, False)):
+        rows = differential(g, lambda layout=layout: [layout(values(f32, (8, 40, 60), 3))], REDUCTION_TOLERANCE,
+                            pool=POOLS[2], num_threads=2, parallel_threshold=1)
+        assert rows.layouts["k0"][0].splits is splits
 
 
 def test_a_sweep_feeds_the_elementwise_work_after_it(differential, values):
