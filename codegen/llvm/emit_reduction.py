@@ -67,7 +67,9 @@ class ReductionEmission:
     avail: dict[Node, int]
     num_passes: int
     current_pass: int
+    start: str
     stop: str
+    sizes: list[str]
     chunk: str
     dims: str  # the dims array's data (the split pass is its last item)
     ndim: int
@@ -86,6 +88,8 @@ class ReductionEmission:
         def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
                   body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True,
                   split_axis: int | None = None) -> None: ...
+        def _row(self, axis: int, lo: str, hi: str, ptrs: dict[int, str], ops: list[Operand],
+                 body: Callable[[dict[int, str]], None]) -> None: ...
         def _value(self, node: Node, scope: Scope) -> Value: ...
         def _arg_value(self, user: Node, arg: Node, scope: Scope) -> Value: ...
         def _load(self, user: Node, arg: Node, scope: Scope) -> Value: ...
@@ -282,7 +286,7 @@ class ReductionEmission:
                     self._acc_store(acc, q, Value(stage.combine(b, old, x), stage.acc_dtype))
                 self._store_all(scope, p, full=True)
 
-            self._nest(every_axis, ptrs, self.operands, sweep, False, split_axis=split)
+            self._sweep_nest(every_axis, ptrs, sweep, split)
 
             def finish(q, stages=stages):
                 kept = self._kept_scope(q)
@@ -295,6 +299,43 @@ class ReductionEmission:
             self._nest(kept_axes, ptrs, every_acc, finish, False, split_axis=split)
         self._nest(kept_axes, ptrs, self.operands, lambda q: self._store_all(self._kept_scope(q), None, full=False),
                    False, split_axis=split)
+
+    def _sweep_nest(self, axes: tuple[int, ...], ptrs: dict[int, str], body: Callable[[dict[int, str]], None],
+                    split: int) -> None:
+        """The sweep's loops over ``axes``; in a kernel emitted for another order than C, where its
+        two innermost axes are kept and every operand's memory runs through them as through one
+        (a Fortran-ordered batch: 8 x 512 -> 4096; a run-time test, also that the threads do not
+        split them), also a copy that runs them as one loop: an innermost axis of 8 elements is
+        no loop to vectorize (a row sum of a Fortran-ordered 8x512x512 float32 array 0.55 ms
+        against NumPy's 0.14-0.20 ms)."""
+        b, ops = self.b, self.operands
+        if self.layout == tuple(range(self.ndim)) or len(axes) < 2 or axes[-2] not in self.outer:
+            self._nest(axes, ptrs, ops, body, False, split_axis=split)
+            return
+        middle, inner = axes[-2:]
+        movers = [op for op in ops if op.moves_along(middle) or op.moves_along(inner)]
+        if any(not (op.moves_along(middle) and op.moves_along(inner)) for op in movers):
+            self._nest(axes, ptrs, ops, body, False, split_axis=split)
+            return
+        runs = "true"
+        for op in movers:
+            through = b.emit(f"mul i64 {self.sizes[inner]}, {op.strides[inner]}")
+            runs = b.emit(f"and i1 {runs}, {b.emit(f'icmp eq i64 {op.strides[middle]}, {through}')}")
+        if split in (middle, inner):
+            whole = b.emit(f"and i1 {b.emit(f'icmp eq i64 {self.start}, 0')}, "
+                           f"{b.emit(f'icmp eq i64 {self.stop}, {self.sizes[split]}')}")
+            runs = b.emit(f"and i1 {runs}, {whole}")
+        length = b.emit(f"mul i64 {self.sizes[middle]}, {self.sizes[inner]}")
+        merged, nested, after = b.fresh("merged"), b.fresh("nested"), b.fresh("after")
+        b.line(f"br i1 {runs}, label {merged}, label {nested}")
+        b.label(merged)
+        self._nest(axes[:-2], ptrs, ops, lambda p: self._row(inner, "0", length, p, ops, body), False,
+                   vectorize=False, split_axis=split)
+        b.line(f"br label {after}")
+        b.label(nested)
+        self._nest(axes, ptrs, ops, body, False, split_axis=split)
+        b.line(f"br label {after}")
+        b.label(after)
 
     def _kept_scope(self, q: dict[int, str]) -> Scope:
         """The values of the kept axes at ``q``: every stage finished so far, read from its array."""

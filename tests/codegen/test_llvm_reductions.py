@@ -150,6 +150,7 @@ def test_reductions_that_keep_the_last_axis_sweep_rows(differential, values, sha
     ((300, 70), (1,), "F"), ((300, 70), (1,), "T"), ((300, 70), (0,), "F"), ((9, 12, 40), (2,), "F"),
     ((9, 12, 40), (1, 2), "T"), ((40, 12, 9), (1,), "F"), ((8, 16), (1,), "F"),
     ((6, 40, 48), (2,), (0, 2, 1)), ((6, 40, 48), (0,), (0, 2, 1)), ((6, 40, 48), (1,), (2, 0, 1)),
+    ((2048, 2, 3), (2,), "F"), ((3, 2, 2048), (0,), (2, 1, 0)),
 ])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_reductions_of_transposed_arrays_run_in_memory_order(differential, values, shape, axis, layout, threads):
@@ -157,7 +158,8 @@ def test_reductions_of_transposed_arrays_run_in_memory_order(differential, value
     passed as ``x``, a batch of transposed matrices) reads memory in order: its first call
     compiles the kernel again for that order: a row softmax sweeps with the first axis
     innermost, into accumulator arrays (laid out that way too when there are several kept
-    axes), a column sum runs per column; a short kernel (8x16) keeps C order, and, where C
+    axes; two kept axes innermost in memory run as one loop, unless the threads split them), a
+    column sum runs per column; a short kernel (8x16) keeps C order, and, where C
     order does not sweep, has no accumulator arrays."""
     f32 = np.dtype("float32")
     g = Graph()
