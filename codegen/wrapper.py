@@ -195,14 +195,14 @@ class ProgramBuilder:
         else:
             self.lines.append(f"{indent}{buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
 
-    def scratch(self, name: str, shape: tuple, dtype: np.dtype, what: str) -> None:
+    def scratch(self, name: str, shape: tuple, dtype: np.dtype, what: str, indent: str = "    ") -> None:
         """Append the line that makes ``name``, a temporary array the program drops before it
         returns: large ones come round again through an OutputCache (no page faults per call)."""
         if self.reuse_outputs and reusable(shape, dtype):
             cache = self.constant(OutputCache(shape, dtype))
-            self.lines.append(f"    {name} = {cache}.take({_runtime_shape(shape)})  # {what}")
+            self.lines.append(f"{indent}{name} = {cache}.take({_runtime_shape(shape)})  # {what}")
         else:
-            self.lines.append(f"    {name} = _empty({shape!r}, {self.constant(dtype)})  # {what}")
+            self.lines.append(f"{indent}{name} = _empty({shape!r}, {self.constant(dtype)})  # {what}")
 
     def take_over(self, kernel: Kernel, node: Node, buffer: str, dead: Node, loaded: list[str], when: str
                   ) -> list[str]:

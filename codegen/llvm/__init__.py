@@ -74,7 +74,7 @@ from .lowering import LOWERED_DTYPES, Builder, Unsupported, Value, lower_element
 from .math import MathDeclarations, host_has
 from .reductions import plan_reduction
 from .scan import SCANNED_DTYPES, SCANS, ScanKernel, scan_function
-from .wrapper import build_wrapper
+from .wrapper import build_wrapper, decided_layouts
 
 if TYPE_CHECKING:
     from .attention import AttentionKernel
@@ -175,9 +175,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
                                            accumulators=accumulators, reuse_outputs=reuse_outputs, fused=fused,
                                            trampoline=trampoline,
                                            relayout=functools.partial(_compile_in_order, cache=cache))
-    layouts = {kernel.name: namespace[f"_laid_{kernel.name}"] for kernel in kernel_graph.kernels
-               if f"_laid_{kernel.name}" in namespace}
-    return CompiledGraph(kernel_graph, run, source, module_text, from_cache, layouts)
+    return CompiledGraph(kernel_graph, run, source, module_text, from_cache, decided_layouts(namespace))
 
 
 def _compile_in_order(kernel: Kernel, layout: tuple[int, ...], cache: ObjectCache | None) -> int:

@@ -289,18 +289,13 @@ class KernelEmitter(ReductionEmission):
         fast = "true"
         for op in moving:
             fast = b.emit(f"and i1 {fast}, {b.emit(f'icmp eq i64 {op.strides[axis]}, {op.itemsize}')}")
-        unit, strided, after = b.fresh("unit"), b.fresh("strided"), b.fresh("after")
-        b.line(f"br i1 {fast}, label {unit}, label {strided}")
-        b.label(unit)
-        self._loop(lo, hi, lambda i: body(self._element_ptrs(ptrs, i, moving)))
-        b.line(f"br label {after}")
-        b.label(strided)
-        # Not vectorized: strides known only at run time leave the vectorizer gathers at best, and
-        # its try at every strided copy of a body was a good part of a cold compile (jacobi 0.61
-        # -> 0.45-0.52 s, gelu 0.38 -> 0.29 s; x[:, ::2] * 2 + 1 on 2000x4000 float32 3.9 -> 2.7 ms).
-        b.loop(lo, hi, lambda i: body(self._advance(ptrs, axis, i, ops)), self._scalar)
-        b.line(f"br label {after}")
-        b.label(after)
+        # The strided copy is not vectorized: strides known only at run time leave the vectorizer
+        # gathers at best, and its try at every strided copy of a body was a good part of a cold
+        # compile (jacobi 0.61 -> 0.45-0.52 s, gelu 0.38 -> 0.29 s; x[:, ::2] * 2 + 1 on 2000x4000
+        # float32 3.9 -> 2.7 ms).
+        b.branch(fast, lambda: self._loop(lo, hi, lambda i: body(self._element_ptrs(ptrs, i, moving))),
+                 lambda: b.loop(lo, hi, lambda i: body(self._advance(ptrs, axis, i, ops)), self._scalar),
+                 ("unit", "strided"))
 
     def _crossing_or_not(self, outer: int, inner: int, lo: str, hi: str, ptrs: dict[int, str], ops: list[Operand],
                          body: Callable[[dict[int, str]], None], split_axis: int | None) -> None:

@@ -125,6 +125,17 @@ class Builder:
         self.allocas.append(f"  {name} = alloca {ty}")
         return name
 
+    def branch(self, cond: str, if_true: Callable[[], None], if_false: Callable[[], None],
+               stems: tuple[str, str] = ("then", "else")) -> None:
+        """``if_true()`` where the i1 ``cond`` holds, else ``if_false()``; the two then join."""
+        yes, no, after = self.fresh(stems[0]), self.fresh(stems[1]), self.fresh("after")
+        self.line(f"br i1 {cond}, label {yes}, label {no}")
+        for label, emit in ((yes, if_true), (no, if_false)):
+            self.label(label)
+            emit()
+            self.line(f"br label {after}")
+        self.label(after)
+
     def loop(self, lo: str, hi: str, body: Callable[[str], None],
              back_edge: Callable[[list[str]], str] = lambda lines: "") -> None:
         """``for i in range(lo, hi): body(i)`` (the index in an alloca, promoted by mem2reg);

@@ -32,7 +32,6 @@ import numpy as np
 
 from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
-from ..buffers import OutputCache, reusable
 from ..layouts import domain_order, eager_order, empty_in_order, in_layout, placement
 from ..wrapper import ProgramBuilder
 from .emit_reduction import SplitReduction
@@ -96,48 +95,58 @@ def splits_well(kernel: Kernel, order: tuple[int, ...], num_threads: int) -> boo
 @dataclass(frozen=True)
 class KernelLayout:
     """A reduction kernel with kept axes as compiled for one memory order of its domain
-    (emit_kernel's ``layout``): the callable that launches it, and how to make its accumulator
-    arrays: over the kept axes in ``kept`` memory order where it sweeps, else one-element
-    stand-ins (it never touches them)."""
+    (emit_kernel's ``layout``): the callable that launches it, whether it may split across
+    threads, and ``accumulators(kept_shape)``, its accumulator arrays: over the kept axes laid
+    out in that order where it sweeps, else one-element stand-ins (it never touches them). The
+    wrapper makes C order's own in its text (a function making them cost ~0.5-0.9 us a call)."""
 
     kernel: Any
     order: tuple[int, ...]  # the memory order of the domain it loops in, outermost axis first
-    kept: tuple[int, ...] | None
+    sweeps: bool
     splits: bool  # whether its launch may split across threads (``splits_well``)
-    takers: tuple[Callable[[tuple], np.ndarray], ...]
-    stand_ins: tuple[np.ndarray, ...]
-    dtypes: tuple[np.dtype, ...]
+    accumulators: Callable[[tuple], tuple[np.ndarray, ...]]
 
     def __str__(self) -> str:
-        how = "sweeps into accumulator arrays" if self.kept is not None else "passes per kept index"
+        how = "sweeps into accumulator arrays" if self.sweeps else "passes per kept index"
         return f"loops in memory order {self.order}: {how}"
 
-    def accumulators(self, shape: tuple) -> tuple[np.ndarray, ...]:
-        if self.kept is None:
-            return self.stand_ins
-        if self.kept == tuple(range(len(shape))):
-            return tuple(take(shape) for take in self.takers)
-        memory_shape, inverse = placement(shape, self.kept)
-        return tuple(take(memory_shape).transpose(inverse) for take in self.takers)
+
+def kernel_layout(kernel: Kernel, order: tuple[int, ...], launcher: Any, num_threads: int,
+                  dtypes: tuple[np.dtype, ...], stand_ins: tuple[np.ndarray, ...]) -> KernelLayout:
+    """``kernel`` run in memory ``order`` by ``launcher``, its accumulators of ``dtypes`` laid out
+    in the order of the kept axes."""
+    sweeps = order[-1] in kernel.outer_axes
+    kept = tuple(kernel.outer_axes.index(axis) for axis in order if axis in kernel.outer_axes)
+
+    def accumulators(shape: tuple) -> tuple[np.ndarray, ...]:
+        if not sweeps:
+            return stand_ins
+        memory_shape, inverse = placement(shape, kept)
+        return tuple([np.empty(memory_shape, dtype).transpose(inverse) for dtype in dtypes])
+    return KernelLayout(launcher, order, sweeps, splits_well(kernel, order, num_threads), accumulators)
 
 
 def lay_out(kernel: Kernel, default: KernelLayout, compile_order: Callable[[Kernel, tuple[int, ...]], Any],
-            make: Callable[[int], Any], num_threads: int, decided: list, operands: tuple) -> KernelLayout:
+            make: Callable[[int], Any], num_threads: int, dtypes: tuple, stand_ins: tuple, decided: list,
+            operands: tuple) -> KernelLayout:
     """On a first call: the kernel's code for its operands' memory order (layouts are fixed per
     compiled entry: guards), compiled now if it is not C order (``compile_order`` gives the
     function's address), kept in ``decided[0]``."""
     order = domain_order(kernel, operands)
     laid = default
-    if order != tuple(range(len(kernel.domain))):
-        kept = [axis for axis in order if axis in kernel.outer_axes]
-        sweeps = order[-1] in kernel.outer_axes
-        laid = KernelLayout(make(compile_order(kernel, order)), order,
-                            tuple(kernel.outer_axes.index(axis) for axis in kept) if sweeps else None,
-                            splits_well(kernel, order, num_threads),
-                            tuple(functools.partial(np.empty, dtype=dtype) for dtype in default.dtypes),
-                            default.stand_ins, default.dtypes)
+    if order != default.order:
+        laid = kernel_layout(kernel, order, make(compile_order(kernel, order)), num_threads, dtypes, stand_ins)
     decided[0] = laid
     return laid
+
+
+def decided_layouts(namespace: dict) -> dict[str, list]:
+    """Kernel name -> the list that holds its KernelLayout once a first call decided it, from a
+    wrapper's globals."""
+    return {name[len(_DECIDED):]: value for name, value in namespace.items() if name.startswith(_DECIDED)}
+
+
+_DECIDED = "_loops_"  # + kernel name: a wrapper global [KernelLayout | None]
 
 
 class WrapperBuilder(ProgramBuilder):
@@ -252,11 +261,12 @@ class WrapperBuilder(ProgramBuilder):
             splittable = splittable and splits_well(kernel, tuple(range(len(kernel.domain))), self.num_threads)
 
         def parallel(indent: str) -> list[str]:
-            lines = self.parallel(kernel, function, operands, split, extent, dims, indent + "    " * bool(laid))
             if laid is None:
-                return lines
-            return [f"{indent}if {laid}.splits:", *lines, f"{indent}else:",
-                    *self.serial(function, operands, split, dims, indent + "    ")]
+                return self.parallel(kernel, function, operands, split, extent, dims, indent)
+            inner = indent + "    "  # (the decided layout says whether a split pays)
+            return [f"{indent}if {laid}.splits:",
+                    *self.parallel(kernel, function, operands, split, extent, dims, inner),
+                    f"{indent}else:", *self.serial(function, operands, split, dims, inner)]
         if is_static(kernel.domain):
             if splittable and kernel.size >= threshold:
                 self.lines.extend(parallel("    "))
@@ -282,30 +292,33 @@ class WrapperBuilder(ProgramBuilder):
         kept_shape = tuple(kernel.domain[a] for a in kernel.outer_axes)
         names = [f"a_{kernel.name}_{i}" for i in range(len(dtypes))]
         stand_ins = tuple(np.empty(1, dtype) for dtype in dtypes)
-        sweeps = len(kernel.domain) - 1 in kernel.outer_axes  # in C order: its innermost axis is kept
+        c_order = tuple(range(len(kernel.domain)))
+        launcher = make(self.addresses[kernel])
+
+        def c_accumulators(indent: str, why: str) -> None:
+            for name, dtype, stand_in in zip(names, dtypes, stand_ins, strict=True):
+                if c_order[-1] in kernel.outer_axes:  # C order's innermost axis is kept: it sweeps
+                    self.scratch(name, kept_shape, dtype, "accumulators over the kept axes", indent)
+                else:
+                    self.lines.append(f"{indent}{name} = {self.constant(stand_in)}  # a stand-in: {why}")
         if self.relayout is None or is_static(kernel.domain) and kernel.size < SWEEP_ACCUMULATORS_LEAST:
             function = f"_{kernel.name}"
-            self.globals[function] = make(self.addresses[kernel])
-            for name, dtype, stand_in in zip(names, dtypes, stand_ins, strict=True):
-                if sweeps:
-                    self.scratch(name, kept_shape, dtype, "accumulators over the kept axes")
-                else:
-                    self.lines.append(f"    {name} = {self.constant(stand_in)}  # a stand-in: no sweep in C order")
+            self.globals[function] = launcher
+            c_accumulators("    ", "no sweep in C order")
             return function, names, None
-        takers = tuple(OutputCache(kept_shape, dtype).take if self.reuse_outputs and reusable(kept_shape, dtype)
-                       else functools.partial(np.empty, dtype=dtype) for dtype in dtypes)
-        c_order = tuple(range(len(kernel.domain)))
-        default = KernelLayout(make(self.addresses[kernel]), c_order, tuple(range(len(kept_shape))) if sweeps else None,
-                               splits_well(kernel, c_order, self.num_threads), takers, stand_ins, dtypes)
-        decided: list = [None]
-        self.globals[f"_laid_{kernel.name}"] = decided
-        self.globals[f"_lay_{kernel.name}"] = functools.partial(lay_out, kernel, default, self.relayout, make,
-                                                                   self.num_threads, decided)
+        default = kernel_layout(kernel, c_order, launcher, self.num_threads, dtypes, stand_ins)
+        decided, decide = f"{_DECIDED}{kernel.name}", f"_decide_loops_{kernel.name}"
+        self.globals[decided] = [None]
+        self.globals[f"_c_loops_{kernel.name}"] = default
+        self.globals[decide] = functools.partial(lay_out, kernel, default, self.relayout, make, self.num_threads,
+                                                 dtypes, stand_ins, self.globals[decided])
         laid = f"l_{kernel.name}"
-        self.lines += [f"    {laid} = _laid_{kernel.name}[0]",
+        self.lines += [f"    {laid} = {decided}[0]",
                        f"    if {laid} is None:  # the first call: loops in the operands' memory order",
-                       f"        {laid} = _lay_{kernel.name}(({', '.join(operands)},))",
-                       f"    {', '.join(names)}, = {laid}.accumulators({kept_shape!r})"]
+                       f"        {laid} = {decide}(({', '.join(operands)},))",
+                       f"    if {laid} is _c_loops_{kernel.name}:  # C order"]
+        c_accumulators("        ", "C order runs per kept index")
+        self.lines += ["    else:", f"        {', '.join(names)}, = {laid}.accumulators({kept_shape!r})"]
         return f"{laid}.kernel", names, laid
 
     def dims_array(self, kernel_name: str, sizes: tuple) -> str:
