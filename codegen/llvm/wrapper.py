@@ -32,7 +32,7 @@ import numpy as np
 
 from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
-from ..layouts import domain_order, eager_order, empty_in_order, in_layout, placement
+from ..layouts import domain_order, eager_order, empty_in_order, in_layout
 from ..wrapper import ProgramBuilder
 from .emit_reduction import SplitReduction
 from .launch import BUILTIN_CALL_LIMIT, KERNEL_TYPE, builtin_kernel
@@ -96,46 +96,35 @@ def splits_well(kernel: Kernel, order: tuple[int, ...], num_threads: int) -> boo
 class KernelLayout:
     """A reduction kernel with kept axes as compiled for one memory order of its domain
     (emit_kernel's ``layout``): the callable that launches it, whether it may split across
-    threads, and ``accumulators(kept_shape)``, its accumulator arrays: over the kept axes laid
-    out in that order where it sweeps, else one-element stand-ins (it never touches them). The
-    wrapper makes C order's own in its text (a function making them cost ~0.5-0.9 us a call)."""
+    threads, and ``kept``, the memory order of its accumulator arrays over the kept axes, or
+    None where it does not sweep (it then takes one-element stand-ins)."""
 
     kernel: Any
     order: tuple[int, ...]  # the memory order of the domain it loops in, outermost axis first
-    sweeps: bool
+    kept: tuple[int, ...] | None
     splits: bool  # whether its launch may split across threads (``splits_well``)
-    accumulators: Callable[[tuple], tuple[np.ndarray, ...]]
 
     def __str__(self) -> str:
-        how = "sweeps into accumulator arrays" if self.sweeps else "passes per kept index"
+        how = "sweeps into accumulator arrays" if self.kept is not None else "passes per kept index"
         return f"loops in memory order {self.order}: {how}"
 
 
-def kernel_layout(kernel: Kernel, order: tuple[int, ...], launcher: Any, num_threads: int,
-                  dtypes: tuple[np.dtype, ...], stand_ins: tuple[np.ndarray, ...]) -> KernelLayout:
-    """``kernel`` run in memory ``order`` by ``launcher``, its accumulators of ``dtypes`` laid out
-    in the order of the kept axes."""
-    sweeps = order[-1] in kernel.outer_axes
+def kernel_layout(kernel: Kernel, order: tuple[int, ...], launcher: Any, num_threads: int) -> KernelLayout:
+    """``kernel`` run in memory ``order`` by ``launcher``."""
     kept = tuple(kernel.outer_axes.index(axis) for axis in order if axis in kernel.outer_axes)
-
-    def accumulators(shape: tuple) -> tuple[np.ndarray, ...]:
-        if not sweeps:
-            return stand_ins
-        memory_shape, inverse = placement(shape, kept)
-        return tuple([np.empty(memory_shape, dtype).transpose(inverse) for dtype in dtypes])
-    return KernelLayout(launcher, order, sweeps, splits_well(kernel, order, num_threads), accumulators)
+    sweeps = order[-1] in kernel.outer_axes
+    return KernelLayout(launcher, order, kept if sweeps else None, splits_well(kernel, order, num_threads))
 
 
 def lay_out(kernel: Kernel, default: KernelLayout, compile_order: Callable[[Kernel, tuple[int, ...]], Any],
-            make: Callable[[int], Any], num_threads: int, dtypes: tuple, stand_ins: tuple, decided: list,
-            operands: tuple) -> KernelLayout:
+            make: Callable[[int], Any], num_threads: int, decided: list, operands: tuple) -> KernelLayout:
     """On a first call: the kernel's code for its operands' memory order (layouts are fixed per
     compiled entry: guards), compiled now if it is not C order (``compile_order`` gives the
     function's address), kept in ``decided[0]``."""
     order = domain_order(kernel, operands)
     laid = default
     if order != default.order:
-        laid = kernel_layout(kernel, order, make(compile_order(kernel, order)), num_threads, dtypes, stand_ins)
+        laid = kernel_layout(kernel, order, make(compile_order(kernel, order)), num_threads)
     decided[0] = laid
     return laid
 
@@ -306,19 +295,25 @@ class WrapperBuilder(ProgramBuilder):
             self.globals[function] = launcher
             c_accumulators("    ", "no sweep in C order")
             return function, names, None
-        default = kernel_layout(kernel, c_order, launcher, self.num_threads, dtypes, stand_ins)
+        default = kernel_layout(kernel, c_order, launcher, self.num_threads)
         decided, decide = f"{_DECIDED}{kernel.name}", f"_decide_loops_{kernel.name}"
         self.globals[decided] = [None]
         self.globals[f"_c_loops_{kernel.name}"] = default
         self.globals[decide] = functools.partial(lay_out, kernel, default, self.relayout, make, self.num_threads,
-                                                 dtypes, stand_ins, self.globals[decided])
+                                                 self.globals[decided])
+        self.globals["_empty_in_order"] = empty_in_order
         laid = f"l_{kernel.name}"
         self.lines += [f"    {laid} = {decided}[0]",
                        f"    if {laid} is None:  # the first call: loops in the operands' memory order",
                        f"        {laid} = {decide}(({', '.join(operands)},))",
                        f"    if {laid} is _c_loops_{kernel.name}:  # C order"]
         c_accumulators("        ", "C order runs per kept index")
-        self.lines += ["    else:", f"        {', '.join(names)}, = {laid}.accumulators({kept_shape!r})"]
+        self.lines.append(f"    elif {laid}.kept is None:")
+        self.lines += [f"        {name} = {self.constant(stand_in)}  # a stand-in: no sweep in this order"
+                       for name, stand_in in zip(names, stand_ins, strict=True)]
+        self.lines.append("    else:")
+        self.lines += [f"        {name} = _empty_in_order({kept_shape!r}, {self.constant(dtype)}, {laid}.kept)"
+                       for name, dtype in zip(names, dtypes, strict=True)]
         return f"{laid}.kernel", names, laid
 
     def dims_array(self, kernel_name: str, sizes: tuple) -> str:
