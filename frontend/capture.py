@@ -128,6 +128,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
                               "after a write cannot hand over to the except clause)", tracer.try_loc)
         capture.guarded_minimums = tracer.add_size_guards()
         _add_memory_guards(tracer)
+        tracer.graph.disjoint_inputs = not tracer.inputs_overlap
     except SymbolicShapeError as exc:
         raise DynamicShapeFailed(str(exc), dim_origins(tracer.graph, tracer.input_sources, exc.dims)) from exc
     except Unsupported as exc:

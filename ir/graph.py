@@ -75,6 +75,9 @@ class Graph:
     name: str = "graph"
     nodes: list[Node] = field(default_factory=list)
     outputs: list[Any] = field(default_factory=list)
+    # Whether passes may take distinct inputs for distinct memory: the frontend sets it where no
+    # input is written, or where guards check that no two inputs share memory (as when traced).
+    disjoint_inputs: bool = False
     _counter: int = 0
 
     @property

@@ -97,15 +97,17 @@ class _External:
 
 
 EXTERNAL = _External()
-"""The root of every graph input: the caller's arrays may overlap each other in any way."""
+"""The root of every graph input unless ``graph.disjoint_inputs``: the caller's arrays may then
+overlap each other in any way."""
 
 
 @dataclass(frozen=True, slots=True)
 class Aliasing:
     """Which memory each node's value may share, and what is written or seen by the caller.
 
-    ``root[n]`` is ``n`` itself for a fresh array, the root of the base for views and
-    ``setitem`` (its value is its destination), and :data:`EXTERNAL` for inputs. Reshapes
+    ``root[n]`` is ``n`` itself for a fresh array and for an input of a graph whose inputs are
+    disjoint, the root of the base for views and ``setitem`` (its value is its destination), and
+    :data:`EXTERNAL` for other inputs. Reshapes
     that happen to copy are treated as views: that only makes the facts more cautious.
     """
 
@@ -136,7 +138,10 @@ def analyse_aliasing(graph: Graph) -> Aliasing:
     mutated = set()
     for node in graph.nodes:
         base = base_of(node)
-        root[node] = EXTERNAL if node.op.kind is OpKind.INPUT else root[base] if base is not None else node
+        if node.op.kind is OpKind.INPUT:
+            root[node] = node if graph.disjoint_inputs else EXTERNAL
+        else:
+            root[node] = root[base] if base is not None else node
         if node.op.kind is OpKind.MUTATION:
             mutated.add(root[node])
     reaches = set(iter_nodes(graph.outputs))

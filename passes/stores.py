@@ -20,8 +20,10 @@ never reordered), so nine updates made nine passes over ``out``. Two rewrites ma
   by the caller, is dropped; the next store writes into its destination. The memory ends with
   the same values, as the caller sees it.
 
-"Whole" means an index of ``...`` or ``:`` only. Inputs share one root (the caller's arrays may
-overlap), so a read of any input between two stores into an input keeps the first one.
+"Whole" means an index of ``...`` or ``:`` only. A write into other memory does not end the
+forwarding. Inputs share one root unless the graph's inputs are disjoint (``Graph.disjoint_inputs``:
+the frontend guards it where the code writes into an input); where they share it, a read of any
+input between two stores into an input keeps the first one.
 
 >>> import numpy as np
 >>> from ..ir import Graph, TensorMeta
@@ -63,6 +65,7 @@ def _whole_store(node: Node) -> bool:
 
 
 def _forward_values(graph: Graph) -> None:
+    root = analyse_aliasing(graph).root
     for at, store in enumerate(graph.nodes):
         if not _whole_store(store):
             continue
@@ -70,7 +73,7 @@ def _forward_values(graph: Graph) -> None:
         if not (isinstance(value, Node) and value.op.kind in _VALUE_READERS and value.meta == store.meta):
             continue
         for node in graph.nodes[at + 1:]:
-            if node.op.kind is OpKind.MUTATION or node.op.checks_values:
+            if (node.op.kind is OpKind.MUTATION and root[node] is root[store]) or node.op.checks_values:
                 break  # the memory may change, or an exception may show it: later reads read it
             if node.op.kind in _VALUE_READERS:
                 node.args = substitute(node.args, {store: value})

@@ -389,6 +389,41 @@ def test_accumulation_into_arguments_that_may_alias(check):
     check(f, make_args=overlapping, compiled_fn=compiled, entries=None)
 
 
+def test_an_optimizer_step_writes_each_argument_once(check, backend):
+    """Adam's in-place updates of three arguments, each reading the others: where the arguments
+    share no memory (guarded), each keeps one whole store and every read of an updated array
+    takes the value stored (passes/stores.py), so the llvm backend runs one kernel; arguments that
+    overlap (the same array twice, or shifted views of one buffer) compile again and behave as
+    in eager."""
+    def adam(p, g, m, v):
+        m *= 0.9
+        m += 0.1 * g
+        v *= 0.999
+        v += 0.001 * g * g
+        p -= 1e-3 * m / (np.sqrt(v) + 1e-8)
+
+    def distinct():
+        rng = np.random.default_rng(0)
+        p, g, m = (rng.standard_normal(50).astype(np.float32) for _ in range(3))
+        return (p, g, m, np.abs(rng.standard_normal(50)).astype(np.float32)), {}
+
+    def shared():
+        (p, g, _, v), _ = distinct()
+        return (p, g, g, v), {}
+
+    def shifted():
+        base = np.abs(np.random.default_rng(1).standard_normal(60)).astype(np.float32)
+        return (base[2:52], base[1:51], base[:50], base[3:53]), {}
+
+    compiled = check(adam, make_args=distinct)
+    optimized = compiled.entries[0].stages["optimized"]
+    assert optimized.count("setitem(") == 3, optimized
+    if backend == "llvm":
+        assert compiled.entries[0].stages["kernels"].count("kernel k") == 1
+    check(adam, make_args=shared, compiled_fn=compiled, entries=None)
+    check(adam, make_args=shifted, compiled_fn=compiled, entries=None)
+
+
 def test_accumulation_with_a_view_read_between_updates(check, arr):
     def f(x):
         acc = np.zeros_like(x)

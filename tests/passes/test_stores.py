@@ -91,15 +91,33 @@ def test_what_stays(same_behaviour, case):
         assert out.outputs[1].args[0] is stores(out)[0]  # not forwarded past the cast
 
 
+def test_disjoint_arguments_are_read_between_the_stores_of_another(same_behaviour):
+    """Where the frontend guards that the arguments share no memory, the updates of ``acc`` that
+    read ``a`` collapse into one store, and a read of ``acc`` after a write into ``a`` takes the
+    value stored; where they may share it, every store stays."""
+    for disjoint in (True, False):
+        g = Graph("f", disjoint_inputs=disjoint)
+        acc, a, k = (g.add_input("acc", TensorMeta((10,), F32)), g.add_input("a", TensorMeta((12,), F32)),
+                     g.add_input("k", TensorMeta((3,), F32)))
+        acc = accumulate(g, acc, a, k)
+        written = g.call("setitem", a, (Ellipsis,), g.call("negative", a))
+        g.set_outputs([acc, written, g.call("multiply", acc, 2.0)])
+        out = rewrite(g, same_behaviour)
+        assert len(stores(out)) == (2 if disjoint else 4), format_graph(out)
+        assert (out.nodes[-1].args[0].op.name == "add") is disjoint  # forwarded past the write into a
+
+
 # Random programs over an accumulator (a fresh array or an argument, which may be the same
-# array as x) mixing whole and partial stores, value reads, views read later and outputs.
-STEPS = ["update", "overwrite", "partial", "read", "view", "read view", "output", "read old"]
+# array as x unless the graph's inputs are disjoint) mixing whole and partial stores, value
+# reads, views read later, outputs and writes into x.
+STEPS = ["update", "overwrite", "partial", "read", "view", "read view", "output", "read old", "write x"]
 
 
 @given(st.lists(st.sampled_from(STEPS), min_size=1, max_size=10), st.booleans(), st.booleans(),
-       st.integers(0, 2**16))
-def test_random_store_programs_interpret_like_the_original(same_behaviour, make_inputs, steps, fresh, shared, seed):
-    g = Graph("f")
+       st.booleans(), st.integers(0, 2**16))
+def test_random_store_programs_interpret_like_the_original(same_behaviour, make_inputs, steps, fresh, shared,
+                                                           disjoint, seed):
+    g = Graph("f", disjoint_inputs=disjoint and not shared)
     meta = TensorMeta((3, 4), F64)
     x = g.add_input("x", meta)
     acc = g.call("zeros", (3, 4), dtype=F64) if fresh else g.add_input("acc", meta)
@@ -123,6 +141,8 @@ def test_random_store_programs_interpret_like_the_original(same_behaviour, make_
             outputs.append(acc)
         elif step == "read old":
             outputs.append(g.call("multiply", accs[len(outputs) % len(accs)], 2.0))
+        elif step == "write x":
+            x = g.call("setitem", x, (Ellipsis,), g.call("multiply", x, 1.5))
         accs.append(acc)
     g.set_outputs([acc, *outputs])
     note(format_graph(g))
