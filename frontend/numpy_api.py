@@ -329,11 +329,19 @@ def _masked(tracer: Tracer, name: str, array: ArrayValue, where: Value, start: A
     if name not in _WHERE_FILL and name not in ("max", "min"):
         raise Unsupported(f"argument where= for {name}", tracer.loc)
     mask = as_array(tracer, where)
-    shape = array.node.meta.shape
-    if mask.node.meta.dtype != np.bool_ or broadcast_shapes(mask.node.meta.shape, shape) != shape:
+    if not mask_fits(mask, array.node.meta.shape):
         raise Unsupported("a where= mask that is not bool or broadcasts beyond the array", tracer.loc)
     fill = start if name in ("max", "min") else _WHERE_FILL[name]
     return tracer.emit("where", mask.node, array.node, exactly(tracer, fill, array.node.meta.dtype))
+
+
+def mask_fits(mask: ArrayValue, shape: tuple) -> bool:
+    """Whether a ``where=`` mask is bool and broadcasts to ``shape``; where it does not broadcast,
+    NumPy raises its own message, so the caller lets eager run."""
+    try:
+        return mask.node.meta.dtype == np.bool_ and broadcast_shapes(mask.node.meta.shape, shape) == shape
+    except ValueError:
+        return False
 
 
 def exactly(tracer: Tracer, value: Any, dtype: np.dtype) -> Any:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ir.symbolic import broadcast_shapes
 from .errors import Unsupported
 from .numpy_api import (
     Handler,
@@ -20,6 +19,7 @@ from .numpy_api import (
     const,
     dtype_param,
     exactly,
+    mask_fits,
     normalize_axis,
     numpy_function,
     reduction_handler,
@@ -44,11 +44,7 @@ class _Masked:
     def __init__(self, tracer: Tracer, array: ArrayValue, where: Value, axis: Any, keepdims: bool):
         mask = as_array(tracer, where)
         shape = array.node.meta.shape
-        try:
-            fits = mask.node.meta.dtype == np.bool_ and broadcast_shapes(mask.node.meta.shape, shape) == shape
-        except ValueError:  # NumPy's error, from eager
-            fits = False
-        if not fits:
+        if not mask_fits(mask, shape):
             raise Unsupported("a where= mask that is not bool or does not broadcast to the array", tracer.loc)
         if array.node.meta.dtype.kind not in "biufc":
             raise Unsupported(f"mean/var/std with where= of {array.node.meta.dtype} arrays", tracer.loc)

@@ -133,6 +133,7 @@ def test_where_and_initial(check, arr, body):
     ("np.max(x, where=x > 0)", None),     # NumPy raises: no identity, no initial
     ("np.var(x, where=x.astype(np.int8))", False),   # a mask that is not bool: eager
     ("np.max((x * 10).astype(np.int32), initial=0.5)", None),   # NumPy truncates the initial: eager
+    ("np.sum(x, axis=0, where=x.sum(axis=1) > 0)", False),  # a mask that does not broadcast: NumPy's error
 ])
 def test_where_and_initial_that_run_eagerly_or_raise(check, arr, body, compiled):
     namespace: dict = {"np": np}
