@@ -150,6 +150,10 @@ class ProgramBuilder:
             self.lines.append(f"    {self.values[dest]}[{self.render(index)}] = {self.render(value)}")
             self.values[node] = self.values[dest]
             return
+        elif self._empty_from_cache(node):
+            cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
+            self.lines.append(f"    {name} = {cache}.take({_runtime_shape(node.meta.shape)})"
+                              f"  # np.empty, or a dropped array of an earlier call")
         elif node in self.shared:
             first, output = self.shared[node]
             results = f"t_{self.ident(first)}"
@@ -184,6 +188,12 @@ class ProgramBuilder:
         writes it) comes from an OutputCache like a kernel's output."""
         return (self.reuse_outputs and node.op.name == "matmul" and not node.kwargs and not node.meta.is_scalar
                 and reusable(node.meta.shape, node.meta.dtype))
+
+    def _empty_from_cache(self, node: Node) -> bool:
+        """A large ``np.empty`` (a join written in place, passes/joins.py, or the program's own)
+        comes from an OutputCache: its values are undefined either way, its pages faulted in once."""
+        return (self.reuse_outputs and node.op.name == "empty" and set(node.kwargs) <= {"dtype"}
+                and len(node.args) == 1 and reusable(node.meta.shape, node.meta.dtype))
 
     def allocate(self, kernel: Kernel, node: Node, buffer: str, loaded: list[str], indent: str = "    ") -> None:
         """Append the lines that make ``buffer``, ``node``'s fresh output (C order); ``loaded``: the

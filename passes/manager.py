@@ -11,8 +11,9 @@ graph f(%x: f32[3]):
     %0 = multiply(%x, %x)                         # f32[3]
     %2 = add(%0, %0)                              # f32[3]
     return (%2,)
->>> stages
-['simplify', 'fold_constants', 'eliminate_common_subexpressions', 'forward_whole_array_stores', 'eliminate_dead_code']
+>>> stages  # doctest: +NORMALIZE_WHITESPACE
+['simplify', 'fold_constants', 'eliminate_common_subexpressions', 'forward_whole_array_stores',
+ 'eliminate_dead_code', 'write_joins_in_place']
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from ..ir import Graph, GraphInvariantError, verify
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
+from .joins import write_joins_in_place
 from .simplify import simplify
 from .stores import forward_whole_array_stores
 
@@ -32,6 +34,7 @@ PASSES: tuple[Callable[[Graph], Graph], ...] = (
     eliminate_common_subexpressions,
     forward_whole_array_stores,
     eliminate_dead_code,
+    write_joins_in_place,
 )
 
 PassHook = Callable[[str, Graph, float], None]

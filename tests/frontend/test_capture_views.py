@@ -138,6 +138,26 @@ def test_concatenate_mixed_dtypes(check, arr):
     check(f, arr((3,), np.int32), arr((3,), np.float32, seed=1))
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
+def test_joins_of_computed_parts_are_written_in_place(check, arr, backend, layout):
+    """A rotate-half (RoPE) and a stack read by later work: each part's kernel stores into its
+    slice of the joined array (passes/joins.py), no NumPy join runs; a join the caller sees stays
+    NumPy's, laid out as NumPy lays it out."""
+    def f(x, cos, sin):
+        half = x.shape[-1] // 2
+        rotated = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
+        pair = np.stack([x * cos, rotated * sin], axis=0)
+        return pair.sum(axis=0), np.concatenate([x * 2, cos], axis=0)
+
+    args = (arr((6, 8), layout=layout), arr((6, 8), seed=1, layout=layout), arr((6, 8), seed=2, layout=layout))
+    compiled = check(f, *args)
+    optimized = compiled.entries[0].stages["optimized"]
+    assert optimized.count("= concatenate(") == 1 and "= stack(" not in optimized, optimized
+    if backend == "llvm":  # the rotated half's negative, x * cos, rotated * sin
+        assert compiled.entries[0].stages["kernels"].count("(setitem)") == 3
+    assert compiled(*args)[1].strides == f(*args)[1].strides
+
+
 def test_concatenate_shape_mismatch_raises_as_eager(check, arr):
     def f(a, b):
         return np.concatenate([a, b], axis=1)
