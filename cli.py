@@ -68,7 +68,8 @@ def _random_array(rng: np.random.Generator, dtype: np.dtype, shape: tuple[int, .
 
 
 def format_entry(qualname: str, entry: CacheEntry, stages: Sequence[str]) -> str:
-    texts = {stage: entry.stages.get(stage) if stage != "dot" else _dot(entry) for stage in stages}
+    current = entry.current_stages()
+    texts = {stage: current.get(stage) if stage != "dot" else _dot(entry) for stage in stages}
     parts = []
     for stage, text in texts.items():
         if text:  # (a DOT comment for dot, so `ember dump --stage dot ... | dot -Tsvg` reads it)

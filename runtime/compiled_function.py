@@ -58,7 +58,12 @@ class CacheEntry:
     compile_seconds: float = 0.0
     mutates: bool = False
     kernel_graph: Any = None  # the fused program (llvm, triton), for `ember dump --stage dot`
-    describe_kernels: Callable[[], str] | None = None  # the kernels stage now (a first call adds loop orders)
+    # Stages a first call extends (the loop orders it decides, the modules compiled for them).
+    live_stages: dict[str, Callable[[], str]] = field(default_factory=dict)
+
+    def current_stages(self) -> dict[str, str]:
+        """The readable stages as they are now."""
+        return {**self.stages, **{name: describe() for name, describe in self.live_stages.items()}}
 
     @property
     def eager_reason(self) -> BreakInfo | None:
@@ -115,11 +120,7 @@ class CompiledFunction:
         of the newest cache entry; empty before the first call."""
         if not self.entries:
             return {}
-        entry = self.entries[-1]
-        stages = dict(entry.stages)
-        if entry.describe_kernels is not None:
-            stages["kernels"] = entry.describe_kernels()
-        return stages
+        return self.entries[-1].current_stages()
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         return self if instance is None else types.MethodType(self, instance)
@@ -313,10 +314,11 @@ class CompiledFunction:
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
                                       cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
             stages["kernels"] = artifact.describe()
-            entry.describe_kernels = artifact.describe
+            entry.live_stages["kernels"] = artifact.describe
             entry.kernel_graph = getattr(artifact, "kernel_graph", None)
             if backend == "llvm":
                 stages["llvm"] = artifact.llvm_ir()
+                entry.live_stages["llvm"] = artifact.llvm_ir
             if backend == "triton":
                 stages["triton"] = artifact.triton_source()
             capture.graph = optimised

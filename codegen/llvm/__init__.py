@@ -98,9 +98,10 @@ class CompiledGraph:
     """A compiled graph: call it with the graph's inputs (a list) to get its outputs."""
 
     def __init__(self, kernel_graph: KernelGraph, run, source: str, module_text: str, from_cache: bool,
-                 layouts: dict[str, list] | None = None):
+                 layouts: dict[str, list] | None = None, relaid: list[tuple[str, tuple, str]] | None = None):
         self.kernel_graph = kernel_graph
         self.layouts = layouts or {}  # kernel name -> [its KernelLayout once a first call decided it]
+        self.relaid = relaid if relaid is not None else []  # (kernel, memory order, module) compiled since
         self.run = run
         self.source = source
         self.module_text = module_text
@@ -117,9 +118,12 @@ class CompiledGraph:
         return text
 
     def llvm_ir(self, optimized: bool = False) -> str:
+        """The module, then each module a first call compiled for the operands' memory order."""
         if not self.module_text:
             return "; no kernels"
-        return optimised_ir(self.module_text) if optimized else self.module_text
+        texts = [self.module_text] + [f"; {name} compiled again for memory order {order} on the first call\n{text}"
+                                      for name, order, text in self.relaid]
+        return "\n".join(optimised_ir(text) if optimized else text for text in texts)
 
 
 def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache: ObjectCache | None = None,
@@ -159,6 +163,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     module_text, from_cache, addresses = "", False, {}
     fused: dict[Node, AttentionKernel | ScanKernel] = {}
     trampoline = None
+    relaid: list[tuple[str, tuple, str]] = []
     if functions or templates or scans:
         every = [*functions.values(), *templates.values(), *scans.values(), trampoline_function(OFFSETS)]
         module_text = assemble_module(every, decls.text())
@@ -174,17 +179,22 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
                                            parallel_threshold=parallel_threshold, splits=splits,
                                            accumulators=accumulators, reuse_outputs=reuse_outputs, fused=fused,
                                            trampoline=trampoline,
-                                           relayout=functools.partial(_compile_in_order, cache=cache))
-    return CompiledGraph(kernel_graph, run, source, module_text, from_cache, decided_layouts(namespace))
+                                           relayout=functools.partial(_compile_in_order, cache=cache,
+                                                                      relaid=relaid))
+    return CompiledGraph(kernel_graph, run, source, module_text, from_cache, decided_layouts(namespace), relaid)
 
 
-def _compile_in_order(kernel: Kernel, layout: tuple[int, ...], cache: ObjectCache | None) -> int:
+def _compile_in_order(kernel: Kernel, layout: tuple[int, ...], cache: ObjectCache | None,
+                      relaid: list[tuple[str, tuple, str]]) -> int:
     """The address of ``kernel`` compiled, in a module of its own, for the memory order
-    ``layout`` (the wrapper asks on a first call whose operands are not in C order)."""
+    ``layout`` (the wrapper asks on a first call whose operands are not in C order); the module's
+    text goes to ``relaid`` (the llvm stage shows it)."""
     assert OFFSETS is not None  # (compile_graph checked)
     decls = MathDeclarations()
     name, text = emit_kernel(kernel, decls, OFFSETS, layout=layout)
-    return compile_module(assemble_module([(name, text)], decls.text()), [name], cache).addresses[name]
+    module = assemble_module([(name, text)], decls.text())
+    relaid.append((kernel.name, layout, module))
+    return compile_module(module, [name], cache).addresses[name]
 
 
 def _own_kernels(kernel_graph: KernelGraph, make: Callable[[Node], tuple[str, str] | None], reason: str

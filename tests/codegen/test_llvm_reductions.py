@@ -180,6 +180,8 @@ def test_reductions_of_transposed_arrays_run_in_memory_order(differential, value
     how = "passes per kept index" if order[-1] in axis else "sweeps into accumulator arrays"
     assert (f"loops in memory order {order}: {how}" in artifact.describe()) is not short
     assert ("a stand-in: no sweep in C order" in artifact.source) is (short and len(shape) - 1 in axis)
+    relaid = not short and order != tuple(range(len(shape)))  # the llvm stage shows the module compiled then
+    assert (f"compiled again for memory order {order} on the first call" in artifact.llvm_ir()) is relaid
 
 
 def test_a_sweep_that_calls_vector_math_splits_shorter_rows(differential, values):
