@@ -86,6 +86,8 @@ class FrameCapture:
     inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact
     bytecode: str = ""
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # source expression -> traced shape
+    float_arguments: dict[str, float] = field(default_factory=dict)  # parameter -> its Python float when traced
+    float_inputs: frozenset[str] = frozenset()  # parameters that are graph inputs (read at run time)
     guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
 
     @property
@@ -101,17 +103,22 @@ def frame_params(code: types.CodeType) -> tuple[str, ...]:
 
 
 def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
-          dynamic: frozenset[tuple[str, int]] = frozenset()) -> FrameCapture:
+          dynamic: frozenset[tuple[str, int]] = frozenset(), dynamic_floats: frozenset[str] = frozenset()
+          ) -> FrameCapture:
     """Trace ``fn`` on ``frame_args`` (its bound arguments, one per frame parameter).
 
     ``dynamic`` names input dimensions, as (source expression, axis), to trace as symbols
     (ir/symbolic.py); a question only a concrete size answers raises SymbolicShapeError.
+    ``dynamic_floats`` names Python float parameters that operators next to arrays read at run
+    time (values.DynamicFloat).
     """
     code = fn.__code__
     params = frame_params(code)
-    tracer = Tracer(fn.__name__, fn.__globals__, dynamic)
+    tracer = Tracer(fn.__name__, fn.__globals__, dynamic, dynamic_floats)
     capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards,
                            bytecode=dis.Bytecode(code).dis())
+    capture.float_arguments = {LocalSource(name).expr(): arg for name, arg in zip(params, frame_args, strict=True)
+                               if type(arg) is float}
     try:
         locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
         cells: dict[str, Cell] = {
@@ -137,6 +144,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
+    capture.float_inputs = frozenset(source.expr() for source in tracer.float_inputs)
     capture.input_shapes = {source.expr(): array.shape for _, source, array in tracer.inputs_by_id.values()
                             if isinstance(array, np.ndarray)}
     return capture
@@ -181,7 +189,7 @@ def _add_memory_guards(tracer: Tracer) -> None:
                 # The entry runs right after tracing without its guards: eager raises NumPy's error.
                 raise UserCodeError("ValueError: writing into a read-only input array", None)
             tracer.guards.add(Guard.writeable(sources[node]))
-    array_inputs = [n for n in graph.inputs if isinstance(by_node[n], np.ndarray)]
+    array_inputs = [n for n in graph.inputs if isinstance(by_node.get(n), np.ndarray)]
     for i, first in enumerate(array_inputs):
         for second in array_inputs[i + 1:]:
             overlapping = bool(np.may_share_memory(by_node[first], by_node[second]))

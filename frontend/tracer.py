@@ -20,7 +20,7 @@ from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
 from .sources import Source
 from .tracer_state import UNBOUND  # noqa: F401 - re-exported for the opcode handlers
-from .values import ArrayValue, Cell, Value
+from .values import ArrayValue, Cell, DynamicFloat, Value
 
 PY313 = sys.version_info >= (3, 13)
 PY312 = sys.version_info >= (3, 12)
@@ -36,9 +36,12 @@ INSTRUCTION_BUDGET = 50_000
 class Tracer:
     """State shared by every frame of one capture."""
 
-    def __init__(self, name: str, top_globals: dict, dynamic: frozenset[tuple[str, int]] = frozenset()):
+    def __init__(self, name: str, top_globals: dict, dynamic: frozenset[tuple[str, int]] = frozenset(),
+                 dynamic_floats: frozenset[str] = frozenset()):
         self.graph = Graph(name)
         self.dynamic = dynamic  # (source expression, axis) of the dimensions traced as symbols
+        self.dynamic_floats = dynamic_floats  # source expressions of Python floats read at run time
+        self.float_inputs: dict[Source, ArrayValue] = {}
         self.dims: dict[int, Dim] = {}  # one symbol per traced size: equal sizes share it (and a guard)
         self.dim_sources: dict[Dim, tuple[Source, int]] = {}  # where each symbol's size is read first
         self.top_globals = top_globals
@@ -58,14 +61,15 @@ class Tracer:
     def snapshot(self) -> tuple:
         """Enough state to forget a partial trace (an inlined call that hit a graph break)."""
         return (list(self.graph.nodes), self.graph._counter, list(self.input_sources),
-                dict(self.inputs_by_id), dict(self.wrapped), len(self.undo_log))
+                dict(self.inputs_by_id), dict(self.float_inputs), dict(self.wrapped), len(self.undo_log))
 
     def restore(self, snapshot: tuple) -> None:
-        nodes, counter, sources, inputs, wrapped, undo_length = snapshot
+        nodes, counter, sources, inputs, floats, wrapped, undo_length = snapshot
         self.graph.nodes[:] = nodes
         self.graph._counter = counter
         self.input_sources[:] = sources
         self.inputs_by_id = inputs
+        self.float_inputs = floats
         self.wrapped = wrapped
         while len(self.undo_log) > undo_length:
             self.undo_log.pop()()
@@ -115,6 +119,23 @@ class Tracer:
         self.inputs_by_id[id(array)] = (value, source, array)  # keeps the array alive while tracing
         self.input_sources.append(source)
         return value
+
+    def float_input(self, value: DynamicFloat, like: np.dtype) -> ArrayValue:
+        """A Python float read at run time next to an array of dtype ``like``: a float64 graph
+        input (guarded on its type alone), converted as NumPy converts a Python float (NEP 50): to
+        a float or complex array's own dtype, else to float64, which then promotes the integers."""
+        from ..ir import TensorMeta
+
+        source = value.source
+        assert source is not None  # (frontend/wrapping.py makes them for arguments only)
+        read = self.float_inputs.get(source)
+        if read is None:
+            self.guards.add(Guard.type_is(source, value.peek()))
+            name = _input_name(source, {n.name for n in self.graph.nodes})
+            read = ArrayValue(self.graph.add_input(name, TensorMeta((), np.dtype(np.float64), is_scalar=True)), source)
+            self.float_inputs[source] = read
+            self.input_sources.append(source)
+        return self.emit("astype", read.node, dtype=like if like.kind in "fc" else np.dtype(np.float64))
 
     def _dynamic_input(self, source: Source, array: np.ndarray, axes: list[int]):
         """The input's meta with a symbol at each dynamic axis, and the guard that admits any size >= 2

@@ -57,6 +57,14 @@ class ConstValue(Value):
         return f"ConstValue({self._value!r})"
 
 
+class DynamicFloat(ConstValue):
+    """A Python float argument whose value changed between calls (runtime/compiled_function.py).
+    Next to an array, an operator reads it at run time (a graph input: frontend/operators.py);
+    any other use reads the number, which guards its value as for any constant."""
+
+    __slots__ = ()
+
+
 class SizeValue(ConstValue):
     """A dynamic dimension (ir/symbolic.py) as the user's code sees it, in ``x.shape`` or
     ``len(x)``: it may be unpacked, stored and passed along, but reading the number (any

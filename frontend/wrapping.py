@@ -15,6 +15,7 @@ from .values import (
     Cell,
     ConstValue,
     DictValue,
+    DynamicFloat,
     FunctionValue,
     ListValue,
     ObjectValue,
@@ -55,6 +56,8 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
         if source is None:
             return ConstValue(obj)
         pending = Guard.value(source, obj) if type(obj) is not slice else Guard.type_is(source, obj)
+        if type(obj) is float and source.expr() in tracer.dynamic_floats:
+            return DynamicFloat(obj, source, (tracer.guards, pending))
         return ConstValue(obj, source, (tracer.guards, pending))
     if type(obj) in (tuple, list):
         guard(Guard.length(source, obj)) if source is not None else None

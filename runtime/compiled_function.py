@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import time
 import types
 import weakref
@@ -98,6 +99,7 @@ class CompiledFunction:
         self._warned_limit = False
         self._dynamic_seen: set[tuple[str, int]] = set()  # (source expression, axis) seen changing
         self._static_dims: set[tuple[str, int]] = set()  # ... that needed a concrete size: static for good
+        self._floats_seen_changing: set[str] = set()  # Python float parameters read at run time since
         self._eager_reason = _never_traced_reason(function)
         self._binder = make_binder(function) if self._eager_reason is None else None
         code = function.__code__
@@ -217,10 +219,11 @@ class CompiledFunction:
             self._log_recompile(frame_args)
         started = time.perf_counter()
         dynamic = self._dynamic_dims(frame_args)
+        floats = self._dynamic_floats(frame_args)
         blamed: set[tuple[str, int]] = set()
         while True:
             try:
-                entry = self._trace_and_build(frame_args, dynamic)
+                entry = self._trace_and_build(frame_args, dynamic, floats)
                 break
             except DynamicShapeFailed as failure:  # compile those dimensions static; exact as before
                 failed = failure.dims or dynamic
@@ -268,8 +271,25 @@ class CompiledFunction:
                                     f"{', '.join(_dim_names(dynamic))}")
         return dynamic
 
-    def _trace_and_build(self, frame_args: tuple, dynamic: frozenset[tuple[str, int]]) -> CacheEntry:
-        capture = trace(self._function, frame_args, dynamic=dynamic)
+    def _dynamic_floats(self, frame_args: tuple) -> frozenset[str]:
+        """Python float parameters that operators next to arrays read at run time rather than as
+        constants: with ``dynamic=True`` all, with ``dynamic=None`` those whose value differs from
+        an earlier entry's (a step size, a learning rate: one entry serves every value)."""
+        if self.dynamic is False or not config.dynamic_shapes:
+            return frozenset()
+        for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
+            key = identifier(name)
+            if type(value) is float and (self.dynamic or any(
+                    _another_float(entry.capture.float_arguments.get(key), value) for entry in self.entries)):
+                if key not in self._floats_seen_changing:
+                    log_stage("recompiles", f"{self._function.__qualname__}: {key} is read at run time next "
+                                            "to arrays (a Python float whose value changed)")
+                self._floats_seen_changing.add(key)
+        return frozenset(self._floats_seen_changing)
+
+    def _trace_and_build(self, frame_args: tuple, dynamic: frozenset[tuple[str, int]],
+                         floats: frozenset[str] = frozenset()) -> CacheEntry:
+        capture = trace(self._function, frame_args, dynamic=dynamic, dynamic_floats=floats)
         if dynamic and capture.eager is not None:
             raise DynamicShapeFailed(f"runs eagerly with dynamic dimensions: {capture.eager.reason}", dynamic)
         code = self._function
@@ -386,7 +406,13 @@ class CompiledFunction:
         self._entries_changed()
         self._dynamic_seen.clear()
         self._static_dims.clear()
+        self._floats_seen_changing.clear()
         self._warned_limit = False
+
+
+def _another_float(traced: float | None, now: float) -> bool:
+    """Whether a float parameter traced as ``traced`` has another value now (-0.0 is another)."""
+    return type(traced) is float and not (traced == now and math.copysign(1.0, traced) == math.copysign(1.0, now))
 
 
 def _dim_names(dims: frozenset[tuple[str, int]]) -> list[str]:
