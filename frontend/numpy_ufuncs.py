@@ -13,7 +13,7 @@ from ..ir.symbolic import broadcast_shapes
 from .conversions import graph_arg
 from .errors import Unsupported, UserCodeError
 from .numpy_api import _NOT_GIVEN, Handler, array_method, as_array, check_default, dtype_param, numpy_function
-from .operators import size_as_value, write_into
+from .operators import floats_read_at_run_time, size_as_value, write_into
 from .values import ArrayValue, ConstValue, TupleValue, Value
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
         check_default(tracer, "casting", casting, "same_kind")
         if len(args) == 2:
             args = size_as_value(tracer, ufunc.__name__, *args)
+            if dtype is None:
+                args = floats_read_at_run_time(tracer, *args)
         operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
         loop_output = None
         if dtype is not None:

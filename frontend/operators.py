@@ -54,7 +54,7 @@ def python_op(tracer: Tracer, fn, *operands: Value) -> ConstValue:
 def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     """``left <symbol> right`` where symbol is a binary or comparison operator."""
     if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
-        left, right = _floats_read_at_run_time(tracer, symbol, left, right)
+        left, right = floats_read_at_run_time(tracer, left, right, power_operator=symbol == "**")
         if _python_complex_wins(left, right):
             raise Unsupported("a Python complex with a NumPy float64 scalar on its right (Python's own "
                               "complex operator answers, with a Python complex)", tracer.loc)
@@ -136,16 +136,17 @@ def _python_int(value: Value) -> int | None:
     return None
 
 
-def _floats_read_at_run_time(tracer: Tracer, symbol: str, left: Value, right: Value) -> tuple[Value, Value]:
+def floats_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_operator: bool = False
+                            ) -> tuple[Value, Value]:
     """A Python float argument that changes between calls (a DynamicFloat) next to an array or a
     NumPy scalar becomes a graph input, not a constant its value is guarded on. Not as the
-    exponent of a complex or float16 array, where NumPy's ``__pow__`` takes reciprocal, square
-    or sqrt for some values (``_fast_power``), which differ from power at special values."""
+    exponent of ``**`` on a complex or float16 array, where NumPy's ``__pow__`` takes reciprocal,
+    square or sqrt for some values (``_fast_power``), which differ from power at special values."""
     if isinstance(left, DynamicFloat) and isinstance(right, ArrayValue):
         left = tracer.float_input(left, right.node.meta.dtype)
     elif isinstance(right, DynamicFloat) and isinstance(left, ArrayValue):
         dtype = left.node.meta.dtype
-        if not (symbol == "**" and (dtype.kind == "c" or dtype == np.float16)):
+        if not (power_operator and (dtype.kind == "c" or dtype == np.float16)):
             right = tracer.float_input(right, dtype)
     return left, right
 

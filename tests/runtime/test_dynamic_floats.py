@@ -24,7 +24,8 @@ def guards(compiled) -> str:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.bool_, np.complex64, np.float16])
 @pytest.mark.parametrize("body", ["x * a + 1.0", "a - x", "x / a", "x > a", "x <= a", "x ** a", "a ** x",
-                                  "np.exp(x * a) if x.dtype.kind == 'f' else x * a", "x.sum() * a"])
+                                  "np.exp(x * a) if x.dtype.kind == 'f' else x * a", "x.sum() * a",
+                                  "np.maximum(x, a)", "np.subtract(a, x)", "np.power(x, a)"])
 def test_a_float_next_to_arrays_is_read_at_run_time(check, backend, dtype, body):
     """Converted as NumPy converts a Python float (NEP 50): to a float or complex array's dtype
     (``x > a`` compares in float32 for a float32 x), else float64."""
