@@ -14,6 +14,7 @@ conftest.py, which also demands that a program eager runs without error compiles
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -498,3 +499,29 @@ def test_random_program_with_breaks_and_dynamic_sizes_matches_eager(check, backe
         if call_args is not None:
             check(namespace["program"], make_args=lambda a=call_args: (_clone(a), {}), entries=None, compiled=None,
                   compiled_fn=compiled)
+
+
+FLOAT_LITERAL = re.compile(r"(?<![\w.])(?:0\.5|1\.5|1e3|0\.0)(?![\w.])")  # SCALARS' floats
+FLOAT_VALUES = (0.5, 1.5, -2.25, 0.0, -0.0, 3.0, 1e-3, 1e300, float("inf"), float("nan"))
+
+
+@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+@given(programs(), st.lists(st.sampled_from(FLOAT_VALUES), min_size=2, max_size=4))
+def test_random_program_with_a_changing_float_argument_matches_eager(check, backend, case, values):
+    """The program's float literals become one float argument, called with several values:
+    from the second value on, operators next to arrays read it at run time (one entry for every
+    value), and every call agrees with eager, errors included."""
+    import ember
+
+    source, args = case
+    if not FLOAT_LITERAL.search(source):
+        return
+    source = FLOAT_LITERAL.sub("f", source).replace("def program(", "def program(f, ", 1)
+    namespace: dict = {"np": np}
+    exec(compile(source, "<random program, float argument>", "exec"), namespace)
+    compiled = ember.compile(namespace["program"], backend=backend)
+    for value in (0.5, *values):
+        check(namespace["program"], make_args=lambda v=value: ((v, *_clone(args)), {}), entries=None,
+              compiled=None, compiled_fn=compiled)
