@@ -89,6 +89,7 @@ class FrameCapture:
     float_arguments: dict[str, float] = field(default_factory=dict)  # parameter -> its Python float when traced
     float_inputs: frozenset[str] = frozenset()  # parameters that are graph inputs (read at run time)
     guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
+    handles_errors: bool = False  # a try body traced as straight code: its except clause runs eagerly
 
     @property
     def compiled(self) -> bool:
@@ -145,6 +146,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
     capture.float_inputs = frozenset(source.expr() for source in tracer.float_inputs)
+    capture.handles_errors = tracer.try_loc is not None
     capture.input_shapes = {source.expr(): array.shape for _, source, array in tracer.inputs_by_id.values()
                             if isinstance(array, np.ndarray)}
     return capture

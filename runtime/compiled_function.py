@@ -59,6 +59,7 @@ class CacheEntry:
     compile_seconds: float = 0.0
     mutates: bool = False
     kernel_graph: Any = None  # the fused program (llvm, triton), for `ember dump --stage dot`
+    warned_failure: bool = False  # its compiled code raised where eager did not (said once)
     # Stages a first call extends (the loop orders it decides, the modules compiled for them).
     live_stages: dict[str, Callable[[], str]] = field(default_factory=dict)
 
@@ -204,7 +205,14 @@ class CompiledFunction:
             result.error.add_note(f"(raised by code ember compiled from {self._function.__qualname__})")
             raise result.error.with_traceback(None) from None
         # Pure code failed at run time: eager reproduces the exception with the user's traceback.
-        return self._function(*args, **kwargs)
+        value = self._function(*args, **kwargs)
+        if not entry.capture.handles_errors and not entry.warned_failure:
+            # Eager did not raise, and no except clause explains it: the compiled code is wrong.
+            entry.warned_failure = True
+            warn(f"{self._function.__qualname__}: compiled code raised {type(result.error).__name__}: "
+                 f"{result.error} where eager did not; the call ran eagerly (an Ember bug: "
+                 "EMBER_LOGS=all shows the stages)")
+        return value
 
     def _compile(self, frame_args: tuple) -> CacheEntry:
         if len(self.entries) >= config.recompile_limit:

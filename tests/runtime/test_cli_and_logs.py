@@ -156,3 +156,31 @@ def test_debug_dir_holds_steppable_generated_code(tmp_path):
     wrapper = next(p for p in tmp_path.iterdir() if p.name.endswith("wrapper.py"))
     assert compiled.entries[0].run.__code__.co_filename == str(wrapper)
     assert "def run_f(x):" in wrapper.read_text()
+
+
+def test_compiled_code_that_raises_where_eager_does_not_is_reported_once(caplog):
+    """An error that compiled code raises where eager runs without one is Ember's bug: the call
+    returns eager's result, and a warning says so once per entry. An except clause that explains
+    the error (tests/frontend/test_capture_try.py) says nothing."""
+    from ember.runtime.frame_wrapper import Failed
+
+    def double(x):
+        return x * 2
+
+    def guarded(x):
+        try:
+            return np.linalg.inv(x)
+        except np.linalg.LinAlgError:
+            return x * 0
+
+    compiled, handled = ember.compile(double), ember.compile(guarded)
+    compiled(np.arange(3.0))
+    handled(np.eye(2))
+    compiled.entries[0].run = lambda *args: Failed(RuntimeError("a kernel that fails"))  # stands in for a bug
+    with caplog.at_level(logging.WARNING, logger="ember"):
+        results = [compiled(np.arange(3.0)) for _ in range(3)]
+        assert np.array_equal(handled(np.zeros((2, 2))), np.zeros((2, 2)))
+    assert all(np.array_equal(r, np.arange(3.0) * 2) for r in results)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [f"{double.__qualname__}: compiled code raised RuntimeError: a kernel that fails where "
+                        "eager did not; the call ran eagerly (an Ember bug: EMBER_LOGS=all shows the stages)"]
