@@ -1,5 +1,5 @@
-"""Joins written in place: the parts of ``np.concatenate`` and ``np.stack`` stored straight into
-their slices of the result.
+"""Joins: the parts of ``np.concatenate`` and ``np.stack`` stored straight into their slices of
+the result, and a stack reduced over its new first axis computed from the parts themselves.
 
 NumPy's join copies every part into a new array, so ``np.concatenate([a * 2, b + 1], axis=1)``
 writes ``a * 2`` and ``b + 1`` to memory, reads them back and writes them again. Written as
@@ -15,6 +15,12 @@ each part to the result's dtype as the join does.
   place (parts that NumPy makes, or arguments, gain nothing: setitem copies them as the join would);
 * the result is not seen by the caller, not even through a view: NumPy lays a join out in the
   parts' memory order (Fortran-ordered parts, a Fortran-ordered result), ``np.empty`` in C order.
+
+:func:`reduce_stacked_parts` turns ``np.stack([a, b, c]).sum(axis=0)`` into ``(a + b) + c``, and
+mean, max, min and prod alike (mean divides by the count): NumPy reduces the first axis of the
+stacked copy row after row in that order, so the values are the same for float32 and float64
+parts of the result's dtype, and no stacked copy is made or read. The parts are then read where
+the reduction stands, so only parts whose memory nothing in the graph writes.
 
 >>> import numpy as np
 >>> from ..ir import Graph, TensorMeta
@@ -33,10 +39,56 @@ graph f(%a: f32[2, 3]):
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..ir import Graph, Node, OpKind, is_static
 from .rewriting import analyse_aliasing, copy_graph, substitute
 
 _COMPUTED = (OpKind.ELEMENTWISE, OpKind.REDUCTION)
+_STACK_REDUCTIONS = {"sum": "add", "mean": "add", "max": "maximum", "min": "minimum", "prod": "multiply"}
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def reduce_stacked_parts(graph: Graph) -> Graph:
+    """Return a copy of ``graph`` in which reductions of a stack over its first axis combine the
+    parts elementwise (module docstring); the stack itself goes if nothing else reads it."""
+    graph = copy_graph(graph)
+    facts = analyse_aliasing(graph)
+    replacements: dict[Node, Node] = {}
+    nodes, graph.nodes = graph.nodes, []
+    for node in nodes:
+        node.args = substitute(node.args, replacements)
+        node.kwargs = substitute(node.kwargs, replacements)
+        parts = _stacked_parts(node)
+        # The parts are read where the reduction stands: not if anything writes their memory.
+        if parts is None or any(facts.is_written(part) for part in parts):
+            graph.nodes.append(node)
+            continue
+        combined = parts[0]
+        for part in parts[1:]:
+            combined = graph.call(_STACK_REDUCTIONS[node.op.name], combined, part, loc=node.loc)
+        if node.op.name == "mean":
+            combined = graph.call("divide", combined, len(parts), loc=node.loc)
+        replacements[node] = combined
+    graph.outputs = substitute(graph.outputs, replacements)
+    return graph
+
+
+def _stacked_parts(node: Node) -> tuple[Node, ...] | None:
+    """The parts of the stack that ``node`` reduces over its first axis, when it qualifies."""
+    if node.op.name not in _STACK_REDUCTIONS or not node.args or not isinstance(node.args[0], Node):
+        return None
+    stack = node.args[0]
+    if (stack.op.name != "stack" or set(stack.kwargs) != {"axis"} or len(stack.args) != 1
+            or stack.kwargs["axis"] not in (0, -stack.meta.ndim) or not isinstance(stack.args[0], tuple)):
+        return None
+    parts = stack.args[0]
+    if (len(node.args) != 1 or set(node.kwargs) - {"axis", "keepdims"} or node.kwargs.get("keepdims", False)
+            or node.kwargs.get("axis") not in (0, (0,)) or len(parts) < 2):
+        return None
+    if not all(isinstance(p, Node) and p.meta.dtype == node.meta.dtype for p in parts):
+        return None
+    return parts if node.meta.dtype in _FLOATS else None
 
 
 def write_joins_in_place(graph: Graph) -> Graph:

@@ -13,7 +13,7 @@ graph f(%x: f32[3]):
     return (%2,)
 >>> stages  # doctest: +NORMALIZE_WHITESPACE
 ['simplify', 'fold_constants', 'eliminate_common_subexpressions', 'forward_whole_array_stores',
- 'eliminate_dead_code', 'write_joins_in_place']
+ 'reduce_stacked_parts', 'eliminate_dead_code', 'write_joins_in_place']
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ..ir import Graph, GraphInvariantError, verify
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
-from .joins import write_joins_in_place
+from .joins import reduce_stacked_parts, write_joins_in_place
 from .simplify import simplify
 from .stores import forward_whole_array_stores
 
@@ -33,6 +33,7 @@ PASSES: tuple[Callable[[Graph], Graph], ...] = (
     fold_constants,
     eliminate_common_subexpressions,
     forward_whole_array_stores,
+    reduce_stacked_parts,
     eliminate_dead_code,
     write_joins_in_place,
 )

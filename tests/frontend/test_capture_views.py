@@ -140,9 +140,10 @@ def test_concatenate_mixed_dtypes(check, arr):
 
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "strided"])
 def test_joins_of_computed_parts_are_written_in_place(check, arr, backend, layout):
-    """A rotate-half (RoPE) and a stack read by later work: each part's kernel stores into its
-    slice of the joined array (passes/joins.py), no NumPy join runs; a join the caller sees stays
-    NumPy's, laid out as NumPy lays it out."""
+    """A rotate-half (RoPE) and a stack read by later work: each computed part's kernel stores into
+    its slice of the joined array (passes/joins.py), the stack summed over its first axis is the
+    parts added, no NumPy join runs; a join the caller sees stays NumPy's, laid out as NumPy lays it
+    out."""
     def f(x, cos, sin):
         half = x.shape[-1] // 2
         rotated = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
@@ -153,9 +154,20 @@ def test_joins_of_computed_parts_are_written_in_place(check, arr, backend, layou
     compiled = check(f, *args)
     optimized = compiled.entries[0].stages["optimized"]
     assert optimized.count("= concatenate(") == 1 and "= stack(" not in optimized, optimized
-    if backend == "llvm":  # the rotated half's negative, x * cos, rotated * sin
-        assert compiled.entries[0].stages["kernels"].count("(setitem)") == 3
+    if backend == "llvm":  # the rotated half's negative (its other half is a view NumPy copies)
+        assert compiled.entries[0].stages["kernels"].count("(setitem)") == 1
     assert compiled(*args)[1].strides == f(*args)[1].strides
+
+
+def test_an_ensemble_mean_reads_the_members_once(check, arr):
+    """``np.stack(members).mean(axis=0)`` combines the members elementwise (passes/joins.py): no
+    stacked copy is made."""
+    def ensemble(a, b, c):
+        return np.stack([a, b * 2, c]).mean(axis=0), np.stack((a, c)).max(0)
+
+    compiled = check(ensemble, arr((6, 5)), arr((6, 5), seed=1), arr((6, 5), seed=2, layout="transposed"))
+    assert "stack(" not in compiled.entries[0].stages["optimized"]
+    assert "_ref_stack" not in compiled.entries[0].stages["kernels"]
 
 
 def test_concatenate_shape_mismatch_raises_as_eager(check, arr):

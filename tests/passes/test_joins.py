@@ -1,11 +1,12 @@
 """write_joins_in_place: concatenate/stack of computed parts becomes an empty array and one setitem
-per part; joins the caller sees, or of parts that nothing computes, stay NumPy's."""
+per part; joins the caller sees, or of parts that nothing computes, stay NumPy's.
+reduce_stacked_parts: a stack reduced over its first axis becomes the parts combined elementwise."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from ember.ir import Graph, Node, TensorMeta, format_graph
-from ember.passes.joins import write_joins_in_place
+from ember.ir import Graph, Node, TensorMeta, format_graph, interpret
+from ember.passes.joins import reduce_stacked_parts, write_joins_in_place
 from hypothesis import given, note
 from hypothesis import strategies as st
 
@@ -98,3 +99,42 @@ def test_random_joins_interpret_like_the_original(same_behaviour, make_inputs, r
     out = checked_pass(write_joins_in_place, g, make_inputs(g, seed))
     computed = any(p.op.name != "input" for p in parts)
     assert (join in ops(out)) is not computed
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "max", "min", "prod"])
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_a_stack_reduced_over_its_first_axis_combines_the_parts(same_behaviour, reduction, dtype):
+    g = Graph("f")
+    a, b = g.add_input("a", TensorMeta((4, 3), dtype)), g.add_input("b", TensorMeta((4, 3), dtype))
+    stacked = g.call("stack", (a, g.call("exp", b), b), axis=0)
+    g.set_outputs([g.call(reduction, stacked, axis=(0,)), g.call(reduction, stacked, axis=0, keepdims=False)])
+    out = checked_pass(reduce_stacked_parts, g)
+    assert sum(n.op.name == reduction for n in out.nodes) == 0, format_graph(out)
+    # exactly NumPy's values: the stacked copy's rows are reduced in this order
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((4, 3)).astype(dtype), rng.standard_normal((4, 3)).astype(dtype)
+    want = interpret(g, [x, y])
+    got = interpret(out, [x, y])
+    assert all(np.array_equal(w, v) for w, v in zip(want, got, strict=True))
+
+
+@pytest.mark.parametrize("case", ["axis 1", "keepdims", "ints", "written part", "dtype", "one part", "last axis"])
+def test_stack_reductions_that_stay(same_behaviour, case):
+    """Another axis (NumPy's order differs), keepdims, integers (sums promote), a part written
+    after the stack (the reduction would read the new values), dtype=, a single part (the sum would
+    be the part itself, not a new array), a stack along another axis."""
+    g = Graph("f")
+    dtype = np.dtype("int32") if case == "ints" else F32
+    a, b = g.add_input("a", TensorMeta((4, 3), dtype)), g.add_input("b", TensorMeta((4, 3), dtype))
+    parts = (a,) if case == "one part" else (a, b)
+    stacked = g.call("stack", parts, axis=-1 if case == "last axis" else 0)
+    if case == "written part":
+        g.call("setitem", a, (0,), 5)
+    kwargs: dict = {"axis": 1 if case == "axis 1" else -1 if case == "last axis" else 0}
+    if case == "keepdims":
+        kwargs["keepdims"] = True
+    if case == "dtype":
+        kwargs["dtype"] = F64
+    g.set_outputs([g.call("sum", stacked, **kwargs)])
+    out = checked_pass(reduce_stacked_parts, g)
+    assert "stack" in ops(out) and "sum" in ops(out), format_graph(out)

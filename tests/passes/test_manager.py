@@ -30,7 +30,7 @@ def test_the_pipeline_runs_in_order_and_reports_each_pass(same_behaviour) -> Non
     out = optimise(g, on_pass=lambda name, graph, seconds: seen.append((name, format_graph(graph), seconds)))
     assert [name for name, _, _ in seen] == [p.__name__ for p in PASSES] == [
         "simplify", "fold_constants", "eliminate_common_subexpressions", "forward_whole_array_stores",
-        "eliminate_dead_code", "write_joins_in_place"]
+        "reduce_stacked_parts", "eliminate_dead_code", "write_joins_in_place"]
     assert all(seconds >= 0 for _, _, seconds in seen)
     assert seen[-1][1] == format_graph(out)
     assert format_graph(g) == before
