@@ -34,6 +34,7 @@ def test_a_float_next_to_arrays_is_read_at_run_time(check, backend, dtype, body)
     f = namespace["f"]
     compiled = ember.compile(f, backend=backend)
     x = rand(5, 3, seed=1).astype(dtype) if dtype is not np.bool_ else rand(5, 3, seed=1) > 0
+    x.flat[0] = 0.1  # a float32 x holds float32(0.1): x > 0.1 is False there in NumPy, True in float64
     for a in VALUES:
         check(f, x, a, compiled_fn=compiled, entries=None)
     if body == "x ** a" and dtype in (np.complex64, np.float16):  # NumPy's __pow__ looks at the value
