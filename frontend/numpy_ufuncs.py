@@ -103,7 +103,11 @@ def _write_out(tracer: Tracer, target: ArrayValue, result: ArrayValue) -> ArrayV
     if not np.can_cast(result.node.meta.dtype, target.node.meta.dtype, casting="same_kind"):
         raise UserCodeError(f"Cannot cast ufunc output from {result.node.meta.dtype} to "
                             f"{target.node.meta.dtype} with casting rule 'same_kind'", tracer.loc)
-    if broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
+    try:
+        fits = broadcast_shapes(result.node.meta.shape, target.node.meta.shape) == target.node.meta.shape
+    except ValueError:  # not even broadcastable: NumPy's message names all the operands' shapes
+        fits = False
+    if not fits:  # eager runs and raises NumPy's own error
         raise UserCodeError("non-broadcastable output operand", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
 

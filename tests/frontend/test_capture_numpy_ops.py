@@ -395,6 +395,7 @@ def test_a_ufunc_computes_in_its_dtype_argument(check, body):
     "np.add(x, y, out=np.ones((2, 3)), where=x > 1)", "np.multiply(a, 2, out=np.zeros_like(a), where=a > 4)",
     "np.add(x, y, out=np.zeros((2, 3), np.int32), where=y > 0)",           # NumPy's casting error
     "np.add(x, y, out=np.zeros_like(x), where=np.ones((3, 2, 3), bool))",  # a mask bigger than out
+    "np.add(x, y, out=np.zeros((2, 5)))",  # an out= that does not broadcast: NumPy's error message
 ])
 def test_a_ufunc_writes_out_only_where_told(check, body):
     namespace: dict = {"np": np}
