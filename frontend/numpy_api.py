@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..ir.symbolic import Dim, SymbolicShapeError, broadcast_shapes
+from ..ir.symbolic import Dim, SymbolicShapeError, broadcasts_to
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .operators import inplace, stacked, write_into
@@ -338,10 +338,7 @@ def _masked(tracer: Tracer, name: str, array: ArrayValue, where: Value, start: A
 def mask_fits(mask: ArrayValue, shape: tuple) -> bool:
     """Whether a ``where=`` mask is bool and broadcasts to ``shape``; where it does not broadcast,
     NumPy raises its own message, so the caller lets eager run."""
-    try:
-        return mask.node.meta.dtype == np.bool_ and broadcast_shapes(mask.node.meta.shape, shape) == shape
-    except ValueError:
-        return False
+    return mask.node.meta.dtype == np.bool_ and broadcasts_to(mask.node.meta.shape, shape)
 
 
 def exactly(tracer: Tracer, value: Any, dtype: np.dtype) -> Any:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..ir import Node
 from ..ir.ops.elementwise import BINARY_UFUNCS, UNARY_UFUNCS
-from ..ir.symbolic import broadcast_shapes
+from ..ir.symbolic import broadcasts_to
 from .conversions import graph_arg
 from .errors import Unsupported, UserCodeError
 from .numpy_api import _NOT_GIVEN, Handler, array_method, as_array, check_default, dtype_param, numpy_function
@@ -103,11 +103,7 @@ def _write_out(tracer: Tracer, target: ArrayValue, result: ArrayValue) -> ArrayV
     if not np.can_cast(result.node.meta.dtype, target.node.meta.dtype, casting="same_kind"):
         raise UserCodeError(f"Cannot cast ufunc output from {result.node.meta.dtype} to "
                             f"{target.node.meta.dtype} with casting rule 'same_kind'", tracer.loc)
-    try:
-        fits = broadcast_shapes(result.node.meta.shape, target.node.meta.shape) == target.node.meta.shape
-    except ValueError:  # not even broadcastable: NumPy's message names all the operands' shapes
-        fits = False
-    if not fits:  # eager runs and raises NumPy's own error
+    if not broadcasts_to(result.node.meta.shape, target.node.meta.shape):  # eager raises NumPy's error
         raise UserCodeError("non-broadcastable output operand", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ir import Node, OpKind
 from ..ir.ops.views import UNWRITABLE_VIEWS
-from ..ir.symbolic import SymbolicShapeError, broadcast_shapes, concrete
+from ..ir.symbolic import SymbolicShapeError, broadcasts_to, concrete
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .values import ArrayValue, ConstValue, DynamicFloat, ListValue, SizeValue, TupleValue, Value
@@ -270,7 +270,7 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     if not np.can_cast(source_dtype, dest_dtype, casting="same_kind"):
         raise UserCodeError(f"Cannot cast ufunc output from {source_dtype} to {dest_dtype} "
                             "with casting rule 'same_kind'", tracer.loc)
-    if broadcast_shapes(result.node.meta.shape, target.node.meta.shape) != target.node.meta.shape:
+    if not broadcasts_to(result.node.meta.shape, target.node.meta.shape):
         raise UserCodeError("non-broadcastable output operand in in-place operation", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
 

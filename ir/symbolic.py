@@ -156,6 +156,15 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
     return infer_meta(_BROADCAST, metas, {}).shape
 
 
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (False also where NumPy would not
+    broadcast the two at all: a caller then lets eager raise NumPy's own message)."""
+    try:
+        return broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
 def is_static(shape: tuple) -> bool:
     return not any(isinstance(d, Dim) for d in shape)
 

@@ -39,6 +39,8 @@ graph f(%a: f32[2, 3]):
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..ir import Graph, Node, OpKind, is_static
@@ -54,23 +56,18 @@ def reduce_stacked_parts(graph: Graph) -> Graph:
     parts elementwise (module docstring); the stack itself goes if nothing else reads it."""
     graph = copy_graph(graph)
     facts = analyse_aliasing(graph)
-    replacements: dict[Node, Node] = {}
-    nodes, graph.nodes = graph.nodes, []
-    for node in nodes:
-        node.args = substitute(node.args, replacements)
-        node.kwargs = substitute(node.kwargs, replacements)
+
+    def combined(node: Node) -> Node | None:
         parts = _stacked_parts(node)
         # The parts are read where the reduction stands: not if anything writes their memory.
         if parts is None or any(facts.is_written(part) for part in parts):
-            graph.nodes.append(node)
-            continue
-        combined = parts[0]
+            return None
+        result = parts[0]
         for part in parts[1:]:
-            combined = graph.call(_STACK_REDUCTIONS[node.op.name], combined, part, loc=node.loc)
-        if node.op.name == "mean":
-            combined = graph.call("divide", combined, len(parts), loc=node.loc)
-        replacements[node] = combined
-    graph.outputs = substitute(graph.outputs, replacements)
+            result = graph.call(_STACK_REDUCTIONS[node.op.name], result, part, loc=node.loc)
+        return graph.call("divide", result, len(parts), loc=node.loc) if node.op.name == "mean" else result
+
+    _replace_in_order(graph, combined)
     return graph
 
 
@@ -79,14 +76,14 @@ def _stacked_parts(node: Node) -> tuple[Node, ...] | None:
     if node.op.name not in _STACK_REDUCTIONS or not node.args or not isinstance(node.args[0], Node):
         return None
     stack = node.args[0]
-    if (stack.op.name != "stack" or set(stack.kwargs) != {"axis"} or len(stack.args) != 1
-            or stack.kwargs["axis"] not in (0, -stack.meta.ndim) or not isinstance(stack.args[0], tuple)):
+    join = _join(stack)
+    if stack.op.name != "stack" or join is None or join[1] != 0:
         return None
-    parts = stack.args[0]
+    parts = join[0]
     if (len(node.args) != 1 or set(node.kwargs) - {"axis", "keepdims"} or node.kwargs.get("keepdims", False)
             or node.kwargs.get("axis") not in (0, (0,)) or len(parts) < 2):
         return None
-    if not all(isinstance(p, Node) and p.meta.dtype == node.meta.dtype for p in parts):
+    if not all(p.meta.dtype == node.meta.dtype for p in parts):
         return None
     return parts if node.meta.dtype in _FLOATS else None
 
@@ -95,15 +92,12 @@ def write_joins_in_place(graph: Graph) -> Graph:
     """Return a copy of ``graph`` with qualifying joins written part by part (module docstring)."""
     graph = copy_graph(graph)
     reaches_output = analyse_aliasing(graph).reaches_output
-    replacements: dict[Node, Node] = {}
-    nodes, graph.nodes = graph.nodes, []
-    for node in nodes:
-        node.args = substitute(node.args, replacements)
-        node.kwargs = substitute(node.kwargs, replacements)
-        if node in reaches_output or not _worth_writing_in_place(node):
-            graph.nodes.append(node)
-            continue
-        parts, axis = node.args[0], node.kwargs["axis"] % node.meta.ndim
+
+    def written(node: Node) -> Node | None:
+        join = _join(node)
+        if join is None or node in reaches_output or not _worth_writing_in_place(node, join[0]):
+            return None
+        parts, axis = join
         joined = graph.call("empty", node.meta.shape, dtype=node.meta.dtype, loc=node.loc)
         start = 0
         for part in parts:
@@ -114,15 +108,42 @@ def write_joins_in_place(graph: Graph) -> Graph:
                 at = slice(start, start + part.meta.shape[axis])
                 start = at.stop
             joined = graph.call("setitem", joined, (slice(None),) * axis + (at,), part, loc=node.loc)
-        replacements[node] = joined
+        return joined
+
+    _replace_in_order(graph, written)
     return graph
 
 
-def _worth_writing_in_place(node: Node) -> bool:
-    if node.op.name not in ("concatenate", "stack") or set(node.kwargs) != {"axis"}:
-        return False
-    parts = node.args[0] if len(node.args) == 1 else None
-    if not (isinstance(parts, tuple) and all(isinstance(p, Node) for p in parts)):
-        return False
+def _worth_writing_in_place(node: Node, parts: tuple[Node, ...]) -> bool:
     return (type(node.kwargs["axis"]) is int and is_static(node.meta.shape)
             and any(p.op.kind in _COMPUTED for p in parts))
+
+
+def _join(node: Node) -> tuple[tuple[Node, ...], int] | None:
+    """The parts and the axis (of the result, from 0) of a plain concatenate or stack: an axis,
+    nothing else."""
+    if node.op.name not in ("concatenate", "stack") or set(node.kwargs) != {"axis"} or len(node.args) != 1:
+        return None
+    parts, axis = node.args[0], node.kwargs["axis"]
+    if not (isinstance(parts, tuple) and all(isinstance(p, Node) for p in parts)):
+        return None
+    if isinstance(axis, bool) or not isinstance(axis, int | np.integer) or not -node.meta.ndim <= axis < node.meta.ndim:
+        return None
+    return parts, int(axis) % node.meta.ndim
+
+
+def _replace_in_order(graph: Graph, replace: Callable[[Node], Node | None]) -> None:
+    """Rebuild ``graph``'s nodes in program order: ``replace(node)`` either returns None (the node
+    stays) or appends, through ``graph.call``, the nodes that compute its value at that point and
+    returns the last; later arguments and the outputs then take that one."""
+    replacements: dict[Node, Node] = {}
+    nodes, graph.nodes = graph.nodes, []
+    for node in nodes:
+        node.args = substitute(node.args, replacements)
+        node.kwargs = substitute(node.kwargs, replacements)
+        replaced = replace(node)
+        if replaced is None:
+            graph.nodes.append(node)
+        else:
+            replacements[node] = replaced
+    graph.outputs = substitute(graph.outputs, replacements)

@@ -54,8 +54,9 @@ _QUIET = (OpKind.ELEMENTWISE, OpKind.REDUCTION, OpKind.VIEW, OpKind.CREATION)
 def forward_whole_array_stores(graph: Graph) -> Graph:
     """Return a copy of ``graph`` with forwarded reads and overwritten stores dropped (module docstring)."""
     graph = copy_graph(graph)
-    _forward_values(graph)
-    _drop_overwritten_stores(graph)
+    root = analyse_aliasing(graph).root  # (forwarding changes value reads only: roots stay)
+    _forward_values(graph, root)
+    _drop_overwritten_stores(graph, root)
     return graph
 
 
@@ -64,8 +65,7 @@ def _whole_store(node: Node) -> bool:
             and is_whole_index(node.args[1]))
 
 
-def _forward_values(graph: Graph) -> None:
-    root = analyse_aliasing(graph).root
+def _forward_values(graph: Graph, root: dict) -> None:
     for at, store in enumerate(graph.nodes):
         if not _whole_store(store):
             continue
@@ -80,11 +80,10 @@ def _forward_values(graph: Graph) -> None:
                 node.kwargs = substitute(node.kwargs, {store: value})
 
 
-def _drop_overwritten_stores(graph: Graph) -> None:
-    facts = analyse_aliasing(graph)
+def _drop_overwritten_stores(graph: Graph, root: dict) -> None:
     destination: dict[Node, Node] = {}  # a dropped store -> the array it would have written
     for at, store in enumerate(graph.nodes):
-        if _whole_store(store) and _overwritten(graph, at, store, facts.root):
+        if _whole_store(store) and _overwritten(graph, at, store, root):
             destination[store] = destination.get(store.args[0], store.args[0])
     if not destination:
         return
