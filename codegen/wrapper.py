@@ -143,7 +143,7 @@ class ProgramBuilder:
 
     def extern(self, node: Node) -> None:
         name = f"v_{self.ident(node)}"
-        if node.op.name == "getitem" and not any(True for _ in iter_nodes(node.args[1])):
+        if node.op.name == "getitem":  # (an index may hold a Python int read at run time: still a view)
             self.lines.append(f"    {name} = {self.values[node.args[0]]}[{self.render(node.args[1])}]")
         elif node.op.kind is OpKind.MUTATION and node.op.name == "setitem" and len(node.args) == 3:
             dest, index, value = node.args

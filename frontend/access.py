@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
-from ..ir import SymbolicShapeError
+from ..ir import Dim, OpKind, SymbolicShapeError
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .operators import write_into
@@ -17,6 +17,7 @@ from .values import (
     BoundMethodValue,
     ConstValue,
     DictValue,
+    DynamicInt,
     FunctionValue,
     ListValue,
     ObjectValue,
@@ -163,20 +164,70 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
 
 def array_index(tracer: Tracer, key: Value, array: ArrayValue):
     """A basic NumPy index (ints, slices, None, Ellipsis) as a constant; anything else breaks."""
-    if isinstance(key, ArrayValue):
+    if isinstance(key, ArrayValue) and not _integer_argument(key):
         if key.node.meta.is_scalar:
             raise Unsupported("an index the function computed (a NumPy integer: the position is known only "
                               "at run time)", tracer.loc)
         raise Unsupported("a boolean mask index (the result's shape depends on the values)", tracer.loc)
-    if isinstance(key, ConstValue) and type(key.value) is tuple:  # x[1, 2] and x[..., 0] load one constant
+    if isinstance(key, ConstValue) and type(key.peek()) is tuple:  # x[1, 2] and x[..., 0] load one constant
         key = TupleValue([ConstValue(item) for item in key.value])
     items = key.items if isinstance(key, TupleValue) else [key]
-    index = [_basic_item(tracer, item) for item in items]
+    sizes = _axis_sizes(items, array.node.meta.shape)
+    index = [_basic_item(tracer, item, size) for item, size in zip(items, sizes, strict=True)]
     return tuple(index) if isinstance(key, TupleValue) else index[0]
 
 
-def _basic_item(tracer: Tracer, item: Value) -> Any:
-    """One item of a basic index: an int, a slice, None or Ellipsis, as a constant."""
+def _axis_sizes(items: list[Value], shape: tuple) -> list[Any]:
+    """The size of the axis each item of a basic index selects from (None for None, Ellipsis and
+    items past the last axis, which NumPy rejects)."""
+    def marker(item: Value) -> Any:
+        """None or Ellipsis for those items (they select no axis of their own), else False."""
+        if isinstance(item, ConstValue) and not isinstance(item, SizeValue):
+            value = item.peek()
+            if value is None or value is Ellipsis:
+                return value
+        return False
+
+    selecting = sum(marker(item) is False for item in items)
+    sizes: list[Any] = []
+    axis = 0
+    for item in items:
+        if marker(item) is not False:
+            axis += len(shape) - selecting if marker(item) is Ellipsis else 0
+            sizes.append(None)
+            continue
+        sizes.append(shape[axis] if 0 <= axis < len(shape) else None)
+        axis += 1
+    return sizes
+
+
+def _integer_argument(value: ArrayValue) -> bool:
+    """A NumPy integer the caller passed (not one the graph computes): an index read at run time."""
+    meta = value.node.meta
+    return meta.is_scalar and meta.dtype.kind in "iu" and value.node.op.kind is OpKind.INPUT and \
+        value.source is not None
+
+
+def _holds(size: Any, position: int) -> bool:
+    """Whether ``position`` indexes an axis of ``size``: a number or a dynamic dimension (its
+    size when traced), not None."""
+    extent = size.hint if isinstance(size, Dim) else size
+    return type(extent) is int and -extent <= position < extent
+
+
+def _basic_item(tracer: Tracer, item: Value, size: Any = None) -> Any:
+    """One item of a basic index: an int, a slice, None or Ellipsis, as a constant; or an integer
+    read at run time (a Python int as a DynamicInt, or a NumPy integer argument) where it lies in
+    the axis of ``size`` it selects from: its graph input, guarded to lie there (outside, the
+    function is traced again and raises IndexError as eager does)."""
+    if isinstance(item, DynamicInt) and _holds(size, item.peek()):
+        return tracer.int_index(item, size)
+    if isinstance(item, ArrayValue) and _integer_argument(item):
+        assert item.source is not None  # (_integer_argument)
+        position = tracer.traced_input(item.node)
+        if _holds(size, int(position)):
+            tracer.index_guard(item.source, 0, size)
+            return item.node
     if isinstance(item, SliceValue):
         item = ConstValue(constant_of(item)) if _known(item) else item
     try:
@@ -222,7 +273,7 @@ def integer_array_index(tracer: Tracer, key: Value) -> tuple | None:
     NumPy's advanced indexing, always a copy), as a tuple of nodes and constants; None for any
     other index. A boolean array index (its result's shape depends on the values) and a traced
     NumPy integer next to basic indices only (NumPy makes a view) stay unsupported."""
-    if isinstance(key, ConstValue) and type(key.value) is tuple:  # x[[0, 2], 1] loads one constant
+    if isinstance(key, ConstValue) and type(key.peek()) is tuple:  # x[[0, 2], 1] loads one constant
         key = TupleValue([ConstValue(item) for item in key.value])
     items = key.items if isinstance(key, TupleValue) else [key]
     items = [_integer_list_as_array(tracer, item) for item in items]

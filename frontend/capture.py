@@ -86,8 +86,8 @@ class FrameCapture:
     inputs_overlap: bool = False  # written inputs share memory: only the reference backend is exact
     bytecode: str = ""
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # source expression -> traced shape
-    float_arguments: dict[str, float] = field(default_factory=dict)  # parameter -> its Python float when traced
-    float_inputs: frozenset[str] = frozenset()  # parameters that are graph inputs (read at run time)
+    scalar_arguments: dict[str, float | int] = field(default_factory=dict)  # parameter -> its float or int
+    scalar_inputs: dict[str, type] = field(default_factory=dict)  # graph inputs read at run time -> NumPy type
     guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
     handles_errors: bool = False  # a try body traced as straight code: its except clause runs eagerly
 
@@ -104,22 +104,22 @@ def frame_params(code: types.CodeType) -> tuple[str, ...]:
 
 
 def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
-          dynamic: frozenset[tuple[str, int]] = frozenset(), dynamic_floats: frozenset[str] = frozenset()
+          dynamic: frozenset[tuple[str, int]] = frozenset(), dynamic_scalars: frozenset[str] = frozenset()
           ) -> FrameCapture:
     """Trace ``fn`` on ``frame_args`` (its bound arguments, one per frame parameter).
 
     ``dynamic`` names input dimensions, as (source expression, axis), to trace as symbols
     (ir/symbolic.py); a question only a concrete size answers raises SymbolicShapeError.
-    ``dynamic_floats`` names Python float parameters that operators next to arrays read at run
-    time (values.DynamicFloat).
+    ``dynamic_scalars`` names Python float and int parameters read at run time where the graph
+    can take them as inputs (values.DynamicFloat, values.DynamicInt).
     """
     code = fn.__code__
     params = frame_params(code)
-    tracer = Tracer(fn.__name__, fn.__globals__, dynamic, dynamic_floats)
+    tracer = Tracer(fn.__name__, fn.__globals__, dynamic, dynamic_scalars)
     capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards,
                            bytecode=dis.Bytecode(code).dis())
-    capture.float_arguments = {LocalSource(name).expr(): arg for name, arg in zip(params, frame_args, strict=True)
-                               if type(arg) is float}
+    capture.scalar_arguments = {LocalSource(name).expr(): arg for name, arg in zip(params, frame_args, strict=True)
+                                if type(arg) in (float, int)}
     try:
         locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
         cells: dict[str, Cell] = {
@@ -145,7 +145,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
-    capture.float_inputs = frozenset(source.expr() for source in tracer.float_inputs)
+    capture.scalar_inputs = {source.expr(): read.node.meta.dtype.type for source, read in tracer.scalar_inputs.items()}
     capture.handles_errors = tracer.try_loc is not None
     capture.input_shapes = {source.expr(): array.shape for _, source, array in tracer.inputs_by_id.values()
                             if isinstance(array, np.ndarray)}

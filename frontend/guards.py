@@ -70,6 +70,12 @@ class Guard:
         return Guard(GuardKind.VALUE, (source,), text, ((type_name, type(value)),))
 
     @staticmethod
+    def int_range(source: Source, low: int | str, high: int | str) -> Guard:
+        """``low <= e < high``, after the guard on e's type (a Python int read at run time); the
+        bounds are numbers or expressions (an input's size)."""
+        return Guard(GuardKind.VALUE, (source,), f"{low} <= {source.expr()} < {high}")
+
+    @staticmethod
     def length(source: Source, value: tuple | list | dict) -> Guard:
         type_name = _constant_name(type(value))
         expr = source.expr()

@@ -13,11 +13,20 @@ from ..ir.symbolic import broadcasts_to
 from .conversions import graph_arg
 from .errors import Unsupported, UserCodeError
 from .numpy_api import _NOT_GIVEN, Handler, array_method, as_array, check_default, dtype_param, numpy_function
-from .operators import floats_read_at_run_time, size_as_value, write_into
+from .operators import scalars_read_at_run_time, size_as_value, write_into
 from .values import ArrayValue, ConstValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
+
+
+def _loops_take_ints_with_floats(ufunc: np.ufunc) -> bool:
+    """Whether some loop of ``ufunc`` takes an integer next to a float (``ldexp``): there NumPy
+    keeps a Python int an int, where other ufuncs convert it to the float's dtype."""
+    def kinds(signature: str) -> set[str]:
+        return {np.dtype(c).kind for c in signature.split("->")[0] if c != "O"}
+
+    return any({"i", "f"} <= kinds(t) or {"u", "f"} <= kinds(t) for t in ufunc.types)
 
 
 def _ufunc_handler(ufunc: np.ufunc) -> Handler:
@@ -29,7 +38,7 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
         if len(args) == 2:
             args = size_as_value(tracer, ufunc.__name__, *args)
             if dtype is None:
-                args = floats_read_at_run_time(tracer, *args)
+                args = scalars_read_at_run_time(tracer, *args, ints=not _loops_take_ints_with_floats(ufunc))
         operands = [a.node if isinstance(a, ArrayValue) else graph_arg(a) for a in args]
         loop_output = None
         if dtype is not None:

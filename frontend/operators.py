@@ -11,7 +11,7 @@ from ..ir.ops.views import UNWRITABLE_VIEWS
 from ..ir.symbolic import SymbolicShapeError, broadcasts_to, concrete
 from .conversions import NotConstant, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
-from .values import ArrayValue, ConstValue, DynamicFloat, ListValue, SizeValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, DynamicFloat, DynamicInt, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -54,7 +54,7 @@ def python_op(tracer: Tracer, fn, *operands: Value) -> ConstValue:
 def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     """``left <symbol> right`` where symbol is a binary or comparison operator."""
     if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
-        left, right = floats_read_at_run_time(tracer, left, right, power_operator=symbol == "**")
+        left, right = scalars_read_at_run_time(tracer, left, right, power_operator=symbol == "**")
         if _python_complex_wins(left, right):
             raise Unsupported("a Python complex with a NumPy float64 scalar on its right (Python's own "
                               "complex operator answers, with a Python complex)", tracer.loc)
@@ -68,6 +68,8 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
                 assert isinstance(left, ArrayValue)  # (_fast_power answers only for an array base)
                 return tracer.emit(name, left.node)
         return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
+    if symbol in ("+", "-") and (shifted := _shifted_int(symbol, left, right)) is not None:
+        return shifted
     if isinstance(left, SizeValue) or isinstance(right, SizeValue):
         sized = _size_arithmetic(symbol, left, right)
         if sized is not None:
@@ -136,19 +138,45 @@ def _python_int(value: Value) -> int | None:
     return None
 
 
-def floats_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_operator: bool = False
-                            ) -> tuple[Value, Value]:
+def _shifted_int(symbol: str, left: Value, right: Value) -> DynamicInt | None:
+    """``i + 1``, ``i - 1``, ``1 + i`` of a Python int read at run time (a DynamicInt) and a
+    constant int: another one, so ``x[i - 1]`` is read at run time too. Python's ints do not
+    overflow, so the shift is exact; ``1 - i`` and every other use read the number."""
+    def plain_int(value: Value) -> int | None:
+        if isinstance(value, ConstValue) and type(value) is ConstValue and type(value.peek()) is int:
+            return value.value
+        return None
+
+    if isinstance(left, DynamicInt) and (constant := plain_int(right)) is not None:
+        return left.shifted(constant if symbol == "+" else -constant)
+    if symbol == "+" and isinstance(right, DynamicInt) and (constant := plain_int(left)) is not None:
+        return right.shifted(constant)
+    return None
+
+
+def scalars_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_operator: bool = False,
+                             ints: bool = True) -> tuple[Value, Value]:
     """A Python float argument that changes between calls (a DynamicFloat) next to an array or a
     NumPy scalar becomes a graph input, not a constant its value is guarded on. Not as the
     exponent of ``**`` on a complex or float16 array, where NumPy's ``__pow__`` takes reciprocal,
-    square or sqrt for some values (``_fast_power``), which differ from power at special values."""
-    if isinstance(left, DynamicFloat) and isinstance(right, ArrayValue):
-        left = tracer.float_input(left, right.node.meta.dtype)
-    elif isinstance(right, DynamicFloat) and isinstance(left, ArrayValue):
-        dtype = left.node.meta.dtype
-        if not (power_operator and (dtype.kind == "c" or dtype == np.float16)):
-            right = tracer.float_input(right, dtype)
-    return left, right
+    square or sqrt for some values (``_fast_power``), which differ from power at special values.
+    A changing Python int (a DynamicInt) likewise, next to a float32/64 or complex array only
+    (NumPy converts it to that dtype; into an integer array it must fit, or NumPy raises) and
+    never with ``**``; not where ``ints`` is False (a ufunc with a loop for an int operand: ldexp)."""
+    def read(value: Value, other: Value) -> Value:
+        if not isinstance(other, ArrayValue):
+            return value
+        dtype = other.node.meta.dtype
+        if isinstance(value, DynamicFloat):
+            if value is right and power_operator and (dtype.kind == "c" or dtype == np.float16):
+                return value
+            return tracer.float_input(value, dtype)
+        if isinstance(value, DynamicInt) and ints and not power_operator and dtype.kind in "fc" and \
+                dtype != np.float16:
+            return tracer.float_input(value, dtype)
+        return value
+
+    return read(left, right), read(right, left)
 
 
 def _python_complex_wins(left: Value, right: Value) -> bool:

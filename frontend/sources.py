@@ -80,6 +80,17 @@ class AttrSource(Source):
 
 
 @dataclass(frozen=True, slots=True)
+class OffsetSource(Source):
+    """A Python int argument plus a constant (``i - 1``), read at run time (values.DynamicInt)."""
+
+    base: Source
+    offset: int
+
+    def expr(self) -> str:
+        return f"({self.base.expr()} {'-' if self.offset < 0 else '+'} {abs(self.offset)})"
+
+
+@dataclass(frozen=True, slots=True)
 class ItemSource(Source):
     base: Source
     key: object  # an int or a str

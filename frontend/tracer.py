@@ -20,7 +20,7 @@ from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
 from .sources import Source
 from .tracer_state import UNBOUND  # noqa: F401 - re-exported for the opcode handlers
-from .values import ArrayValue, Cell, DynamicFloat, Value
+from .values import ArrayValue, Cell, DynamicFloat, DynamicInt, Value
 
 PY313 = sys.version_info >= (3, 13)
 PY312 = sys.version_info >= (3, 12)
@@ -37,11 +37,11 @@ class Tracer:
     """State shared by every frame of one capture."""
 
     def __init__(self, name: str, top_globals: dict, dynamic: frozenset[tuple[str, int]] = frozenset(),
-                 dynamic_floats: frozenset[str] = frozenset()):
+                 dynamic_scalars: frozenset[str] = frozenset()):
         self.graph = Graph(name)
         self.dynamic = dynamic  # (source expression, axis) of the dimensions traced as symbols
-        self.dynamic_floats = dynamic_floats  # source expressions of Python floats read at run time
-        self.float_inputs: dict[Source, ArrayValue] = {}
+        self.dynamic_scalars = dynamic_scalars  # source expressions of Python floats and ints read at run time
+        self.scalar_inputs: dict[Source, ArrayValue] = {}  # ... those the graph reads, as its inputs
         self.dims: dict[int, Dim] = {}  # one symbol per traced size: equal sizes share it (and a guard)
         self.dim_sources: dict[Dim, tuple[Source, int]] = {}  # where each symbol's size is read first
         self.top_globals = top_globals
@@ -61,15 +61,15 @@ class Tracer:
     def snapshot(self) -> tuple:
         """Enough state to forget a partial trace (an inlined call that hit a graph break)."""
         return (list(self.graph.nodes), self.graph._counter, list(self.input_sources),
-                dict(self.inputs_by_id), dict(self.float_inputs), dict(self.wrapped), len(self.undo_log))
+                dict(self.inputs_by_id), dict(self.scalar_inputs), dict(self.wrapped), len(self.undo_log))
 
     def restore(self, snapshot: tuple) -> None:
-        nodes, counter, sources, inputs, floats, wrapped, undo_length = snapshot
+        nodes, counter, sources, inputs, scalars, wrapped, undo_length = snapshot
         self.graph.nodes[:] = nodes
         self.graph._counter = counter
         self.input_sources[:] = sources
         self.inputs_by_id = inputs
-        self.float_inputs = floats
+        self.scalar_inputs = scalars
         self.wrapped = wrapped
         while len(self.undo_log) > undo_length:
             self.undo_log.pop()()
@@ -120,22 +120,60 @@ class Tracer:
         self.input_sources.append(source)
         return value
 
-    def float_input(self, value: DynamicFloat, like: np.dtype) -> ArrayValue:
-        """A Python float read at run time next to an array of dtype ``like``: a float64 graph
-        input (guarded on its type alone), converted as NumPy converts a Python float (NEP 50): to
-        a float or complex array's own dtype, else to float64, which then promotes the integers."""
+    def traced_input(self, node: Node) -> Any:
+        """The value an input node stands for in this trace (an array or a NumPy scalar)."""
+        return next(array for value, _, array in self.inputs_by_id.values() if value.node is node)
+
+    def float_input(self, value: DynamicFloat | DynamicInt, like: np.dtype) -> ArrayValue:
+        """A Python float (or int) read at run time next to an array of dtype ``like``: a graph
+        input (guarded on its type), converted as NumPy converts a Python float (NEP 50): to a
+        float or complex array's own dtype, else to float64, which then promotes the integers. An
+        int only next to float or complex arrays, and only below 2**53 in magnitude: there its
+        int64 -> float conversion rounds once, as NumPy's conversion through float64 does."""
+        read = self._scalar_input(value)
+        if isinstance(value, DynamicInt):
+            assert like.kind in "fc"  # (operators.py asks for no other)
+            self.guards.add(Guard.int_range(value.base, -2**53 - value.offset, 2**53 - value.offset))
+        return self.emit("astype", read.node, dtype=like if like.kind in "fc" else np.dtype(np.float64))
+
+    def int_index(self, value: DynamicInt, size: int | Dim) -> Node:
+        """A Python int read at run time as an index into an axis of ``size``: an int64 graph
+        input (NumPy makes a view for it), guarded to lie in that axis."""
+        node = self._scalar_input(value).node
+        self.index_guard(value.base, value.offset, size)
+        return node
+
+    def index_guard(self, source: Source, offset: int, size: int | Dim) -> None:
+        """Guard that ``source + offset``, an integer read at run time as an index, lies in an axis
+        of ``size`` (``-size <= i < size``, a number or a dynamic dimension read from an input's
+        shape), so the view compiled code makes never raises."""
+        if isinstance(size, Dim):
+            dim_source, axis = self.dim_sources[size.base]
+            scale = f"{size.scale} * " if size.scale != 1 else ""
+            extent = f"{scale}{dim_source.expr()}.shape[{axis}]"
+            shift = size.offset - offset
+            high = f"{extent} {'-' if shift < 0 else '+'} {abs(shift)}" if shift else extent
+            shift = -size.offset - offset
+            low = f"-{extent} {'-' if shift < 0 else '+'} {abs(shift)}" if shift else f"-{extent}"
+            self.guards.add(Guard.int_range(source, low, high))
+        else:
+            self.guards.add(Guard.int_range(source, -size - offset, size - offset))
+
+    def _scalar_input(self, value: DynamicFloat | DynamicInt) -> ArrayValue:
         from ..ir import TensorMeta
 
         source = value.source
         assert source is not None  # (frontend/wrapping.py makes them for arguments only)
-        read = self.float_inputs.get(source)
+        read = self.scalar_inputs.get(source)
         if read is None:
-            self.guards.add(Guard.type_is(source, value.peek()))
+            base = value.base if isinstance(value, DynamicInt) else source
+            self.guards.add(Guard.type_is(base, value.peek()))
             name = _input_name(source, {n.name for n in self.graph.nodes})
-            read = ArrayValue(self.graph.add_input(name, TensorMeta((), np.dtype(np.float64), is_scalar=True)), source)
-            self.float_inputs[source] = read
+            dtype = np.dtype(np.float64 if isinstance(value, DynamicFloat) else np.int64)
+            read = ArrayValue(self.graph.add_input(name, TensorMeta((), dtype, is_scalar=True)), source)
+            self.scalar_inputs[source] = read
             self.input_sources.append(source)
-        return self.emit("astype", read.node, dtype=like if like.kind in "fc" else np.dtype(np.float64))
+        return read
 
     def _dynamic_input(self, source: Source, array: np.ndarray, axes: list[int]):
         """The input's meta with a symbol at each dynamic axis, and the guard that admits any size >= 2
@@ -169,8 +207,8 @@ class Tracer:
 
 def _input_name(source: Source, taken: set[str]) -> str:
     text = source.expr()
-    for old, new in (("G['", ""), ("']", ""), ("C[", "closure"), ("].cell_contents", ""), ("[", "_"),
-                     ("]", ""), (".", "_"), ("'", "")):
+    for old, new in ((" - ", "_minus_"), (" + ", "_plus_"), ("G['", ""), ("']", ""), ("C[", "closure"),
+                     ("].cell_contents", ""), ("[", "_"), ("]", ""), (".", "_"), ("'", "")):
         text = text.replace(old, new)
     text = "".join(c if c.isalnum() or c == "_" else "_" for c in text) or "input"
     name, suffix = text, 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir import Node, SymbolicShapeError
-from .sources import Source
+from .sources import OffsetSource, Source
 
 
 class Value:
@@ -63,6 +63,26 @@ class DynamicFloat(ConstValue):
     any other use reads the number, which guards its value as for any constant."""
 
     __slots__ = ()
+
+
+class DynamicInt(ConstValue):
+    """A Python int argument whose value changed between calls (a loop counter handed to a resume
+    function, a row number), or one plus a constant (``i - 1``: ``shifted``). As an index into an
+    array axis of a static size it holds, it is read at run time (frontend/access.py); next to a
+    float array, like a DynamicFloat (frontend/operators.py). Any other use reads the number,
+    which guards the argument's value as for any constant.
+
+    ``base`` is the argument's source; ``source`` renders the value itself (``(i - 1)``), so a
+    resume function handed ``i - 1`` receives it computed from the call's ``i``."""
+
+    __slots__ = ("base", "offset")
+
+    def __init__(self, value: int, base: Source, pending: tuple | None, offset: int = 0):
+        super().__init__(value, OffsetSource(base, offset) if offset else base, pending)
+        self.base, self.offset = base, offset
+
+    def shifted(self, by: int) -> DynamicInt:
+        return DynamicInt(self._value + by, self.base, self._pending, self.offset + by)
 
 
 class SizeValue(ConstValue):

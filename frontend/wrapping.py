@@ -16,6 +16,7 @@ from .values import (
     ConstValue,
     DictValue,
     DynamicFloat,
+    DynamicInt,
     FunctionValue,
     ListValue,
     ObjectValue,
@@ -56,8 +57,9 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
         if source is None:
             return ConstValue(obj)
         pending = Guard.value(source, obj) if type(obj) is not slice else Guard.type_is(source, obj)
-        if type(obj) is float and source.expr() in tracer.dynamic_floats:
-            return DynamicFloat(obj, source, (tracer.guards, pending))
+        if type(obj) in (float, int) and source.expr() in tracer.dynamic_scalars:
+            kind = DynamicFloat if type(obj) is float else DynamicInt
+            return kind(obj, source, (tracer.guards, pending))
         return ConstValue(obj, source, (tracer.guards, pending))
     if type(obj) in (tuple, list):
         guard(Guard.length(source, obj)) if source is not None else None

@@ -381,6 +381,8 @@ def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim
         if isinstance(item, int) and not isinstance(item, bool):
             needs.append((dim, item + 1 if item >= 0 else -item))
             continue
+        if isinstance(item, TensorMeta) and item.is_scalar and item.dtype.kind in "iu":
+            continue  # an index read at run time, which guards keep inside the dimension
         minimum = _slice_minimum(item) if isinstance(item, slice) else None
         if minimum is not None:
             needs.append((dim, minimum))

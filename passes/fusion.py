@@ -35,12 +35,10 @@ import graphlib
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import cast
 
 import numpy as np
 
-from ..ir import Graph, Node, OpKind, iter_nodes
-from ..ir.ops.probing import full_stand_in
+from ..ir import OPS, Graph, Node, OpKind, infer_meta, iter_nodes, map_nodes
 from .kernels import FULL, KEEP, REDUCED, ExternStep, Kernel, KernelGraph, Load, Store, StoreKind
 from .rewriting import is_whole_index
 
@@ -88,15 +86,21 @@ def reduced_shape(domain: tuple[int, ...], reduce: tuple[int, ...]) -> tuple[int
 
 
 def setitem_target_shape(node: Node) -> tuple[int, ...] | None:
-    """Shape of ``dest[index]`` when it is a view (basic index, no nodes), else None."""
+    """Shape of ``dest[index]`` when it is a view (a basic index, whose integers may be Python
+    ints read at run time: scalar integer nodes, which select one position as a constant does;
+    dynamic dimensions as symbols), else None."""
     dest, index = node.args[0], node.args[1]
-    if not isinstance(dest, Node) or any(True for _ in iter_nodes(index)):
+    if not isinstance(dest, Node) or any(not _integer_scalar(n) for n in iter_nodes(index)):
         return None
     try:
-        target = cast(np.ndarray, full_stand_in(dest.meta))[index]  # (never 0-d: _infer_setitem)
+        target = infer_meta(OPS["getitem"], (dest.meta, map_nodes(index, lambda n: n.meta)), {})
     except Exception:
         return None
-    return tuple(target.shape) if isinstance(target, np.ndarray) else None
+    return None if target.is_scalar else target.shape  # (never 0-d: _infer_setitem)
+
+
+def _integer_scalar(node: Node) -> bool:
+    return node.meta.is_scalar and node.meta.dtype.kind in "iu"
 
 
 @dataclass(eq=False)

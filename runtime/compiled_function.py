@@ -100,7 +100,7 @@ class CompiledFunction:
         self._warned_limit = False
         self._dynamic_seen: set[tuple[str, int]] = set()  # (source expression, axis) seen changing
         self._static_dims: set[tuple[str, int]] = set()  # ... that needed a concrete size: static for good
-        self._floats_seen_changing: set[str] = set()  # Python float parameters read at run time since
+        self._scalars_seen_changing: set[str] = set()  # Python float/int parameters read at run time since
         self._eager_reason = _never_traced_reason(function)
         self._binder = make_binder(function) if self._eager_reason is None else None
         code = function.__code__
@@ -150,8 +150,8 @@ class CompiledFunction:
             args = (self._bound_self, *args)
         # Plain positional calls of a function without defaults or varargs bind as they are.
         frame_args = args if not kwargs and len(args) == self._plain_arity else self._binder(*args, **kwargs)
-        # Otherwise the first entry whose guard holds runs, or a new one is compiled.
-        for entry in self.entries:
+        # Otherwise the newest entry whose guard holds runs, or a new one is compiled.
+        for entry in reversed(self.entries):
             try:
                 held = entry.guard(*frame_args)
             except Exception:  # a source that no longer resolves: the guard fails
@@ -176,8 +176,10 @@ class CompiledFunction:
         return result
 
     def _step(self, frame_args: tuple, args: tuple, kwargs: dict) -> Any:
-        """Run this frame's segment: its result, or a Resume for the next segment."""
-        for entry in self.entries:
+        """Run this frame's segment: its result, or a Resume for the next segment. Newer entries
+        are tried first: one compiled after a recompile (a dimension or a loop counter read at run
+        time) serves the calls that follow, and an older one's guard would fail on each."""
+        for entry in reversed(self.entries):
             try:
                 held = entry.guard(*frame_args)
             except Exception:  # a source that no longer resolves: the guard fails
@@ -227,11 +229,11 @@ class CompiledFunction:
             self._log_recompile(frame_args)
         started = time.perf_counter()
         dynamic = self._dynamic_dims(frame_args)
-        floats = self._dynamic_floats(frame_args)
+        scalars = self._dynamic_scalars(frame_args)
         blamed: set[tuple[str, int]] = set()
         while True:
             try:
-                entry = self._trace_and_build(frame_args, dynamic, floats)
+                entry = self._trace_and_build(frame_args, dynamic, scalars)
                 break
             except DynamicShapeFailed as failure:  # compile those dimensions static; exact as before
                 failed = failure.dims or dynamic
@@ -279,25 +281,27 @@ class CompiledFunction:
                                     f"{', '.join(_dim_names(dynamic))}")
         return dynamic
 
-    def _dynamic_floats(self, frame_args: tuple) -> frozenset[str]:
-        """Python float parameters that operators next to arrays read at run time rather than as
-        constants: with ``dynamic=True`` all, with ``dynamic=None`` those whose value differs from
-        an earlier entry's (a step size, a learning rate: one entry serves every value)."""
+    def _dynamic_scalars(self, frame_args: tuple) -> frozenset[str]:
+        """Python float and int parameters read at run time (where the graph can take them as
+        inputs) rather than as constants: with ``dynamic=True`` all, with ``dynamic=None`` those
+        whose value differs from an earlier entry's (a learning rate, a loop counter handed to a
+        resume function: one entry serves every value)."""
         if self.dynamic is False or not config.dynamic_shapes:
             return frozenset()
         for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
             key = identifier(name)
-            if type(value) is float and (self.dynamic or any(
-                    _another_float(entry.capture.float_arguments.get(key), value) for entry in self.entries)):
-                if key not in self._floats_seen_changing:
-                    log_stage("recompiles", f"{self._function.__qualname__}: {key} is read at run time next "
-                                            "to arrays (a Python float whose value changed)")
-                self._floats_seen_changing.add(key)
-        return frozenset(self._floats_seen_changing)
+            if type(value) in (float, int) and (self.dynamic or any(
+                    _another_value(entry.capture.scalar_arguments.get(key), value) for entry in self.entries)):
+                if key not in self._scalars_seen_changing:
+                    use = "next to arrays" if type(value) is float else "as an index or next to float arrays"
+                    log_stage("recompiles", f"{self._function.__qualname__}: {key} is read at run time {use} "
+                                            f"(a Python {type(value).__name__} whose value changed)")
+                self._scalars_seen_changing.add(key)
+        return frozenset(self._scalars_seen_changing)
 
     def _trace_and_build(self, frame_args: tuple, dynamic: frozenset[tuple[str, int]],
-                         floats: frozenset[str] = frozenset()) -> CacheEntry:
-        capture = trace(self._function, frame_args, dynamic=dynamic, dynamic_floats=floats)
+                         scalars: frozenset[str] = frozenset()) -> CacheEntry:
+        capture = trace(self._function, frame_args, dynamic=dynamic, dynamic_scalars=scalars)
         if dynamic and capture.eager is not None:
             raise DynamicShapeFailed(f"runs eagerly with dynamic dimensions: {capture.eager.reason}", dynamic)
         code = self._function
@@ -414,13 +418,18 @@ class CompiledFunction:
         self._entries_changed()
         self._dynamic_seen.clear()
         self._static_dims.clear()
-        self._floats_seen_changing.clear()
+        self._scalars_seen_changing.clear()
         self._warned_limit = False
 
 
-def _another_float(traced: float | None, now: float) -> bool:
-    """Whether a float parameter traced as ``traced`` has another value now (-0.0 is another)."""
-    return type(traced) is float and not (traced == now and math.copysign(1.0, traced) == math.copysign(1.0, now))
+def _another_value(traced: float | int | None, now: float | int) -> bool:
+    """Whether a float or int parameter traced as ``traced`` has another value of its type now
+    (-0.0 is another float)."""
+    if type(traced) is not type(now):
+        return False
+    if type(now) is int:
+        return traced != now
+    return not (traced == now and math.copysign(1.0, traced) == math.copysign(1.0, now))
 
 
 def _dim_names(dims: frozenset[tuple[str, int]]) -> list[str]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-import numpy as np
-
 from ..frontend import (
     Attribute,
     BreakPlan,
@@ -95,10 +93,10 @@ class _Emitter:
 
 def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = None) -> tuple[str, dict[str, Any]]:
     emitter = _Emitter()
-    # A Python float read at run time enters the graph as the float64 scalar its input node is.
-    as_scalar = emitter.constant(np.float64) if capture.float_inputs else ""
-    inputs = ", ".join(f"{as_scalar}({s.expr()})" if s.expr() in capture.float_inputs else s.expr()
-                       for s in capture.input_sources)
+    # A Python float or int read at run time enters the graph as the NumPy scalar its input node is
+    # (np.float64, np.int64: an index of either kind makes a view).
+    inputs = ", ".join(f"{emitter.constant(capture.scalar_inputs[s.expr()])}({s.expr()})"
+                       if s.expr() in capture.scalar_inputs else s.expr() for s in capture.input_sources)
     lines = [f"def run_{capture.name}({', '.join(capture.params)}):",
              "    try:",
              f"        out = artifact([{inputs}])",
