@@ -259,7 +259,11 @@ def _summed_product(tracer: Tracer, arrays: list[ArrayValue], terms: list[str], 
 
 @numpy_function(np.roll)
 def _roll(tracer: Tracer, a: Value, shift: Any, axis: Any = None) -> Value:
-    return tracer.emit("roll", as_array(tracer, a).node, const(tracer, shift, "shift"), const(tracer, axis, "axis"))
+    array = as_array(tracer, a).node
+    axis = const(tracer, axis, "axis")
+    if axis is None and array.meta.ndim == 1:
+        axis = 0  # the same roll; one over an axis is read in place (passes/rolls.py)
+    return tracer.emit("roll", array, const(tracer, shift, "shift"), axis)
 
 
 @numpy_function(np.tile)

@@ -53,6 +53,10 @@ def volume(v):
     return np.roll(v, 2, axis=2) - np.roll(v, -1, axis=0) + 0.5 * v
 
 
+def heat_1d(u):
+    return u + 0.1 * (np.roll(u, 1) + np.roll(u, -1) - 2 * u)  # no axis: a 1-D array's only one
+
+
 def broadcast_row(u, row):
     return u * np.roll(row, 5, axis=1) + np.roll(row, 1, axis=0)
 
@@ -78,9 +82,11 @@ F64 = RNG.standard_normal((130, 257))
     (into, (F64, np.zeros_like(F64), 0.1)),
     (written_after, (F64.copy(),)),
     (into_fresh, (F64,)),
+    (heat_1d, (RNG.standard_normal(1001).astype(np.float32),)),
+    (heat_1d, (RNG.standard_normal(3000)[::-3],)),
 ], ids=["heat", "heat-f32", "heat-F", "heat-negative-strides", "one-row", "shifts", "nested", "life", "3d", "broadcast",
         "short-axis", "4x4", "in-place", "into-out", "written-after",
-        "into-fresh"])
+        "into-fresh", "1d-no-axis", "1d-no-axis-strided"])
 def test_rolls_read_in_place_equal_eager_bit_for_bit(fn, args):
     compiled = ember.compile(fn, backend="llvm", fullgraph=True)
     for _ in range(2):
