@@ -26,7 +26,7 @@ from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
 from .resume import STACK_PREFIX
-from .sources import ClosureSource, LocalSource, Source
+from .sources import ClosureSource, LocalSource, Source, local_name
 from .tracer import FrameTracer, Tracer
 from .values import Cell, OpaqueValue, Value
 from .wrapping import RealCell, wrap
@@ -116,7 +116,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     code = fn.__code__
     params = frame_params(code)
     tracer = Tracer(fn.__name__, fn.__globals__, dynamic, dynamic_scalars)
-    capture = FrameCapture(identifier(fn.__name__), tuple(identifier(p) for p in params), tracer.guards,
+    capture = FrameCapture(identifier(fn.__name__), tuple(local_name(p) for p in params), tracer.guards,
                            bytecode=dis.Bytecode(code).dis())
     capture.scalar_arguments = {LocalSource(name).expr(): arg for name, arg in zip(params, frame_args, strict=True)
                                 if type(arg) in (float, int)}

@@ -6,9 +6,14 @@ and ``C`` (its closure cells).
 """
 from __future__ import annotations
 
+import builtins
 import keyword
+import re
+import types
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 
 class Source:
@@ -41,6 +46,26 @@ def identifier(name: str) -> str:
     return text if text.isidentifier() and not keyword.iskeyword(text) else f"_{text}"
 
 
+# Names the generated guard and wrapper functions use themselves: their locals and globals, the
+# builtins they call, and the names guards give the constants they compare with (guards.py's
+# _constant_name: dtypes, types, ``<name>_<id>``). A frame parameter must not shadow one.
+_GENERATED_NAMES = frozenset(dir(builtins)) | frozenset(vars(types).keys()) | frozenset(
+    name for name, value in vars(np).items() if isinstance(value, type)) | frozenset(
+    np.dtype(code).name for code in np.typecodes["All"]) | {
+    "G", "C", "out", "item", "result", "error", "artifact", "Resume", "Failed", "call", "may_share_memory",
+    "copysign", "dtype_bool"}
+_GENERATED_PATTERN = re.compile(r"[Kt][0-9]+|(np|dtype)_\w+|\w+_[0-9a-f]{6,}|\w*iterator|\w*_type")
+
+
+def local_name(name: str) -> str:
+    """A frame parameter's name in generated code: ``identifier(name)``, with one more ``_`` where
+    its stem (the name without trailing underscores) is a name that code uses itself (``out`` ->
+    ``out_``, ``out_`` -> ``out__``: distinct parameters stay distinct)."""
+    text = identifier(name)
+    stem = text.rstrip("_")
+    return text + "_" if stem in _GENERATED_NAMES or _GENERATED_PATTERN.fullmatch(stem) else text
+
+
 @dataclass(frozen=True, slots=True)
 class LocalSource(Source):
     """An argument of the compiled frame (after binding defaults and keywords)."""
@@ -48,7 +73,7 @@ class LocalSource(Source):
     name: str
 
     def expr(self) -> str:
-        return identifier(self.name)
+        return local_name(self.name)
 
 
 @dataclass(frozen=True, slots=True)

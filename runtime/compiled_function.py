@@ -26,7 +26,7 @@ from ..frontend import (
     trace,
 )
 from ..frontend.markers import is_disabled
-from ..frontend.sources import evaluate, frame_namespace, identifier
+from ..frontend.sources import evaluate, frame_namespace, local_name
 from ..ir import OpKind, SymbolicShapeError
 from .backends import BACKENDS, build_artifact, prefetch
 from .binder import make_binder
@@ -268,7 +268,7 @@ class CompiledFunction:
         if self.dynamic:
             for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
                 if isinstance(value, np.ndarray):
-                    self._dynamic_seen |= {(identifier(name), axis) for axis in range(value.ndim)}
+                    self._dynamic_seen |= {(local_name(name), axis) for axis in range(value.ndim)}
         for entry in self.entries:
             for expr, traced in entry.capture.input_shapes.items():
                 now = evaluate(expr, namespace)
@@ -289,7 +289,7 @@ class CompiledFunction:
         if self.dynamic is False or not config.dynamic_shapes:
             return frozenset()
         for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
-            key = identifier(name)
+            key = local_name(name)
             if type(value) in (float, int) and (self.dynamic or any(
                     _another_value(entry.capture.scalar_arguments.get(key), value) for entry in self.entries)):
                 if key not in self._scalars_seen_changing:

@@ -312,3 +312,26 @@ def test_a_break_in_the_middle_of_a_call_keeps_the_graph_before_it(body, reason,
     rep = report(f, x)
     assert rep.break_count >= 1 and reason in str(rep)
     assert rep.graph_count >= 1 and "multiply" in graph_ops(rep)
+
+
+NAMES_OF_GENERATED_CODE = ["out", "item", "result", "error", "call", "artifact", "Resume", "Failed", "G", "C",
+                           "K0", "t0", "type", "len", "next", "iter", "format", "float32", "ndarray",
+                           "list_iterator", "may_share_memory", "out_"]
+
+
+@pytest.mark.parametrize("name", NAMES_OF_GENERATED_CODE)
+def test_parameters_named_like_the_generated_codes_own_names(name, capsys, backend):
+    """Guards and wrappers are generated Python functions whose parameters are the frame's: a
+    parameter named like one of their own locals, globals or builtins (``out``, ``item``,
+    ``call``, ``type``, ``G``...) is renamed there, never shadowing it (a Python float named
+    ``out`` was once replaced by the graph's outputs: a wrong result)."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x, {name}, {name}_):\n"
+         f"    y = x * 2.0 + {name}\n"
+         f"    print('break')\n"
+         f"    for i in range(70):\n"
+         f"        y = y + {name}_\n"
+         f"        print(i, end='')\n"
+         f"    return y + {name} * 0.5, {name}\n", namespace)
+    compiled = run_both(namespace["f"], np.ones(3), 1.5, 0.25, capsys=capsys, backend=backend)
+    assert all(len(child.entries) == 1 for child in compiled.children)
