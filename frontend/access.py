@@ -10,6 +10,7 @@ import numpy as np
 from ..ir import Dim, OpKind, SymbolicShapeError
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
+from .guards import Guard
 from .operators import write_into
 from .sources import AttrSource, ItemSource
 from .values import (
@@ -224,10 +225,13 @@ def _basic_item(tracer: Tracer, item: Value, size: Any = None) -> Any:
         return tracer.int_index(item, size)
     if isinstance(item, ArrayValue) and _integer_argument(item):
         assert item.source is not None  # (_integer_argument)
-        position = tracer.traced_input(item.node)
-        if _holds(size, int(position)):
+        position = int(tracer.traced_input(item.node))
+        if _holds(size, position):
             tracer.index_guard(item.source, 0, size)
             return item.node
+        # Outside the axis eager raises, and so does this trace: its (eager) entry is for this
+        # value only, so a later call inside the axis compiles.
+        tracer.guards.add(Guard.int_range(item.source, position, position + 1))
     if isinstance(item, SliceValue):
         item = ConstValue(constant_of(item)) if _known(item) else item
     try:

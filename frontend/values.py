@@ -68,9 +68,9 @@ class DynamicFloat(ConstValue):
 class DynamicInt(ConstValue):
     """A Python int argument whose value changed between calls (a loop counter handed to a resume
     function, a row number), or one plus a constant (``i - 1``: ``shifted``). As an index into an
-    array axis of a static size it holds, it is read at run time (frontend/access.py); next to a
-    float array, like a DynamicFloat (frontend/operators.py). Any other use reads the number,
-    which guards the argument's value as for any constant.
+    array axis it lies in, it is read at run time (frontend/access.py); next to a float array,
+    like a DynamicFloat (frontend/operators.py). Any other use reads the number, which guards the
+    argument's value as for any constant.
 
     ``base`` is the argument's source; ``source`` renders the value itself (``(i - 1)``), so a
     resume function handed ``i - 1`` receives it computed from the call's ``i``."""

@@ -184,6 +184,12 @@ def test_numpy_integer_arguments_index_at_run_time_and_bools_do_not(check):
     assert len(compiled.entries) == 5
     with pytest.raises(IndexError):
         compiled(x, np.int64(4))
+    # That entry (a graph break before the index, which CPython then raises) is for 4 alone: the
+    # next values inside the axis run the compiled entry, not the break's (newer entries first).
+    assert len(compiled.entries) == 6 and "4 <= i < 5" in guards(compiled)
+    for i in (np.int64(1), np.int64(-2)):
+        check(f, x, i, compiled_fn=compiled, entries=None, compiled=None)
+    assert len(compiled.entries) == 6
 
 
 @st.composite
