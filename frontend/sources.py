@@ -52,7 +52,8 @@ def identifier(name: str) -> str:
 _GENERATED_NAMES = frozenset(dir(builtins)) | frozenset(vars(types).keys()) | frozenset(
     name for name, value in vars(np).items() if isinstance(value, type)) | frozenset(
     np.dtype(code).name for code in np.typecodes["All"]) | {
-    "G", "C", "out", "item", "result", "error", "artifact", "Resume", "Failed", "call", "may_share_memory",
+    "G", "C", "graph_out", "next_item", "call_result", "failure", "artifact", "Resume", "Failed", "call", "guard",
+    "held", "next_args", "may_share_memory",
     "copysign", "dtype_bool"}
 _GENERATED_PATTERN = re.compile(r"[Kt][0-9]+|(np|dtype)_\w+|\w+_[0-9a-f]{6,}|\w*iterator|\w*_type")
 

@@ -36,9 +36,11 @@ from .frame_wrapper import Failed, Resume, build_wrapper
 from .logs import log_stage, warn
 from .pipeline import format_timings, optimise_graph
 
-# Resume functions by (break point, backend), and user functions called at graph breaks:
-# shared by every entry and every call that reaches them.
-_RESUME_FUNCTIONS: dict[tuple[ResumePoint, str], CompiledFunction] = {}
+# Resume functions by break point, backend, and the globals and closure cells they read (two
+# closures of one function, or equal code in two namespaces, must not share them), and user
+# functions called at graph breaks: shared by every entry and every call that reaches them. (A
+# resume function holds its globals and cells, so their ids stay theirs while it is cached.)
+_RESUME_FUNCTIONS: dict[tuple, CompiledFunction] = {}
 _CALLEES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 # Backends whose generated code reads dynamic dimensions (ir/symbolic.py) at run time.
@@ -207,6 +209,8 @@ class CompiledFunction:
             result.error.add_note(f"(raised by code ember compiled from {self._function.__qualname__})")
             raise result.error.with_traceback(None) from None
         # Pure code failed at run time: eager reproduces the exception with the user's traceback.
+        if result.args is not None:  # (a later iteration of a loop its wrapper ran itself)
+            args, kwargs = result.args, {}
         value = self._function(*args, **kwargs)
         if not entry.capture.handles_errors and not entry.warned_failure:
             # Eager did not raise, and no except clause explains it: the compiled code is wrong.
@@ -356,12 +360,17 @@ class CompiledFunction:
             capture.graph = optimised
             targets = [self._resume_target(point) for point, _ in capture.break_plan.resumes] \
                 if capture.break_plan is not None else []
+            # A loop's body that resumes at its own start runs the following iterations itself.
+            loops = capture.break_plan is not None and capture.break_plan.kind == "for_iter" and targets[0] is self
+            loop_guard = entry.guard if loops else None
             entry.run, stages["wrapper"] = build_wrapper(capture, artifact, self._function.__globals__,
-                                                         self._function.__closure__, targets, self._call_callee)
+                                                         self._function.__closure__, targets, self._call_callee,
+                                                         loop_guard=loop_guard)
             if config.debug_dir:  # recompile from a real file so a debugger can step into it
                 name = f"{self._function.__qualname__}.{len(self.entries)}.wrapper.py"
                 entry.run, _ = build_wrapper(capture, artifact, self._function.__globals__, self._function.__closure__,
-                                             targets, self._call_callee, debug_file(name, stages["wrapper"]))
+                                             targets, self._call_callee, debug_file(name, stages["wrapper"]),
+                                             loop_guard)
             entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
             grown = [d for d, size in capture.guarded_minimums.items() if d.minimum > size]
             if grown:  # a pass indexed a symbol further than the guard (made when tracing ended) admits
@@ -379,8 +388,10 @@ class CompiledFunction:
             entry.run = None
 
     def _resume_target(self, point: ResumePoint) -> CompiledFunction:
-        """The compiled resume function for a break point: one per point, shared by every entry."""
-        key = (point, self.backend)
+        """The compiled resume function for a break point: one per point, globals and closure,
+        shared by every entry."""
+        fn = self._function
+        key = (point, self.backend, id(fn.__globals__), tuple(map(id, fn.__closure__ or ())))
         target = _RESUME_FUNCTIONS.get(key)
         if target is None:
             function = resume_function(point, self._function.__globals__, self._function.__closure__)

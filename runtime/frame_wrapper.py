@@ -35,9 +35,12 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """The compiled graph raised: the caller decides between re-raising and running eagerly."""
+    """The compiled graph raised: the caller decides between re-raising and running eagerly.
+    ``args``: the frame's arguments at the failing run when they are no longer the call's (a
+    loop's later iteration, run inside one wrapper call), else None."""
 
     error: BaseException
+    args: tuple | None = None
 
 
 class _Emitter:
@@ -59,7 +62,7 @@ class _Emitter:
 
     def expr(self, spec: Any) -> str:
         if isinstance(spec, GraphOutput):
-            return f"out[{spec.index}]"
+            return f"graph_out[{spec.index}]"
         if isinstance(spec, FromSource):
             return spec.source.expr()
         if isinstance(spec, Constant):
@@ -91,56 +94,78 @@ class _Emitter:
         return name
 
 
-def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = None) -> tuple[str, dict[str, Any]]:
+def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = None,
+                   loops: bool = False) -> tuple[str, dict[str, Any]]:
+    """The wrapper's text. ``loops``: the frame is a loop's body that breaks at its own FOR_ITER
+    and resumes at its own start (a loop too long to unroll): while the next iteration's
+    arguments pass the entry's guard (``guard`` in the namespace), the wrapper runs it itself,
+    without a Resume and a cache lookup per iteration."""
     emitter = _Emitter()
     # A Python float or int read at run time enters the graph as the NumPy scalar its input node is
     # (np.float64, np.int64: an index of either kind makes a view).
     inputs = ", ".join(f"{emitter.constant(capture.scalar_inputs[s.expr()])}({s.expr()})"
                        if s.expr() in capture.scalar_inputs else s.expr() for s in capture.input_sources)
-    lines = [f"def run_{capture.name}({', '.join(capture.params)}):",
-             "    try:",
-             f"        out = artifact([{inputs}])",
-             "    except Exception as error:",
-             "        return Failed(error)"]
+    params = ", ".join(capture.params) + ("," if len(capture.params) == 1 else "")
+    indent = "    " if loops else ""
+    lines = [f"def run_{capture.name}({', '.join(capture.params)}):"]
+    if loops:
+        lines.append("    while True:  # one iteration of the loop per turn")
+    lines += [f"{indent}    try:",
+              f"{indent}        graph_out = artifact([{inputs}])",
+              f"{indent}    except Exception as failure:",
+              f"{indent}        return Failed(failure, ({params}))" if loops else "        return Failed(failure)"]
     plan = capture.break_plan
     if plan is None:
         result = emitter.expr(capture.output_spec)
         lines += emitter.lines + [f"    return {result}"]
     else:
-        body = _break_step(plan, emitter, resume_targets or [])
-        lines += emitter.lines + body
+        body = _break_step(plan, emitter, resume_targets or [], params if loops else None)
+        lines += [indent + line for line in emitter.lines + body]
     return "\n".join(lines), emitter.constants
 
 
-def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any]) -> list[str]:
-    """The lines that run the breaking instruction in CPython and resume after it."""
+def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop_params: str | None = None
+                ) -> list[str]:
+    """The lines that run the breaking instruction in CPython and resume after it; with
+    ``loop_params`` (a self-loop, see wrapper_source), the next iteration's arguments become the
+    parameters again where the guard holds for them."""
     stack = [None if spec is None else emitter.expr(spec) for spec in plan.stack]
     lines = [f"    # graph break at {plan.loc}: {plan.reason}"]
     kind = plan.kind
 
-    def resume(index: int, new_stack: list[str | None]) -> str:
+    def resume_arguments(index: int, new_stack: list[str | None]) -> str:
         point, local_specs = plan.resumes[index]
         values = [s for s, slot in zip(new_stack, point.slots, strict=True) if slot == "value"]
         values += [emitter.expr(spec) for spec in local_specs]
         inner = ", ".join(cast(list[str], values)) + ("," if len(values) == 1 else "")  # (NULL slots hold None)
-        return f"Resume({emitter.constant(targets[index])}, ({inner}))"
+        return f"({inner})"
+
+    def resume(index: int, new_stack: list[str | None]) -> str:
+        return f"Resume({emitter.constant(targets[index])}, {resume_arguments(index, new_stack)})"
 
     if kind == "call":
         fn, args, kwargs, consumed = _call_parts(plan, stack)
-        lines.append(f"    result = call({fn}, ({', '.join(cast(list[str], args))}"
+        lines.append(f"    call_result = call({fn}, ({', '.join(cast(list[str], args))}"
                      f"{',' if len(args) == 1 else ''}), {kwargs})")
-        lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + ['result'])}")
+        lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + ['call_result'])}")
     elif kind == "branch":
         lines.append(f"    if {stack[-1]}:")
         lines.append(f"        return {resume(0, stack[:-1])}")
         lines.append(f"    return {resume(1, stack[:-1])}")
     elif kind == "for_iter":
-        lines += ["    try:", f"        item = next({stack[-1]})", "    except StopIteration:",
-                  f"        return {resume(1, stack[:-1])}", f"    return {resume(0, stack + ['item'])}"]
+        lines += ["    try:", f"        next_item = next({stack[-1]})", "    except StopIteration:",
+                  f"        return {resume(1, stack[:-1])}"]
+        if loop_params is None:
+            lines.append(f"    return {resume(0, stack + ['next_item'])}")
+        else:  # the next iteration here, where the guard holds for it
+            lines += [f"    next_args = {resume_arguments(0, stack + ['next_item'])}",
+                      "    try:", "        held = guard(*next_args)", "    except Exception:", "        held = False",
+                      "    if not held:", f"        return Resume({emitter.constant(targets[0])}, next_args)",
+                      f"    {loop_params} = next_args"]
     else:
         operation, consumed = _simple_operation(plan, stack)
         lines.append(f"    {operation}")
-        pushed: list[str | None] = ["result"] if operation.startswith("result = ") else []
+        pushed: list[str | None] = ["call_result"] if operation.startswith("call_result = ") else []
         lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + pushed)}")
     return lines
 
@@ -182,23 +207,23 @@ def _call_parts(plan: BreakPlan, stack: list[str | None]) -> tuple[str | None, l
 def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, int]:
     kind, inst = plan.kind, plan.inst
     if kind == "to_bool":
-        return f"result = bool({stack[-1]})", 1
+        return f"call_result = bool({stack[-1]})", 1
     if kind == "unary_not":
-        return f"result = not {stack[-1]}", 1
+        return f"call_result = not {stack[-1]}", 1
     if kind == "compare":
         symbol = inst.argrepr.removeprefix("bool(").removesuffix(")")
         text = f"({stack[-2]} {symbol} {stack[-1]})"
-        return f"result = {'bool' + text if 'bool(' in inst.argrepr else text}", 2
+        return f"call_result = {'bool' + text if 'bool(' in inst.argrepr else text}", 2
     if kind == "get_iter":
-        return f"result = iter({stack[-1]})", 1
+        return f"call_result = iter({stack[-1]})", 1
     if kind == "store_attr":
         return f"{stack[-1]}.{inst.argval} = {stack[-2]}", 2
     if kind == "store_subscr":
         return f"{stack[-2]}[{stack[-1]}] = {stack[-3]}", 3
     if kind == "subscr":
-        return f"result = {stack[-2]}[{stack[-1]}]", 2
+        return f"call_result = {stack[-2]}[{stack[-1]}]", 2
     if kind == "format":
-        return f"result = format({stack[-1]})", 1
+        return f"call_result = format({stack[-1]})", 1
     if kind == "list_append":
         assert inst.arg is not None  # (LIST_APPEND has an argument)
         return f"{stack[-inst.arg - 1]}.append({stack[-1]})", 1
@@ -209,13 +234,15 @@ def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, in
 
 
 def build_wrapper(capture: FrameCapture, artifact: Any, globals_: dict, closure: tuple | None,
-                  resume_targets: list[Any] | None = None, call: Any = None, filename: str | None = None):
-    """Compile the wrapper; ``filename`` (a real file holding the source) lets a debugger step in."""
-    source, constants = wrapper_source(capture, resume_targets)
+                  resume_targets: list[Any] | None = None, call: Any = None, filename: str | None = None,
+                  loop_guard: Any = None):
+    """Compile the wrapper; ``filename`` (a real file holding the source) lets a debugger step in.
+    ``loop_guard``: the entry's guard, where the frame is a self-loop (wrapper_source)."""
+    source, constants = wrapper_source(capture, resume_targets, loops=loop_guard is not None)
     # An artifact may expose its raw generated program as ``run``: one Python call less per call.
     namespace = {"artifact": getattr(artifact, "run", artifact), "G": globals_, "C": closure or (),
                  "Resume": Resume, "Failed": Failed,
-                 "call": call, **constants}
+                 "call": call, "guard": loop_guard, **constants}
     exec(compile(source, filename or f"<ember wrapper {capture.name}>", "exec"), namespace)
     return namespace[f"run_{capture.name}"], source
 

@@ -314,9 +314,10 @@ def test_a_break_in_the_middle_of_a_call_keeps_the_graph_before_it(body, reason,
     assert rep.graph_count >= 1 and "multiply" in graph_ops(rep)
 
 
-NAMES_OF_GENERATED_CODE = ["out", "item", "result", "error", "call", "artifact", "Resume", "Failed", "G", "C",
-                           "K0", "t0", "type", "len", "next", "iter", "format", "float32", "ndarray",
-                           "list_iterator", "may_share_memory", "out_"]
+NAMES_OF_GENERATED_CODE = ["graph_out", "next_item", "call_result", "failure", "call", "artifact", "Resume",
+                           "Failed", "guard", "held", "next_args", "G", "C", "K0", "t0", "type", "len", "next",
+                           "iter", "format", "float32", "ndarray", "list_iterator", "may_share_memory", "call_",
+                           "out", "item"]
 
 
 @pytest.mark.parametrize("name", NAMES_OF_GENERATED_CODE)
@@ -335,3 +336,22 @@ def test_parameters_named_like_the_generated_codes_own_names(name, capsys, backe
          f"    return y + {name} * 0.5, {name}\n", namespace)
     compiled = run_both(namespace["f"], np.ones(3), 1.5, 0.25, capsys=capsys, backend=backend)
     assert all(len(child.entries) == 1 for child in compiled.children)
+
+
+def test_closures_of_one_function_do_not_share_resume_functions(capsys, backend):
+    """Resume functions read the globals and closure cells of the function they continue: two
+    closures of one code object (a factory's functions), or equal code exec'd in two namespaces,
+    each get their own (the second once ran with the first's captured scale: [2, 2] for [20, 20])."""
+    def make(scale):
+        def f(x):
+            y = x * 2.0
+            print("break")
+            return y * scale
+        return f
+
+    for scale in (1.0, 10.0, -3.0):
+        run_both(make(scale), np.ones(3), capsys=capsys, backend=backend)
+    for offset in (1.0, 5.0):
+        namespace: dict = {"np": np, "OFFSET": offset}
+        exec("def g(x):\n    y = x + 1.0\n    print('break')\n    return y + OFFSET\n", namespace)
+        run_both(namespace["g"], np.ones(3), capsys=capsys, backend=backend)

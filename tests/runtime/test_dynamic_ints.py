@@ -240,3 +240,38 @@ def test_random_run_time_indices_match_eager(check, backend, case):
     x = rand(*shape, dtype=np.float64, seed=len(source))
     for k in (1, *values):
         check(namespace["f"], x, k, compiled_fn=compiled, entries=None, compiled=None)
+
+
+def test_a_loop_body_runs_its_following_iterations_itself(check, backend):
+    """The body of a loop too long to unroll breaks at its own FOR_ITER and resumes at its own
+    start: its wrapper runs the next iteration itself while the entry's guard holds for it."""
+    def f(x):
+        for _ in range(100):
+            x = x * 0.5 + 1.0
+        return x
+
+    compiled = check(f, rand(7, seed=1), compiled=None, entries=None)
+    body = max(compiled.children, key=lambda child: "while True" in child.entries[-1].stages.get("wrapper", ""))
+    assert "while True" in body.entries[-1].stages["wrapper"] and len(body.entries) == 1
+
+
+@pytest.mark.parametrize("writes", [False, True])
+def test_a_loop_body_that_raises_in_a_later_iteration(check, backend, writes):
+    """Iteration 70 raises (an index out of bounds in np.take): a body that writes re-raises
+    after the writes of the iterations before, as eager; one that does not reruns that iteration
+    eagerly, which raises the same error."""
+    def f(x, idx, out):
+        total = np.zeros(x.shape[1])
+        for i in range(idx.shape[0]):
+            row = np.take(x, idx[i], axis=0).sum(0)
+            if writes:
+                out[i] = row
+            total = total + row
+        return total
+
+    x, idx = rand(5, 3, dtype=np.float64, seed=1), np.zeros((80, 2), np.int64)
+    idx[:, 0] = np.arange(80) % 5
+    idx[70, 1] = 9
+    check(f, x, idx, np.zeros((80, 3)), compiled=None, entries=None)
+    idx[70, 1] = 4
+    check(f, x, idx, np.zeros((80, 3)), compiled=None, entries=None)
