@@ -186,6 +186,17 @@ def test_setitem_writes_into_the_callers_array(differential, values):
     assert artifact.kernel_graph.kernels
 
 
+@pytest.mark.parametrize("row", [0, 3, -1])
+def test_a_row_at_an_index_read_at_run_time(differential, values, row):
+    """An index that is a graph input (a Python int read at run time) makes a view as a constant
+    index does: the row is read and written in place."""
+    def build(g, a, i):
+        value = g.call("tanh", g.call("multiply", g.call("getitem", a, (i,)), 2.0))
+        return g.call("setitem", a, (i,), value)
+    metas = [TensorMeta((6, 10), F32), TensorMeta((), np.dtype(np.int64), is_scalar=True)]
+    differential(graph_of(metas, build), lambda: [values(F32, (6, 10), 1), np.int64(row)])
+
+
 def test_in_place_update_of_a_transposed_input(differential, values):
     def build(g, a):
         return g.call("setitem", a, Ellipsis, g.call("tanh", a))
