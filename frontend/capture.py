@@ -26,7 +26,7 @@ from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
 from .resume import STACK_PREFIX
-from .sources import ClosureSource, LocalSource, Source, local_name
+from .sources import ClosureSource, ItemSource, LocalSource, Source, local_name
 from .tracer import FrameTracer, Tracer
 from .values import Cell, OpaqueValue, Value
 from .wrapping import RealCell, wrap
@@ -103,6 +103,24 @@ def frame_params(code: types.CodeType) -> tuple[str, ...]:
     return code.co_varnames[:count]
 
 
+def scalar_arguments(params: tuple[str, ...], frame_args: tuple) -> dict[str, float | int]:
+    """The Python floats and ints among a frame's arguments, by source expression: the arguments
+    themselves and the items of short tuples among them (``for i, row in enumerate(x)`` hands a
+    loop's body the tuple ``(i, row)``)."""
+    found: dict[str, float | int] = {}
+
+    def visit(source: Source, value: Any, depth: int) -> None:
+        if type(value) in (float, int):
+            found[source.expr()] = value
+        elif type(value) is tuple and depth and len(value) <= 16:
+            for position, item in enumerate(value):
+                visit(ItemSource(source, position), item, depth - 1)
+
+    for name, arg in zip(params, frame_args, strict=True):
+        visit(LocalSource(name), arg, 3)
+    return found
+
+
 def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
           dynamic: frozenset[tuple[str, int]] = frozenset(), dynamic_scalars: frozenset[str] = frozenset()
           ) -> FrameCapture:
@@ -118,8 +136,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     tracer = Tracer(fn.__name__, fn.__globals__, dynamic, dynamic_scalars)
     capture = FrameCapture(identifier(fn.__name__), tuple(local_name(p) for p in params), tracer.guards,
                            bytecode=dis.Bytecode(code).dis())
-    capture.scalar_arguments = {LocalSource(name).expr(): arg for name, arg in zip(params, frame_args, strict=True)
-                                if type(arg) in (float, int)}
+    capture.scalar_arguments = scalar_arguments(params, frame_args)
     try:
         locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
         cells: dict[str, Cell] = {

@@ -23,6 +23,7 @@ from ..frontend import (
     dim_origins,
     frame_params,
     resume_function,
+    scalar_arguments,
     trace,
 )
 from ..frontend.markers import is_disabled
@@ -286,16 +287,15 @@ class CompiledFunction:
         return dynamic
 
     def _dynamic_scalars(self, frame_args: tuple) -> frozenset[str]:
-        """Python float and int parameters read at run time (where the graph can take them as
-        inputs) rather than as constants: with ``dynamic=True`` all, with ``dynamic=None`` those
-        whose value differs from an earlier entry's (a learning rate, a loop counter handed to a
-        resume function: one entry serves every value)."""
+        """Python float and int arguments (or items of tuple arguments) read at run time (where
+        the graph can take them as inputs) rather than as constants: with ``dynamic=True`` all,
+        with ``dynamic=None`` those whose value differs from an earlier entry's (a learning rate,
+        a loop counter handed to a resume function: one entry serves every value)."""
         if self.dynamic is False or not config.dynamic_shapes:
             return frozenset()
-        for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
-            key = local_name(name)
-            if type(value) in (float, int) and (self.dynamic or any(
-                    _another_value(entry.capture.scalar_arguments.get(key), value) for entry in self.entries)):
+        for key, value in scalar_arguments(frame_params(self._function.__code__), frame_args).items():
+            if self.dynamic or any(
+                    _another_value(entry.capture.scalar_arguments.get(key), value) for entry in self.entries):
                 if key not in self._scalars_seen_changing:
                     use = "next to arrays" if type(value) is float else "as an index or next to float arrays"
                     log_stage("recompiles", f"{self._function.__qualname__}: {key} is read at run time {use} "

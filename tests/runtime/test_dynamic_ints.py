@@ -275,3 +275,18 @@ def test_a_loop_body_that_raises_in_a_later_iteration(check, backend, writes):
     check(f, x, idx, np.zeros((80, 3)), compiled=None, entries=None)
     idx[70, 1] = 4
     check(f, x, idx, np.zeros((80, 3)), compiled=None, entries=None)
+
+
+def test_an_enumerate_loops_counter_is_read_at_run_time(check, backend):
+    """``for i, row in enumerate(x)`` hands the body the tuple ``(i, row)``: an int inside a
+    tuple argument is read at run time like an int argument."""
+    def f(x, w):
+        out = np.empty_like(x)
+        for i, (row, weight) in enumerate(zip(x, w)):
+            out[i] = np.tanh(row) * weight + i
+        return out
+
+    compiled = check(f, rand(100, 6, seed=1), rand(100, seed=2), compiled=None, entries=None)
+    assert all(len(child.entries) <= 2 for child in compiled.children)
+    body = max(compiled.children, key=lambda child: len(child.entries))
+    assert "type(__ember_stack1[0]) is int" in guards(body)
