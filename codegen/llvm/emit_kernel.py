@@ -463,6 +463,40 @@ class KernelEmitter(ReductionEmission):
 
     # ------------------------------------------------------------------ values
     def _value(self, node: Node, scope: Scope) -> Value:
+        if node not in scope.memo and self._lowered_here(node, scope):
+            # A fused chain may be thousands of operations deep (a long loop, unrolled): the
+            # operands lowered in this scope go first, in post-order from an explicit stack, so
+            # lowering each recurses one level at most (2000 ops overflowed Python's recursion limit).
+            for operand in self._operands_in_post_order(node, scope):
+                self._lower_value(operand, scope)
+        return self._lower_value(node, scope)
+
+    def _lowered_here(self, node: Node, scope: Scope) -> bool:
+        """Whether ``_lower_value`` computes ``node`` in ``scope`` itself (not a load, a reduction,
+        a spilled value or a value of the enclosing scope)."""
+        if node in scope.memo or node not in self.k.layouts or node.op.kind is OpKind.REDUCTION:
+            return False
+        if scope.parent is not None and (not self.full[node] or (
+                node in self.spills and self.current_pass > self.spills[node][1])):
+            return False
+        return True
+
+    def _operands_in_post_order(self, root: Node, scope: Scope) -> list[Node]:
+        order: list[Node] = []
+        seen, stack = {root}, [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            stack.append((node, True))
+            for arg in node.args:
+                if isinstance(arg, Node) and arg not in seen and self._lowered_here(arg, scope):
+                    seen.add(arg)
+                    stack.append((arg, False))
+        return order[:-1]  # (the root itself last)
+
+    def _lower_value(self, node: Node, scope: Scope) -> Value:
         if node in scope.memo:
             return scope.memo[node]
         if scope.parent is not None and node in self.k.layouts and not self.full[node]:

@@ -282,7 +282,7 @@ def test_an_enumerate_loops_counter_is_read_at_run_time(check, backend):
     tuple argument is read at run time like an int argument."""
     def f(x, w):
         out = np.empty_like(x)
-        for i, (row, weight) in enumerate(zip(x, w)):
+        for i, (row, weight) in enumerate(zip(x, w, strict=True)):
             out[i] = np.tanh(row) * weight + i
         return out
 
