@@ -83,6 +83,7 @@ def resume_code(point: ResumePoint) -> types.CodeType:
     offsets = {new[k]: old[k] for k in range(start)}
     offsets.update({new[k + skip]: old[k] for k in range(start, len(old))})
     _ORIGINS[resumed] = (code, offsets)
+    _STARTS[resumed] = new[position + skip] if position >= start else new[position]
     return resumed
 
 
@@ -90,6 +91,15 @@ def resume_code(point: ResumePoint) -> types.CodeType:
 # function resumes in terms of the original code, so the resume functions of one frame form a
 # finite set however often its loops go round.
 _ORIGINS: dict[types.CodeType, tuple[types.CodeType, dict[int, int]]] = {}
+
+
+# resume code -> the offset, in it, of the first original instruction it runs.
+_STARTS: dict[types.CodeType, int] = {}
+
+
+def resume_start(code: types.CodeType) -> int | None:
+    """Where a resume function's own code resumes the original (None for any other code)."""
+    return _STARTS.get(code)
 
 
 def original_location(code: types.CodeType, offset: int) -> tuple[types.CodeType, int]:

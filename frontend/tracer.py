@@ -18,6 +18,7 @@ from .breaks import BREAKABLE, GraphBreak, plan_break
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
+from .resume import resume_start
 from .sources import Source
 from .tracer_state import UNBOUND  # noqa: F401 - re-exported for the opcode handlers
 from .values import ArrayValue, Cell, DynamicFloat, DynamicInt, Value
@@ -260,6 +261,10 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         self.result: Value | None = None
         self.yielded: list[Value] | None = None  # a generator's items, while run_generator() runs it
         self.lineno = code.co_firstlineno
+        self.resumes_at = resume_start(code)
+        self.loop_rounds: dict[int, int] = {}
+        self.break_next: str | None = None
+        self.split_at: int | None = None
 
     def run(self) -> Value:
         while self.result is None:
@@ -305,6 +310,14 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         stop tracing before it."""
         snapshot = self.tracer.snapshot()
         stack, locals_, kw_names = list(self.stack), dict(self.locals), self.kw_names
+        if self.break_next is not None and self.split_at in (None, inst.offset):  # a loop's test (frame.py)
+            reason, self.break_next = self.break_next, None
+            try:
+                plan = plan_break(self, inst, stack, locals_, kw_names, reason)
+            except Unsupported:
+                pass  # the frame cannot split here (a try block, cell variables): unroll on
+            else:
+                raise GraphBreak(plan)
         try:
             if handler is None:
                 raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())

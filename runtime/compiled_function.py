@@ -360,17 +360,16 @@ class CompiledFunction:
             capture.graph = optimised
             targets = [self._resume_target(point) for point, _ in capture.break_plan.resumes] \
                 if capture.break_plan is not None else []
-            # A loop's body that resumes at its own start runs the following iterations itself.
-            loops = capture.break_plan is not None and capture.break_plan.kind == "for_iter" and targets[0] is self
-            loop_guard = entry.guard if loops else None
+            # A loop's body that resumes in itself runs the following rounds itself.
+            loop_target = self if any(target is self for target in targets) else None
             entry.run, stages["wrapper"] = build_wrapper(capture, artifact, self._function.__globals__,
                                                          self._function.__closure__, targets, self._call_callee,
-                                                         loop_guard=loop_guard)
+                                                         loop_target=loop_target, loop_guard=entry.guard)
             if config.debug_dir:  # recompile from a real file so a debugger can step into it
                 name = f"{self._function.__qualname__}.{len(self.entries)}.wrapper.py"
                 entry.run, _ = build_wrapper(capture, artifact, self._function.__globals__, self._function.__closure__,
                                              targets, self._call_callee, debug_file(name, stages["wrapper"]),
-                                             loop_guard)
+                                             loop_target, entry.guard)
             entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
             grown = [d for d, size in capture.guarded_minimums.items() if d.minimum > size]
             if grown:  # a pass indexed a symbol further than the guard (made when tracing ended) admits

@@ -95,21 +95,22 @@ class _Emitter:
 
 
 def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = None,
-                   loops: bool = False) -> tuple[str, dict[str, Any]]:
-    """The wrapper's text. ``loops``: the frame is a loop's body that breaks at its own FOR_ITER
-    and resumes at its own start (a loop too long to unroll): while the next iteration's
-    arguments pass the entry's guard (``guard`` in the namespace), the wrapper runs it itself,
-    without a Resume and a cache lookup per iteration."""
+                   loop_target: Any = None) -> tuple[str, dict[str, Any]]:
+    """The wrapper's text. ``loop_target``: the frame's own compiled function, where the break
+    resumes in it again (a loop's body that splits where the loop comes round: a loop too long
+    to unroll): while the next round's arguments pass the entry's guard (``guard`` in the
+    namespace), the wrapper runs that round itself, without a Resume and a cache lookup each."""
     emitter = _Emitter()
     # A Python float or int read at run time enters the graph as the NumPy scalar its input node is
     # (np.float64, np.int64: an index of either kind makes a view).
     inputs = ", ".join(f"{emitter.constant(capture.scalar_inputs[s.expr()])}({s.expr()})"
                        if s.expr() in capture.scalar_inputs else s.expr() for s in capture.input_sources)
     params = ", ".join(capture.params) + ("," if len(capture.params) == 1 else "")
+    loops = loop_target is not None
     indent = "    " if loops else ""
     lines = [f"def run_{capture.name}({', '.join(capture.params)}):"]
     if loops:
-        lines.append("    while True:  # one iteration of the loop per turn")
+        lines.append("    while True:  # one round of the loop per turn")
     lines += [f"{indent}    try:",
               f"{indent}        graph_out = artifact([{inputs}])",
               f"{indent}    except Exception as failure:",
@@ -119,54 +120,51 @@ def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = Non
         result = emitter.expr(capture.output_spec)
         lines += emitter.lines + [f"    return {result}"]
     else:
-        body = _break_step(plan, emitter, resume_targets or [], params if loops else None)
+        body = _break_step(plan, emitter, resume_targets or [], (loop_target, params) if loops else None)
         lines += [indent + line for line in emitter.lines + body]
     return "\n".join(lines), emitter.constants
 
 
-def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop_params: str | None = None
+def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop: tuple[Any, str] | None = None
                 ) -> list[str]:
     """The lines that run the breaking instruction in CPython and resume after it; with
-    ``loop_params`` (a self-loop, see wrapper_source), the next iteration's arguments become the
-    parameters again where the guard holds for them."""
+    ``loop`` (the frame's own function and its parameters: see wrapper_source), a resume in that
+    function makes the next round's arguments the parameters again where the guard holds."""
     stack = [None if spec is None else emitter.expr(spec) for spec in plan.stack]
     lines = [f"    # graph break at {plan.loc}: {plan.reason}"]
     kind = plan.kind
 
-    def resume_arguments(index: int, new_stack: list[str | None]) -> str:
+    def resume(index: int, new_stack: list[str | None], indent: str = "    ") -> list[str]:
         point, local_specs = plan.resumes[index]
         values = [s for s, slot in zip(new_stack, point.slots, strict=True) if slot == "value"]
         values += [emitter.expr(spec) for spec in local_specs]
         inner = ", ".join(cast(list[str], values)) + ("," if len(values) == 1 else "")  # (NULL slots hold None)
-        return f"({inner})"
-
-    def resume(index: int, new_stack: list[str | None]) -> str:
-        return f"Resume({emitter.constant(targets[index])}, {resume_arguments(index, new_stack)})"
+        target = emitter.constant(targets[index])
+        if loop is None or targets[index] is not loop[0]:
+            return [f"{indent}return Resume({target}, ({inner}))"]
+        return [f"{indent}{line}" for line in (  # the next round here, where the guard holds for it
+            f"next_args = ({inner})", "try:", "    held = guard(*next_args)", "except Exception:",
+            "    held = False", "if not held:", f"    return Resume({target}, next_args)",
+            f"{loop[1]} = next_args", "continue")]
 
     if kind == "call":
         fn, args, kwargs, consumed = _call_parts(plan, stack)
         lines.append(f"    call_result = call({fn}, ({', '.join(cast(list[str], args))}"
                      f"{',' if len(args) == 1 else ''}), {kwargs})")
-        lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + ['call_result'])}")
+        lines += resume(0, stack[:len(stack) - consumed] + ["call_result"])
     elif kind == "branch":
         lines.append(f"    if {stack[-1]}:")
-        lines.append(f"        return {resume(0, stack[:-1])}")
-        lines.append(f"    return {resume(1, stack[:-1])}")
+        lines += resume(0, stack[:-1], "        ")
+        lines += resume(1, stack[:-1])
     elif kind == "for_iter":
-        lines += ["    try:", f"        next_item = next({stack[-1]})", "    except StopIteration:",
-                  f"        return {resume(1, stack[:-1])}"]
-        if loop_params is None:
-            lines.append(f"    return {resume(0, stack + ['next_item'])}")
-        else:  # the next iteration here, where the guard holds for it
-            lines += [f"    next_args = {resume_arguments(0, stack + ['next_item'])}",
-                      "    try:", "        held = guard(*next_args)", "    except Exception:", "        held = False",
-                      "    if not held:", f"        return Resume({emitter.constant(targets[0])}, next_args)",
-                      f"    {loop_params} = next_args"]
+        lines += ["    try:", f"        next_item = next({stack[-1]})", "    except StopIteration:"]
+        lines += resume(1, stack[:-1], "        ")
+        lines += resume(0, stack + ["next_item"])
     else:
         operation, consumed = _simple_operation(plan, stack)
         lines.append(f"    {operation}")
         pushed: list[str | None] = ["call_result"] if operation.startswith("call_result = ") else []
-        lines.append(f"    return {resume(0, stack[:len(stack) - consumed] + pushed)}")
+        lines += resume(0, stack[:len(stack) - consumed] + pushed)
     return lines
 
 
@@ -235,10 +233,11 @@ def _simple_operation(plan: BreakPlan, stack: list[str | None]) -> tuple[str, in
 
 def build_wrapper(capture: FrameCapture, artifact: Any, globals_: dict, closure: tuple | None,
                   resume_targets: list[Any] | None = None, call: Any = None, filename: str | None = None,
-                  loop_guard: Any = None):
+                  loop_target: Any = None, loop_guard: Any = None):
     """Compile the wrapper; ``filename`` (a real file holding the source) lets a debugger step in.
-    ``loop_guard``: the entry's guard, where the frame is a self-loop (wrapper_source)."""
-    source, constants = wrapper_source(capture, resume_targets, loops=loop_guard is not None)
+    ``loop_target``, ``loop_guard``: the frame's own function, where a break resumes in it again,
+    and the entry's guard (wrapper_source)."""
+    source, constants = wrapper_source(capture, resume_targets, loop_target)
     # An artifact may expose its raw generated program as ``run``: one Python call less per call.
     namespace = {"artifact": getattr(artifact, "run", artifact), "G": globals_, "C": closure or (),
                  "Resume": Resume, "Failed": Failed,

@@ -33,12 +33,55 @@ class FrameBase:
     result: Value | None
     yielded: list[Value] | None  # a generator's items while it is drained
     lineno: int
+    resumes_at: int | None  # where this frame's code resumes the original, for a resume function
+    loop_rounds: dict[int, int]  # a while loop's header offset -> its rounds traced so far
+    break_next: str | None  # why the frame splits at ``split_at`` (or the next breakable instruction)
+    split_at: int | None
 
     def loc(self) -> SourceLoc:
         return SourceLoc(self.code.co_filename, self.lineno)
 
     def jump_to(self, offset: int) -> None:
-        self.next_index = self.index_of[offset]
+        index = self.index_of[offset]
+        if index < self.next_index - 1 and self.depth == 0:
+            self._went_round(offset)
+        self.next_index = index
+
+    def _went_round(self, header: int) -> None:
+        """A backward jump to ``header`` in the frame being compiled: a loop goes round again.
+        A while loop is unrolled for at most UNROLL_LIMIT rounds, as a for loop (whose FOR_ITER
+        knows its length: control.py); then the frame splits at the loop's test, so the rest runs
+        in CPython with the body compiled once as a resume function. That function does not
+        unroll the loop it continues either: it splits at the test when the loop comes round to
+        where it began, so each call runs one round, and CPython, not the trace, reads the
+        counter the test compares (its guards need not pin it)."""
+        from ..tracer import UNROLL_LIMIT
+
+        if self.instructions[self.index_of[header]].opname == "FOR_ITER":
+            return
+        for inner in [h for h in self.loop_rounds if h > header]:
+            del self.loop_rounds[inner]  # a new round of an enclosing loop starts its inner loops afresh
+        rounds = self.loop_rounds[header] = self.loop_rounds.get(header, 0) + 1
+        if self.resumes_at is not None and header <= self.resumes_at:
+            self.break_next = "the loop a resume function continues comes round again (CPython runs its test)"
+        elif rounds > UNROLL_LIMIT:
+            self.break_next = (f"a while loop of more than {UNROLL_LIMIT} rounds runs in CPython, "
+                               "its body compiled")
+        else:
+            return
+        self.split_at = self._loop_test(self.index_of[header], self.next_index - 1)
+
+    def _loop_test(self, first: int, last: int) -> int | None:
+        """The offset of the loop test between instructions ``first`` and ``last`` (the backward
+        jump): the comparison (or truth test) before the loop's last conditional jump, else that
+        jump itself; None without one (the next breakable instruction splits then)."""
+        for k in range(last, first - 1, -1):
+            if "POP_JUMP" in self.instructions[k].opname:
+                before = self.instructions[k - 1] if k > first else None
+                if before is not None and before.opname in ("COMPARE_OP", "TO_BOOL", "UNARY_NOT"):
+                    return before.offset
+                return self.instructions[k].offset
+        return None
 
     def pop(self) -> Any:
         return self.stack.pop()
