@@ -50,12 +50,12 @@ def identifier(name: str) -> str:
 # builtins they call, and the names guards give the constants they compare with (guards.py's
 # _constant_name: dtypes, types, ``<name>_<id>``). A frame parameter must not shadow one.
 _GENERATED_NAMES = frozenset(dir(builtins)) | frozenset(vars(types).keys()) | frozenset(
+    kind.__name__ for kind in vars(types).values() if isinstance(kind, type)) | frozenset(
     name for name, value in vars(np).items() if isinstance(value, type)) | frozenset(
     np.dtype(code).name for code in np.typecodes["All"]) | {
     "G", "C", "graph_out", "next_item", "call_result", "failure", "artifact", "Resume", "Failed", "call", "guard",
-    "held", "next_args", "may_share_memory",
-    "copysign", "dtype_bool"}
-_GENERATED_PATTERN = re.compile(r"[Kt][0-9]+|(np|dtype)_\w+|\w+_[0-9a-f]{6,}|\w*iterator|\w*_type")
+    "held", "next_args", "may_share_memory", "copysign", "dtype_bool"}
+_GENERATED_PATTERN = re.compile(r"[Kt][0-9]+|(np|dtype)_\w+|\w+_[0-9a-f]{6,}|\w*iterator")
 
 
 def local_name(name: str) -> str:
