@@ -113,7 +113,12 @@ class OffsetSource(Source):
     offset: int
 
     def expr(self) -> str:
-        return f"({self.base.expr()} {'-' if self.offset < 0 else '+'} {abs(self.offset)})"
+        return f"({plus(self.base.expr(), self.offset)})"
+
+
+def plus(text: str, offset: int) -> str:
+    """``text + offset`` as Python text (``i - 1``; ``i`` itself for 0)."""
+    return f"{text} {'-' if offset < 0 else '+'} {abs(offset)}" if offset else text
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
 from .resume import resume_start
-from .sources import Source
+from .sources import Source, plus
 from .tracer_state import UNBOUND  # noqa: F401 - re-exported for the opcode handlers
 from .values import ArrayValue, Cell, DynamicFloat, DynamicInt, Value
 
@@ -152,10 +152,7 @@ class Tracer:
             dim_source, axis = self.dim_sources[size.base]
             scale = f"{size.scale} * " if size.scale != 1 else ""
             extent = f"{scale}{dim_source.expr()}.shape[{axis}]"
-            shift = size.offset - offset
-            high = f"{extent} {'-' if shift < 0 else '+'} {abs(shift)}" if shift else extent
-            shift = -size.offset - offset
-            low = f"-{extent} {'-' if shift < 0 else '+'} {abs(shift)}" if shift else f"-{extent}"
+            low, high = plus(f"-{extent}", -size.offset - offset), plus(extent, size.offset - offset)
             self.guards.add(Guard.int_range(source, low, high))
         else:
             self.guards.add(Guard.int_range(source, -size - offset, size - offset))
