@@ -77,6 +77,9 @@ class Rebuilder:
     """Collects the graph outputs a set of values needs and the spec that rebuilds each."""
 
     outputs: list[Node] = field(default_factory=list)
+    # Values made here whose ids name what they rebuild: kept alive so that no later one (the rest
+    # of another iterator) gets the same id, and with it the same rebuilt object.
+    made: list[Value] = field(default_factory=list)
 
     def spec(self, value: Value, loc: SourceLoc | None) -> Spec:
         if value is NULL or value is UNBOUND:
@@ -97,7 +100,9 @@ class Rebuilder:
         if isinstance(value, ConstValue):
             return FromSource(value.source) if value.source is not None else Constant(value.peek())
         if isinstance(value, IteratorValue):
-            return FreshIterator(self.spec(ListValue(value.items[value.position:]), loc), id(value))
+            rest = ListValue(value.items[value.position:])
+            self.made.append(rest)
+            return FreshIterator(self.spec(rest, loc), id(value))
         if isinstance(value, ObjectValue | OpaqueValue | FunctionValue | BoundMethodValue) and \
                 value.source is not None:
             return FromSource(value.source)
