@@ -50,12 +50,13 @@ class FrameBase:
     def _went_round(self, header: int) -> None:
         """A backward jump to ``header`` in the frame being compiled: a loop goes round again.
         A while loop is unrolled for at most UNROLL_LIMIT rounds, as a for loop (whose FOR_ITER
-        knows its length: control.py); then the frame splits at the loop's test, so the rest runs
-        in CPython with the body compiled once as a resume function. That function does not
+        knows its length: control.py), and not past LOOP_GRAPH_BUDGET operations; then the frame
+        splits at the loop's test, so the rest runs in CPython with the body compiled once as a
+        resume function. That function does not
         unroll the loop it continues either: it splits at the test when the loop comes round to
         where it began, so each call runs one round, and CPython, not the trace, reads the
         counter the test compares (its guards need not pin it)."""
-        from ..tracer import UNROLL_LIMIT
+        from ..tracer import LOOP_GRAPH_BUDGET, UNROLL_LIMIT
 
         if self.instructions[self.index_of[header]].opname == "FOR_ITER":
             return
@@ -64,9 +65,9 @@ class FrameBase:
         rounds = self.loop_rounds[header] = self.loop_rounds.get(header, 0) + 1
         if self.resumes_at is not None and header <= self.resumes_at:
             self.break_next = "the loop a resume function continues comes round again (CPython runs its test)"
-        elif rounds > UNROLL_LIMIT:
-            self.break_next = (f"a while loop of more than {UNROLL_LIMIT} rounds runs in CPython, "
-                               "its body compiled")
+        elif rounds > UNROLL_LIMIT or len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET:
+            self.break_next = (f"a while loop of more than {UNROLL_LIMIT} rounds (or a graph of more than "
+                               f"{LOOP_GRAPH_BUDGET} operations) runs in CPython, its body compiled")
         else:
             return
         self.split_at = self._loop_test(self.index_of[header], self.next_index - 1)
