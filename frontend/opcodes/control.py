@@ -79,8 +79,8 @@ class ControlOps(FrameBase):
         if iterator.position == 0 and len(iterator.items) > UNROLL_LIMIT:
             raise Unsupported(f"a loop of {len(iterator.items)} iterations (more than the unroll limit "
                               f"{UNROLL_LIMIT}) runs in CPython, its body compiled", self.loc())
-        if self.depth == 0 and iterator.position < len(iterator.items) and \
-                len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET:
+        if iterator.position < len(iterator.items) and len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET and \
+                self.can_split(inst):  # (where it cannot, as in a try block, the loop unrolls on)
             raise Unsupported(f"the graph holds more than {LOOP_GRAPH_BUDGET} operations: the loop's other "
                               "rounds run in CPython, its body compiled", self.loc())
         if iterator.position < len(iterator.items):

@@ -38,6 +38,9 @@ class FrameBase:
     break_next: str | None  # why the frame splits at ``split_at`` (or the next breakable instruction)
     split_at: int | None
 
+    def can_split(self, inst: dis.Instruction) -> bool:
+        raise NotImplementedError  # (tracer.py)
+
     def loc(self) -> SourceLoc:
         return SourceLoc(self.code.co_filename, self.lineno)
 

@@ -419,3 +419,20 @@ def test_loops_stop_unrolling_once_the_graph_is_large(backend):
     run_both(f, np.linspace(0.0, 1.0, 7), backend=backend)
     rep = report(f, np.linspace(0.0, 1.0, 7))
     assert rep.break_count >= 1 and max(rep.ops_per_graph) <= LOOP_GRAPH_BUDGET + 2
+
+
+def test_a_loop_that_cannot_split_unrolls_past_the_graph_budget(backend):
+    """Inside a try block the frame cannot split, so the budget does not stop the loop there: it
+    unrolls and compiles as before, rather than running the whole frame eagerly."""
+    def f(x):
+        try:
+            for _ in range(30):
+                for _ in range(20):
+                    x = x + 0.5
+        except ValueError:
+            pass
+        return x
+
+    run_both(f, np.zeros(3), backend=backend)
+    rep = report(f, np.zeros(3))
+    assert rep.graph_count == 1 and rep.break_count == 0
