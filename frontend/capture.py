@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError
+from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError, iter_nodes
 from .breaks import BreakPlan, GraphBreak
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, identifier
@@ -87,7 +87,8 @@ class FrameCapture:
     bytecode: str = ""
     input_shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # source expression -> traced shape
     scalar_arguments: dict[str, float | int] = field(default_factory=dict)  # parameter -> its float or int
-    scalar_inputs: dict[str, type] = field(default_factory=dict)  # graph inputs read at run time -> NumPy type
+    # Python scalars the graph reads as inputs -> the NumPy type the wrapper converts them to
+    scalar_inputs: dict[str, type] = field(default_factory=dict)
     guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
     handles_errors: bool = False  # a try body traced as straight code: its except clause runs eagerly
 
@@ -101,6 +102,14 @@ def frame_params(code: types.CodeType) -> tuple[str, ...]:
     count = code.co_argcount + code.co_kwonlyargcount
     count += bool(code.co_flags & inspect.CO_VARARGS) + bool(code.co_flags & inspect.CO_VARKEYWORDS)
     return code.co_varnames[:count]
+
+
+def _only_indexes(node: Node, users: list[Node]) -> bool:
+    """Whether a scalar input is only ever an index item: then the wrapper passes the Python int as
+    it is (no conversion per call, and NumPy's fastest index); any other use (converted next to a
+    float array) needs the NumPy scalar its input node is."""
+    return all(user.op.name in ("getitem", "setitem") and user.args[0] is not node and
+               not any(arg is node for arg in iter_nodes(user.args[2:])) for user in users)
 
 
 def scalar_arguments(params: tuple[str, ...], frame_args: tuple) -> dict[str, float | int]:
@@ -162,7 +171,9 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
-    capture.scalar_inputs = {source.expr(): read.node.meta.dtype.type for source, read in tracer.scalar_inputs.items()}
+    users = tracer.graph.users()
+    capture.scalar_inputs = {source.expr(): read.node.meta.dtype.type for source, read in tracer.scalar_inputs.items()
+                             if not _only_indexes(read.node, users[read.node])}
     capture.handles_errors = tracer.try_loc is not None
     capture.input_shapes = {source.expr(): array.shape for _, source, array in tracer.inputs_by_id.values()
                             if isinstance(array, np.ndarray)}

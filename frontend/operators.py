@@ -143,7 +143,7 @@ def _shifted_int(symbol: str, left: Value, right: Value) -> DynamicInt | None:
     constant int: another one, so ``x[i - 1]`` is read at run time too. Python's ints do not
     overflow, so the shift is exact; ``1 - i`` and every other use read the number."""
     def plain_int(value: Value) -> int | None:
-        if isinstance(value, ConstValue) and type(value) is ConstValue and type(value.peek()) is int:
+        if type(value) is ConstValue and type(value.peek()) is int:  # (not a DynamicInt, SizeValue or bool)
             return value.value
         return None
 

@@ -305,25 +305,15 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         self.run()
         return self.yielded
 
-    def can_split(self, inst) -> bool:
-        """Whether the frame being compiled could split before ``inst`` (a graph break there)."""
-        if self.depth or inst.opname not in BREAKABLE or inst.offset in self.with_bodies or \
-                inst.offset in self.protected:
-            return False
-        try:
-            plan_break(self, inst, list(self.stack), dict(self.locals), self.kw_names, "")
-        except Unsupported:
-            return False
-        return True
-
     def _run_breakable(self, handler, inst) -> None:
         """Run an instruction of the top frame where a graph break may split the frame: if it
         cannot be captured, roll back whatever it began (an inlined call's partial trace) and
         stop tracing before it."""
         snapshot = self.tracer.snapshot()
         stack, locals_, kw_names = list(self.stack), dict(self.locals), self.kw_names
-        if self.break_next is not None and self.split_at in (None, inst.offset):  # a loop's test (frame.py)
-            reason, self.break_next = self.break_next, None
+        reason = self.split_reason(inst)  # a loop not to unroll further (frame.py)
+        if reason is not None:
+            self.break_next = None
             try:
                 plan = plan_break(self, inst, stack, locals_, kw_names, reason)
             except Unsupported:

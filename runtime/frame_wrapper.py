@@ -102,11 +102,11 @@ def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = Non
     namespace), the wrapper runs that round itself, without a Resume and a cache lookup each."""
     emitter = _Emitter()
     # A Python float or int read at run time enters the graph as the NumPy scalar its input node is
-    # (np.float64, np.int64: an index of either kind makes a view).
+    # (np.float64, np.int64), unless it is only an index (capture.py: the int itself, a view too).
     inputs = ", ".join(f"{emitter.constant(capture.scalar_inputs[s.expr()])}({s.expr()})"
                        if s.expr() in capture.scalar_inputs else s.expr() for s in capture.input_sources)
-    params = ", ".join(capture.params) + ("," if len(capture.params) == 1 else "")
     loops = loop_target is not None
+    params = ", ".join(capture.params) + ("," if len(capture.params) == 1 else "") if loops else ""
     indent = "    " if loops else ""
     lines = [f"def run_{capture.name}({', '.join(capture.params)}):"]
     if loops:

@@ -71,7 +71,7 @@ class ControlOps(FrameBase):
         self.push(value if isinstance(value, IteratorValue) else IteratorValue(iterate(self.tracer, value)))
 
     def op_FOR_ITER(self, inst) -> None:
-        from ..tracer import LOOP_GRAPH_BUDGET, UNROLL_LIMIT
+        from ..tracer import UNROLL_LIMIT
 
         iterator = self.stack[-1]
         if not isinstance(iterator, IteratorValue):
@@ -79,10 +79,6 @@ class ControlOps(FrameBase):
         if iterator.position == 0 and len(iterator.items) > UNROLL_LIMIT:
             raise Unsupported(f"a loop of {len(iterator.items)} iterations (more than the unroll limit "
                               f"{UNROLL_LIMIT}) runs in CPython, its body compiled", self.loc())
-        if iterator.position < len(iterator.items) and len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET and \
-                self.can_split(inst):  # (where it cannot, as in a try block, the loop unrolls on)
-            raise Unsupported(f"the graph holds more than {LOOP_GRAPH_BUDGET} operations: the loop's other "
-                              "rounds run in CPython, its body compiled", self.loc())
         if iterator.position < len(iterator.items):
             self.push(iterator.items[iterator.position])
             position = iterator.position

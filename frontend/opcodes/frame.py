@@ -11,7 +11,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from ...ir import SourceLoc
-from ..values import Cell, Value
+from ..values import Cell, IteratorValue, Value
 
 if TYPE_CHECKING:
     from ..tracer import Tracer
@@ -37,9 +37,6 @@ class FrameBase:
     loop_rounds: dict[int, int]  # a while loop's header offset -> its rounds traced so far
     break_next: str | None  # why the frame splits at ``split_at`` (or the next breakable instruction)
     split_at: int | None
-
-    def can_split(self, inst: dis.Instruction) -> bool:
-        raise NotImplementedError  # (tracer.py)
 
     def loc(self) -> SourceLoc:
         return SourceLoc(self.code.co_filename, self.lineno)
@@ -74,6 +71,22 @@ class FrameBase:
         else:
             return
         self.split_at = self._loop_test(self.index_of[header], self.next_index - 1)
+
+    def split_reason(self, inst: dis.Instruction) -> str | None:
+        """Why the frame being compiled splits before ``inst`` (a breakable instruction), if it
+        must: a while loop's test after ``_went_round``, or a for loop with rounds left once the
+        graph holds LOOP_GRAPH_BUDGET operations (its other rounds then run in CPython, the body
+        compiled). Where the frame cannot split there (a try block), the loop unrolls on."""
+        from ..tracer import LOOP_GRAPH_BUDGET
+
+        if self.break_next is not None and self.split_at in (None, inst.offset):
+            return self.break_next
+        iterator = self.stack[-1] if inst.opname == "FOR_ITER" else None
+        if isinstance(iterator, IteratorValue) and iterator.position < len(iterator.items) and \
+                len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET:
+            return (f"the graph holds more than {LOOP_GRAPH_BUDGET} operations: the loop's other rounds run in "
+                    "CPython, its body compiled")
+        return None
 
     def _loop_test(self, first: int, last: int) -> int | None:
         """The offset of the loop test between instructions ``first`` and ``last`` (the backward

@@ -290,3 +290,21 @@ def test_an_enumerate_loops_counter_is_read_at_run_time(check, backend):
     assert all(len(child.entries) <= 2 for child in compiled.children)
     body = max(compiled.children, key=lambda child: len(child.entries))
     assert "type(__ember_stack1[0]) is int" in guards(body)
+
+
+def test_an_int_that_only_indexes_reaches_the_graph_unconverted():
+    """An int the graph only indexes with is passed as the Python int (NumPy's fastest index, no
+    conversion per call); one next to a float array becomes the np.int64 its input node is."""
+    def index_only(x, i):
+        return x[i] * 2.0
+
+    def arithmetic(x, i):
+        return x[i] * i
+
+    x = rand(4, 3, seed=1)
+    for f in (index_only, arithmetic):
+        compiled = ember.compile(f)
+        for i in (0, 1, 2):
+            np.testing.assert_array_equal(compiled(x, i), f(x, i))
+        wrapper = compiled.entries[-1].stages["wrapper"]
+        assert ("artifact([x, i])" in wrapper) is (f is index_only), wrapper
