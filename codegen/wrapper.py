@@ -145,6 +145,9 @@ class ProgramBuilder:
         name = f"v_{self.ident(node)}"
         if node.op.name == "getitem":  # (an index may hold a Python int read at run time: still a view)
             self.lines.append(f"    {name} = {self.values[node.args[0]]}[{self.render(node.args[1])}]")
+        elif node.op.name == "dynamic_slice":  # x[:, i:i + 3], written out: no call
+            start, axis, length = self.values[node.args[1]], node.kwargs["axis"], node.kwargs["length"]
+            self.lines.append(f"    {name} = {self.values[node.args[0]]}[{':, ' * axis}{start}:{start} + {length}]")
         elif node.op.kind is OpKind.MUTATION and node.op.name == "setitem" and len(node.args) == 3:
             dest, index, value = node.args
             self.lines.append(f"    {self.values[dest]}[{self.render(index)}] = {self.render(value)}")

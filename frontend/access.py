@@ -105,7 +105,10 @@ def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
         index = integer_array_index(tracer, key)
         if index is not None:
             return tracer.emit("advanced_index", container.node, index)
-        return tracer.emit("getitem", container.node, array_index(tracer, key, container))
+        view, rest = _run_time_slices(tracer, container, key)
+        if rest is None:
+            return view
+        return tracer.emit("getitem", view.node, array_index(tracer, rest, view))
     if isinstance(container, TupleValue | ListValue):
         try:
             index = constant_of(key)
@@ -141,7 +144,11 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
             write_into(tracer, container, Ellipsis, _masked_fill(tracer, container, key, value))
             return
         index = integer_array_index(tracer, key)  # x[rows, cols] = v: NumPy's order of writes
-        write_into(tracer, container, index if index is not None else array_index(tracer, key, container), value)
+        if index is not None:
+            write_into(tracer, container, index, value)
+            return
+        view, rest = _run_time_slices(tracer, container, key)
+        write_into(tracer, view, Ellipsis if rest is None else array_index(tracer, rest, view), value)
         return
     if isinstance(container, ListValue | DictValue) and container.source is None:
         saved = container.items.copy()
@@ -172,15 +179,71 @@ def array_index(tracer: Tracer, key: Value, array: ArrayValue):
         raise Unsupported("a boolean mask index (the result's shape depends on the values)", tracer.loc)
     if isinstance(key, ConstValue) and type(key.peek()) is tuple:  # x[1, 2] and x[..., 0] load one constant
         key = TupleValue([ConstValue(item) for item in key.value])
-    items = key.items if isinstance(key, TupleValue) else [key]
+    items = _index_items(key)
     sizes = _axis_sizes(items, array.node.meta.shape)
     index = [_basic_item(tracer, item, size) for item, size in zip(items, sizes, strict=True)]
     return tuple(index) if isinstance(key, TupleValue) else index[0]
 
 
+def _run_time_slices(tracer: Tracer, array: ArrayValue, key: Value) -> tuple[ArrayValue, Value | None]:
+    """The slices ``c*i + a:c*i + b`` (step 1) of a basic index whose ``i`` is read at run time (a
+    DynamicInt), where the traced value lies in the axis: each a ``dynamic_slice`` view of ``b - a``
+    elements, guarded to stay in the axis (outside, the function is traced again with the
+    number). Returns the view and the rest of the index, those slices made whole (None when
+    nothing is left to index)."""
+    if isinstance(key, ConstValue) or not any(isinstance(item, SliceValue) for item in _index_items(key)):
+        return array, key
+    items = _index_items(key)
+    axes = _item_axes(items, array.node.meta.ndim)
+    view, rest = array, list(items)
+    for position, (item, axis) in enumerate(zip(items, axes, strict=True)):
+        if axis is None or axis >= view.node.meta.ndim:
+            continue
+        size = view.node.meta.shape[axis]
+        found = _slice_at_run_time(item, size)
+        if found is not None:
+            start, length = found
+            view = tracer.emit("dynamic_slice", view.node, tracer.slice_start(start, length, size), axis=axis,
+                               length=length)
+            rest[position] = ConstValue(slice(None))
+    if view is array:
+        return array, key
+    if all(type(item) is ConstValue and item.peek() in (slice(None), Ellipsis) for item in rest):
+        return view, None
+    return view, TupleValue(rest) if isinstance(key, TupleValue) else rest[0]
+
+
+def _slice_at_run_time(item: Value, size: Any) -> tuple[DynamicInt, int] | None:
+    """``item`` as (start, length) if it is ``c*i + a:c*i + b`` with ``a < b`` and step 1 (None), i a
+    Python int read at run time (a DynamicInt), and ``0 <= c*i + a`` and ``c*i + b <= size`` for the
+    traced value."""
+    if not (isinstance(item, SliceValue) and isinstance(item.start, DynamicInt) and
+            isinstance(item.stop, DynamicInt) and item.start.base == item.stop.base and
+            item.start.scale == item.stop.scale):
+        return None
+    if type(item.step) is not ConstValue or not (item.step.value is None or type(item.step.value) is int and
+                                                  item.step.value == 1):
+        return None
+    start, length = item.start, item.stop.offset - item.start.offset
+    extent = size.hint if isinstance(size, Dim) else size
+    if length <= 0 or type(extent) is not int or not 0 <= start.peek() <= extent - length:
+        return None
+    return start, length
+
+
+def _index_items(key: Value) -> list[Value]:
+    return key.items if isinstance(key, TupleValue) else [key]
+
+
 def _axis_sizes(items: list[Value], shape: tuple) -> list[Any]:
     """The size of the axis each item of a basic index selects from (None for None, Ellipsis and
     items past the last axis, which NumPy rejects)."""
+    return [shape[axis] if axis is not None and axis < len(shape) else None
+            for axis in _item_axes(items, len(shape))]
+
+
+def _item_axes(items: list[Value], ndim: int) -> list[int | None]:
+    """The axis each item of a basic index selects from (None for None and Ellipsis)."""
     def marker(item: Value) -> Any:
         """None or Ellipsis for those items (they select no axis of their own), else False."""
         if isinstance(item, ConstValue) and not isinstance(item, SizeValue):
@@ -190,16 +253,16 @@ def _axis_sizes(items: list[Value], shape: tuple) -> list[Any]:
         return False
 
     selecting = sum(marker(item) is False for item in items)
-    sizes: list[Any] = []
+    axes: list[int | None] = []
     axis = 0
     for item in items:
         if marker(item) is not False:
-            axis += len(shape) - selecting if marker(item) is Ellipsis else 0
-            sizes.append(None)
+            axis += ndim - selecting if marker(item) is Ellipsis else 0
+            axes.append(None)
             continue
-        sizes.append(shape[axis] if 0 <= axis < len(shape) else None)
+        axes.append(axis if axis >= 0 else None)
         axis += 1
-    return sizes
+    return axes
 
 
 def _integer_argument(value: ArrayValue) -> bool:

@@ -109,7 +109,8 @@ def _only_indexes(node: Node, users: list[Node]) -> bool:
     it is (no conversion per call, and NumPy's fastest index); any other use (converted next to a
     float array) needs the NumPy scalar its input node is."""
     return all(user.op.name in ("getitem", "setitem") and user.args[0] is not node and
-               not any(arg is node for arg in iter_nodes(user.args[2:])) for user in users)
+               not any(arg is node for arg in iter_nodes(user.args[2:])) or
+               user.op.name == "dynamic_slice" and user.args[0] is not node for user in users)
 
 
 def scalar_arguments(params: tuple[str, ...], frame_args: tuple) -> dict[str, float | int]:

@@ -68,8 +68,8 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
                 assert isinstance(left, ArrayValue)  # (_fast_power answers only for an array base)
                 return tracer.emit(name, left.node)
         return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
-    if symbol in ("+", "-") and (shifted := _shifted_int(symbol, left, right)) is not None:
-        return shifted
+    if symbol in ("+", "-", "*") and (affine := _affine_int(symbol, left, right)) is not None:
+        return affine
     if isinstance(left, SizeValue) or isinstance(right, SizeValue):
         sized = _size_arithmetic(symbol, left, right)
         if sized is not None:
@@ -138,20 +138,23 @@ def _python_int(value: Value) -> int | None:
     return None
 
 
-def _shifted_int(symbol: str, left: Value, right: Value) -> DynamicInt | None:
-    """``i + 1``, ``i - 1``, ``1 + i`` of a Python int read at run time (a DynamicInt) and a
-    constant int: another one, so ``x[i - 1]`` is read at run time too. Python's ints do not
-    overflow, so the shift is exact; ``1 - i`` and every other use read the number."""
+def _affine_int(symbol: str, left: Value, right: Value) -> DynamicInt | None:
+    """``i + 1``, ``i - 1``, ``1 + i``, ``2 * i``, ``i * 2`` of a Python int read at run time (a
+    DynamicInt) and a constant int (a positive one for ``*``): another one, so ``x[i - 1]`` and
+    ``x[2 * i:2 * i + 2]`` are read at run time too. Python's ints do not overflow, so the result
+    is exact; ``1 - i`` and every other use read the number."""
     def plain_int(value: Value) -> int | None:
         if type(value) is ConstValue and type(value.peek()) is int:  # (not a DynamicInt, SizeValue or bool)
             return value.value
         return None
 
-    if isinstance(left, DynamicInt) and (constant := plain_int(right)) is not None:
-        return left.shifted(constant if symbol == "+" else -constant)
-    if symbol == "+" and isinstance(right, DynamicInt) and (constant := plain_int(left)) is not None:
-        return right.shifted(constant)
-    return None
+    dynamic, constant = (left, plain_int(right)) if isinstance(left, DynamicInt) else \
+        (right, plain_int(left)) if isinstance(right, DynamicInt) and symbol != "-" else (None, None)
+    if not isinstance(dynamic, DynamicInt) or constant is None:
+        return None
+    if symbol == "*":
+        return dynamic.scaled(constant) if constant > 0 else None
+    return dynamic.shifted(constant if symbol == "+" else -constant)
 
 
 def scalars_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_operator: bool = False,

@@ -106,14 +106,17 @@ class AttrSource(Source):
 
 
 @dataclass(frozen=True, slots=True)
-class OffsetSource(Source):
-    """A Python int argument plus a constant (``i - 1``), read at run time (values.DynamicInt)."""
+class AffineSource(Source):
+    """A Python int argument times and plus constants (``i - 1``, ``2 * i + 1``), read at run
+    time (values.DynamicInt)."""
 
     base: Source
+    scale: int
     offset: int
 
     def expr(self) -> str:
-        return f"({plus(self.base.expr(), self.offset)})"
+        scaled = self.base.expr() if self.scale == 1 else f"{self.scale} * {self.base.expr()}"
+        return f"({plus(scaled, self.offset)})"
 
 
 def plus(text: str, offset: int) -> str:

@@ -138,14 +138,15 @@ class Tracer:
         read = self._scalar_input(value)
         if isinstance(value, DynamicInt):
             assert like.kind in "fc"  # (operators.py asks for no other)
-            self.guards.add(Guard.int_range(value.base, -2**53 - value.offset, 2**53 - value.offset))
+            source, shift = value.range_source
+            self.guards.add(Guard.int_range(source, -2**53 - shift, 2**53 - shift))
         return self.emit("astype", read.node, dtype=like if like.kind in "fc" else np.dtype(np.float64))
 
     def int_index(self, value: DynamicInt, size: int | Dim) -> Node:
         """A Python int read at run time as an index into an axis of ``size``: an int64 graph
         input (NumPy makes a view for it), guarded to lie in that axis."""
         node = self._scalar_input(value).node
-        self.index_guard(value.base, value.offset, size)
+        self.index_guard(*value.range_source, size)
         return node
 
     def index_guard(self, source: Source, offset: int, size: int | Dim) -> None:
@@ -153,13 +154,29 @@ class Tracer:
         of ``size`` (``-size <= i < size``, a number or a dynamic dimension read from an input's
         shape), so the view compiled code makes never raises."""
         if isinstance(size, Dim):
-            dim_source, axis = self.dim_sources[size.base]
-            scale = f"{size.scale} * " if size.scale != 1 else ""
-            extent = f"{scale}{dim_source.expr()}.shape[{axis}]"
+            extent = self._extent(size)
             low, high = plus(f"-{extent}", -size.offset - offset), plus(extent, size.offset - offset)
             self.guards.add(Guard.int_range(source, low, high))
         else:
             self.guards.add(Guard.int_range(source, -size - offset, size - offset))
+
+    def slice_start(self, start: DynamicInt, length: int, size: int | Dim) -> Node:
+        """A Python int read at run time as the start of ``x[i:i + length]`` along an axis of
+        ``size``: an int64 graph input, guarded so the slice lies in the axis
+        (``0 <= i <= size - length``) and so holds ``length`` elements at every admitted value."""
+        node = self._scalar_input(start).node
+        source, shift = start.range_source
+        last = 1 - length - shift  # source + shift + length <= size
+        high = plus(self._extent(size), size.offset + last) if isinstance(size, Dim) else size + last
+        self.guards.add(Guard.int_range(source, -shift, high))
+        return node
+
+    def _extent(self, size: Dim) -> str:
+        """A dynamic dimension's scaled symbol as Python text over the input it is read from
+        (``2 * x.shape[0]``); its offset is the caller's to add."""
+        dim_source, axis = self.dim_sources[size.base]
+        scale = f"{size.scale} * " if size.scale != 1 else ""
+        return f"{scale}{dim_source.expr()}.shape[{axis}]"
 
     def _scalar_input(self, value: DynamicFloat | DynamicInt) -> ArrayValue:
         from ..ir import TensorMeta

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir import Node, SymbolicShapeError
-from .sources import OffsetSource, Source
+from .sources import AffineSource, Source
 
 
 class Value:
@@ -67,22 +67,35 @@ class DynamicFloat(ConstValue):
 
 class DynamicInt(ConstValue):
     """A Python int argument whose value changed between calls (a loop counter handed to a resume
-    function, a row number), or one plus a constant (``i - 1``: ``shifted``). As an index into an
-    array axis it lies in, it is read at run time (frontend/access.py); next to a float array,
+    function, a row number), or one times and plus constants (``i - 1``, ``2 * i + 1``: ``shifted``,
+    ``scaled``). As an index into an array axis it lies in, or the bounds of a slice of constant
+    length (``x[i:i + 4]``), it is read at run time (frontend/access.py); next to a float array,
     like a DynamicFloat (frontend/operators.py). Any other use reads the number, which guards the
     argument's value as for any constant.
 
     ``base`` is the argument's source; ``source`` renders the value itself (``(i - 1)``), so a
     resume function handed ``i - 1`` receives it computed from the call's ``i``."""
 
-    __slots__ = ("base", "offset")
+    __slots__ = ("base", "scale", "offset")
 
-    def __init__(self, value: int, base: Source, pending: tuple | None, offset: int = 0):
-        super().__init__(value, OffsetSource(base, offset) if offset else base, pending)
-        self.base, self.offset = base, offset
+    def __init__(self, value: int, base: Source, pending: tuple | None, offset: int = 0, scale: int = 1):
+        super().__init__(value, AffineSource(base, scale, offset) if (scale, offset) != (1, 0) else base, pending)
+        self.base, self.scale, self.offset = base, scale, offset
 
     def shifted(self, by: int) -> DynamicInt:
-        return DynamicInt(self._value + by, self.base, self._pending, self.offset + by)
+        return DynamicInt(self._value + by, self.base, self._pending, self.offset + by, self.scale)
+
+    def scaled(self, by: int) -> DynamicInt:
+        return DynamicInt(self._value * by, self.base, self._pending, self.offset * by, self.scale * by)
+
+    @property
+    def range_source(self) -> tuple[Source, int]:
+        """``(source, shift)`` with ``value == source + shift``, ``source`` the cheapest to guard a
+        range of: the argument itself where the scale is 1 (the bounds shift instead)."""
+        if self.scale == 1:
+            return self.base, self.offset
+        assert self.source is not None  # (an AffineSource: __init__)
+        return self.source, 0
 
 
 class SizeValue(ConstValue):

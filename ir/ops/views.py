@@ -40,6 +40,18 @@ def getitem(x, index):
     return x[index]
 
 
+def dynamic_slice(x, start, *, axis, length):
+    """``x[..., start:start + length, ...]`` along ``axis``, ``start`` read at run time (JAX's
+    ``lax.dynamic_slice``): a view of ``length`` whatever ``start`` is, because the guards that
+    admit it keep ``0 <= start <= x.shape[axis] - length`` (frontend/access.py)."""
+    return x[(slice(None),) * axis + (slice(start, start + length),)]
+
+
+def _infer_dynamic_slice(x: TensorMeta, start: TensorMeta, *, axis: int, length: int) -> TensorMeta:
+    """Shape rule that holds for every start the guards admit, which probing at one cannot tell."""
+    return TensorMeta(x.shape[:axis] + (length,) + x.shape[axis + 1:], x.dtype)
+
+
 def transpose(x, axes=None):
     return np.transpose(x, axes)
 
@@ -107,3 +119,4 @@ for _name, _reference in VIEWS.items():
     register(Op(_name, OpKind.VIEW, _reference, _infer_view(_name, _reference)))
 for _name, _reference in CONTIGUOUS_VIEWS.items():
     register(Op(_name, OpKind.VIEW, _reference, _infer_contiguous))
+register(Op("dynamic_slice", OpKind.VIEW, dynamic_slice, _infer_dynamic_slice))
