@@ -40,6 +40,8 @@ def get_attr(tracer: Tracer, value: Value, name: str) -> Value:
         return array_attribute(tracer, value, name)
     if isinstance(value, ObjectValue):
         return _object_attribute(tracer, value, name)
+    if isinstance(value, TupleValue) and name in (fields := getattr(value.kind, "_fields", ())):
+        return value.items[fields.index(name)]  # a named tuple's field (``.logabsdet``)
     if isinstance(value, DictValue | ListValue | TupleValue):
         from .containers import container_method
 

@@ -54,3 +54,20 @@ def contains_array(value: Value) -> bool:
     if isinstance(value, TupleValue | ListValue):
         return any(contains_array(v) for v in value.items)
     return False
+
+
+def computed_value(result: Any, loc: Any = None) -> Value:
+    """A Python object the trace computed from constants (``sorted(items)``, ``a + b`` of two
+    lists, ``s.split(",")``) as a value of this call: a list or dict is built anew by each call
+    (eager makes a new one each time; a constant would be one object shared by every call, and
+    mutated by the trace itself), as is a tuple holding one; a set or bytearray, which no value
+    models, breaks."""
+    if type(result) is list:
+        return ListValue([computed_value(item, loc) for item in result])
+    if type(result) is dict:
+        return DictValue({key: computed_value(item, loc) for key, item in result.items()})
+    if type(result) is tuple and any(type(item) in (list, dict, set, bytearray, tuple) for item in result):
+        return TupleValue([computed_value(item, loc) for item in result])
+    if type(result) in (set, bytearray):
+        raise Unsupported(f"a {type(result).__name__} computed at trace time (mutable: each call needs its own)", loc)
+    return ConstValue(result)

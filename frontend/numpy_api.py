@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ir.symbolic import Dim, SymbolicShapeError, broadcasts_to
-from .conversions import NotConstant, constant_of, contains_array, graph_arg
+from .conversions import NotConstant, computed_value, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .operators import inplace, stacked, write_into
 from .values import (
@@ -91,7 +91,7 @@ def fold_constant_call(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
     if isinstance(result, np.ndarray):
         return tracer.emit("copy", result)  # a fresh array each call, as eager makes one
-    return ConstValue(result)
+    return computed_value(result, tracer.loc)
 
 
 def _hashable(fn: Any) -> bool:

@@ -247,10 +247,16 @@ for _name, _fn in {"cholesky": np.linalg.cholesky, "eigvalsh": np.linalg.eigvals
     numpy_function(_fn)(_linalg(_name))
 
 
+# The named tuples NumPy returns (``sign, logabsdet = ...`` and ``.logabsdet`` both work), taken
+# from NumPy's own results, not its private module.
+_RESULT_TYPES = {"slogdet": type(np.linalg.slogdet(np.eye(1))), "eigh": type(np.linalg.eigh(np.eye(1))),
+                 "qr": type(np.linalg.qr(np.eye(1)))}
+
+
 @numpy_function(np.linalg.slogdet)
 def _slogdet(tracer: Tracer, a: Value) -> Value:
     array = as_array(tracer, a).node
-    return TupleValue([tracer.emit("linalg_slogdet", array, output=i) for i in (0, 1)])
+    return TupleValue([tracer.emit("linalg_slogdet", array, output=i) for i in (0, 1)], kind=_RESULT_TYPES["slogdet"])
 
 
 @numpy_function(np.linalg.cond)
@@ -291,7 +297,8 @@ def _matrix_power(tracer: Tracer, a: Value, n: Any) -> Value:
 @numpy_function(np.linalg.eigh)
 def _eigh(tracer: Tracer, a: Value, UPLO: Any = "L") -> Value:  # noqa: N803 - NumPy's name
     array, uplo = as_array(tracer, a).node, const(tracer, UPLO, "UPLO")
-    return TupleValue([tracer.emit("linalg_eigh", array, output=i, UPLO=uplo) for i in (0, 1)])
+    return TupleValue([tracer.emit("linalg_eigh", array, output=i, UPLO=uplo) for i in (0, 1)],
+                      kind=_RESULT_TYPES["eigh"])
 
 
 @numpy_function(np.linalg.svd)
@@ -307,7 +314,7 @@ def _qr(tracer: Tracer, a: Value, mode: Any = "reduced") -> Value:
     if const(tracer, mode, "mode") != "reduced":
         raise Unsupported("np.linalg.qr in a mode other than 'reduced'", tracer.loc)
     array = as_array(tracer, a).node
-    return TupleValue([tracer.emit("linalg_qr", array, output=i) for i in (0, 1)])
+    return TupleValue([tracer.emit("linalg_qr", array, output=i) for i in (0, 1)], kind=_RESULT_TYPES["qr"])
 
 
 @numpy_function(np.linalg.multi_dot)

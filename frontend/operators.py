@@ -9,7 +9,7 @@ import numpy as np
 from ..ir import Node, OpKind
 from ..ir.ops.views import UNWRITABLE_VIEWS
 from ..ir.symbolic import SymbolicShapeError, broadcasts_to, concrete
-from .conversions import NotConstant, constant_of, contains_array, graph_arg
+from .conversions import NotConstant, computed_value, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .values import ArrayValue, ConstValue, DynamicFloat, DynamicInt, ListValue, SizeValue, TupleValue, Value
 
@@ -33,7 +33,7 @@ PYTHON_BINARY = {
 }
 
 
-def python_op(tracer: Tracer, fn, *operands: Value) -> ConstValue:
+def python_op(tracer: Tracer, fn, *operands: Value) -> Value:
     """Apply a Python operator to known values at trace time (its errors are the user's)."""
     try:
         args = [constant_of(v) for v in operands]
@@ -48,7 +48,7 @@ def python_op(tracer: Tracer, fn, *operands: Value) -> ConstValue:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
     if isinstance(result, np.ndarray):
         raise Unsupported("an operator on constants produced an array", tracer.loc)
-    return ConstValue(result)
+    return computed_value(result, tracer.loc)
 
 
 def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
@@ -175,7 +175,7 @@ def scalars_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_op
                 return value
             return tracer.float_input(value, dtype)
         if isinstance(value, DynamicInt) and ints and not power_operator and dtype.kind in "fc" and \
-                dtype != np.float16:
+                dtype != np.float16 and abs(value.peek()) < 2**53:  # (float_input's guard admits it)
             return tracer.float_input(value, dtype)
         return value
 

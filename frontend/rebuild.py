@@ -91,7 +91,7 @@ class Rebuilder:
         if isinstance(value, TupleValue | ListValue):
             if isinstance(value, ListValue) and value.source is not None:
                 return FromSource(value.source)
-            kind = tuple if isinstance(value, TupleValue) else list
+            kind = value.kind if isinstance(value, TupleValue) else list
             return Container(kind, [self.spec(v, loc) for v in value.items], id(value))
         if isinstance(value, DictValue):
             if value.source is not None:

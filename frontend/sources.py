@@ -119,6 +119,14 @@ class AffineSource(Source):
         return f"({plus(scaled, self.offset)})"
 
 
+def argument_only(source: Source) -> bool:
+    """Whether ``source`` is an argument of the frame or arithmetic on one, which no code the
+    frame runs can change (it can assign a global, an attribute or an item)."""
+    while isinstance(source, AffineSource):
+        source = source.base
+    return isinstance(source, LocalSource)
+
+
 def plus(text: str, offset: int) -> str:
     """``text + offset`` as Python text (``i - 1``; ``i`` itself for 0)."""
     return f"{text} {'-' if offset < 0 else '+'} {abs(offset)}" if offset else text

@@ -123,6 +123,7 @@ class SizeValue(ConstValue):
 class TupleValue(Value):
     items: list[Value]
     source: Source | None = None
+    kind: type = tuple  # or the named tuple rebuilt from the items (np.linalg.slogdet's SlogdetResult)
 
 
 @dataclass(eq=False)

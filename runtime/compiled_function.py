@@ -227,9 +227,7 @@ class CompiledFunction:
                 self._warned_limit = True
                 warn(f"{self._function.__qualname__}: recompile limit ({config.recompile_limit}) reached; "
                      "new argument kinds run eagerly (raise ember.config.recompile_limit to compile more)")
-            capture = FrameCapture(self._function.__name__, (), cast(GuardSet, _AlwaysTrue()))  # (stands in for one)
-            capture.eager = BreakInfo("recompile limit reached", None)
-            return CacheEntry(lambda *a: True, None, capture)
+            return _eager_entry("recompile limit reached")
         if self.entries:
             self._log_recompile(frame_args)
         started = time.perf_counter()
@@ -259,6 +257,12 @@ class CompiledFunction:
         self._entries_changed()
         for listener in COMPILE_LISTENERS:
             listener(code.__qualname__, entry)
+        if entry.run is not None and not _admits(entry, frame_args):
+            # A guard that rejects the very arguments it was traced from would run code made for
+            # other values: this call runs eagerly instead (later calls try the entry as usual).
+            warn(f"{code.__qualname__}: a new entry's guard rejects the arguments it was traced from; "
+                 "the call ran eagerly (an Ember bug: EMBER_LOGS=guards shows the guard)")
+            return _RUN_EAGERLY
         return entry
 
     def _dynamic_dims(self, frame_args: tuple) -> frozenset[tuple[str, int]]:
@@ -472,6 +476,23 @@ class _AlwaysTrue:
 
     def __len__(self) -> int:
         return 0
+
+
+def _admits(entry: CacheEntry, frame_args: tuple) -> bool:
+    try:
+        return bool(entry.guard(*frame_args))
+    except Exception:  # a source that does not resolve: the guard fails
+        return False
+
+
+def _eager_entry(reason: str) -> CacheEntry:
+    """An entry that runs the function eagerly, whatever the arguments."""
+    capture = FrameCapture("eager", (), cast(GuardSet, _AlwaysTrue()))  # (stands in for one)
+    capture.eager = BreakInfo(reason, None)
+    return CacheEntry(lambda *a: True, None, capture)
+
+
+_RUN_EAGERLY = _eager_entry("a guard that rejects the arguments traced (an Ember bug)")
 
 
 def _unwrap(fn: Any) -> tuple[types.FunctionType, Any]:

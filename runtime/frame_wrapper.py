@@ -7,6 +7,7 @@ It is printable (the ``wrapper`` stage) and is all that runs per call besides th
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,7 +21,10 @@ from ..frontend import (
     FromSource,
     GraphOutput,
 )
+from ..frontend.guards import GuardKind, GuardSet
 from ..frontend.resume import ResumePoint
+from ..frontend.sources import argument_only, identifier
+from ..ir import Node
 
 SIMPLE_CONSTANTS = (int, float, bool, str, type(None))
 
@@ -45,12 +49,13 @@ class Failed:
 
 class _Emitter:
     """Python expressions for rebuild specs; containers become one temporary each, so a list
-    seen twice (on the stack and in a local) stays one object, as in eager."""
+    seen twice (on the stack and in a local) stays one object, as in eager, and so do values
+    read from globals, attributes and items (read before the breaking instruction)."""
 
     def __init__(self) -> None:
         self.constants: dict[str, Any] = {}
         self.lines: list[str] = []
-        self.temps: dict[int, str] = {}
+        self.temps: dict[int | str, str] = {}  # by a container's identity, or a source's text
 
     def constant(self, value: Any) -> str:
         special_float = isinstance(value, float) and (value != value or abs(value) == float("inf"))
@@ -64,7 +69,12 @@ class _Emitter:
         if isinstance(spec, GraphOutput):
             return f"graph_out[{spec.index}]"
         if isinstance(spec, FromSource):
-            return spec.source.expr()
+            if argument_only(spec.source):
+                return spec.source.expr()
+            # Read before the breaking instruction runs, as the trace read it: that instruction may
+            # assign it (``old = o.k; o.k = old + 10``), and eager's ``old`` is the value before.
+            text = spec.source.expr()
+            return self.temps.get(text) or self._temp(text, text)
         if isinstance(spec, Constant):
             return self.constant(spec.value)
         if isinstance(spec, Attribute):
@@ -87,9 +97,9 @@ class _Emitter:
             return self._temp(spec.identity, text)
         raise TypeError(f"cannot rebuild {spec!r}")
 
-    def _temp(self, identity: int, text: str) -> str:
+    def _temp(self, key: int | str, text: str) -> str:
         name = f"t{len(self.temps)}"
-        self.temps[identity] = name
+        self.temps[key] = name
         self.lines.append(f"    {name} = {text}")
         return name
 
@@ -107,6 +117,7 @@ def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = Non
                        if s.expr() in capture.scalar_inputs else s.expr() for s in capture.input_sources)
     loops = loop_target is not None
     params = ", ".join(capture.params) + ("," if len(capture.params) == 1 else "") if loops else ""
+    round_guard: list[str] = []  # the text of the next round's check, where it can be smaller
     indent = "    " if loops else ""
     lines = [f"def run_{capture.name}({', '.join(capture.params)}):"]
     if loops:
@@ -120,16 +131,61 @@ def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = Non
         result = emitter.expr(capture.output_spec)
         lines += emitter.lines + [f"    return {result}"]
     else:
-        body = _break_step(plan, emitter, resume_targets or [], (loop_target, params) if loops else None)
+        loop = _Loop(loop_target, params, capture, round_guard) if loops else None
+        body = _break_step(plan, emitter, resume_targets or [], loop)
         lines += [indent + line for line in emitter.lines + body]
-    return "\n".join(lines), emitter.constants
+    return "\n".join(round_guard + lines), emitter.constants
 
 
-def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop: tuple[Any, str] | None = None
-                ) -> list[str]:
+# Iterators whose ``next`` runs no Python code: between two rounds of a loop over one, nothing but
+# the compiled graph runs, so an argument that is the same object as in the last round still
+# passes every check that names only such arguments.
+_PLAIN_ITERATORS = frozenset(type(iter(empty)) for empty in ([], (), range(0), range(2**64)))  # type: ignore[var-annotated]
+
+
+@dataclass
+class _Loop:
+    """A loop's body that resumes in itself (see wrapper_source): the frame's own function, its
+    parameters (as text), the capture, and where the round guard's text goes."""
+
+    target: Any
+    params: str
+    capture: FrameCapture
+    round_guard: list[str]
+
+    def guard_for(self, plan: BreakPlan, stack: list[str | None], next_args: list[str]) -> str:
+        """The check the next round's arguments must pass: the entry's guard, or, for a loop over
+        a plain iterator, the part of it that names an argument that is not the last round's own
+        object (the counter, a row; not the arrays the body wrote in place)."""
+        guards, params = self.capture.guards, self.capture.params
+        if plan.kind != "for_iter" or not any(
+                guard.kind is GuardKind.TYPE and guard.text == f"type({stack[-1]}) is {name}"
+                and kind in _PLAIN_ITERATORS for guard in guards.guards for name, kind in guard.constants):
+            return "guard"
+        kept = _passed_through(self.capture)
+        changed = [p for p, value in zip(params, next_args, strict=True) if value != p and kept.get(value) != p]
+        names = re.compile(r"\b(" + "|".join(map(re.escape, changed)) + r")\b") if changed else None
+        subset = GuardSet()
+        for guard in guards.guards:
+            if names is not None and names.search(guard.text):
+                subset.add(guard)
+        self.round_guard[:] = [subset.source_text(f"{self.capture.name}_round", params), "", ""]
+        return f"guard_{identifier(self.capture.name)}_round"
+
+
+def _passed_through(capture: FrameCapture) -> dict[str, str]:
+    """``graph_out[k]`` -> the parameter whose array the graph returns as output k itself."""
+    graph = capture.graph
+    assert graph is not None  # (a compiled capture)
+    sources = {node: source.expr() for node, source in zip(graph.inputs, capture.input_sources, strict=True)}
+    return {f"graph_out[{k}]": sources[node] for k, node in enumerate(graph.outputs)
+            if isinstance(node, Node) and node in sources and sources[node] not in capture.scalar_inputs}
+
+
+def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop: _Loop | None = None) -> list[str]:
     """The lines that run the breaking instruction in CPython and resume after it; with
-    ``loop`` (the frame's own function and its parameters: see wrapper_source), a resume in that
-    function makes the next round's arguments the parameters again where the guard holds."""
+    ``loop`` (see wrapper_source), a resume in the frame's own function makes the next round's
+    arguments the parameters again where its guard holds."""
     stack = [None if spec is None else emitter.expr(spec) for spec in plan.stack]
     lines = [f"    # graph break at {plan.loc}: {plan.reason}"]
     kind = plan.kind
@@ -140,12 +196,13 @@ def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop: tu
         values += [emitter.expr(spec) for spec in local_specs]
         inner = ", ".join(cast(list[str], values)) + ("," if len(values) == 1 else "")  # (NULL slots hold None)
         target = emitter.constant(targets[index])
-        if loop is None or targets[index] is not loop[0]:
+        if loop is None or targets[index] is not loop.target:
             return [f"{indent}return Resume({target}, ({inner}))"]
+        guard = loop.guard_for(plan, stack, cast(list[str], values))
         return [f"{indent}{line}" for line in (  # the next round here, where the guard holds for it
-            f"next_args = ({inner})", "try:", "    held = guard(*next_args)", "except Exception:",
+            f"next_args = ({inner})", "try:", f"    held = {guard}(*next_args)", "except Exception:",
             "    held = False", "if not held:", f"    return Resume({target}, next_args)",
-            f"{loop[1]} = next_args", "continue")]
+            f"{loop.params} = next_args", "continue")]
 
     if kind == "call":
         fn, args, kwargs, consumed = _call_parts(plan, stack)
@@ -241,7 +298,7 @@ def build_wrapper(capture: FrameCapture, artifact: Any, globals_: dict, closure:
     # An artifact may expose its raw generated program as ``run``: one Python call less per call.
     namespace = {"artifact": getattr(artifact, "run", artifact), "G": globals_, "C": closure or (),
                  "Resume": Resume, "Failed": Failed,
-                 "call": call, "guard": loop_guard, **constants}
+                 "call": call, "guard": loop_guard, **capture.guards.constants(), **constants}
     exec(compile(source, filename or f"<ember wrapper {capture.name}>", "exec"), namespace)
     return namespace[f"run_{capture.name}"], source
 

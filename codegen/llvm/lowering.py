@@ -271,6 +271,10 @@ def as_value(b: Builder, arg, dtype: np.dtype) -> Value:
         return cast(b, arg, dtype)
     if dtype.kind in "iu" and isinstance(arg, float | np.floating):
         raise Unsupported("float constant into an integer loop")
+    if dtype.kind in "iu" and type(arg) is int and not np.iinfo(dtype).min <= arg <= np.iinfo(dtype).max:
+        # NumPy compares an array with a Python int outside its dtype exactly (uint8 < -1 is
+        # False), where the converted constant would wrap; arithmetic with one raises before.
+        raise Unsupported("a Python int outside the integer loop's range")
     return Value(constant(arg, dtype), dtype)
 
 

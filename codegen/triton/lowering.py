@@ -81,6 +81,9 @@ def constant(value: Any, dtype: np.dtype) -> Block:
         value = bool(value)
     else:
         value = int(value)
+        if not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max:
+            # NumPy compares with a Python int outside the dtype exactly (uint8 < -1 is False)
+            raise Unsupported("a Python int outside the integer loop's range")
     return Block(f"tl.full([1], {literal(value)}, {tl_type(dtype)})", dtype)
 
 

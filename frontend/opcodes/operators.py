@@ -46,7 +46,7 @@ class OperatorOps(FrameBase):
         elif isinstance(container, DictValue):
             found = constant_of(item) in container.items
         else:
-            found = python_op(self.tracer, operator.contains, container, item).value
+            found = constant_of(python_op(self.tracer, operator.contains, container, item))
         self.push(ConstValue(found != bool(inst.arg)))
 
     def op_UNARY_NEGATIVE(self, inst) -> None:

@@ -104,6 +104,22 @@ def test_binary_int(differential, op, dtype):
     differential(g, make)
 
 
+@pytest.mark.parametrize("dtype", INTS, ids=str)
+@pytest.mark.parametrize("op", ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"])
+def test_comparisons_with_python_ints_outside_the_dtype(differential, op, dtype):
+    """NumPy compares an integer array with a Python int its dtype cannot hold exactly (uint8 < -1
+    is False everywhere); converting the constant to the dtype would wrap it (-1 -> 255)."""
+    info = np.iinfo(dtype)
+    for value in (info.min - 1, info.max + 1, -1 - 2**64, 2**64, -(2**8) if info.min == 0 else 2**40):
+        if info.min <= value <= info.max:
+            continue
+        for operands in ((0, value), (value, 0)):
+            g = Graph()
+            x = g.add_input("x", TensorMeta((37,), dtype))
+            g.set_outputs([g.call(op, *(x if o == 0 else o for o in operands))])
+            differential(g, lambda: [int_values(dtype, 37, 5)])
+
+
 @pytest.mark.parametrize("dtype", INTS + [np.dtype(bool)], ids=str)
 @pytest.mark.parametrize("op", ["negative", "absolute", "sign", "square", "invert", "logical_not", "isnan",
                                 "floor", "positive"])

@@ -85,6 +85,9 @@ def test_heaviside(check, body, function_of, rand):
     "np.linalg.cond(y[:5])", "np.linalg.cond(y[:5] + 5 * np.eye(5)) * 2.0",
     "np.linalg.matrix_rank(y)", "np.linalg.matrix_rank(y[:5] * 0.0)", "np.linalg.matrix_rank(np.outer(y[0], y[1]))",
     "np.linalg.cond(y)", "np.linalg.cond(y[0])",        # a vector: LinAlgError
+    # NumPy's named tuples, returned and read by field
+    "np.linalg.slogdet(y[:5])", "np.linalg.qr(y)", "np.linalg.eigh(y[:5] @ y[:5].T)",
+    "np.linalg.slogdet(y[:5]).logabsdet * 2.0", "np.linalg.eigh(y[:5] @ y[:5].T).eigenvectors + np.linalg.qr(y[:5]).R",
 ])
 def test_linear_algebra_is_numpys_own_call(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))

@@ -74,6 +74,7 @@ def written(fn: Any, dest: np.ndarray, *args: Any) -> np.ndarray:
 # How NumPy spells each op when it is not ``np.<name>``.
 NUMPY_CALLS: dict[str, Callable[..., Any]] = {
     "getitem": lambda x, index: x[index],
+    "dynamic_slice": lambda x, start, axis, length: x[(slice(None),) * axis + (slice(start, start + length),)],
     "setitem": numpy_setitem,
     "astype": lambda x, dtype, order="K": x.astype(dtype, order=order),
     "copy": lambda x, order="K": x.copy(order=order),
@@ -419,6 +420,18 @@ def join_cases(name: str) -> list[Case]:
     return cases
 
 
+def dynamic_slice_cases() -> list[Case]:
+    """``x[..., i:i + n, ...]`` for the starts the frontend's guards admit (``0 <= i <= size - n``)."""
+    cases = []
+    for axis, size in enumerate(X3):
+        for length in range(1, size + 1):
+            for start in (0, size - length):
+                for layout in LAYOUTS:
+                    cases.append(case(f"axis {axis} [{start}:{start + length}] {layout}", arr(X3, "float64", layout),
+                                      np.int64(start), axis=axis, length=length))
+    return cases + [case("bool", arr((5,), "bool"), np.int64(2), axis=0, length=3)]
+
+
 def setitem_cases() -> list[Case]:
     indices = [Ellipsis, 0, -1, (0, 1), slice(1, None), (slice(None), slice(None, None, -2)), (None, 0), ()]
     cases = []
@@ -714,7 +727,8 @@ def library_cases(name: str) -> list[Case]:
 def cases_for(name: str) -> list[Case]:
     op = OPS[name]
     special = {"where": where_cases, "clip": clip_cases, "astype": astype_cases, "round": round_cases,
-               "copy": copy_cases, "array": array_cases, "setitem": setitem_cases}
+               "copy": copy_cases, "array": array_cases, "setitem": setitem_cases,
+               "dynamic_slice": dynamic_slice_cases}
     if name in special:
         return special[name]()
     if op.kind is OpKind.ELEMENTWISE:

@@ -255,6 +255,42 @@ def test_a_loop_body_runs_its_following_iterations_itself(check, backend):
     assert "while True" in body.entries[-1].stages["wrapper"] and len(body.entries) == 1
 
 
+def test_a_loop_rechecks_only_the_arguments_that_change_between_rounds(check, backend):
+    """Over a plain iterator, nothing but the compiled body runs between two rounds: the arrays it
+    writes in place are the same objects, so the next round checks only the counter."""
+    def f(x, out):
+        for i in range(x.shape[0]):
+            out[i] = x[i] * 2.0
+        return out
+
+    compiled = check(f, rand(100, 3, seed=1), np.zeros((100, 3), np.float32), compiled=None, entries=None)
+    body = max(compiled.children, key=lambda child: "while True" in child.entries[-1].stages.get("wrapper", ""))
+    round_guard = body.entries[-1].stages["wrapper"].split("def run_")[0]
+    assert "_round(" in round_guard and "type(__ember_stack1) is int" in round_guard
+    assert "out.dtype" not in round_guard and "x.dtype" not in round_guard
+
+
+@pytest.mark.parametrize("loop", ["swap", "rebind", "generator", "zip"])
+def test_loops_whose_arguments_change_between_rounds_check_them(check, backend, loop):
+    """Buffers swapped each round, an array made anew, a generator (its ``next`` runs Python
+    code) and zip keep the checks they need: the results are eager's."""
+    def numbers(n):
+        yield from range(n)
+
+    def f(x, y):
+        rows = {"swap": range(90), "rebind": range(90), "generator": numbers(90), "zip": zip(range(5), x, strict=True)}[loop]
+        for item in rows:
+            i = item[0] if loop == "zip" else item
+            if loop == "swap":
+                x, y = y, x
+                x[i % 5] = y[i % 5] + 1.0
+            else:
+                x = x * 0.5 + y[i % 5]
+        return x, y
+
+    check(f, rand(5, 3, dtype=np.float64, seed=1), rand(5, 3, dtype=np.float64, seed=2), compiled=None, entries=None)
+
+
 @pytest.mark.parametrize("writes", [False, True])
 def test_a_loop_body_that_raises_in_a_later_iteration(check, backend, writes):
     """Iteration 70 raises (an index out of bounds in np.take): a body that writes re-raises
@@ -308,3 +344,16 @@ def test_an_int_that_only_indexes_reaches_the_graph_unconverted():
             np.testing.assert_array_equal(compiled(x, i), f(x, i))
         wrapper = compiled.entries[-1].stages["wrapper"]
         assert ("artifact([x, i])" in wrapper) is (f is index_only), wrapper
+
+
+def test_an_int_too_large_for_a_float_is_read_as_a_number(check, backend):
+    """Past 2**53 an int next to a float array is not read at run time (its conversion would round
+    twice, and past 2**63 it has no int64): the value is guarded, and the call compiles for it."""
+    def f(x, v):
+        x *= v
+        return x + v
+
+    compiled = ember.compile(f, backend=backend)
+    for v in (3, 5, 2**64, -2**70, 2**53, 7):
+        check(f, rand(4, dtype=np.float64, seed=1), v, compiled_fn=compiled, entries=None)
+    assert len(compiled.entries) == 5
