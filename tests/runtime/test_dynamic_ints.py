@@ -278,7 +278,8 @@ def test_loops_whose_arguments_change_between_rounds_check_them(check, backend, 
         yield from range(n)
 
     def f(x, y):
-        rows = {"swap": range(90), "rebind": range(90), "generator": numbers(90), "zip": zip(range(5), x, strict=True)}[loop]
+        rows = {"swap": range(90), "rebind": range(90), "generator": numbers(90),
+                "zip": zip(range(5), x, strict=True)}[loop]
         for item in rows:
             i = item[0] if loop == "zip" else item
             if loop == "swap":
