@@ -1,6 +1,7 @@
 """Python operators on symbolic values: NumPy ufuncs on arrays, plain Python on constants."""
 from __future__ import annotations
 
+import math
 import operator
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,8 @@ from ..ir.ops.views import UNWRITABLE_VIEWS
 from ..ir.symbolic import SymbolicShapeError, broadcasts_to, concrete
 from .conversions import NotConstant, computed_value, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
+from .guards import Guard
+from .sources import ArithmeticSource
 from .values import ArrayValue, ConstValue, DynamicFloat, DynamicInt, ListValue, SizeValue, TupleValue, Value
 
 if TYPE_CHECKING:
@@ -70,6 +73,8 @@ def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
         return tracer.emit(name, _operand(tracer, left), _operand(tracer, right))
     if symbol in ("+", "-", "*") and (affine := _affine_int(symbol, left, right)) is not None:
         return affine
+    if symbol in ("+", "-", "*", "/") and (arithmetic := _float_arithmetic(tracer, symbol, left, right)) is not None:
+        return arithmetic
     if isinstance(left, SizeValue) or isinstance(right, SizeValue):
         sized = _size_arithmetic(symbol, left, right)
         if sized is not None:
@@ -155,6 +160,39 @@ def _affine_int(symbol: str, left: Value, right: Value) -> DynamicInt | None:
     if symbol == "*":
         return dynamic.scaled(constant) if constant > 0 else None
     return dynamic.shifted(constant if symbol == "+" else -constant)
+
+
+def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) -> DynamicFloat | None:
+    """``t + dt``, ``2.0 * t``, ``t / 4``, ``i * 0.5``, ``i / 2``: Python arithmetic of a float read at
+    run time (a DynamicFloat), or of an int one (a DynamicInt) that gives a float, and a finite
+    constant: another DynamicFloat, which Python computes from the call's argument, so a time
+    step ``t += dt`` handed to a loop's next round is not pinned. Never dividing by the
+    argument (which may be 0: Python raises); every other use reads the number."""
+    def plain_number(value: Value) -> float | int | None:
+        if type(value) is ConstValue and type(value.peek()) in (float, int) and math.isfinite(value.peek()):
+            return value.value
+        return None
+
+    if isinstance(left, DynamicFloat | DynamicInt) and not isinstance(right, DynamicFloat | DynamicInt):
+        dynamic, constant = left, plain_number(right)
+        if constant is None or symbol == "/" and constant == 0:
+            return None
+        operands: tuple = (dynamic.source, constant)
+    elif isinstance(right, DynamicFloat | DynamicInt) and not isinstance(left, DynamicFloat | DynamicInt):
+        dynamic, constant = right, plain_number(left)
+        if constant is None or symbol == "/":
+            return None
+        operands = (constant, dynamic.source)
+    else:
+        return None
+    traced = (dynamic.peek(), constant) if dynamic is left else (constant, dynamic.peek())
+    value = PYTHON_BINARY[symbol](*traced)
+    if type(value) is not float:
+        return None  # an int (``i + 1`` is _affine_int's)
+    if isinstance(dynamic, DynamicInt):  # converted to float exactly, and never too large to convert
+        source, shift = dynamic.range_source
+        tracer.guards.add(Guard.int_range(source, -2**53 - shift, 2**53 - shift))
+    return dynamic.computed(value, ArithmeticSource(symbol, *operands))
 
 
 def scalars_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_operator: bool = False,

@@ -119,12 +119,29 @@ class AffineSource(Source):
         return f"({plus(scaled, self.offset)})"
 
 
-def argument_only(source: Source) -> bool:
+@dataclass(frozen=True, slots=True)
+class ArithmeticSource(Source):
+    """Python arithmetic of a float argument (or an int one, with a float) and a finite constant
+    (``t + 0.1``, ``i * 0.5``), evaluated by Python from the call's argument: Python's own
+    rounding, and a float again (values.DynamicFloat)."""
+
+    symbol: str
+    left: Source | float | int
+    right: Source | float | int
+
+    def expr(self) -> str:
+        left, right = (side.expr() if isinstance(side, Source) else repr(side) for side in (self.left, self.right))
+        return f"({left} {self.symbol} {right})"
+
+
+def argument_only(source: Source | float | int) -> bool:
     """Whether ``source`` is an argument of the frame or arithmetic on one, which no code the
     frame runs can change (it can assign a global, an attribute or an item)."""
+    if isinstance(source, ArithmeticSource):
+        return all(argument_only(side) for side in (source.left, source.right))
     while isinstance(source, AffineSource):
         source = source.base
-    return isinstance(source, LocalSource)
+    return isinstance(source, LocalSource | float | int)
 
 
 def plus(text: str, offset: int) -> str:

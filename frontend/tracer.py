@@ -185,8 +185,8 @@ class Tracer:
         assert source is not None  # (frontend/wrapping.py makes them for arguments only)
         read = self.scalar_inputs.get(source)
         if read is None:
-            base = value.base if isinstance(value, DynamicInt) else source
-            self.guards.add(Guard.type_is(base, value.peek()))
+            base_type = value.base_type if isinstance(value, DynamicFloat) else int
+            self.guards.add(Guard.type_is(value.base, base_type()))
             name = _input_name(source, {n.name for n in self.graph.nodes})
             dtype = np.dtype(np.float64 if isinstance(value, DynamicFloat) else np.int64)
             read = ArrayValue(self.graph.add_input(name, TensorMeta((), dtype, is_scalar=True)), source)

@@ -58,11 +58,22 @@ class ConstValue(Value):
 
 
 class DynamicFloat(ConstValue):
-    """A Python float argument whose value changed between calls (runtime/compiled_function.py).
-    Next to an array, an operator reads it at run time (a graph input: frontend/operators.py);
-    any other use reads the number, which guards its value as for any constant."""
+    """A Python float argument whose value changed between calls (runtime/compiled_function.py),
+    or Python arithmetic of one (or of a DynamicInt, with a float) and a constant (``t + dt``:
+    its ``source`` is that expression). Next to an array, an operator reads it at run time (a
+    graph input: frontend/operators.py); any other use reads the number, which guards the
+    argument's value as for any constant. ``base``: the argument, of type ``base_type``."""
 
-    __slots__ = ()
+    __slots__ = ("base", "base_type")
+
+    def __init__(self, value: float, source: Source, pending: tuple | None, base: Source | None = None,
+                 base_type: type = float):
+        super().__init__(value, source, pending)
+        self.base, self.base_type = base or source, base_type
+
+    def computed(self, value: float, source: Source) -> DynamicFloat:
+        """Python arithmetic of this float (``source`` renders it): a float of the same argument."""
+        return DynamicFloat(value, source, self._pending, self.base, self.base_type)
 
 
 class DynamicInt(ConstValue):
@@ -87,6 +98,10 @@ class DynamicInt(ConstValue):
 
     def scaled(self, by: int) -> DynamicInt:
         return DynamicInt(self._value * by, self.base, self._pending, self.offset * by, self.scale * by)
+
+    def computed(self, value: float, source: Source) -> DynamicFloat:
+        """Python arithmetic of this int that gives a float (``i * 0.5``: ``source`` renders it)."""
+        return DynamicFloat(value, source, self._pending, self.base, int)
 
     @property
     def range_source(self) -> tuple[Source, int]:

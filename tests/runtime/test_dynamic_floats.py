@@ -44,18 +44,57 @@ def test_a_float_next_to_arrays_is_read_at_run_time(check, backend, dtype, body)
     assert "type(a) is float" in guards(compiled) and "a ==" not in guards(compiled)
 
 
-def test_a_float_in_python_arithmetic_keeps_its_value_guard(check, backend):
-    """``(1 - beta) * g``: Python computes ``1 - beta`` (its errors and rounding are Python's), so
-    the entry is for that value; a value only next to arrays is read at run time."""
+def test_python_arithmetic_of_a_float_is_python_s_each_call(check, backend):
+    """``(1 - beta) * g``: Python computes ``1 - beta`` from the call's ``beta`` (its rounding is
+    Python's), so one entry serves every value; other uses (``beta ** 2``, a comparison) read the
+    number and guard it."""
     def step(p, g, lr, beta):
-        return p - lr * ((1 - beta) * g)
+        return p - lr * ((1 - beta) * g) + (beta * 0.5 - 0.25) / 4
 
     compiled = ember.compile(step, backend=backend)
     p, g = rand(8, seed=1), rand(8, seed=2)
-    for lr, beta in ((0.1, 0.9), (0.2, 0.9), (0.3, 0.9), (0.3, 0.8)):
+    for lr, beta in ((0.1, 0.9), (0.2, 0.9), (0.3, 0.9), (0.3, 0.8), (0.1, 0.1), (0.1, 1e308), (0.5, 0.5)):
         check(step, p, g, lr, beta, compiled_fn=compiled, entries=None)
     assert len(compiled.entries) == 3  # first call; lr changed (read at run time); beta changed
-    assert "type(lr) is float" in guards(compiled) and "beta == 0.8" in guards(compiled)
+    assert "(1 - beta)" in compiled.entries[-1].stages["wrapper"] and "beta ==" not in guards(compiled)
+
+    def other_uses(p, beta):
+        return p * beta ** 2 if beta > 0.5 else p
+
+    compiled = ember.compile(other_uses, backend=backend)
+    for beta in (0.9, 0.8, 0.7, 0.3):
+        check(other_uses, p, beta, compiled_fn=compiled, entries=None)
+    assert len(compiled.entries) == 4 and "beta == 0.3" in guards(compiled)
+
+
+def test_a_time_step_loop_carries_its_clock_without_recompiling(check, backend):
+    """``t += dt`` in a loop too long to unroll: the body receives ``t`` computed by Python each
+    round, so it compiles twice, not once per round until the recompile limit; the clock it
+    returns is Python's to the last bit. Dividing by the clock reads it (Python raises at 0)."""
+    def f(u, dt):
+        t = 0.0
+        for _ in range(200):
+            t += dt
+            u = u + dt * np.sin(u * t) - 0.01 * u
+        return u, t
+
+    def g(x):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = x[i] * (i * 0.5) + i / 4 - 3.0 * (0.5 - i)
+        return out
+
+    compiled = check(f, rand(50, dtype=np.float64, seed=1), 0.01, compiled=None, entries=None)
+    assert all(len(child.entries) <= 2 for child in compiled.children)
+    compiled = check(g, rand(100, 3, dtype=np.float64, seed=1), compiled=None, entries=None)
+    assert all(len(child.entries) <= 2 for child in compiled.children)
+
+    def h(x, t):
+        return x / t + 1.0 / (t * 2.0)
+
+    compiled = ember.compile(h, backend=backend)
+    for t in (1.0, 2.0, 3.0, 0.0):
+        check(h, rand(4, dtype=np.float64), t, compiled_fn=compiled, entries=None)
 
 
 def test_a_learning_rate_schedule_writes_in_place_with_one_entry(check, backend):
