@@ -20,8 +20,8 @@ never reordered), so nine updates made nine passes over ``out``. Two rewrites ma
   by the caller, is dropped; the next store writes into its destination. The memory ends with
   the same values, as the caller sees it.
 
-"Whole" means an index of ``...`` or ``:`` only. A write into other memory does not end the
-forwarding. Inputs share one root unless the graph's inputs are disjoint (``Graph.disjoint_inputs``:
+"Whole" means an index of ``...`` or ``:`` only. A write into other memory than the array's and
+the value's does not end the forwarding. Inputs share one root unless the graph's inputs are disjoint (``Graph.disjoint_inputs``:
 the frontend guards it where the code writes into an input); where they share it, a read of any
 input between two stores into an input keeps the first one.
 
@@ -73,8 +73,8 @@ def _forward_values(graph: Graph, root: dict) -> None:
         if not (isinstance(value, Node) and value.op.kind in _VALUE_READERS and value.meta == store.meta):
             continue
         for node in graph.nodes[at + 1:]:
-            if (node.op.kind is OpKind.MUTATION and root[node] is root[store]) or node.op.checks_values:
-                break  # the memory may change, or an exception may show it: later reads read it
+            if node.op.kind is OpKind.MUTATION and root[node] in (root[store], root[value]) or node.op.checks_values:
+                break  # either memory may change, or an exception may show it: later reads read the store
             if node.op.kind in _VALUE_READERS:
                 node.args = substitute(node.args, {store: value})
                 node.kwargs = substitute(node.kwargs, {store: value})
