@@ -1,7 +1,6 @@
 """Attribute reads and subscripts on symbolic values."""
 from __future__ import annotations
 
-import inspect
 import types
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -78,28 +77,61 @@ def _constant_attribute(tracer: Tracer, value: ConstValue, name: str) -> Value:
     return ConstValue(attr)  # dtype.itemsize, str.upper and the like: facts of a guarded constant
 
 
+# What a class lookup finds when no class on the MRO names the attribute.
+_MISSING = object()
+_SLOT_WRAPPER = type(object.__getattribute__)  # a C type's method, __getattribute__ included
+
+
 def _object_attribute(tracer: Tracer, value: ObjectValue, name: str) -> Value:
+    """``obj.name`` in CPython's order (object.__getattribute__): a data descriptor on the class (a
+    property, a slot) first, then the instance dict, then the class's methods and attributes.
+    Values are read through ``obj.name`` itself (its guard fetches it as CPython would); methods
+    through the class, guarded that nothing on the instance hides them."""
     assert value.source is not None  # (an ObjectValue is made with its source: wrapping.py)
     obj = value.obj
-    instance_dict = getattr(obj, "__dict__", {})
-    try:
-        static = inspect.getattr_static(obj, name)
-    except AttributeError:
-        raise UserCodeError(f"AttributeError: {type(obj).__name__!r} object has no attribute {name!r}",
-                            tracer.loc) from None
-    if name in instance_dict:
-        return wrap(tracer, instance_dict[name], AttrSource(value.source, name))
-    if type(getattr(type(obj), "__getattribute__", None)) is not type(object.__getattribute__) or \
-            hasattr(type(obj), "__getattr__"):
-        raise Unsupported(f"{type(obj).__name__} customises attribute access", tracer.loc)
-    if isinstance(static, types.FunctionType):
-        function = wrap(tracer, static, AttrSource(AttrSource(value.source, "__class__"), name))
-        return BoundMethodValue(function, value)
-    if isinstance(static, staticmethod) and isinstance(static.__func__, types.FunctionType):
-        return wrap(tracer, static.__func__, None)
-    if hasattr(static, "__get__") and not isinstance(static, np.ndarray):
+    found = _class_attribute(tracer, type(obj), name)
+    if _is_data_descriptor(found):
         raise Unsupported(f"descriptor or property {name!r} of {type(obj).__name__}", tracer.loc)
-    return wrap(tracer, static, AttrSource(value.source, name))
+    if name in obj.__dict__:
+        return wrap(tracer, obj.__dict__[name], AttrSource(value.source, name))
+    if found is _MISSING:
+        if hasattr(type(obj), "__getattr__"):
+            raise Unsupported(f"{type(obj).__name__} customises attribute access (__getattr__)", tracer.loc)
+        raise UserCodeError(f"AttributeError: {type(obj).__name__!r} object has no attribute {name!r}",
+                            tracer.loc)
+    if isinstance(found, types.FunctionType):
+        return BoundMethodValue(_class_function(tracer, value, name, found), value)
+    if isinstance(found, staticmethod) and isinstance(found.__func__, types.FunctionType):
+        return _class_function(tracer, value, name, found.__func__)
+    if hasattr(type(found), "__get__"):
+        raise Unsupported(f"descriptor or property {name!r} of {type(obj).__name__}", tracer.loc)
+    return wrap(tracer, found, AttrSource(value.source, name))
+
+
+def _class_function(tracer: Tracer, value: ObjectValue, name: str, function: types.FunctionType) -> Value:
+    """A method (or static method) of ``value``'s class, fetched through the class: guarded to stay
+    the class's, with no instance attribute of that name and no ``__getattribute__`` to hide it."""
+    assert value.source is not None  # (an ObjectValue is made with its source: wrapping.py)
+    tracer.guards.add(Guard.plain_attribute_lookup(value.source, type(value.obj).__getattribute__))
+    tracer.guards.add(Guard.not_in_instance_dict(value.source, name))
+    return wrap(tracer, function, AttrSource(AttrSource(value.source, "__class__"), name))
+
+
+def _class_attribute(tracer: Tracer, kind: type, name: str) -> Any:
+    """What ``name`` names on class ``kind`` (the first dict of its MRO that has it), or _MISSING.
+    A class that overrides ``__getattribute__`` in Python decides lookups itself: a break. (C types
+    name their generic lookup as a slot wrapper of their own: a namespace, a dict subclass.)"""
+    if type(kind.__getattribute__) is not _SLOT_WRAPPER:
+        raise Unsupported(f"{kind.__name__} customises attribute access (__getattribute__)", tracer.loc)
+    for klass in kind.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return _MISSING
+
+
+def _is_data_descriptor(found: Any) -> bool:
+    """A class attribute that takes precedence over the instance dict (a property, a slot)."""
+    return found is not _MISSING and (hasattr(type(found), "__set__") or hasattr(type(found), "__delete__"))
 
 
 def get_item(tracer: Tracer, container: Value, key: Value) -> Value:

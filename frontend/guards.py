@@ -142,6 +142,19 @@ class Guard:
         return Guard(GuardKind.IDENTITY, (GlobalSource(name),), f"{name!r} not in {mapping_expr}")
 
     @staticmethod
+    def plain_attribute_lookup(source: Source, lookup: Any) -> Guard:
+        """``e``'s class keeps the C ``__getattribute__`` it was traced with (a method read from the
+        class, not through ``e.name``, relied on no Python one being set later)."""
+        name = _constant_name(lookup)
+        return Guard(GuardKind.IDENTITY, (source,), f"type({source.expr()}).__getattribute__ is {name}",
+                     ((name, lookup),))
+
+    @staticmethod
+    def not_in_instance_dict(source: Source, name: str) -> Guard:
+        """No instance attribute ``name`` hides the class's (a method read from the class)."""
+        return Guard(GuardKind.IDENTITY, (source,), f"{name!r} not in {source.expr()}.__dict__")
+
+    @staticmethod
     def writeable(source: Source) -> Guard:
         return Guard(GuardKind.WRITEABLE, (source,), f"{source.expr()}.flags.writeable")
 

@@ -291,3 +291,105 @@ def test_class_attribute_reassigned_is_seen(arr):
 
 def test_lambda_as_compile_target(check, arr):
     check(lambda x, y=2.0: x * y, arr((3,)))
+
+
+class Scaler:
+    def scale(self):
+        return 2.0
+
+    @staticmethod
+    def shift():
+        return 1.0
+
+
+def scaled_and_shifted(m, x):
+    return x * m.scale() + m.shift()
+
+
+def test_instance_attribute_hiding_a_method_is_seen(check, arr):
+    model = Scaler()
+    compiled = check(scaled_and_shifted, model, arr((3,)))
+    model.scale = lambda: 5.0  # the instance's attribute now wins over the class's method
+    check(scaled_and_shifted, model, arr((3,)), compiled_fn=compiled, entries=2)
+    model.shift = lambda: 7.0  # and over its static method
+    check(scaled_and_shifted, model, arr((3,)), compiled_fn=compiled, entries=3)
+
+
+def test_namespace_object_method_compiles_and_sees_an_instance_attribute_hide_it(check, arr):
+    class Options(types.SimpleNamespace):  # a C type's own generic __getattribute__
+        def scale(self):
+            return 2.0
+
+    def f(o, x):
+        return x * o.scale() + o.shift
+
+    options = Options(shift=1.0)
+    compiled = check(f, options, arr((3,)))
+    options.scale = lambda: 5.0
+    check(f, options, arr((3,)), compiled_fn=compiled, entries=2)
+
+
+def test_static_method_replaced_on_the_class_is_seen(arr):
+    class Model:
+        @staticmethod
+        def shift():
+            return 1.0
+
+    def f(m, x):
+        return x + m.shift()
+
+    compiled, x, model = ember.compile(f), arr((3,)), Model()
+    np.testing.assert_allclose(compiled(model, x), x + 1.0)
+    Model.shift = staticmethod(lambda: 3.0)
+    np.testing.assert_allclose(compiled(model, x), x + 3.0)
+
+
+def test_getattribute_override_is_honoured(check, arr):
+    class Tenfold:
+        def __init__(self):
+            self.k = 2.0
+
+        def __getattribute__(self, name):
+            value = object.__getattribute__(self, name)
+            return value * 10 if name == "k" else value
+
+    def f(o, x):
+        return x * o.k
+
+    check(f, Tenfold(), arr((3,)), compiled=False, reason="__getattribute__")
+
+
+class Hundred:
+    """A data descriptor: it takes precedence over the instance's dict."""
+
+    def __get__(self, obj, owner=None):
+        return 100.0
+
+    def __set__(self, obj, value):
+        pass
+
+
+def times_k(o, x):
+    return x * o.k
+
+
+def test_data_descriptor_wins_over_the_instance_dict(check, arr):
+    class Holder:
+        k = Hundred()
+
+    holder = Holder()
+    holder.__dict__["k"] = 2.0
+    check(times_k, holder, arr((3,)), compiled=False, reason="descriptor")
+
+
+def test_data_descriptor_added_to_the_class_later_is_seen(arr):
+    class Holder:
+        pass
+
+    holder, x = Holder(), arr((3,))
+    holder.k = 2.0
+    compiled = ember.compile(times_k)
+    np.testing.assert_allclose(compiled(holder, x), x * 2.0)
+    Holder.k = Hundred()
+    np.testing.assert_allclose(compiled(holder, x), x * 100.0)
+
