@@ -134,6 +134,47 @@ def _is_data_descriptor(found: Any) -> bool:
     return found is not _MISSING and (hasattr(type(found), "__set__") or hasattr(type(found), "__delete__"))
 
 
+def has_attr(tracer: Tracer, value: Value, name: str) -> bool:
+    """``hasattr(value, name)``, guarded where a later call could see another answer (an attribute
+    added to or deleted from a user object, module or class)."""
+    if isinstance(value, ObjectValue):
+        return _object_has_attribute(tracer, value, name)
+    if isinstance(value, ConstValue) and not isinstance(value, SizeValue):
+        obj = value.value
+        present = hasattr(obj, name)
+        if isinstance(obj, types.ModuleType | type) and not _is_trusted_namespace(obj):
+            if value.source is None:
+                raise Unsupported(f"hasattr on {obj.__name__} with no source to guard", tracer.loc)
+            tracer.guards.add(Guard.has_attribute(value.source, name, present))
+        return present  # (other constants are guarded facts, and so are their attributes)
+    try:
+        get_attr(tracer, value, name)
+    except UserCodeError:
+        return False
+    return True
+
+
+def _object_has_attribute(tracer: Tracer, value: ObjectValue, name: str) -> bool:
+    assert value.source is not None  # (an ObjectValue is made with its source: wrapping.py)
+    obj = value.obj
+    found = _class_attribute(tracer, type(obj), name)
+    in_instance = name in obj.__dict__ and not _is_data_descriptor(found)
+    plain = found is _MISSING or isinstance(found, types.FunctionType | staticmethod | classmethod) or \
+        not hasattr(type(found), "__get__")
+    if not in_instance and (not plain or found is _MISSING and hasattr(type(obj), "__getattr__")):
+        raise Unsupported(f"hasattr of {name!r}, which {type(obj).__name__} computes (a descriptor or "
+                          "__getattr__ may raise AttributeError)", tracer.loc)
+    present = in_instance or found is not _MISSING
+    tracer.guards.add(Guard.has_attribute(value.source, name, present))
+    return present
+
+
+def _is_trusted_namespace(obj: types.ModuleType | type) -> bool:
+    """NumPy's and the standard modules Ember trusts (and their classes) keep their attributes."""
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else obj.__module__
+    return module.split(".")[0] in TRUSTED_MODULES
+
+
 def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
     if isinstance(container, ArrayValue):
         index = integer_array_index(tracer, key)

@@ -214,22 +214,27 @@ def _callable(tracer: Tracer, value: Value) -> Value:
 
 @builtin(builtins.getattr)
 def _getattr(tracer: Tracer, value: Value, name: Value, *default: Value) -> Value:
-    from .access import get_attr
+    from .access import get_attr, has_attr
 
-    try:
-        return get_attr(tracer, value, constant_of(name))
-    except UserCodeError:
-        if default:
-            return default[0]
-        raise
+    attribute = _attribute_name(tracer, name)
+    if default and not has_attr(tracer, value, attribute):  # (absence guarded: it may appear later)
+        return default[0]
+    return get_attr(tracer, value, attribute)
 
 
 @builtin(builtins.hasattr)
 def _hasattr(tracer: Tracer, value: Value, name: Value) -> Value:
-    from .access import get_attr
+    from .access import has_attr
 
+    return ConstValue(has_attr(tracer, value, _attribute_name(tracer, name)))
+
+
+def _attribute_name(tracer: Tracer, name: Value) -> str:
     try:
-        get_attr(tracer, value, constant_of(name))
-    except UserCodeError:
-        return ConstValue(False)
-    return ConstValue(True)
+        attribute = constant_of(name)
+    except NotConstant:
+        raise Unsupported("an attribute name not known while tracing", tracer.loc) from None
+    if type(attribute) is not str:
+        raise UserCodeError(f"TypeError: attribute name must be string, not '{type(attribute).__name__}'",
+                            tracer.loc)
+    return attribute

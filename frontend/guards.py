@@ -155,6 +155,12 @@ class Guard:
         return Guard(GuardKind.IDENTITY, (source,), f"{name!r} not in {source.expr()}.__dict__")
 
     @staticmethod
+    def has_attribute(source: Source, name: str, present: bool) -> Guard:
+        """``hasattr(e, name)`` is as it was (``getattr(e, name, default)``, ``hasattr``)."""
+        text = f"hasattr({source.expr()}, {name!r})"
+        return Guard(GuardKind.IDENTITY, (source,), text if present else f"not {text}")
+
+    @staticmethod
     def writeable(source: Source) -> Guard:
         return Guard(GuardKind.WRITEABLE, (source,), f"{source.expr()}.flags.writeable")
 

@@ -2,6 +2,8 @@
 methods compile directly; objects' array attributes (weights) become guarded graph inputs."""
 from __future__ import annotations
 
+import types
+
 import ember
 import numpy as np
 
@@ -393,3 +395,45 @@ def test_data_descriptor_added_to_the_class_later_is_seen(arr):
     Holder.k = Hundred()
     np.testing.assert_allclose(compiled(holder, x), x * 100.0)
 
+
+def test_getattr_default_and_hasattr_follow_attributes_added_and_deleted(check, arr):
+    class Options:
+        pass
+
+    def f(o, x):
+        return x * getattr(o, "k", 1.0), hasattr(o, "j")
+
+    options = Options()
+    compiled = check(f, options, arr((3,)))
+    options.k, options.j = 3.0, 0
+    check(f, options, arr((3,)), compiled_fn=compiled, entries=2)
+    del options.j
+    check(f, options, arr((3,)), compiled_fn=compiled, entries=3)
+    del options.k
+    Options.k = 5.0  # on the class now
+    check(f, options, arr((3,)), compiled_fn=compiled, entries=4)
+
+
+def test_getattr_default_of_a_module_follows_its_attributes(arr):
+    module = types.ModuleType("settings")
+    namespace = {"settings": module}
+    exec("def f(x):\n    return x * getattr(settings, 'K', 2.0), hasattr(settings, 'J')", namespace)
+    compiled, x = ember.compile(namespace["f"]), arr((3,))
+    scaled, has = compiled(x)
+    np.testing.assert_allclose(scaled, x * 2.0)
+    assert not has
+    module.K, module.J = 7.0, None
+    scaled, has = compiled(x)
+    np.testing.assert_allclose(scaled, x * 7.0)
+    assert has
+
+
+def test_getattr_default_with_getattr_hook_runs_eagerly(check, arr):
+    class Lenient:
+        def __getattr__(self, name):
+            return 4.0
+
+    def f(o, x):
+        return x * getattr(o, "k", 1.0)
+
+    check(f, Lenient(), arr((3,)), compiled=False, reason="__getattr__")
