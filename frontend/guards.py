@@ -49,6 +49,8 @@ class Guard:
 
     @staticmethod
     def identity(source: Source, value: Any) -> Guard:
+        if value is None:
+            return Guard(GuardKind.IDENTITY, (source,), f"{source.expr()} is None")
         name = _constant_name(value)
         return Guard(GuardKind.IDENTITY, (source,), f"{source.expr()} is {name}", ((name, value),))
 
@@ -81,6 +83,14 @@ class Guard:
         expr = source.expr()
         return Guard(GuardKind.LENGTH, (source,), f"type({expr}) is {type_name} and len({expr}) == {len(value)}",
                      ((type_name, type(value)),))
+
+    @staticmethod
+    def defaults_count(source: Source, defaults: tuple | None) -> Guard:
+        """A function's ``__defaults__`` (a tuple or None: its setter allows nothing else) holds as
+        many as when traced: which parameters they fill depends on it."""
+        if defaults is None:
+            return Guard.identity(source, None)
+        return Guard(GuardKind.LENGTH, (source,), f"len({source.expr()}) == {len(defaults)}")
 
     @staticmethod
     def tensor(source: Source, array: np.ndarray | np.generic) -> Guard:

@@ -105,7 +105,11 @@ def _is_trusted(obj: Any) -> bool:
 
 
 def function_value(tracer: Tracer, fn: types.FunctionType, source: Source | None) -> FunctionValue:
-    """A real function as an inlinable value: its defaults and closure cells read lazily."""
+    """A real function as an inlinable value: its defaults and closure cells read lazily. Its
+    code and how many defaults it has are guarded (both can be reassigned on the same function)."""
+    if source is not None:
+        tracer.guards.add(Guard.identity(AttrSource(source, "__code__"), fn.__code__))
+        tracer.guards.add(Guard.defaults_count(AttrSource(source, "__defaults__"), fn.__defaults__))
     defaults = tuple(wrap(tracer, d, DefaultSource(source, i) if source else None)
                      for i, d in enumerate(fn.__defaults__ or ()))
     kwdefaults = {k: wrap(tracer, v, ItemSource(AttrSource(source, "__kwdefaults__"), k) if source else None)

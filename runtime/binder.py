@@ -43,4 +43,6 @@ def make_binder(fn: types.FunctionType) -> Callable[..., tuple]:
     exec(compile(source, f"<ember binder {fn.__qualname__}>", "exec"), namespace)
     binder = namespace[name]
     binder.__qualname__ = fn.__qualname__
+    # The function's own dict: a keyword-only default changed in place binds on the next call.
+    binder.__kwdefaults__ = fn.__kwdefaults__
     return binder

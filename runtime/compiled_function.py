@@ -104,17 +104,36 @@ class CompiledFunction:
         self._dynamic_seen: set[tuple[str, int]] = set()  # (source expression, axis) seen changing
         self._static_dims: set[tuple[str, int]] = set()  # ... that needed a concrete size: static for good
         self._scalars_seen_changing: set[str] = set()  # Python float/int parameters read at run time since
-        self._eager_reason = _never_traced_reason(function)
-        self._binder = make_binder(function) if self._eager_reason is None else None
-        code = function.__code__
-        simple = not (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) and not code.co_kwonlyargcount
-        self._plain_arity = code.co_argcount if simple else -1
+        self._read_signature()
         functools.update_wrapper(self, fn)
         prefetch(self.backend)
 
     if TYPE_CHECKING:  # set by functools.update_wrapper
         __qualname__: str
         __wrapped__: Callable
+
+    def _read_signature(self) -> None:
+        """What the function's code and defaults decide: how calls bind, and whether it is traced.
+        They are kept to notice reassignments (``f.__code__ = ...``, ``f.__defaults__ = ...``)."""
+        function = self._function
+        code = self._code = function.__code__
+        self._defaults, self._kwdefaults = function.__defaults__, function.__kwdefaults__
+        self._eager_reason = _never_traced_reason(function)
+        self._binder = make_binder(function) if self._eager_reason is None else None
+        simple = not (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) and not code.co_kwonlyargcount
+        self._plain_arity = code.co_argcount if simple else -1
+
+    def _signature_reassigned(self) -> bool:
+        """Whether the function's code or defaults were reassigned since they were read."""
+        function = self._function
+        return function.__code__ is not self._code or function.__defaults__ is not self._defaults or \
+            function.__kwdefaults__ is not self._kwdefaults
+
+    def _adopt_signature(self) -> None:
+        """Bind by the new defaults; new code makes every entry stale (each traced the old code)."""
+        if self._function.__code__ is not self._code:
+            self.reset()
+        self._read_signature()
 
     @property
     def backend(self) -> str:
@@ -133,9 +152,11 @@ class CompiledFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # The commonest call first (every call pays for this path): one compiled entry, plain
-        # positional arguments, its guard holds: its code runs and a plain result returns.
+        # positional arguments (no default is read), the code it traced, its guard holds: its
+        # code runs and a plain result returns.
         only = self._only_entry
-        if only is not None and not kwargs and len(args) == self._plain_arity:
+        if only is not None and not kwargs and len(args) == self._plain_arity and \
+                self._function.__code__ is self._code:
             try:
                 held = only.guard(*args)
             except Exception:  # a source that no longer resolves: the guard fails
@@ -145,6 +166,8 @@ class CompiledFunction:
                 if type(result) is Failed or type(result) is Resume:
                     return self._finish(only, result, args, kwargs)
                 return result
+        if self._signature_reassigned():
+            self._adopt_signature()
         if self._binder is None:
             if self.fullgraph:
                 raise GraphBreakError(f"ember.compile(fullgraph=True): {self._eager_reason}")

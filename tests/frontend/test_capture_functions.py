@@ -228,6 +228,18 @@ def test_global_function_replaced_is_seen(arr):
     np.testing.assert_allclose(compiled(x), (x - 1) * 2)
 
 
+def test_inlined_function_code_and_defaults_reassigned_are_seen(arr):
+    namespace = {"np": np}
+    exec("def g(x, a=1.0, b=2.0):\n    return x * a + b\ndef f(x):\n    return g(x) * 2", namespace)
+    compiled, g, x = ember.compile(namespace["f"]), namespace["g"], arr((3,))
+    np.testing.assert_allclose(compiled(x), (x * 1.0 + 2.0) * 2)
+    g.__code__ = (lambda x, a=1.0, b=2.0: x - a - b).__code__
+    np.testing.assert_allclose(compiled(x), (x - 1.0 - 2.0) * 2)
+    g.__code__ = (lambda x, a=1.0, b=2.0: x * a + b).__code__
+    g.__defaults__ = (1.0, 2.0, 5.0)  # the same values at indices 0 and 1, but they fill a and b no more
+    np.testing.assert_allclose(compiled(x), (x * 2.0 + 5.0) * 2)
+
+
 def test_closure_cell_rebound_is_seen(arr):
     scale = 2.0
 

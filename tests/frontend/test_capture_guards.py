@@ -70,6 +70,31 @@ def test_keyword_default_and_positional_calls_agree(check, arr):
     check(f, x, None, 2.0, compiled_fn=compiled, entries=None)
 
 
+def test_defaults_reassigned_on_the_compiled_function_are_seen(check, arr):
+    def f(x, scale=2.0, *, shift=1.0):
+        return x * scale + shift
+
+    compiled = check(f, arr((3,)))
+    f.__defaults__ = (5.0,)
+    check(f, arr((3,)), compiled_fn=compiled, entries=2)
+    f.__kwdefaults__["shift"] = 3.0  # changed in place
+    check(f, arr((3,)), compiled_fn=compiled, entries=3)
+    f.__kwdefaults__ = {"shift": 4.0}  # (shift, seen changing, is now read at run time: no new entry)
+    check(f, arr((3,)), compiled_fn=compiled, entries=3)
+
+
+def test_code_reassigned_on_the_compiled_function_recompiles(check, arr):
+    def f(x, y):
+        return x * y
+
+    compiled = check(f, arr((3,)), arr((3,), seed=1))
+    f.__code__ = (lambda x, y: x - y).__code__
+    check(f, arr((3,)), arr((3,), seed=1), compiled_fn=compiled, entries=1)  # the stale entry is dropped
+    f.__code__ = (lambda x, y, z=2.0: (x + y) * z).__code__  # another signature: binds as CPython does
+    f.__defaults__ = (2.0,)
+    check(f, arr((3,)), arr((3,), seed=1), compiled_fn=compiled, entries=1)
+
+
 def test_bad_call_signature_raises_as_eager(check, arr):
     check(scale_add, arr((3,)), entries=0)
     check(scale_add, arr((3,)), arr((3,)), arr((3,)), entries=0)
