@@ -20,7 +20,7 @@ from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
     numpy_ufuncs,
 )
 from .builtin_api import call_builtin
-from .errors import Unsupported, UserCodeError
+from .errors import FrameBound, Unsupported, UserCodeError
 from .markers import graph_break, is_disabled
 from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_call
 from .operators import drain
@@ -149,7 +149,10 @@ def inline_call(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs: di
                                depth + 1).run_generator()
         return GeneratorValue(drained)
     frame = FrameTracer(tracer, code, fn.globals, global_source_for(tracer, fn), locals_, cells, depth + 1)
-    return frame.run()
+    try:
+        return frame.run()
+    except FrameBound as exc:  # CPython can run the whole call, in a frame of its own
+        raise Unsupported(exc.reason, exc.loc) from exc
 
 
 def global_source_for(tracer: Tracer, fn: FunctionValue):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..ir import Dim, Graph, Node, SourceLoc, SymbolicShapeError
 from .breaks import BREAKABLE, GraphBreak, plan_break
-from .errors import Unsupported, UserCodeError
+from .errors import FrameBound, Unsupported, UserCodeError
 from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
 from .resume import resume_start
@@ -341,7 +341,7 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
             if handler is None:
                 raise Unsupported(f"unsupported bytecode {inst.opname}", self.loc())
             handler(inst)
-        except UserCodeError:
+        except (UserCodeError, FrameBound):
             raise
         except Unsupported as exc:
             self.tracer.restore(snapshot)

@@ -1,18 +1,25 @@
 """CALL and its relatives, and making functions (lambdas, closures, comprehensions on 3.11)."""
 from __future__ import annotations
 
+import builtins
+import inspect
 import sys
 from typing import cast
 
 from ..calls import call_value, make_function
 from ..conversions import constant_of
-from ..errors import Unsupported
+from ..errors import FrameBound, Unsupported
+from ..numpy_api import _hashable
 from ..operators import iterate
 from ..values import NULL, ConstValue, DictValue, FunctionValue, TupleValue, Value
 from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
 
+# Callables that read the frame calling them when given at most this many arguments (super's
+# __class__ cell and first argument, the frame's locals or globals, the frame itself).
+FRAME_READERS = {builtins.super: 0, builtins.locals: 0, builtins.vars: 0, builtins.dir: 0, builtins.globals: 0,
+                 builtins.eval: 1, builtins.exec: 1, sys._getframe: 1, inspect.currentframe: 0}
 MAKE_FUNCTION_FLAGS = (("closure", 0x08), ("annotations", 0x04), ("kwdefaults", 0x02), ("defaults", 0x01))
 
 
@@ -41,6 +48,7 @@ class CallOps(FrameBase):
             fn, args = below, [above, *args]
         split = len(args) - len(kw_names)
         kwargs = dict(zip(kw_names, args[split:], strict=True))
+        self._refuse_frame_reader(fn, len(args))
         self.push(call_value(self.tracer, fn, args[:split], kwargs, self.depth))
 
     def op_CALL_FUNCTION_EX(self, inst) -> None:
@@ -50,7 +58,14 @@ class CallOps(FrameBase):
         fn = below if PY313 else (above if below is NULL else below)
         if not isinstance(kwargs_value, DictValue):
             raise Unsupported("**kwargs that is not a dict", self.loc())
+        self._refuse_frame_reader(fn, len(args) + len(kwargs_value.items))
         self.push(call_value(self.tracer, fn, args, dict(kwargs_value.items), self.depth))
+
+    def _refuse_frame_reader(self, fn: Value, count: int) -> None:
+        reader = fn.peek() if isinstance(fn, ConstValue) else None
+        if _hashable(reader) and reader in FRAME_READERS and count <= FRAME_READERS[reader]:
+            raise FrameBound(f"{reader.__name__}() reads the frame that calls it, so CPython runs that function",
+                             self.loc())
 
     def op_MAKE_FUNCTION(self, inst) -> None:
         code = constant_of(self.pop())
@@ -101,3 +116,4 @@ def _mapping(value) -> dict:
     if isinstance(value, ConstValue):
         return {k: ConstValue(v) for k, v in value.value.items()}
     return dict(value.items)
+

@@ -509,3 +509,34 @@ def test_containers_computed_from_constants_are_new_each_call(backend):
             if isinstance(part, list | set):
                 part.clear()
         _assert_equal(compiled(np.ones(2), [3, 1]), f(np.ones(2), [3, 1]))
+
+
+class Base:
+    def scale(self, x):
+        return x + 1
+
+
+class Derived(Base):
+    def scale(self, x):
+        return super().scale(x) * 2
+
+
+def test_zero_argument_super_in_an_inlined_method(backend):
+    """super() finds its class and instance in the frame calling it: the method runs in a frame of its
+    own (the caller splits at the call), not called from Ember's wrapper."""
+    def f(model, x):
+        return model.scale(x) + 1
+
+    run_both(f, Derived(), np.ones(3), backend=backend)
+
+
+K = 3.0
+
+
+@pytest.mark.parametrize("body", ["x * globals()['K']", "x * len(locals())", "x * eval('K')", "x * len(dir())"])
+def test_builtins_that_read_their_frame_run_in_it(body, backend):
+    namespace = {"np": np, "K": K}
+    exec(f"def f(x):\n    y = x + 1\n    return {body}\n", namespace)
+    run_both(namespace["f"], np.ones(3), backend=backend)
+    rep = report(namespace["f"], np.ones(3))
+    assert rep.graph_count == 0 and "reads the frame" in rep.breaks[0].reason
