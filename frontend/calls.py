@@ -61,8 +61,10 @@ def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, V
         return fn.handler(tracer, args, kwargs)
     if isinstance(fn, ObjectValue):
         call = inspect.getattr_static(type(fn.obj), "__call__", None)
-        if isinstance(call, types.FunctionType):
-            method = function_value(tracer, call, None)
+        if isinstance(call, types.FunctionType):  # guarded through the class: it can be reassigned
+            assert fn.source is not None  # (an ObjectValue is made with its source: wrapping.py)
+            method = wrap(tracer, call, AttrSource(AttrSource(fn.source, "__class__"), "__call__"))
+            assert isinstance(method, FunctionValue)  # (wrap makes one of a function)
             return inline_call(tracer, method, [fn, *args], kwargs, depth)
         raise Unsupported(f"calling a {type(fn.obj).__name__} object", tracer.loc)
     if isinstance(fn, ConstValue):

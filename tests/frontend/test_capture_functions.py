@@ -358,6 +358,20 @@ def test_static_method_replaced_on_the_class_is_seen(arr):
     np.testing.assert_allclose(compiled(model, x), x + 3.0)
 
 
+def test_call_method_replaced_on_the_class_is_seen(arr):
+    class Layer:
+        def __call__(self, x):
+            return x * 2.0
+
+    def f(layer, x):
+        return layer(x)
+
+    compiled, x, layer = ember.compile(f), arr((3,)), Layer()
+    np.testing.assert_allclose(compiled(layer, x), x * 2.0)
+    Layer.__call__ = lambda self, x: x * 3.0
+    np.testing.assert_allclose(compiled(layer, x), x * 3.0)
+
+
 def test_getattribute_override_is_honoured(check, arr):
     class Tenfold:
         def __init__(self):
