@@ -21,9 +21,9 @@ never reordered), so nine updates made nine passes over ``out``. Two rewrites ma
   the same values, as the caller sees it.
 
 "Whole" means an index of ``...`` or ``:`` only. A write into other memory than the array's and
-the value's does not end the forwarding. Inputs share one root unless the graph's inputs are disjoint (``Graph.disjoint_inputs``:
-the frontend guards it where the code writes into an input); where they share it, a read of any
-input between two stores into an input keeps the first one.
+the value's does not end the forwarding. Inputs share one root unless the graph's inputs are
+disjoint (``Graph.disjoint_inputs``: the frontend guards it where the code writes into an input);
+where they share it, a read of any input between two stores into an input keeps the first one.
 
 >>> import numpy as np
 >>> from ..ir import Graph, TensorMeta

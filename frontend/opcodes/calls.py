@@ -4,7 +4,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import sys
-from typing import cast
+from typing import Any, cast
 
 from ..calls import call_value, make_function
 from ..conversions import constant_of
@@ -62,8 +62,8 @@ class CallOps(FrameBase):
         self.push(call_value(self.tracer, fn, args, dict(kwargs_value.items), self.depth))
 
     def _refuse_frame_reader(self, fn: Value, count: int) -> None:
-        reader = fn.peek() if isinstance(fn, ConstValue) else None
-        if _hashable(reader) and reader in FRAME_READERS and count <= FRAME_READERS[reader]:
+        reader: Any = fn.peek() if isinstance(fn, ConstValue) else None
+        if reader is not None and _hashable(reader) and reader in FRAME_READERS and count <= FRAME_READERS[reader]:
             raise FrameBound(f"{reader.__name__}() reads the frame that calls it, so CPython runs that function",
                              self.loc())
 
