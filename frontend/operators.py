@@ -177,12 +177,12 @@ def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) ->
         dynamic, constant = left, plain_number(right)
         if constant is None or symbol == "/" and constant == 0:
             return None
-        operands: tuple = (dynamic.source, constant)
+        operands: tuple = (dynamic.source, repr(constant))
     elif isinstance(right, DynamicFloat | DynamicInt) and not isinstance(left, DynamicFloat | DynamicInt):
         dynamic, constant = right, plain_number(left)
         if constant is None or symbol == "/":
             return None
-        operands = (constant, dynamic.source)
+        operands = (repr(constant), dynamic.source)
     else:
         return None
     traced = (dynamic.peek(), constant) if dynamic is left else (constant, dynamic.peek())

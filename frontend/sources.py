@@ -126,22 +126,22 @@ class ArithmeticSource(Source):
     rounding, and a float again (values.DynamicFloat)."""
 
     symbol: str
-    left: Source | float | int
-    right: Source | float | int
+    left: Source | str  # a source, or the constant's repr (``-0.0`` and ``0.0`` differ: not equal keys)
+    right: Source | str
 
     def expr(self) -> str:
-        left, right = (side.expr() if isinstance(side, Source) else repr(side) for side in (self.left, self.right))
+        left, right = (side.expr() if isinstance(side, Source) else side for side in (self.left, self.right))
         return f"({left} {self.symbol} {right})"
 
 
-def argument_only(source: Source | float | int) -> bool:
+def argument_only(source: Source | str) -> bool:
     """Whether ``source`` is an argument of the frame or arithmetic on one, which no code the
     frame runs can change (it can assign a global, an attribute or an item)."""
     if isinstance(source, ArithmeticSource):
         return all(argument_only(side) for side in (source.left, source.right))
     while isinstance(source, AffineSource):
         source = source.base
-    return isinstance(source, LocalSource | float | int)
+    return isinstance(source, LocalSource | str)
 
 
 def plus(text: str, offset: int) -> str:

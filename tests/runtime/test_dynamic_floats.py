@@ -133,3 +133,17 @@ def test_a_float_passed_across_a_graph_break_is_read_at_run_time_after_it(check,
         check(f, rand(6), dt, compiled_fn=compiled, entries=None, compiled=None)
     (resume,) = compiled.children
     assert len(compiled.entries) == 2 and len(resume.entries) == 2
+
+
+def test_constants_equal_in_python_stay_distinct_in_arithmetic(backend):
+    """``t + 0.0`` and ``t + -0.0`` compare equal as keys but differ for ``t = -0.0``: each is
+    computed by Python on its own (the signs of the zeros they give are eager's)."""
+    def f(x, t):
+        return x * (t + 0.0), x * (t + -0.0)
+
+    compiled = ember.compile(f, backend=backend)
+    x = np.ones(3)
+    for t in (1.0, 2.0, -0.0, 0.0):
+        for got, want in zip(compiled(x, t), f(x, t), strict=True):
+            assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want)), (t, got, want)
+    assert len(compiled.entries) == 2
