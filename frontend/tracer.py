@@ -281,6 +281,7 @@ class FrameTracer(StackOps, ControlOps, CallOps, ContainerOps, OperatorOps):
         self.lineno = code.co_firstlineno
         self.resumes_at = resume_start(code)
         self.loop_rounds: dict[int, int] = {}
+        self.nodes_at_start = len(tracer.graph.nodes)
         self.break_next: str | None = None
         self.split_at: int | None = None
 

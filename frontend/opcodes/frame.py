@@ -11,6 +11,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from ...ir import SourceLoc
+from ..errors import Unsupported
 from ..values import Cell, IteratorValue, Value
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class FrameBase:
     lineno: int
     resumes_at: int | None  # where this frame's code resumes the original, for a resume function
     loop_rounds: dict[int, int]  # a while loop's header offset -> its rounds traced so far
+    nodes_at_start: int  # the graph's size when the frame began
     break_next: str | None  # why the frame splits at ``split_at`` (or the next breakable instruction)
     split_at: int | None
 
@@ -43,9 +45,24 @@ class FrameBase:
 
     def jump_to(self, offset: int) -> None:
         index = self.index_of[offset]
-        if index < self.next_index - 1 and self.depth == 0:
-            self._went_round(offset)
+        if index < self.next_index - 1:
+            self._went_round(offset) if self.depth == 0 else self._went_round_inlined(offset)
         self.next_index = index
+
+    def _went_round_inlined(self, header: int) -> None:
+        """A loop of an inlined function goes round again: it cannot split (only the frame being
+        compiled can), so past UNROLL_LIMIT rounds of a while loop, or LOOP_GRAPH_BUDGET
+        operations traced since the function began, the call itself breaks: CPython calls the
+        function, which is compiled on its own and splits its loop there."""
+        from ..tracer import LOOP_GRAPH_BUDGET, UNROLL_LIMIT
+
+        rounds = self.loop_rounds[header] = self.loop_rounds.get(header, 0) + 1
+        while_loop = self.instructions[self.index_of[header]].opname != "FOR_ITER"
+        grown = len(self.tracer.graph.nodes) - self.nodes_at_start
+        if while_loop and rounds > UNROLL_LIMIT or grown > LOOP_GRAPH_BUDGET:
+            raise Unsupported(f"a loop in {self.code.co_name} of more than {UNROLL_LIMIT} rounds or "
+                              f"{LOOP_GRAPH_BUDGET} operations (the function runs on its own, its loop split)",
+                              self.loc())
 
     def _went_round(self, header: int) -> None:
         """A backward jump to ``header`` in the frame being compiled: a loop goes round again.

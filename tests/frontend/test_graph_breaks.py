@@ -421,6 +421,37 @@ def test_loops_stop_unrolling_once_the_graph_is_large(backend):
     assert rep.break_count >= 1 and max(rep.ops_per_graph) <= LOOP_GRAPH_BUDGET + 2
 
 
+def _relax_while(x, n):
+    i = 0
+    while i < n:
+        x = x * 0.5 + 1.0
+        i += 1
+    return x
+
+
+def _relax_nested(x):
+    for _ in range(40):
+        for _ in range(40):
+            x = x * 0.999 + 0.001
+    return x
+
+
+@pytest.mark.parametrize("helper, args", [(_relax_while, (300,)), (_relax_while, (20,)), (_relax_nested, ())])
+def test_loops_in_inlined_functions_are_bounded_too(helper, args, backend):
+    """A called function's while loop past the unroll limit, or loops past the graph budget, are
+    not unrolled into the caller's graph (300 rounds: 601 operations, 1.4 s to compile): the call
+    breaks, and the function, compiled on its own, splits its loop."""
+    from ember.frontend.tracer import LOOP_GRAPH_BUDGET
+
+    def f(x):
+        return helper(x, *args) * 2.0
+
+    run_both(f, np.linspace(0.0, 1.0, 7), backend=backend)
+    rep = report(f, np.linspace(0.0, 1.0, 7))
+    assert max(rep.ops_per_graph) <= LOOP_GRAPH_BUDGET + 2
+    assert (rep.break_count == 0) == (args == (20,))
+
+
 def test_a_loop_that_cannot_split_unrolls_past_the_graph_budget(backend):
     """Inside a try block the frame cannot split, so the budget does not stop the loop there: it
     unrolls and compiles as before, rather than running the whole frame eagerly."""
