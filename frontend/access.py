@@ -10,7 +10,7 @@ from ..ir import Dim, OpKind, SymbolicShapeError
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .guards import Guard
-from .operators import write_into
+from .operators import record_items_undo, write_into
 from .sources import AttrSource, ItemSource
 from .values import (
     ArrayValue,
@@ -226,8 +226,7 @@ def set_item(tracer: Tracer, container: Value, key: Value, value: Value) -> None
         write_into(tracer, view, Ellipsis if rest is None else array_index(tracer, rest, view), value)
         return
     if isinstance(container, ListValue | DictValue) and container.source is None:
-        saved = container.items.copy()
-        tracer.record_undo(lambda: _restore_items(container, saved))
+        record_items_undo(tracer, container)
         try:
             index = constant_of(key)
             if isinstance(container, ListValue):
@@ -463,8 +462,3 @@ def _known(value: SliceValue) -> bool:
         return False
     return True
 
-
-def _restore_items(container: ListValue | DictValue, saved: list | dict) -> None:
-    items: Any = container.items  # (a list's with a list saved, a dict's with a dict)
-    items.clear()
-    (items.extend if isinstance(saved, list) else items.update)(saved)

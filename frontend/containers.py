@@ -35,10 +35,9 @@ def container_method(tracer: Tracer, container: Value, name: str) -> Value:
 
 
 def _list_mutation(tracer: Tracer, target: ListValue, name: str, args: list[Value]) -> Value:
-    from .operators import iterate
+    from .operators import iterate, record_items_undo
 
-    saved = list(target.items)
-    tracer.record_undo(lambda: target.items.__setitem__(slice(None), saved))
+    record_items_undo(tracer, target)
     if name == "append":
         target.items.append(args[0])
     elif name == "extend":

@@ -14,7 +14,17 @@ from .conversions import NotConstant, computed_value, constant_of, contains_arra
 from .errors import Unsupported, UserCodeError
 from .guards import Guard
 from .sources import ArithmeticSource
-from .values import ArrayValue, ConstValue, DynamicFloat, DynamicInt, ListValue, SizeValue, TupleValue, Value
+from .values import (
+    ArrayValue,
+    ConstValue,
+    DictValue,
+    DynamicFloat,
+    DynamicInt,
+    ListValue,
+    SizeValue,
+    TupleValue,
+    Value,
+)
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -321,13 +331,8 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     """``target <symbol>= other``. On an array this writes into it, as NumPy's ``out=`` does,
     with NumPy's ``same_kind`` casting check; on anything else it rebinds."""
     if not isinstance(target, ArrayValue):
-        if isinstance(target, ListValue) and symbol == "+":
-            if target.source is not None:
-                raise Unsupported("extending a list from outside the function", tracer.loc)
-            saved = list(target.items)
-            tracer.record_undo(lambda: target.items.__setitem__(slice(None), saved))
-            target.items.extend(iterate(tracer, other))
-            return target
+        if (type(target), symbol) in _MUTATED_IN_PLACE:
+            return _update_container(tracer, symbol, target, other)
         return binary(tracer, symbol, target, other)
     result = binary(tracer, symbol, target, other)
     assert isinstance(result, ArrayValue)  # (binary on an array emits an op)
@@ -342,6 +347,62 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     if not broadcasts_to(result.node.meta.shape, target.node.meta.shape):
         raise UserCodeError("non-broadcastable output operand in in-place operation", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
+
+
+# ``lst += it``, ``lst *= n`` and ``d |= other`` change the object itself (aliases see it); any
+# other in-place operator on a Python value rebinds the name to a new object.
+_MUTATED_IN_PLACE = {(ListValue, "+"), (ListValue, "*"), (DictValue, "|")}
+
+
+def _update_container(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
+    """``target <symbol>= other`` on a list or dict the function made: its items change in place."""
+    assert isinstance(target, ListValue | DictValue)  # (_MUTATED_IN_PLACE)
+    kind = type(target).__name__.removesuffix("Value").lower()
+    if target.source is not None:
+        raise Unsupported(f"{symbol}= on a {kind} from outside the function (a side effect)", tracer.loc)
+    if isinstance(target, ListValue):
+        items = target.items + iterate(tracer, other) if symbol == "+" else \
+            target.items * _repeat_count(tracer, other)
+        record_items_undo(tracer, target)
+        target.items[:] = items
+    else:
+        update = other.items if isinstance(other, DictValue) else _constant_mapping(tracer, other)
+        record_items_undo(tracer, target)
+        target.items.update(update)
+    return target
+
+
+def _repeat_count(tracer: Tracer, count: Value) -> int:
+    """The ``n`` of ``lst *= n``, checked as CPython checks it (an int, or an object with __index__)."""
+    try:
+        return operator.index(constant_of(count))
+    except NotConstant:
+        raise Unsupported("repeating a list a number of times the function computed", tracer.loc) from None
+    except TypeError:
+        raise UserCodeError(f"TypeError: can't multiply sequence by non-int of type "
+                            f"'{type(constant_of(count)).__name__}'", tracer.loc) from None
+
+
+def _constant_mapping(tracer: Tracer, other: Value) -> dict[Any, Value]:
+    """What ``d |= other`` adds for a known ``other`` (a mapping or pairs), or CPython's error."""
+    try:
+        added: dict = {}
+        added |= constant_of(other)
+    except NotConstant:
+        raise Unsupported(f"|= of a dict and a {type(other).__name__}", tracer.loc) from None
+    except (TypeError, ValueError) as exc:
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+    return {key: ConstValue(value) for key, value in added.items()}
+
+
+def record_items_undo(tracer: Tracer, container: ListValue | DictValue) -> None:
+    """Let a trace that is forgotten (an inlined call that hit a graph break) restore the items."""
+    saved: Any = container.items.copy()
+    items: Any = container.items
+    if isinstance(items, list):
+        tracer.record_undo(lambda: items.__setitem__(slice(None), saved))
+    else:
+        tracer.record_undo(lambda: (items.clear(), items.update(saved)))
 
 
 def write_into(tracer: Tracer, target: ArrayValue, index, value: Value) -> ArrayValue:
@@ -388,7 +449,7 @@ def truth(tracer: Tracer, value: Value) -> bool:
         raise Unsupported("branching on an array value (data-dependent control flow)", tracer.loc)
     if isinstance(value, TupleValue | ListValue):
         return bool(value.items)
-    from .values import DictValue, ObjectValue
+    from .values import ObjectValue
 
     if isinstance(value, DictValue):
         return bool(value.items)
@@ -428,7 +489,7 @@ def drain(tracer: Tracer, value: Value) -> list[Value]:
 
 def iterate(tracer: Tracer, value: Value) -> list[Value]:
     """The items a for loop over ``value`` would see, when their number is known."""
-    from .values import DictValue, GeneratorValue, IteratorValue
+    from .values import GeneratorValue, IteratorValue
 
     if isinstance(value, GeneratorValue):  # a loop body would run between its items: not unrolled
         raise Unsupported("a generator consumed item by item (a for loop, zip, enumerate, next)", tracer.loc)

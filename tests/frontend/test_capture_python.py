@@ -207,6 +207,39 @@ def test_list_append_and_comprehension(check, arr):
     check(f, arr((3,)))
 
 
+def test_inplace_operators_change_lists_and_dicts_in_place(check, arr):
+    def f(x):
+        parts, table = [x], {"a": x}
+        alias, same = parts, table
+        parts *= 2
+        parts += [x * 2]
+        table |= {"b": x + 1}
+        table |= [("c", 3.0)]
+        return alias, same, alias is parts, len(parts)
+
+    check(f, arr((3,)))
+
+
+@pytest.mark.parametrize("body", ["parts *= 2.0", "table |= 5", "table |= [(1, 2, 3)]"])
+def test_inplace_operators_on_containers_raise_as_python_does(check, arr, body):
+    namespace: dict = {}
+    exec(f"def f(x):\n    parts, table = [x], {{}}\n    {body}\n    return x", namespace)
+    check(namespace["f"], arr((3,)))
+
+
+def test_inplace_operators_on_an_argument_list_or_dict_reach_the_caller(backend):
+    import ember
+
+    def f(x, items, table):
+        items *= 2
+        table |= {"k": 1}
+        return x + 1
+
+    items, table = [1], {"a": 0}
+    ember.compile(f, backend=backend)(np.zeros(1), items, table)
+    assert items == [1, 1] and table == {"a": 0, "k": 1}
+
+
 def test_nested_tuples_and_reversed(check, arr):
     def f(pairs):
         out = []
