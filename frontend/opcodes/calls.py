@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from ..calls import call_value, make_function
 from ..conversions import constant_of
-from ..errors import FrameBound, Unsupported
+from ..errors import FrameBound, Unsupported, UserCodeError
 from ..numpy_api import _hashable
 from ..operators import iterate
 from ..values import NULL, ConstValue, DictValue, FunctionValue, TupleValue, Value
@@ -58,7 +58,8 @@ class CallOps(FrameBase):
         fn = below if PY313 else (above if below is NULL else below)
         if not isinstance(kwargs_value, DictValue):
             raise Unsupported("**kwargs that is not a dict", self.loc())
-        self._refuse_frame_reader(fn, len(args) + len(kwargs_value.items))
+from ..errors import FrameBound, Unsupported, UserCodeError
+from ..numpy_api import _hashable
         self.push(call_value(self.tracer, fn, args, dict(kwargs_value.items), self.depth))
 
     def _refuse_frame_reader(self, fn: Value, count: int) -> None:

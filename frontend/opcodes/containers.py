@@ -50,12 +50,22 @@ class ContainerOps(FrameBase):
         self.stack[-inst.arg].items[constant_of(key)] = value
 
     def op_DICT_UPDATE(self, inst) -> None:
-        update = self.pop()
-        if not isinstance(update, DictValue):
-            raise Unsupported("dict update from a non-dict", self.loc())
-        self.stack[-inst.arg].items.update(update.items)
+        self._merge(inst, keywords=False)
 
-    op_DICT_MERGE = op_DICT_UPDATE
+    def op_DICT_MERGE(self, inst) -> None:
+        self._merge(inst, keywords=True)
+
+    def _merge(self, inst, keywords: bool) -> None:
+        """``{**a, **b}`` (DICT_UPDATE: later keys win) or ``f(a=1, **extra)`` (DICT_MERGE: a keyword
+        given twice is the call's TypeError)."""
+        update, target = self.stack[-1], self.stack[-inst.arg - 1]
+        if not isinstance(update, DictValue) or not isinstance(target, DictValue):
+            raise Unsupported("dict update from a non-dict, or into a dict built before a graph break", self.loc())
+        repeated = [key for key in update.items if key in target.items] if keywords else []
+        if repeated:
+            raise UserCodeError(f"TypeError: got multiple values for keyword argument {repeated[0]!r}", self.loc())
+        self.pop()
+        target.items.update(update.items)
 
     def op_UNPACK_SEQUENCE(self, inst) -> None:
         items = self._unpackable(self.pop())

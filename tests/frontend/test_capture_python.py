@@ -69,6 +69,26 @@ def test_star_args_and_kwargs(check, arr):
     check(f, arr((2, 3)), arr((2, 3), seed=1), arr((2, 3), seed=2), kwargs={"scale": 4.0})
 
 
+def _keywords(**options):
+    return options
+
+
+def test_double_star_arguments_merge_as_python_does(check, arr):
+    def f(x, extra):
+        merged = {**extra, "a": x, **extra}  # a dict display: later keys win
+        return _keywords(b=x, **extra), _keywords(**merged, c=2), merged
+
+    check(f, arr((3,)), {"a": 1.0})
+
+
+@pytest.mark.parametrize("call", ["_keywords(a=1, **{'a': 2})", "_keywords(**{'a': 1}, **{'a': 2})",
+                                  "_keywords(**{1: 2})"])
+def test_double_star_arguments_raise_as_python_does(check, arr, call):
+    namespace: dict = {"_keywords": _keywords}
+    exec(f"def f(x):\n    return {call}, x", namespace)
+    check(namespace["f"], arr((3,)))
+
+
 def test_positional_only_arguments(check, arr):
     def f(x, y, /, z=1.0):
         return x - y * z
