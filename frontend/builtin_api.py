@@ -145,12 +145,31 @@ builtin(builtins.min)(_fold("min"))
 builtin(builtins.max)(_fold("max"))
 
 
+# Python numbers CPython's sum adds in C (floats with compensated summation on 3.12+).
+PLAIN_NUMBERS = (bool, int, float, complex)
+
+
 @builtin(builtins.sum)
 def _sum(tracer: Tracer, iterable: Value, start: Value = ZERO) -> Value:
+    """CPython's sum: a start and leading items that are Python numbers are summed by the builtin
+    itself (its fast paths, and its error for a string start, on every Python version). From the
+    first other item on, the total is a NumPy value or a container, and CPython adds each item
+    with ``+`` in order, as here."""
+    items = drain(tracer, iterable)
+    count = 0
+    if _plain_number(start):
+        while count < len(items) and _plain_number(items[count]):
+            count += 1
+    if count or type(start) is ConstValue and isinstance(start.value, str | bytes | bytearray):
+        start = python_op(tracer, builtins.sum, TupleValue(items[:count]), start)
     total = start
-    for item in drain(tracer, iterable):
+    for item in items[count:]:
         total = binary(tracer, "+", total, item)
     return total
+
+
+def _plain_number(value: Value) -> bool:
+    return isinstance(value, ConstValue) and not isinstance(value, SizeValue) and type(value.peek()) in PLAIN_NUMBERS
 
 
 @builtin(builtins.abs)

@@ -200,6 +200,23 @@ def test_builtin_sum_over_list(check, arr):
     check(f, [arr((2, 2), seed=i) for i in range(4)])
 
 
+@pytest.mark.parametrize("call", [
+    "sum(values)",  # 3.12+ adds Python floats with compensation: 1.0, not 0.0
+    "sum([True, *values, 1])",  # ints and bools first: CPython's int fast path, then its float one
+    "sum(values, 0.5)",
+    "sum([*values, x.sum(), 1.0])",  # from the NumPy scalar on, ``+`` item by item
+    "sum([x.sum(), *values])",
+    "sum([[x], [1.0]], [])",
+    "sum(['a', 'b'], '')",  # raises: CPython rejects a string start
+    "sum([x, x], b'')",
+    "sum(['a', 'b'])",
+])
+def test_builtin_sum_as_cpython_adds(check, arr, call):
+    namespace: dict = {}
+    exec(f"def f(x, values):\n    return {call}", namespace)
+    check(namespace["f"], arr((3,)), [1e100, 1.0, -1e100])
+
+
 def test_string_formatting_of_constants(check, arr):
     def f(x, n):
         name = f"layer{n}"
