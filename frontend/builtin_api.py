@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,18 +11,20 @@ import numpy as np
 from ..ir.symbolic import Dim
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
-from .operators import binary, drain, iterate, python_op, truth, unary
+from .iterators import ITERATORS, make_iterator, next_item, reversed_iterator
+from .operators import binary, drain, python_op, truth, unary
 from .values import (
     ArrayValue,
     ConstValue,
     DictValue,
+    EnumerateValue,
     FunctionValue,
-    IteratorValue,
     ListValue,
     ObjectValue,
     SizeValue,
     TupleValue,
     Value,
+    ZipValue,
 )
 
 if TYPE_CHECKING:
@@ -71,28 +74,37 @@ def _range(tracer: Tracer, *args: Value) -> Value:
 
 
 @builtin(builtins.zip)
-def _zip(tracer: Tracer, *iterables: Value, strict: Any = None) -> Value:
-    columns = [iterate(tracer, it) for it in iterables]
-    if strict is not None and constant_of(strict) and len({len(c) for c in columns}) > 1:
-        raise UserCodeError("ValueError: zip() arguments have different lengths", tracer.loc)
-    return IteratorValue([TupleValue(list(row)) for row in zip(*columns, strict=False)])
+def _zip(tracer: Tracer, *iterables: Value, strict: Value = FALSE) -> Value:
+    return ZipValue([make_iterator(tracer, it) for it in iterables], bool(constant_of(strict)))
 
 
 @builtin(builtins.enumerate)
 def _enumerate(tracer: Tracer, iterable: Value, start: Value = ZERO) -> Value:
-    first = constant_of(start)
-    return IteratorValue([TupleValue([ConstValue(first + i), item])
-                          for i, item in enumerate(iterate(tracer, iterable))])
+    try:
+        count = operator.index(constant_of(start))
+    except TypeError as exc:
+        raise UserCodeError(f"TypeError: {exc}", tracer.loc) from exc
+    return EnumerateValue(make_iterator(tracer, iterable), count)
 
 
 @builtin(builtins.reversed)
 def _reversed(tracer: Tracer, sequence: Value) -> Value:
-    return IteratorValue(list(reversed(iterate(tracer, sequence))))
+    return reversed_iterator(tracer, sequence)
 
 
 @builtin(builtins.iter)
 def _iter(tracer: Tracer, iterable: Value) -> Value:
-    return IteratorValue(iterate(tracer, iterable))
+    return make_iterator(tracer, iterable)
+
+
+@builtin(builtins.next)
+def _next(tracer: Tracer, iterator: Value, *default: Value) -> Value:
+    if not isinstance(iterator, ITERATORS):
+        raise Unsupported(f"next() of a {type(iterator).__name__}", tracer.loc)
+    item = next_item(tracer, iterator)
+    if item is None and not default:
+        raise UserCodeError("StopIteration", tracer.loc)
+    return default[0] if item is None else item
 
 
 @builtin(builtins.tuple)

@@ -489,15 +489,13 @@ def drain(tracer: Tracer, value: Value) -> list[Value]:
 
 def iterate(tracer: Tracer, value: Value) -> list[Value]:
     """The items a for loop over ``value`` would see, when their number is known."""
-    from .values import GeneratorValue, IteratorValue
+    from .iterators import ITERATORS, remaining_items
+    from .values import GeneratorValue
 
     if isinstance(value, GeneratorValue):  # a loop body would run between its items: not unrolled
         raise Unsupported("a generator consumed item by item (a for loop, zip, enumerate, next)", tracer.loc)
-    if isinstance(value, IteratorValue):
-        items, position = value.items[value.position:], value.position
-        tracer.record_undo(lambda: setattr(value, "position", position))
-        value.position = len(value.items)
-        return items
+    if isinstance(value, ITERATORS):
+        return remaining_items(tracer, value)
     if isinstance(value, TupleValue | ListValue):
         return list(value.items)
     if isinstance(value, DictValue):

@@ -3,12 +3,14 @@ locals handed to CPython at a graph break. A spec says how to get each value bac
 time: from a graph output, from its source, as a constant, or as a fresh container."""
 from __future__ import annotations
 
+import functools
 import types
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from ..ir import Node, SourceLoc
 from .errors import Unsupported
+from .iterators import keys_kept
 from .tracer_state import UNBOUND
 from .values import (
     NULL,
@@ -16,6 +18,7 @@ from .values import (
     BoundMethodValue,
     ConstValue,
     DictValue,
+    EnumerateValue,
     FunctionValue,
     GeneratorValue,
     HandlerValue,
@@ -26,6 +29,7 @@ from .values import (
     SliceValue,
     TupleValue,
     Value,
+    ZipValue,
 )
 
 
@@ -53,6 +57,18 @@ class FreshIterator:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumedIterator:
+    """``make(of)`` (iter or reversed) carried on where the symbolic iterator stands: moved to
+    index ``state`` (a list iterator's ``__setstate__``), or stepped ``advance`` times (a dict's)."""
+
+    make: Any
+    of: Any  # a spec: the very list or dict the symbolic iterator reads
+    identity: int
+    state: int | None = None
+    advance: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Attribute:
     """``getattr(of, name)``: a method of a rebuilt value (``x.mean`` at a break inside its call)."""
 
@@ -68,7 +84,7 @@ class Container:
 
 
 # How a Python value is rebuilt from graph outputs: GraphOutput | FromSource | Constant |
-# FreshIterator | Container | Attribute | None (a NULL stack slot).
+# FreshIterator | ResumedIterator | Container | Attribute | None (a NULL stack slot).
 Spec = Any
 
 
@@ -100,9 +116,12 @@ class Rebuilder:
         if isinstance(value, ConstValue):
             return FromSource(value.source) if value.source is not None else Constant(value.peek())
         if isinstance(value, IteratorValue):
-            rest = ListValue(value.items[value.position:])
-            self.made.append(rest)
-            return FreshIterator(self.spec(rest, loc), id(value))
+            return self._iterator_spec(value, loc)
+        if isinstance(value, ZipValue):
+            make = functools.partial(zip, strict=True) if value.strict else zip
+            return Container(make, [self.spec(inner, loc) for inner in value.iterators], id(value))
+        if isinstance(value, EnumerateValue):
+            return Container(enumerate, [self.spec(value.iterator, loc), Constant(value.count)], id(value))
         if isinstance(value, ObjectValue | OpaqueValue | FunctionValue | BoundMethodValue) and \
                 value.source is not None:
             return FromSource(value.source)
@@ -121,6 +140,23 @@ class Rebuilder:
             raise Unsupported("a generator made while tracing and consumed item by item (a for loop, zip, "
                               "enumerate, next) runs in CPython", loc)
         raise Unsupported(f"cannot hand a {type(value).__name__} made while tracing back to CPython", loc)
+
+
+    def _iterator_spec(self, value: IteratorValue, loc: SourceLoc | None) -> Spec:
+        """An iterator over a list or dict goes on over that same object (whatever CPython does to
+        it before the iterator's next step, the step sees); any other, over what it has left."""
+        if isinstance(value.over, ListValue):
+            if value.position > len(value.items) - (value.step < 0):  # (__setstate__ would clamp it)
+                raise Unsupported("an iterator past the end of a list that shrank while it was iterated", loc)
+            make = iter if value.step > 0 else reversed
+            return ResumedIterator(make, self.spec(value.over, loc), id(value), state=value.position)
+        if isinstance(value.over, DictValue):
+            if not keys_kept(value, value.over):  # (CPython's next step raises, or depends on its hash table)
+                raise Unsupported("an iterator over a dict that changed while it was iterated", loc)
+            return ResumedIterator(iter, self.spec(value.over, loc), id(value), advance=value.position)
+        rest = ListValue(value.items[value.position:])
+        self.made.append(rest)
+        return FreshIterator(self.spec(rest, loc), id(value))
 
 
 def _bound_method_spec(rebuilder: Rebuilder, value: BoundMethodValue, loc: SourceLoc | None) -> Spec:

@@ -231,10 +231,35 @@ class ObjectValue(Value):
 
 @dataclass(eq=False)
 class IteratorValue(Value):
-    """A concrete-length iterator being unrolled by a for loop."""
+    """An iterator the trace steps one item at a time, as CPython does (frontend/iterators.py).
+
+    Over a list (``over``), ``items`` is that list's own item list and ``position`` the index of
+    the next item, checked against the list's length at each step as CPython's list iterator does,
+    so a loop sees the appends and pops its body makes (``step`` is -1 for ``reversed(list)``).
+    Over a dict, ``items`` are its keys when iteration began: the dict must keep them. Otherwise
+    ``items`` are fixed when the iterator was made (a tuple, a range, an array's rows)."""
 
     items: list[Value]
     position: int = 0
+    over: ListValue | DictValue | None = None
+    step: int = 1
+
+
+@dataclass(eq=False)
+class ZipValue(Value):
+    """``zip(*iterators)``: it steps the iterators it holds only when it is stepped itself, so
+    ``zip(it, it)`` pairs neighbours and a loop that stops early leaves the rest to them."""
+
+    iterators: list[Value]
+    strict: bool = False
+
+
+@dataclass(eq=False)
+class EnumerateValue(Value):
+    """``enumerate(iterator, start)``: ``count`` numbers the next item."""
+
+    iterator: Value
+    count: int
 
 
 @dataclass(eq=False)

@@ -7,6 +7,7 @@ It is printable (the ``wrapper`` stage) and is all that runs per call besides th
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any, cast
@@ -20,6 +21,7 @@ from ..frontend import (
     FreshIterator,
     FromSource,
     GraphOutput,
+    ResumedIterator,
 )
 from ..frontend.guards import GuardKind, GuardSet
 from ..frontend.resume import ResumePoint
@@ -79,10 +81,12 @@ class _Emitter:
             return self.constant(spec.value)
         if isinstance(spec, Attribute):
             return f"{self.expr(spec.of)}.{spec.name}"
-        if isinstance(spec, FreshIterator | Container) and spec.identity in self.temps:
+        if isinstance(spec, FreshIterator | ResumedIterator | Container) and spec.identity in self.temps:
             return self.temps[spec.identity]
         if isinstance(spec, FreshIterator):
             return self._temp(spec.identity, f"iter({self.expr(spec.items)})")
+        if isinstance(spec, ResumedIterator):
+            return self._resumed_iterator(spec)
         if isinstance(spec, Container):
             if spec.kind is dict:
                 text = "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in spec.children.items()) + "}"
@@ -96,6 +100,15 @@ class _Emitter:
                     text = f"{self.constant(spec.kind)}({', '.join(items)})"
             return self._temp(spec.identity, text)
         raise TypeError(f"cannot rebuild {spec!r}")
+
+    def _resumed_iterator(self, spec: ResumedIterator) -> str:
+        name = self._temp(spec.identity, f"{self.constant(spec.make)}({self.expr(spec.of)})")
+        if spec.state is not None:
+            self.lines.append(f"    {name}.__setstate__({spec.state})")
+        elif spec.advance:  # the items already taken: islice(it, n, n) steps over n and yields none
+            skip = f"{self.constant(itertools.islice)}({name}, {spec.advance}, {spec.advance})"
+            self.lines.append(f"    next({skip}, None)")
+        return name
 
     def _temp(self, key: int | str, text: str) -> str:
         name = f"t{len(self.temps)}"

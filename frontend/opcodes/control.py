@@ -4,8 +4,9 @@ from __future__ import annotations
 import sys
 
 from ..errors import Unsupported, UserCodeError
-from ..operators import iterate, truth
-from ..values import ConstValue, HandlerValue, IteratorValue, QuietContextValue
+from ..iterators import ITERATORS, items_left, make_iterator, next_item
+from ..operators import truth
+from ..values import ConstValue, HandlerValue, QuietContextValue
 from .frame import FrameBase
 
 PY313 = sys.version_info >= (3, 13)
@@ -67,23 +68,20 @@ class ControlOps(FrameBase):
         self.push(ConstValue(truth(self.tracer, self.pop())))
 
     def op_GET_ITER(self, inst) -> None:
-        value = self.pop()
-        self.push(value if isinstance(value, IteratorValue) else IteratorValue(iterate(self.tracer, value)))
+        self.push(make_iterator(self.tracer, self.pop()))
 
     def op_FOR_ITER(self, inst) -> None:
         from ..tracer import UNROLL_LIMIT
 
         iterator = self.stack[-1]
-        if not isinstance(iterator, IteratorValue):
+        if not isinstance(iterator, ITERATORS):
             raise Unsupported("a for loop over an iterator Ember cannot see into", self.loc())
-        if iterator.position == 0 and len(iterator.items) > UNROLL_LIMIT:
-            raise Unsupported(f"a loop of {len(iterator.items)} iterations (more than the unroll limit "
+        if items_left(iterator) > UNROLL_LIMIT:
+            raise Unsupported(f"a loop of {items_left(iterator)} iterations (more than the unroll limit "
                               f"{UNROLL_LIMIT}) runs in CPython, its body compiled", self.loc())
-        if iterator.position < len(iterator.items):
-            self.push(iterator.items[iterator.position])
-            position = iterator.position
-            self.tracer.record_undo(lambda: setattr(iterator, "position", position))
-            iterator.position += 1
+        item = next_item(self.tracer, iterator)
+        if item is not None:
+            self.push(item)
             return
         # Exhausted: CPython pops the iterator and skips the loop's END_FOR (and 3.13's POP_TOP).
         self.pop()

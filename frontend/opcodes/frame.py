@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from ...ir import SourceLoc
 from ..errors import Unsupported
-from ..values import Cell, IteratorValue, Value
+from ..iterators import ITERATORS, items_left
+from ..values import Cell, Value
 
 if TYPE_CHECKING:
     from ..tracer import Tracer
@@ -99,7 +100,7 @@ class FrameBase:
         if self.break_next is not None and self.split_at in (None, inst.offset):
             return self.break_next
         iterator = self.stack[-1] if inst.opname == "FOR_ITER" else None
-        if isinstance(iterator, IteratorValue) and iterator.position < len(iterator.items) and \
+        if isinstance(iterator, ITERATORS) and items_left(iterator) and \
                 len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET:
             return (f"the graph holds more than {LOOP_GRAPH_BUDGET} operations: the loop's other rounds run in "
                     "CPython, its body compiled")

@@ -55,6 +55,61 @@ def test_for_over_dict(check, arr):
     check(f, arr((2,)), {"a": 2.0, "b": arr((2,), seed=3)})
 
 
+def test_for_over_a_list_sees_what_the_loop_changes(check, arr):
+    """CPython's list iterator reads the list's length and item at each step."""
+    def f(x):
+        work, queue, rows = [1], [1, 2, 3], [10, 20, 30]
+        for w in work:
+            x = x + w
+            if w < 3:
+                work.append(w + 1)
+        for i, q in enumerate(queue):
+            x = x * q
+            if i == 0:
+                queue.pop()
+            queue[-1] = 5
+        for r in reversed(rows):
+            x = x - r
+            if r == 30:
+                rows.pop(0)
+        return x, work, queue, rows
+
+    check(f, arr((3,)))
+
+
+def test_changing_a_dicts_size_while_iterating_it_raises(check, arr):
+    def f(x):
+        table = {"a": 1}
+        for key in table:
+            table["b"] = 2
+            x = x + table[key]
+        return x
+
+    check(f, arr((3,)))
+
+
+def test_zip_and_enumerate_take_items_as_they_go(check, arr):
+    def f(x):
+        it = iter([1, 2, 3, 4, 5])
+        pairs = list(zip(it, it))  # noqa: B905 - the tracer's zip is under test
+        rest = list(it)  # 5 was taken by zip before it saw the second one was done
+        numbers = iter([6, 7, 8])
+        for _, first in enumerate(numbers):
+            x = x + first
+            break
+        later = iter([9, 10])
+        return x, pairs, rest, list(numbers), next(later), next(later, 0), next(later, None)
+
+    check(f, arr((3,)))
+
+
+def test_zip_strict_raises_as_python_does(check, arr):
+    def f(x):
+        return list(zip([x, x], [1], strict=True))
+
+    check(f, arr((3,)))
+
+
 def test_nested_loops_break_continue(check, arr):
     def f(x):
         for i in range(4):

@@ -404,6 +404,51 @@ def test_a_break_inside_nested_loops_hands_each_loop_its_own_iterator(inner, cap
     run_both(f, np.zeros(3), capsys=capsys, backend=backend)
 
 
+def _grow(items):
+    items.append(10)
+
+
+def _add_key(table):
+    table["new"] = 1.0
+
+
+def test_a_loop_over_a_list_goes_on_over_that_list_after_a_break(capsys, backend):
+    """The iterator handed to CPython at a break is the list's own, at the same place: what the
+    call at the break appends, the loop sees (an argument's list and one made while tracing)."""
+    def f(x, items):
+        made = [1.0, 2.0]
+        for v in items:
+            x = x + v
+            if len(items) < 3:
+                _grow(items)  # a list from outside, changed: a break
+        for v in made:
+            x = x * v
+            print(v)
+            if len(made) < 3:
+                _grow(made)
+        return x, made
+
+    items = [1.0, 2.0]
+    run_both(f, np.zeros(3), items, capsys=capsys, backend=backend, calls=1)
+    got_items = [1.0, 2.0]
+    ember.compile(f, backend=backend)(np.zeros(3), got_items)
+    assert got_items == [1.0, 2.0, 10]
+
+
+@pytest.mark.parametrize("made_here", [True, False])
+def test_a_dict_changed_at_a_break_inside_a_loop_over_it_raises(made_here, backend):
+    def f(x, table):
+        table = {"a": 1.0, "b": 2.0} if made_here else table
+        for key in table:
+            x = x + table[key]
+            _add_key(table)
+        return x
+
+    for fn in (f, ember.compile(f, backend=backend)):
+        with pytest.raises(RuntimeError, match="dictionary changed size during iteration"):
+            fn(np.zeros(3), {"a": 1.0, "b": 2.0})
+
+
 def test_loops_stop_unrolling_once_the_graph_is_large(backend):
     """A loop stops unrolling once the graph holds LOOP_GRAPH_BUDGET operations (a 40 x 40
     nested loop compiled for 9.4 s, unrolled into 3200 operations): its other rounds run in

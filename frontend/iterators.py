@@ -1,0 +1,119 @@
+"""Iterators stepped as CPython steps them: one item per FOR_ITER or ``next``, read when it is
+asked for. A for loop over a list sees what its body appends or pops, ``zip(it, it)`` pairs
+neighbours, and a loop that stops early leaves the rest of its iterator for later."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import Unsupported, UserCodeError
+from .operators import iterate
+from .values import ConstValue, DictValue, EnumerateValue, IteratorValue, ListValue, TupleValue, Value, ZipValue
+
+if TYPE_CHECKING:
+    from .tracer import Tracer
+
+ITERATORS = (IteratorValue, ZipValue, EnumerateValue)
+
+
+def make_iterator(tracer: Tracer, value: Value) -> Value:
+    """``iter(value)``: an iterator is its own; a list's and a dict's read them as they step."""
+    if isinstance(value, ITERATORS):
+        return value
+    if isinstance(value, ListValue):
+        return IteratorValue(value.items, over=value)
+    if isinstance(value, DictValue):
+        return IteratorValue([ConstValue(key) for key in value.items], over=value)
+    return IteratorValue(iterate(tracer, value))
+
+
+def reversed_iterator(tracer: Tracer, value: Value) -> Value:
+    """``reversed(value)``: over a list, CPython's reverse list iterator (an index counting down,
+    checked against the list's length at each step); over other sequences, their items reversed."""
+    if isinstance(value, ListValue):
+        return IteratorValue(value.items, len(value.items) - 1, over=value, step=-1)
+    if isinstance(value, ITERATORS):
+        raise UserCodeError("TypeError: an iterator is not reversible", tracer.loc)
+    if isinstance(value, DictValue):
+        raise Unsupported("reversed() of a dict", tracer.loc)
+    return IteratorValue(list(reversed(iterate(tracer, value))))
+
+
+def next_item(tracer: Tracer, iterator: Value) -> Value | None:
+    """The iterator's next item, or None when it is exhausted (CPython's StopIteration)."""
+    if isinstance(iterator, ZipValue):
+        return _next_row(tracer, iterator)
+    if isinstance(iterator, EnumerateValue):
+        item, count = next_item(tracer, iterator.iterator), iterator.count
+        if item is None:
+            return None
+        _update(tracer, iterator, count=count + 1)
+        return TupleValue([ConstValue(count), item])
+    assert isinstance(iterator, IteratorValue)  # (ITERATORS)
+    if isinstance(iterator.over, DictValue):
+        _check_keys_kept(tracer, iterator, iterator.over)
+    if 0 <= iterator.position < len(iterator.items):
+        item = iterator.items[iterator.position]
+        _update(tracer, iterator, position=iterator.position + iterator.step)
+        return item
+    # Exhausted: CPython's list and dict iterators let go of what they read, and stay exhausted.
+    _update(tracer, iterator, items=[], position=0, over=None, step=1)
+    return None
+
+
+def remaining_items(tracer: Tracer, iterator: Value) -> list[Value]:
+    """Every item left (``list(it)``, unpacking): the iterator ends exhausted."""
+    items = []
+    while (item := next_item(tracer, iterator)) is not None:
+        items.append(item)
+    return items
+
+
+def items_left(iterator: Value) -> int:
+    """How many more items the iterator yields if nothing changes what it reads (for the unroll limits)."""
+    if isinstance(iterator, ZipValue):
+        return min((items_left(inner) for inner in iterator.iterators), default=0)
+    if isinstance(iterator, EnumerateValue):
+        return items_left(iterator.iterator)
+    assert isinstance(iterator, IteratorValue)  # (ITERATORS)
+    if not 0 <= iterator.position < len(iterator.items):
+        return 0
+    return iterator.position + 1 if iterator.step < 0 else len(iterator.items) - iterator.position
+
+
+def keys_kept(iterator: IteratorValue, iterated: DictValue) -> bool:
+    """Whether the dict a dict iterator reads still has the keys it had when iteration began."""
+    return list(iterated.items) == [key.peek() for key in iterator.items]
+
+
+def _check_keys_kept(tracer: Tracer, iterator: IteratorValue, iterated: DictValue) -> None:
+    """A dict iterator's step: CPython raises if the dict changed size since iteration began.
+    Other changes to its keys (one deleted, one added) depend on CPython's hash table: a break."""
+    if len(iterated.items) != len(iterator.items):
+        raise UserCodeError("RuntimeError: dictionary changed size during iteration", tracer.loc)
+    if not keys_kept(iterator, iterated):
+        raise Unsupported("a dict whose keys changed while it was iterated", tracer.loc)
+
+
+def _next_row(tracer: Tracer, zipped: ZipValue) -> Value | None:
+    """CPython's zip step: the next item of each iterator in turn, None at the first exhausted one
+    (the items taken from those before it are lost, as in CPython)."""
+    if not zipped.iterators:
+        return None
+    row = []
+    for position, inner in enumerate(zipped.iterators):
+        item = next_item(tracer, inner)
+        if item is None:
+            if zipped.strict and (position or any(next_item(tracer, other) is not None
+                                                  for other in zipped.iterators[1:])):
+                raise UserCodeError("ValueError: zip() arguments have different lengths", tracer.loc)
+            return None
+        row.append(item)
+    return TupleValue(row)
+
+
+def _update(tracer: Tracer, iterator: Value, **fields) -> None:
+    """Set the iterator's fields, undone if the trace is forgotten (an inlined call that broke)."""
+    saved = {name: getattr(iterator, name) for name in fields}
+    tracer.record_undo(lambda: [setattr(iterator, name, value) for name, value in saved.items()])
+    for name, value in fields.items():
+        setattr(iterator, name, value)
