@@ -17,6 +17,7 @@ from .values import (
     ArrayValue,
     ConstValue,
     DictValue,
+    DictViewValue,
     EnumerateValue,
     FunctionValue,
     ListValue,
@@ -65,6 +66,8 @@ def _len(tracer: Tracer, value: Value) -> Value:
         return SizeValue(length) if isinstance(length, Dim) else ConstValue(length)
     if isinstance(value, TupleValue | ListValue | DictValue):
         return ConstValue(len(value.items))
+    if isinstance(value, DictViewValue):
+        return ConstValue(len(value.of.items))
     return python_op(tracer, len, value)
 
 
@@ -232,6 +235,8 @@ def _type_stand_in(value: Value) -> Any:
         return []
     if isinstance(value, DictValue):
         return {}
+    if isinstance(value, DictViewValue):
+        return getattr({}, value.kind)()
     try:
         return constant_of(value)
     except NotConstant:

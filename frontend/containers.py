@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
-from .values import ConstValue, DictValue, HandlerValue, ListValue, TupleValue, Value
+from .values import ConstValue, DictValue, DictViewValue, HandlerValue, ListValue, TupleValue, Value
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -53,11 +53,20 @@ def _list_mutation(tracer: Tracer, target: ListValue, name: str, args: list[Valu
 
 
 def _dict_view(tracer: Tracer, target: DictValue, name: str, args: list[Value]) -> Value:
-    if name == "keys":
-        return ListValue([ConstValue(k) for k in target.items])
-    if name == "values":
-        return ListValue(list(target.items.values()))
-    if name == "items":
-        return ListValue([TupleValue([ConstValue(k), v]) for k, v in target.items.items()])
+    if name in ("keys", "values", "items"):
+        return DictViewValue(target, name)
     key = constant_of(args[0])
     return target.items.get(key, args[1] if len(args) > 1 else ConstValue(None))
+
+
+def view_items(view: DictViewValue) -> list[Value]:
+    """What iterating a dict view gives now: the dict's keys, values or (key, value) pairs."""
+    return [view_item(view.of, ConstValue(key), view.kind) for key in view.of.items]
+
+
+def view_item(mapping: DictValue, key: Value, kind: str) -> Value:
+    """A dict view's item for ``key`` (a ConstValue): the key, its value now, or both."""
+    if kind == "keys":
+        return key
+    value = mapping.items[constant_of(key)]
+    return value if kind == "values" else TupleValue([key, value])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import Unsupported
-from .values import ArrayValue, ConstValue, DictValue, ListValue, SliceValue, TupleValue, Value
+from .values import ArrayValue, ConstValue, DictValue, DictViewValue, ListValue, SliceValue, TupleValue, Value
 
 
 class NotConstant(Exception):
@@ -23,6 +23,8 @@ def constant_of(value: Value) -> Any:
         return slice(constant_of(value.start), constant_of(value.stop), constant_of(value.step))
     if isinstance(value, DictValue):
         return {k: constant_of(v) for k, v in value.items.items()}
+    if isinstance(value, DictViewValue):  # a view of the dict's constant: set operations, ==, in
+        return getattr(constant_of(value.of), value.kind)()
     raise NotConstant(value)
 
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .containers import view_item
 from .errors import Unsupported, UserCodeError
 from .operators import iterate
-from .values import ConstValue, DictValue, EnumerateValue, IteratorValue, ListValue, TupleValue, Value, ZipValue
+from .values import (
+    ConstValue,
+    DictValue,
+    DictViewValue,
+    EnumerateValue,
+    IteratorValue,
+    ListValue,
+    TupleValue,
+    Value,
+    ZipValue,
+)
 
 if TYPE_CHECKING:
     from .tracer import Tracer
@@ -21,8 +32,9 @@ def make_iterator(tracer: Tracer, value: Value) -> Value:
         return value
     if isinstance(value, ListValue):
         return IteratorValue(value.items, over=value)
-    if isinstance(value, DictValue):
-        return IteratorValue([ConstValue(key) for key in value.items], over=value)
+    if isinstance(value, DictValue | DictViewValue):
+        mapping, view = (value, "keys") if isinstance(value, DictValue) else (value.of, value.kind)
+        return IteratorValue([ConstValue(key) for key in mapping.items], over=mapping, view=view)
     return IteratorValue(iterate(tracer, value))
 
 
@@ -33,8 +45,8 @@ def reversed_iterator(tracer: Tracer, value: Value) -> Value:
         return IteratorValue(value.items, len(value.items) - 1, over=value, step=-1)
     if isinstance(value, ITERATORS):
         raise UserCodeError("TypeError: an iterator is not reversible", tracer.loc)
-    if isinstance(value, DictValue):
-        raise Unsupported("reversed() of a dict", tracer.loc)
+    if isinstance(value, DictValue | DictViewValue):
+        raise Unsupported("reversed() of a dict or dict view", tracer.loc)
     return IteratorValue(list(reversed(iterate(tracer, value))))
 
 
@@ -54,9 +66,9 @@ def next_item(tracer: Tracer, iterator: Value) -> Value | None:
     if 0 <= iterator.position < len(iterator.items):
         item = iterator.items[iterator.position]
         _update(tracer, iterator, position=iterator.position + iterator.step)
-        return item
+        return view_item(iterator.over, item, iterator.view) if isinstance(iterator.over, DictValue) else item
     # Exhausted: CPython's list and dict iterators let go of what they read, and stay exhausted.
-    _update(tracer, iterator, items=[], position=0, over=None, step=1)
+    _update(tracer, iterator, items=[], position=0, over=None, step=1, view="keys")
     return None
 
 

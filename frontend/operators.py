@@ -18,6 +18,7 @@ from .values import (
     ArrayValue,
     ConstValue,
     DictValue,
+    DictViewValue,
     DynamicFloat,
     DynamicInt,
     ListValue,
@@ -451,8 +452,8 @@ def truth(tracer: Tracer, value: Value) -> bool:
         return bool(value.items)
     from .values import ObjectValue
 
-    if isinstance(value, DictValue):
-        return bool(value.items)
+    if isinstance(value, DictValue | DictViewValue):
+        return bool((value if isinstance(value, DictValue) else value.of).items)
     if isinstance(value, ObjectValue):
         if hasattr(type(value.obj), "__bool__") or hasattr(type(value.obj), "__len__"):
             raise Unsupported(f"truth of a {type(value.obj).__name__} object", tracer.loc)
@@ -500,6 +501,10 @@ def iterate(tracer: Tracer, value: Value) -> list[Value]:
         return list(value.items)
     if isinstance(value, DictValue):
         return [ConstValue(k) for k in value.items]
+    if isinstance(value, DictViewValue):
+        from .containers import view_items
+
+        return view_items(value)
     if isinstance(value, ArrayValue):
         meta = value.node.meta
         if meta.ndim == 0:

@@ -18,6 +18,7 @@ from .values import (
     BoundMethodValue,
     ConstValue,
     DictValue,
+    DictViewValue,
     EnumerateValue,
     FunctionValue,
     GeneratorValue,
@@ -117,6 +118,8 @@ class Rebuilder:
             return FromSource(value.source) if value.source is not None else Constant(value.peek())
         if isinstance(value, IteratorValue):
             return self._iterator_spec(value, loc)
+        if isinstance(value, DictViewValue):  # dict.keys(d): the view of that same dict
+            return Container(getattr(dict, value.kind), [self.spec(value.of, loc)], id(value))
         if isinstance(value, ZipValue):
             make = functools.partial(zip, strict=True) if value.strict else zip
             return Container(make, [self.spec(inner, loc) for inner in value.iterators], id(value))
@@ -153,7 +156,9 @@ class Rebuilder:
         if isinstance(value.over, DictValue):
             if not keys_kept(value, value.over):  # (CPython's next step raises, or depends on its hash table)
                 raise Unsupported("an iterator over a dict that changed while it was iterated", loc)
-            return ResumedIterator(iter, self.spec(value.over, loc), id(value), advance=value.position)
+            view = DictViewValue(value.over, value.view)
+            self.made.append(view)
+            return ResumedIterator(iter, self.spec(view, loc), id(value), advance=value.position)
         rest = ListValue(value.items[value.position:])
         self.made.append(rest)
         return FreshIterator(self.spec(rest, loc), id(value))

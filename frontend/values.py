@@ -156,6 +156,15 @@ class DictValue(Value):
 
 
 @dataclass(eq=False)
+class DictViewValue(Value):
+    """``d.keys()``, ``d.values()`` or ``d.items()`` (``kind``): a live view, which reads the dict's
+    items whenever it is used, so it sees what is added to the dict after it was made."""
+
+    of: DictValue
+    kind: str
+
+
+@dataclass(eq=False)
 class SliceValue(Value):
     start: Value
     stop: Value
@@ -236,13 +245,15 @@ class IteratorValue(Value):
     Over a list (``over``), ``items`` is that list's own item list and ``position`` the index of
     the next item, checked against the list's length at each step as CPython's list iterator does,
     so a loop sees the appends and pops its body makes (``step`` is -1 for ``reversed(list)``).
-    Over a dict, ``items`` are its keys when iteration began: the dict must keep them. Otherwise
+    Over a dict, ``items`` are its keys when iteration began: the dict must keep them; ``view`` says
+    what it yields (a key, the key's value now, or both, for ``d.values()`` and ``d.items()``). Otherwise
     ``items`` are fixed when the iterator was made (a tuple, a range, an array's rows)."""
 
     items: list[Value]
     position: int = 0
     over: ListValue | DictValue | None = None
     step: int = 1
+    view: str = "keys"
 
 
 @dataclass(eq=False)

@@ -7,7 +7,7 @@ from ...ir import Node, OpKind
 from ..conversions import NotConstant, constant_of
 from ..errors import Unsupported
 from ..operators import binary, inplace, python_op, truth, unary
-from ..values import ArrayValue, ConstValue, DictValue, ListValue, TupleValue
+from ..values import ArrayValue, ConstValue, DictValue, DictViewValue, ListValue, TupleValue
 from .frame import FrameBase
 
 
@@ -43,8 +43,8 @@ class OperatorOps(FrameBase):
                 found = constant_of(item) in [constant_of(v) for v in container.items]
             except NotConstant:
                 raise Unsupported("membership test against arrays", self.loc()) from None
-        elif isinstance(container, DictValue):
-            found = constant_of(item) in container.items
+        elif isinstance(container, DictValue) or isinstance(container, DictViewValue) and container.kind == "keys":
+            found = constant_of(item) in (container if isinstance(container, DictValue) else container.of).items
         else:
             found = constant_of(python_op(self.tracer, operator.contains, container, item))
         self.push(ConstValue(found != bool(inst.arg)))

@@ -110,6 +110,20 @@ def test_zip_strict_raises_as_python_does(check, arr):
     check(f, arr((3,)))
 
 
+def test_dict_views_are_live_and_return_as_views(check, arr):
+    def f(x, params):
+        table = {"a": 1.0}
+        keys, values = table.keys(), table.values()
+        table["b"] = 2.0  # the views see it
+        for name, value in table.items():
+            table[name] = value * 2  # a value changed while iterating: the items view reads it
+            x = x + value
+        return (x, len(keys), list(values), "b" in keys, keys == frozenset("ab"), keys, table.items(),
+                params.keys(), type(params.values()))
+
+    check(f, arr((2,)), {"a": 2.0, "b": arr((2,), seed=3)})
+
+
 def test_nested_loops_break_continue(check, arr):
     def f(x):
         for i in range(4):
