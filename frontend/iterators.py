@@ -3,7 +3,7 @@ asked for. A for loop over a list sees what its body appends or pops, ``zip(it, 
 neighbours, and a loop that stops early leaves the rest of its iterator for later."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .containers import view_item
 from .errors import Unsupported, UserCodeError
@@ -94,7 +94,7 @@ def items_left(iterator: Value) -> int:
 
 def keys_kept(iterator: IteratorValue, iterated: DictValue) -> bool:
     """Whether the dict a dict iterator reads still has the keys it had when iteration began."""
-    return list(iterated.items) == [key.peek() for key in iterator.items]
+    return list(iterated.items) == [cast(ConstValue, key).peek() for key in iterator.items]  # (make_iterator)
 
 
 def _check_keys_kept(tracer: Tracer, iterator: IteratorValue, iterated: DictValue) -> None:
@@ -125,7 +125,10 @@ def _next_row(tracer: Tracer, zipped: ZipValue) -> Value | None:
 
 def _update(tracer: Tracer, iterator: Value, **fields) -> None:
     """Set the iterator's fields, undone if the trace is forgotten (an inlined call that broke)."""
+    def assign(values: dict) -> None:
+        for name, value in values.items():
+            setattr(iterator, name, value)
+
     saved = {name: getattr(iterator, name) for name in fields}
-    tracer.record_undo(lambda: [setattr(iterator, name, value) for name, value in saved.items()])
-    for name, value in fields.items():
-        setattr(iterator, name, value)
+    tracer.record_undo(lambda: assign(saved))
+    assign(fields)

@@ -79,7 +79,7 @@ class Attribute:
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    kind: type  # tuple, list or dict; or called with the children (a slice, a bound method)
+    kind: Any  # tuple, list or dict; or called with the children (a slice, a bound method, zip)
     children: Any  # list of specs, or dict of key -> spec
     identity: int  # the symbolic value's id: one Python object per symbolic container
 

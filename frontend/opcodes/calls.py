@@ -58,8 +58,9 @@ class CallOps(FrameBase):
         fn = below if PY313 else (above if below is NULL else below)
         if not isinstance(kwargs_value, DictValue):
             raise Unsupported("**kwargs that is not a dict", self.loc())
-from ..errors import FrameBound, Unsupported, UserCodeError
-from ..numpy_api import _hashable
+        if not all(isinstance(key, str) for key in kwargs_value.items):
+            raise UserCodeError("TypeError: keywords must be strings", self.loc())
+        self._refuse_frame_reader(fn, len(args) + len(kwargs_value.items))
         self.push(call_value(self.tracer, fn, args, dict(kwargs_value.items), self.depth))
 
     def _refuse_frame_reader(self, fn: Value, count: int) -> None:
