@@ -250,7 +250,7 @@ def _callable(tracer: Tracer, value: Value) -> Value:
 
 @builtin(builtins.getattr)
 def _getattr(tracer: Tracer, value: Value, name: Value, *default: Value) -> Value:
-    from .access import get_attr, has_attr
+    from .attributes import get_attr, has_attr
 
     attribute = _attribute_name(tracer, name)
     if default and not has_attr(tracer, value, attribute):  # (absence guarded: it may appear later)
@@ -260,7 +260,7 @@ def _getattr(tracer: Tracer, value: Value, name: Value, *default: Value) -> Valu
 
 @builtin(builtins.hasattr)
 def _hasattr(tracer: Tracer, value: Value, name: Value) -> Value:
-    from .access import has_attr
+    from .attributes import has_attr
 
     return ConstValue(has_attr(tracer, value, _attribute_name(tracer, name)))
 

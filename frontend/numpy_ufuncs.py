@@ -13,7 +13,8 @@ from ..ir.symbolic import broadcasts_to
 from .conversions import graph_arg
 from .errors import Unsupported, UserCodeError
 from .numpy_api import _NOT_GIVEN, Handler, array_method, as_array, check_default, dtype_param, numpy_function
-from .operators import scalars_read_at_run_time, size_as_value, write_into
+from .operators import write_into
+from .run_time_scalars import scalars_read_at_run_time, size_as_value
 from .values import ArrayValue, ConstValue, TupleValue, Value
 
 if TYPE_CHECKING:

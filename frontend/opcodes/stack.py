@@ -5,7 +5,7 @@ import importlib.util
 import sys
 from typing import cast
 
-from ..access import get_attr
+from ..attributes import get_attr
 from ..conversions import constant_of
 from ..errors import Unsupported, UserCodeError
 from ..guards import Guard
