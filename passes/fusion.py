@@ -85,6 +85,12 @@ def reduced_shape(domain: tuple[int, ...], reduce: tuple[int, ...]) -> tuple[int
     return tuple(d for i, d in enumerate(domain) if i not in reduce)
 
 
+def _converts_by_python(store: Node, value: Node) -> bool:
+    """NumPy stores a NumPy float scalar into an integer array as Python's ``int()`` converts it:
+    NaN and infinities raise, where a kernel's cast (an array's) would store INT_MIN."""
+    return value.meta.is_scalar and value.meta.dtype.kind == "f" and store.meta.dtype.kind in "iu"
+
+
 def setitem_target_shape(node: Node) -> tuple[int, ...] | None:
     """Shape of ``dest[index]`` when it is a view (a basic index, whose integers may be Python
     ints read at run time: scalar integer nodes, which select one position as a constant does;
@@ -252,7 +258,8 @@ class _Fuser:
         if kind is OpKind.MUTATION:
             value = node.args[2] if len(node.args) > 2 else None
             return (node.op.name == "setitem" and isinstance(value, Node)
-                    and setitem_target_shape(node) == value.meta.shape and self.supports(node))
+                    and setitem_target_shape(node) == value.meta.shape and not _converts_by_python(node, value)
+                    and self.supports(node))
         if kind is OpKind.REDUCTION:
             return isinstance(node.args[0], Node) and self.supports(node)
         return kind is OpKind.ELEMENTWISE and self.supports(node)

@@ -434,3 +434,16 @@ def test_accumulation_with_a_view_read_between_updates(check, arr):
         return acc, first
 
     check(f, arr((5, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, 1e30, 3.7, -1.0, 300.0])
+def test_a_numpy_float_scalar_stored_into_an_integer_array(check, dtype, value):
+    """NumPy converts a float scalar as Python's ``int()`` does (NaN and infinities raise, past the
+    dtype too), where a kernel's cast, an array's, stores INT_MIN: the store runs through NumPy."""
+    def f(x, s):
+        x[...] = s * 2.0
+        return x
+
+    for shape in ((), (3,)):
+        check(f, np.zeros(shape, dtype), np.float64(value), compiled=None)
