@@ -819,8 +819,10 @@ def _integer_power(b: Builder, x: Value, n: int) -> str:
         product = b.emit(f"fmul double {high}, {x.ref}")
         error = b.call_intrinsic("fma", "double", [high, x.ref, b.emit(f"fneg double {product}")])
         high, low = product, b.call_intrinsic("fma", "double", [low, x.ref, error])
-    # The low part is NaN once the product overflows, and 0 where it must not flip a zero's sign.
-    tells = b.emit(f"fcmp one double {low}, 0.0")
+    # The low part is NaN or infinite once a product overflows (inf - inf in the last error term),
+    # and 0 where it must not flip a zero's sign: it counts only next to a finite product.
+    finite = b.emit(f"fcmp olt double {b.call_intrinsic('fabs', 'double', [high])}, {constant(np.inf, x.dtype)}")
+    tells = b.emit(f"and i1 {finite}, {b.emit(f'fcmp one double {low}, 0.0')}")
     return b.select(tells, "double", b.emit(f"fadd double {high}, {low}"), high)
 
 

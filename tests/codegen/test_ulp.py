@@ -122,8 +122,11 @@ def test_small_integer_powers_multiply_within_half_an_ulp(dtype):
 @pytest.mark.parametrize("dtype", [np.dtype("float32"), np.dtype("float64")], ids=str)
 @pytest.mark.parametrize("n", [3, 4, 5, 8])
 def test_small_integer_powers_of_special_values_are_numpys(dtype, n):
+    # (1e103, 1e80, 1e62, 1e39: the last product overflows for n = 3, 4, 5, 8, where the error term
+    # carried would be inf - inf)
     specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 1e-40, 1e38, -1e38, 1e-300, 1e300,
-                         -1e-300, 2.0, -3.0], dtype=dtype) if dtype == np.float64 else \
+                         -1e-300, 2.0, -3.0, 1e103, -1e103, 1e80, -1e80, 1e62, -1e62, 1e39, -1e39],
+                        dtype=dtype) if dtype == np.float64 else \
         np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 1e-40, 1e38, -1e38, 1e-30, -1e-30, 2.0, -3.0],
                  dtype=dtype)
     ours = _integer_power(dtype, n, specials)
