@@ -195,16 +195,22 @@ def test_numpy_integer_arguments_index_at_run_time_and_bools_do_not(check):
 @st.composite
 def indexed_programs(draw):
     """A shape, and a function of ``(x, k)`` that reads or writes ``x`` through a basic index
-    whose integer items are ``k`` plus a constant (k read at run time), next to slices, None and
-    Ellipsis; then the values of k it is called with, inside the axes and outside."""
-    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    whose integer items are ``k`` plus a constant (k read at run time), and windows
+    ``c*k + a:c*k + b`` (c in 1..3, a < b: tests/runtime/test_dynamic_slices.py), next to slices,
+    None and Ellipsis; then the values of k it is called with, inside the axes and outside."""
+    shape = tuple(draw(st.lists(st.integers(1, 7), min_size=1, max_size=3)))
     items, axis = [], 0
     ellipsis = False
     while axis < len(shape):
-        kind = draw(st.sampled_from(["k", "k", "slice", "none", "ellipsis"]))
+        kind = draw(st.sampled_from(["k", "k", "window", "slice", "none", "ellipsis"]))
         if kind == "k":
             offset = draw(st.integers(-3, 3))
             items.append(f"k {'-' if offset < 0 else '+'} {abs(offset)}" if offset else "k")
+            axis += 1
+        elif kind == "window":
+            scale, start = draw(st.integers(1, 3)), draw(st.integers(-2, 3))
+            term = "k" if scale == 1 else f"{scale} * k"
+            items.append(f"{term} + {start}:{term} + {start + draw(st.integers(1, 4))}")
             axis += 1
         elif kind == "slice":
             items.append(draw(st.sampled_from([":", "1:", ":-1", "::-1", "1:3"])))

@@ -5,18 +5,13 @@ loop compiles its body once, not once per position until the recompile limit.
 
 Each test runs compiled functions through the differential oracle (conftest.py: values, dtypes,
 inputs afterwards, exceptions), then asserts how many entries that took and what they guard.
+Random windows next to other index items: test_dynamic_ints.py's property test.
 """
 from __future__ import annotations
-
-import os
 
 import ember
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-EXAMPLES = int(os.environ.get("EMBER_HYPOTHESIS_EXAMPLES", "200"))
 
 
 def rand(*shape, dtype=np.float32, seed=0):
@@ -113,43 +108,3 @@ def test_a_sliding_window_over_a_dynamic_dimension(check, backend):
     body = max(compiled.children, key=lambda child: len(child.entries))
     assert len(body.entries) <= 4, [e.stages["guards"] for e in body.entries]
     assert "x.shape[0] - 4" in guards(body)
-
-
-@st.composite
-def window_programs(draw):
-    """A function of ``(x, k)`` reading or writing ``x`` through an index holding windows
-    ``c*k + a:c*k + b`` (c in 1..3, a < b) next to other items; then the values of k it is called
-    with, inside the axes and outside."""
-    shape = tuple(draw(st.lists(st.integers(1, 9), min_size=1, max_size=3)))
-    items = []
-    for _ in shape:
-        kind = draw(st.sampled_from(["window", "window", "k", "slice"]))
-        if kind == "window":
-            scale, start = draw(st.integers(1, 3)), draw(st.integers(-2, 3))
-            stop = start + draw(st.integers(1, 4))
-            term = "k" if scale == 1 else f"{scale} * k"
-            items.append(f"{term} + {start}:{term} + {stop}")
-        else:
-            items.append("k" if kind == "k" else draw(st.sampled_from([":", "1:", "::-1"])))
-    index = ", ".join(items)
-    body = draw(st.sampled_from([
-        f"return x[{index}] * 2.0 + 1.0",
-        f"x[{index}] = np.sqrt(np.abs(x[{index}])) + 0.5\n    return x",
-        f"x[{index}] += 1.0\n    return x.sum()",
-        f"return np.exp(x[{index}]).sum(), k",
-    ]))
-    values = draw(st.lists(st.integers(-4, 9), min_size=2, max_size=6))
-    return shape, f"def f(x, k):\n    {body}\n", values
-
-
-@settings(max_examples=max(EXAMPLES // 2, 20), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(window_programs())
-def test_random_run_time_windows_match_eager(check, backend, case):
-    """Every call agrees with eager: values, the array written, IndexError, shortened slices."""
-    shape, source, values = case
-    f = define(source)
-    compiled = ember.compile(f, backend=backend)
-    x = rand(*shape, dtype=np.float64, seed=len(source))
-    for k in (0, *values):
-        check(f, x, k, compiled_fn=compiled, entries=None, compiled=None)
