@@ -78,6 +78,24 @@ class Guard:
         return Guard(GuardKind.VALUE, (source,), f"{low} <= {source.expr()} < {high}")
 
     @staticmethod
+    def slice_value(source: Source, value: slice) -> Guard:
+        """A slice's start, stop and step as traced, each None or an integer of its type (their
+        values are the graph's constants); a slice of anything else must be the same object."""
+        expr = source.expr()
+        checks, constants = [f"type({expr}) is slice"], [("slice", slice)]
+        for name in ("start", "stop", "step"):
+            part = getattr(value, name)
+            if part is None:
+                checks.append(f"{expr}.{name} is None")
+            elif type(part) is int or isinstance(part, np.integer):
+                type_name = _constant_name(type(part))
+                checks.append(f"type({expr}.{name}) is {type_name} and {expr}.{name} == {int(part)}")
+                constants.append((type_name, type(part)))
+            else:
+                return Guard.identity(source, value)
+        return Guard(GuardKind.VALUE, (source,), " and ".join(checks), tuple(constants))
+
+    @staticmethod
     def length(source: Source, value: tuple | list | dict) -> Guard:
         type_name = _constant_name(type(value))
         expr = source.expr()

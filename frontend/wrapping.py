@@ -56,7 +56,7 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
     if type(obj) in SCALAR_TYPES:
         if source is None:
             return ConstValue(obj)
-        pending = Guard.value(source, obj) if type(obj) is not slice else Guard.type_is(source, obj)
+        pending = Guard.value(source, obj) if type(obj) is not slice else Guard.slice_value(source, obj)
         if type(obj) in (float, int) and source.expr() in tracer.dynamic_scalars:
             kind = DynamicFloat if type(obj) is float else DynamicInt
             return kind(obj, source, (tracer.guards, pending))

@@ -45,6 +45,28 @@ def test_python_scalar_values_are_guarded(check, arr):
     check(f, arr((3,)), True, compiled_fn=compiled, entries=4)
 
 
+class _Holder:
+    pass
+
+
+@pytest.mark.parametrize("body", [
+    "return x[s] * 2", "x[s] = 0\n    return x", "x[s] += 1\n    return x", "return x[s.start:s.stop] + 1",
+    "return x[t[0]] * 3", "o.s = s\n    return x[o.s]", "return x[WINDOW] * 2",
+    "w = s\n    print('break')\n    x[w] += 1\n    return x",
+])
+def test_slice_values_are_guarded(check, body, capsys):
+    """A slice's bounds are the graph's constants: an entry holds only for the slice it was traced
+    with (a later call with another window wrote the first one's elements)."""
+    namespace: dict = {"np": np, "o": _Holder(), "WINDOW": None}
+    exec(f"def f(x, s, t):\n    {body}\n", namespace)
+    f = namespace["f"]
+    compiled = ember.compile(f)
+    for s in (slice(4, 7), slice(7, 10), slice(np.int64(1), np.int64(4)), slice(4, 7), slice(None, None, -2)):
+        namespace["WINDOW"] = s
+        check(f, np.arange(12), s, (s, 1), compiled_fn=compiled, entries=None, compiled=None)
+    capsys.readouterr()
+
+
 def test_list_length_and_dict_keys_are_guarded(check, arr):
     def f(xs, opts):
         total = xs[0]
