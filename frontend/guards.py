@@ -82,7 +82,8 @@ class Guard:
         """A slice's start, stop and step as traced, each None or an integer of its type (their
         values are the graph's constants); a slice of anything else must be the same object."""
         expr = source.expr()
-        checks, constants = [f"type({expr}) is slice"], [("slice", slice)]
+        checks = [f"type({expr}) is slice"]
+        constants: list[tuple[str, Any]] = [("slice", slice)]
         for name in ("start", "stop", "step"):
             part = getattr(value, name)
             if part is None:

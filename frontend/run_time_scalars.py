@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -112,36 +112,38 @@ def _affine_int(symbol: str, left: Value, right: Value) -> DynamicInt | None:
 
 
 def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) -> DynamicFloat | None:
-    """``t + dt``, ``2.0 * t``, ``t / 4``, ``i * 0.5``, ``i / 2``: Python arithmetic of a float read at
-    run time (a DynamicFloat), or of an int one (a DynamicInt) that gives a float, and a finite
-    constant: another DynamicFloat, which Python computes from the call's argument, so a time
-    step ``t += dt`` handed to a loop's next round is not pinned. Never dividing by the
-    argument (which may be 0: Python raises); every other use reads the number."""
-    def plain_number(value: Value) -> float | int | None:
+    """``t + dt``, ``2.0 * t``, ``t / 4``, ``i * 0.5``, ``t * 0.99 + dt``: Python arithmetic of floats
+    read at run time (DynamicFloats), or of ints (DynamicInts) where it gives a float, and finite
+    constants: another DynamicFloat, which Python computes from the call's arguments, so a time
+    step ``t += dt`` handed to a loop's next round is not pinned. Never dividing by an argument
+    (which may be 0: Python raises), and never an int past 2**53 (its float rounds); every other
+    use reads the numbers."""
+    def operand(value: Value) -> tuple[Any, Any] | None:
+        """(traced value, source or the constant's repr), or None where Python must compute."""
+        if isinstance(value, DynamicFloat):
+            return value.peek(), value.source
+        if isinstance(value, DynamicInt):
+            return (value.peek(), value.source) if abs(value.peek()) < 2**53 else None
         if type(value) is ConstValue and type(value.peek()) in (float, int) and math.isfinite(value.peek()):
-            return value.value
+            return value.value, repr(value.value)
         return None
 
-    if isinstance(left, DynamicFloat | DynamicInt) and not isinstance(right, DynamicFloat | DynamicInt):
-        dynamic, constant = left, plain_number(right)
-        if constant is None or symbol == "/" and constant == 0:
-            return None
-        operands: tuple = (dynamic.source, repr(constant))
-    elif isinstance(right, DynamicFloat | DynamicInt) and not isinstance(left, DynamicFloat | DynamicInt):
-        dynamic, constant = right, plain_number(left)
-        if constant is None or symbol == "/":
-            return None
-        operands = (repr(constant), dynamic.source)
-    else:
+    dynamic = [side for side in (left, right) if isinstance(side, DynamicFloat | DynamicInt)]
+    sides = operand(left), operand(right)
+    if not dynamic or sides[0] is None or sides[1] is None or symbol == "/" and (
+            isinstance(right, DynamicFloat | DynamicInt) or sides[1][0] == 0):
         return None
-    traced = (dynamic.peek(), constant) if dynamic is left else (constant, dynamic.peek())
-    value = _ARITHMETIC[symbol](*traced)
+    value = _ARITHMETIC[symbol](sides[0][0], sides[1][0])
     if type(value) is not float:
         return None  # an int (``i + 1`` is _affine_int's)
-    if isinstance(dynamic, DynamicInt):  # converted to float exactly, and never too large to convert
-        source, shift = dynamic.range_source
-        tracer.guards.add(Guard.int_range(source, -2**53 - shift, 2**53 - shift))
-    return dynamic.computed(value, ArithmeticSource(symbol, *operands))
+    for side in dynamic:
+        if isinstance(side, DynamicInt):  # converted to float exactly, and never too large to convert
+            source, shift = side.range_source
+            tracer.guards.add(Guard.int_range(source, -2**53 - shift, 2**53 - shift))
+    first = dynamic[0]
+    assert isinstance(first, DynamicFloat | DynamicInt)  # (dynamic)
+    return first.computed(value, ArithmeticSource(symbol, sides[0][1], sides[1][1]),
+                          dynamic[1] if len(dynamic) > 1 else None)
 
 
 def scalars_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_operator: bool = False,

@@ -185,8 +185,8 @@ class Tracer:
         assert source is not None  # (frontend/wrapping.py makes them for arguments only)
         read = self.scalar_inputs.get(source)
         if read is None:
-            base_type = value.base_type if isinstance(value, DynamicFloat) else int
-            self.guards.add(Guard.type_is(value.base, base_type()))
+            for root, kind in value.roots if isinstance(value, DynamicFloat) else ((value.base, int),):
+                self.guards.add(Guard.type_is(root, kind()))
             name = _input_name(source, {n.name for n in self.graph.nodes})
             dtype = np.dtype(np.float64 if isinstance(value, DynamicFloat) else np.int64)
             read = ArrayValue(self.graph.add_input(name, TensorMeta((), dtype, is_scalar=True)), source)

@@ -45,9 +45,10 @@ class ConstValue(Value):
     @property
     def value(self) -> Any:
         if self._pending is not None:
-            guards, guard = self._pending
+            guards, *pending = self._pending  # (a value computed from two arguments guards both)
             self._pending = None
-            guards.add(guard)
+            for guard in pending:
+                guards.add(guard)
         return self._value
 
     def peek(self) -> Any:
@@ -59,21 +60,33 @@ class ConstValue(Value):
 
 class DynamicFloat(ConstValue):
     """A Python float argument whose value changed between calls (runtime/compiled_function.py),
-    or Python arithmetic of one (or of a DynamicInt, with a float) and a constant (``t + dt``:
-    its ``source`` is that expression). Next to an array, an operator reads it at run time (a
-    graph input: frontend/operators.py); any other use reads the number, which guards the
-    argument's value as for any constant. ``base``: the argument, of type ``base_type``."""
+    or Python arithmetic of such floats (or of DynamicInts, giving a float) and constants
+    (``t + dt``: its ``source`` is that expression). Next to an array, an operator reads it at
+    run time (a graph input: frontend/operators.py); any other use reads the number, which guards
+    the arguments' values as for any constant. ``roots``: each argument it is computed from, and
+    that argument's type."""
 
-    __slots__ = ("base", "base_type")
+    __slots__ = ("roots",)
 
-    def __init__(self, value: float, source: Source, pending: tuple | None, base: Source | None = None,
-                 base_type: type = float):
+    def __init__(self, value: float, source: Source, pending: tuple | None,
+                 roots: tuple[tuple[Source, type], ...] = ()):
         super().__init__(value, source, pending)
-        self.base, self.base_type = base or source, base_type
+        self.roots = roots or ((source, float),)
 
-    def computed(self, value: float, source: Source) -> DynamicFloat:
-        """Python arithmetic of this float (``source`` renders it): a float of the same argument."""
-        return DynamicFloat(value, source, self._pending, self.base, self.base_type)
+    def computed(self, value: float, source: Source, other: ConstValue | None = None) -> DynamicFloat:
+        """Python arithmetic of this float (and ``other``, a DynamicFloat or DynamicInt, if given),
+        rendered by ``source``: a float of the same arguments."""
+        if other is None:
+            return DynamicFloat(value, source, self._pending, self.roots)
+        assert isinstance(other, DynamicFloat | DynamicInt)
+        pending = [p for p in (self._pending, other._pending) if p is not None]
+        merged = (pending[0][0], *(guard for p in pending for guard in p[1:])) if pending else None
+        roots = tuple(dict.fromkeys(self.roots + _roots(other)))
+        return DynamicFloat(value, source, merged, roots)
+
+
+def _roots(value: DynamicFloat | DynamicInt) -> tuple[tuple[Source, type], ...]:
+    return value.roots if isinstance(value, DynamicFloat) else ((value.base, int),)
 
 
 class DynamicInt(ConstValue):
@@ -99,9 +112,10 @@ class DynamicInt(ConstValue):
     def scaled(self, by: int) -> DynamicInt:
         return DynamicInt(self._value * by, self.base, self._pending, self.offset * by, self.scale * by)
 
-    def computed(self, value: float, source: Source) -> DynamicFloat:
-        """Python arithmetic of this int that gives a float (``i * 0.5``: ``source`` renders it)."""
-        return DynamicFloat(value, source, self._pending, self.base, int)
+    def computed(self, value: float, source: Source, other: ConstValue | None = None) -> DynamicFloat:
+        """Python arithmetic of this int (and ``other``) that gives a float (``i * 0.5``: ``source``
+        renders it)."""
+        return DynamicFloat(value, source, self._pending, _roots(self)).computed(value, source, other)
 
     @property
     def range_source(self) -> tuple[Source, int]:

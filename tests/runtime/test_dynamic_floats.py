@@ -147,3 +147,32 @@ def test_constants_equal_in_python_stay_distinct_in_arithmetic(backend):
         for got, want in zip(compiled(x, t), f(x, t), strict=True):
             assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want)), (t, got, want)
     assert len(compiled.entries) == 2
+
+
+def test_arithmetic_of_two_run_time_floats_stays_run_time(check, backend):
+    """``t = t * 0.99 + dt`` with both read at run time: Python computes it from both arguments in
+    each round, so the loop's body does not recompile per value of ``t`` (it did, until the
+    recompile limit, once ``dt`` changed between calls); the clock returned is Python's."""
+    def f(x, dt, n):
+        t = 1.0
+        for _ in range(n):
+            t = t * 0.99 + dt
+            x = x + t
+        return x, t
+
+    compiled = ember.compile(f, backend=backend)
+    for dt in (0.1, 0.2, 0.3, 0.4, -0.5):
+        check(f, rand(4, dtype=np.float64), dt, 100, compiled_fn=compiled, compiled=None, entries=None)
+    assert all(len(child.entries) <= 3 for child in compiled.children)
+
+
+def test_an_int_past_two_to_the_53_in_float_arithmetic_is_read_as_a_number(check, backend):
+    """``i + 0.5`` for ``i >= 2**53`` rounds in the conversion: the number is read and guarded (the
+    entry's guard holds for the call that traced it)."""
+    def f(x, i):
+        return x * (i + 0.5)
+
+    compiled = ember.compile(f, backend=backend)
+    for i in (1, 2, 2**53, 2**60 + 1, 3):
+        check(f, rand(3, dtype=np.float64), i, compiled_fn=compiled, entries=None)
+    assert any(f"i == {2**60 + 1}" in entry.stages["guards"] for entry in compiled.entries)
