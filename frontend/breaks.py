@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dis
 import sys
+import types
 from dataclasses import dataclass, field
 
 from ..ir import Node, SourceLoc
@@ -67,6 +68,9 @@ def plan_break(frame, inst: dis.Instruction, stack: list[Value], locals_: dict[s
         raise Unsupported(reason, loc)
     if code.co_cellvars:
         raise Unsupported(f"{reason} (and the frame has cell variables, so it cannot be split)", loc)
+    if _reads_its_frame(code):
+        raise Unsupported(f"{reason} (and the function reads its own frame, with locals(), eval(), vars(), "
+                          "dir() or super(): a resume function would hold other locals, and no __class__)", loc)
     if _inside_try(code, inst.offset):
         raise Unsupported(f"{reason} (inside a try/with block, which cannot be split)", loc)
     if not all(name.isidentifier() for name in code.co_varnames):
@@ -84,6 +88,16 @@ def plan_break(frame, inst: dis.Instruction, stack: list[Value], locals_: dict[s
         plan.resumes.append((point, [rebuilder.spec(locals_[name], loc) for name in live]))
     plan.outputs = rebuilder.outputs
     return plan
+
+
+# Builtins that, called without arguments (or eval/exec given no namespace), read the frame that
+# calls them: a resume function's frame holds only the locals it needs, and no ``__class__`` cell.
+_FRAME_READERS = frozenset({"locals", "vars", "dir", "eval", "exec", "super"})
+
+
+def _reads_its_frame(code: types.CodeType) -> bool:
+    """Whether the code may read its own frame (by name: a shadowed ``eval`` counts too)."""
+    return "__class__" in code.co_freevars or not _FRAME_READERS.isdisjoint(code.co_names)
 
 
 def _successors(frame, inst: dis.Instruction, kind: str, nulls: list[str]) -> list[tuple[int, list[str]]]:

@@ -616,3 +616,25 @@ def test_builtins_that_read_their_frame_run_in_it(body, backend):
     run_both(namespace["f"], np.ones(3), backend=backend)
     rep = report(namespace["f"], np.ones(3))
     assert rep.graph_count == 0 and "reads the frame" in rep.breaks[0].reason
+
+
+class _Printing(Base):
+    def scale(self, x):
+        print("in _Printing.scale")  # a graph break inside a method that uses super()
+        return super().scale(x) * 2.0
+
+
+@pytest.mark.parametrize("body", ["sorted(locals())", "eval('a + b')", "x * len(vars())"])
+def test_a_frame_that_reads_itself_is_not_split_at_a_break(body, capsys, backend):
+    """After a graph break the code runs in a resume function, whose frame holds only the locals
+    it needs and no __class__ cell: a function that reads its own frame (locals(), eval(), vars(),
+    super()) runs eagerly at a break instead (locals() gave ['__ember_stack0', 'b', 'x'])."""
+    namespace = {"np": np}
+    exec(f"def f(x, a):\n    b = a + 1\n    print('break')\n    return {body}\n", namespace)
+    run_both(namespace["f"], np.ones(3), 2, capsys=capsys, backend=backend)
+
+    def g(model, x):
+        return model.scale(x) + 1
+
+    run_both(g, _Printing(), np.ones(3), capsys=capsys, backend=backend)
+    run_both(_Printing().scale, np.ones(3), capsys=capsys, backend=backend)
