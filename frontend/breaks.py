@@ -68,7 +68,7 @@ def plan_break(frame, inst: dis.Instruction, stack: list[Value], locals_: dict[s
         raise Unsupported(reason, loc)
     if code.co_cellvars:
         raise Unsupported(f"{reason} (and the frame has cell variables, so it cannot be split)", loc)
-    if _reads_its_frame(code):
+    if _reads_its_frame(code, frame.instructions):
         raise Unsupported(f"{reason} (and the function reads its own frame, with locals(), eval(), vars(), "
                           "dir() or super(): a resume function would hold other locals, and no __class__)", loc)
     if _inside_try(code, inst.offset):
@@ -95,9 +95,11 @@ def plan_break(frame, inst: dis.Instruction, stack: list[Value], locals_: dict[s
 _FRAME_READERS = frozenset({"locals", "vars", "dir", "eval", "exec", "super"})
 
 
-def _reads_its_frame(code: types.CodeType) -> bool:
-    """Whether the code may read its own frame (by name: a shadowed ``eval`` counts too)."""
-    return "__class__" in code.co_freevars or not _FRAME_READERS.isdisjoint(code.co_names)
+def _reads_its_frame(code: types.CodeType, instructions: list[dis.Instruction]) -> bool:
+    """Whether the code may read its own frame: it loads one of those builtins by name (a global
+    shadowing one counts too; ``model.eval()``, an attribute, does not) or has super()'s cell."""
+    return "__class__" in code.co_freevars or any(
+        inst.opname in ("LOAD_GLOBAL", "LOAD_NAME") and inst.argval in _FRAME_READERS for inst in instructions)
 
 
 def _successors(frame, inst: dis.Instruction, kind: str, nulls: list[str]) -> list[tuple[int, list[str]]]:

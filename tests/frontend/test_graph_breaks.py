@@ -638,3 +638,19 @@ def test_a_frame_that_reads_itself_is_not_split_at_a_break(body, capsys, backend
 
     run_both(g, _Printing(), np.ones(3), capsys=capsys, backend=backend)
     run_both(_Printing().scale, np.ones(3), capsys=capsys, backend=backend)
+
+
+class _Model:
+    def eval(self, x):
+        return x * 3.0
+
+
+def test_a_method_named_like_a_frame_reader_does_not_stop_a_split(capsys, backend):
+    """``model.eval(y)`` is an attribute, not the builtin: the frame still splits at its break."""
+    def f(model, x):
+        y = x * 2.0
+        print("break")
+        return model.eval(y) + 1.0
+
+    run_both(f, _Model(), np.ones(3), capsys=capsys, backend=backend)
+    assert report(f, _Model(), np.ones(3)).graph_count == 2
