@@ -124,7 +124,8 @@ def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) ->
             return value.peek(), value.source
         if isinstance(value, DynamicInt):
             return (value.peek(), value.source) if abs(value.peek()) < 2**53 else None
-        if type(value) is ConstValue and type(value.peek()) in (float, int) and math.isfinite(value.peek()):
+        if type(value) is ConstValue and (type(value.peek()) is int or
+                                          type(value.peek()) is float and math.isfinite(value.peek())):
             return value.value, repr(value.value)
         return None
 
@@ -133,7 +134,10 @@ def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) ->
     if not dynamic or sides[0] is None or sides[1] is None or symbol == "/" and (
             isinstance(right, DynamicFloat | DynamicInt) or sides[1][0] == 0):
         return None
-    value = _ARITHMETIC[symbol](sides[0][0], sides[1][0])
+    try:
+        value = _ARITHMETIC[symbol](sides[0][0], sides[1][0])
+    except OverflowError:  # an int constant too large for a float: Python's error, from python_op
+        return None
     if type(value) is not float:
         return None  # an int (``i + 1`` is _affine_int's)
     for side in dynamic:
