@@ -119,9 +119,9 @@ def _run_time_slices(tracer: Tracer, array: ArrayValue, key: Value) -> tuple[Arr
     elements, guarded to stay in the axis (outside, the function is traced again with the
     number). Returns the view and the rest of the index, those slices made whole (None when
     nothing is left to index)."""
-    if isinstance(key, ConstValue) or not any(isinstance(item, SliceValue) for item in _index_items(key)):
-        return array, key
     items = _index_items(key)
+    if isinstance(key, ConstValue) or not any(isinstance(item, SliceValue) for item in items):
+        return array, key
     axes = _item_axes(items, array.node.meta.ndim)
     view, rest = array, list(items)
     for position, (item, axis) in enumerate(zip(items, axes, strict=True)):
@@ -153,8 +153,8 @@ def _slice_at_run_time(item: Value, size: Any) -> tuple[DynamicInt, int] | None:
                                                   item.step.value == 1):
         return None
     start, length = item.start, item.stop.offset - item.start.offset
-    extent = size.hint if isinstance(size, Dim) else size
-    if length <= 0 or type(extent) is not int or not 0 <= start.peek() <= extent - length:
+    extent = _traced_extent(size)
+    if length <= 0 or extent is None or not 0 <= start.peek() <= extent - length:
         return None
     return start, length
 
@@ -201,10 +201,15 @@ def _integer_argument(value: ArrayValue) -> bool:
 
 
 def _holds(size: Any, position: int) -> bool:
-    """Whether ``position`` indexes an axis of ``size``: a number or a dynamic dimension (its
-    size when traced), not None."""
+    """Whether ``position`` indexes an axis of ``size`` (_traced_extent)."""
+    extent = _traced_extent(size)
+    return extent is not None and -extent <= position < extent
+
+
+def _traced_extent(size: Any) -> int | None:
+    """An axis's size when traced: a number, or a dynamic dimension's; None for no axis."""
     extent = size.hint if isinstance(size, Dim) else size
-    return type(extent) is int and -extent <= position < extent
+    return extent if type(extent) is int else None
 
 
 def _basic_item(tracer: Tracer, item: Value, size: Any = None) -> Any:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .guards import Guard
 from .sources import ArithmeticSource
 from .values import ArrayValue, ConstValue, DynamicFloat, DynamicInt, SizeValue, Value
 
@@ -123,7 +122,7 @@ def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) ->
         if isinstance(value, DynamicFloat):
             return value.peek(), value.source
         if isinstance(value, DynamicInt):
-            return (value.peek(), value.source) if abs(value.peek()) < 2**53 else None
+            return (value.peek(), value.source) if value.exact_as_float else None
         if type(value) is ConstValue and (type(value.peek()) is int or
                                           type(value.peek()) is float and math.isfinite(value.peek())):
             return value.value, repr(value.value)
@@ -142,8 +141,7 @@ def _float_arithmetic(tracer: Tracer, symbol: str, left: Value, right: Value) ->
         return None  # an int (``i + 1`` is _affine_int's)
     for side in dynamic:
         if isinstance(side, DynamicInt):  # converted to float exactly, and never too large to convert
-            source, shift = side.range_source
-            tracer.guards.add(Guard.int_range(source, -2**53 - shift, 2**53 - shift))
+            tracer.exact_as_float_guard(side)
     first = dynamic[0]
     assert isinstance(first, DynamicFloat | DynamicInt)  # (dynamic)
     return first.computed(value, ArithmeticSource(symbol, sides[0][1], sides[1][1]),
@@ -168,7 +166,7 @@ def scalars_read_at_run_time(tracer: Tracer, left: Value, right: Value, power_op
                 return value
             return tracer.float_input(value, dtype)
         if isinstance(value, DynamicInt) and ints and not power_operator and dtype.kind in "fc" and \
-                dtype != np.float16 and abs(value.peek()) < 2**53:  # (float_input's guard admits it)
+                dtype != np.float16 and value.exact_as_float:
             return tracer.float_input(value, dtype)
         return value
 

@@ -21,7 +21,7 @@ from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
 from .resume import resume_start
 from .sources import Source, plus
 from .tracer_state import UNBOUND  # noqa: F401 - re-exported for the opcode handlers
-from .values import ArrayValue, Cell, DynamicFloat, DynamicInt, Value
+from .values import EXACT_FLOAT_INTS, ArrayValue, Cell, DynamicFloat, DynamicInt, Value
 
 PY313 = sys.version_info >= (3, 13)
 PY312 = sys.version_info >= (3, 12)
@@ -138,8 +138,7 @@ class Tracer:
         read = self._scalar_input(value)
         if isinstance(value, DynamicInt):
             assert like.kind in "fc"  # (operators.py asks for no other)
-            source, shift = value.range_source
-            self.guards.add(Guard.int_range(source, -2**53 - shift, 2**53 - shift))
+            self.exact_as_float_guard(value)
         return self.emit("astype", read.node, dtype=like if like.kind in "fc" else np.dtype(np.float64))
 
     def int_index(self, value: DynamicInt, size: int | Dim) -> Node:
@@ -149,16 +148,17 @@ class Tracer:
         self.index_guard(*value.range_source, size)
         return node
 
+    def exact_as_float_guard(self, value: DynamicInt) -> None:
+        """Guard that an int read at run time converts to a float exactly (``|i| < 2**53``, which
+        ``value.exact_as_float`` checked for the traced value)."""
+        source, shift = value.range_source
+        self.guards.add(Guard.int_range(source, -EXACT_FLOAT_INTS - shift, EXACT_FLOAT_INTS - shift))
+
     def index_guard(self, source: Source, offset: int, size: int | Dim) -> None:
         """Guard that ``source + offset``, an integer read at run time as an index, lies in an axis
         of ``size`` (``-size <= i < size``, a number or a dynamic dimension read from an input's
         shape), so the view compiled code makes never raises."""
-        if isinstance(size, Dim):
-            extent = self._extent(size)
-            low, high = plus(f"-{extent}", -size.offset - offset), plus(extent, size.offset - offset)
-            self.guards.add(Guard.int_range(source, low, high))
-        else:
-            self.guards.add(Guard.int_range(source, -size - offset, size - offset))
+        self.guards.add(Guard.int_range(source, self._size_plus(size, -offset, -1), self._size_plus(size, -offset)))
 
     def slice_start(self, start: DynamicInt, length: int, size: int | Dim) -> Node:
         """A Python int read at run time as the start of ``x[i:i + length]`` along an axis of
@@ -166,17 +166,18 @@ class Tracer:
         (``0 <= i <= size - length``) and so holds ``length`` elements at every admitted value."""
         node = self._scalar_input(start).node
         source, shift = start.range_source
-        last = 1 - length - shift  # source + shift + length <= size
-        high = plus(self._extent(size), size.offset + last) if isinstance(size, Dim) else size + last
-        self.guards.add(Guard.int_range(source, -shift, high))
+        # source + shift + length <= size
+        self.guards.add(Guard.int_range(source, -shift, self._size_plus(size, 1 - length - shift)))
         return node
 
-    def _extent(self, size: Dim) -> str:
-        """A dynamic dimension's scaled symbol as Python text over the input it is read from
-        (``2 * x.shape[0]``); its offset is the caller's to add."""
+    def _size_plus(self, size: int | Dim, delta: int, sign: int = 1) -> int | str:
+        """``sign * size + delta`` for a guard's bound: a number, or, for a dynamic dimension,
+        Python text over the input its size is read from (``-2 * x.shape[0] - 1``)."""
+        if not isinstance(size, Dim):
+            return sign * size + delta
         dim_source, axis = self.dim_sources[size.base]
         scale = f"{size.scale} * " if size.scale != 1 else ""
-        return f"{scale}{dim_source.expr()}.shape[{axis}]"
+        return plus(f"{'-' if sign < 0 else ''}{scale}{dim_source.expr()}.shape[{axis}]", sign * size.offset + delta)
 
     def _scalar_input(self, value: DynamicFloat | DynamicInt) -> ArrayValue:
         from ..ir import TensorMeta

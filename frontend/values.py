@@ -13,6 +13,9 @@ from typing import Any
 from ..ir import Node, SymbolicShapeError
 from .sources import AffineSource, Source
 
+# Ints below this in magnitude convert to a float exactly (float64's 53-bit significand).
+EXACT_FLOAT_INTS = 2**53
+
 
 class Value:
     source: Source | None = None
@@ -116,6 +119,11 @@ class DynamicInt(ConstValue):
         """Python arithmetic of this int (and ``other``) that gives a float (``i * 0.5``: ``source``
         renders it)."""
         return DynamicFloat(value, source, self._pending, _roots(self)).computed(value, source, other)
+
+    @property
+    def exact_as_float(self) -> bool:
+        """Whether the traced value converts to a float exactly (tracer.exact_as_float_guard)."""
+        return abs(self._value) < EXACT_FLOAT_INTS
 
     @property
     def range_source(self) -> tuple[Source, int]:

@@ -177,23 +177,14 @@ class CompiledFunction:
         # Plain positional calls of a function without defaults or varargs bind as they are.
         frame_args = args if not kwargs and len(args) == self._plain_arity else self._binder(*args, **kwargs)
         # Otherwise the newest entry whose guard holds runs, or a new one is compiled.
-        for entry in reversed(self.entries):
-            try:
-                held = entry.guard(*frame_args)
-            except Exception:  # a source that no longer resolves: the guard fails
-                held = False
-            if held:
-                if entry.run is None:
-                    return self._function(*args, **kwargs)
-                result = entry.run(*frame_args)
-                break
-        else:
-            entry, result = None, self._step(frame_args, args, kwargs)
-        return self._finish(entry, result, args, kwargs)
+        entry = self._entry_for(frame_args) or self._compile(frame_args)
+        if entry.run is None:
+            return self._function(*args, **kwargs)
+        return self._finish(entry, entry.run(*frame_args), args, kwargs)
 
-    def _finish(self, entry: CacheEntry | None, result: Any, args: tuple, kwargs: dict) -> Any:
+    def _finish(self, entry: CacheEntry, result: Any, args: tuple, kwargs: dict) -> Any:
         """A run's result for the caller: a failure handled (``entry`` ran it), resumes followed."""
-        if type(result) is Failed and entry is not None:
+        if type(result) is Failed:
             result = self._failed(entry, result, args, kwargs)
         # Graph breaks hand over to resume functions; following them here, in a loop, keeps
         # a loop that runs in CPython from growing the Python stack per iteration.
@@ -202,22 +193,24 @@ class CompiledFunction:
         return result
 
     def _step(self, frame_args: tuple, args: tuple, kwargs: dict) -> Any:
-        """Run this frame's segment: its result, or a Resume for the next segment. Newer entries
-        are tried first: one compiled after a recompile (a dimension or a loop counter read at run
-        time) serves the calls that follow, and an older one's guard would fail on each."""
-        for entry in reversed(self.entries):
-            try:
-                held = entry.guard(*frame_args)
-            except Exception:  # a source that no longer resolves: the guard fails
-                held = False
-            if held:
-                break
-        else:
-            entry = self._compile(frame_args)
+        """Run this frame's segment: its result, or a Resume for the next segment."""
+        entry = self._entry_for(frame_args) or self._compile(frame_args)
         if entry.run is None:
             return self._function(*args, **kwargs)
         result = entry.run(*frame_args)
         return self._failed(entry, result, args, kwargs) if type(result) is Failed else result
+
+    def _entry_for(self, frame_args: tuple) -> CacheEntry | None:
+        """The newest entry whose guard holds. Newer entries are tried first: one compiled after a
+        recompile (a dimension or a loop counter read at run time) serves the calls that follow,
+        and an older one's guard would fail on each."""
+        for entry in reversed(self.entries):  # (_admits, inlined: every call without a fast path runs it)
+            try:
+                if entry.guard(*frame_args):
+                    return entry
+            except Exception:  # a source that no longer resolves: the guard fails
+                pass
+        return None
 
     def _entries_changed(self) -> None:
         """The fast path of ``__call__`` serves the only entry when it runs compiled code for the

@@ -36,7 +36,7 @@ class FrameBase:
     yielded: list[Value] | None  # a generator's items while it is drained
     lineno: int
     resumes_at: int | None  # where this frame's code resumes the original, for a resume function
-    loop_rounds: dict[int, int]  # a while loop's header offset -> its rounds traced so far
+    loop_rounds: dict[int, int]  # a while loop's header offset -> its rounds traced so far (_count_round)
     nodes_at_start: int  # the graph's size when the frame began
     break_next: str | None  # why the frame splits at ``split_at`` (or the next breakable instruction)
     split_at: int | None
@@ -57,10 +57,10 @@ class FrameBase:
         function, which is compiled on its own and splits its loop there."""
         from ..tracer import LOOP_GRAPH_BUDGET, UNROLL_LIMIT
 
-        rounds = self.loop_rounds[header] = self.loop_rounds.get(header, 0) + 1
         while_loop = self.instructions[self.index_of[header]].opname != "FOR_ITER"
+        rounds = self._count_round(header) if while_loop else 0
         grown = len(self.tracer.graph.nodes) - self.nodes_at_start
-        if while_loop and rounds > UNROLL_LIMIT or grown > LOOP_GRAPH_BUDGET:
+        if rounds > UNROLL_LIMIT or grown > LOOP_GRAPH_BUDGET:
             raise Unsupported(f"a loop in {self.code.co_name} of more than {UNROLL_LIMIT} rounds or "
                               f"{LOOP_GRAPH_BUDGET} operations (the function runs on its own, its loop split)",
                               self.loc())
@@ -78,9 +78,7 @@ class FrameBase:
 
         if self.instructions[self.index_of[header]].opname == "FOR_ITER":
             return
-        for inner in [h for h in self.loop_rounds if h > header]:
-            del self.loop_rounds[inner]  # a new round of an enclosing loop starts its inner loops afresh
-        rounds = self.loop_rounds[header] = self.loop_rounds.get(header, 0) + 1
+        rounds = self._count_round(header)
         if self.resumes_at is not None and header <= self.resumes_at:
             self.break_next = "the loop a resume function continues comes round again (CPython runs its test)"
         elif rounds > UNROLL_LIMIT or len(self.tracer.graph.nodes) > LOOP_GRAPH_BUDGET:
@@ -89,6 +87,13 @@ class FrameBase:
         else:
             return
         self.split_at = self._loop_test(self.index_of[header], self.next_index - 1)
+
+    def _count_round(self, header: int) -> int:
+        """Count a round of the while loop at ``header``: how many it has gone so far."""
+        for inner in [h for h in self.loop_rounds if h > header]:
+            del self.loop_rounds[inner]  # a new round of an enclosing loop starts its inner loops afresh
+        rounds = self.loop_rounds[header] = self.loop_rounds.get(header, 0) + 1
+        return rounds
 
     def split_reason(self, inst: dis.Instruction) -> str | None:
         """Why the frame being compiled splits before ``inst`` (a breakable instruction), if it
