@@ -46,7 +46,7 @@ from .emit_reduction import ReductionEmission, SplitReduction
 from .lowering import Builder, Unsupported, Value, abs_i64, cast, constant, lower_elementwise, memory_type, truth
 from .math import MathDeclarations, calls_own_vector_math
 from .operands import Operand, Scope
-from .reductions import ReductionPlan, plan_reduction
+from .reductions import SUM_BLOCK, ReductionPlan, plan_reduction
 from .staging import TILE, scratch_type, stage_function
 
 F32 = np.dtype("float32")
@@ -260,10 +260,13 @@ class KernelEmitter(ReductionEmission):
 
     def _nest(self, axes: tuple[int, ...], ptrs: dict[int, str], ops: list[Operand],
               body: Callable[[dict[int, str]], None], split_first: bool, vectorize: bool = True,
-              split_axis: int | None = None, tile: bool = False) -> None:
+              split_axis: int | None = None, tile: bool = False,
+              after_block: Callable[[str], None] | None = None) -> None:
         """Loops over ``axes``; the innermost in a unit-stride and a strided copy. The first axis
         (``split_first``), or ``split_axis`` wherever it is, runs over the chunk [start, stop).
-        ``tile``: the last two axes also in a copy by tiles, taken when an operand crosses them."""
+        ``tile``: the last two axes also in a copy by tiles, taken when an operand crosses them.
+        ``after_block``: the innermost loop runs in blocks of ``SUM_BLOCK``, this after each
+        (given the block's length)."""
         if not axes:
             body(ptrs)
             return
@@ -276,9 +279,22 @@ class KernelEmitter(ReductionEmission):
             return
         if len(axes) > 1 or not vectorize:
             self._loop(lo, hi, lambda i: self._nest(axes[1:], self._advance(ptrs, axis, i, ops), ops, body,
-                                                    False, vectorize, split_axis, tile))
+                                                    False, vectorize, split_axis, tile, after_block))
             return
-        self._row(axis, lo, hi, ptrs, ops, body)
+        if after_block is None:
+            self._row(axis, lo, hi, ptrs, ops, body)
+            return
+
+        def block(first: str, last: str) -> None:
+            self._row(axis, first, last, ptrs, ops, body)
+            after_block(self.b.emit(f"sub i64 {last}, {first}"))
+        self._chunks(lo, hi, SUM_BLOCK, block)
+
+    def _chunks(self, lo: str, hi: str, size: int, each: Callable[[str, str], None]) -> None:
+        """``each(first, last)`` for the chunks of ``size`` (the last may be shorter) of [lo, hi)."""
+        b = self.b
+        b.loop(lo, hi, lambda first: each(first, b.call_intrinsic("smin", "i64", [b.emit(f"add i64 {first}, {size}"),
+                                                                                 hi])), step=size)
 
     def _row(self, axis: int, lo: str, hi: str, ptrs: dict[int, str], ops: list[Operand],
              body: Callable[[dict[int, str]], None]) -> None:
@@ -331,15 +347,6 @@ class KernelEmitter(ReductionEmission):
         b.line(f"br label {after}")
         b.label(tiled)
 
-        def tiles(lo: str, hi: str, each: Callable[[str, str], None]) -> None:
-            extent = b.emit(f"sub i64 {hi}, {lo}")
-            count = b.emit(f"sdiv i64 {b.emit(f'add i64 {extent}, {TILE - 1}')}, {TILE}")
-
-            def one(t: str) -> None:
-                first = b.emit(f"add i64 {lo}, {b.emit(f'mul i64 {t}, {TILE}')}")
-                each(first, b.call_intrinsic("smin", "i64", [b.emit(f"add i64 {first}, {TILE}"), hi]))
-            self._loop("0", count, one)
-
         # (Not a load whose memory the kernel writes through its pointer: the writes must reach it.)
         written = set(self.written_through.values())
         staged = [op for op in ops if not op.is_store and op.index not in written
@@ -354,7 +361,8 @@ class KernelEmitter(ReductionEmission):
             self._loop(i0, i1, lambda i: self._row(inner, j0, j1, self._advance(tile_ptrs, outer, i, tile_ops),
                                                    tile_ops, body))
 
-        tiles(lo, hi, lambda i0, i1: tiles("0", self.sizes[inner], lambda j0, j1: block(i0, i1, j0, j1)))
+        self._chunks(lo, hi, TILE, lambda i0, i1: self._chunks("0", self.sizes[inner], TILE,
+                                                                lambda j0, j1: block(i0, i1, j0, j1)))
         b.line(f"br label {after}")
         b.label(after)
 

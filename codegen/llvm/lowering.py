@@ -137,9 +137,9 @@ class Builder:
         self.label(after)
 
     def loop(self, lo: str, hi: str, body: Callable[[str], None],
-             back_edge: Callable[[list[str]], str] = lambda lines: "") -> None:
-        """``for i in range(lo, hi): body(i)`` (the index in an alloca, promoted by mem2reg);
-        ``back_edge(body's lines)`` may add metadata to the loop's back edge."""
+             back_edge: Callable[[list[str]], str] = lambda lines: "", step: int = 1) -> None:
+        """``for i in range(lo, hi, step): body(i)`` (the index in an alloca, promoted by
+        mem2reg); ``back_edge(body's lines)`` may add metadata to the loop's back edge."""
         counter = self.alloca("i64")
         self.line(f"store i64 {lo}, ptr {counter}")
         head, loop, done = self.fresh("head"), self.fresh("body"), self.fresh("done")
@@ -150,7 +150,7 @@ class Builder:
         self.label(loop)
         first = len(self.lines)
         body(i)
-        self.line(f"store i64 {self.emit(f'add nsw i64 {i}, 1')}, ptr {counter}")
+        self.line(f"store i64 {self.emit(f'add nsw i64 {i}, {step}')}, ptr {counter}")
         self.line(f"br label {head}{back_edge(self.lines[first:])}")
         self.label(done)
 

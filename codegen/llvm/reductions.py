@@ -3,7 +3,9 @@
 A stage has an accumulator dtype, an initial value, the per-element contribution, the
 combining step (``reassoc`` on float add/mul so the vectorizer may keep vector partial
 sums) and a finishing step run once per outer index. Float32 sums and means accumulate in
-float64; max/min propagate NaN through ``llvm.maximum``/``llvm.minimum`` as NumPy does.
+float64; float64 sums are ``compensated``: each reduced row adds in blocks, and each block's
+sum goes into a total that carries its rounding error (``add_compensated``); max/min propagate
+NaN through ``llvm.maximum``/``llvm.minimum`` as NumPy does.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from ...ir import Node
 from .lowering import REAL_DTYPES, Builder, Unsupported, Value, cast, constant, register_type, truth
 
 F64 = np.dtype("float64")
+SUM_BLOCK = 1024  # elements of a row a float64 sum adds up in vector lanes before its compensated total
+SHORT_ROWS_BLOCK = 128  # elements of short rows (added up one after another) before that total
 BOOL = np.dtype(bool)
 
 
@@ -26,6 +30,7 @@ class Stage:
     element: Callable[[Builder, Value, list[Value]], Value]
     combine: Callable[[Builder, Value, Value], str]
     finish: Callable[[Builder, Value, str, list[Value]], Value]
+    compensated: bool = False  # a float64 sum: added up in blocks into a compensated total
 
     @property
     def acc_dtype_ty(self) -> str:
@@ -82,7 +87,7 @@ def _wide(dtype: np.dtype) -> np.dtype:
 def _sum_stage(out: np.dtype) -> Stage:
     acc = _wide(out)
     return Stage(acc, constant(0, acc), lambda b, x, prev: cast(b, cast(b, x, out), acc), _add,
-                 lambda b, total, count, prev: cast(b, total, out))
+                 lambda b, total, count, prev: cast(b, total, out), out == F64)
 
 
 def _count_as(b: Builder, count: str, dtype: np.dtype, minus: int = 0) -> str:
@@ -98,7 +103,8 @@ def _mean_stage(compute: np.dtype) -> Stage:
     def finish(b, total, count, prev):
         mean = b.emit(f"fdiv {total.ty} {total.ref}, {_count_as(b, count, acc)}")
         return cast(b, Value(mean, acc), compute)
-    return Stage(acc, constant(0, acc), lambda b, x, prev: cast(b, cast(b, x, compute), acc), _add, finish)
+    return Stage(acc, constant(0, acc), lambda b, x, prev: cast(b, cast(b, x, compute), acc), _add, finish,
+                 compute == F64)
 
 
 def _squares_stage(compute: np.dtype, ddof: int, root: bool) -> Stage:
@@ -113,7 +119,29 @@ def _squares_stage(compute: np.dtype, ddof: int, root: bool) -> Stage:
         divisor = _count_as(b, count, acc, ddof)
         var = cast(b, Value(b.emit(f"fdiv {total.ty} {total.ref}, {divisor}"), acc), compute)
         return Value(b.call_intrinsic("sqrt", var.ty, [var.ref]), compute) if root else var
-    return Stage(acc, constant(0, acc), element, _add, finish)
+    return Stage(acc, constant(0, acc), element, _add, finish, compute == F64)
+
+
+def add_compensated(b: Builder, total: str, error: str, x: str) -> None:
+    """``total += x`` for the doubles in allocas ``total`` and ``error``, Neumaier's way: the
+    rounding error of each addition is added up apart, to be taken back by ``compensated_sum``
+    (plain ``fadd``: no ``reassoc`` may fold the error away)."""
+    old, err = b.emit(f"load double, ptr {total}"), b.emit(f"load double, ptr {error}")
+    new = b.emit(f"fadd double {old}, {x}")
+    larger_old = b.emit(f"fcmp oge double {b.call_intrinsic('fabs', 'double', [old])}, "
+                        f"{b.call_intrinsic('fabs', 'double', [x])}")
+    big, small = b.select(larger_old, "double", old, x), b.select(larger_old, "double", x, old)
+    lost = b.emit(f"fadd double {b.emit(f'fsub double {big}, {new}')}, {small}")
+    b.line(f"store double {new}, ptr {total}")
+    b.line(f"store double {b.emit(f'fadd double {err}, {lost}')}, ptr {error}")
+
+
+def compensated_sum(b: Builder, total: str, error: str) -> str:
+    """The sum ``add_compensated`` kept: total plus its error, or the total alone once it is
+    inf or NaN (where the error is NaN and NumPy's sum is the total)."""
+    value, err = b.emit(f"load double, ptr {total}"), b.emit(f"load double, ptr {error}")
+    finite = b.emit(f"fcmp olt double {b.call_intrinsic('fabs', 'double', [value])}, {constant(np.inf, F64)}")
+    return b.select(finite, "double", b.emit(f"fadd double {value}, {err}"), value)
 
 
 def plan_reduction(node: Node) -> ReductionPlan:
