@@ -22,7 +22,8 @@ from . import compile as ember_compile
 from . import explain
 from .ir import parse_dtype
 from .passes.dot import to_dot
-from .runtime.compiled_function import COMPILE_LISTENERS, CacheEntry, CompiledFunction
+from .runtime.cache_entry import CacheEntry
+from .runtime.compiled_function import COMPILE_LISTENERS, CompiledFunction
 from .runtime.explain import with_descendants
 
 DUMP_STAGES = ("bytecode", "graph", "optimized", "kernels", "llvm", "triton", "guards", "wrapper", "breaks")

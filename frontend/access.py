@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 import numpy as np
 
 from ..ir import Dim, OpKind, SymbolicShapeError
+from ..ir.ops.views import index_axes
 from .conversions import NotConstant, constant_of
 from .errors import Unsupported, UserCodeError
 from .guards import Guard
@@ -173,24 +174,13 @@ def _axis_sizes(items: list[Value], shape: tuple) -> list[Any]:
 def _item_axes(items: list[Value], ndim: int) -> list[int | None]:
     """The axis each item of a basic index selects from (None for None and Ellipsis)."""
     def marker(item: Value) -> Any:
-        """None or Ellipsis for those items (they select no axis of their own), else False."""
+        """None or Ellipsis for those items (they select no axis of their own), else the item."""
         if isinstance(item, ConstValue) and not isinstance(item, SizeValue):
             value = item.peek()
             if value is None or value is Ellipsis:
                 return value
-        return False
-
-    selecting = sum(marker(item) is False for item in items)
-    axes: list[int | None] = []
-    axis = 0
-    for item in items:
-        if marker(item) is not False:
-            axis += ndim - selecting if marker(item) is Ellipsis else 0
-            axes.append(None)
-            continue
-        axes.append(axis if axis >= 0 else None)
-        axis += 1
-    return axes
+        return item
+    return index_axes([marker(item) for item in items], ndim)
 
 
 def _integer_argument(value: ArrayValue) -> bool:

@@ -32,6 +32,7 @@ import numpy as np
 from .meta import TensorMeta
 from .ops import Op, OpKind
 from .ops.probing import map_metas
+from .ops.views import index_axes
 
 
 class SymbolicShapeError(Exception):
@@ -370,12 +371,9 @@ def _index_requirements(op_name: str, target: Any, index: Any) -> list[tuple[Dim
     if not isinstance(target, TensorMeta):
         return []
     items = index if isinstance(index, tuple) else (index,)
-    if any(item is Ellipsis for item in items):
-        at = items.index(Ellipsis)
-        consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
-        items = items[:at] + (slice(None),) * (target.ndim - consumed) + items[at + 1:]
     needs: list[tuple[Dim, int]] = []
-    for dim, item in zip(target.shape, [item for item in items if item is not None], strict=False):
+    for item, axis in zip(items, index_axes(items, target.ndim), strict=True):
+        dim = target.shape[axis] if axis is not None and axis < target.ndim else None
         if not isinstance(dim, Dim):
             continue
         if isinstance(item, int) and not isinstance(item, bool):

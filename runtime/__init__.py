@@ -1,5 +1,6 @@
 """Running compiled code: the guarded cache, backends, configuration and logs."""
-from .compiled_function import CacheEntry, CompiledFunction
+from .cache_entry import CacheEntry
+from .compiled_function import CompiledFunction
 from .config import Config, config
 from .errors import GraphBreakError
 

@@ -3,39 +3,23 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import time
 import types
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..frontend import (
-    BreakInfo,
-    DynamicShapeFailed,
-    FrameCapture,
-    GuardSet,
-    ResumePoint,
-    dim_origins,
-    frame_params,
-    resume_function,
-    scalar_arguments,
-    trace,
-)
+from ..frontend import DynamicShapeFailed, ResumePoint, resume_function
 from ..frontend.markers import is_disabled
-from ..frontend.sources import evaluate, frame_namespace, local_name
-from ..ir import OpKind, SymbolicShapeError
-from .backends import BACKENDS, build_artifact, prefetch
+from .backends import BACKENDS, prefetch
 from .binder import make_binder
+from .cache_entry import RUN_EAGERLY, CacheEntry, admits, eager_entry
 from .config import config
+from .entry_builder import EntryBuilder
 from .errors import GraphBreakError
-from .frame_wrapper import Failed, Resume, build_wrapper
+from .frame_wrapper import Failed, Resume
 from .logs import log_stage, warn
-from .pipeline import format_timings, optimise_graph
+from .specialisation import DYNAMIC_BACKENDS, Specialisation, dim_names
 
 # Resume functions by break point, backend, and the globals and closure cells they read (two
 # closures of one function, or equal code in two namespaces, must not share them), and user
@@ -44,35 +28,8 @@ from .pipeline import format_timings, optimise_graph
 _RESUME_FUNCTIONS: dict[tuple, CompiledFunction] = {}
 _CALLEES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-# Backends whose generated code reads dynamic dimensions (ir/symbolic.py) at run time.
-DYNAMIC_BACKENDS = ("llvm", "numpy")
-
 # Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
 COMPILE_LISTENERS: list[Callable[[str, CacheEntry], None]] = []
-
-
-@dataclass
-class CacheEntry:
-    """One specialisation of a function: its guard, and what runs when the guard holds."""
-
-    guard: Callable[..., bool]
-    run: Callable[..., Any] | None  # None: run the original function eagerly
-    capture: FrameCapture
-    stages: dict[str, str] = field(default_factory=dict)
-    compile_seconds: float = 0.0
-    mutates: bool = False
-    kernel_graph: Any = None  # the fused program (llvm, triton), for `ember dump --stage dot`
-    warned_failure: bool = False  # its compiled code raised where eager did not (said once)
-    # Stages a first call extends (the loop orders it decides, the modules compiled for them).
-    live_stages: dict[str, Callable[[], str]] = field(default_factory=dict)
-
-    def current_stages(self) -> dict[str, str]:
-        """The readable stages as they are now."""
-        return {**self.stages, **{name: describe() for name, describe in self.live_stages.items()}}
-
-    @property
-    def eager_reason(self) -> BreakInfo | None:
-        return self.capture.eager
 
 
 class CompiledFunction:
@@ -101,9 +58,7 @@ class CompiledFunction:
         self._only_entry: CacheEntry | None = None  # the fast path's entry (_entries_changed)
         self.children: list[CompiledFunction] = []  # resume functions and callees compiled at breaks
         self._warned_limit = False
-        self._dynamic_seen: set[tuple[str, int]] = set()  # (source expression, axis) seen changing
-        self._static_dims: set[tuple[str, int]] = set()  # ... that needed a concrete size: static for good
-        self._scalars_seen_changing: set[str] = set()  # Python float/int parameters read at run time since
+        self.specialisation = Specialisation(function)  # which dimensions and numbers have changed
         self._read_signature()
         functools.update_wrapper(self, fn)
         prefetch(self.backend)
@@ -204,7 +159,7 @@ class CompiledFunction:
         """The newest entry whose guard holds. Newer entries are tried first: one compiled after a
         recompile (a dimension or a loop counter read at run time) serves the calls that follow,
         and an older one's guard would fail on each."""
-        for entry in reversed(self.entries):  # (_admits, inlined: every call without a fast path runs it)
+        for entry in reversed(self.entries):  # (admits, inlined: every call without a fast path runs it)
             try:
                 if entry.guard(*frame_args):
                     return entry
@@ -243,26 +198,30 @@ class CompiledFunction:
                 self._warned_limit = True
                 warn(f"{self._function.__qualname__}: recompile limit ({config.recompile_limit}) reached; "
                      "new argument kinds run eagerly (raise ember.config.recompile_limit to compile more)")
-            return _eager_entry("recompile limit reached")
+            return eager_entry("recompile limit reached")
         if self.entries:
             self._log_recompile(frame_args)
         started = time.perf_counter()
-        dynamic = self._dynamic_dims(frame_args)
-        scalars = self._dynamic_scalars(frame_args)
+        seen = self.specialisation
+        symbolic = self.dynamic if config.dynamic_shapes else False
+        dynamic = seen.dynamic_dims(self.entries, frame_args, symbolic if self.backend in DYNAMIC_BACKENDS else False)
+        scalars = seen.dynamic_scalars(self.entries, frame_args, symbolic)
+        builder = EntryBuilder(self._function, self.backend, self.fullgraph, self._resume_target, self._call_callee,
+                               self, len(self.entries))
         blamed: set[tuple[str, int]] = set()
         while True:
             try:
-                entry = self._trace_and_build(frame_args, dynamic, scalars)
+                entry = builder.build(frame_args, dynamic, scalars)
                 break
             except DynamicShapeFailed as failure:  # compile those dimensions static; exact as before
                 failed = failure.dims or dynamic
                 blamed |= failed
-                self._static_dims |= failed
+                seen.static_dims |= failed
                 dynamic = dynamic - failed
-                log_stage("recompiles", f"{self._function.__qualname__}: {', '.join(_dim_names(failed))} "
+                log_stage("recompiles", f"{self._function.__qualname__}: {', '.join(dim_names(failed))} "
                                         f"stay static ({failure.reason})")
         if blamed and entry.capture.eager is not None and entry.capture.eager.user_error:
-            self._static_dims -= blamed  # the call itself was bad (eager raises): not the symbols' fault
+            seen.static_dims -= blamed  # the call itself was bad (eager raises): not the symbols' fault
         entry.compile_seconds = time.perf_counter() - started
         code = self._function
         stages = entry.stages
@@ -273,138 +232,13 @@ class CompiledFunction:
         self._entries_changed()
         for listener in COMPILE_LISTENERS:
             listener(code.__qualname__, entry)
-        if entry.run is not None and not _admits(entry, frame_args):
+        if entry.run is not None and not admits(entry, frame_args):
             # A guard that rejects the very arguments it was traced from would run code made for
             # other values: this call runs eagerly instead (later calls try the entry as usual).
             warn(f"{code.__qualname__}: a new entry's guard rejects the arguments it was traced from; "
                  "the call ran eagerly (an Ember bug: EMBER_LOGS=guards shows the guard)")
-            return _RUN_EAGERLY
+            return RUN_EAGERLY
         return entry
-
-    def _dynamic_dims(self, frame_args: tuple) -> frozenset[tuple[str, int]]:
-        """Input dimensions to trace as symbols: with ``dynamic=True`` every dimension of the
-        array arguments; with ``dynamic=None`` those whose size differs from an earlier entry's
-        (the recompile a new batch size causes); never those that failed as symbols before."""
-        if self.dynamic is False or not config.dynamic_shapes or self.backend not in DYNAMIC_BACKENDS:
-            return frozenset()
-        fn = self._function
-        params = self.entries[0].capture.params if self.entries else ()
-        namespace = frame_namespace(params, frame_args, fn.__globals__, fn.__closure__) if self.entries else {}
-        if self.dynamic:
-            for name, value in zip(frame_params(self._function.__code__), frame_args, strict=True):
-                if isinstance(value, np.ndarray):
-                    self._dynamic_seen |= {(local_name(name), axis) for axis in range(value.ndim)}
-        for entry in self.entries:
-            for expr, traced in entry.capture.input_shapes.items():
-                now = evaluate(expr, namespace)
-                if isinstance(now, np.ndarray) and now.ndim == len(traced) and now.shape != traced:
-                    changed = (a for a, (d, t) in enumerate(zip(now.shape, traced, strict=True)) if d != t)
-                    self._dynamic_seen |= {(expr, a) for a in changed}
-        dynamic = frozenset(self._dynamic_seen - self._static_dims)
-        if dynamic:
-            log_stage("recompiles", f"{self._function.__qualname__}: dynamic dimensions "
-                                    f"{', '.join(_dim_names(dynamic))}")
-        return dynamic
-
-    def _dynamic_scalars(self, frame_args: tuple) -> frozenset[str]:
-        """Python float and int arguments (or items of tuple arguments) read at run time (where
-        the graph can take them as inputs) rather than as constants: with ``dynamic=True`` all,
-        with ``dynamic=None`` those whose value differs from an earlier entry's (a learning rate,
-        a loop counter handed to a resume function: one entry serves every value)."""
-        if self.dynamic is False or not config.dynamic_shapes:
-            return frozenset()
-        for key, value in scalar_arguments(frame_params(self._function.__code__), frame_args).items():
-            if self.dynamic or any(
-                    _another_value(entry.capture.scalar_arguments.get(key), value) for entry in self.entries):
-                if key not in self._scalars_seen_changing:
-                    use = "next to arrays" if type(value) is float else "as an index or next to float arrays"
-                    log_stage("recompiles", f"{self._function.__qualname__}: {key} is read at run time {use} "
-                                            f"(a Python {type(value).__name__} whose value changed)")
-                self._scalars_seen_changing.add(key)
-        return frozenset(self._scalars_seen_changing)
-
-    def _trace_and_build(self, frame_args: tuple, dynamic: frozenset[tuple[str, int]],
-                         scalars: frozenset[str] = frozenset()) -> CacheEntry:
-        capture = trace(self._function, frame_args, dynamic=dynamic, dynamic_scalars=scalars)
-        if dynamic and capture.eager is not None:
-            raise DynamicShapeFailed(f"runs eagerly with dynamic dimensions: {capture.eager.reason}", dynamic)
-        code = self._function
-        guard = capture.guards.compile(code.__name__, capture.params, code.__globals__, code.__closure__,
-                                       debug_file(f"{code.__qualname__}.{len(self.entries)}.guards.py",
-                                                  capture.guards.source_text(code.__name__, capture.params)))
-        stages = {"bytecode": capture.bytecode, "guards": capture.guards.source_text(code.__name__, capture.params)}
-        entry = CacheEntry(guard, None, capture, stages)
-        if capture.eager is not None:
-            stages["breaks"] = str(capture.eager)
-            log_stage("breaks", f"{code.__qualname__} runs eagerly: {capture.eager}")
-            if self.fullgraph and not capture.eager.user_error:
-                raise GraphBreakError(f"ember.compile(fullgraph=True): graph break in {code.__qualname__} at "
-                                      f"{capture.eager}")
-        else:
-            plan = capture.break_plan
-            if plan is not None:
-                info = BreakInfo(plan.reason, plan.loc)
-                stages["breaks"] = f"{info}\n    (split: the graph before it is compiled; CPython runs this " \
-                                   f"{plan.inst.opname}; resume functions continue)"
-                log_stage("breaks", f"{code.__qualname__} splits: {info}")
-                if self.fullgraph:
-                    raise GraphBreakError(f"ember.compile(fullgraph=True): graph break in {code.__qualname__} "
-                                          f"at {info}")
-            self._build(entry, dynamic)
-        return entry
-
-    def _build(self, entry: CacheEntry, dynamic: frozenset[tuple[str, int]] = frozenset()) -> None:
-        capture, stages = entry.capture, entry.stages
-        assert capture.graph is not None  # (built only when tracing succeeded: _trace_and_build)
-        traced = capture.graph
-        stages["graph"] = str(capture.graph)
-        try:
-            optimised, timings = optimise_graph(capture.graph)
-            stages["optimized"] = f"{format_timings(timings)}\n{optimised}"
-            # Kernels assume inputs they write do not overlap other inputs; when they do, the
-            # reference backend (which runs NumPy on the real arrays) is exact. So it is for an
-            # op that raises on values (an index out of bounds) under Triton: CuPy does not check.
-            checks_values = any(n.op.checks_values for n in optimised.nodes)
-            backend = "numpy" if capture.inputs_overlap or (checks_values and self.backend == "triton") \
-                else self.backend
-            artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
-                                      cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
-            stages["kernels"] = artifact.describe()
-            entry.live_stages["kernels"] = artifact.describe
-            entry.kernel_graph = getattr(artifact, "kernel_graph", None)
-            if backend == "llvm":
-                stages["llvm"] = artifact.llvm_ir()
-                entry.live_stages["llvm"] = artifact.llvm_ir
-            if backend == "triton":
-                stages["triton"] = artifact.triton_source()
-            capture.graph = optimised
-            targets = [self._resume_target(point) for point, _ in capture.break_plan.resumes] \
-                if capture.break_plan is not None else []
-            # A loop's body that resumes in itself runs the following rounds itself.
-            loop_target = self if any(target is self for target in targets) else None
-            entry.run, stages["wrapper"] = build_wrapper(capture, artifact, self._function.__globals__,
-                                                         self._function.__closure__, targets, self._call_callee,
-                                                         loop_target=loop_target, loop_guard=entry.guard)
-            if config.debug_dir:  # recompile from a real file so a debugger can step into it
-                name = f"{self._function.__qualname__}.{len(self.entries)}.wrapper.py"
-                entry.run, _ = build_wrapper(capture, artifact, self._function.__globals__, self._function.__closure__,
-                                             targets, self._call_callee, debug_file(name, stages["wrapper"]),
-                                             loop_target, entry.guard)
-            entry.mutates = any(n.op.kind is OpKind.MUTATION for n in optimised.nodes)
-            grown = [d for d, size in capture.guarded_minimums.items() if d.minimum > size]
-            if grown:  # a pass indexed a symbol further than the guard (made when tracing ended) admits
-                raise SymbolicShapeError(f"{grown[0]} needs >= {grown[0].minimum} after optimising", tuple(grown))
-        except Exception as exc:
-            if dynamic:  # whatever failed, the static compile is the one that must work
-                dims = dim_origins(traced, capture.input_sources, getattr(exc, "dims", ()))
-                raise DynamicShapeFailed(f"{type(exc).__name__}: {exc}", dims or dynamic) from exc
-            if not config.suppress_errors:
-                raise
-            capture.eager = BreakInfo(f"internal compiler error ({type(exc).__name__}: {exc}); running eagerly",
-                                      None)
-            stages["breaks"] = str(capture.eager)
-            log_stage("breaks", f"{self._function.__qualname__}: {capture.eager}")
-            entry.run = None
 
     def _resume_target(self, point: ResumePoint) -> CompiledFunction:
         """The compiled resume function for a break point: one per point, globals and closure,
@@ -446,69 +280,14 @@ class CompiledFunction:
         """Forget every compiled entry (and which dimensions were dynamic)."""
         self.entries.clear()
         self._entries_changed()
-        self._dynamic_seen.clear()
-        self._static_dims.clear()
-        self._scalars_seen_changing.clear()
+        self.specialisation.reset()
         self._warned_limit = False
-
-
-def _another_value(traced: float | int | None, now: float | int) -> bool:
-    """Whether a float or int parameter traced as ``traced`` has another value of its type now
-    (-0.0 is another float)."""
-    if type(traced) is not type(now):
-        return False
-    if type(now) is int:
-        return traced != now
-    return not (traced == now and math.copysign(1.0, traced) == math.copysign(1.0, now))
-
-
-def _dim_names(dims: frozenset[tuple[str, int]]) -> list[str]:
-    return [f"{expr}.shape[{axis}]" for expr, axis in sorted(dims)]
-
-
-def debug_file(name: str, text: str) -> str | None:
-    """Write generated code to ``ember.config.debug_dir`` (if set) and return its path."""
-    if not config.debug_dir:
-        return None
-    directory = Path(config.debug_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
-    path.write_text(text + "\n")
-    return str(path)
 
 
 def clear_shared_caches() -> None:
     """Forget every resume function and callee compiled at graph breaks (``ember.reset``)."""
     _RESUME_FUNCTIONS.clear()
     _CALLEES.clear()
-
-
-class _AlwaysTrue:
-    def compile(self, *args: Any) -> Callable[..., bool]:
-        return lambda *a: True
-
-    def source_text(self, name: str, params: tuple) -> str:
-        return f"def guard_{name}(*args):\n    return True"
-
-    def __len__(self) -> int:
-        return 0
-
-
-def _admits(entry: CacheEntry, frame_args: tuple) -> bool:
-    try:
-        return bool(entry.guard(*frame_args))
-    except Exception:  # a source that does not resolve: the guard fails
-        return False
-
-
-def _eager_entry(reason: str) -> CacheEntry:
-    """An entry that runs the function eagerly, whatever the arguments."""
-    capture = FrameCapture("eager", (), cast(GuardSet, _AlwaysTrue()))  # (stands in for one)
-    capture.eager = BreakInfo(reason, None)
-    return CacheEntry(lambda *a: True, None, capture)
-
-
-_RUN_EAGERLY = _eager_entry("a guard that rejects the arguments traced (an Ember bug)")
 
 
 def _unwrap(fn: Any) -> tuple[types.FunctionType, Any]:

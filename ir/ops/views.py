@@ -40,6 +40,22 @@ def getitem(x, index):
     return x[index]
 
 
+def index_axes(items: tuple | list, ndim: int) -> list[int | None]:
+    """The axis of an ``ndim``-array each item of a basic index selects from: None for None
+    and Ellipsis (which select no axis of their own; Ellipsis skips the axes no item names)."""
+    selecting = sum(1 for item in items if item is not None and item is not Ellipsis)
+    axes: list[int | None] = []
+    axis = 0
+    for item in items:
+        if item is None or item is Ellipsis:
+            axis += ndim - selecting if item is Ellipsis else 0
+            axes.append(None)
+            continue
+        axes.append(axis if axis >= 0 else None)
+        axis += 1
+    return axes
+
+
 def dynamic_slice(x, start, *, axis, length):
     """``x[..., start:start + length, ...]`` along ``axis``, ``start`` read at run time (JAX's
     ``lax.dynamic_slice``): a view of ``length`` whatever ``start`` is, because the guards that

@@ -124,7 +124,7 @@ def test_code_that_needs_the_size_compiles_it_static(check, backend, body):
     for n in (12, 13, 3, 14):
         check(f, rand(n, 4, seed=n), compiled_fn=compiled, entries=None)
     assert len(compiled.entries) == 4 and symbols(compiled) == [[], [], [], []]
-    assert ("x", 0) in compiled._static_dims
+    assert ("x", 0) in compiled.specialisation.static_dims
 
 
 @pytest.mark.parametrize("body", [
@@ -266,7 +266,7 @@ def test_the_other_axis_stays_dynamic_when_one_must_be_static(check, backend):
     compiled = ember.compile(f, backend=backend, dynamic=True)
     for m in (5, 6, 7):
         check(f, rand(4, m, seed=m), compiled_fn=compiled, entries=None)
-    assert symbols(compiled) == [["s0"]] and ("x", 0) in compiled._static_dims
+    assert symbols(compiled) == [["s0"]] and ("x", 0) in compiled.specialisation.static_dims
 
 
 def test_views_that_keep_the_axis_whole_stay_dynamic(check, backend):
@@ -361,9 +361,9 @@ def test_the_wrapper_reads_sizes_and_the_log_names_dimensions(backend, caplog, m
 def test_a_pass_that_needs_a_larger_minimum_than_guarded_compiles_static(check, backend, monkeypatch):
     """Guards are written when tracing ends; if optimising then demanded more of a symbol (no pass
     does today), the entry must not run with the weaker guard."""
-    from ember.runtime import compiled_function
+    from ember.runtime import entry_builder
 
-    original = compiled_function.optimise_graph
+    original = entry_builder.optimise_graph
 
     def demanding(graph):
         for node in graph.inputs:
@@ -372,11 +372,11 @@ def test_a_pass_that_needs_a_larger_minimum_than_guarded_compiles_static(check, 
                     dim.require(dim.hint)  # as if a pass indexed it up to the traced size
         return original(graph)
 
-    monkeypatch.setattr(compiled_function, "optimise_graph", demanding)
+    monkeypatch.setattr(entry_builder, "optimise_graph", demanding)
     compiled = ember.compile(softmax, backend=backend)
     for n in (4, 9, 6):
         check(softmax, rand(n, 8, seed=n), compiled_fn=compiled, entries=None)
-    assert symbols(compiled) == [[], [], []] and ("x", 0) in compiled._static_dims
+    assert symbols(compiled) == [[], [], []] and ("x", 0) in compiled.specialisation.static_dims
 
 
 def test_a_global_array_whose_size_changes_becomes_dynamic(check, backend):
@@ -387,4 +387,4 @@ def test_a_global_array_whose_size_changes_becomes_dynamic(check, backend):
     for n in (4, 5, 9, 6):
         namespace["W"] = rand(n, 3, seed=n)
         check(f, 2.0, compiled_fn=compiled, entries=None)
-    assert symbols(compiled) == [[], ["s0"]] and ("G['W']", 0) in compiled._dynamic_seen
+    assert symbols(compiled) == [[], ["s0"]] and ("G['W']", 0) in compiled.specialisation.dims_seen
