@@ -423,7 +423,17 @@ def _reshape_method(tracer: Tracer, a: Value, *shape: Value, order: Any = "C", c
 def _squeeze(tracer: Tracer, a: Value, axis: Any = None) -> Value:
     array = as_array(tracer, a)
     axis = normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)
+    if axis == () or axis is None and 1 not in array.node.meta.shape:
+        return array  # NumPy hands back the array itself when there is nothing to squeeze
     return tracer.emit("squeeze", array.node, axis=axis) if axis is not None else tracer.emit("squeeze", array.node)
+
+
+def array_part(tracer: Tracer, array: ArrayValue, name: str) -> Value:
+    """``array.real`` or ``array.imag``: views of a complex array's parts; a real array's real
+    part is the array itself (``x.real is x``), its imaginary part read-only zeros."""
+    if name == "real" and array.node.meta.dtype.kind != "c":
+        return array
+    return tracer.emit(name, array.node)
 
 
 @numpy_function(np.expand_dims)
@@ -533,7 +543,7 @@ def array_attribute(tracer: Tracer, array: ArrayValue, name: str) -> Value:
     if name == "T":
         return tracer.emit("transpose", array.node, None)
     if name in ("real", "imag"):
-        return tracer.emit(name, array.node)
+        return array_part(tracer, array, name)
     if name in ARRAY_METHODS or name in _OTHER_METHODS:
         handler = ARRAY_METHODS.get(name) or _OTHER_METHODS[name]
         return HandlerValue(f"ndarray.{name}",

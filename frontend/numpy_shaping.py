@@ -14,6 +14,7 @@ from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
     array_method,
+    array_part,
     as_array,
     call_handler,
     check_default,
@@ -136,7 +137,7 @@ numpy_function(np.atleast_3d)(_at_least_nd(3))
 
 def _part(name: str) -> Handler:
     def handler(tracer: Tracer, val: Value) -> Value:
-        return tracer.emit(name, as_array(tracer, val).node)
+        return array_part(tracer, as_array(tracer, val), name)
 
     return handler
 

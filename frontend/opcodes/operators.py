@@ -4,6 +4,7 @@ from __future__ import annotations
 import operator
 
 from ...ir import Node, OpKind
+from ...ir.ops.views import CONTIGUOUS_VIEWS
 from ..conversions import NotConstant, constant_of
 from ..errors import Unsupported
 from ..operators import binary, inplace, python_op, truth, unary
@@ -69,12 +70,26 @@ def _object_of(node: Node) -> Node:
     return node
 
 
+def _layout_decides(node: Node) -> Node:
+    """The object ``node`` is, or a copy of, where that depends on the layout at run time:
+    ``np.ascontiguousarray(x)`` is ``x`` itself when x is C-contiguous."""
+    node = _object_of(node)
+    while node.op.name in CONTIGUOUS_VIEWS:
+        node = _object_of(node.args[0])
+    return node
+
+
 def _same(frame, left, right) -> bool:
     """``left is right`` at trace time, for the values where identity is known."""
     if isinstance(left, ConstValue) and isinstance(right, ConstValue):
         return left.value is right.value
     if isinstance(left, ArrayValue) and isinstance(right, ArrayValue):
-        return _object_of(left.node) is _object_of(right.node)
+        if _object_of(left.node) is _object_of(right.node):
+            return True
+        if _layout_decides(left.node) is _layout_decides(right.node):
+            raise Unsupported("identity test of np.ascontiguousarray/asfortranarray's result (the array "
+                              "itself or a copy: its layout decides at run time)", frame.loc())
+        return False
     if isinstance(left, ConstValue) or isinstance(right, ConstValue):
         return False  # an array, tuple or object is never None/True/a module
     if left is right:

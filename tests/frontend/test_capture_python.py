@@ -332,6 +332,34 @@ def test_identity_survives_inplace_updates(check, arr):
     check(f, arr((3,)), arr((3,), seed=1))
 
 
+def test_functions_that_may_hand_back_their_argument_keep_its_identity(check, arr):
+    """``x.real``, ``np.real(x)`` of a real array and ``np.squeeze(x)`` with nothing to squeeze
+    are x itself in NumPy, and ``is`` says so when traced: it said False, and the idiom
+    ``if y is x: y = y.copy()`` then wrote into the caller's array."""
+    def f(x, c):
+        return (np.real(x) is x, x.real is x, x.imag is x, np.squeeze(x) is x, x.squeeze(()) is x,
+                np.squeeze(x[None]) is x, np.real(c) is c, c.real is c)
+
+    check(f, arr((3, 2)), arr((3,)) + 1j)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_is_on_ascontiguousarray_asks_the_run_time(check, layout):
+    """``np.ascontiguousarray(x) is x`` holds only for a C-contiguous x: the layout decides at run
+    time, so the test runs in CPython at a graph break."""
+    def f(x):
+        y = np.ascontiguousarray(x)
+        if y is x:  # a copy for the caller's sake, where NumPy handed back x itself
+            y = y.copy()
+        y += 1
+        return y, np.asfortranarray(x) is x
+
+    def make():
+        x = np.arange(12.0).reshape(3, 4)
+        return ({"C": x, "F": np.asfortranarray(x), "strided": x[:, ::2]}[layout],), {}
+    check(f, make_args=make, compiled=False, reason="identity test of np.ascontiguousarray")
+
+
 def test_same_array_twice_is_identical(check):
     def make():
         a = np.arange(3.0)
