@@ -23,7 +23,7 @@ import numpy as np
 from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError, iter_nodes
 from .breaks import BreakPlan, GraphBreak
 from .errors import Unsupported, UserCodeError
-from .guards import Guard, GuardSet, identifier
+from .guards import Guard, GuardSet, floating_point_errors_quiet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
 from .resume import STACK_PREFIX
 from .sources import ClosureSource, ItemSource, LocalSource, Source, local_name
@@ -149,6 +149,11 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     capture.scalar_arguments = scalar_arguments(params, frame_args)
     try:
         locals_ = {name: _wrap_parameter(tracer, name, arg) for name, arg in zip(params, frame_args, strict=True)}
+        quiet = floating_point_errors_quiet()
+        tracer.guards.add(Guard.errors_quiet(quiet))
+        if not quiet:
+            raise Unsupported(f"np.seterr({np.geterr()}): floating-point errors raise, print or call a handler, "
+                              "and compiled kernels set no flags", SourceLoc(code.co_filename, code.co_firstlineno))
         cells: dict[str, Cell] = {
             name: RealCell(cell, ClosureSource(i, name))
             for i, (name, cell) in enumerate(zip(code.co_freevars, fn.__closure__ or (), strict=True))}

@@ -127,3 +127,38 @@ def test_a_break_inside_the_block_runs_the_whole_function_in_cpython():
     np.testing.assert_array_equal(compiled(np.array([1.0, np.e])), np.array([0.0, 1.0]))
     (entry,) = compiled.entries
     assert entry.capture.eager is not None and not compiled.children
+
+
+def log_twice(a):
+    return np.log(a) * 2.0
+
+
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_a_global_error_state_that_raises_runs_eagerly(backend):
+    """``np.seterr(all='raise')`` (or an errstate around the call) makes NumPy raise where compiled
+    kernels, which set no floating-point flags, returned NaN: such calls run eagerly, and calls
+    after the state is quiet again run the compiled entry."""
+    compiled = ember.compile(log_twice, backend=backend)
+    x = np.array([-1.0, 2.0])
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(compiled(x), log_twice(x))
+    saved = np.seterr(all="raise")
+    try:
+        with pytest.raises(FloatingPointError):
+            compiled(x)
+        with pytest.raises(FloatingPointError):
+            compiled(x)  # (the eager entry serves the loud state)
+    finally:
+        np.seterr(**saved)
+    seen = []
+    with np.errstate(invalid="call", call=lambda kind, flag: seen.append(kind)):
+        compiled(x)
+    assert seen == ["invalid value"]  # (the handler NumPy called, eagerly)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(compiled(x), log_twice(x))
+    assert [entry.capture.eager is None for entry in compiled.entries] == [True, False]
+    assert "np.seterr" in str(compiled.entries[1].capture.eager)
+    with np.errstate(all="raise"):  # a new state object that raises: still the eager entry
+        with pytest.raises(FloatingPointError):
+            compiled(x)
+    assert len(compiled.entries) == 2
