@@ -29,6 +29,7 @@ class GuardKind(enum.Enum):
     TENSOR = "tensor"      # an ndarray of this dtype, shape and strides
     WRITEABLE = "writeable"  # an array Ember writes into must allow writes
     OVERLAP = "overlap"    # whether two input arrays share memory, as when traced
+    ITERATOR = "iterator"  # an iterator whose next step runs no Python code (plain_iterator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,19 @@ class Guard:
         return Guard(GuardKind.WRITEABLE, (source,), f"{source.expr()}.flags.writeable")
 
     @staticmethod
+    def plain_iterator(source: Source, iterator: Any) -> Guard | None:
+        """``e`` is an iterator like ``iterator`` whose next step runs no Python code (a loop's
+        round then rechecks only what changed: runtime/frame_wrapper.py); None for others."""
+        if not steps_without_python(iterator):
+            return None
+        kind = type(iterator)
+        text = f"type({source.expr()}) is {kind.__name__}"
+        if kind in PLAIN_ITERATORS:
+            return Guard(GuardKind.ITERATOR, (source,), text, ((kind.__name__, kind),))
+        return Guard(GuardKind.ITERATOR, (source,), f"{text} and steps_without_python({source.expr()})",
+                     ((kind.__name__, kind), ("steps_without_python", steps_without_python)))
+
+    @staticmethod
     def errors_quiet(quiet: bool) -> Guard:
         """NumPy's floating-point error state (``np.seterr``) only ignores or warns, as when
         traced; or, for an entry that runs eagerly because it did not, still does not."""
@@ -210,6 +224,23 @@ class Guard:
         text = f"may_share_memory({first.expr()}, {second.expr()})"
         return Guard(GuardKind.OVERLAP, (first, second), text if overlapping else f"not {text}",
                      (("may_share_memory", np.may_share_memory),))
+
+
+PLAIN_ITERATORS = frozenset(type(iter(empty)) for empty in ([], (), range(0), range(2**64)))
+_SEQUENCE_ITERATOR = type(iter(np.empty(0)))  # CPython's iterator over __getitem__ (``iterator``)
+
+
+def steps_without_python(iterator: Any) -> bool:
+    """Whether ``next(iterator)`` runs no Python code: a list, tuple or range iterator, CPython's
+    iterator over an ndarray (NumPy's C indexing makes each row), enumerate or zip over those."""
+    kind = type(iterator)
+    if kind in PLAIN_ITERATORS:
+        return True
+    if kind is _SEQUENCE_ITERATOR:
+        return type(iterator.__reduce__()[1][0]) is np.ndarray
+    if kind is enumerate:
+        return steps_without_python(iterator.__reduce__()[1][0])
+    return kind is zip and all(steps_without_python(part) for part in iterator.__reduce__()[1])
 
 
 try:

@@ -9,6 +9,7 @@ from .containers import view_item
 from .errors import Unsupported, UserCodeError
 from .operators import iterate
 from .values import (
+    ArrayValue,
     ConstValue,
     DictValue,
     DictViewValue,
@@ -27,9 +28,18 @@ ITERATORS = (IteratorValue, ZipValue, EnumerateValue)
 
 
 def make_iterator(tracer: Tracer, value: Value) -> Value:
-    """``iter(value)``: an iterator is its own; a list's and a dict's read them as they step."""
+    """``iter(value)``: an iterator is its own; a list's and a dict's read them as they step. An
+    array with more rows than a loop unrolls is iterated by CPython (a graph break here), its
+    rows made one per round, not all up front (512 rows: 512 views handed over in a list)."""
+    from .tracer import UNROLL_LIMIT
+
     if isinstance(value, ITERATORS):
         return value
+    if isinstance(value, ArrayValue) and value.node.meta.ndim:
+        rows = value.node.meta.shape[0]
+        if not isinstance(rows, int) or rows > UNROLL_LIMIT:
+            raise Unsupported(f"a loop over the {rows} rows of an array (more than the unroll limit "
+                              f"{UNROLL_LIMIT}) runs in CPython, its body compiled", tracer.loc)
     if isinstance(value, ListValue):
         return IteratorValue(value.items, over=value)
     if isinstance(value, DictValue | DictViewValue):

@@ -94,7 +94,7 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
         guard(Guard.type_is(source, obj))
         return ObjectValue(obj, source)
     if source is not None:
-        guard(Guard.type_is(source, obj))
+        guard(Guard.plain_iterator(source, obj) or Guard.type_is(source, obj))
         return OpaqueValue(obj, source)
     raise Unsupported(f"values of type {type(obj).__name__} are not supported", tracer.loc)
 

@@ -26,7 +26,7 @@ from ..frontend import (
 from ..frontend.guards import GuardKind, GuardSet
 from ..frontend.resume import ResumePoint
 from ..frontend.sources import argument_only, identifier
-from ..ir import Node
+from ..ir import Node, OpKind
 
 SIMPLE_CONSTANTS = (int, float, bool, str, type(None))
 
@@ -150,10 +150,9 @@ def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = Non
     return "\n".join(round_guard + lines), emitter.constants
 
 
-# Iterators whose ``next`` runs no Python code: between two rounds of a loop over one, nothing but
-# the compiled graph runs, so an argument that is the same object as in the last round still
-# passes every check that names only such arguments.
-_PLAIN_ITERATORS = frozenset(type(iter(empty)) for empty in ([], (), range(0), range(2**64)))  # type: ignore[var-annotated]
+# A loop over an iterator whose ``next`` runs no Python code (Guard.plain_iterator): between two
+# rounds nothing but the compiled graph runs, so an argument that is the same object as in the
+# last round still passes every check that names only such arguments.
 
 
 @dataclass
@@ -171,9 +170,8 @@ class _Loop:
         a plain iterator, the part of it that names an argument that is not the last round's own
         object (the counter, a row; not the arrays the body wrote in place)."""
         guards, params = self.capture.guards, self.capture.params
-        if plan.kind != "for_iter" or not any(
-                guard.kind is GuardKind.TYPE and guard.text == f"type({stack[-1]}) is {name}"
-                and kind in _PLAIN_ITERATORS for guard in guards.guards for name, kind in guard.constants):
+        if plan.kind != "for_iter" or not any(guard.kind is GuardKind.ITERATOR and guard.sources[0].expr() == stack[-1]
+                                              for guard in guards.guards):
             return "guard"
         kept = _passed_through(self.capture)
         changed = [p for p, value in zip(params, next_args, strict=True) if value != p and kept.get(value) != p]
@@ -187,12 +185,18 @@ class _Loop:
 
 
 def _passed_through(capture: FrameCapture) -> dict[str, str]:
-    """``graph_out[k]`` -> the parameter whose array the graph returns as output k itself."""
+    """``graph_out[k]`` -> the parameter whose array the graph returns as output k itself (the
+    input, or what an in-place update of it gives: ``acc += row`` is acc)."""
     graph = capture.graph
     assert graph is not None  # (a compiled capture)
     sources = {node: source.expr() for node, source in zip(graph.inputs, capture.input_sources, strict=True)}
-    return {f"graph_out[{k}]": sources[node] for k, node in enumerate(graph.outputs)
-            if isinstance(node, Node) and node in sources and sources[node] not in capture.scalar_inputs}
+    passed = {}
+    for k, node in enumerate(graph.outputs):
+        while isinstance(node, Node) and node.op.kind is OpKind.MUTATION:
+            node = node.args[0]
+        if isinstance(node, Node) and node in sources and sources[node] not in capture.scalar_inputs:
+            passed[f"graph_out[{k}]"] = sources[node]
+    return passed
 
 
 def _break_step(plan: BreakPlan, emitter: _Emitter, targets: list[Any], loop: _Loop | None = None) -> list[str]:

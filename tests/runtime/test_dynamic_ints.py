@@ -276,6 +276,57 @@ def test_a_loop_rechecks_only_the_arguments_that_change_between_rounds(check, ba
     assert "out.dtype" not in round_guard and "x.dtype" not in round_guard
 
 
+@pytest.mark.parametrize("loop", ["rows", "enumerate", "enumerate zip", "in place"])
+def test_loops_over_the_rows_of_an_array_check_only_what_changes(check, backend, loop):
+    """An array with more rows than a loop unrolls is iterated by CPython (its rows are not all
+    made up front and handed over in a list); its iterator, an enumerate or a zip over it steps
+    in C, so a round checks the new row, not the arrays that stay (an in-place ``acc +=`` gives
+    acc itself)."""
+    def f(x, y, out):
+        acc = np.zeros(x.shape[1], x.dtype)
+        if loop == "rows":
+            for row in x:
+                out[0] += row * row
+        elif loop == "enumerate":
+            for i, row in enumerate(x):
+                out[i] = np.tanh(row) * 2.0
+        elif loop == "enumerate zip":
+            for i, (a, b) in enumerate(zip(x, y, strict=True)):
+                out[i] = a * b + i
+        else:
+            for row in y:
+                acc += row
+        return out, acc
+
+    compiled = check(f, rand(200, 3, seed=1), rand(200, 3, seed=2), np.zeros((200, 3), np.float32), compiled=None,
+                     entries=None)
+    wrappers = [function.entries[-1].stages["wrapper"] for function in _resume_functions(compiled)]
+    (body,) = [wrapper for wrapper in wrappers if "while True" in wrapper]
+    round_guard = body.split("def run_")[0].split("_round(")[1]
+    assert "out.dtype" not in round_guard and "acc.dtype" not in round_guard
+    assert "graph_out[199]" not in compiled.entries[-1].stages["wrapper"]  # (no list of every row)
+
+
+class Rows(np.ndarray):
+    """An array whose items run Python code: the round after each must check everything."""
+
+    def __getitem__(self, key):
+        self.reads = getattr(self, "reads", 0) + 1
+        return super().__getitem__(key)
+
+
+def test_a_loop_over_an_iterator_that_runs_python_code_keeps_every_check(check, backend):
+    def f(x, out):
+        for i, row in enumerate(x):
+            out[i] = row * 2.0
+        return out
+
+    x = rand(100, 3, seed=1).view(Rows)
+    compiled = check(f, x, np.zeros((100, 3), np.float32), compiled=None, entries=None)
+    wrappers = [function.entries[-1].stages["wrapper"] for function in _resume_functions(compiled)]
+    assert not any("_round(" in wrapper for wrapper in wrappers)
+
+
 @pytest.mark.parametrize("loop", ["swap", "rebind", "generator", "zip"])
 def test_loops_whose_arguments_change_between_rounds_check_them(check, backend, loop):
     """Buffers swapped each round, an array made anew, a generator (its ``next`` runs Python
@@ -330,9 +381,22 @@ def test_an_enumerate_loops_counter_is_read_at_run_time(check, backend):
         return out
 
     compiled = check(f, rand(100, 6, seed=1), rand(100, seed=2), compiled=None, entries=None)
-    assert all(len(child.entries) <= 2 for child in compiled.children)
-    body = max(compiled.children, key=lambda child: len(child.entries))
+    resumed = _resume_functions(compiled)
+    assert all(len(function.entries) <= 2 for function in resumed)
+    body = max(resumed, key=lambda function: len(function.entries))
     assert "type(__ember_stack1[0]) is int" in guards(body)
+
+
+def _resume_functions(compiled) -> list:
+    """Every function compiled at the breaks under ``compiled``, each once."""
+    found: dict[int, object] = {}
+    stack = list(compiled.children)
+    while stack:
+        function = stack.pop()
+        if id(function) not in found:
+            found[id(function)] = function
+            stack.extend(function.children)
+    return list(found.values())
 
 
 def test_an_int_that_only_indexes_reaches_the_graph_unconverted():
