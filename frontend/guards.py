@@ -10,6 +10,7 @@ def guard_f(x):
 """
 from __future__ import annotations
 
+import cmath
 import enum
 import math
 from collections.abc import Callable
@@ -68,8 +69,9 @@ class Guard:
             # -0.0 == 0.0, but 1 / (x * -0.0) is -inf: the sign was specialised too.
             text += f" and copysign(1.0, {expr}) == {math.copysign(1.0, value)!r}"
             return Guard(GuardKind.VALUE, (source,), text, ((type_name, float), ("copysign", math.copysign)))
-        elif isinstance(value, complex) and 0 in (value.real, value.imag):
-            text += f" and repr({expr}) == {repr(value)!r}"  # the signs of zero parts
+        elif isinstance(value, complex) and not (cmath.isfinite(value) and 0 not in (value.real, value.imag)):
+            # the signs of zero parts; NaN and inf parts (never == themselves, or not literals)
+            text = f"type({expr}) is {type_name} and repr({expr}) == {repr(value)!r}"
         return Guard(GuardKind.VALUE, (source,), text, ((type_name, type(value)),))
 
     @staticmethod

@@ -576,6 +576,9 @@ def _size(tracer: Tracer, a: Value, axis: Any = None) -> Value:
 def _astype(tracer: Tracer, a: ArrayValue, dtype: Any, order: Any = "K", casting: Any = "unsafe",
             subok: Any = True, copy: Any = True) -> Value:
     dtype = dtype_param(tracer, dtype)
+    rule = const(tracer, casting, "casting")
+    if rule not in ("no", "equiv", "safe", "same_kind", "unsafe") or not np.can_cast(a.node.meta.dtype, dtype, rule):
+        raise UserCodeError(f"TypeError: astype from {a.node.meta.dtype} to {dtype} with casting={rule!r}", tracer.loc)
     if not const(tracer, copy, "copy") and dtype == a.node.meta.dtype:
         return a
     return tracer.emit("astype", a.node, dtype=dtype, **_order(tracer, order))

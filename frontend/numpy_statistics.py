@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import Unsupported
+from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
     array_method,
@@ -238,7 +238,10 @@ def _average(tracer: Tracer, a: Value, axis: Any = None, weights: Any = None, re
         raise Unsupported("np.average with returned=True", tracer.loc)
     keepdims_kw = {} if keepdims is _NO_VALUE else {"keepdims": bool(const(tracer, keepdims, "keepdims"))}
     if weights is None or isinstance(weights, ConstValue) and weights.value is None:
-        return call_handler(tracer, np.mean, [a], {"axis": axis, **keepdims_kw})
+        mean = call_handler(tracer, np.mean, [a], {"axis": axis, **keepdims_kw})
+        if isinstance(mean, ArrayValue) and 0 in mean.node.meta.shape:  # (NumPy divides a.size by its size)
+            raise UserCodeError("ZeroDivisionError: np.average with an empty result", tracer.loc)
+        return mean
     array, weight = as_array(tracer, a), as_array(tracer, weights)
     axis = const(tracer, axis, "axis")
     shape, weight_shape = array.node.meta.shape, weight.node.meta.shape

@@ -407,7 +407,7 @@ def _nan_max(pick_first: str):
         if dt.kind == "f":
             return _clip_step(b, pick_first, x, y)
         else:
-            cmp = {"ogt": "gt", "olt": "lt"}[pick_first]
+            cmp = {"ogt": "gt", "olt": "lt", "oge": "ge", "ole": "le"}[pick_first]
             keep = b.emit(f"icmp {'s' if dt.kind == 'i' else 'u'}{cmp} {x.ty} {x.ref}, {y.ref}")
         return b.select(keep, x.ty, x.ref, y.ref)
     return lower
@@ -873,10 +873,13 @@ def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
             low, high = clip_bounds(args[1], args[2], out)
         except OverflowError as error:
             raise Unsupported(f"clip: {error}") from None
-        for bound, op in ((low, "ogt"), (high, "olt")):
+        both = low is not None and high is not None
+        for bound, op in ((low, "oge" if both else "ogt"), (high, "ole" if both else "olt")):
             if bound is None:
                 continue
-            # NumPy's _NPY_MAX/_NPY_MIN: isnan(a) ? a : (a <op> b ? a : b)
+            # NumPy's clip by scalars: isnan(a) ? a : (a <op> b ? a : b); a NaN bound is the
+            # result. With both bounds a tie keeps a (-0.0 clipped to [0, 1] stays -0.0); with
+            # one, NumPy calls np.maximum or np.minimum, where a tie gives the bound.
             y = as_value(b, bound, out)
             x = Value(_nan_max(op)(b, out, x, y), out)
         return x

@@ -288,6 +288,22 @@ def test_where_clip_round_copy(differential):
     differential(g, lambda: [float_values(f32, 64, 12), float_values(f32, 64, 13)])
 
 
+@pytest.mark.parametrize("low, high", [(0.0, 1.0), (-1.0, -0.0), (-0.0, 0.0), (0.0, None), (None, -0.0),
+                                       (np.nan, 1.0), (1.0, 0.0)], ids=str)
+@pytest.mark.parametrize("dtype", [np.dtype("float32"), np.dtype("float64")], ids=str)
+def test_clip_by_scalars_keeps_numpys_signed_zeros(low, high, dtype):
+    """NumPy's clip by two scalars keeps x on a tie (-0.0 clipped to [0, 1] stays -0.0); by one
+    it is np.maximum or np.minimum, where a tie gives the bound; a NaN bound is the result."""
+    g = Graph()
+    x = g.add_input("x", TensorMeta((40,), dtype))
+    g.set_outputs([g.call("clip", x, low, high)])
+    values = np.resize(np.array([-0.0, 0.0, 1.0, -1.0, np.nan, 0.5, np.inf, -np.inf], dtype), 40)
+    with np.errstate(invalid="ignore"):
+        (got,), want = compile_graph(g)([values.copy()]), np.clip(values, low, high)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
 def test_mixed_dtype_promotion(differential):
     g = Graph()
     a = g.add_input("a", TensorMeta((30,), np.dtype("int16")))

@@ -265,6 +265,16 @@ def test_astype(check, arr):
     check(f, arr((3, 4), low=-5, high=5))
 
 
+@pytest.mark.parametrize("casting", ["no", "equiv", "safe", "same_kind", "unsafe", "sideways"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "complex128"])
+def test_astype_checks_its_casting_rule(check, arr, casting, dtype):
+    """``casting=`` raises TypeError where NumPy's rule forbids the cast (it was ignored)."""
+    def f(x):
+        return x.astype(dtype, casting=casting) * 2
+
+    check(f, arr((3,)))
+
+
 def test_astype_same_dtype_copies(check, arr):
     def f(x):
         y = x.astype(x.dtype)

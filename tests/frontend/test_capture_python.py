@@ -3,6 +3,7 @@ Python scalar arithmetic, builtins. Each function is compiled and compared with 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -312,6 +313,19 @@ def test_slice_objects_and_ellipsis_constants(check, arr):
         return x[s], x[..., 0]
 
     check(f, arr((5, 3)))
+
+
+@pytest.mark.parametrize("value", [complex("nan+1j"), complex("inf-0j"), complex(1, -np.inf), complex(2, 3)],
+                         ids=str)
+def test_complex_arguments_with_nan_or_inf_parts_match_their_guard(check, arr, value):
+    """A guard ``c == (nan+1j)`` never held (and ``(inf-0j)`` is no literal): the entry traced for
+    the value rejected it on every call, which ran eagerly with a warning."""
+    def f(x, c):
+        return x * c
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        check(f, arr((3,)), value)
 
 
 @pytest.mark.parametrize("value", [0, 1, -2, 3.5, True])

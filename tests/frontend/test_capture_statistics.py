@@ -41,6 +41,7 @@ def test_other_where_forms_run_eagerly_or_raise(check, body, compiled, function_
     "np.average(x, axis=(0, 1), weights=y ** 2)",
     "np.average(x, axis=0, weights=y[:, 0] * 0.0)",       # weights that sum to zero: ZeroDivisionError
     "np.average(x, weights=y[0])", "np.average(x, axis=0, weights=y[0])",   # NumPy's TypeError, ValueError
+    "np.average(x[:, :0], axis=0)", "np.average(x[:0], axis=0)",   # empty: ZeroDivisionError; NaNs
 ])
 def test_average(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
