@@ -271,9 +271,13 @@ def _lower_clip(node: Node, values: list[Block | None], dtype: np.dtype) -> Bloc
         low, high = clip_bounds(node.args[1], node.args[2], dtype)
     except OverflowError as error:
         raise Unsupported(f"clip: {error}") from None
-    for bound, value, name in ((low, values[1], "maximum"), (high, values[2], "minimum")):
+    both = low is not None and high is not None
+    for bound, value, name, keep in ((low, values[1], "maximum", ">="), (high, values[2], "minimum", "<=")):
         if bound is None:
             continue
         b = _as_block(bound, value, dtype).expr
-        expr = _nan_max(expr, b, name) if float_kind else f"tl.{name}({expr}, {b})"
+        if float_kind and both:  # NumPy's clip by two scalars: a tie (or a NaN x) keeps x, a NaN bound wins
+            expr = f"tl.where(({expr} {keep} {b}) | ({expr} != {expr}), {expr}, {b})"
+        else:
+            expr = _nan_max(expr, b, name) if float_kind else f"tl.{name}({expr}, {b})"
     return cast(Block(expr, compute_dtype(dtype)), dtype)

@@ -86,6 +86,19 @@ def test_binary_float_with_broadcast_and_constants(differential, values, dtype):
     differential(graph_of([TensorMeta((4, 33), dtype), TensorMeta((33,), dtype)], build), make)
 
 
+@pytest.mark.parametrize("low, high", [(0.0, 1.0), (-1.0, -0.0), (np.nan, 1.0), (0.0, None)], ids=str)
+def test_clip_by_scalars_keeps_numpys_signed_zeros(low, high):
+    """NumPy's clip by two scalars keeps x on a tie (-0.0 clipped to [0, 1] stays -0.0), where a
+    maximum gives +0.0 on a GPU; by one it is np.maximum or np.minimum; a NaN bound wins."""
+    g = graph_of([TensorMeta((40,), F32)], lambda g, x: g.call("clip", x, low, high))
+    values = np.resize(np.array([-0.0, 0.0, 1.0, -1.0, np.nan, 0.5, np.inf, -np.inf], F32), 40)
+    with np.errstate(invalid="ignore"):
+        (got,), want = compile_graph(g)([values.copy()]), np.clip(values, low, high)
+    np.testing.assert_array_equal(np.asarray(got), want)
+    if high is not None:  # (a lone bound is np.maximum's tie, which the device decides)
+        np.testing.assert_array_equal(np.signbit(np.asarray(got)), np.signbit(want))
+
+
 @pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "int8", "bool"])
 def test_integer_and_bool(differential, values, dtype):
     dtype = np.dtype(dtype)
