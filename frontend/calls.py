@@ -21,7 +21,7 @@ from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
 )
 from .builtin_api import call_builtin
 from .errors import FrameBound, Unsupported, UserCodeError
-from .markers import graph_break, is_disabled
+from .markers import TRACED_FUNCTION_ATTRIBUTE, graph_break, is_disabled
 from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_call
 from .operators import drain
 from .sources import AttrSource, GlobalSource, ItemSource, Source
@@ -60,6 +60,12 @@ def call_value(tracer: Tracer, fn: Value, args: list[Value], kwargs: dict[str, V
     if isinstance(fn, HandlerValue):
         return fn.handler(tracer, args, kwargs)
     if isinstance(fn, ObjectValue):
+        traced = inspect.getattr_static(fn.obj, TRACED_FUNCTION_ATTRIBUTE, None)
+        if isinstance(traced, types.FunctionType):  # an ember.compile'd function: the function it traces
+            assert fn.source is not None  # (an ObjectValue is made with its source: wrapping.py)
+            inner = wrap(tracer, traced, AttrSource(fn.source, TRACED_FUNCTION_ATTRIBUTE))
+            assert isinstance(inner, FunctionValue)  # (wrap makes one of a function)
+            return inline_call(tracer, inner, args, kwargs, depth)
         call = inspect.getattr_static(type(fn.obj), "__call__", None)
         if isinstance(call, types.FunctionType):  # guarded through the class: it can be reassigned
             assert fn.source is not None  # (an ObjectValue is made with its source: wrapping.py)

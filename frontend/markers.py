@@ -6,6 +6,9 @@ from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 DISABLE_ATTRIBUTE = "__ember_disable__"
+# Set on an ember.compile'd function to the Python function it traces: a call to it from traced
+# code inlines that function (not the dispatch code of its __call__).
+TRACED_FUNCTION_ATTRIBUTE = "__ember_function__"
 
 
 def disable(fn: F) -> F:

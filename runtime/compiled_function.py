@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..frontend import DynamicShapeFailed, ResumePoint, resume_function
-from ..frontend.markers import is_disabled
+from ..frontend.markers import TRACED_FUNCTION_ATTRIBUTE, is_disabled
 from .backends import BACKENDS, prefetch
 from .binder import make_binder
 from .cache_entry import RUN_EAGERLY, CacheEntry, admits, eager_entry
@@ -75,6 +75,9 @@ class CompiledFunction:
         self._defaults, self._kwdefaults = function.__defaults__, function.__kwdefaults__
         self._eager_reason = _never_traced_reason(function)
         self._binder = make_binder(function) if self._eager_reason is None else None
+        # What a call from traced code inlines (frontend/calls.py): the function, unless bound or never traced.
+        setattr(self, TRACED_FUNCTION_ATTRIBUTE,
+                function if self._bound_self is None and self._eager_reason is None else None)
         simple = not (code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)) and not code.co_kwonlyargcount
         self._plain_arity = code.co_argcount if simple else -1
 

@@ -3,6 +3,7 @@ methods compile directly; objects' array attributes (weights) become guarded gra
 from __future__ import annotations
 
 import types
+import warnings
 
 import ember
 import numpy as np
@@ -116,6 +117,40 @@ def test_recursion_with_constant_depth(check, arr):
         return power(x, 4)
 
     check(f, arr((3,)))
+
+
+@ember.compile
+def compiled_tree_sum(x, depth):
+    if depth == 0:
+        return x.sum()
+    half = len(x) // 2
+    return compiled_tree_sum(x[:half], depth - 1) + compiled_tree_sum(x[half:], depth - 1)
+
+
+@ember.compile
+def compiled_helper(x):
+    return np.tanh(x) * 2.0
+
+
+def test_calls_to_compiled_functions_inline_the_function_they_trace(check, arr):
+    """A call from traced code to an ember.compile'd function (its own recursion, or a compiled
+    helper) inlines the Python function: it traced the dispatch code of CompiledFunction.__call__,
+    whose guard (on its cache's state) then rejected the arguments traced."""
+    def f(x):
+        return compiled_helper(x) + compiled_helper(x * 2.0) + compiled_tree_sum.__wrapped__(x, 2)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no "an Ember bug" warning)
+        check(f, arr((16,)))
+        x = arr((16,))
+        assert np.isclose(compiled_tree_sum(x, 2), compiled_tree_sum.__wrapped__(x, 2), rtol=1e-12)
+        assert all(entry.capture.eager is None for entry in compiled_tree_sum.entries)
+        compiled_helper(arr((3,)).astype(np.float32))  # the helper's own cache grows: no recompile of f's entry
+        compiled = ember.compile(f)
+        compiled(x)
+        compiled_helper(arr((5,)))
+        compiled(x)
+        assert len(compiled.entries) == 1 and compiled.entries[0].capture.eager is None
 
 
 def test_higher_order_functions(check, arr):
