@@ -228,7 +228,8 @@ class Guard:
                      (("may_share_memory", np.may_share_memory),))
 
 
-PLAIN_ITERATORS = frozenset(type(iter(empty)) for empty in ([], (), range(0), range(2**64)))
+_EMPTY: tuple[Any, ...] = ([], (), range(0), range(2**64))
+PLAIN_ITERATORS: frozenset[type] = frozenset(type(iter(empty)) for empty in _EMPTY)
 _SEQUENCE_ITERATOR = type(iter(np.empty(0)))  # CPython's iterator over __getitem__ (``iterator``)
 
 

@@ -270,7 +270,8 @@ class KernelEmitter:
                 self.emit(f"{accs[node]} = tl.full([BLOCK_R, BLOCK_C], {acc}, "
                           f"{tl_type(reduction_accumulator(node))})", 1)
             self.emit("for c0 in range(0, COLS, BLOCK_C):", 1)
-            self.emit("col = c0 + tl.arange(0, BLOCK_C)[None, :]", 2)
+            # (int64, as row: a column index times a stride passes 2**31 in a large array)
+            self.emit("col = (c0 + tl.arange(0, BLOCK_C)[None, :]).to(tl.int64)", 2)
             self.emit("mask = row_mask & (col < COLS)", 2)
             self.decompose("col", self.reduce, "j", 2)
             loads = {}

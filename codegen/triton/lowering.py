@@ -113,6 +113,9 @@ def _as_block(arg: Any, value: Block | None, dtype: np.dtype) -> Block:
     target = compute_dtype(dtype)
     if value is not None:
         return cast(cast(value, dtype), target)
+    if np.dtype(dtype).kind == "f" and not isinstance(arg, bool):  # rounded to the loop's dtype (NEP 50), then widened
+        with np.errstate(over="ignore"):
+            return constant(np.dtype(dtype).type(arg), target)
     return constant(arg, target)
 
 
@@ -125,12 +128,17 @@ def divide(a: str, b: str, dtype: np.dtype) -> str:
     return f"tl.div_rn({a}, {b})" if compute_dtype(dtype) == F32 else f"({a} / {b})"
 
 
+def _sqrt(x: str, dtype: np.dtype) -> str:
+    """Correctly rounded square root (as division: float32's default on a GPU is approximate)."""
+    return f"tl.sqrt_rn({x})" if compute_dtype(dtype) == F32 else f"tl.sqrt({x})"
+
+
 def _float_rules(name: str, a: list[str], dtype: np.dtype) -> str | None:
     x = a[0]
     rules = {
         "true_divide": lambda: divide(a[0], a[1], dtype),
         "divide": lambda: divide(a[0], a[1], dtype),
-        "sqrt": lambda: f"tl.sqrt_rn({x})" if compute_dtype(dtype) == F32 else f"tl.sqrt({x})",
+        "sqrt": lambda: _sqrt(x, dtype),
         "maximum": lambda: _nan_max(a[0], a[1], "maximum"),
         "minimum": lambda: _nan_max(a[0], a[1], "minimum"),
         "fmax": lambda: f"tl.where({a[0]} != {a[0]}, {a[1]}, tl.where({a[1]} != {a[1]}, {a[0]}, "
@@ -139,7 +147,7 @@ def _float_rules(name: str, a: list[str], dtype: np.dtype) -> str | None:
                         f"tl.minimum({a[0]}, {a[1]})))",
         "absolute": lambda: f"tl.abs({x})",
         "reciprocal": lambda: divide(f"tl.full([1], 1.0, {tl_type(compute_dtype(dtype))})", x, dtype),
-        "sign": lambda: f"tl.where({x} > 0, 1.0, tl.where({x} < 0, -1.0, {x}))",
+        "sign": lambda: f"tl.where({x} > 0, 1.0, tl.where({x} < 0, -1.0, tl.where({x} == 0, 0.0, {x})))",
         "isnan": lambda: f"({x} != {x})",
         "isinf": lambda: f"(tl.abs({x}) == _INF)",
         "isfinite": lambda: f"(tl.abs({x}) < _INF)",
@@ -202,6 +210,8 @@ def lower_ufunc(node: Node, values: list[Block | None]) -> Block:
     name = ufunc.__name__
     if name == "power":
         return _lower_power(node, args, out)
+    if name in _SWAPPED and ins[0].kind in "iu" and ins[1].kind in "iu" and ins[0].kind != ins[1].kind:
+        return Block(_mixed_sign_comparison(name, texts, ins), BOOL)
     expr = None
     if kind == "b":
         expr = _bool_rules(name, texts)
@@ -216,6 +226,24 @@ def lower_ufunc(node: Node, values: list[Block | None]) -> Block:
     return cast(Block(expr, compute_dtype(out) if out.kind != "b" else BOOL), out)
 
 
+_SWAPPED = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal",
+            "equal": "equal", "not_equal": "not_equal"}
+
+
+def _mixed_sign_comparison(name: str, texts: list[str], ins: tuple) -> str:
+    """A signed integer against an unsigned one, exactly (NumPy's int64-uint64 loops): a
+    negative one is less than every unsigned; the others compare as unsigned (Triton's own
+    ``<`` converts both to unsigned, so -1 was 2**64 - 1)."""
+    if ins[0].kind == "u":  # (a <op> b is b <swapped op> a)
+        return _mixed_sign_comparison(_SWAPPED[name], texts[::-1], ins[::-1])
+    signed, unsigned = texts
+    as_unsigned = f"({signed}).to({tl_type(ins[1])})"
+    compared = COMMON[name].format(as_unsigned, unsigned)
+    if name in ("less", "less_equal", "not_equal"):
+        return f"(({signed} < 0) | {compared})"
+    return f"(({signed} >= 0) & {compared})"
+
+
 def _lower_power(node: Node, args: list[Block], out: np.dtype) -> Block:
     exponent = node.args[1]
     if out.kind != "f":
@@ -223,10 +251,12 @@ def _lower_power(node: Node, args: list[Block], out: np.dtype) -> Block:
     x = args[0].expr
     if not isinstance(exponent, Node) and float(exponent) in (1.0, 2.0):
         expr = x if float(exponent) == 1.0 else f"({x} * {x})"
+    elif not isinstance(exponent, Node) and float(exponent) == 0.5 and out.itemsize >= 4:
+        expr = _sqrt(x, out)  # NumPy's float32/64 loop takes sqrt: (-inf) ** 0.5 is NaN, not inf
     elif isinstance(exponent, Node) and all(d == 1 for d in exponent.meta.shape) and out.itemsize >= 4:
         # NumPy's loop takes sqrt for a stride-0 exponent of 0.5 (codegen/llvm/lowering.py)
         y = args[1].expr
-        expr = f"tl.where({y} == 0.5, libdevice.sqrt({x}), libdevice.pow({x}, {y}))"
+        expr = f"tl.where({y} == 0.5, {_sqrt(x, out)}, libdevice.pow({x}, {y}))"
     else:
         expr = f"libdevice.pow({x}, {args[1].expr})"
     return cast(Block(expr, compute_dtype(out)), out)
@@ -271,12 +301,14 @@ def _lower_clip(node: Node, values: list[Block | None], dtype: np.dtype) -> Bloc
         low, high = clip_bounds(node.args[1], node.args[2], dtype)
     except OverflowError as error:
         raise Unsupported(f"clip: {error}") from None
-    both = low is not None and high is not None
+    # NumPy's clip by two scalars keeps x on a tie (or a NaN x) and gives a NaN bound; by arrays
+    # or one bound it is np.maximum/np.minimum, where a tie gives the bound
+    scalars = low is not None and high is not None and values[1] is None and values[2] is None
     for bound, value, name, keep in ((low, values[1], "maximum", ">="), (high, values[2], "minimum", "<=")):
         if bound is None:
             continue
         b = _as_block(bound, value, dtype).expr
-        if float_kind and both:  # NumPy's clip by two scalars: a tie (or a NaN x) keeps x, a NaN bound wins
+        if float_kind and scalars:
             expr = f"tl.where(({expr} {keep} {b}) | ({expr} != {expr}), {expr}, {b})"
         else:
             expr = _nan_max(expr, b, name) if float_kind else f"tl.{name}({expr}, {b})"

@@ -99,6 +99,46 @@ def test_clip_by_scalars_keeps_numpys_signed_zeros(low, high):
         np.testing.assert_array_equal(np.signbit(np.asarray(got)), np.signbit(want))
 
 
+@pytest.mark.parametrize("op", ["less", "less_equal", "greater", "greater_equal", "equal", "not_equal"])
+@pytest.mark.parametrize("signed", ["int8", "int64"])
+def test_signed_against_uint64_compares_exactly(op, signed):
+    """NumPy compares int64 with uint64 exactly; Triton's own ``<`` made both unsigned (-1 was
+    2**64 - 1, so ``-1 < 2**64 - 1`` was False)."""
+    g = graph_of([TensorMeta((6,), np.dtype(signed)), TensorMeta((6,), np.dtype("uint64"))],
+                 lambda g, a, b: [g.call(op, a, b), g.call(op, b, a)])
+    a = np.array([-1, 5, -3, 0, 7, -128], signed)
+    b = np.array([2**64 - 1, 3, 2**64 - 3, 0, 7, 2**63], np.uint64)
+    got = compile_graph(g)([a, b])
+    np.testing.assert_array_equal(np.asarray(got[0]), getattr(np, op)(a, b))
+    np.testing.assert_array_equal(np.asarray(got[1]), getattr(np, op)(b, a))
+
+
+def test_python_floats_round_to_float16_first():
+    """A Python float next to float16 values is a float16 (NEP 50): 0.1 rounds to 0.0999755859375
+    before the float32 arithmetic, so x < 0.1 is False for x = float16(0.1)."""
+    x = np.array([0.1, 0.2, 1000.0, 3.0], F16)
+    g = graph_of([TensorMeta((4,), F16)], lambda g, v: [g.call("less", v, 0.1), g.call("multiply", v, 1e-8),
+                                                       g.call("subtract", g.call("add", v, 70000.0), 70000.0)])
+    with np.errstate(all="ignore"):
+        got = compile_graph(g)([x])
+        want = [x < 0.1, x * 1e-8, x + 70000.0 - 70000.0]
+    for mine, theirs in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.asarray(mine), theirs)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=str)
+def test_sign_of_zero_and_square_roots_by_power(dtype):
+    """np.sign(-0.0) is +0.0; x ** 0.5 by a constant is NumPy's sqrt (-inf gives NaN, -0.0 stays -0.0)."""
+    x = np.array([-0.0, 0.0, -np.inf, 4.0, -4.0, np.nan], dtype)
+    g = graph_of([TensorMeta((6,), dtype)], lambda g, v: [g.call("sign", v), g.call("power", v, 0.5)])
+    with np.errstate(all="ignore"):
+        got = compile_graph(g)([x])
+        want = [np.sign(x), np.power(x, 0.5)]
+    for mine, theirs in zip(got, want, strict=True):
+        np.testing.assert_array_equal(np.asarray(mine), theirs)
+        np.testing.assert_array_equal(np.signbit(np.asarray(mine)), np.signbit(theirs))
+
+
 @pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "int8", "bool"])
 def test_integer_and_bool(differential, values, dtype):
     dtype = np.dtype(dtype)
