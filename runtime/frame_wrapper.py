@@ -150,11 +150,6 @@ def wrapper_source(capture: FrameCapture, resume_targets: list[Any] | None = Non
     return "\n".join(round_guard + lines), emitter.constants
 
 
-# A loop over an iterator whose ``next`` runs no Python code (Guard.plain_iterator): between two
-# rounds nothing but the compiled graph runs, so an argument that is the same object as in the
-# last round still passes every check that names only such arguments.
-
-
 @dataclass
 class _Loop:
     """A loop's body that resumes in itself (see wrapper_source): the frame's own function, its
@@ -167,8 +162,9 @@ class _Loop:
 
     def guard_for(self, plan: BreakPlan, stack: list[str | None], next_args: list[str]) -> str:
         """The check the next round's arguments must pass: the entry's guard, or, for a loop over
-        a plain iterator, the part of it that names an argument that is not the last round's own
-        object (the counter, a row; not the arrays the body wrote in place)."""
+        an iterator whose ``next`` runs no Python code (Guard.plain_iterator), the part of it that
+        names an argument that is not the last round's own object (the counter, a row; not the
+        arrays the body wrote in place): between two rounds nothing but the compiled graph ran."""
         guards, params = self.capture.guards, self.capture.params
         if plan.kind != "for_iter" or not any(guard.kind is GuardKind.ITERATOR and guard.sources[0].expr() == stack[-1]
                                               for guard in guards.guards):
