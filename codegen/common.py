@@ -56,6 +56,16 @@ def lowerable(node: Node, dtypes: AbstractSet[np.dtype], unsupported: type[Excep
     return False
 
 
+def clip_keeps_ties(node: Node) -> bool:
+    """Whether ``np.clip`` keeps x where it equals a bound (-0.0 clipped to [0, 1] stays -0.0):
+    NumPy's loop for two bounds that are the same for every element (Python or NumPy scalars,
+    arrays of one element) does; with an array bound, or one bound (np.maximum/np.minimum), the
+    bound is the result."""
+    def same_everywhere(bound: Any) -> bool:
+        return bound is not None and (not isinstance(bound, Node) or all(d == 1 for d in bound.meta.shape))
+    return same_everywhere(node.args[1]) and same_everywhere(node.args[2])
+
+
 def clip_bounds(low: Any, high: Any, dtype: np.dtype) -> tuple[Any, Any]:
     """``np.clip``'s bounds as a kernel applies them to values of integer ``dtype``: a Python
     int bound beyond the dtype's range on the side that bounds nothing (-1 as the low bound of

@@ -28,7 +28,7 @@ import numpy as np
 
 from ...ir import Node
 from ...ir.ops.elementwise import angle_factor
-from ..common import clip_bounds
+from ..common import clip_bounds, clip_keeps_ties
 from .math import BINARY_LIBM, UNARY_LIBM, MathDeclarations, host_has
 from .polynomials import exp_f32, exp_f64, sin_cos_f32
 
@@ -873,13 +873,12 @@ def _lower_special(b: Builder, node: Node, args: list, out: np.dtype) -> Value:
             low, high = clip_bounds(args[1], args[2], out)
         except OverflowError as error:
             raise Unsupported(f"clip: {error}") from None
-        both = low is not None and high is not None
-        for bound, op in ((low, "oge" if both else "ogt"), (high, "ole" if both else "olt")):
+        ties = clip_keeps_ties(node)
+        for bound, op in ((low, "oge" if ties else "ogt"), (high, "ole" if ties else "olt")):
             if bound is None:
                 continue
-            # NumPy's clip by scalars: isnan(a) ? a : (a <op> b ? a : b); a NaN bound is the
-            # result. With both bounds a tie keeps a (-0.0 clipped to [0, 1] stays -0.0); with
-            # one, NumPy calls np.maximum or np.minimum, where a tie gives the bound.
+            # NumPy's clip: isnan(a) ? a : (a <op> b ? a : b), a NaN bound the result; a tie
+            # keeps a or gives the bound as clip_keeps_ties says
             y = as_value(b, bound, out)
             x = Value(_nan_max(op)(b, out, x, y), out)
         return x

@@ -19,7 +19,7 @@ import numpy as np
 
 from ...ir import Node
 from ...ir.ops.elementwise import angle_factor
-from ..common import clip_bounds
+from ..common import clip_bounds, clip_keeps_ties
 from .math import UFUNC_TO_LIBDEVICE
 
 TRITON_TYPES = {
@@ -301,14 +301,12 @@ def _lower_clip(node: Node, values: list[Block | None], dtype: np.dtype) -> Bloc
         low, high = clip_bounds(node.args[1], node.args[2], dtype)
     except OverflowError as error:
         raise Unsupported(f"clip: {error}") from None
-    # NumPy's clip by two scalars keeps x on a tie (or a NaN x) and gives a NaN bound; by arrays
-    # or one bound it is np.maximum/np.minimum, where a tie gives the bound
-    scalars = low is not None and high is not None and values[1] is None and values[2] is None
+    ties = clip_keeps_ties(node)
     for bound, value, name, keep in ((low, values[1], "maximum", ">="), (high, values[2], "minimum", "<=")):
         if bound is None:
             continue
         b = _as_block(bound, value, dtype).expr
-        if float_kind and scalars:
+        if float_kind and ties:  # a tie (or a NaN x) keeps x, a NaN bound is the result
             expr = f"tl.where(({expr} {keep} {b}) | ({expr} != {expr}), {expr}, {b})"
         else:
             expr = _nan_max(expr, b, name) if float_kind else f"tl.{name}({expr}, {b})"

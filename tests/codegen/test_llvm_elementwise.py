@@ -304,6 +304,21 @@ def test_clip_by_scalars_keeps_numpys_signed_zeros(low, high, dtype):
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
+@pytest.mark.parametrize("low_shape, high", [((40,), 1.0), ((), 1.0), ((1,), 1.0), ((40,), None)], ids=str)
+def test_clip_by_an_array_bound_gives_the_bound_on_a_tie(low_shape, high):
+    """With a bound that differs per element NumPy's clip gives the bound on a tie (+0.0 for
+    -0.0 against 0.0); a 0-d or one-element bound is a scalar's loop, which keeps x."""
+    f64 = np.dtype("float64")
+    g = Graph()
+    x, low = g.add_input("x", TensorMeta((40,), f64)), g.add_input("low", TensorMeta(low_shape, f64))
+    g.set_outputs([g.call("clip", x, low, high)])
+    values = np.resize(np.array([-0.0, 0.0, 1.0, -1.0, np.nan, 0.5], f64), 40)
+    bound = np.zeros(low_shape)
+    with np.errstate(invalid="ignore"):
+        (got,), want = compile_graph(g)([values.copy(), bound]), np.clip(values, bound, high)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
 def test_mixed_dtype_promotion(differential):
     g = Graph()
     a = g.add_input("a", TensorMeta((30,), np.dtype("int16")))
