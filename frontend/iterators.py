@@ -28,18 +28,12 @@ ITERATORS = (IteratorValue, ZipValue, EnumerateValue)
 
 
 def make_iterator(tracer: Tracer, value: Value) -> Value:
-    """``iter(value)``: an iterator is its own; a list's and a dict's read them as they step. An
-    array with more rows than a loop unrolls is iterated by CPython (a graph break here), its
-    rows made one per round, not all up front (512 rows: 512 views handed over in a list)."""
-    from .tracer import UNROLL_LIMIT
-
+    """``iter(value)``: an iterator is its own; a list's and a dict's read them as they step; an
+    array's rows (``_array_rows``)."""
     if isinstance(value, ITERATORS):
         return value
     if isinstance(value, ArrayValue) and value.node.meta.ndim:
-        rows = value.node.meta.shape[0]
-        if not isinstance(rows, int) or rows > UNROLL_LIMIT:
-            raise Unsupported(f"a loop over the {rows} rows of an array (more than the unroll limit "
-                              f"{UNROLL_LIMIT}) runs in CPython, its body compiled", tracer.loc)
+        return IteratorValue(_array_rows(tracer, value), rows_of=value)
     if isinstance(value, ListValue):
         return IteratorValue(value.items, over=value)
     if isinstance(value, DictValue | DictViewValue):
@@ -57,7 +51,21 @@ def reversed_iterator(tracer: Tracer, value: Value) -> Value:
         raise UserCodeError("TypeError: an iterator is not reversible", tracer.loc)
     if isinstance(value, DictValue | DictViewValue):
         raise Unsupported("reversed() of a dict or dict view", tracer.loc)
+    if isinstance(value, ArrayValue) and value.node.meta.ndim:
+        return IteratorValue(_array_rows(tracer, value)[::-1], rows_of=value, reversed_rows=True)
     return IteratorValue(list(reversed(iterate(tracer, value))))
+
+
+def _array_rows(tracer: Tracer, array: ArrayValue) -> list[Value]:
+    """The rows of an array; one with more rows than a loop unrolls is iterated by CPython (a graph
+    break here), its rows made one per round, not all up front (512 rows: 512 views)."""
+    from .tracer import UNROLL_LIMIT
+
+    rows = array.node.meta.shape[0]
+    if not isinstance(rows, int) or rows > UNROLL_LIMIT:
+        raise Unsupported(f"a loop over the {rows} rows of an array (more than the unroll limit "
+                          f"{UNROLL_LIMIT}) runs in CPython, its body compiled", tracer.loc)
+    return iterate(tracer, array)
 
 
 def next_item(tracer: Tracer, iterator: Value) -> Value | None:
@@ -77,8 +85,10 @@ def next_item(tracer: Tracer, iterator: Value) -> Value | None:
         item = iterator.items[iterator.position]
         _update(tracer, iterator, position=iterator.position + iterator.step)
         return view_item(iterator.over, item, iterator.view) if isinstance(iterator.over, DictValue) else item
-    # Exhausted: CPython's list and dict iterators let go of what they read, and stay exhausted.
-    _update(tracer, iterator, items=[], position=0, over=None, step=1, view="keys")
+    # Exhausted: CPython's list and dict iterators let go of what they read, and stay exhausted
+    # (an array's stays past its last row: rebuilt, it is CPython's, exhausted).
+    if iterator.rows_of is None:
+        _update(tracer, iterator, items=[], position=0, over=None, step=1, view="keys")
     return None
 
 

@@ -187,7 +187,10 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     """``target <symbol>= other``. On an array this writes into it, as NumPy's ``out=`` does,
     with NumPy's ``same_kind`` casting check; on anything else it rebinds."""
     if not isinstance(target, ArrayValue):
-        if (type(target), symbol) in _MUTATED_IN_PLACE:
+        # (CPython tries a list's ``+`` and ``*`` before its in-place concat and repeat, and an
+        # array's __radd__/__rmul__ wins: ``lst += x`` is ``lst + x``, a new array, for an array
+        # or a NumPy scalar; ``lst *= x`` for an array: a NumPy int scalar repeats the list)
+        if (type(target), symbol) in _MUTATED_IN_PLACE and not _numpy_answers_first(symbol, other):
             return _update_container(tracer, symbol, target, other)
         return binary(tracer, symbol, target, other)
     result = binary(tracer, symbol, target, other)
@@ -203,6 +206,15 @@ def inplace(tracer: Tracer, symbol: str, target: Value, other: Value) -> Value:
     if not broadcasts_to(result.node.meta.shape, target.node.meta.shape):
         raise UserCodeError("non-broadcastable output operand in in-place operation", tracer.loc)
     return write_into(tracer, target, (Ellipsis,), result)
+
+
+def _numpy_answers_first(symbol: str, other: Value) -> bool:
+    """Whether ``lst <symbol>= other`` is NumPy's ``lst <symbol> other``: for an array or a NumPy
+    scalar ``+``, for an array ``*`` (a NumPy int scalar repeats the list, as an int does)."""
+    if isinstance(other, ArrayValue):
+        return symbol == "+" or not other.node.meta.is_scalar
+    value = other.peek() if isinstance(other, ConstValue) else None
+    return isinstance(value, np.ndarray) or isinstance(value, np.generic) and symbol == "+"
 
 
 # ``lst += it``, ``lst *= n`` and ``d |= other`` change the object itself (aliases see it); any

@@ -146,8 +146,8 @@ class Rebuilder:
 
 
     def _iterator_spec(self, value: IteratorValue, loc: SourceLoc | None) -> Spec:
-        """An iterator over a list or dict goes on over that same object (whatever CPython does to
-        it before the iterator's next step, the step sees); any other, over what it has left."""
+        """An iterator over a list, dict or array goes on over that same object (whatever CPython
+        does to it before the iterator's next step, the step sees); any other, over what it has left."""
         if isinstance(value.over, ListValue):
             if value.position > len(value.items) - (value.step < 0):  # (__setstate__ would clamp it)
                 raise Unsupported("an iterator past the end of a list that shrank while it was iterated", loc)
@@ -159,6 +159,9 @@ class Rebuilder:
             view = DictViewValue(value.over, value.view)
             self.made.append(view)
             return ResumedIterator(iter, self.spec(view, loc), id(value), advance=value.position)
+        if value.rows_of is not None:  # CPython's own iterator over the array, past the rows taken
+            make = reversed if value.reversed_rows else iter
+            return ResumedIterator(make, self.spec(value.rows_of, loc), id(value), advance=value.position)
         rest = ListValue(value.items[value.position:])
         self.made.append(rest)
         return FreshIterator(self.spec(rest, loc), id(value))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import ember
 import numpy as np
 import pytest
 
@@ -372,6 +373,39 @@ def test_is_on_ascontiguousarray_asks_the_run_time(check, layout):
         x = np.arange(12.0).reshape(3, 4)
         return ({"C": x, "F": np.asfortranarray(x), "strided": x[:, ::2]}[layout],), {}
     check(f, make_args=make, compiled=False, reason="identity test of np.ascontiguousarray")
+
+
+@pytest.mark.parametrize("op", ["+=", "*="])
+@pytest.mark.parametrize("other", ["np.ones(3)", "np.ones((2, 3))", "np.float64(2.0)", "np.int64(2)", "np.array(2)"])
+def test_a_list_updated_in_place_by_an_array_becomes_numpys_result(check, op, other):
+    """CPython tries ``lst + x`` before extending, and an array's (or NumPy scalar's) __radd__
+    wins: ``lst += np.ones(3)`` is an array (it extended the list); ``lst *= np.int64(2)`` still
+    repeats the list, ``lst *= np.float64(2)`` raises TypeError."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    lst = [1.0, 2.0, 3.0]\n    alias = lst\n    lst {op} {other}\n    return lst, alias",
+         namespace)
+    check(namespace["f"], np.ones(3), compiled=None)  # (a NumPy scalar made here: a constant, run eagerly)
+
+
+@pytest.mark.parametrize("rows", [3, 100])
+def test_an_iterator_over_an_array_is_cpythons_when_it_escapes(check, rows):
+    """``iter(x)`` and ``reversed(x)`` handed back to the caller, part consumed, are CPython's
+    own iterator and reversed object over x (a list iterator over the rows before)."""
+    def f(x):
+        forward, backward = iter(x), reversed(x)
+        first, last = next(forward), next(backward)
+        return forward, backward, first * 2.0, last * 2.0
+
+    def make():
+        return (np.arange(rows * 2.0).reshape(rows, 2),), {}
+
+    compiled = ember.compile(f)
+    for want, got in zip(f(*make()[0]), compiled(*make()[0]), strict=True):
+        assert type(got) is type(want)
+        if isinstance(want, np.ndarray):
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_array_equal(np.array(list(got)), np.array(list(want)))
 
 
 def test_same_array_twice_is_identical(check):
