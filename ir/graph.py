@@ -41,6 +41,14 @@ class Node:
         return f"%{self.name}"
 
 
+def same_object(node: Node) -> Node:
+    """The node whose value is the same Python object as ``node``'s: an in-place update (a
+    mutation: ``x += 1``, ``x[i] = v``) gives the very array it writes into."""
+    while node.op.kind is OpKind.MUTATION:
+        node = node.args[0]
+    return node
+
+
 def iter_nodes(value: Any) -> Iterator[Node]:
     """Every Node inside a (nested) tuple/list/dict of arguments, in order."""
     if isinstance(value, Node):

@@ -26,7 +26,7 @@ from ..frontend import (
 from ..frontend.guards import GuardKind, GuardSet
 from ..frontend.resume import ResumePoint
 from ..frontend.sources import argument_only, identifier
-from ..ir import Node, OpKind
+from ..ir import Node, same_object
 
 SIMPLE_CONSTANTS = (int, float, bool, str, type(None))
 
@@ -187,10 +187,9 @@ def _passed_through(capture: FrameCapture) -> dict[str, str]:
     assert graph is not None  # (a compiled capture)
     sources = {node: source.expr() for node, source in zip(graph.inputs, capture.input_sources, strict=True)}
     passed = {}
-    for k, node in enumerate(graph.outputs):
-        while isinstance(node, Node) and node.op.kind is OpKind.MUTATION:
-            node = node.args[0]
-        if isinstance(node, Node) and node in sources and sources[node] not in capture.scalar_inputs:
+    for k, output in enumerate(graph.outputs):
+        node = same_object(output) if isinstance(output, Node) else None
+        if node in sources and sources[node] not in capture.scalar_inputs:
             passed[f"graph_out[{k}]"] = sources[node]
     return passed
 

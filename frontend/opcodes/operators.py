@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import operator
 
-from ...ir import Node, OpKind
+from ...ir import Node, same_object
 from ...ir.ops.views import CONTIGUOUS_VIEWS
 from ..conversions import NotConstant, constant_of
 from ..errors import Unsupported
@@ -63,19 +63,12 @@ class OperatorOps(FrameBase):
         self.push(ConstValue(not truth(self.tracer, self.pop())))
 
 
-def _object_of(node: Node) -> Node:
-    """The node whose value is the same Python object: ``x += 1`` writes into x and is x."""
-    while node.op.kind is OpKind.MUTATION:
-        node = node.args[0]
-    return node
-
-
 def _layout_decides(node: Node) -> Node:
     """The object ``node`` is, or a copy of, where that depends on the layout at run time:
     ``np.ascontiguousarray(x)`` is ``x`` itself when x is C-contiguous."""
-    node = _object_of(node)
+    node = same_object(node)
     while node.op.name in CONTIGUOUS_VIEWS:
-        node = _object_of(node.args[0])
+        node = same_object(node.args[0])
     return node
 
 
@@ -84,7 +77,7 @@ def _same(frame, left, right) -> bool:
     if isinstance(left, ConstValue) and isinstance(right, ConstValue):
         return left.value is right.value
     if isinstance(left, ArrayValue) and isinstance(right, ArrayValue):
-        if _object_of(left.node) is _object_of(right.node):
+        if same_object(left.node) is same_object(right.node):
             return True
         if _layout_decides(left.node) is _layout_decides(right.node):
             raise Unsupported("identity test of np.ascontiguousarray/asfortranarray's result (the array "
