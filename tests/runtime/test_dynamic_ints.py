@@ -322,7 +322,7 @@ def test_a_loop_over_an_iterator_that_runs_python_code_keeps_every_check(check, 
 
     def make():
         x = rand(100, 3, seed=1)
-        rows = enumerate(_rows(x)) if loop == "enumerate" else zip(range(100), _rows(x))
+        rows = enumerate(_rows(x)) if loop == "enumerate" else zip(range(100), _rows(x), strict=True)
         return (rows, np.zeros((100, 3), np.float32)), {}
 
     compiled = check(f, make_args=make, compiled=None, entries=None)
