@@ -134,6 +134,9 @@ def _einsum(tracer: Tracer, *operands: Value, out: Any = None, dtype: Any = None
     arrays = [as_array(tracer, o) for o in operands[1:]]
     if "." in subscripts:
         subscripts = _spell_out_ellipsis(tracer, subscripts, [a.node.meta.ndim for a in arrays])
+    permuted = _permuted_axes(tracer, subscripts, arrays)
+    if permuted is not None:  # NumPy hands back a view of the operand: written, it writes the operand
+        return tracer.emit("transpose", arrays[0].node, permuted)
     plan = _matmul_plan(subscripts, arrays)
     if plan is None:
         fused = _product_plan(subscripts, arrays)
@@ -166,6 +169,20 @@ def _spell_out_ellipsis(tracer: Tracer, subscripts: str, ndims: list[int]) -> st
     plain = ",".join(term.replace("...", "") for term in inputs.split(","))
     output = output.replace("...", letters) if arrow else letters + implicit_einsum_output(plain)
     return ",".join(terms) + "->" + output
+
+
+def _permuted_axes(tracer: Tracer, subscripts: str, arrays: list[ArrayValue]) -> tuple[int, ...] | None:
+    """The axis order of einsum over one operand that only permutes its axes (``'ij->ji'``,
+    ``'ij'``), which NumPy returns as a view; None for anything else. Taking a diagonal
+    (``'ii->i'``) is a writeable view too, which no op here is: that runs eagerly."""
+    inputs, arrow, output = subscripts.replace(" ", "").partition("->")
+    output = output if arrow else implicit_einsum_output(inputs)
+    if len(arrays) != 1 or "," in inputs or not inputs.isalpha() or len(inputs) != arrays[0].node.meta.ndim \
+            or set(output) != set(inputs) or len(set(output)) != len(output):
+        return None
+    if len(set(inputs)) != len(inputs):
+        raise Unsupported(f"np.einsum {subscripts!r} returns a writeable view of a diagonal", tracer.loc)
+    return tuple(inputs.index(label) for label in output)
 
 
 def _transposed(tracer: Tracer, array: ArrayValue, order: tuple) -> ArrayValue:

@@ -291,7 +291,9 @@ def _matrix_power(tracer: Tracer, a: Value, n: Any) -> Value:
     n = const(tracer, n, "n")
     if not isinstance(n, int | np.integer) or isinstance(n, bool):
         raise Unsupported("np.linalg.matrix_power with an exponent that is not an integer", tracer.loc)
-    return tracer.emit("linalg_matrix_power", as_array(tracer, a).node, int(n))
+    array = as_array(tracer, a)
+    power = tracer.emit("linalg_matrix_power", array.node, int(n))  # (its checks: a stack of square matrices)
+    return array if n == 1 else power  # NumPy hands back a itself
 
 
 @numpy_function(np.linalg.eigh)

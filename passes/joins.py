@@ -59,8 +59,9 @@ def reduce_stacked_parts(graph: Graph) -> Graph:
 
     def combined(node: Node) -> Node | None:
         parts = _stacked_parts(node)
-        # The parts are read where the reduction stands: not if anything writes their memory.
-        if parts is None or any(facts.is_written(part) for part in parts):
+        # The parts are read where the reduction stands: not if anything writes their memory, or
+        # the stack's (``s[0] = 0.0`` before ``s.sum(axis=0)``).
+        if parts is None or any(facts.is_written(part) for part in (node.args[0], *parts)):
             return None
         result = parts[0]
         for part in parts[1:]:

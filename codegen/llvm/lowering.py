@@ -68,6 +68,8 @@ def constant(value, dtype: np.dtype) -> str:
     """LLVM literal for ``value`` converted as NumPy converts a Python scalar to ``dtype``."""
     if dtype.kind == "b":
         return "true" if bool(value) else "false"
+    if dtype.kind in "fc" and type(value) is int:
+        value = float(value)  # as NumPy converts a Python int to a float array's type: through float64
     if dtype.kind == "c":
         number, part = complex(np.asarray(value).astype(dtype)), _part(dtype)
         ty = register_type(part)

@@ -107,13 +107,17 @@ def _mean_stage(compute: np.dtype) -> Stage:
                  compute == F64)
 
 
-def _squares_stage(compute: np.dtype, ddof: int, root: bool) -> Stage:
-    acc = _wide(compute)
+def _squares_stage(compute: np.dtype, source: np.dtype, ddof: int, root: bool) -> Stage:
+    """The sum of squared deviations from the mean (``prev[0]``, of ``compute``). As in NumPy's
+    ``_var``, each deviation is taken in the type x and the mean promote to (float64 for int32 x
+    and ``dtype=float32``), its square rounded to ``compute`` before it is added."""
+    acc, centre = _wide(compute), np.result_type(source, compute)
 
     def element(b, x, prev):
-        centred = b.emit(f"fsub {register_type(compute)} {cast(b, x, compute).ref}, {prev[0].ref}")
-        square = b.emit(f"fmul {register_type(compute)} {centred}, {centred}")
-        return cast(b, Value(square, compute), acc)
+        ty = register_type(centre)
+        centred = b.emit(f"fsub {ty} {cast(b, x, centre).ref}, {cast(b, prev[0], centre).ref}")
+        square = b.emit(f"fmul {ty} {centred}, {centred}")
+        return cast(b, cast(b, Value(square, centre), compute), acc)
 
     def finish(b, total, count, prev):
         divisor = _count_as(b, count, acc, ddof)
@@ -177,6 +181,6 @@ def plan_reduction(node: Node) -> ReductionPlan:
             raise Unsupported("non-integer ddof")
         stages = [_mean_stage(out)]
         if name != "mean":
-            stages.append(_squares_stage(out, int(ddof), name == "std"))
+            stages.append(_squares_stage(out, source.meta.dtype, int(ddof), name == "std"))
         return ReductionPlan(node, stages)
     raise Unsupported(f"reduction {name}")

@@ -410,3 +410,18 @@ def test_kernels_that_call_vector_math_split_from_fewer_elements(differential, o
     artifact = differential(g, lambda: [float_values(np.dtype(dtype), size)], pool=ThreadPool(2), num_threads=2,
                             parallel_threshold=size * 9)
     assert ("_pool.parallel_for" in artifact.source) == splits
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "float16"])
+def test_python_ints_beyond_float64_precision_convert_as_numpy_does(dtype):
+    """NumPy converts a Python int to a float array's type through float64 (2**63 + 2**39 + 1 ->
+    2**63 + 2**39, a tie in float32 -> 2**63), not straight from the integer (-> 2**63 + 2**40)."""
+    big = 2**63 + 2**39 + 1
+    g = Graph()
+    x = g.add_input("x", TensorMeta((3,), np.dtype(dtype)))
+    g.set_outputs([g.call("add", x, big), g.call("equal", x, 2**60 + 2**36 + 1)])
+    a = np.array([-2.0**63, 2.0**60, 1.0]).astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total, same = compile_graph(g)([a])
+        np.testing.assert_array_equal(total, a + big)
+        np.testing.assert_array_equal(same, a == 2**60 + 2**36 + 1)

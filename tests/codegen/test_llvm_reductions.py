@@ -276,3 +276,22 @@ def test_float64_sums_over_dynamic_sizes_decide_per_call():
         bound = 20 * np.finfo(np.float64).eps
         assert all(_relative_error(v, math.fsum(row)) <= bound for v, row in zip(f(x), x, strict=True))
     assert len(f.entries) == 2
+
+
+@pytest.mark.parametrize("source", ["int32", "int64", "float64", "uint32", "int16", "float16"])
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_variance_in_float32_of_wider_values_takes_deviations_in_their_type(op, source):
+    """``np.var(x, dtype=np.float32)``: the mean is float32, but NumPy subtracts it from x in the
+    type both promote to (float64 for int32 x), so deviations finer than float32's steps count.
+    (Values whose float32 mean is the same however the sum is grouped.)"""
+    kind = np.dtype(source).kind
+    x = (np.array([[16777217, 16777215], [16777219, 16777213]]) if kind in "iu" and source != "int16" else
+         1 + np.array([[1e-8, -1e-8], [3e-8, -3e-8]]) if source == "float64" else
+         np.array([[1001, 999], [1003, 997]])).astype(source)
+    g = Graph()
+    node = g.add_input("x", TensorMeta(x.shape, x.dtype))
+    g.set_outputs([g.call(op, node, dtype=np.dtype("float32")),
+                   g.call(op, node, axis=(1,), dtype=np.dtype("float32"))])
+    whole, rows = compile_graph(g)([x])
+    np.testing.assert_allclose(whole, getattr(np, op)(x, dtype=np.float32), rtol=1e-6)
+    np.testing.assert_allclose(rows, getattr(np, op)(x, axis=1, dtype=np.float32), rtol=1e-6)

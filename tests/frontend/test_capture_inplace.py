@@ -447,3 +447,13 @@ def test_a_numpy_float_scalar_stored_into_an_integer_array(check, dtype, value):
 
     for shape in ((), (3,)):
         check(f, np.zeros(shape, dtype), np.float64(value), compiled=None)
+
+
+@pytest.mark.parametrize("write", ["s[0] = 0.0", "s[1] *= 3", "s[:, 0] = -1.0", "np.add.at(s, (0, 1), 10.0)"])
+@pytest.mark.parametrize("reduction", ["sum", "mean", "max", "min", "prod"])
+def test_a_stacked_copy_written_before_it_is_reduced(check, rand, write, reduction):
+    """A reduction of a stack over its first axis may combine the parts instead, unless the
+    stacked copy was written."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    s = np.stack([x * 2, x + 1])\n    {write}\n    return s.{reduction}(axis=0)", namespace)
+    check(namespace["f"], rand(4))

@@ -81,11 +81,37 @@ def test_attention_written_with_einsum_is_one_graph_of_matmuls(check, rand):
     ("np.einsum('i...->...', x)", "sum"), ("np.einsum('ij...,ij...->ij', x, y)", "multiply"),
     ("np.einsum('...ij,...kj->...ik', x.reshape(2, 2, 5), y.reshape(2, 2, 5))", "matmul"),
     ("np.einsum('...ij,...kj->...ik', x.reshape(2, 2, 5), y[:3])", "einsum"),   # ... broadcasts, right-aligned
-    ("np.einsum('a...b->b...a', x.reshape(2, 2, 5))", "einsum"), ("np.einsum('...', x)", "einsum"),
+    ("np.einsum('a...b->b...a', x.reshape(2, 2, 5))", "transpose"), ("np.einsum('...', x)", "transpose"),
+    ("np.einsum('ba', x)", "transpose"), ("np.einsum('ab->ab', x) is x", "transpose"),
 ])
 def test_einsum(check, body, op, function_of, rand):
     compiled = check(function_of(body), rand(4, 5), rand(4, 5, seed=1))
     assert f" = {op}(" in compiled.entries[0].stages["graph"]
+
+
+def _write_through_a_permuting_einsum(x, y):
+    t = np.einsum("ij->ji", x)   # a view of x, as in NumPy: x += x.T, in NumPy's order
+    t += x
+    return x + y
+
+
+def _write_one_of_two_equal_arrays(x, y):
+    p, q = x + 1, x + 1
+    np.einsum("ij->ji", q)[1:] = -1.0
+    return p - q
+
+
+def _write_a_diagonal_through_einsum(x, y):
+    a = np.zeros((4, 4))
+    np.einsum("ii->i", a)[:] = 1.0   # a writeable view of the diagonal: no op here is
+    return a + x
+
+
+@pytest.mark.parametrize("fn, compiled", [(_write_through_a_permuting_einsum, True),
+                                          (_write_one_of_two_equal_arrays, True),
+                                          (_write_a_diagonal_through_einsum, False)])
+def test_einsum_that_only_moves_axes_is_a_view(check, rand, fn, compiled):
+    check(fn, rand(4, 4), rand(4, 4, seed=1), compiled=compiled, reason="view of a diagonal", entries=None)
 
 
 # Einsum whose work is no larger than one of its terms: a broadcast product and a sum that fuse
@@ -98,7 +124,7 @@ _EINSUM_SIZES = dict(zip("ijkbhd", (5, 3, 4, 2, 6, 7), strict=True))
     ("ij,i->j", True), ("ji,j->i", True), ("i,j->ij", True), ("i,j", True), ("ij->j", True), ("ij->i", True),
     ("ij->", True), ("ij,ij->ji", True), ("bhd,bhd->bh", True), ("bhd,bhd->hb", True), ("ijk->ki", True),
     ("ijk,ik->j", True), ("i,i->", True), ("ijk,jk->ik", True), ("bij,bj->bi", True), ("ij,kj,kj->ikj", True),
-    ("ij->ji", False), ("ij,jk,ik->ik", False), ("ijk,jkd->id", False),
+    ("ij,jk,ik->ik", False), ("ijk,jkd->id", False),
 ])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_einsum_as_a_fused_product_and_sum(check, subscripts, fused, dtype):

@@ -80,6 +80,7 @@ def test_heaviside(check, body, function_of, rand):
     "np.linalg.cholesky(-np.eye(3) * y[0, 0] ** 2)",   # not positive definite: LinAlgError
     "np.linalg.multi_dot([y, y])",                      # not aligned: NumPy's ValueError
     "np.linalg.matrix_power(y, 2)",                     # not square: LinAlgError
+    "np.linalg.matrix_power(y, 1)",
     "np.linalg.slogdet(y[:5])[1]", "np.linalg.slogdet(y[:5] * 0.0)[0]",
     "np.linalg.slogdet(np.stack([y[:5], y[1:]]))[1]",
     "np.linalg.cond(y[:5])", "np.linalg.cond(y[:5] + 5 * np.eye(5)) * 2.0",
@@ -91,6 +92,15 @@ def test_heaviside(check, body, function_of, rand):
 ])
 def test_linear_algebra_is_numpys_own_call(check, body, function_of, rand):
     check(function_of(body), rand(6, 5), rand(6, 5, seed=1))
+
+
+def test_matrix_power_of_one_is_its_argument(check, rand):
+    def f(m, y):
+        p = np.linalg.matrix_power(m, 1)   # NumPy hands back m itself
+        p[0, 0] = 100.0
+        return p is m, m + y
+
+    check(f, rand(5, 5), rand(5, 5, seed=1))
 
 
 @pytest.mark.parametrize("body, compiled", [

@@ -118,11 +118,13 @@ def test_a_stack_reduced_over_its_first_axis_combines_the_parts(same_behaviour, 
     assert all(np.array_equal(w, v) for w, v in zip(want, got, strict=True))
 
 
-@pytest.mark.parametrize("case", ["axis 1", "keepdims", "ints", "written part", "dtype", "one part", "last axis"])
+@pytest.mark.parametrize("case", ["axis 1", "keepdims", "ints", "written part", "written stack", "dtype", "one part",
+                                  "last axis"])
 def test_stack_reductions_that_stay(same_behaviour, case):
     """Another axis (NumPy's order differs), keepdims, integers (sums promote), a part written
-    after the stack (the reduction would read the new values), dtype=, a single part (the sum would
-    be the part itself, not a new array), a stack along another axis."""
+    after the stack (the reduction would read the new values), the stacked copy written before the
+    reduction (the parts lack the write), dtype=, a single part (the sum would be the part itself,
+    not a new array), a stack along another axis."""
     g = Graph("f")
     dtype = np.dtype("int32") if case == "ints" else F32
     a, b = g.add_input("a", TensorMeta((4, 3), dtype)), g.add_input("b", TensorMeta((4, 3), dtype))
@@ -130,6 +132,8 @@ def test_stack_reductions_that_stay(same_behaviour, case):
     stacked = g.call("stack", parts, axis=-1 if case == "last axis" else 0)
     if case == "written part":
         g.call("setitem", a, (0,), 5)
+    if case == "written stack":
+        g.call("setitem", stacked, (0,), 5)
     kwargs: dict = {"axis": 1 if case == "axis 1" else -1 if case == "last axis" else 0}
     if case == "keepdims":
         kwargs["keepdims"] = True
