@@ -14,9 +14,17 @@ array not handed out in ``IDLE_TAKES`` calls is let go.
 
 Thread safety: the check and the hand-out happen under one lock, and the array is
 referenced by the caller before the lock is released, so two calls never get the same array.
+A call that finds the lock taken (another thread's, or its own: a finaliser the garbage
+collector runs inside ``take`` that calls the compiled function again) gets a fresh array.
+
+A kept array goes back out only as it was handed out: the caller may have made it read-only
+or given it another dtype or strides. What the cache cannot hide: ``ndarray.resize`` of a
+returned array raises (the cache's reference counts), as it does in NumPy for an array
+something else refers to; ``ember.config.reuse_outputs = False`` turns reuse off.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import weakref
@@ -51,16 +59,18 @@ class OutputCache:
         """An array of ``shape`` (a site with dynamic dimensions passes the call's own; a kept
         array of another shape is let go once the caller has dropped it)."""
         shape = self.shape if shape is None else shape
-        with self.lock:
+        if not self.lock.acquire(blocking=False):
+            return np.empty(shape, self.dtype)
+        try:
             self.takes += 1
             array = None
             for i, count in enumerate(self._reference_counts()):
                 if count == _UNREFERENCED and not weakref.getweakrefcount(self.arrays[i]):
-                    if self.arrays[i].shape == shape:
+                    if self.arrays[i].shape == shape and _as_handed_out(self.arrays[i], self.dtype):
                         array = self.arrays[i]
                         self.last_taken[i] = self.takes
                         break
-                    self.last_taken[i] = -IDLE_TAKES - 1  # free, but another call's size: let go below
+                    self.last_taken[i] = -IDLE_TAKES - 1  # free, but not of this call: let go below
             # A reserve the caller's pattern no longer needs (the second buffer after one call
             # that kept its previous result) goes back to the allocator.
             for i in reversed(range(len(self.arrays))):
@@ -72,12 +82,33 @@ class OutputCache:
                     self.arrays.append(array)
                     self.last_taken.append(self.takes)
             return array
+        finally:
+            self.lock.release()
 
     def __repr__(self) -> str:
         return f"OutputCache({self.shape}, {self.dtype})"
 
 
+def _as_handed_out(array: np.ndarray, dtype: np.dtype) -> bool:
+    """Writeable, C-contiguous and of ``dtype``, as ``np.empty`` made it (strides included)."""
+    if not (array.flags.writeable and array.flags.c_contiguous and array.dtype == dtype):
+        return False
+    step, strides = dtype.itemsize, []
+    for size in reversed(array.shape):
+        strides.append(step)
+        step *= size
+    return array.strides == tuple(reversed(strides))
+
+
 _LIVE: weakref.WeakSet[OutputCache] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for cache in list(_LIVE):
+        cache.lock = threading.Lock()  # (another thread may have held it when the process forked)
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def release_all() -> None:

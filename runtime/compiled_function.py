@@ -23,10 +23,12 @@ from .specialisation import DYNAMIC_BACKENDS, Specialisation, dim_names
 
 # Resume functions by break point, backend, and the globals and closure cells they read (two
 # closures of one function, or equal code in two namespaces, must not share them), and user
-# functions called at graph breaks: shared by every entry and every call that reaches them. (A
-# resume function holds its globals and cells, so their ids stay theirs while it is cached.)
-_RESUME_FUNCTIONS: dict[tuple, CompiledFunction] = {}
-_CALLEES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# functions called at graph breaks: shared by every entry and every call that reaches them, and
+# kept alive by the compiled functions that call them (``children``), so a closure compiled
+# and dropped takes its own with it. (A cached function holds its globals, cells and Python
+# function, so the ids in its key stay theirs while it is cached.)
+_RESUME_FUNCTIONS: weakref.WeakValueDictionary[tuple, CompiledFunction] = weakref.WeakValueDictionary()
+_CALLEES: weakref.WeakValueDictionary[int, CompiledFunction] = weakref.WeakValueDictionary()
 
 # Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
 COMPILE_LISTENERS: list[Callable[[str, CacheEntry], None]] = []
@@ -252,7 +254,7 @@ class CompiledFunction:
         if target is None:
             function = resume_function(point, self._function.__globals__, self._function.__closure__)
             target = CompiledFunction(function, backend=self._backend, fullgraph=self.fullgraph, dynamic=self.dynamic)
-            _RESUME_FUNCTIONS[key] = target
+            _RESUME_FUNCTIONS[key] = target  # (children, below, keeps it)
         if target not in self.children:
             self.children.append(target)
         return target
@@ -263,9 +265,10 @@ class CompiledFunction:
         function = fn.__func__ if isinstance(fn, types.MethodType) else fn
         if type(function) is not types.FunctionType or _never_traced_reason(function) is not None:
             return fn(*args, **kwargs)
-        compiled = _CALLEES.get(function)
+        compiled = _CALLEES.get(id(function))
         if compiled is None:
-            compiled = _CALLEES[function] = CompiledFunction(function, backend=self._backend, dynamic=self.dynamic)
+            compiled = CompiledFunction(function, backend=self._backend, dynamic=self.dynamic)
+            _CALLEES[id(function)] = compiled
         if compiled not in self.children:
             self.children.append(compiled)
         if isinstance(fn, types.MethodType):

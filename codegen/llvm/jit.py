@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import threading
 from typing import Protocol
@@ -131,7 +132,15 @@ class CompiledModule:
 
 
 _LOADED: dict[str, CompiledModule] = {}
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # (re-entered where a finaliser the garbage collector runs mid-compile compiles)
+
+
+def _after_fork() -> None:
+    global _LOCK
+    _LOCK = threading.RLock()  # (another thread may have held it when the process forked)
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def optimise(text: str):

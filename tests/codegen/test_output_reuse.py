@@ -190,3 +190,33 @@ def test_compiled_function_with_a_dynamic_batch_reuses_outputs_per_size():
     assert second.shape == (rows, 16) and second.flags.owndata
     np.testing.assert_array_equal(second, x * 2.0)  # untouched by the other call
     assert len(compiled.entries) == 1 and ".take((s0, s1))" in compiled.entries[0].stages["kernels"]
+
+
+def test_a_kept_array_the_caller_changed_is_not_handed_out_again():
+    """Made read-only or given another dtype before it was dropped: the next call's output is a
+    fresh array, as eager's would be, with the right values."""
+    artifact = scaled()
+    x = np.arange(N, dtype=F64)
+    for change in ("read-only", "dtype"):
+        first = artifact([x])[0]
+        if change == "read-only":
+            first.flags.writeable = False
+        else:
+            first.dtype = np.int64
+        del first
+        second = artifact([x])[0]
+        assert second.flags.writeable and second.dtype == F64
+        np.testing.assert_array_equal(second, x * 3.0)
+
+
+def test_a_take_that_finds_the_lock_taken_allocates():
+    """A finaliser the garbage collector runs inside ``take`` may call the compiled function
+    again on the same thread: waiting for the lock would never end."""
+    cache = OutputCache((N,), F64)
+    cache.take()
+    result: list = []
+    with cache.lock:
+        taker = threading.Thread(target=lambda: result.append(cache.take()), daemon=True)
+        taker.start()
+        taker.join(5)
+    assert not taker.is_alive() and result[0].shape == (N,) and len(cache.arrays) == 1

@@ -654,3 +654,34 @@ def test_a_method_named_like_a_frame_reader_does_not_stop_a_split(capsys, backen
 
     run_both(f, _Model(), np.ones(3), capsys=capsys, backend=backend)
     assert report(f, _Model(), np.ones(3)).graph_count == 2
+
+
+@pytest.mark.parametrize("callee", [False, True])
+def test_a_dropped_closure_takes_its_resume_functions_and_callees_along(callee):
+    """Resume functions (and user functions called at a break) are shared while some compiled
+    function calls them, not kept for the life of the process with the closure's cells."""
+    import gc
+    import weakref
+
+    def make():
+        table = np.ones(4)
+
+        def helper(y):
+            print(end="")  # a break in the callee too
+            return y + table
+
+        def fn(x):
+            y = x * 2.0
+            if callee:
+                return helper(y)
+            print(end="")  # a break: the rest is a resume function holding the cell
+            return y + table
+        return fn, weakref.ref(table)
+
+    fn, table = make()
+    compiled = ember.compile(fn, backend="numpy")
+    np.testing.assert_array_equal(compiled(np.ones(4)), np.full(4, 3.0))
+    assert table() is not None
+    del fn, compiled
+    gc.collect()
+    assert table() is None

@@ -101,3 +101,54 @@ def test_workers_hold_no_operand_once_the_split_returns():
         pool.parallel_for(lambda args: None, (operand,), np.array([0, 10, -1, 10]), 2)
         del operand
         assert alive() is None
+
+
+def test_an_interrupt_while_the_caller_waits_still_waits_for_the_workers():
+    """Ctrl-C (here an alarm's handler) raised while the caller waits for its workers: the
+    split returns only after them, as a NumPy call would (they write into the caller's arrays)."""
+    import signal
+    import time
+
+    pool = ThreadPool(2)
+    finished: list[int] = []
+
+    def kernel(args):
+        if args[-1][2] == 1:  # the worker's chunk
+            time.sleep(0.3)
+            finished.append(1)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(KeyboardInterrupt):
+            pool.parallel_for(kernel, (), np.array([0, 10, -1, 10]), 2)
+        assert finished == [1]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_its_own_workers():
+    """Only the forking thread survives a fork: the child's first split must not wait for the
+    parent's workers."""
+    import time
+
+    pool = ThreadPool(2)
+    assert split_sum(pool, 100)[0] == 4950
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the split completes
+        os._exit(0 if split_sum(pool, 100)[0] == 4950 else 1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's split never finished")
