@@ -2,6 +2,7 @@
 time), and items of lists, tuples, dicts and constants."""
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
@@ -63,8 +64,12 @@ def get_item(tracer: Tracer, container: Value, key: Value) -> Value:
             raise
         except Exception as exc:
             raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
-        source = ItemSource(container.source, constant_of(key)) if container.source is not None else None
-        return wrap(tracer, result, source) if source is not None else ConstValue(result)
+        if container.source is None or type(container.value) in (str, bytes):  # (its guard pins the value)
+            return ConstValue(result)
+        index = constant_of(key)
+        if not isinstance(index, Hashable):  # (a slice before 3.12: no source can name the item)
+            raise Unsupported(f"an item of a {type(container.value).__name__} by an unhashable key", tracer.loc)
+        return wrap(tracer, result, ItemSource(container.source, index))
     raise Unsupported(f"subscript of {type(container).__name__}", tracer.loc)
 
 

@@ -222,8 +222,8 @@ def bind_arguments(tracer: Tracer, fn: FunctionValue, args: list[Value], kwargs:
 
 
 def make_function(code: types.CodeType, globals_: dict, defaults: tuple[Value, ...],
-                  kwdefaults: dict[str, Value], closure: tuple[Cell, ...]) -> FunctionValue:
-    return FunctionValue(code, globals_, code.co_name, defaults, kwdefaults, closure, None)
+                  kwdefaults: dict[str, Value], closure: tuple[Cell, ...], annotated: bool = False) -> FunctionValue:
+    return FunctionValue(code, globals_, code.co_name, defaults, kwdefaults, closure, None, annotated=annotated)
 
 
 __all__ = ["call_value", "inline_call", "bind_arguments", "make_function", "wrap", "Source"]

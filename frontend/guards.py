@@ -154,12 +154,18 @@ class Guard:
 
     @staticmethod
     def equals(source: Source, value: np.dtype) -> Guard:
-        return Guard(GuardKind.VALUE, (source,), f"{source.expr()} == {str(value)!r}")
+        """A dtype equal to ``value`` (``'float32' == np.dtype('float32')`` too: the type first)."""
+        name, expr = _constant_name(type(value)), source.expr()
+        return Guard(GuardKind.VALUE, (source,), f"type({expr}) is {name} and {expr} == {str(value)!r}",
+                     ((name, type(value)),))
 
     @staticmethod
     def dict_keys(source: Source, value: dict) -> Guard:
+        """The same keys (str or int) in the same order; their types too (``True == 1``)."""
         expr = source.expr()
-        return Guard(GuardKind.LENGTH, (source,), f"type({expr}) is dict and tuple({expr}) == {tuple(value)!r}")
+        types = ", ".join(type(key).__name__ for key in value) + ("," if len(value) == 1 else "")
+        return Guard(GuardKind.LENGTH, (source,), f"type({expr}) is dict and tuple({expr}) == {tuple(value)!r} and "
+                                                  f"tuple(map(type, {expr})) == ({types})")
 
     @staticmethod
     def same_object(source: Source, first: Source) -> Guard:

@@ -97,6 +97,7 @@ class Rebuilder:
     # Values made here whose ids name what they rebuild: kept alive so that no later one (the rest
     # of another iterator) gets the same id, and with it the same rebuilt object.
     made: list[Value] = field(default_factory=list)
+    building: set[int] = field(default_factory=set)  # the containers whose items are being specified
 
     def spec(self, value: Value, loc: SourceLoc | None) -> Spec:
         if value is NULL or value is UNBOUND:
@@ -105,15 +106,19 @@ class Rebuilder:
             if value.node not in self.outputs:
                 self.outputs.append(value.node)
             return GraphOutput(self.outputs.index(value.node))
-        if isinstance(value, TupleValue | ListValue):
-            if isinstance(value, ListValue) and value.source is not None:
+        if isinstance(value, TupleValue | ListValue | DictValue):
+            if value.source is not None and not isinstance(value, TupleValue):
                 return FromSource(value.source)
-            kind = value.kind if isinstance(value, TupleValue) else list
-            return Container(kind, [self.spec(v, loc) for v in value.items], id(value))
-        if isinstance(value, DictValue):
-            if value.source is not None:
-                return FromSource(value.source)
-            return Container(dict, {k: self.spec(v, loc) for k, v in value.items.items()}, id(value))
+            if id(value) in self.building:  # (it would be rebuilt forever)
+                raise Unsupported("a list or dict that holds itself, made while tracing", loc)
+            self.building.add(id(value))
+            try:
+                if isinstance(value, DictValue):
+                    return Container(dict, {k: self.spec(v, loc) for k, v in value.items.items()}, id(value))
+                kind = value.kind if isinstance(value, TupleValue) else list
+                return Container(kind, [self.spec(v, loc) for v in value.items], id(value))
+            finally:
+                self.building.discard(id(value))
         if isinstance(value, ConstValue):
             return FromSource(value.source) if value.source is not None else Constant(value.peek())
         if isinstance(value, IteratorValue):
@@ -134,11 +139,12 @@ class Rebuilder:
             return Container(slice, [self.spec(part, loc) for part in (value.start, value.stop, value.step)], id(value))
         if isinstance(value, HandlerValue) and value.receiver is not None:
             return Attribute(self.spec(value.receiver, loc), value.attribute)
-        if isinstance(value, FunctionValue) and not value.closure and not value.kwdefaults and \
-                all(isinstance(d, ConstValue) and d.source is None for d in value.defaults):
-            # a lambda or comprehension made while tracing, closing over nothing: remake it
-            return Constant(types.FunctionType(value.code, value.globals, value.name,
-                                               tuple(cast(ConstValue, d).peek() for d in value.defaults) or None))
+        if isinstance(value, FunctionValue) and not value.closure and not value.kwdefaults and not value.annotated \
+                and all(isinstance(d, ConstValue) and d.source is None for d in value.defaults):
+            # a function or lambda made while tracing, closing over nothing: made anew by each call
+            defaults = tuple(cast(ConstValue, d).peek() for d in value.defaults) or None
+            return Container(types.FunctionType, [Constant(value.code), Constant(value.globals), Constant(value.name),
+                                                  Constant(defaults)], id(value))
         if isinstance(value, GeneratorValue):
             raise Unsupported("a generator made while tracing and consumed item by item (a for loop, zip, "
                               "enumerate, next) runs in CPython", loc)

@@ -54,7 +54,8 @@ _GENERATED_NAMES = frozenset(dir(builtins)) | frozenset(vars(types).keys()) | fr
     name for name, value in vars(np).items() if isinstance(value, type)) | frozenset(
     np.dtype(code).name for code in np.typecodes["All"]) | {
     "G", "C", "graph_out", "next_item", "call_result", "failure", "artifact", "Resume", "Failed", "call", "guard",
-    "held", "next_args", "may_share_memory", "copysign", "dtype_bool"}
+    "held", "next_args", "may_share_memory", "copysign", "dtype_bool", "error_state", "quiet_error_state",
+    "floating_point_errors_quiet", "steps_without_python"}
 _GENERATED_PATTERN = re.compile(r"[Kt][0-9]+|(np|dtype)_\w+|\w+_[0-9a-f]{6,}|\w*iterator")
 
 

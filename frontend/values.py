@@ -220,6 +220,7 @@ class FunctionValue(Value):
     closure: tuple[Cell, ...] = ()
     source: Source | None = None
     real: Any = None  # the function object, when it exists outside the trace
+    annotated: bool = False  # made while tracing with annotations (which the trace does not keep)
 
 
 @dataclass(eq=False)

@@ -84,13 +84,15 @@ class CallOps(FrameBase):
         name = dict((flag, name) for name, flag in MAKE_FUNCTION_FLAGS)[inst.arg]
         parts = {"defaults": TupleValue(list(fn.defaults)), "kwdefaults": DictValue(dict(fn.kwdefaults)),
                  "closure": TupleValue(cast(list[Value], [_CellHolder(c) for c in fn.closure])), name: value}
+        if fn.annotated:
+            parts.setdefault("annotations", value)
         self.push(self._build_function(fn.code, parts))
 
     def _build_function(self, code, parts: dict) -> FunctionValue:
         defaults = tuple(_items(parts["defaults"])) if "defaults" in parts else ()
         kwdefaults = _mapping(parts["kwdefaults"]) if "kwdefaults" in parts else {}
         closure = tuple(item.cell for item in parts["closure"].items) if "closure" in parts else ()
-        return make_function(code, self.globals, defaults, kwdefaults, closure)
+        return make_function(code, self.globals, defaults, kwdefaults, closure, "annotations" in parts)
 
     def op_CALL_INTRINSIC_1(self, inst) -> None:  # 3.12+
         from ..operators import unary

@@ -76,6 +76,47 @@ def test_lambdas_and_nested_functions(check, arr):
     check(f, arr((4,)))
 
 
+def test_a_function_made_by_the_call_and_returned_is_new_each_call(arr):
+    """CPython makes a new function object each time ``def`` runs, with its annotations: state
+    set on one call's function must not appear on the next call's."""
+    def f(x):
+        def handler(v: float) -> float:
+            return v * 2
+        return x + 1, handler, lambda v: v - 1
+
+    compiled = ember.compile(f)
+    _, first, first_lambda = compiled(arr((2,)))
+    first.calls = 5
+    _, second, second_lambda = compiled(arr((2,)))
+    assert second is not first and second_lambda is not first_lambda and not hasattr(second, "calls")
+    assert second.__annotations__ == f(arr((2,)))[1].__annotations__ != {} and second(2.0) == 4.0
+    assert second_lambda(2.0) == 1.0
+
+
+def test_a_list_that_holds_itself_runs_eagerly(check, arr, capsys):
+    def returned(x):
+        items = [x * 2]
+        items.append(items)
+        return items[0]
+
+    def across_a_break(x):
+        items = [x * 2]
+        items.append(items)
+        print("break")
+        return len(items) * items[0]
+
+    check(returned, arr((2,)), compiled=None)
+    check(across_a_break, arr((2,)), compiled=None)
+    capsys.readouterr()
+
+
+def test_a_string_argument_sliced(check, arr):
+    def f(x, s):
+        return x * len(s), s[1:], s[::-1].count("a")
+
+    check(f, arr((2,)), "abca")
+
+
 def test_closure_over_function_argument(check, arr):
     def f(x, y):
         def add_y(v):

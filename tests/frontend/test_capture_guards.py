@@ -79,6 +79,22 @@ def test_list_length_and_dict_keys_are_guarded(check, arr):
     check(f, [arr((2,))], {}, compiled_fn=compiled, entries=3)
 
 
+def test_dict_key_types_and_dtype_arguments_are_guarded(check, arr):
+    """``True == 1`` and ``np.dtype('float32') == 'float32'``: equal values of another type take
+    another entry (the second call once rebuilt the dict with the traced int keys, or took the
+    traced dtype's branch for the string)."""
+    def keys(x, d):
+        return x * len(d), [type(k).__name__ for k in d], list(d)
+
+    def astype(x, dt):
+        return x * 0 if isinstance(dt, str) else x.astype(dt)
+
+    compiled = check(keys, arr((2,)), {1: 2.0})
+    check(keys, arr((2,)), {True: 2.0}, compiled_fn=compiled, entries=None, compiled=None)
+    compiled = check(astype, arr((2,)), np.dtype("float32"))
+    check(astype, arr((2,)), "float32", compiled_fn=compiled, entries=None)
+
+
 def test_keyword_default_and_positional_calls_agree(check, arr):
     def f(x, y=None, scale=1.0):
         return x * scale if y is None else (x + y) * scale

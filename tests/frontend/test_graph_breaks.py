@@ -317,7 +317,7 @@ def test_a_break_in_the_middle_of_a_call_keeps_the_graph_before_it(body, reason,
 NAMES_OF_GENERATED_CODE = ["graph_out", "next_item", "call_result", "failure", "call", "artifact", "Resume",
                            "Failed", "guard", "held", "next_args", "G", "C", "K0", "t0", "type", "len", "next",
                            "iter", "format", "float32", "ndarray", "list_iterator", "may_share_memory", "call_",
-                           "out", "item"]
+                           "out", "item", "error_state", "quiet_error_state", "steps_without_python"]
 
 
 @pytest.mark.parametrize("name", NAMES_OF_GENERATED_CODE)
