@@ -410,9 +410,10 @@ class KernelEmitter(ReductionEmission):
     def _elementwise_body(self) -> None:
         """The loops; with float32 sin/cos and only fresh outputs, twice: own polynomials
         first, and libmvec over the same range again if any argument was out of their range
-        (rerunning is safe because no output is also an input)."""
+        (rerunning is safe because no output is also an input: not one written over a dead
+        input's buffer either, whose values the first run replaced)."""
         b = self.b
-        fresh_only = all(store.kind is StoreKind.NEW for store, _ in self.store_operands)
+        fresh_only = all(store.kind is StoreKind.NEW and store.reads is None for store, _ in self.store_operands)
         if not fresh_only or not any(n.op.name in ("sin", "cos") and n.meta.dtype == F32 for n in self.k.nodes):
             self._elementwise_loops(None)
             return

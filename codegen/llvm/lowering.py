@@ -789,8 +789,10 @@ def power_multiplies(node: Node) -> bool:
 
 
 def _one_exponent(exponent: object) -> bool:
-    """An exponent NumPy's power loop sees with stride 0: a 0-d value or one of size-1 axes only."""
-    return isinstance(exponent, Node) and all(d == 1 for d in exponent.meta.shape)
+    """An exponent NumPy's power loop sees with stride 0: a scalar (``x ** np.float64(0.5)`` of
+    float32 x, which no rewrite turns into sqrt: the loop is float64), a 0-d value or one of
+    size-1 axes only."""
+    return not isinstance(exponent, Node) or all(d == 1 for d in exponent.meta.shape)
 
 
 def _small_integer(exponent: object, dt: np.dtype) -> int | None:

@@ -416,3 +416,13 @@ def test_a_ufunc_writes_out_only_where_told(check, body):
 def test_where_without_out_runs_eagerly(check):
     """NumPy leaves the other places of a fresh result uninitialised: only eager can say what they hold."""
     check(lambda x, y: np.add(x, y, where=y > 0).shape, UFUNC_X, UFUNC_Y, compiled=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32])
+def test_power_by_a_constant_one_half_takes_numpys_sqrt_loop(check, dtype):
+    # x ** np.float64(0.5) of float32 x runs NumPy's float64 loop: sqrt for the scalar exponent.
+    def f(x):
+        return x ** np.float64(0.5), np.power(x, np.float64(0.5)), np.power(x, np.float32(0.5)), x ** 0.5
+
+    values = [-np.inf, -0.0, 0.0, 4.0, 2.0, np.inf, np.nan, -1.0] if dtype != np.int32 else [0, 4, -1, 7]
+    check(f, np.array(values, dtype))
