@@ -154,9 +154,16 @@ def as_array(tracer: Tracer, value: Value) -> ArrayValue:
 
 
 def normalize_axis(tracer: Tracer, axis: Any, ndim: int, single: bool = False):
+    """``axis`` as a sorted tuple of axes (or the one axis, ``single``); None stays None. NumPy's
+    reductions take an integer or a tuple of them, not a bool or a list (others run eagerly)."""
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    if _is_axis(axis):
+        axes = (axis,)
+    elif type(axis) is tuple and all(map(_is_axis, axis)):
+        axes = axis
+    else:
+        raise UserCodeError(f"TypeError: axis {axis!r} is not an integer or a tuple of integers", tracer.loc)
     try:
         normalized = tuple(sorted(np.lib.array_utils.normalize_axis_tuple(axes, ndim)))
     except Exception as exc:
@@ -168,14 +175,30 @@ def normalize_axis(tracer: Tracer, axis: Any, ndim: int, single: bool = False):
     return normalized
 
 
+def keepdims_flag(tracer: Tracer, keepdims: Any) -> bool:
+    """``keepdims`` of a reduction NumPy runs as a ufunc's: a Python bool or int (it raises
+    TypeError for others, np.True_ included, where argmax or median test truth): others run eagerly."""
+    value = const(tracer, keepdims, "keepdims")
+    if type(value) not in (bool, int):
+        raise UserCodeError(f"TypeError: keepdims={value!r} is not a bool", tracer.loc)
+    return bool(value)
+
+
+def _is_axis(axis: Any) -> bool:
+    return isinstance(axis, int | np.integer) and not isinstance(axis, bool)
+
+
 def dtype_param(tracer: Tracer, dtype: Any) -> np.dtype | None:
     dtype = const(tracer, dtype, "dtype")
     if dtype is None:
         return None
     try:
-        return np.dtype(dtype)
+        dtype = np.dtype(dtype)
     except TypeError as exc:
         raise UserCodeError(f"TypeError: {exc}", tracer.loc) from exc
+    if dtype.hasobject:  # (Python objects: NumPy's loops call their methods)
+        raise Unsupported("dtype=object", tracer.loc)
+    return dtype
 
 
 def check_default(tracer: Tracer, name: str, value: Any, default: Any = None) -> None:
@@ -295,7 +318,7 @@ def reduction_handler(name: str) -> Handler:
         check_default(tracer, "out", out)
         array = as_array(tracer, a)
         kwargs: dict[str, Any] = {"axis": normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)}
-        if const(tracer, keepdims, "keepdims"):
+        if keepdims_flag(tracer, keepdims):
             kwargs["keepdims"] = True
         dtype = dtype_param(tracer, dtype)
         if dtype is not None:

@@ -24,6 +24,7 @@ from .numpy_api import (
     check_default,
     const,
     dtype_param,
+    keepdims_flag,
     number_or_node,
     numpy_function,
     sequence_items,
@@ -340,7 +341,7 @@ def _ufunc_outer(ufunc: np.ufunc) -> Handler:
 
 def _options(tracer: Tracer, *, keepdims: Any = False, dtype: Any = None) -> dict[str, Any]:
     options: dict[str, Any] = {}
-    if const(tracer, keepdims, "keepdims"):
+    if keepdims_flag(tracer, keepdims):
         options["keepdims"] = True
     if (dtype := dtype_param(tracer, dtype)) is not None:
         options["dtype"] = dtype
@@ -427,7 +428,8 @@ def _gradient(tracer: Tracer, f: Value, *varargs: Value, axis: Any = None, edge_
     spacings run eagerly."""
     array = as_array(tracer, f)
     axis = const(tracer, axis, "axis")
-    if varargs or not (array.node.meta.ndim == 1 and axis in (None, 0, -1) or isinstance(axis, int)):
+    if varargs or isinstance(axis, bool) or not (array.node.meta.ndim == 1 and axis in (None, 0, -1)
+                                                  or isinstance(axis, int)):
         raise Unsupported("np.gradient with spacings or along several axes (a list of arrays)", tracer.loc)
     return tracer.emit("gradient", array.node, axis=axis, edge_order=const(tracer, edge_order, "edge_order"))
 
@@ -437,6 +439,6 @@ def _trapezoid(tracer: Tracer, y: Value, x: Any = None, dx: Any = 1.0, axis: Any
     if x is not None and not (isinstance(x, ConstValue) and x.value is None):
         raise Unsupported("np.trapezoid with sample points x", tracer.loc)
     axis = const(tracer, axis, "axis")
-    if not isinstance(axis, int | np.integer):
+    if not isinstance(axis, int | np.integer) or isinstance(axis, bool):
         raise Unsupported("np.trapezoid along other than one axis", tracer.loc)
     return tracer.emit("trapezoid", as_array(tracer, y).node, dx=const(tracer, dx, "dx"), axis=int(axis))

@@ -21,6 +21,7 @@ from .numpy_api import (
     call_handler,
     check_default,
     const,
+    keepdims_flag,
     normalize_axis,
     numpy_function,
     sequence_items,
@@ -196,7 +197,7 @@ def _norm(tracer: Tracer, x: Value, ord: Any = None, axis: Any = None, keepdims:
     +-inf) of real arrays, fused; other orders, matrix norms and complex arrays are NumPy's own
     call between kernels (ir/ops/library.py)."""
     array = as_array(tracer, x)
-    ord_, axis, keepdims = const(tracer, ord, "ord"), const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
+    ord_, axis, keepdims = const(tracer, ord, "ord"), const(tracer, axis, "axis"), keepdims_flag(tracer, keepdims)
     if array.node.meta.dtype.kind == "c":
         return tracer.emit("linalg_norm", array.node, ord=ord_, axis=axis, keepdims=bool(keepdims))
     if array.node.meta.dtype.kind not in "f":

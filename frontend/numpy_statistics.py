@@ -19,6 +19,7 @@ from .numpy_api import (
     const,
     dtype_param,
     exactly,
+    keepdims_flag,
     mask_fits,
     normalize_axis,
     numpy_function,
@@ -50,7 +51,7 @@ class _Masked:
             raise Unsupported(f"mean/var/std with where= of {array.node.meta.dtype} arrays", tracer.loc)
         self.tracer, self.mask, self.shape = tracer, mask, shape
         self.axis = normalize_axis(tracer, const(tracer, axis, "axis"), len(shape))
-        self.keepdims = bool(const(tracer, keepdims, "keepdims"))
+        self.keepdims = keepdims_flag(tracer, keepdims)
 
     def _reduce(self, array: ArrayValue, dtype: np.dtype | None, keepdims: bool) -> ArrayValue:
         kwargs: dict[str, Any] = {"dtype": dtype} if dtype is not None else {}
@@ -149,7 +150,7 @@ def _ptp(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, keepdims: 
     kwargs: dict[str, Any] = {}
     if (axis := normalize_axis(tracer, const(tracer, axis, "axis"), array.node.meta.ndim)) is not None:
         kwargs["axis"] = axis
-    if const(tracer, keepdims, "keepdims"):
+    if keepdims_flag(tracer, keepdims):
         kwargs["keepdims"] = True
     return tracer.emit("subtract", tracer.emit("max", array.node, **kwargs).node,
                        tracer.emit("min", array.node, **kwargs).node)
@@ -157,7 +158,7 @@ def _ptp(tracer: Tracer, a: Value, axis: Any = None, out: Any = None, keepdims: 
 
 @numpy_function(np.count_nonzero)
 def _count_nonzero(tracer: Tracer, a: Value, axis: Any = None, *, keepdims: Any = False) -> Value:
-    axis, keepdims = const(tracer, axis, "axis"), const(tracer, keepdims, "keepdims")
+    axis, keepdims = const(tracer, axis, "axis"), keepdims_flag(tracer, keepdims)
     if axis is None and not keepdims:
         raise Unsupported("np.count_nonzero without an axis (a Python int of the values)", tracer.loc)
     array = as_array(tracer, a)
@@ -236,7 +237,7 @@ def _average(tracer: Tracer, a: Value, axis: Any = None, weights: Any = None, re
     are errors eager NumPy reports."""
     if const(tracer, returned, "returned"):
         raise Unsupported("np.average with returned=True", tracer.loc)
-    keepdims_kw = {} if keepdims is _NO_VALUE else {"keepdims": bool(const(tracer, keepdims, "keepdims"))}
+    keepdims_kw = {} if keepdims is _NO_VALUE else {"keepdims": keepdims_flag(tracer, keepdims)}
     if weights is None or isinstance(weights, ConstValue) and weights.value is None:
         mean = call_handler(tracer, np.mean, [a], {"axis": axis, **keepdims_kw})
         if isinstance(mean, ArrayValue) and 0 in mean.node.meta.shape:  # (NumPy divides a.size by its size)
@@ -309,7 +310,7 @@ def _nan_spread(name: str) -> Handler:
             raise Unsupported(f"np.{name} with where=, mean= or correction=", tracer.loc)
         options = {"dtype": dtype} if (dtype := dtype_param(tracer, dtype)) is not None else {}
         return tracer.emit(name, as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
-                           ddof=const(tracer, ddof, "ddof"), keepdims=bool(const(tracer, keepdims, "keepdims")),
+                           ddof=const(tracer, ddof, "ddof"), keepdims=keepdims_flag(tracer, keepdims),
                            **options)
 
     return handler
@@ -323,7 +324,7 @@ def _nanprod(tracer: Tracer, a: Value, axis: Any = None, dtype: Any = None, out:
         raise Unsupported("np.nanprod with initial= or where=", tracer.loc)
     options = {"dtype": dtype} if (dtype := dtype_param(tracer, dtype)) is not None else {}
     return tracer.emit("nanprod", as_array(tracer, a).node, axis=const(tracer, axis, "axis"),
-                       keepdims=bool(const(tracer, keepdims, "keepdims")), **options)
+                       keepdims=keepdims_flag(tracer, keepdims), **options)
 
 
 def _nan_arg_extreme(name: str) -> Handler:

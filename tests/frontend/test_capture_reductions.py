@@ -30,6 +30,23 @@ def test_reduction_methods_and_dtypes(check, arr, name, dtype):
     check(f, arr((3, 4), dtype, low=0, high=3))
 
 
+@pytest.mark.parametrize("body", [
+    "np.sum(x, axis=True)", "x.max(axis=False)", "np.mean(x, axis=[0])", "np.var(x, axis=[0, 1])",
+    "np.argmax(x, axis=True)", "np.sum(x, axis=(True,))", "np.count_nonzero(x, axis=[0])",
+    "np.take(x, [0], axis=False)", "np.squeeze(x[:1], axis=[0])", "np.trapezoid(x, axis=True)",
+    "np.gradient(x[0], axis=True)",
+    "x.sum(axis=0, keepdims='a')", "x.sum(keepdims=None)", "x.max(axis=0, keepdims=[1])", "np.ptp(x, keepdims=1.5)",
+    "np.linalg.norm(x, axis=0, keepdims=None)", "np.add.reduce(x, keepdims='no')", "np.nanvar(x, keepdims=None)",
+    # what NumPy takes
+    "np.sum(x, axis=np.int64(1), keepdims=2)", "np.argmax(x, axis=0, keepdims='yes')", "np.sort(x, axis=True)",
+    "x.sum(dtype=object)", "x.sum(axis=0, dtype=object)",
+])
+def test_axis_and_keepdims_that_numpy_refuses(check, function_of, rand, body):
+    """An axis that is a bool or a list, a keepdims that is not a Python bool or int: TypeError,
+    as eager (they were taken as 1, 0 or a tuple). dtype=object runs eagerly (Python objects)."""
+    check(function_of(body), rand(3, 4), rand(3, 4, seed=1), compiled=None)
+
+
 @pytest.mark.parametrize("name", ["sum", "mean", "prod", "var", "std"])
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
 def test_reduction_dtype_argument(check, arr, name, dtype):
