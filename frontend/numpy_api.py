@@ -90,6 +90,8 @@ def fold_constant_call(tracer: Tracer, fn: Any, args: list[Value], kwargs: dict[
     except Exception as exc:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
     if isinstance(result, np.ndarray):
+        if not result.flags.writeable:  # (a copy would be writeable)
+            raise Unsupported(f"{fn.__name__} of constants makes a read-only array", tracer.loc)
         return tracer.emit("copy", result)  # a fresh array each call, as eager makes one
     return computed_value(result, tracer.loc)
 
@@ -144,13 +146,17 @@ def sequence_items(tracer: Tracer, sequence: Value, name: str) -> list[Value]:
     return list(sequence.items)
 
 
-def as_array(tracer: Tracer, value: Value) -> ArrayValue:
-    """``np.asarray(value)`` in the graph."""
+def as_array(tracer: Tracer, value: Value, dtype: np.dtype | None = None) -> ArrayValue:
+    """``np.asarray(value)`` in the graph. ``dtype`` converts Python values as NumPy does, with
+    its checks (``[1, 300]`` into uint8 raises; through int64 it would wrap); arrays keep theirs."""
     if isinstance(value, ArrayValue):
         return value
     if contains_array(value):
         return stacked(tracer, value)
-    return tracer.emit("copy", np.asarray(graph_arg(value)))
+    try:
+        return tracer.emit("copy", np.asarray(graph_arg(value), dtype=dtype))
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
 
 
 def normalize_axis(tracer: Tracer, axis: Any, ndim: int, single: bool = False):
@@ -253,7 +259,7 @@ def _order(tracer: Tracer, order: Any) -> dict[str, Any]:
 @numpy_function(np.asarray, np.asanyarray)
 def _asarray(tracer: Tracer, a: Value, dtype: Any = None, order: Any = None, **_ignored: Any) -> Value:
     dtype = dtype_param(tracer, dtype)
-    array = as_array(tracer, a)
+    array = as_array(tracer, a, dtype)
     order = const(tracer, order, "order")
     if order in ("C", "F") and array.node.meta.ndim > 0:  # a 0-d array is both
         return _contiguous(tracer, array, dtype, order)
@@ -296,9 +302,8 @@ def _array(tracer: Tracer, object: Value, dtype: Any = None, *, copy: Any = True
             raise Unsupported("np.array(copy=False) of a value it may have to copy", tracer.loc)
     if const(tracer, copy, "copy") is not True:
         return _asarray(tracer, object, dtype, order)
-    array = as_array(tracer, object)
-    dtype = dtype_param(tracer, dtype) or array.node.meta.dtype
-    result = tracer.emit("astype", array.node, dtype=dtype, **_order(tracer, order))
+    array = as_array(tracer, object, dtype := dtype_param(tracer, dtype))
+    result = tracer.emit("astype", array.node, dtype=dtype or array.node.meta.dtype, **_order(tracer, order))
     return tracer.emit("array", result.node) if result.node.meta.is_scalar else result
 
 

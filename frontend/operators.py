@@ -159,14 +159,19 @@ def stacked(tracer: Tracer, value: Value) -> ArrayValue:
     return tracer.emit("stack", parts, axis=0)
 
 
-def _operand(tracer: Tracer, value: Value):
+def _operand(tracer: Tracer, value: Value, dtype: np.dtype | None = None):
+    """``value`` as an op's operand; a list or tuple of Python values as an array, converted to
+    ``dtype`` (a setitem's destination's) as NumPy does, with its checks ([1, 300] into uint8)."""
     if isinstance(value, ArrayValue):
         return value.node
     if contains_array(value):
         return stacked(tracer, value).node
     arg = graph_arg(value)
     if isinstance(arg, tuple | list):
-        return np.asarray(arg)
+        try:
+            return np.asarray(arg, dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
     if not isinstance(arg, bool | int | float | complex | np.generic):
         raise Unsupported(f"arithmetic between an array and {type(arg).__name__}", tracer.loc)
     return arg
@@ -288,7 +293,8 @@ def write_with(tracer: Tracer, op: str, target: ArrayValue, index, value: Value,
         if maker == "broadcast_writeable":  # NumPy warns, and writes element by element through shared memory
             raise Unsupported("a write into a view np.broadcast_arrays made", tracer.loc)
         raise UserCodeError(f"ValueError: writing into a read-only view (np.{maker})", tracer.loc)
-    node = tracer.emit(op, target.node, index, _operand(tracer, value), **kwargs).node
+    dtype = target.node.meta.dtype if op == "setitem" else None
+    node = tracer.emit(op, target.node, index, _operand(tracer, value, dtype), **kwargs).node
     return ArrayValue(node, target.source)
 
 
@@ -297,8 +303,8 @@ def _read_only(node) -> str | None:
     (ir/ops/views.py's UNWRITABLE_VIEWS), else None. A reshape on the way may have copied; then
     eager succeeds where this says no, and runs eagerly: still right."""
     while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
-        if node.op.name in UNWRITABLE_VIEWS:
-            return node.op.name
+        if node.op.name in UNWRITABLE_VIEWS or node.op.name == "imag" and node.args[0].meta.dtype.kind != "c":
+            return node.op.name  # (the imaginary parts of a real array: read-only zeros)
         node = node.args[0]
     return None
 

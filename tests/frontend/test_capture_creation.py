@@ -224,3 +224,34 @@ def test_like_creations_are_laid_out_like_their_array(body, layout, function_of)
         assert got.dtype == want.dtype and got.strides == want.strides
     else:
         assert got == want
+
+
+@pytest.mark.parametrize("body", [
+    "a[...] = [1, 2, 300]", "a[1:] = [-1, 2]", "a[:2] = (1, 2)", "a[...] = [1.5, 2.7, 3.2]",
+    "a = np.array([1, 2, 300], dtype=np.uint8)", "a = np.asarray([1, -2, 3], dtype=np.uint8)",
+    "a = np.array(300, dtype=np.uint8)", "a = np.array([1.0, 2.0, 3.0], dtype=np.uint8)",
+])
+def test_python_values_converted_to_a_dtype_with_numpys_checks(check, body):
+    """NumPy converts Python values straight to the destination's dtype, raising where they do
+    not fit (OverflowError), not through int64 with wrap-around."""
+    namespace: dict = {"np": np}
+    exec(f"def f(a, b):\n    {body}\n    return a + b\n", namespace)
+    check(namespace["f"], np.zeros(3, np.uint8), np.ones(3, np.uint8), compiled=None)
+    check(namespace["f"], np.zeros(3, np.int32), np.ones(3, np.int32), compiled=None)
+
+
+def test_nan_into_integers_raises_as_eager(check):
+    def f(a):
+        a[:2] = [np.nan, 1.0]
+        return a
+
+    check(f, np.zeros(3, np.int32), compiled=None)
+
+
+@pytest.mark.parametrize("body", ["b = np.broadcast_to(2.0, (3,))\n    b += x",
+                                  "b = np.broadcast_to([1.0, 2.0, 3.0], 3)",
+                                  "b = np.broadcast_to(2.0, x.shape)\n    b[0] = 5.0"])
+def test_a_broadcast_of_constants_is_read_only(check, body):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n    return b, b.flags.writeable\n", namespace)
+    check(namespace["f"], np.arange(3.0), compiled=None)

@@ -197,3 +197,12 @@ def test_asarray_of_python_values_and_scalars(check, arr):
         return np.asarray(s) + x, np.array([1.0, 2.0, 3.0]) * x, np.asarray(x, dtype=np.float32)
 
     check(f, arr((3,)), np.float64(2.0))
+
+
+@pytest.mark.parametrize("body", ["y = x.imag\n    y += 1", "x.imag += 1", "y = x.imag\n    np.add(y, 1, out=y)",
+                                  "y = np.imag(x)\n    y *= 2"])
+@pytest.mark.parametrize("dtype", [np.float64, np.int32, np.complex128])
+def test_the_imaginary_parts_of_a_real_array_are_read_only(check, body, dtype):
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    {body}\n    return x\n", namespace)
+    check(namespace["f"], np.arange(4).astype(dtype), compiled=None)
