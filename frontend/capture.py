@@ -224,6 +224,10 @@ def _add_memory_guards(tracer: Tracer) -> None:
             if isinstance(by_node[node], np.ndarray) and not by_node[node].flags.writeable:
                 # The entry runs right after tracing without its guards: eager raises NumPy's error.
                 raise UserCodeError("ValueError: writing into a read-only input array", None)
+            if isinstance(by_node[node], np.ndarray) and _elements_may_overlap(by_node[node]):
+                # (NumPy writes such an output through a copy; its shape and strides, which the
+                # guards pin, decide whether they overlap)
+                raise Unsupported("a write into an input whose elements overlap one another (as_strided)", None)
             tracer.guards.add(Guard.writeable(sources[node]))
     array_inputs = [n for n in graph.inputs if isinstance(by_node.get(n), np.ndarray)]
     for i, first in enumerate(array_inputs):
@@ -231,6 +235,21 @@ def _add_memory_guards(tracer: Tracer) -> None:
             overlapping = bool(np.may_share_memory(by_node[first], by_node[second]))
             tracer.guards.add(Guard.overlap(sources[first], sources[second], overlapping))
             tracer.inputs_overlap |= overlapping
+
+
+def _elements_may_overlap(array: np.ndarray) -> bool:
+    """Whether two elements of ``array`` may share memory (a writeable ``as_strided`` or sliding
+    window view); False wherever each axis, taken by growing stride, steps past everything the
+    axes before it span (C and F order, transposes, slices, reversals)."""
+    if array.flags.c_contiguous or array.flags.f_contiguous:
+        return False
+    span = array.itemsize
+    for size, stride in sorted(((n, abs(s)) for n, s in zip(array.shape, array.strides, strict=True) if n > 1),
+                               key=lambda axis: axis[1]):
+        if stride < span:
+            return True
+        span += stride * (size - 1)
+    return False
 
 
 def _root(node: Node) -> Node | None:

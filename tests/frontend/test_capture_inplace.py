@@ -457,3 +457,22 @@ def test_a_stacked_copy_written_before_it_is_reduced(check, rand, write, reducti
     namespace: dict = {"np": np}
     exec(f"def f(x):\n    s = np.stack([x * 2, x + 1])\n    {write}\n    return s.{reduction}(axis=0)", namespace)
     check(namespace["f"], rand(4))
+
+
+@pytest.mark.parametrize("make", [
+    lambda base: np.lib.stride_tricks.as_strided(base, (4, 5), (0, base.itemsize)),
+    lambda base: np.lib.stride_tricks.sliding_window_view(base, 3, writeable=True),
+    lambda base: base[::2].reshape(1, -1)[:, ::-1],  # no overlap: compiled as before
+], ids=["rows of one row", "sliding window", "plain view"])
+def test_an_input_whose_elements_overlap_is_written_as_numpy_does(check, make):
+    """NumPy writes an output whose elements share memory through a copy (each element once);
+    a kernel updating them in place added once per alias."""
+    def f(x):
+        x += 1
+        x *= 2
+        return x
+
+    def make_args():
+        return (make(np.arange(6.0)),), {}
+
+    check(f, make_args=make_args, compiled=None)
