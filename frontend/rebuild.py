@@ -107,7 +107,7 @@ class Rebuilder:
                 self.outputs.append(value.node)
             return GraphOutput(self.outputs.index(value.node))
         if isinstance(value, TupleValue | ListValue | DictValue):
-            if value.source is not None and not isinstance(value, TupleValue):
+            if value.source is not None:  # (the caller's object: a tuple cannot have changed)
                 return FromSource(value.source)
             if id(value) in self.building:  # (it would be rebuilt forever)
                 raise Unsupported("a list or dict that holds itself, made while tracing", loc)

@@ -539,3 +539,14 @@ def test_getattr_default_with_getattr_hook_runs_eagerly(check, arr):
         return x * getattr(o, "k", 1.0)
 
     check(f, Lenient(), arr((3,)), compiled=False, reason="__getattr__")
+
+
+def test_a_tuple_argument_handed_back_is_the_callers(arr):
+    def f(x, t, *rest):
+        return t, rest, x * len(t)
+
+    compiled = ember.compile(f)
+    pair, more = (1, 2), (arr((2,)),)
+    for _ in range(2):
+        got_pair, got_rest, _ = compiled(arr((2,)), pair, *more)
+        assert got_pair is pair and got_rest == more
