@@ -121,7 +121,7 @@ class Guard:
         if isinstance(array, np.generic):
             type_name = _constant_name(type(array))
             return Guard(GuardKind.TENSOR, (source,), f"type({expr}) is {type_name}", ((type_name, type(array)),))
-        text = (f"type({expr}) is ndarray and {expr}.dtype == {dtype_name} and "
+        text = (f"type({expr}) is ndarray and {_dtype_check(expr, array.dtype, dtype_name)} and "
                 f"{expr}.shape == {array.shape!r} and {expr}.strides == {array.strides!r}")
         return Guard(GuardKind.TENSOR, (source,), text, (("ndarray", np.ndarray), (dtype_name, array.dtype)))
 
@@ -133,7 +133,7 @@ class Guard:
         follows (the common dynamic batch axis: all of them), else as C-contiguity."""
         expr = source.expr()
         dtype_name = _constant_name(array.dtype)
-        checks = [f"type({expr}) is ndarray", f"{expr}.dtype == {dtype_name}"]
+        checks = [f"type({expr}) is ndarray", _dtype_check(expr, array.dtype, dtype_name)]
         if all(isinstance(d, int) for d in shape[1:]):  # every stride is a constant
             checks.append(f"{expr}.strides == {array.strides!r}")
         else:
@@ -273,6 +273,20 @@ def floating_point_errors_quiet() -> bool:
         return False
     _QUIET_STATE[0] = state
     return True
+
+
+# Dtypes equal to another that NumPy still tells apart (``np.longlong`` is int64 here, but its
+# results stay longlong: ``.dtype.char`` 'q', elements of type np.longlong): Ember's ops, and
+# its caches keyed by dtype, know the usual spelling only, so arrays of these run eagerly
+# (frontend/wrapping.py), and a guard on the usual spelling checks its char too.
+OTHER_SPELLINGS = {code: f"np.{np.dtype(code).type.__name__}" for code in np.typecodes["All"]
+                   if np.dtype(code).char != np.dtype(np.dtype(code).name).char}
+_SPELLED_TWICE = frozenset(np.dtype(code).name for code in OTHER_SPELLINGS)
+
+
+def _dtype_check(expr: str, dtype: np.dtype, name: str) -> str:
+    check = f"{expr}.dtype == {name}"
+    return f"{check} and {expr}.dtype.char == {dtype.char!r}" if dtype.name in _SPELLED_TWICE else check
 
 
 def _constant_name(value: Any) -> str:

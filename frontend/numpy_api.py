@@ -15,6 +15,7 @@ import numpy as np
 from ..ir.symbolic import Dim, SymbolicShapeError, broadcasts_to
 from .conversions import NotConstant, computed_value, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
+from .guards import OTHER_SPELLINGS
 from .operators import inplace, stacked, write_into
 from .values import (
     ArrayValue,
@@ -204,6 +205,9 @@ def dtype_param(tracer: Tracer, dtype: Any) -> np.dtype | None:
         raise UserCodeError(f"TypeError: {exc}", tracer.loc) from exc
     if dtype.hasobject:  # (Python objects: NumPy's loops call their methods)
         raise Unsupported("dtype=object", tracer.loc)
+    if dtype.char in OTHER_SPELLINGS:
+        raise Unsupported(f"dtype={OTHER_SPELLINGS[dtype.char]} (equal to {dtype}, but NumPy keeps it apart)",
+                          tracer.loc)
     return dtype
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import Unsupported
-from .guards import Guard
+from .guards import OTHER_SPELLINGS, Guard
 from .sources import AttrSource, CellContentsSource, DefaultSource, ItemSource, Source
 from .values import (
     BoundMethodValue,
@@ -50,6 +50,10 @@ def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
     if type(obj) is np.ndarray or isinstance(obj, np.generic):
         if source is None:
             raise Unsupported("an array constant with no source cannot become a graph input", tracer.loc)
+        if obj.dtype.char in OTHER_SPELLINGS:
+            guard(Guard.tensor(source, obj))  # (the eager entry's: the usual spelling still compiles)
+            raise Unsupported(f"arrays of {OTHER_SPELLINGS[obj.dtype.char]} (dtype {obj.dtype} that NumPy keeps "
+                              "apart from its own)", tracer.loc)
         return tracer.array_input(obj, source)
     if isinstance(obj, np.ndarray):
         raise Unsupported(f"ndarray subclass {type(obj).__name__} is not supported", tracer.loc)

@@ -156,7 +156,8 @@ def assert_values_equal(got: Any, want: Any, where: str = "result") -> None:
     """Same Python type, dtype, shape and values (per-dtype tolerance, NaN positions equal)."""
     assert type(got) is type(want), f"{where}: type {type(got).__name__}, eager gives {type(want).__name__}"
     if isinstance(want, np.ndarray | np.generic):
-        assert got.dtype == want.dtype, f"{where}: dtype {got.dtype}, eager gives {want.dtype}"
+        assert got.dtype == want.dtype and got.dtype.char == want.dtype.char, \
+            f"{where}: dtype {got.dtype!r} ({got.dtype.char}), eager gives {want.dtype!r} ({want.dtype.char})"
         assert np.shape(got) == np.shape(want), f"{where}: shape {np.shape(got)}, eager gives {np.shape(want)}"
         _assert_close(np.asarray(got), np.asarray(want), where)
     elif isinstance(want, tuple | list):

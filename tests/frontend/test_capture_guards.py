@@ -228,3 +228,16 @@ def test_signed_zero_scalars_are_distinguished(check, arr, first, second):
 
     compiled = check(f, arr((3,)), first)
     check(f, arr((3,)), second, compiled_fn=compiled, entries=1 if repr(first) == repr(second) else 2)
+
+
+def test_longlong_arrays_keep_their_spelling(check):
+    """np.longlong is int64 here (equal dtypes) but NumPy keeps it apart: its results stay
+    longlong (``.dtype.char`` 'q'). Such arrays run eagerly; int64 ones still compile."""
+    def f(x, s):
+        return x + 1, x * s, x.sum()
+
+    compiled = check(f, np.arange(4), np.int64(2))
+    check(f, np.arange(4, dtype=np.longlong), np.longlong(2), compiled_fn=compiled, entries=2, compiled=None)
+    check(f, np.arange(4, dtype=np.ulonglong), np.ulonglong(2), compiled_fn=compiled, entries=3, compiled=None)
+    check(f, np.arange(4), np.int64(2), compiled_fn=compiled, entries=3, compiled=None)  # (the first entry's)
+    check(lambda x: x.astype(np.longlong) + 1, np.arange(4.0), compiled=None)
