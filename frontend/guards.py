@@ -31,6 +31,7 @@ class GuardKind(enum.Enum):
     WRITEABLE = "writeable"  # an array Ember writes into must allow writes
     OVERLAP = "overlap"    # whether two input arrays share memory, as when traced
     ITERATOR = "iterator"  # an iterator whose next step runs no Python code (plain_iterator)
+    ROWS = "rows"          # one whose items are alike: rows of one array, with counters (plain_iterator)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +213,9 @@ class Guard:
         text = f"type({source.expr()}) is {kind.__name__}"
         if kind in PLAIN_ITERATORS:
             return Guard(GuardKind.ITERATOR, (source,), text, ((kind.__name__, kind),))
+        if rows_alike(iterator):
+            return Guard(GuardKind.ROWS, (source,), f"{text} and rows_alike({source.expr()})",
+                         ((kind.__name__, kind), ("rows_alike", rows_alike)))
         return Guard(GuardKind.ITERATOR, (source,), f"{text} and steps_without_python({source.expr()})",
                      ((kind.__name__, kind), ("steps_without_python", steps_without_python)))
 
@@ -237,6 +241,7 @@ class Guard:
 _EMPTY: tuple[Any, ...] = ([], (), range(0), range(2**64))
 PLAIN_ITERATORS: frozenset[type] = frozenset(type(iter(empty)) for empty in _EMPTY)
 _SEQUENCE_ITERATOR = type(iter(np.empty(0)))  # CPython's iterator over __getitem__ (``iterator``)
+_RANGE_ITERATORS = (type(iter(range(0))), type(iter(range(2**64))))
 
 
 def steps_without_python(iterator: Any) -> bool:
@@ -250,6 +255,20 @@ def steps_without_python(iterator: Any) -> bool:
     if kind is enumerate:
         return steps_without_python(iterator.__reduce__()[1][0])
     return kind is zip and all(steps_without_python(part) for part in iterator.__reduce__()[1])
+
+
+def rows_alike(iterator: Any) -> bool:
+    """Whether every item ``next(iterator)`` gives is alike in type, dtype, shape and strides
+    (and steps without Python code): CPython's iterator over an exact ndarray (its rows), or
+    ``enumerate`` or ``zip`` over those and ranges. A loop's round then need not check its row."""
+    kind = type(iterator)
+    if kind is _SEQUENCE_ITERATOR:
+        return type(iterator.__reduce__()[1][0]) is np.ndarray
+    if kind in _RANGE_ITERATORS:
+        return True
+    if kind is enumerate:
+        return rows_alike(iterator.__reduce__()[1][0])
+    return kind is zip and all(rows_alike(part) for part in iterator.__reduce__()[1])
 
 
 try:

@@ -166,14 +166,21 @@ class _Loop:
         names an argument that is not the last round's own object (the counter, a row; not the
         arrays the body wrote in place): between two rounds nothing but the compiled graph ran."""
         guards, params = self.capture.guards, self.capture.params
-        if plan.kind != "for_iter" or not any(guard.kind is GuardKind.ITERATOR and guard.sources[0].expr() == stack[-1]
-                                              for guard in guards.guards):
+        kinds = {guard.kind for guard in guards.guards if guard.sources and guard.sources[0].expr() == stack[-1]}
+        if plan.kind != "for_iter" or not kinds & {GuardKind.ITERATOR, GuardKind.ROWS}:
             return "guard"
         kept = _passed_through(self.capture)
         changed = [p for p, value in zip(params, next_args, strict=True) if value != p and kept.get(value) != p]
         names = re.compile(r"\b(" + "|".join(map(re.escape, changed)) + r")\b") if changed else None
+        # Over an array's rows (guards.rows_alike), each item is as the first round's was checked.
+        items = [p for p, value in zip(params, next_args, strict=True) if value == "next_item"]
+        alike = None
+        if GuardKind.ROWS in kinds and items:
+            alike = re.compile(r"(" + "|".join(map(re.escape, items)) + r")\b")
         subset = GuardSet()
         for guard in guards.guards:
+            if alike is not None and guard.kind is GuardKind.TENSOR and alike.match(guard.sources[0].expr()):
+                continue
             if names is not None and names.search(guard.text):
                 subset.add(guard)
         self.round_guard[:] = [subset.source_text(f"{self.capture.name}_round", params), "", ""]

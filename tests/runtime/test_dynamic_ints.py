@@ -304,7 +304,23 @@ def test_loops_over_the_rows_of_an_array_check_only_what_changes(check, backend,
     (body,) = [wrapper for wrapper in wrappers if "while True" in wrapper]
     round_guard = body.split("def run_")[0].split("_round(")[1]
     assert "out.dtype" not in round_guard and "acc.dtype" not in round_guard
+    # Rows of one array are alike (guards.rows_alike): the first round's check holds for every one.
+    assert ".dtype" not in round_guard and ".strides" not in round_guard, round_guard
     assert "graph_out[199]" not in compiled.entries[-1].stages["wrapper"]  # (no list of every row)
+
+
+def test_a_loop_over_a_list_of_arrays_checks_each_item(check, backend):
+    """A list's items may be any arrays (unlike an array's rows): each round checks its own."""
+    def f(items, out):
+        for item in items:
+            out += item * 2.0
+        return out
+
+    items = [rand(3, seed=i) for i in range(99)] + [rand(3, seed=99).astype(np.float64)]
+    compiled = check(f, items, np.zeros(3, np.float32), compiled=None, entries=None)
+    wrappers = [function.entries[-1].stages["wrapper"] for function in _resume_functions(compiled)]
+    (body,) = [wrapper for wrapper in wrappers if "while True" in wrapper]
+    assert ".dtype == " in body.split("def run_")[0].split("_round(")[1]
 
 
 def _rows(x):
