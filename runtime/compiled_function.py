@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import time
 import types
 import weakref
@@ -60,6 +61,7 @@ class CompiledFunction:
         self._only_entry: CacheEntry | None = None  # the fast path's entry (_entries_changed)
         self.children: list[CompiledFunction] = []  # resume functions and callees compiled at breaks
         self._warned_limit = False
+        self._compiling = threading.RLock()  # one compile at a time: threads calling with new kinds
         self.specialisation = Specialisation(function)  # which dimensions and numbers have changed
         self._read_signature()
         functools.update_wrapper(self, fn)
@@ -198,6 +200,10 @@ class CompiledFunction:
         return value
 
     def _compile(self, frame_args: tuple) -> CacheEntry:
+        with self._compiling:  # (another thread may have compiled an entry for these meanwhile)
+            return self._entry_for(frame_args) or self._compile_entry(frame_args)
+
+    def _compile_entry(self, frame_args: tuple) -> CacheEntry:
         if len(self.entries) >= config.recompile_limit:
             if not self._warned_limit:
                 self._warned_limit = True

@@ -241,3 +241,26 @@ def test_longlong_arrays_keep_their_spelling(check):
     check(f, np.arange(4, dtype=np.ulonglong), np.ulonglong(2), compiled_fn=compiled, entries=3, compiled=None)
     check(f, np.arange(4), np.int64(2), compiled_fn=compiled, entries=3, compiled=None)  # (the first entry's)
     check(lambda x: x.astype(np.longlong) + 1, np.arange(4.0), compiled=None)
+
+
+def test_threads_that_call_with_new_kinds_at_once_compile_each_once():
+    """One compile at a time per function: a thread that waited finds the entry another made
+    (several threads once compiled the same kind each, and passed the recompile limit)."""
+    import threading
+
+    compiled = ember.compile(lambda x: np.sin(x) * 2.0 + x.sum())
+    barrier = threading.Barrier(4)
+    results: list = []
+
+    def call(n):
+        x = np.arange(n, dtype=np.float64)
+        barrier.wait()
+        results.append(np.allclose(compiled(x), np.sin(x) * 2.0 + x.sum()))
+
+    for n in (5, 7):
+        threads = [threading.Thread(target=call, args=(n,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert results == [True] * 8 and len(compiled.entries) == 2
