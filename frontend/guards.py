@@ -155,18 +155,22 @@ class Guard:
 
     @staticmethod
     def equals(source: Source, value: np.dtype) -> Guard:
-        """A dtype equal to ``value`` (``'float32' == np.dtype('float32')`` too: the type first)."""
-        name, expr = _constant_name(type(value)), source.expr()
-        return Guard(GuardKind.VALUE, (source,), f"type({expr}) is {name} and {expr} == {str(value)!r}",
-                     ((name, type(value)),))
+        """A dtype equal to ``value`` (``'float32' == np.dtype('float32')`` too: the type first),
+        compared with the dtype itself (a structured one's text does not parse back)."""
+        kind, expr = _constant_name(type(value)), source.expr()
+        name = _constant_name(value) if value.isbuiltin == 1 else f"dtype_{id(value):x}"
+        return Guard(GuardKind.VALUE, (source,), f"type({expr}) is {kind} and {expr} == {name}",
+                     ((kind, type(value)), (name, value)))
 
     @staticmethod
     def dict_keys(source: Source, value: dict) -> Guard:
         """The same keys (str or int) in the same order; their types too (``True == 1``)."""
         expr = source.expr()
-        types = ", ".join(type(key).__name__ for key in value) + ("," if len(value) == 1 else "")
-        return Guard(GuardKind.LENGTH, (source,), f"type({expr}) is dict and tuple({expr}) == {tuple(value)!r} and "
-                                                  f"tuple(map(type, {expr})) == ({types})")
+        text = f"type({expr}) is dict and tuple({expr}) == {tuple(value)!r}"
+        if any(type(key) is int for key in value):  # (a str equals only a str)
+            types = ", ".join(type(key).__name__ for key in value) + ("," if len(value) == 1 else "")
+            text += f" and tuple(map(type, {expr})) == ({types})"
+        return Guard(GuardKind.LENGTH, (source,), text)
 
     @staticmethod
     def same_object(source: Source, first: Source) -> Guard:

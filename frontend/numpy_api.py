@@ -16,7 +16,7 @@ from ..ir.symbolic import Dim, SymbolicShapeError, broadcasts_to
 from .conversions import NotConstant, computed_value, constant_of, contains_array, graph_arg
 from .errors import Unsupported, UserCodeError
 from .guards import OTHER_SPELLINGS
-from .operators import inplace, stacked, write_into
+from .operators import check_numbers_convert, inplace, stacked, write_into
 from .values import (
     ArrayValue,
     ConstValue,
@@ -29,6 +29,7 @@ from .values import (
 )
 
 if TYPE_CHECKING:
+    from ..ir import Node
     from .tracer import Tracer
 
 Handler = Callable[..., Value]
@@ -153,11 +154,20 @@ def as_array(tracer: Tracer, value: Value, dtype: np.dtype | None = None) -> Arr
     if isinstance(value, ArrayValue):
         return value
     if contains_array(value):
+        if dtype is not None:
+            check_numbers_convert(tracer, value, dtype)
         return stacked(tracer, value)
     try:
         return tracer.emit("copy", np.asarray(graph_arg(value), dtype=dtype))
     except (TypeError, ValueError, OverflowError) as exc:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+
+
+def c_ordered(tracer: Tracer, node: Node) -> ArrayValue:
+    """A fresh result laid out in C order, as NumPy allocates it where Ember's op would follow its
+    operands' order (a gather along the last axis, a select of transposed arrays); 0-d and 1-d
+    ones as they are (``np.ascontiguousarray`` makes a 0-d array 1-d)."""
+    return tracer.emit("ascontiguousarray", node) if node.meta.ndim >= 2 else ArrayValue(node)
 
 
 def normalize_axis(tracer: Tracer, axis: Any, ndim: int, single: bool = False):
@@ -183,11 +193,12 @@ def normalize_axis(tracer: Tracer, axis: Any, ndim: int, single: bool = False):
 
 
 def keepdims_flag(tracer: Tracer, keepdims: Any) -> bool:
-    """``keepdims`` of a reduction NumPy runs as a ufunc's: a Python bool or int (it raises
-    TypeError for others, np.True_ included, where argmax or median test truth): others run eagerly."""
+    """``keepdims`` of a reduction NumPy runs as a ufunc's: a Python bool or an integer (it
+    raises TypeError for others, np.True_ included, where argmax or median test truth): others
+    run eagerly."""
     value = const(tracer, keepdims, "keepdims")
-    if type(value) not in (bool, int):
-        raise UserCodeError(f"TypeError: keepdims={value!r} is not a bool", tracer.loc)
+    if not isinstance(value, bool | int | np.integer):
+        raise UserCodeError(f"TypeError: keepdims={value!r} is not a bool or an integer", tracer.loc)
     return bool(value)
 
 
@@ -549,8 +560,12 @@ numpy_function(np.stack)(_join("stack"))
 def shape_param(tracer: Tracer, shape: Any) -> tuple:
     """A target shape as a tuple of ints and dynamic sizes (Dims), as NumPy normalises one."""
     shape = shape_const(tracer, shape, "shape")
-    if isinstance(shape, int | np.integer | Dim):
+    if not isinstance(shape, tuple | list):
         shape = (shape,)
+    for size in shape:  # NumPy takes integers only (a float size, ``n / 2``, raises)
+        if not isinstance(size, Dim) and (isinstance(size, bool) or not isinstance(size, int | np.integer)):
+            raise UserCodeError(f"TypeError: {type(size).__name__!r} object cannot be interpreted as an integer",
+                                tracer.loc)
     return tuple(s if isinstance(s, Dim) else int(s) for s in shape)
 
 

@@ -11,6 +11,7 @@ from .errors import Unsupported, UserCodeError
 from .numpy_api import (
     Handler,
     as_array,
+    c_ordered,
     check_default,
     const,
     dtype_param,
@@ -195,7 +196,9 @@ def _select(tracer: Tracer, condlist: Value, choicelist: Value, default: Any = 0
         if mask.meta.dtype != np.bool_:
             raise UserCodeError(f"TypeError: invalid entry {i} in condlist: should be boolean ndarray", tracer.loc)
         result = tracer.emit("where", mask, choice, result).node
-    return tracer.emit("astype", result, dtype=dtype) if result.meta.dtype != dtype else ArrayValue(result)
+    if result.meta.dtype != dtype:
+        result = tracer.emit("astype", result, dtype=dtype).node
+    return c_ordered(tracer, result)  # (NumPy fills an np.full result)
 
 
 @numpy_function(np.fix)

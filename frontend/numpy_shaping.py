@@ -16,6 +16,7 @@ from .numpy_api import (
     array_method,
     array_part,
     as_array,
+    c_ordered,
     call_handler,
     check_default,
     const,
@@ -196,7 +197,8 @@ def _delete(tracer: Tracer, arr: Value, obj: Any, axis: Any = None) -> Value:
         keep = np.delete(np.arange(length), obj)
     except (IndexError, ValueError, TypeError) as error:
         raise UserCodeError(f"{type(error).__name__}: {error}", tracer.loc) from None
-    return tracer.emit("advanced_index", node, (*(slice(None),) * axis, tracer.emit("copy", keep).node))
+    kept = tracer.emit("advanced_index", node, (*(slice(None),) * axis, tracer.emit("copy", keep).node))
+    return c_ordered(tracer, kept.node)  # (NumPy's new array; F for an F-ordered one, which this is not)
 
 
 @numpy_function(np.insert)
@@ -204,7 +206,8 @@ def _insert(tracer: Tracer, arr: Value, obj: Any, values: Value, axis: Any = Non
     """Where each result element comes from, asked of np.insert itself at trace time: it inserts
     the positions of the values into the positions of the array (static sizes); then one gather
     from the two, flattened and the values cast to the array's dtype as NumPy casts them."""
-    array, inserted = as_array(tracer, arr), as_array(tracer, values)
+    array = as_array(tracer, arr)
+    inserted = as_array(tracer, values, array.node.meta.dtype)  # (Python values: NumPy's checks)
     shape, value_shape = array.node.meta.shape, inserted.node.meta.shape
     if not all(isinstance(d, int) for d in (*shape, *value_shape)):
         raise Unsupported("np.insert with dynamic sizes", tracer.loc)
@@ -284,6 +287,8 @@ def _split(equal: bool) -> Handler:
         sections = const(tracer, indices_or_sections, "indices_or_sections")
         if not isinstance(total, int):
             raise Unsupported("np.split along a dynamic dimension", tracer.loc)
+        if not all(isinstance(i, int | np.integer) and not isinstance(i, bool) for i in np.ravel(sections).tolist()):
+            raise Unsupported("np.split at positions or into counts that are not integers (NumPy's checks)", tracer.loc)
         if np.ndim(sections) == 0:
             count = int(sections)
             if count <= 0:
@@ -320,7 +325,8 @@ def _take(tracer: Tracer, a: Value, indices: Value, axis: Any = None, out: Any =
         array = tracer.emit("reshape", array.node, (-1,))
         axis = 0
     axis = normalize_axis(tracer, axis, array.node.meta.ndim, single=True)
-    return tracer.emit("advanced_index", array.node, (*(slice(None),) * axis, index.node))
+    taken = tracer.emit("advanced_index", array.node, (*(slice(None),) * axis, index.node))
+    return c_ordered(tracer, taken.node)  # (np.take's result; x[:, idx]'s is not)
 
 
 @numpy_function(np.meshgrid)
@@ -342,5 +348,6 @@ def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False,
         output = [tracer.emit("broadcast_writeable", o.node, target) if o.node.meta.shape != target else o
                   for o in output]
     if copy:
-        output = [tracer.emit("copy", o.node) for o in output]
-    return TupleValue(list(output))
+        output = [tracer.emit("copy", o.node, order="C") for o in output]  # (x.copy(): C order)
+    # (a list comprehension's list, unless np.broadcast_arrays or the copies made a tuple)
+    return ListValue(list(output)) if sparse and not copy else TupleValue(list(output))

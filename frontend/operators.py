@@ -159,12 +159,27 @@ def stacked(tracer: Tracer, value: Value) -> ArrayValue:
     return tracer.emit("stack", parts, axis=0)
 
 
+def check_numbers_convert(tracer: Tracer, value: Value, dtype: np.dtype) -> None:
+    """The Python numbers beside traced values in a (nested) list convert to ``dtype`` as NumPy
+    converts them (``np.array([a[0], 300], dtype=np.int8)`` raises); the traced ones are cast."""
+    for item in getattr(value, "items", ()):
+        if contains_array(item):
+            check_numbers_convert(tracer, item, dtype)
+            continue
+        try:
+            np.asarray(graph_arg(item), dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
+
+
 def _operand(tracer: Tracer, value: Value, dtype: np.dtype | None = None):
     """``value`` as an op's operand; a list or tuple of Python values as an array, converted to
     ``dtype`` (a setitem's destination's) as NumPy does, with its checks ([1, 300] into uint8)."""
     if isinstance(value, ArrayValue):
         return value.node
     if contains_array(value):
+        if dtype is not None:
+            check_numbers_convert(tracer, value, dtype)
         return stacked(tracer, value).node
     arg = graph_arg(value)
     if isinstance(arg, tuple | list):

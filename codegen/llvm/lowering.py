@@ -789,10 +789,12 @@ def power_multiplies(node: Node) -> bool:
 
 
 def _one_exponent(exponent: object) -> bool:
-    """An exponent NumPy's power loop sees with stride 0: a scalar (``x ** np.float64(0.5)`` of
-    float32 x, which no rewrite turns into sqrt: the loop is float64), a 0-d value or one of
-    size-1 axes only."""
-    return not isinstance(exponent, Node) or all(d == 1 for d in exponent.meta.shape)
+    """An exponent NumPy's power loop sees with stride 0 that may be 0.5: a 0-d value or one of
+    size-1 axes only, or the constant 0.5 itself (``x ** np.float64(0.5)`` of float32 x, which no
+    rewrite turns into sqrt: the loop is float64). Other constants multiply or call pow."""
+    if isinstance(exponent, Node):
+        return all(d == 1 for d in exponent.meta.shape)
+    return isinstance(exponent, int | float | np.integer | np.floating) and exponent == 0.5
 
 
 def _small_integer(exponent: object, dt: np.dtype) -> int | None:

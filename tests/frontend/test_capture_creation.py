@@ -230,6 +230,7 @@ def test_like_creations_are_laid_out_like_their_array(body, layout, function_of)
     "a[...] = [1, 2, 300]", "a[1:] = [-1, 2]", "a[:2] = (1, 2)", "a[...] = [1.5, 2.7, 3.2]",
     "a = np.array([1, 2, 300], dtype=np.uint8)", "a = np.asarray([1, -2, 3], dtype=np.uint8)",
     "a = np.array(300, dtype=np.uint8)", "a = np.array([1.0, 2.0, 3.0], dtype=np.uint8)",
+    "a[:2] = [a[2], 300]", "a = np.array([b[0], 300], dtype=np.uint8)", "a = np.asarray([b[0], -1], dtype=np.uint8)",
 ])
 def test_python_values_converted_to_a_dtype_with_numpys_checks(check, body):
     """NumPy converts Python values straight to the destination's dtype, raising where they do
@@ -250,7 +251,9 @@ def test_nan_into_integers_raises_as_eager(check):
 
 @pytest.mark.parametrize("body", ["b = np.broadcast_to(2.0, (3,))\n    b += x",
                                   "b = np.broadcast_to([1.0, 2.0, 3.0], 3)",
-                                  "b = np.broadcast_to(2.0, x.shape)\n    b[0] = 5.0"])
+                                  "b = np.broadcast_to(2.0, x.shape)\n    b[0] = 5.0",
+                                  "b = np.broadcast_to(2.0, (3,))\n    b[0] = 5.0",
+                                  "b = np.broadcast_to([1.0, 2.0, 3.0], (2, 3))\n    b += 1"])
 def test_a_broadcast_of_constants_is_read_only(check, body):
     namespace: dict = {"np": np}
     exec(f"def f(x):\n    {body}\n    return b, b.flags.writeable\n", namespace)

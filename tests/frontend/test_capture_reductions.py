@@ -38,7 +38,8 @@ def test_reduction_methods_and_dtypes(check, arr, name, dtype):
     "x.sum(axis=0, keepdims='a')", "x.sum(keepdims=None)", "x.max(axis=0, keepdims=[1])", "np.ptp(x, keepdims=1.5)",
     "np.linalg.norm(x, axis=0, keepdims=None)", "np.add.reduce(x, keepdims='no')", "np.nanvar(x, keepdims=None)",
     # what NumPy takes
-    "np.sum(x, axis=np.int64(1), keepdims=2)", "np.argmax(x, axis=0, keepdims='yes')", "np.sort(x, axis=True)",
+    "np.sum(x, axis=np.int64(1), keepdims=2)", "x.sum(axis=0, keepdims=np.int64(1))",
+    "np.argmax(x, axis=0, keepdims='yes')", "np.sort(x, axis=True)",
     "x.sum(dtype=object)", "x.sum(axis=0, dtype=object)",
 ])
 def test_axis_and_keepdims_that_numpy_refuses(check, function_of, rand, body):
