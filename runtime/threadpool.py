@@ -47,20 +47,14 @@ class ThreadPool:
         self._start_workers()
 
     def _start_workers(self) -> None:
-        self._process = os.getpid()
-        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
-        self._workers = [threading.Thread(target=self._work, name=f"ember-worker-{i}", daemon=True)
-                         for i in range(self.num_threads - 1)]
-        for worker in self._workers:
+        tasks: queue.SimpleQueue = queue.SimpleQueue()
+        workers = [threading.Thread(target=_work, args=(tasks,), name=f"ember-worker-{i}", daemon=True)
+                   for i in range(self.num_threads - 1)]
+        for worker in workers:
             worker.start()
-        self._placement = _Placement([w.native_id for w in self._workers])
-
-    def _work(self) -> None:
-        while True:
-            kernel, split = self._tasks.get()
-            while split.run_one(kernel):
-                pass
-            kernel = split = None
+        self._tasks, self._workers = tasks, workers
+        self._placement = _Placement([w.native_id for w in workers])
+        self._process = os.getpid()  # (last: another thread that sees it sees the rest)
 
     def chunk_count(self, start: int, stop: int, num_threads: int) -> int:
         """How many chunks ``parallel_for`` makes of ``[start, stop)``."""
@@ -80,7 +74,9 @@ class ThreadPool:
             kernel(operands + (parts[0],))
             return
         if self._process != os.getpid():
-            self._start_workers()
+            with _LOCK:
+                if self._process != os.getpid():
+                    self._start_workers()
         split = _Split([operands + (part,) for part in parts[1:]])
         caller_cpu = self._placement.away_from_caller()
         try:
@@ -89,31 +85,58 @@ class ThreadPool:
             started = time.perf_counter()
             kernel(operands + (parts[0],))
             # Workers start ~30 us late: give them a while before moving one onto this CPU.
-            if not split.idle.wait(max(HAND_OVER_AFTER_S, (time.perf_counter() - started) / 4)):
+            if not split.wait(max(HAND_OVER_AFTER_S, (time.perf_counter() - started) / 4)):
                 self._placement.hand_over(caller_cpu)
         except BaseException:
             split.pending.clear()  # (a chunk no worker has begun never will)
             raise
         finally:
-            split.wait_through_interrupts()
+            # Until no worker runs, whatever is raised meanwhile (_Split); written out here, not
+            # called: a call is one more place where Python runs a signal's handler.
+            interrupt: BaseException | None = None
+            while True:
+                try:
+                    if interrupt is not None:
+                        split.pending.clear()  # (a chunk no worker has begun never will)
+                    while split.pending or split.running:
+                        split.wait(0.01)  # (polls: pending emptied by the caller releases nothing)
+                    break
+                except BaseException as error:  # noqa: BLE001 - raised once the workers are done
+                    interrupt = interrupt or error
+            if interrupt is not None:
+                raise interrupt
         if split.errors:
             raise split.errors[0]
 
 
+def _work(tasks: queue.SimpleQueue) -> None:
+    while True:
+        kernel, split = tasks.get()
+        while split.run_one(kernel):
+            pass
+        kernel = split = None
+
+
 class _Split:
     """The chunks of one ``parallel_for`` that workers run: those none has taken, and how many
-    run. The caller waits until none does, whatever is raised meanwhile (Ctrl-C, at any
-    bytecode): the workers write into arrays the caller gets back. So the calling thread only
-    reads the count and empties ``pending`` (single operations); workers change both under
-    ``lock``, counting a chunk as running before they take it."""
+    run. The caller waits until none does, whatever is raised meanwhile (Ctrl-C): the workers
+    write into arrays the caller gets back. So the calling thread only reads the count and
+    empties ``pending`` (single operations, which a signal cannot split); workers change both
+    under ``lock``, counting a chunk as running before they take it, and the one that leaves
+    nothing running or pending releases ``finished`` (a plain lock: a wait on it that a signal
+    interrupts leaves it as it was, where an Event's condition could be left broken). What is
+    left: a second interrupt raised in the few bytecodes that catch the first (a flood of
+    signals), which Python code cannot close."""
 
-    __slots__ = ("pending", "running", "lock", "idle", "errors")
+    __slots__ = ("pending", "running", "lock", "finished", "released", "errors")
 
     def __init__(self, tasks: list[tuple]):
         self.pending = collections.deque(tasks)
         self.running = 0
         self.lock = threading.Lock()
-        self.idle = threading.Event()  # set by the worker that leaves nothing running or pending
+        self.finished = threading.Lock()
+        self.finished.acquire()
+        self.released = False
         self.errors: list[BaseException] = []
 
     def run_one(self, kernel: Callable) -> bool:
@@ -138,19 +161,16 @@ class _Split:
 
     def _finished_one(self) -> None:
         self.running -= 1
-        if not self.running and not self.pending:
-            self.idle.set()
+        if not self.running and not self.pending and not self.released:
+            self.released = True
+            self.finished.release()
 
-    def wait_through_interrupts(self) -> None:
-        interrupt: BaseException | None = None
-        while self.pending or self.running:
-            try:
-                self.idle.wait(0.01)  # (polls: pending emptied by the caller sets no event)
-            except BaseException as error:  # noqa: BLE001 - raised once the workers are done
-                interrupt = interrupt or error
-                self.pending.clear()
-        if interrupt is not None:
-            raise interrupt
+    def wait(self, timeout: float) -> bool:
+        """Whether every chunk has run, waiting up to ``timeout`` seconds for it."""
+        if self.finished.acquire(timeout=timeout):
+            self.finished.release()
+            return True
+        return False
 
 
 class _Placement:

@@ -489,3 +489,13 @@ def test_dict_of_pairs_mappings_and_keywords(check, arr):
         return d["a"] + d["b"] + e["c"] + g[1] + h["a2"] * o["scale"] - o["shift"], len(e), list(h)
 
     check(f, arr((3,)), arr((3,), seed=1), {"shift": 0.5})
+
+
+@pytest.mark.parametrize("body", ["[7] * k", "k * [7]", "(1, 2) * k", "len([0] * k)", "[x[0]] * k"])
+@pytest.mark.parametrize("k", [np.int64(3), np.uint8(2), np.bool_(True), np.float64(2.0)])
+def test_a_sequence_times_a_numpy_scalar_repeats_it(check, body, k):
+    """A NumPy scalar hands the sequence back to Python: an integer repeats it, a bool or a float
+    raises (an ndarray, even 0-d, would multiply elementwise)."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x, k):\n    return {body}, x * 2\n", namespace)
+    check(namespace["f"], np.arange(3.0), k, compiled=None)
