@@ -152,3 +152,37 @@ def test_a_forked_child_starts_its_own_workers():
     os.kill(pid, 9)
     os.waitpid(pid, 0)
     pytest.fail("the forked child's split never finished")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_two_threads_first_splitting_in_a_forked_child_both_finish():
+    """The child's workers start once: a thread that saw them restarted must not queue its
+    chunks on the parent's queue (which no thread of the child reads) and wait forever."""
+    import sys
+    import time
+
+    pool = ThreadPool(2)
+    split_sum(pool, 10)
+    for _ in range(20):
+        pid = os.fork()
+        if pid == 0:
+            sys.setswitchinterval(1e-6)
+            barrier = threading.Barrier(2)
+
+            def split(barrier: threading.Barrier) -> None:
+                barrier.wait()
+                split_sum(pool, 10)
+
+            threads = [threading.Thread(target=split, args=(barrier,), daemon=True) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(5)
+            os._exit(3 if any(thread.is_alive() for thread in threads) else 0)
+        deadline = time.monotonic() + 30
+        while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not done[0]:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        assert done[0] and os.waitstatus_to_exitcode(done[1]) == 0, "a split in the forked child never finished"
