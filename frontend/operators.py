@@ -64,8 +64,8 @@ def python_op(tracer: Tracer, fn, *operands: Value) -> Value:
 def binary(tracer: Tracer, symbol: str, left: Value, right: Value) -> Value:
     """``left <symbol> right`` where symbol is a binary or comparison operator."""
     if isinstance(left, ArrayValue) or isinstance(right, ArrayValue):
-        if symbol == "*" and any(isinstance(v, TupleValue | ListValue) or isinstance(v, ConstValue)
-                                 and isinstance(v.value, tuple | list) for v in (left, right)) and \
+        if symbol == "*" and any(isinstance(v, TupleValue | ListValue) or type(v) is ConstValue
+                                 and isinstance(v.peek(), tuple | list) for v in (left, right)) and \
                 any(isinstance(v, ArrayValue) and v.node.meta.is_scalar for v in (left, right)):
             # A NumPy scalar hands a sequence back to Python: [7] * np.int64(3) repeats the list
             # (a bool or float raises), as many times as the value says; an ndarray multiplies.
