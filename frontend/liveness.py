@@ -37,7 +37,17 @@ def _exception_targets(code: types.CodeType, offset: int) -> list[int]:
 def live_locals_by_offset(code: types.CodeType) -> dict[int, frozenset[str]]:
     """For every instruction offset, the locals that may be read before being written from it on."""
     instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
-    index_of = {inst.offset: k for k, inst in enumerate(instructions)}
+    # A jump to an instruction with a large argument names its EXTENDED_ARG prefix (a loop body
+    # past ~255 instructions jumps back to one).
+    index_of: dict[int, int] = {}
+    prefixes: list[int] = []
+    k = 0
+    for inst in dis.get_instructions(code):
+        if inst.opname == "EXTENDED_ARG":
+            prefixes.append(inst.offset)
+            continue
+        index_of.update(dict.fromkeys((*prefixes, inst.offset), k))
+        prefixes, k = [], k + 1
     successors: list[list[int]] = []
     for k, inst in enumerate(instructions):
         nexts = [] if inst.opname in UNCONDITIONAL or k + 1 >= len(instructions) else [k + 1]

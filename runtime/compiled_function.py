@@ -61,6 +61,7 @@ class CompiledFunction:
         self._only_entry: CacheEntry | None = None  # the fast path's entry (_entries_changed)
         self.children: list[CompiledFunction] = []  # resume functions and callees compiled at breaks
         self._warned_limit = False
+        self._warned_trace_error = False
         self._compiling = threading.RLock()  # one compile at a time: threads calling with new kinds
         self.specialisation = Specialisation(function)  # which dimensions and numbers have changed
         self._read_signature()
@@ -231,6 +232,16 @@ class CompiledFunction:
                 dynamic = dynamic - failed
                 log_stage("recompiles", f"{self._function.__qualname__}: {', '.join(dim_names(failed))} "
                                         f"stay static ({failure.reason})")
+            except GraphBreakError:
+                raise
+            except Exception as exc:  # an Ember bug while tracing: this call runs eagerly, not kept
+                if not config.suppress_errors:
+                    raise
+                reason = f"internal compiler error while tracing ({type(exc).__name__}: {exc}); running eagerly"
+                if not self._warned_trace_error:
+                    self._warned_trace_error = True
+                    warn(f"{self._function.__qualname__}: {reason} (an Ember bug: please report it)")
+                return eager_entry(reason)
         if blamed and entry.capture.eager is not None and entry.capture.eager.user_error:
             seen.static_dims -= blamed  # the call itself was bad (eager raises): not the symbols' fault
         entry.compile_seconds = time.perf_counter() - started

@@ -685,3 +685,13 @@ def test_a_dropped_closure_takes_its_resume_functions_and_callees_along(callee):
     del fn, compiled
     gc.collect()
     assert table() is None
+
+
+@pytest.mark.parametrize("rounds", [100, 3])
+def test_a_break_in_a_function_whose_loop_jumps_to_an_extended_argument(rounds, backend, capsys):
+    """A loop body of more than ~255 instructions jumps back to an EXTENDED_ARG prefix, which
+    the liveness analysis of a break once could not find (KeyError, raised to the user)."""
+    namespace: dict = {"np": np}
+    body = "        x = x + 1.0; x = x * 0.5; x = x + 1.0; x = x * 0.5; x = x + 1.0; x = x * 0.5\n" * 12
+    exec(f"def f(x, n):\n    print('start')\n    for i in range(n):\n{body}    return x\n", namespace)
+    run_both(namespace["f"], np.arange(4.0), rounds, capsys=capsys, backend=backend)

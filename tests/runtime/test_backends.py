@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import ember
+import numpy as np
 import pytest
 
 
@@ -47,3 +49,23 @@ def test_a_fork_waits_for_the_import_so_the_child_can_compile():
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0"]
+
+
+def test_an_internal_error_while_tracing_runs_the_call_eagerly(monkeypatch, caplog):
+    """An Ember bug met while tracing: the call runs eagerly, once warned (or, with
+    suppress_errors off, raises); entries compiled before keep serving their calls."""
+    import ember.runtime.entry_builder as entry_builder
+
+    compiled = ember.compile(lambda x: x * 2.0 + 1.0)
+    np.testing.assert_array_equal(compiled(np.ones(3)), np.full(3, 3.0))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(entry_builder, "trace", broken)
+    with ember.config.patch(suppress_errors=True):
+        np.testing.assert_array_equal(compiled(np.ones(4, np.float32)), np.full(4, 3.0, np.float32))
+    assert "internal compiler error while tracing (RuntimeError: a bug)" in caplog.text
+    assert len(compiled.entries) == 1 and compiled(np.ones(3)) is not None
+    with ember.config.patch(suppress_errors=False), pytest.raises(RuntimeError):
+        compiled(np.ones(5, np.int32))
