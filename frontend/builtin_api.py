@@ -170,7 +170,7 @@ def _sum(tracer: Tracer, iterable: Value, start: Value = ZERO) -> Value:
     itself (its fast paths, and its error for a string start, on every Python version). From the
     first other item on, the total is a NumPy value or a container, and CPython adds each item
     with ``+`` in order, as here."""
-    items = drain(tracer, iterable)
+    items = drain(tracer, iterable, interleaved=True)
     count = 0
     if _plain_number(start):
         while count < len(items) and _plain_number(items[count]):

@@ -120,14 +120,14 @@ def _map(tracer: Tracer, fn: Value, iterables: list[Value], depth: int) -> Value
     """``map(fn, *iterables)``: lazy, as CPython's, so calls run when a builtin drains it (one
     consumed item by item runs in CPython, as a generator does)."""
     def drained() -> list[Value]:
-        columns = [drain(tracer, iterable) for iterable in iterables]
+        columns = [drain(tracer, iterable, interleaved=True) for iterable in iterables]
         return [call_value(tracer, fn, list(row), {}, depth) for row in zip(*columns, strict=False)]
     return GeneratorValue(drained)
 
 
 def _reduce(tracer: Tracer, args: list[Value], depth: int) -> Value:
     """``functools.reduce(fn, iterable[, initial])``, the calls unrolled."""
-    fn, items = args[0], drain(tracer, args[1])
+    fn, items = args[0], drain(tracer, args[1], interleaved=True)
     if len(args) == 3:
         items = [args[2], *items]
     if not items:

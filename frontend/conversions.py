@@ -7,8 +7,14 @@ from .errors import Unsupported
 from .values import ArrayValue, ConstValue, DictValue, DictViewValue, ListValue, SliceValue, TupleValue, Value
 
 
-class NotConstant(Exception):
-    pass
+class NotConstant(Unsupported):
+    """A value not known when tracing (computed from array data) where a Python object is needed
+    (a dict key, a list position): callers that can do without catch it; elsewhere it is a graph
+    break at that instruction."""
+
+    def __init__(self, value: Any):
+        super().__init__(f"a {type(value).__name__} computed from array data where Python needs its value")
+        self.value = value
 
 
 def constant_of(value: Value) -> Any:

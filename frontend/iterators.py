@@ -83,6 +83,13 @@ def next_item(tracer: Tracer, iterator: Value) -> Value | None:
         _check_keys_kept(tracer, iterator, iterator.over)
     if 0 <= iterator.position < len(iterator.items):
         item = iterator.items[iterator.position]
+        rows = iterator.rows_of
+        if rows is not None and rows.node.meta.ndim == 1:
+            # An element of a vector is a value, read when CPython steps (the loop body may
+            # write the vector between steps), not when the iterator was made.
+            count = len(iterator.items)
+            index = count - 1 - iterator.position if iterator.reversed_rows else iterator.position
+            item = tracer.emit("getitem", rows.node, index)
         _update(tracer, iterator, position=iterator.position + iterator.step)
         return view_item(iterator.over, item, iterator.view) if isinstance(iterator.over, DictValue) else item
     # Exhausted: CPython's list and dict iterators let go of what they read, and stay exhausted

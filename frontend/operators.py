@@ -367,17 +367,23 @@ def truth(tracer: Tracer, value: Value) -> bool:
         raise UserCodeError(f"{type(exc).__name__}: {exc}", tracer.loc) from exc
 
 
-def drain(tracer: Tracer, value: Value) -> list[Value]:
+def drain(tracer: Tracer, value: Value, interleaved: bool = False) -> list[Value]:
     """The items of ``value`` for a builtin that takes them all before it returns (sum, list,
     tuple, min, max): ``iterate``, and a generator's body traced to its end (nothing a caller does
-    can run between its items). A drained generator has no items left."""
+    can run between its items). A drained generator has no items left. ``interleaved``: the
+    caller uses each item as it comes (sum adds it, map calls on it), which tracing the body to
+    its end moves after the body's later steps: a body that writes into arrays breaks."""
     from .values import GeneratorValue
 
     if not isinstance(value, GeneratorValue):
         return iterate(tracer, value)
     if value.drained:
         return []
+    before = len(tracer.graph.nodes)
     items = value.run()
+    if interleaved and any(node.op.kind is OpKind.MUTATION for node in tracer.graph.nodes[before:]):
+        raise Unsupported("a generator or map that writes into arrays, consumed item by item (CPython uses "
+                          "each item before the next is made)", tracer.loc)
     value.drained = True
     tracer.record_undo(lambda: setattr(value, "drained", False))
     return items

@@ -89,7 +89,7 @@ class _Emitter:
             return self._resumed_iterator(spec)
         if isinstance(spec, Container):
             if spec.kind is dict:
-                text = "{" + ", ".join(f"{k!r}: {self.expr(v)}" for k, v in spec.children.items()) + "}"
+                text = "{" + ", ".join(f"{self.constant(k)}: {self.expr(v)}" for k, v in spec.children.items()) + "}"
             else:
                 items = [self.expr(c) for c in spec.children]
                 if spec.kind is tuple:

@@ -499,3 +499,50 @@ def test_a_sequence_times_a_numpy_scalar_repeats_it(check, body, k):
     namespace: dict = {"np": np}
     exec(f"def f(x, k):\n    return {body}, x * 2\n", namespace)
     check(namespace["f"], np.arange(3.0), k, compiled=None)
+
+
+@pytest.mark.parametrize("body", [
+    "{x.dtype: x * 2}", "{np.float64(1.0): x + 1}", "{float('inf'): x}", "{(np.int64(1), 2): x}",
+    "{x.sum(): 1}", "{v: i for i, v in enumerate(x)}", "{1: 2}.get(x[0], 3)",
+])
+def test_dicts_keyed_by_numpy_values(check, body):
+    """Keys are bound into the generated wrapper as objects (their text, ``dtype('float64')``,
+    named nothing there); a key computed from array data breaks the graph there."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    check(namespace["f"], np.arange(3.0), compiled=None)
+
+
+@pytest.mark.parametrize("body", [
+    "for v in x:\n        x += 1\n        out.append(v)",
+    "for v in reversed(x):\n        x[0] = v * 10\n        out.append(v)",
+    "for i, v in enumerate(x):\n        x[(i + 1) % 3] += v\n        out.append(v)",
+    "it = iter(x)\n    out.append(next(it))\n    x[1] = -5.0\n    out.append(next(it))",
+    "for a, b in zip(x, x[::-1]):\n        x[2] = 9.0\n        out.append(a + b)",
+])
+def test_an_iterator_over_a_vector_reads_each_element_when_it_steps(check, body):
+    """A vector's elements are values, read as CPython's iterator steps: the loop body's writes
+    to the vector come before the later elements are read."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x):\n    out = []\n    {body}\n    return out, x\n", namespace)
+    check(namespace["f"], np.arange(3.0))
+
+
+def _bump(a):
+    a += 1
+    return a
+
+
+@pytest.mark.parametrize("body", [
+    "sum(_bump(a) for a in [x, x, x])", "sum(map(_bump, [x, x, x]))", "sum((_bump(a) for a in [x, x]), np.zeros(2))",
+    "list(map(np.copy, map(_bump, [x, x, x])))", "functools.reduce(np.add, map(_bump, [x, x, x]))",
+    "sum(a * 2 for a in [x, x, x])", "list(map(_bump, [x, x]))",   # (no interleaving to keep)
+])
+def test_a_generator_that_writes_arrays_is_consumed_item_by_item(check, body):
+    """sum, map and reduce use each item before the next is made: a generator (or map) whose
+    body writes the array it yields gives each state in turn, not the last one three times."""
+    import functools
+
+    namespace: dict = {"np": np, "_bump": _bump, "functools": functools}
+    exec(f"def f(x):\n    return {body}\n", namespace)
+    check(namespace["f"], np.zeros(2), compiled=None)
