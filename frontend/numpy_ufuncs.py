@@ -48,20 +48,35 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
         if loop_output is not None and result.node.meta.dtype != loop_output:
             raise Unsupported(f"{ufunc.__name__} with dtype={loop_output} (NumPy's loop differs from Ember's op)",
                               tracer.loc)
-        if out is None or isinstance(out, ConstValue) and out.value is None:
+        masked = not (where is True or isinstance(where, ConstValue) and where.value is True)
+        if masked and ufunc.signature is not None:  # (np.matmul takes no where=)
+            raise UserCodeError(f"TypeError: {ufunc.__name__}() got an unexpected keyword argument 'where'",
+                                tracer.loc)
+        target = _out_target(tracer, out)
+        if target is None:
             check_default(tracer, "where", where, True)  # (NumPy leaves the other places uninitialised)
             return result
-        target = out.items[0] if isinstance(out, TupleValue) and len(out.items) == 1 else out
-        if not isinstance(target, ArrayValue):
-            raise Unsupported("out= that is not an array", tracer.loc)
-        if not (where is True or isinstance(where, ConstValue) and where.value is True):
+        if masked:
             mask = as_array(tracer, where)
             if mask.node.meta.dtype != np.dtype(bool):
                 raise Unsupported("where= of other than booleans", tracer.loc)
             result = tracer.emit("where", mask.node, result.node, target.node)  # out keeps the rest
+        if ufunc.signature is not None and result.node.meta.shape != target.node.meta.shape:
+            # (a matrix product's output has its shape exactly: no broadcasting into a larger one)
+            raise UserCodeError(f"ValueError: {ufunc.__name__}: output operand of another shape", tracer.loc)
         return _write_out(tracer, target, result)
 
     return handler
+
+
+def _out_target(tracer: Tracer, out: Any) -> ArrayValue | None:
+    """The array ``out=`` names (given alone or as a one-tuple); None for none."""
+    if out is None or isinstance(out, ConstValue) and out.value is None:
+        return None
+    target = out.items[0] if isinstance(out, TupleValue) and len(out.items) == 1 else out
+    if not isinstance(target, ArrayValue):
+        raise Unsupported("out= that is not an array", tracer.loc)
+    return target
 
 
 def _in_loop_dtypes(tracer: Tracer, ufunc: np.ufunc, operands: list, dtype: np.dtype | None
@@ -140,14 +155,25 @@ def _fabs(tracer: Tracer, x: Value, **kwargs: Any) -> Value:
 @numpy_function(np.clip)
 def _clip(tracer: Tracer, a: Value, a_min: Any = _NOT_GIVEN, a_max: Any = _NOT_GIVEN, out: Any = None,
           *, min: Any = _NOT_GIVEN, max: Any = _NOT_GIVEN) -> Value:  # noqa: A002 - NumPy's names
-    low = a_min if a_min is not _NOT_GIVEN else min
-    high = a_max if a_max is not _NOT_GIVEN else max
-    low = None if low is _NOT_GIVEN else graph_arg(low)
-    high = None if high is _NOT_GIVEN else graph_arg(high)
-    result = tracer.emit("clip", graph_arg(a), low, high)
-    return result if out is None else _write_out(tracer, out, result)
+    """NumPy's rules: both bounds positionally (or by a_min=, a_max=), or by min= and max=."""
+    if a_min is _NOT_GIVEN and a_max is _NOT_GIVEN:
+        a_min, a_max = min, max
+    elif a_min is _NOT_GIVEN or a_max is _NOT_GIVEN:
+        missing = "a_min" if a_min is _NOT_GIVEN else "a_max"
+        raise UserCodeError(f"TypeError: clip() missing 1 required positional argument: '{missing}'", tracer.loc)
+    elif min is not _NOT_GIVEN or max is not _NOT_GIVEN:
+        raise UserCodeError("ValueError: Passing `min` or `max` keyword argument when `a_min` and `a_max` are "
+                            "provided is forbidden.", tracer.loc)
+    return _clipped(tracer, a, a_min, a_max, out)
 
 
 @array_method("clip")
 def _clip_method(tracer: Tracer, a: Value, min: Any = None, max: Any = None, out: Any = None) -> Value:  # noqa: A002
-    return _clip(tracer, a, min if min is not None else _NOT_GIVEN, max if max is not None else _NOT_GIVEN, out)
+    return _clipped(tracer, a, min, max, out)
+
+
+def _clipped(tracer: Tracer, a: Value, low: Any, high: Any, out: Any) -> Value:
+    bounds = [None if bound is _NOT_GIVEN or bound is None else graph_arg(bound) for bound in (low, high)]
+    result = tracer.emit("clip", graph_arg(a), *bounds)
+    target = _out_target(tracer, out)
+    return result if target is None else _write_out(tracer, target, result)

@@ -426,3 +426,19 @@ def test_power_by_a_constant_one_half_takes_numpys_sqrt_loop(check, dtype):
 
     values = [-np.inf, -0.0, 0.0, 4.0, 2.0, np.inf, np.nan, -1.0] if dtype != np.int32 else [0, 4, -1, 7]
     check(f, np.array(values, dtype))
+
+
+@pytest.mark.parametrize("body", [
+    "np.matmul(x[:1], y, out=z)", "np.matmul(x, y[:, :1], out=z)", "np.matmul(x, y, where=x[:, :3] > 0, out=z)",
+    "np.matmul(x, y, out=z)",   # (what NumPy takes)
+    "np.clip(x, 0)", "np.clip(x, a_max=1)", "np.clip(x, a_min=0, max=1)", "np.clip(x, 0, 1, min=0)",
+    "np.clip(x, min=0)", "np.clip(x)", "np.clip(x, 0, None, out=None)", "np.clip(x, -0.5, 0.5, out=(z,))",
+    "x.clip(0)", "x.clip(max=0.5, out=z)",
+])
+def test_matmul_and_clip_arguments_as_numpy_takes_them(check, body):
+    """np.matmul writes only an out of its result's shape and takes no where=; np.clip wants both
+    bounds, or min= and max=, never a mix (each was taken as given)."""
+    namespace: dict = {"np": np}
+    exec(f"def f(x, y, z):\n    r = {body}\n    return r, z\n", namespace)
+    rng = np.random.default_rng(0)
+    check(namespace["f"], rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), np.zeros((3, 3)), compiled=None)
