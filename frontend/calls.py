@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..ir import OpKind
 from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
     numpy_creation,
     numpy_elementwise,
@@ -26,6 +27,7 @@ from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_cal
 from .operators import drain
 from .sources import AttrSource, GlobalSource, ItemSource, Source
 from .values import (
+    ArrayValue,
     BoundMethodValue,
     Cell,
     ConstValue,
@@ -120,14 +122,31 @@ def _map(tracer: Tracer, fn: Value, iterables: list[Value], depth: int) -> Value
     """``map(fn, *iterables)``: lazy, as CPython's, so calls run when a builtin drains it (one
     consumed item by item runs in CPython, as a generator does)."""
     def drained() -> list[Value]:
+        before = len(tracer.graph.nodes)
         columns = [drain(tracer, iterable, interleaved=True) for iterable in iterables]
-        return [call_value(tracer, fn, list(row), {}, depth) for row in zip(*columns, strict=False)]
+        read = len(tracer.graph.nodes)
+        results = [call_value(tracer, fn, list(row), {}, depth) for row in zip(*columns, strict=False)]
+        _check_items_read_in_turn(tracer, [item for column in columns for item in column], before, read)
+        return results
     return GeneratorValue(drained)
+
+
+def _check_items_read_in_turn(tracer: Tracer, items: list[Value], before: int, read: int) -> None:
+    """CPython takes an item, calls, takes the next: items computed from arrays (a vector's
+    elements, a generator's values), all read here before the calls, are wrong where a call
+    writes into arrays."""
+    made = {node for node in tracer.graph.nodes[before:read]}
+    if any(node.op.kind is OpKind.MUTATION for node in tracer.graph.nodes[read:]) and \
+            any(isinstance(item, ArrayValue) and item.node in made for item in items):
+        raise Unsupported("map or reduce whose function writes into arrays, over items read from arrays "
+                          "(CPython reads each item after the calls before it)", tracer.loc)
 
 
 def _reduce(tracer: Tracer, args: list[Value], depth: int) -> Value:
     """``functools.reduce(fn, iterable[, initial])``, the calls unrolled."""
+    before = len(tracer.graph.nodes)
     fn, items = args[0], drain(tracer, args[1], interleaved=True)
+    read = len(tracer.graph.nodes)
     if len(args) == 3:
         items = [args[2], *items]
     if not items:
@@ -135,6 +154,7 @@ def _reduce(tracer: Tracer, args: list[Value], depth: int) -> Value:
     total = items[0]
     for item in items[1:]:
         total = call_value(tracer, fn, [total, item], {}, depth)
+    _check_items_read_in_turn(tracer, items, before, read)
     return total
 
 

@@ -67,4 +67,4 @@ def live_locals_by_offset(code: types.CodeType) -> dict[int, frozenset[str]]:
             new = frozenset((out - set(writes)) | set(reads))
             if new != live[k]:
                 live[k], changed = new, True
-    return {inst.offset: live[k] for k, inst in enumerate(instructions)}
+    return {offset: live[k] for offset, k in index_of.items()}  # (an EXTENDED_ARG's: its instruction's)

@@ -31,7 +31,7 @@ def _loops_take_ints_with_floats(ufunc: np.ufunc) -> bool:
 
 
 def _ufunc_handler(ufunc: np.ufunc) -> Handler:
-    def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = True, dtype: Any = None,
+    def handler(tracer: Tracer, *args: Value, out: Any = None, where: Any = _NOT_GIVEN, dtype: Any = None,
                 casting: Any = "same_kind") -> Value:
         if len(args) != ufunc.nin:
             raise UserCodeError(f"TypeError: {ufunc.__name__} takes {ufunc.nin} arguments", tracer.loc)
@@ -48,10 +48,11 @@ def _ufunc_handler(ufunc: np.ufunc) -> Handler:
         if loop_output is not None and result.node.meta.dtype != loop_output:
             raise Unsupported(f"{ufunc.__name__} with dtype={loop_output} (NumPy's loop differs from Ember's op)",
                               tracer.loc)
-        masked = not (where is True or isinstance(where, ConstValue) and where.value is True)
-        if masked and ufunc.signature is not None:  # (np.matmul takes no where=)
+        if where is not _NOT_GIVEN and ufunc.signature is not None:  # (np.matmul takes no where=)
             raise UserCodeError(f"TypeError: {ufunc.__name__}() got an unexpected keyword argument 'where'",
                                 tracer.loc)
+        where = True if where is _NOT_GIVEN else where
+        masked = not (where is True or isinstance(where, ConstValue) and where.value is True)
         target = _out_target(tracer, out)
         if target is None:
             check_default(tracer, "where", where, True)  # (NumPy leaves the other places uninitialised)

@@ -381,7 +381,8 @@ def drain(tracer: Tracer, value: Value, interleaved: bool = False) -> list[Value
         return []
     before = len(tracer.graph.nodes)
     items = value.run()
-    if interleaved and any(node.op.kind is OpKind.MUTATION for node in tracer.graph.nodes[before:]):
+    if interleaved and (any(node.op.kind is OpKind.MUTATION for node in tracer.graph.nodes[before:])
+                        or any(isinstance(item, ListValue | DictValue) for item in items)):
         raise Unsupported("a generator or map that writes into arrays, consumed item by item (CPython uses "
                           "each item before the next is made)", tracer.loc)
     value.drained = True

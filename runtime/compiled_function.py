@@ -238,6 +238,8 @@ class CompiledFunction:
                 if not config.suppress_errors:
                     raise
                 reason = f"internal compiler error while tracing ({type(exc).__name__}: {exc}); running eagerly"
+                if self.fullgraph:
+                    raise GraphBreakError(f"ember.compile(fullgraph=True): {reason}") from exc
                 if not self._warned_trace_error:
                     self._warned_trace_error = True
                     warn(f"{self._function.__qualname__}: {reason} (an Ember bug: please report it)")

@@ -430,7 +430,7 @@ def test_power_by_a_constant_one_half_takes_numpys_sqrt_loop(check, dtype):
 
 @pytest.mark.parametrize("body", [
     "np.matmul(x[:1], y, out=z)", "np.matmul(x, y[:, :1], out=z)", "np.matmul(x, y, where=x[:, :3] > 0, out=z)",
-    "np.matmul(x, y, out=z)",   # (what NumPy takes)
+    "np.matmul(x, y, where=True)", "np.matmul(x, y, out=z)",   # (what NumPy takes)
     "np.clip(x, 0)", "np.clip(x, a_max=1)", "np.clip(x, a_min=0, max=1)", "np.clip(x, 0, 1, min=0)",
     "np.clip(x, min=0)", "np.clip(x)", "np.clip(x, 0, None, out=None)", "np.clip(x, -0.5, 0.5, out=(z,))",
     "x.clip(0)", "x.clip(max=0.5, out=z)",

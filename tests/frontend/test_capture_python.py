@@ -537,6 +537,10 @@ def _bump(a):
     "sum(_bump(a) for a in [x, x, x])", "sum(map(_bump, [x, x, x]))", "sum((_bump(a) for a in [x, x]), np.zeros(2))",
     "list(map(np.copy, map(_bump, [x, x, x])))", "functools.reduce(np.add, map(_bump, [x, x, x]))",
     "sum(a * 2 for a in [x, x, x])", "list(map(_bump, [x, x]))",   # (no interleaving to keep)
+    "list(map(lambda s: _bump(x)[0] * 0 + s, (x.sum() for _ in range(3))))",
+    "list(map(lambda v: _bump(x)[0] * 0 + v, x))",
+    "functools.reduce(lambda acc, s: acc + s + _bump(x)[0] * 0, (x.sum() for _ in range(3)))",
+    "sum(((lst.append(1) or lst) for _ in range(3)), []), x * 2",
 ])
 def test_a_generator_that_writes_arrays_is_consumed_item_by_item(check, body):
     """sum, map and reduce use each item before the next is made: a generator (or map) whose
@@ -544,5 +548,5 @@ def test_a_generator_that_writes_arrays_is_consumed_item_by_item(check, body):
     import functools
 
     namespace: dict = {"np": np, "_bump": _bump, "functools": functools}
-    exec(f"def f(x):\n    return {body}\n", namespace)
+    exec(f"def f(x):\n    lst = []\n    return {body}\n", namespace)
     check(namespace["f"], np.zeros(2), compiled=None)

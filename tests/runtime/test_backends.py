@@ -69,3 +69,5 @@ def test_an_internal_error_while_tracing_runs_the_call_eagerly(monkeypatch, capl
     assert len(compiled.entries) == 1 and compiled(np.ones(3)) is not None
     with ember.config.patch(suppress_errors=False), pytest.raises(RuntimeError):
         compiled(np.ones(5, np.int32))
+    with ember.config.patch(suppress_errors=True), pytest.raises(ember.GraphBreakError):  # (it promises no fallback)
+        ember.compile(lambda x: x * 2.0, fullgraph=True)(np.ones(3))
