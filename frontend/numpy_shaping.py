@@ -349,5 +349,9 @@ def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False,
                   for o in output]
     if copy:
         output = [tracer.emit("copy", o.node, order="C") for o in output]  # (x.copy(): C order)
-    # (a list comprehension's list, unless np.broadcast_arrays or the copies made a tuple)
-    return ListValue(list(output)) if sparse and not copy else TupleValue(list(output))
+    # (NumPy 2.4 hands back its list comprehension's list when neither np.broadcast_arrays nor
+    # the copies made a tuple; earlier versions a tuple always)
+    return ListValue(list(output)) if sparse and not copy and _SPARSE_VIEWS_LIST else TupleValue(list(output))
+
+
+_SPARSE_VIEWS_LIST = type(np.meshgrid(np.zeros(1), np.zeros(1), sparse=True, copy=False)) is list
