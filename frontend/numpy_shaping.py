@@ -350,7 +350,7 @@ def _meshgrid(tracer: Tracer, *xi: Value, copy: Any = True, sparse: Any = False,
     if copy:
         output = [tracer.emit("copy", o.node, order="C") for o in output]  # (x.copy(): C order)
     # (NumPy 2.4 hands back its list comprehension's list when neither np.broadcast_arrays nor
-    # the copies made a tuple; earlier versions a tuple always)
+    # the copies made a tuple; 2.5, which CI installs on 3.12 and 3.13, a tuple always)
     return ListValue(list(output)) if sparse and not copy and _SPARSE_VIEWS_LIST else TupleValue(list(output))
 
 

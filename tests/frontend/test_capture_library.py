@@ -447,7 +447,7 @@ def test_results_laid_out_as_numpys(check, function_of, rand, body):
 
 
 def test_a_sparse_meshgrid_of_views_is_the_container_numpy_makes(check, rand):
-    """A list in NumPy 2.4 (its comprehension's, neither broadcast nor copied), a tuple before."""
+    """A list in NumPy 2.4 (its comprehension's, neither broadcast nor copied), a tuple in 2.5."""
     check(lambda x, y: np.meshgrid(x, y, sparse=True, copy=False), rand(4), rand(3, seed=1))
     check(lambda x, y: np.meshgrid(x, y, sparse=True), rand(4), rand(3, seed=1))
 
