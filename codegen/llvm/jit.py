@@ -135,12 +135,15 @@ _LOADED: dict[str, CompiledModule] = {}
 _LOCK = threading.RLock()  # (re-entered where a finaliser the garbage collector runs mid-compile compiles)
 
 
-def _after_fork() -> None:
+# A fork waits for a compile another thread is running: the child would inherit LLVM's state (and
+# llvmlite's own lock) half changed, and hang in its first compile. The child gets a fresh lock.
+def _after_fork_in_child() -> None:
     global _LOCK
-    _LOCK = threading.RLock()  # (another thread may have held it when the process forked)
+    _LOCK = threading.RLock()
 
 
-os.register_at_fork(after_in_child=_after_fork)
+os.register_at_fork(before=lambda: _LOCK.acquire(), after_in_parent=lambda: _LOCK.release(),
+                    after_in_child=_after_fork_in_child)
 
 
 def optimise(text: str):

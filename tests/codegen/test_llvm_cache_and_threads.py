@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import ember
 import numpy as np
 import pytest
 from ember.codegen.llvm import compile_graph
@@ -264,3 +265,40 @@ def test_max_over_chunks_propagates_nan_from_any_chunk():
         data = np.zeros(1 << 21, F32)
         data[where] = np.nan
         assert np.isnan(artifact([data])[0]), where
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_fork_while_another_thread_compiles_leaves_the_child_able_to_compile(tmp_path, monkeypatch):
+    """The fork waits for the compile: a child that inherited LLVM's (and llvmlite's) state half
+    changed hung in its first compile."""
+    import threading
+    import time
+
+    monkeypatch.setenv("EMBER_CACHE_DIR", str(tmp_path))
+    stop = threading.Event()
+
+    def compile_many() -> None:
+        k = 0
+        while not stop.is_set():
+            k += 1
+            ember.compile(lambda x, k=k: np.tanh(x) * k + np.exp(x) * (k + 1))(np.ones(5))
+
+    worker = threading.Thread(target=compile_many, daemon=True)
+    worker.start()
+    try:
+        for _ in range(5):
+            time.sleep(0.05)
+            pid = os.fork()
+            if pid == 0:
+                ok = ember.compile(lambda x: np.sqrt(x) * 7.0)(np.ones(4))[0] == 7.0
+                os._exit(0 if ok else 1)
+            deadline = time.monotonic() + 30
+            while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not done[0]:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            assert done[0] and os.waitstatus_to_exitcode(done[1]) == 0, "the child's compile never finished"
+    finally:
+        stop.set()
+        worker.join(30)
