@@ -354,6 +354,26 @@ def rand() -> Callable[..., np.ndarray]:
 
 
 @pytest.fixture
+def child_exit_code() -> Callable[[int], int | None]:
+    """``child_exit_code(pid)``: a forked child's exit code, or None (and the child killed) if it
+    has not exited within 30 s (a hang in the child fails the test instead of hanging it)."""
+    import time
+
+    def wait(pid: int, timeout: float = 30.0) -> int | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return None
+
+    return wait
+
+
+@pytest.fixture
 def function_of() -> Callable[[str], Callable]:
     """``function_of("np.exp(x) + y")``: the function ``f(x, y)`` returning that expression."""
     def make(body: str) -> Callable:

@@ -132,34 +132,22 @@ def test_an_interrupt_while_the_caller_waits_still_waits_for_the_workers():
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_starts_its_own_workers():
+def test_a_forked_child_starts_its_own_workers(child_exit_code):
     """Only the forking thread survives a fork: the child's first split must not wait for the
     parent's workers."""
-    import time
-
     pool = ThreadPool(2)
     assert split_sum(pool, 100)[0] == 4950
     pid = os.fork()
     if pid == 0:  # the child: exit 0 only if the split completes
         os._exit(0 if split_sum(pool, 100)[0] == 4950 else 1)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.01)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    pytest.fail("the forked child's split never finished")
+    assert child_exit_code(pid) == 0, "the forked child's split never finished"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_two_threads_first_splitting_in_a_forked_child_both_finish():
+def test_two_threads_first_splitting_in_a_forked_child_both_finish(child_exit_code):
     """The child's workers start once: a thread that saw them restarted must not queue its
     chunks on the parent's queue (which no thread of the child reads) and wait forever."""
     import sys
-    import time
 
     pool = ThreadPool(2)
     split_sum(pool, 10)
@@ -179,10 +167,4 @@ def test_two_threads_first_splitting_in_a_forked_child_both_finish():
             for thread in threads:
                 thread.join(5)
             os._exit(3 if any(thread.is_alive() for thread in threads) else 0)
-        deadline = time.monotonic() + 30
-        while not (done := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
-            time.sleep(0.01)
-        if not done[0]:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-        assert done[0] and os.waitstatus_to_exitcode(done[1]) == 0, "a split in the forked child never finished"
+        assert child_exit_code(pid) == 0, "a split in the forked child never finished"
