@@ -251,28 +251,27 @@ _RANGE_ITERATORS = (type(iter(range(0))), type(iter(range(2**64))))
 def steps_without_python(iterator: Any) -> bool:
     """Whether ``next(iterator)`` runs no Python code: a list, tuple or range iterator, CPython's
     iterator over an ndarray (NumPy's C indexing makes each row), enumerate or zip over those."""
-    kind = type(iterator)
-    if kind in PLAIN_ITERATORS:
-        return True
-    if kind is _SEQUENCE_ITERATOR:
-        return type(iterator.__reduce__()[1][0]) is np.ndarray
-    if kind is enumerate:
-        return steps_without_python(iterator.__reduce__()[1][0])
-    return kind is zip and all(steps_without_python(part) for part in iterator.__reduce__()[1])
+    return all(type(part) in PLAIN_ITERATORS or _over_an_array(part) for part in _stepped(iterator))
 
 
 def rows_alike(iterator: Any) -> bool:
     """Whether every item ``next(iterator)`` gives is alike in type, dtype, shape and strides
     (and steps without Python code): CPython's iterator over an exact ndarray (its rows), or
     ``enumerate`` or ``zip`` over those and ranges. A loop's round then need not check its row."""
-    kind = type(iterator)
-    if kind is _SEQUENCE_ITERATOR:
-        return type(iterator.__reduce__()[1][0]) is np.ndarray
-    if kind in _RANGE_ITERATORS:
-        return True
-    if kind is enumerate:
-        return rows_alike(iterator.__reduce__()[1][0])
-    return kind is zip and all(rows_alike(part) for part in iterator.__reduce__()[1])
+    return all(type(part) in _RANGE_ITERATORS or _over_an_array(part) for part in _stepped(iterator))
+
+
+def _stepped(iterator: Any) -> list[Any]:
+    """The iterators an ``enumerate`` or ``zip`` (nested or not) steps; any other, itself."""
+    if type(iterator) is enumerate:
+        return _stepped(iterator.__reduce__()[1][0])
+    if type(iterator) is zip:
+        return [part for inner in iterator.__reduce__()[1] for part in _stepped(inner)]
+    return [iterator]
+
+
+def _over_an_array(iterator: Any) -> bool:
+    return type(iterator) is _SEQUENCE_ITERATOR and type(iterator.__reduce__()[1][0]) is np.ndarray
 
 
 try:

@@ -57,15 +57,16 @@ def reversed_iterator(tracer: Tracer, value: Value) -> Value:
 
 
 def _array_rows(tracer: Tracer, array: ArrayValue) -> list[Value]:
-    """The rows of an array; one with more rows than a loop unrolls is iterated by CPython (a graph
-    break here), its rows made one per round, not all up front (512 rows: 512 views)."""
+    """The indices of an array's rows, each row taken when the iterator steps to it (``next_item``:
+    an element of a vector is a value, read then; the loop body may write the vector between
+    steps). One with more rows than a loop unrolls is iterated by CPython (a graph break here)."""
     from .tracer import UNROLL_LIMIT
 
     rows = array.node.meta.shape[0]
     if not isinstance(rows, int) or rows > UNROLL_LIMIT:
         raise Unsupported(f"a loop over the {rows} rows of an array (more than the unroll limit "
                           f"{UNROLL_LIMIT}) runs in CPython, its body compiled", tracer.loc)
-    return iterate(tracer, array)
+    return [ConstValue(row) for row in range(rows)]
 
 
 def next_item(tracer: Tracer, iterator: Value) -> Value | None:
@@ -83,13 +84,8 @@ def next_item(tracer: Tracer, iterator: Value) -> Value | None:
         _check_keys_kept(tracer, iterator, iterator.over)
     if 0 <= iterator.position < len(iterator.items):
         item = iterator.items[iterator.position]
-        rows = iterator.rows_of
-        if rows is not None and rows.node.meta.ndim == 1:
-            # An element of a vector is a value, read when CPython steps (the loop body may
-            # write the vector between steps), not when the iterator was made.
-            count = len(iterator.items)
-            index = count - 1 - iterator.position if iterator.reversed_rows else iterator.position
-            item = tracer.emit("getitem", rows.node, index)
+        if iterator.rows_of is not None:  # (_array_rows)
+            item = tracer.emit("getitem", iterator.rows_of.node, cast(ConstValue, item).peek())
         _update(tracer, iterator, position=iterator.position + iterator.step)
         return view_item(iterator.over, item, iterator.view) if isinstance(iterator.over, DictValue) else item
     # Exhausted: CPython's list and dict iterators let go of what they read, and stay exhausted

@@ -34,20 +34,26 @@ def _exception_targets(code: types.CodeType, offset: int) -> list[int]:
 
 
 @cache
+def prefixed_instructions(code: types.CodeType) -> dict[int, int]:
+    """EXTENDED_ARG offset -> the offset of the instruction it prefixes: a jump to an instruction
+    with a large argument names its prefix (a loop body past ~255 instructions jumps back to one)."""
+    prefixes: dict[int, int] = {}
+    pending: list[int] = []
+    for inst in dis.get_instructions(code):
+        if inst.opname == "EXTENDED_ARG":
+            pending.append(inst.offset)
+            continue
+        prefixes.update(dict.fromkeys(pending, inst.offset))
+        pending = []
+    return prefixes
+
+
+@cache
 def live_locals_by_offset(code: types.CodeType) -> dict[int, frozenset[str]]:
     """For every instruction offset, the locals that may be read before being written from it on."""
     instructions = [i for i in dis.get_instructions(code) if i.opname != "EXTENDED_ARG"]
-    # A jump to an instruction with a large argument names its EXTENDED_ARG prefix (a loop body
-    # past ~255 instructions jumps back to one).
-    index_of: dict[int, int] = {}
-    prefixes: list[int] = []
-    k = 0
-    for inst in dis.get_instructions(code):
-        if inst.opname == "EXTENDED_ARG":
-            prefixes.append(inst.offset)
-            continue
-        index_of.update(dict.fromkeys((*prefixes, inst.offset), k))
-        prefixes, k = [], k + 1
+    index_of = {inst.offset: k for k, inst in enumerate(instructions)}
+    index_of.update({prefix: index_of[at] for prefix, at in prefixed_instructions(code).items()})
     successors: list[list[int]] = []
     for k, inst in enumerate(instructions):
         nexts = [] if inst.opname in UNCONDITIONAL or k + 1 >= len(instructions) else [k + 1]

@@ -12,6 +12,8 @@ import types
 from dataclasses import dataclass
 from functools import cache
 
+from .liveness import prefixed_instructions
+
 STACK_PREFIX = "__ember_stack"
 # Instructions that must stay ahead of the prologue (cells are made before anything runs).
 PREAMBLE = {"MAKE_CELL", "COPY_FREE_VARS", "RESUME", "NOP"}
@@ -83,7 +85,7 @@ def resume_code(point: ResumePoint) -> types.CodeType:
     offsets = {new[k]: old[k] for k in range(start)}
     offsets.update({new[k + skip]: old[k] for k in range(start, len(old))})
     # (a jump to an instruction with a large argument names its EXTENDED_ARG prefix)
-    offsets.update({prefix: offsets[at] for prefix, at in _prefixes(resumed).items() if at in offsets})
+    offsets.update({prefix: offsets[at] for prefix, at in prefixed_instructions(resumed).items() if at in offsets})
     _ORIGINS[resumed] = (code, offsets)
     _STARTS[resumed] = new[position + skip] if position >= start else new[position]
     return resumed
@@ -109,23 +111,9 @@ def original_location(code: types.CodeType, offset: int) -> tuple[types.CodeType
     function's code (one naming an EXTENDED_ARG prefix: the instruction it prefixes)."""
     origin = _ORIGINS.get(code)
     if origin is None:
-        return code, _prefixes(code).get(offset, offset)
+        return code, prefixed_instructions(code).get(offset, offset)
     original, offsets = origin
     return original, offsets[offset]
-
-
-@cache
-def _prefixes(code: types.CodeType) -> dict[int, int]:
-    """EXTENDED_ARG offset -> the offset of the instruction it prefixes."""
-    prefixes: dict[int, int] = {}
-    pending: list[int] = []
-    for inst in dis.get_instructions(code):
-        if inst.opname == "EXTENDED_ARG":
-            pending.append(inst.offset)
-            continue
-        prefixes.update(dict.fromkeys(pending, inst.offset))
-        pending = []
-    return prefixes
 
 
 def resume_function(point: ResumePoint, globals_: dict, closure: tuple | None) -> types.FunctionType:

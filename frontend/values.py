@@ -270,9 +270,10 @@ class IteratorValue(Value):
     so a loop sees the appends and pops its body makes (``step`` is -1 for ``reversed(list)``).
     Over a dict, ``items`` are its keys when iteration began: the dict must keep them; ``view`` says
     what it yields (a key, the key's value now, or both, for ``d.values()`` and ``d.items()``). Otherwise
-    ``items`` are fixed when the iterator was made (a tuple, a range, an array's rows: ``rows_of``
-    is that array, and ``reversed_rows`` whether they run backwards, so that at a graph break
-    CPython's own iterator over it, ``iter(x)`` or ``reversed(x)``, carries on)."""
+    ``items`` are fixed when the iterator was made (a tuple, a range; an array's row indices:
+    ``rows_of`` is that array, each row taken as the iterator steps to it, and ``reversed_rows``
+    whether they run backwards, so that at a graph break CPython's own iterator over it,
+    ``iter(x)`` or ``reversed(x)``, carries on)."""
 
     items: list[Value]
     position: int = 0
