@@ -2,8 +2,8 @@
 
     python -m ember.bench.gpu_check [--scale 1.0] [--repeat 20] [--workloads softmax gelu]
 
-For every bench workload it (1) checks ``ember.compile(fn, backend="triton")`` on CuPy
-arrays against CuPy eager (values, dtypes, shapes, with bench.check's tolerances), then
+For every bench workload it (1) checks ``ember.compile(fn)`` on CuPy arrays (which choose
+the triton backend) against CuPy eager (values, dtypes, shapes, with bench.check's tolerances), then
 (2) times compiled versus CuPy eager, and versus ``torch.compile`` of the same NumPy code
 (through ``torch.compiler.wrap_numpy`` on CUDA tensors) where torch is installed, with CUDA
 events (median of ``repeat`` calls after warm-up), and (3) reports achieved memory bandwidth
@@ -145,7 +145,7 @@ def check_workload(workload: Any, scale: float, repeat: int, cupy: Any) -> Row:
     args = [cupy.asarray(a) if isinstance(a, np.ndarray) else a for a in host]
     fresh = lambda: [a.copy() if hasattr(a, "__cuda_array_interface__") else a for a in args]
     want = workload.fn(*fresh())
-    compiled = ember.compile(workload.fn, backend="triton")
+    compiled = ember.compile(workload.fn)  # (CuPy inputs: the triton backend)
     got = compiled(*fresh())
     to_host = lambda v: cupy.asnumpy(v) if hasattr(v, "__cuda_array_interface__") else v
     check = compare(to_host(want), to_host(got), workload)

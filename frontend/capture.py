@@ -22,6 +22,7 @@ import numpy as np
 
 from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError, iter_nodes
 from .breaks import BreakPlan, GraphBreak
+from .devices import is_device_array
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, floating_point_errors_quiet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
@@ -91,6 +92,7 @@ class FrameCapture:
     scalar_inputs: dict[str, type] = field(default_factory=dict)
     guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
     handles_errors: bool = False  # a try body traced as straight code: its except clause runs eagerly
+    on_device: bool = False  # the arrays are CuPy arrays: the graph runs on the GPU
 
     @property
     def compiled(self) -> bool:
@@ -167,6 +169,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
             raise Unsupported("a try block in a function that writes into arrays (compiled code that fails "
                               "after a write cannot hand over to the except clause)", tracer.try_loc)
         capture.guarded_minimums = tracer.add_size_guards()
+        capture.on_device = _on_device(tracer)  # (first: NumPy beside CuPy arrays runs eagerly)
         _add_memory_guards(tracer)
         tracer.graph.disjoint_inputs = not tracer.inputs_overlap
     except SymbolicShapeError as exc:
@@ -221,20 +224,48 @@ def _add_memory_guards(tracer: Tracer) -> None:
     by_node = {v.node: arrays[key] for key, (v, _, _) in tracer.inputs_by_id.items()}
     for node in mutated_inputs:
         if node is not None and node.op.kind is OpKind.INPUT:
-            if isinstance(by_node[node], np.ndarray) and not by_node[node].flags.writeable:
+            array = by_node[node]
+            if is_device_array(array):  # (CuPy arrays are always writeable)
+                if _elements_may_overlap(array):
+                    raise Unsupported("a write into an input whose elements overlap one another (as_strided)", None)
+                continue
+            if isinstance(array, np.ndarray) and not array.flags.writeable:
                 # The entry runs right after tracing without its guards: eager raises NumPy's error.
                 raise UserCodeError("ValueError: writing into a read-only input array", None)
-            if isinstance(by_node[node], np.ndarray) and _elements_may_overlap(by_node[node]):
+            if isinstance(array, np.ndarray) and _elements_may_overlap(array):
                 # (NumPy writes such an output through a copy; its shape and strides, which the
                 # guards pin, decide whether they overlap)
                 raise Unsupported("a write into an input whose elements overlap one another (as_strided)", None)
             tracer.guards.add(Guard.writeable(sources[node]))
-    array_inputs = [n for n in graph.inputs if isinstance(by_node.get(n), np.ndarray)]
+    # (np.may_share_memory of two CuPy arrays is CuPy's, through NumPy's dispatch)
+    array_inputs = [n for n in graph.inputs
+                    if isinstance(by_node.get(n), np.ndarray) or is_device_array(by_node.get(n))]
     for i, first in enumerate(array_inputs):
         for second in array_inputs[i + 1:]:
             overlapping = bool(np.may_share_memory(by_node[first], by_node[second]))
             tracer.guards.add(Guard.overlap(sources[first], sources[second], overlapping))
             tracer.inputs_overlap |= overlapping
+
+
+def _on_device(tracer: Tracer) -> bool:
+    """Whether the inputs are CuPy arrays; then every array the graph makes must be made from
+    them. In eager code an array NumPy makes (``np.zeros(3)``, ``np.array([...])``) stays on the
+    host, and CuPy raises TypeError where it meets a CuPy array: such code runs eagerly."""
+    arrays = {v.node: array for v, _, array in tracer.inputs_by_id.values()}
+    if not any(is_device_array(array) for array in arrays.values()):
+        return False
+    if any(type(array) is np.ndarray for array in arrays.values()):
+        raise Unsupported("NumPy and CuPy arrays in one call (eager CuPy raises TypeError where an operation "
+                          "mixes them)", tracer.loc)
+    from_device = {node for node, array in arrays.items() if is_device_array(array)}
+    for node in tracer.graph.nodes:
+        if node.op.kind is OpKind.INPUT:
+            continue
+        if any(arg in from_device for arg in node.input_nodes()):
+            from_device.add(node)
+        elif not node.meta.is_scalar:
+            raise Unsupported(f"{node.op.name} makes a NumPy array on the host beside CuPy arrays", node.loc)
+    return True
 
 
 def _elements_may_overlap(array: np.ndarray) -> bool:

@@ -127,6 +127,16 @@ class Guard:
         return Guard(GuardKind.TENSOR, (source,), text, (("ndarray", np.ndarray), (dtype_name, array.dtype)))
 
     @staticmethod
+    def device_tensor(source: Source, array: Any) -> Guard:
+        """A CuPy array of this dtype, shape and strides on the GPU it was traced on."""
+        expr = source.expr()
+        dtype_name = _constant_name(array.dtype)
+        text = (f"type({expr}) is device_ndarray and {_dtype_check(expr, array.dtype, dtype_name)} and "
+                f"{expr}.shape == {array.shape!r} and {expr}.strides == {array.strides!r} and "
+                f"{expr}.device.id == {array.device.id}")
+        return Guard(GuardKind.TENSOR, (source,), text, (("device_ndarray", type(array)), (dtype_name, array.dtype)))
+
+    @staticmethod
     def dynamic_tensor(source: Source, array: np.ndarray, shape: tuple, first_uses: dict) -> Guard:
         """A C-contiguous ndarray of this dtype and rank whose static dimensions match ``shape``;
         a dynamic dimension (a Dim) is any size >= 2, equal to its symbol's first use if

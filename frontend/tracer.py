@@ -15,6 +15,7 @@ import numpy as np
 
 from ..ir import Dim, Graph, Node, SourceLoc, SymbolicShapeError
 from .breaks import BREAKABLE, GraphBreak, plan_break
+from .devices import is_device_array
 from .errors import FrameBound, Unsupported, UserCodeError
 from .guards import Guard, GuardSet
 from .opcodes import CallOps, ContainerOps, ControlOps, OperatorOps, StackOps
@@ -115,7 +116,9 @@ class Tracer:
             raise Unsupported(f"arrays of dtype {array.dtype} are not supported", self.loc)
         meta = TensorMeta.of(array)
         axes = [a for a in range(array.ndim) if (source.expr(), a) in self.dynamic and array.shape[a] >= 2]
-        if axes and isinstance(array, np.ndarray) and array.flags.c_contiguous:
+        if is_device_array(array):  # (shapes stay static on the GPU: no dynamic dimensions yet)
+            self.guards.add(Guard.device_tensor(source, array))
+        elif axes and isinstance(array, np.ndarray) and array.flags.c_contiguous:
             meta = self._dynamic_input(source, array, axes)
         else:
             self.guards.add(Guard.tensor(source, array))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .devices import is_device_array
 from .errors import Unsupported
 from .guards import OTHER_SPELLINGS, Guard
 from .sources import AttrSource, CellContentsSource, DefaultSource, ItemSource, Source
@@ -47,11 +48,13 @@ def wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
 
 def _wrap(tracer: Tracer, obj: Any, source: Source | None) -> Value:
     guard = tracer.guards.add if source is not None else (lambda _g: None)
-    if type(obj) is np.ndarray or isinstance(obj, np.generic):
+    on_device = is_device_array(obj)
+    if type(obj) is np.ndarray or isinstance(obj, np.generic) or on_device:
         if source is None:
             raise Unsupported("an array constant with no source cannot become a graph input", tracer.loc)
         if obj.dtype.char in OTHER_SPELLINGS:
-            guard(Guard.tensor(source, obj))  # (the eager entry's: the usual spelling still compiles)
+            # (the eager entry's guard: the usual spelling still compiles)
+            guard(Guard.device_tensor(source, obj) if on_device else Guard.tensor(source, obj))
             raise Unsupported(f"arrays of {OTHER_SPELLINGS[obj.dtype.char]} (dtype {obj.dtype} that NumPy keeps "
                               "apart from its own)", tracer.loc)
         return tracer.array_input(obj, source)

@@ -65,7 +65,10 @@ class TensorMeta:
 
     @staticmethod
     def of(value: np.ndarray | np.generic) -> TensorMeta:
-        return TensorMeta(tuple(np.shape(value)), np.asarray(value).dtype, isinstance(value, np.generic))
+        """The meta of an array or NumPy scalar (a CuPy array's too: read without converting it)."""
+        shape = value.shape if hasattr(value, "shape") else np.shape(value)
+        dtype = value.dtype if hasattr(value, "dtype") else np.asarray(value).dtype
+        return TensorMeta(tuple(shape), np.dtype(dtype), isinstance(value, np.generic))
 
 
 _SHORT_DTYPES = {

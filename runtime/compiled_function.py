@@ -219,7 +219,7 @@ class CompiledFunction:
         dynamic = seen.dynamic_dims(self.entries, frame_args, symbolic if self.backend in DYNAMIC_BACKENDS else False)
         scalars = seen.dynamic_scalars(self.entries, frame_args, symbolic)
         builder = EntryBuilder(self._function, self.backend, self.fullgraph, self._resume_target, self._call_callee,
-                               self, len(self.entries))
+                               self, len(self.entries), named_backend=self._backend)
         blamed: set[tuple[str, int]] = set()
         while True:
             try:

@@ -18,6 +18,10 @@ from .logs import log_stage
 from .pipeline import format_timings, optimise_graph
 
 
+class RunsEagerly(Exception):
+    """A traced graph this backend cannot run exactly (the message says why)."""
+
+
 @dataclass(frozen=True)
 class EntryBuilder:
     """What building an entry of one compiled function needs from it."""
@@ -29,6 +33,7 @@ class EntryBuilder:
     call_callee: Callable[[Any, tuple, dict], Any]  # a call CPython makes at a graph break
     owner: Any  # the compiled function: a break that resumes in it is a loop its wrapper runs
     index: int  # the entry's place among the function's entries (names debug files)
+    named_backend: str | None = None  # the backend ember.compile was given (None: chosen by the inputs)
 
     def build(self, frame_args: tuple, dynamic: frozenset[tuple[str, int]],
               scalars: frozenset[str] = frozenset()) -> CacheEntry:
@@ -61,6 +66,17 @@ class EntryBuilder:
         self._compile(entry, dynamic)
         return entry
 
+    def _device_backend(self, inputs_overlap: bool, checks_values: bool) -> str:
+        """The backend for a graph over CuPy arrays: triton, unless ember.compile named a CPU one."""
+        if self.named_backend not in (None, "triton"):
+            raise RunsEagerly(f"CuPy arrays, and backend={self.named_backend!r} runs on the CPU "
+                              "(backend='triton' or none runs them on the GPU)")
+        if inputs_overlap:
+            raise RunsEagerly("CuPy input arrays that share memory, one of them written")
+        if checks_values:
+            raise RunsEagerly("an op that checks values (an index out of bounds raises), which GPU kernels do not")
+        return "triton"
+
     def _compile(self, entry: CacheEntry, dynamic: frozenset[tuple[str, int]]) -> None:
         """Optimise the entry's graph and build what runs it; a failure runs it eagerly (or,
         with dynamic dimensions, raises DynamicShapeFailed: the static compile must work)."""
@@ -75,10 +91,15 @@ class EntryBuilder:
             # reference backend (which runs NumPy on the real arrays) is exact. So it is for an
             # op that raises on values (an index out of bounds) under Triton: CuPy does not check.
             checks_values = any(n.op.checks_values for n in optimised.nodes)
-            backend = "numpy" if capture.inputs_overlap or (checks_values and self.backend == "triton") \
-                else self.backend
+            backend = self.backend
+            if capture.on_device:
+                backend = self._device_backend(capture.inputs_overlap, checks_values)
+            elif capture.inputs_overlap or (checks_values and backend == "triton"):
+                backend = "numpy"
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
                                       cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
+            if capture.on_device and (unsupported := artifact.device_unsupported()):
+                raise RunsEagerly(unsupported)
             stages["kernels"] = artifact.describe()
             entry.live_stages["kernels"] = artifact.describe
             entry.kernel_graph = getattr(artifact, "kernel_graph", None)
@@ -104,6 +125,14 @@ class EntryBuilder:
             grown = [d for d, size in capture.guarded_minimums.items() if d.minimum > size]
             if grown:  # a pass indexed a symbol further than the guard (made when tracing ended) admits
                 raise SymbolicShapeError(f"{grown[0]} needs >= {grown[0].minimum} after optimising", tuple(grown))
+        except RunsEagerly as reason:
+            capture.eager = BreakInfo(str(reason), None)
+            stages["breaks"] = str(capture.eager)
+            log_stage("breaks", f"{fn.__qualname__} runs eagerly: {capture.eager}")
+            if self.fullgraph:
+                raise GraphBreakError(f"ember.compile(fullgraph=True): {fn.__qualname__} cannot be compiled: "
+                                      f"{reason}") from None
+            entry.run = None
         except Exception as exc:
             if dynamic:  # whatever failed, the static compile is the one that must work
                 dims = dim_origins(traced, capture.input_sources, getattr(exc, "dims", ()))

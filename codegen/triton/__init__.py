@@ -29,6 +29,8 @@ import typing
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ...ir import Graph, Node, OpKind, interpret
 from ...passes.fusion import fuse
 from ...passes.kernels import KernelGraph
@@ -48,6 +50,11 @@ def can_lower(node: Node) -> bool:
 
 def _lower_alone(node: Node) -> None:
     lower_elementwise(node, [Block("a", a.meta.dtype) if isinstance(a, Node) else None for a in node.args])
+
+
+# Ember's own view references (ir/ops/views.py) that use only indexing, array methods and NumPy
+# functions that dispatch to CuPy.
+DEVICE_VIEWS = frozenset({"getitem", "transpose", "reshape", "dynamic_slice", "ascontiguousarray", "asfortranarray"})
 
 
 class TritonArtifact:
@@ -104,11 +111,35 @@ class TritonArtifact:
             module = load_module(self.module_text, device.interpret, self.cache_dir)
             launchers = {}
             for source in self.sources:
-                launchers[f"_{source.kernel.name}"] = Launcher(source, getattr(module, source.name), device)
+                split = [getattr(module, f"{source.name}_{part}", None) for part in ("partial", "combine")]
+                launchers[f"_{source.kernel.name}"] = Launcher(source, getattr(module, source.name), device, *split)
             namespace.update(launchers)
             self._launchers[device_name] = launchers
         exec(compile(self.source, "<ember triton wrapper>", "exec"), namespace)
         return namespace["run"]
+
+    def device_unsupported(self) -> str | None:
+        """Why the graph cannot run on CuPy arrays, or None. A step that runs through NumPy must
+        be a NumPy function (or ufunc) that CuPy provides too: NumPy's dispatch then calls
+        CuPy's; or one of Ember's views written with such functions and array methods. An
+        array constant bound into the program would stay on the host."""
+        import cupy
+
+        for name, node in self.wrapper.references.items():
+            if node.op.name in DEVICE_VIEWS:
+                continue
+            reference = node.op.reference
+            public = getattr(reference, "__name__", "")
+            module = cupy.linalg if getattr(np.linalg, public, None) is reference else cupy
+            numpy_module = np.linalg if module is cupy.linalg else np
+            if node.op.kind is OpKind.CREATION:
+                numpy_module, reference = np, getattr(np, node.op.name, None)
+            if getattr(numpy_module, public, None) is not reference or not hasattr(module, public):
+                return f"{node.op.name} runs through {name} = {reference!r}, which CuPy does not provide"
+        for name, value in self.wrapper.constants.items():
+            if isinstance(value, np.ndarray):
+                return f"an array constant ({name}, shape {value.shape}) that would stay on the host"
+        return None
 
     # ---------------------------------------------------------------- stages
     def describe(self) -> str:

@@ -26,6 +26,7 @@ POINTER_TYPES = {
 
 class _SignatureOnly:
     interpret = False
+    programs = 0
 
     def carrier(self, value: Any) -> Any:  # pragma: no cover - never called
         raise RuntimeError("signature-only device")
@@ -55,9 +56,19 @@ def compile_for_gpu(artifact: Any, arch: int = 90) -> dict[str, int]:
         else:
             signature.update({"N": "i64", "CONTIG": "constexpr", "BLOCK": "constexpr"})
             constexprs["CONTIG"] = True
-        function = getattr(module, source.name)
-        compiled = triton.compile(ASTSource(function, signature=signature, constexprs=constexprs),
-                                  target=GPUTarget("cuda", arch, 32),
-                                  options={"enable_fp_fusion": False, **launcher.options_for_compile()})
-        sizes[source.name] = len(compiled.asm["ptx"])
+        variants = [(source.name, signature, constexprs)]
+        if source.partials:  # split mode's two kernels: the scratch arrays and the split come after COLS
+            head = dict(list(signature.items())[:-2])
+            scratch = {f"q{i}": POINTER_TYPES[np.dtype(d).name] for i, d in enumerate(source.partials)}
+            blocks = {"BLOCK_R": "constexpr", "BLOCK_C": "constexpr"}
+            variants += [(f"{source.name}_partial", {**head, **scratch, "SPLIT": "i64", "CHUNK": "i64", **blocks},
+                          constexprs),
+                         (f"{source.name}_combine", {**head, **scratch, "SPLIT": "i64", "SPLIT_P2": "constexpr",
+                                                     **blocks}, {**constexprs, "SPLIT_P2": 64})]
+        for name, kernel_signature, kernel_constexprs in variants:
+            compiled = triton.compile(ASTSource(getattr(module, name), signature=kernel_signature,
+                                                constexprs=kernel_constexprs),
+                                      target=GPUTarget("cuda", arch, 32),
+                                      options={"enable_fp_fusion": False, **launcher.options_for_compile()})
+            sizes[name] = len(compiled.asm["ptx"])
     return sizes

@@ -104,6 +104,7 @@ class HostDevice:
 
     name = "interpreter"
     interpret = True
+    programs = 4  # a reduction on fewer programs splits its columns (launch.split_columns): tested here
 
     def __init__(self) -> None:
         import torch
@@ -153,6 +154,8 @@ class CupyDevice:
 
         self.cupy = cupy
         self.empty = cupy.empty
+        # Programs that keep every multiprocessor busy: fewer split a reduction's columns.
+        self.programs = 4 * cupy.cuda.Device().attributes["MultiProcessorCount"]
 
     def carrier(self, value: Any) -> Carrier:
         array = self.cupy.asarray(value)

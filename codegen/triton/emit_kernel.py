@@ -63,6 +63,9 @@ class KernelSource:
     reduction: bool
     identity_operands: list[int] = field(default_factory=list)  # indices that may use CONTIG
     header: str = ""  # the fused kernel as comments (shapes included; kept out of ``text``)
+    # Split mode (a reduction of few, long rows): ``<name>_partial`` and ``<name>_combine`` are in
+    # ``text`` too; one scratch array of partial values per reduction, of these dtypes.
+    partials: list[np.dtype] = field(default_factory=list)
 
     @property
     def display(self) -> str:
@@ -152,16 +155,30 @@ class KernelEmitter:
     def emit(self, text: str, indent: int) -> None:
         self.lines.append("    " * indent + text)
 
-    def signature(self) -> list[str]:
+    def signature(self, split: str = "") -> list[str]:
         params = []
         for op in self.operands:
             params += [f"p{op.index}", f"o{op.index}", *op.stride_params()]
         params += [f"n{a}" for a in range(len(self.k.domain))]
         if self.reduce:
-            params += ["ROWS", "COLS", "BLOCK_R: tl.constexpr", "BLOCK_C: tl.constexpr"]
+            params += ["ROWS", "COLS"]
+            if split:  # (the scratch arrays, then how the columns are split)
+                params += [f"q{i}" for i in range(len(self.reductions()))]
+                params += ["SPLIT", "CHUNK"] if split == "partial" else ["SPLIT", "SPLIT_P2: tl.constexpr"]
+            params += ["BLOCK_R: tl.constexpr", "BLOCK_C: tl.constexpr"]
         else:
             params += ["N", "CONTIG: tl.constexpr", "BLOCK: tl.constexpr"]
         return params
+
+    def reductions(self, level: int = 1) -> list[Node]:
+        """The reductions that take ``level`` passes over the columns (their source: level - 1)."""
+        return [n for n in self.k.nodes if n.op.kind is OpKind.REDUCTION and self.level[n] == level]
+
+    def splits(self) -> bool:
+        """Whether split mode applies: one pass over the columns, and no store along them (what
+        follows the reductions is per row, computed once their partials are combined)."""
+        return self.passes == 1 and not any(self.full[typing.cast(Store, op.store).node]
+                                            for op in self.operands if op.store is not None)
 
     def decompose(self, flat: str, axes: tuple[int, ...], prefix: str, indent: int) -> None:
         """``flat`` (C order over ``axes``) -> one index variable per axis."""
@@ -245,53 +262,83 @@ class KernelEmitter:
                 self.emit(f"tl.store(p{op.index} + a{op.index}, {cast(value, op.dtype).expr}, mask=mask)", 1)
 
     # ------------------------------------------------------------------ reductions
-    def reduction(self) -> None:
-        self.identity = []
-        self.emit("row = tl.program_id(0).to(tl.int64) * BLOCK_R + tl.arange(0, BLOCK_R)[:, None]", 1)
+    def rows(self, first_row: str = "tl.program_id(0).to(tl.int64) * BLOCK_R") -> dict[int, str]:
+        """This program's rows and each operand's offset at them (the row loads)."""
+        self.emit(f"row = {first_row} + tl.arange(0, BLOCK_R)[:, None]", 1)
         self.emit("row_mask = row < ROWS", 1)
         self.decompose("row", self.outer, "i", 1)
         for op in self.operands:
             self.emit(f"r{op.index} = o{op.index} + {self.address(op, self.outer, 'i', 'row * 0')}", 1)
+        return {op.index: f"r{op.index}" for op in self.operands}
+
+    def reduction(self, from_partials: bool = False) -> None:
+        """Every pass over the columns, then the per-row values; ``from_partials`` (split mode's
+        combine kernel): the first pass's reductions combine the partial values instead."""
+        self.identity = []
+        row_loads = self.rows()
         outer_scope: dict = {}
-        row_loads = {op.index: f"r{op.index}" for op in self.operands}
-        members = self.k.layouts
         stores = [op for op in self.operands if op.store is not None]
         for level in range(self.passes + 1):
             self.outer_values(level, outer_scope, row_loads, stores)
-            reductions = [n for n in self.k.nodes if n.op.kind is OpKind.REDUCTION and self.level[n] == level + 1]
+            reductions = self.reductions(level + 1)
             full_stores = ([op for op in stores if self.full[typing.cast(Store, op.store).node]]
                            if level == self.passes else [])
+            if from_partials and level == 0:
+                self.emit("part = tl.arange(0, SPLIT_P2)[None, :]", 1)
+                for i, node in enumerate(reductions):
+                    acc = f"acc_{identifier(node.name)}"
+                    self.emit(f"{acc} = tl.load(q{i} + row * SPLIT + part, mask=row_mask & (part < SPLIT), "
+                              f"other={self.accumulator_init(node)})", 1)
+                    self.finish(node, acc, outer_scope)
+                continue
             if not reductions and not full_stores:
                 continue
-            accs = {}
-            for node in reductions:
-                acc = self.accumulator_init(node)
-                accs[node] = f"acc_{identifier(node.name)}"
-                self.emit(f"{accs[node]} = tl.full([BLOCK_R, BLOCK_C], {acc}, "
-                          f"{tl_type(reduction_accumulator(node))})", 1)
-            self.emit("for c0 in range(0, COLS, BLOCK_C):", 1)
-            # (int64, as row: a column index times a stride passes 2**31 in a large array)
-            self.emit("col = (c0 + tl.arange(0, BLOCK_C)[None, :]).to(tl.int64)", 2)
-            self.emit("mask = row_mask & (col < COLS)", 2)
-            self.decompose("col", self.reduce, "j", 2)
-            loads = {}
-            for op in self.operands:
-                loads[op.index] = f"r{op.index} + {self.address(op, self.reduce, 'j')}"
-            scope = dict(outer_scope)
-            for node in reductions:
-                source = node.args[0]
-                if source in members:
-                    value = self.member(source, scope, 2, loads, "mask")
-                else:
-                    value = self.load(node, source, scope, 2, loads, "mask")
-                self.accumulate(node, value, accs[node])
-            for op in full_stores:
-                assert op.store is not None  # (full_stores are stores)
-                value = self.member(op.store.node, scope, 2, loads, "mask")
-                self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 2)
+            accs = self.column_loop("COLS", reductions, full_stores, outer_scope)
             for node in reductions:
                 self.finish(node, accs[node], outer_scope)
         self.outer_values(self.passes + 1, outer_scope, row_loads, stores)
+
+    def partial_reduction(self) -> None:
+        """Split mode's first kernel: program (r, s) runs the one pass over columns
+        ``[s * CHUNK, (s + 1) * CHUNK)`` of its rows and stores each reduction's partial value
+        (a mean's sum) at ``[row, s]`` of its scratch array."""
+        self.rows()
+        self.emit("part = tl.program_id(1).to(tl.int64)", 1)
+        reductions = self.reductions()
+        accs = self.column_loop("CHUNK", reductions, [], {}, first_column="part * CHUNK + ")
+        for i, node in enumerate(reductions):
+            self.emit(f"tl.store(q{i} + row * SPLIT + part, {self.combined(node, accs[node])}[:, None], "
+                      "mask=row_mask)", 1)
+
+    def column_loop(self, count: str, reductions: list[Node], full_stores: list[Operand], outer_scope: dict,
+                    first_column: str = "") -> dict[Node, str]:
+        """One pass over ``count`` columns from ``first_column`` (an expression and a '+'; the
+        row's first column if empty), in BLOCK_C chunks: accumulate ``reductions`` (returns their
+        accumulators) and store ``full_stores``."""
+        accs = {}
+        for node in reductions:
+            accs[node] = f"acc_{identifier(node.name)}"
+            self.emit(f"{accs[node]} = tl.full([BLOCK_R, BLOCK_C], {self.accumulator_init(node)}, "
+                      f"{tl_type(reduction_accumulator(node))})", 1)
+        self.emit(f"for c0 in range(0, {count}, BLOCK_C):", 1)
+        # (int64, as row: a column index times a stride passes 2**31 in a large array)
+        self.emit(f"col = ({first_column}c0 + tl.arange(0, BLOCK_C)[None, :]).to(tl.int64)", 2)
+        self.emit("mask = row_mask & (col < COLS)", 2)
+        self.decompose("col", self.reduce, "j", 2)
+        loads = {op.index: f"r{op.index} + {self.address(op, self.reduce, 'j')}" for op in self.operands}
+        scope = dict(outer_scope)
+        for node in reductions:
+            source = node.args[0]
+            if source in self.k.layouts:
+                value = self.member(source, scope, 2, loads, "mask")
+            else:
+                value = self.load(node, source, scope, 2, loads, "mask")
+            self.accumulate(node, value, accs[node])
+        for op in full_stores:
+            assert op.store is not None  # (full_stores are stores)
+            value = self.member(op.store.node, scope, 2, loads, "mask")
+            self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 2)
+        return accs
 
     def outer_values(self, level: int, scope: dict, loads: dict[int, str], stores: list[Operand]) -> None:
         """Store the per-row values that are available after ``level`` passes (once each)."""
@@ -338,20 +385,23 @@ class KernelEmitter:
             which = "maximum" if name == "max" else "minimum"
             self.emit(f"{acc} = tl.{which}({acc}, {masked}, propagate_nan=tl.PropagateNan.ALL)", 2)
 
-    def finish(self, node: Node, acc: str, scope: dict) -> None:
+    def combined(self, node: Node, acc: str) -> str:
+        """The expression that reduces accumulator ``acc``'s columns to one value per row."""
         name = node.op.name
-        dtype = reduction_accumulator(node)
         combine = {"sum": "tl.sum({0}, axis=1)", "mean": "tl.sum({0}, axis=1)",
                    "prod": "tl.reduce({0}, 1, _multiply)",
                    "any": "tl.reduce({0}, 1, _logical_or)", "all": "tl.reduce({0}, 1, _logical_and)"}
         if name in combine:
-            expr = combine[name].format(acc)
-        elif dtype.kind == "f":
-            expr = f"tl.reduce({acc}, 1, _{'maximum' if name == 'max' else 'minimum'}_nan)"
-        else:
-            expr = f"tl.{name}({acc}, axis=1)"
+            return combine[name].format(acc)
+        if reduction_accumulator(node).kind == "f":
+            return f"tl.reduce({acc}, 1, _{'maximum' if name == 'max' else 'minimum'}_nan)"
+        return f"tl.{name}({acc}, axis=1)"
+
+    def finish(self, node: Node, acc: str, scope: dict) -> None:
+        name = node.op.name
+        dtype = reduction_accumulator(node)
         value = f"red_{identifier(node.name)}"
-        self.emit(f"{value} = ({expr})[:, None]", 1)
+        self.emit(f"{value} = ({self.combined(node, acc)})[:, None]", 1)
         if name == "mean":
             self.emit(f"{value} = {divide(value, f'tl.full([1], COLS, {tl_type(dtype)})', dtype)}", 1)
         scope[node] = cast(Block(value, dtype if name not in ("any", "all") else BOOL), node.meta.dtype)
@@ -360,18 +410,24 @@ class KernelEmitter:
             scope[node] = Block(value, node.meta.dtype)
 
     # ------------------------------------------------------------------ driver
+    def function(self, name: str, params: list[str], body: typing.Callable[[], None]) -> str:
+        start = len(self.lines)
+        body()
+        text = "\n".join(["@triton.jit", f"def {name}({', '.join(params)}):", *self.lines[start:]]) + "\n"
+        del self.lines[start:]
+        return text
+
     def build(self) -> KernelSource:
-        body_start = len(self.lines)
-        if self.reduce:
-            self.reduction()
-        else:
-            self.elementwise()
-        body = self.lines[body_start:]
+        text = self.function(self.name, self.signature(), self.reduction if self.reduce else self.elementwise)
+        partials = []
+        if self.reduce and self.splits():
+            text += "\n\n" + self.function(f"{self.name}_partial", self.signature("partial"), self.partial_reduction)
+            text += "\n\n" + self.function(f"{self.name}_combine", self.signature("combine"),
+                                            lambda: self.reduction(from_partials=True))
+            partials = [reduction_accumulator(node) for node in self.reductions()]
         header = [f"# {line}" for line in str(self.k).splitlines()]
-        params = self.signature()
-        text = "\n".join(["@triton.jit", f"def {self.name}({', '.join(params)}):", *body]) + "\n"
         return KernelSource(self.k, self.name, text, self.operands, bool(self.reduce), list(self.identity),
-                            "\n".join(header))
+                            "\n".join(header), partials)
 
 
 def emit_kernel(kernel: Kernel, name: str) -> KernelSource:
@@ -388,7 +444,6 @@ import triton.language as tl
 # libdevice is bound by Ember's loader: triton.language.extra.libdevice on a GPU, NumPy's
 # functions in Triton's interpreter (which cannot run libdevice calls).
 _INF = tl.constexpr(float("inf"))
-_NAN = tl.constexpr(float("nan"))
 
 
 @triton.jit

@@ -65,14 +65,29 @@ def next_power_of_2(n: int) -> int:
     return 1 << max(0, (int(n) - 1).bit_length())
 
 
+def split_columns(rows: int, cols: int, block_r: int, block_c: int, programs: int) -> tuple[int, int] | None:
+    """Split mode's (parts, columns per part) for a reduction whose row blocks alone would run on
+    fewer than ``programs`` programs (a whole-array sum runs on one), or None where it does not
+    pay: each part is a whole number of BLOCK_C chunks, at most 4096 parts."""
+    row_blocks = -(-rows // block_r)
+    chunks = -(-cols // block_c)
+    parts = min(-(-programs // row_blocks), chunks, 4096)
+    if parts < 2:
+        return None
+    chunk = -(-chunks // parts) * block_c
+    return -(-cols // chunk), chunk
+
+
 class Launcher:
     """Calls one kernel on a tuple of arrays (loads, then stores, in the kernel's order):
-    carriers, strides, sizes and block sizes in, one Triton launch."""
+    carriers, strides, sizes and block sizes in, one Triton launch (two in split mode: the
+    partial values of column ranges, then their combination and what follows per row)."""
 
-    def __init__(self, source: KernelSource, function: Any, device: Any):
+    def __init__(self, source: KernelSource, function: Any, device: Any, partial: Any = None, combine: Any = None):
         self.source = source
         self.function = function
         self.device = device
+        self.partial, self.combine = partial, combine
         kernel = source.kernel
         self.sizes = tuple(int(d) for d in kernel.domain)
         self.moving = [tuple(j for j, _ in op.moving) for op in source.operands]
@@ -89,9 +104,11 @@ class Launcher:
             self.blocks = {"BLOCK_R": block_r, "BLOCK_C": block_c}
             self.grid = ((rows + block_r - 1) // block_r,)
             tile = block_r * block_c
+            self.split = split_columns(rows, cols, block_r, block_c, device.programs) if source.partials else None
         else:
             block = min(next_power_of_2(kernel.size), 8192 if interpret else 1024)
             self.tail = (kernel.size,)
+            self.split = None
             self.blocks = {"BLOCK": block}
             self.grid = ((kernel.size + block - 1) // block,)
             tile = block
@@ -112,7 +129,14 @@ class Launcher:
                 contiguous = contiguous and c.contiguous
         args.extend(self.sizes)
         args.extend(self.tail)
-        if self.source.reduction:
+        if self.split is not None:
+            parts, chunk = self.split
+            rows = self.tail[0]
+            scratch = [self.device.carrier(self.device.empty((rows, parts), dtype)).pointer
+                       for dtype in self.source.partials]
+            self.partial[(self.grid[0], parts)](*args, *scratch, parts, chunk, **self.blocks, **self.options)
+            self.combine[self.grid](*args, *scratch, parts, next_power_of_2(parts), **self.blocks, **self.options)
+        elif self.source.reduction:
             self.function[self.grid](*args, **self.blocks, **self.options)
         else:
             self.function[self.grid](*args, CONTIG=contiguous, **self.blocks, **self.options)
@@ -122,4 +146,7 @@ class Launcher:
 
     def describe(self) -> str:
         blocks = ", ".join(f"{k}={v}" for k, v in self.blocks.items())
+        if self.split is not None:
+            return f"{self.source.name}: grid={self.grid} {blocks}, columns split in {self.split[0]} parts " \
+                   f"of {self.split[1]} (_partial, then _combine)"
         return f"{self.source.name}: grid={self.grid} {blocks}"

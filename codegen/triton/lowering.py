@@ -65,8 +65,6 @@ def literal(value: Any) -> str:
         value = int(value)
         return f"({value + 1} - 1)" if value < -(2**31) else repr(value)
     value = float(value)
-    if math.isnan(value):
-        return "_NAN"
     if math.isinf(value):
         return "_INF" if value > 0 else "-_INF"
     return repr(value)
@@ -84,6 +82,13 @@ def constant(value: Any, dtype: np.dtype) -> Block:
         if not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max:
             # NumPy compares with a Python int outside the dtype exactly (uint8 < -1 is False)
             raise Unsupported("a Python int outside the integer loop's range")
+    if dtype.kind == "f" and (math.isnan(value) or value == 0 and math.copysign(1.0, value) < 0):
+        # By their bits: Triton's full() turns a zero into the null value (+0.0), and a NaN
+        # cannot be a module constant (Triton checks at each launch that the globals a kernel
+        # read still equal their values, and NaN equals nothing)
+        bits = np.dtype(f"i{dtype.itemsize}")
+        pattern = literal(np.array(value, dtype).view(bits)[()])
+        return Block(f"tl.full([1], {pattern}, {tl_type(bits)}).to({tl_type(dtype)}, bitcast=True)", dtype)
     return Block(f"tl.full([1], {literal(value)}, {tl_type(dtype)})", dtype)
 
 

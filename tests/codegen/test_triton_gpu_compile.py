@@ -37,9 +37,11 @@ SCRIPT = textwrap.dedent('''
         graph([TensorMeta((4, 33), f32), TensorMeta((33,), f32)], lambda g, x, y: [
             g.call(op, x, y) for op in ("add", "divide", "maximum", "fmin", "arctan2", "power", "less")]
             + [g.call(op, x) for op in ("exp", "tanh", "sqrt", "isnan", "isinf", "sign", "reciprocal", "rint")]
-            + [g.call("where", g.call("less", x, 0.0), x, np.inf), g.call("clip", x, -1.0, 1.0)]),
+            + [g.call("where", g.call("less", x, 0.0), x, np.inf), g.call("clip", x, -1.0, 1.0),
+               g.call("clip", x, -1.0, -0.0), g.call("maximum", x, np.nan)]),
         graph([TensorMeta((4, 33), f64)], lambda g, x: [g.call("sqrt", x), g.call("divide", x, 3.0),
-                                                         g.call("multiply", x, 0.3989422804014327)]),
+                                                         g.call("multiply", x, 0.3989422804014327),
+                                                         g.call("where", g.call("less", x, 0.0), -0.0, np.nan)]),
         graph([TensorMeta((4, 33), f16)], lambda g, x: [g.call("exp", x), g.call("sum", x, axis=(1,)),
                                                          g.call("mean", x, axis=(1,))]),
         graph([TensorMeta((3, 5, 7), f32)], lambda g, x: [
@@ -50,11 +52,13 @@ SCRIPT = textwrap.dedent('''
             g.call("bitwise_xor", a, 3), g.call("any", c, axis=(1,)), g.call("astype", a, dtype=f32),
             g.call("logical_not", c)]),
     ]
-    total = 0
+    total, split = 0, 0
     for g in graphs:
         sizes = compile_for_gpu(compile_graph(g, check_runnable=False), arch=90)
         assert sizes and all(sizes.values()), sizes
         total += len(sizes)
+        split += sum(name.endswith(("_partial", "_combine")) for name in sizes)
+    assert split >= 8, split  # (split mode's kernels of the one-pass reductions)
     print("compiled", total, "kernels")
 ''')
 
