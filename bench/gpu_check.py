@@ -136,7 +136,7 @@ def _torch_compiled(workload: Any, args: Sequence[Any]) -> tuple[Callable[[], An
         return None, f"torch.compile: {type(error).__name__}: {str(error).splitlines()[0][:80]}"
 
 
-def check_workload(workload: Any, scale: float, repeat: int, cupy: Any) -> Row:
+def check_workload(workload: Any, scale: float, repeat: int, cupy: Any, torch: bool = True) -> Row:
     import ember
 
     from .check import compare
@@ -157,7 +157,7 @@ def check_workload(workload: Any, scale: float, repeat: int, cupy: Any) -> Row:
         return Row(workload.name, False, check.message, note=note)
     eager_s = time_gpu(lambda: workload.fn(*args), cupy, repeat)
     compiled_s = time_gpu(lambda: compiled(*args), cupy, repeat)
-    torch_fn, torch_note = _torch_compiled(workload, args)
+    torch_fn, torch_note = _torch_compiled(workload, args) if torch else (None, "")
     torch_s = time_gpu(torch_fn, cupy, repeat) if torch_fn is not None else None
     return Row(workload.name, True, "", eager_s, compiled_s, torch_s, bytes_moved(args, want),
                "; ".join(n for n in (note, torch_note) if n))
@@ -168,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--workloads", nargs="*", default=None)
+    parser.add_argument("--no-torch", action="store_true", help="skip torch.compile (minutes of compiling)")
     options = parser.parse_args(argv)
     import cupy
 
@@ -178,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for workload in select_workloads(options.workloads):
         try:
-            row = check_workload(workload, options.scale, options.repeat, cupy)
+            row = check_workload(workload, options.scale, options.repeat, cupy, torch=not options.no_torch)
         except Exception as error:
             row = Row(workload.name, False, f"{type(error).__name__}: {str(error).splitlines()[0][:120]}")
         print(f"{row.workload}: {'ok' if row.ok else 'FAIL'} {row.message or row.note}", flush=True)

@@ -111,8 +111,9 @@ class TritonArtifact:
             module = load_module(self.module_text, device.interpret, self.cache_dir)
             launchers = {}
             for source in self.sources:
-                split = [getattr(module, f"{source.name}_{part}", None) for part in ("partial", "combine")]
-                launchers[f"_{source.kernel.name}"] = Launcher(source, getattr(module, source.name), device, *split)
+                variants = {variant: getattr(module, f"{source.name}_{variant}") for variant in ("rows", "partial",
+                            "combine") if hasattr(module, f"{source.name}_{variant}")}
+                launchers[f"_{source.kernel.name}"] = Launcher(source, getattr(module, source.name), device, variants)
             namespace.update(launchers)
             self._launchers[device_name] = launchers
         exec(compile(self.source, "<ember triton wrapper>", "exec"), namespace)

@@ -27,6 +27,7 @@ POINTER_TYPES = {
 class _SignatureOnly:
     interpret = False
     programs = 0
+    whole_rows = 0
 
     def carrier(self, value: Any) -> Any:  # pragma: no cover - never called
         raise RuntimeError("signature-only device")
@@ -57,6 +58,8 @@ def compile_for_gpu(artifact: Any, arch: int = 90) -> dict[str, int]:
             signature.update({"N": "i64", "CONTIG": "constexpr", "BLOCK": "constexpr"})
             constexprs["CONTIG"] = True
         variants = [(source.name, signature, constexprs)]
+        if source.reduction:
+            variants.append((f"{source.name}_rows", signature, constexprs))
         if source.partials:  # split mode's two kernels: the scratch arrays and the split come after COLS
             head = dict(list(signature.items())[:-2])
             scratch = {f"q{i}": POINTER_TYPES[np.dtype(d).name] for i, d in enumerate(source.partials)}

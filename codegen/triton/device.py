@@ -105,6 +105,7 @@ class HostDevice:
     name = "interpreter"
     interpret = True
     programs = 4  # a reduction on fewer programs splits its columns (launch.split_columns): tested here
+    whole_rows = 16384  # rows of at most this many columns are loaded once (the tests set 0 to loop)
 
     def __init__(self) -> None:
         import torch
@@ -148,6 +149,7 @@ class CupyDevice:
 
     name = "cuda"
     interpret = False
+    whole_rows = 4096  # rows of at most this many columns are loaded once (launch.py's largest block)
 
     def __init__(self) -> None:
         import cupy
@@ -158,7 +160,11 @@ class CupyDevice:
         self.programs = 4 * cupy.cuda.Device().attributes["MultiProcessorCount"]
 
     def carrier(self, value: Any) -> Carrier:
-        array = self.cupy.asarray(value)
+        array = value if type(value) is self.cupy.ndarray else self.cupy.asarray(value)
+        if array.flags.c_contiguous and array.ndim:  # (the common case, per launch: no negative strides)
+            itemsize = array.itemsize
+            return Carrier(_DevicePointer(array.data.ptr, array.dtype), 0,
+                           tuple(s // itemsize for s in array.strides), True)
         if array.ndim == 0:
             array = array.reshape(1)
         itemsize = array.dtype.itemsize

@@ -16,7 +16,10 @@ One program owns ``BLOCK_R`` rows and walks their columns in ``BLOCK_C`` chunks,
 level of reduction (softmax: max, then sum, then the output), with vector accumulators in
 the accumulation dtype (float32 for float16) reduced by ``tl.sum``/``tl.max``/``tl.reduce``
 after the loop. Per-row values (the reductions and what depends only on them) have shape
-``[BLOCK_R, 1]`` and broadcast against the ``[BLOCK_R, BLOCK_C]`` chunk.
+``[BLOCK_R, 1]`` and broadcast against the ``[BLOCK_R, BLOCK_C]`` chunk. Two variants of a
+reduction kernel, chosen at launch (launch.py): rows of at most BLOCK_C columns are loaded
+once and every pass works in registers (``_rows``); few long rows (a whole-array sum) split
+their columns over programs (``_partial``, then ``_combine``).
 """
 from __future__ import annotations
 
@@ -63,8 +66,9 @@ class KernelSource:
     reduction: bool
     identity_operands: list[int] = field(default_factory=list)  # indices that may use CONTIG
     header: str = ""  # the fused kernel as comments (shapes included; kept out of ``text``)
-    # Split mode (a reduction of few, long rows): ``<name>_partial`` and ``<name>_combine`` are in
-    # ``text`` too; one scratch array of partial values per reduction, of these dtypes.
+    # A reduction's variants are in ``text`` too: ``<name>_rows`` (rows that fit one block of
+    # columns), and in split mode (few, long rows) ``<name>_partial`` and ``<name>_combine``, with
+    # one scratch array of partial values per reduction, of these dtypes.
     partials: list[np.dtype] = field(default_factory=list)
 
     @property
@@ -174,11 +178,19 @@ class KernelEmitter:
         """The reductions that take ``level`` passes over the columns (their source: level - 1)."""
         return [n for n in self.k.nodes if n.op.kind is OpKind.REDUCTION and self.level[n] == level]
 
+    def full_stores(self, level: int) -> list[Operand]:
+        """The stores along the columns made in pass ``level``: all in the last pass that loops
+        over the columns (an earlier one would write memory a later pass may read), which is
+        the last reduction's when no stored value needs it (``tanh(x)`` beside ``x.sum()``:
+        read once, not twice)."""
+        full = [op for op in self.operands if op.store is not None and self.full[op.store.node]]
+        last = max([self.level[typing.cast(Store, op.store).node] for op in full] + [self.passes - 1])
+        return full if level == last else []
+
     def splits(self) -> bool:
-        """Whether split mode applies: one pass over the columns, and no store along them (what
-        follows the reductions is per row, computed once their partials are combined)."""
-        return self.passes == 1 and not any(self.full[typing.cast(Store, op.store).node]
-                                            for op in self.operands if op.store is not None)
+        """Whether split mode applies: one pass over the columns, which makes every store along
+        them (what follows the reductions is per row, computed once their partials combine)."""
+        return self.passes == 1 and not self.full_stores(1)
 
     def decompose(self, flat: str, axes: tuple[int, ...], prefix: str, indent: int) -> None:
         """``flat`` (C order over ``axes``) -> one index variable per axis."""
@@ -281,9 +293,8 @@ class KernelEmitter:
         for level in range(self.passes + 1):
             self.outer_values(level, outer_scope, row_loads, stores)
             reductions = self.reductions(level + 1)
-            full_stores = ([op for op in stores if self.full[typing.cast(Store, op.store).node]]
-                           if level == self.passes else [])
-            if from_partials and level == 0:
+            full_stores = self.full_stores(level)
+            if from_partials and level == 0:  # (the partial kernel made this pass's stores)
                 self.emit("part = tl.arange(0, SPLIT_P2)[None, :]", 1)
                 for i, node in enumerate(reductions):
                     acc = f"acc_{identifier(node.name)}"
@@ -298,6 +309,31 @@ class KernelEmitter:
                 self.finish(node, accs[node], outer_scope)
         self.outer_values(self.passes + 1, outer_scope, row_loads, stores)
 
+    def whole_rows(self) -> None:
+        """The variant for rows of at most BLOCK_C columns: each row is loaded once, and every
+        pass (softmax's max, sum and output) works on the values already in registers."""
+        self.identity = []
+        row_loads = self.rows()
+        self.emit("col = tl.arange(0, BLOCK_C)[None, :].to(tl.int64)", 1)
+        self.emit("mask = row_mask & (col < COLS)", 1)
+        self.decompose("col", self.reduce, "j", 1)
+        loads = {op.index: f"r{op.index} + {self.address(op, self.reduce, 'j')}" for op in self.operands}
+        scope: dict = {}  # (an operand's load is the same expression per row and per column chunk)
+        stores = [op for op in self.operands if op.store is not None]
+        for level in range(self.passes + 1):
+            self.outer_values(level, scope, row_loads, stores)
+            for node in self.reductions(level + 1):
+                source = node.args[0]
+                value = (self.member(source, scope, 1, loads, "mask") if source in self.k.layouts
+                         else self.load(node, source, scope, 1, loads, "mask"))
+                acc = f"acc_{identifier(node.name)}"
+                self.emit(f"{acc} = {self.masked(node, value)}", 1)
+                self.finish(node, acc, scope)
+            for op in self.full_stores(level):
+                value = self.member(typing.cast(Store, op.store).node, scope, 1, loads, "mask")
+                self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 1)
+        self.outer_values(self.passes + 1, scope, row_loads, stores)
+
     def partial_reduction(self) -> None:
         """Split mode's first kernel: program (r, s) runs the one pass over columns
         ``[s * CHUNK, (s + 1) * CHUNK)`` of its rows and stores each reduction's partial value
@@ -305,7 +341,7 @@ class KernelEmitter:
         self.rows()
         self.emit("part = tl.program_id(1).to(tl.int64)", 1)
         reductions = self.reductions()
-        accs = self.column_loop("CHUNK", reductions, [], {}, first_column="part * CHUNK + ")
+        accs = self.column_loop("CHUNK", reductions, self.full_stores(0), {}, first_column="part * CHUNK + ")
         for i, node in enumerate(reductions):
             self.emit(f"tl.store(q{i} + row * SPLIT + part, {self.combined(node, accs[node])}[:, None], "
                       "mask=row_mask)", 1)
@@ -367,12 +403,16 @@ class KernelEmitter:
             return "False" if name == "max" else "True"
         return literal(int(info.min if name == "max" else info.max))
 
+    def masked(self, node: Node, value: Block) -> str:
+        """``value`` in ``node``'s accumulator dtype, its identity where the mask is off."""
+        name = node.op.name
+        v = cast(value, reduction_accumulator(node) if name not in ("any", "all") else BOOL).expr
+        return f"tl.where(mask, {v}, {self.accumulator_init(node)})"
+
     def accumulate(self, node: Node, value: Block, acc: str) -> None:
         dtype = reduction_accumulator(node)
         name = node.op.name
-        v = cast(value, dtype if name not in ("any", "all") else BOOL).expr
-        init = self.accumulator_init(node)
-        masked = f"tl.where(mask, {v}, {init})"
+        masked = self.masked(node, value)
         if name in ("sum", "mean"):
             self.emit(f"{acc} += {masked}", 2)
         elif name == "prod":
@@ -420,6 +460,8 @@ class KernelEmitter:
     def build(self) -> KernelSource:
         text = self.function(self.name, self.signature(), self.reduction if self.reduce else self.elementwise)
         partials = []
+        if self.reduce:
+            text += "\n\n" + self.function(f"{self.name}_rows", self.signature(), self.whole_rows)
         if self.reduce and self.splits():
             text += "\n\n" + self.function(f"{self.name}_partial", self.signature("partial"), self.partial_reduction)
             text += "\n\n" + self.function(f"{self.name}_combine", self.signature("combine"),

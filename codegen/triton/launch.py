@@ -83,11 +83,12 @@ class Launcher:
     carriers, strides, sizes and block sizes in, one Triton launch (two in split mode: the
     partial values of column ranges, then their combination and what follows per row)."""
 
-    def __init__(self, source: KernelSource, function: Any, device: Any, partial: Any = None, combine: Any = None):
+    def __init__(self, source: KernelSource, function: Any, device: Any, variants: dict[str, Any] | None = None):
         self.source = source
         self.function = function
         self.device = device
-        self.partial, self.combine = partial, combine
+        variants = variants or {}
+        self.partial, self.combine = variants.get("partial"), variants.get("combine")
         kernel = source.kernel
         self.sizes = tuple(int(d) for d in kernel.domain)
         self.moving = [tuple(j for j, _ in op.moving) for op in source.operands]
@@ -105,6 +106,8 @@ class Launcher:
             self.grid = ((rows + block_r - 1) // block_r,)
             tile = block_r * block_c
             self.split = split_columns(rows, cols, block_r, block_c, device.programs) if source.partials else None
+            if cols <= block_c <= device.whole_rows and "rows" in variants:  # (each row loaded once)
+                self.function = variants["rows"]
         else:
             block = min(next_power_of_2(kernel.size), 8192 if interpret else 1024)
             self.tail = (kernel.size,)

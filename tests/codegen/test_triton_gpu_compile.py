@@ -52,13 +52,14 @@ SCRIPT = textwrap.dedent('''
             g.call("bitwise_xor", a, 3), g.call("any", c, axis=(1,)), g.call("astype", a, dtype=f32),
             g.call("logical_not", c)]),
     ]
-    total, split = 0, 0
+    total, split, rows = 0, 0, 0
     for g in graphs:
         sizes = compile_for_gpu(compile_graph(g, check_runnable=False), arch=90)
         assert sizes and all(sizes.values()), sizes
         total += len(sizes)
         split += sum(name.endswith(("_partial", "_combine")) for name in sizes)
-    assert split >= 8, split  # (split mode's kernels of the one-pass reductions)
+        rows += sum(name.endswith("_rows") for name in sizes)
+    assert split >= 8 and rows >= 8, (split, rows)  # (the variants of the reductions)
     print("compiled", total, "kernels")
 ''')
 

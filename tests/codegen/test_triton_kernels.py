@@ -89,6 +89,18 @@ def compile_graph(graph, **options):
     return artifact if use_interpreter() else OnDevice(artifact)
 
 
+@pytest.fixture(params=["whole rows", "column loops"])
+def loops(request, monkeypatch):
+    """Run a test with both variants of the reduction kernels: rows loaded once where they fit
+    one block of columns (the default), and every pass looping over the columns."""
+    if request.param == "column loops":
+        from ember.codegen.triton.device import CupyDevice, HostDevice
+
+        monkeypatch.setattr(HostDevice, "whole_rows", 0)
+        monkeypatch.setattr(CupyDevice, "whole_rows", 0)
+    return request.param
+
+
 @pytest.fixture
 def differential(differential):
     """The conftest oracle on this backend, with its tolerances."""
@@ -253,7 +265,7 @@ def test_scalar_inputs_and_outputs_keep_their_kind(differential, values):
 @pytest.mark.parametrize("keepdims", [False, True])
 @pytest.mark.parametrize("axis", [None, (0,), (1,), (2,), (0, 2), (1, 2)], ids=str)
 @pytest.mark.parametrize("op", ["sum", "prod", "max", "min", "mean", "any", "all"])
-def test_reductions(differential, values, op, axis, keepdims):
+def test_reductions(differential, values, loops, op, axis, keepdims):
     shape = (3, 5, 19)
     g = graph_of([TensorMeta(shape, F32)], lambda g, x: g.call(op, x, axis=axis, keepdims=keepdims))
     make = lambda: [values(F32, shape, 3) if op != "prod" else (1 + values(F32, shape, 3) * 0.01).astype(F32)]
@@ -282,8 +294,35 @@ def test_long_rows_split_their_columns(differential, values, op, shape, axis):
     assert any(launcher.split for launcher in launchers), [launcher.describe() for launcher in launchers]
 
 
+@pytest.mark.parametrize("shape, axis", [((1, 50001), (1,)), ((300, 200), None), ((6, 33), (1,))], ids=str)
+def test_values_stored_beside_a_reduction_are_read_once(differential, values, loops, shape, axis):
+    """``t = tanh(x * 1.1)`` stored beside ``t.sum() > 0`` (the with_break workload): the store is
+    made in the reduction's pass over the columns, so long rows still split."""
+    def build(g, x):
+        t = g.call("tanh", g.call("multiply", x, 1.1))
+        return [t, g.call("greater", g.call("sum", t, axis=axis), 0.0)]
+    artifact = differential(graph_of([TensorMeta(shape, F32)], build), lambda: [values(F32, shape, 6)],
+                            REDUCTION_TOLERANCE)
+    (source,) = artifact.sources
+    assert source.text.split("def ")[1].count("for c0 in range") == 1, source.text
+    launcher = next(iter(artifact._launchers["interpreter" if use_interpreter() else "cuda"].values()))
+    assert (launcher.split is not None) == (shape[0] * shape[1] > 40000), launcher.describe()
+
+
+def test_a_store_a_later_pass_reads_waits_for_it(differential, values, loops):
+    """Layer norm with ``d = x - mean`` also returned, written over x (an in-place update): the
+    variance pass reads x, so d is stored in the last pass, after every read."""
+    def build(g, x):
+        mu = g.call("mean", x, axis=(1,), keepdims=True)
+        d = g.call("subtract", x, mu)
+        var = g.call("mean", g.call("multiply", d, d), axis=(1,), keepdims=True)
+        written = g.call("setitem", x, (slice(None),), d)
+        return [written, g.call("divide", d, g.call("sqrt", g.call("add", var, 1e-5)))]
+    differential(graph_of([TensorMeta((5, 40), F32)], build), lambda: [values(F32, (5, 40), 7)], REDUCTION_TOLERANCE)
+
+
 @pytest.mark.parametrize("op", ["sum", "max", "min", "mean"])
-def test_reductions_with_nan_and_inf(differential, values, op):
+def test_reductions_with_nan_and_inf(differential, values, loops, op):
     g = graph_of([TensorMeta((6, 33), F64)], lambda g, x: g.call(op, x, axis=(1,)))
 
     def make():
@@ -295,14 +334,14 @@ def test_reductions_with_nan_and_inf(differential, values, op):
     differential(g, make, REDUCTION_TOLERANCE)
 
 
-def test_float16_accumulates_in_float32(differential, values):
+def test_float16_accumulates_in_float32(differential, values, loops):
     g = graph_of([TensorMeta((4, 300), F16)], lambda g, x: [g.call("sum", x, axis=(1,)), g.call("mean", x, axis=(1,))])
     artifact = differential(g, lambda: [values(F16, (4, 300), 2)], REDUCTION_TOLERANCE)
     assert "tl.float32" in artifact.triton_source()
 
 
 @pytest.mark.parametrize("rows,cols", [(1, 1), (3, 7), (5, 300), (2, 5000)])
-def test_softmax_and_layernorm_fuse_into_one_kernel_each(differential, values, softmax, layernorm, rows, cols):
+def test_softmax_and_layernorm_fuse_into_one_kernel_each(differential, values, loops, softmax, layernorm, rows, cols):
     def build(g, x, w, b):
         return [softmax(g, x), layernorm(g, x, w, b)]
     metas = [TensorMeta((rows, cols), F32), TensorMeta((cols,), F32), TensorMeta((cols,), F32)]
