@@ -135,10 +135,12 @@ class Launcher:
         if self.split is not None:
             parts, chunk = self.split
             rows = self.tail[0]
-            scratch = [self.device.carrier(self.device.empty((rows, parts), dtype)).pointer
-                       for dtype in self.source.partials]
-            self.partial[(self.grid[0], parts)](*args, *scratch, parts, chunk, **self.blocks, **self.options)
-            self.combine[self.grid](*args, *scratch, parts, next_power_of_2(parts), **self.blocks, **self.options)
+            # (held here until both launches are queued: a CuPy array freed earlier could be handed
+            # to the next scratch array, and a device pointer keeps nothing alive)
+            scratch = [self.device.empty((rows, parts), dtype) for dtype in self.source.partials]
+            pointers = [self.device.carrier(array).pointer for array in scratch]
+            self.partial[(self.grid[0], parts)](*args, *pointers, parts, chunk, **self.blocks, **self.options)
+            self.combine[self.grid](*args, *pointers, parts, next_power_of_2(parts), **self.blocks, **self.options)
         elif self.source.reduction:
             self.function[self.grid](*args, **self.blocks, **self.options)
         else:

@@ -10,6 +10,7 @@ On a GPU the compiled graph runs on CuPy copies of the inputs, laid out as on th
 from __future__ import annotations
 
 import os
+import weakref
 
 import numpy as np
 import pytest
@@ -292,6 +293,49 @@ def test_long_rows_split_their_columns(differential, values, op, shape, axis):
     artifact = differential(graph_of([TensorMeta(shape, dtype)], build), make, REDUCTION_TOLERANCE)
     launchers = artifact._launchers["interpreter" if use_interpreter() else "cuda"].values()
     assert any(launcher.split for launcher in launchers), [launcher.describe() for launcher in launchers]
+
+
+def test_two_reductions_of_one_split_kernel_keep_apart(differential, values):
+    """``x.max(1) + x.mean(1)`` of long rows: one kernel, two scratch arrays of partial values."""
+    def build(g, x):
+        return g.call("add", g.call("max", x, axis=(1,)), g.call("mean", x, axis=(1,)))
+    artifact = differential(graph_of([TensorMeta((2, 40000), F64)], build), lambda: [values(F64, (2, 40000), 8)],
+                            REDUCTION_TOLERANCE)
+    (launcher,) = artifact._launchers["interpreter" if use_interpreter() else "cuda"].values()
+    assert launcher.split is not None and len(launcher.source.partials) == 2
+
+
+def test_scratch_arrays_live_until_both_split_kernels_are_launched(values):
+    """On a GPU a kernel gets a bare device pointer: the launcher must hold each scratch array
+    until both launches are queued, or CuPy hands freed memory to the next one."""
+    from ember.codegen.triton.device import Carrier
+    from ember.codegen.triton.launch import Launcher
+
+    alive: list[weakref.ref] = []
+    launches: list[bool] = []
+
+    class PointerOnlyDevice:
+        interpret, programs, whole_rows = False, 4, 0
+
+        def empty(self, shape, dtype):
+            array = np.empty(shape, dtype)
+            alive.append(weakref.ref(array))
+            return array
+
+        def carrier(self, array):
+            return Carrier(array.__array_interface__["data"][0], 0, tuple(s // array.itemsize for s in array.strides),
+                           True)
+
+    class Kernel:
+        def __getitem__(self, grid):
+            return lambda *args, **options: launches.append(all(ref() is not None for ref in alive))
+
+    graph = graph_of([TensorMeta((2, 40000), F64)],
+                     lambda g, x: g.call("add", g.call("max", x, axis=(1,)), g.call("mean", x, axis=(1,))))
+    (source,) = compile_triton(graph).sources
+    launcher = Launcher(source, Kernel(), PointerOnlyDevice(), {"partial": Kernel(), "combine": Kernel()})
+    launcher((values(F64, (2, 40000), 8), np.empty(2)))
+    assert len(alive) == 2 and launches == [True, True]
 
 
 @pytest.mark.parametrize("shape, axis", [((1, 50001), (1,)), ((300, 200), None), ((6, 33), (1,))], ids=str)
