@@ -132,13 +132,15 @@ class HostDevice:
 
 
 class _DevicePointer:
-    """What Triton needs of a kernel argument that points at device memory."""
+    """What Triton needs of a kernel argument that points at device memory; it holds the array
+    (one CuPy made from a NumPy scalar, say) until the launch is queued."""
 
-    __slots__ = ("address", "dtype")
+    __slots__ = ("address", "dtype", "array")
 
-    def __init__(self, address: int, dtype: np.dtype):
+    def __init__(self, address: int, dtype: np.dtype, array: Any):
         self.address = address
         self.dtype = dtype  # Triton reads str(dtype) ('float32', 'bool', ...)
+        self.array = array
 
     def data_ptr(self) -> int:
         return self.address
@@ -163,13 +165,13 @@ class CupyDevice:
         array = value if type(value) is self.cupy.ndarray else self.cupy.asarray(value)
         if array.flags.c_contiguous and array.ndim:  # (the common case, per launch: no negative strides)
             itemsize = array.itemsize
-            return Carrier(_DevicePointer(array.data.ptr, array.dtype), 0,
+            return Carrier(_DevicePointer(array.data.ptr, array.dtype, array), 0,
                            tuple(s // itemsize for s in array.strides), True)
         if array.ndim == 0:
             array = array.reshape(1)
         itemsize = array.dtype.itemsize
         below, _ = _span(array.shape, array.strides, itemsize)
-        pointer = _DevicePointer(array.data.ptr - below, array.dtype)
+        pointer = _DevicePointer(array.data.ptr - below, array.dtype, array)
         return Carrier(pointer, below // itemsize, tuple(s // itemsize for s in array.strides),
                        bool(array.flags.c_contiguous))
 

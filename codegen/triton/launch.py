@@ -135,8 +135,8 @@ class Launcher:
         if self.split is not None:
             parts, chunk = self.split
             rows = self.tail[0]
-            # (held here until both launches are queued: a CuPy array freed earlier could be handed
-            # to the next scratch array, and a device pointer keeps nothing alive)
+            # (held here until both launches are queued: CuPy hands a freed array's memory to the
+            # next one it makes)
             scratch = [self.device.empty((rows, parts), dtype) for dtype in self.source.partials]
             pointers = [self.device.carrier(array).pointer for array in scratch]
             self.partial[(self.grid[0], parts)](*args, *pointers, parts, chunk, **self.blocks, **self.options)
