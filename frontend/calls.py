@@ -21,6 +21,8 @@ from . import (  # noqa: F401 - register their handlers in NUMPY_FUNCTIONS
     numpy_ufuncs,
 )
 from .builtin_api import call_builtin
+from .conversions import contains_array
+from .devices import called_from_numpy, is_numpy_callable
 from .errors import FrameBound, Unsupported, UserCodeError
 from .markers import TRACED_FUNCTION_ATTRIBUTE, graph_break, is_disabled
 from .numpy_api import NUMPY_FUNCTIONS, _hashable, call_numpy, fold_constant_call
@@ -86,6 +88,9 @@ def _call_known(tracer: Tracer, fn: ConstValue, args: list[Value], kwargs: dict[
         raise Unsupported("ember.graph_break() called", tracer.loc)
     if is_disabled(obj):
         raise Unsupported(f"call to {getattr(obj, '__name__', obj)}, marked ember.disable", tracer.loc)
+    if is_numpy_callable(obj) and any(contains_array(v) for v in [*args, *kwargs.values()]) and \
+            (tracer.loc is None or not called_from_numpy(tracer.loc.filename)):
+        tracer.numpy_calls.append((obj, tracer.loc))  # (checked against CuPy's if the arrays are CuPy's)
     result = call_numpy(tracer, obj, args, kwargs)
     if result is not None:
         return result

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError, iter_nodes
 from .breaks import BreakPlan, GraphBreak
-from .devices import is_device_array
+from .devices import is_device_array, launches_in_order, numpy_call_problem
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, floating_point_errors_quiet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
@@ -257,6 +257,12 @@ def _on_device(tracer: Tracer) -> bool:
     if any(type(array) is np.ndarray for array in arrays.values()):
         raise Unsupported("NumPy and CuPy arrays in one call (eager CuPy raises TypeError where an operation "
                           "mixes them)", tracer.loc)
+    for fn, loc in tracer.numpy_calls:
+        if problem := numpy_call_problem(fn):
+            raise Unsupported(problem, loc)
+    if not all(launches_in_order(array) for array in arrays.values() if is_device_array(array)):
+        raise Unsupported("CuPy arrays on a GPU other than the current one, or a CuPy stream other than the "
+                          "default (Triton launches on the current GPU's default stream)", tracer.loc)
     from_device = {node for node, array in arrays.items() if is_device_array(array)}
     for node in tracer.graph.nodes:
         if node.op.kind is OpKind.INPUT:

@@ -128,13 +128,18 @@ class Guard:
 
     @staticmethod
     def device_tensor(source: Source, array: Any) -> Guard:
-        """A CuPy array of this dtype, shape and strides on the GPU it was traced on."""
+        """A CuPy array of this dtype, shape and strides on the GPU it was traced on, which
+        kernels launched now reach in order (devices.launches_in_order, as when traced)."""
+        from .devices import launches_in_order
+
         expr = source.expr()
         dtype_name = _constant_name(array.dtype)
+        in_order = "" if launches_in_order(array) else "not "
         text = (f"type({expr}) is device_ndarray and {_dtype_check(expr, array.dtype, dtype_name)} and "
                 f"{expr}.shape == {array.shape!r} and {expr}.strides == {array.strides!r} and "
-                f"{expr}.device.id == {array.device.id}")
-        return Guard(GuardKind.TENSOR, (source,), text, (("device_ndarray", type(array)), (dtype_name, array.dtype)))
+                f"{expr}.device.id == {array.device.id} and {in_order}launches_in_order({expr})")
+        return Guard(GuardKind.TENSOR, (source,), text, (("device_ndarray", type(array)), (dtype_name, array.dtype),
+                                                         ("launches_in_order", launches_in_order)))
 
     @staticmethod
     def dynamic_tensor(source: Source, array: np.ndarray, shape: tuple, first_uses: dict) -> Guard:
@@ -386,7 +391,9 @@ class GuardSet:
 
 
 def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"ndarray(dtype={value.dtype}, shape={value.shape}, strides={value.strides})"
+    from .devices import is_device_array
+
+    if isinstance(value, np.ndarray) or is_device_array(value):  # (a CuPy array's repr copies it to the host)
+        return f"{type(value).__name__}(dtype={value.dtype}, shape={value.shape}, strides={value.strides})"
     text = repr(value)
     return text if len(text) < 80 else text[:77] + "..."

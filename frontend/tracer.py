@@ -60,6 +60,7 @@ class Tracer:
         self.undo_log: list = []  # closures that undo mutations of symbolic containers
         self.inputs_overlap = False  # inputs share memory and the graph writes into one
         self.try_loc: SourceLoc | None = None  # where the first try body traced as straight code is
+        self.numpy_calls: list[tuple[Any, SourceLoc | None]] = []  # NumPy callables the code calls on arrays
 
     def record_undo(self, undo) -> None:
         self.undo_log.append(undo)

@@ -22,14 +22,16 @@ from .frame_wrapper import Failed, Resume
 from .logs import log_stage, warn
 from .specialisation import DYNAMIC_BACKENDS, Specialisation, dim_names
 
-# Resume functions by break point, backend, and the globals and closure cells they read (two
+# Resume functions by break point, backend (as named and as resolved: a named one decides where
+# CuPy arrays run), and the globals and closure cells they read (two
 # closures of one function, or equal code in two namespaces, must not share them), and user
 # functions called at graph breaks: shared by every entry and every call that reaches them, and
 # kept alive by the compiled functions that call them (``children``), so a closure compiled
 # and dropped takes its own with it. (A cached function holds its globals, cells and Python
-# function, so the ids in its key stay theirs while it is cached.)
+# function, so the ids in its key stay theirs while it is cached.) Callees by function and
+# named backend.
 _RESUME_FUNCTIONS: weakref.WeakValueDictionary[tuple, CompiledFunction] = weakref.WeakValueDictionary()
-_CALLEES: weakref.WeakValueDictionary[int, CompiledFunction] = weakref.WeakValueDictionary()
+_CALLEES: weakref.WeakValueDictionary[tuple, CompiledFunction] = weakref.WeakValueDictionary()
 
 # Called as listener(qualname, entry) after every new cache entry (``ember dump FILE.py`` uses it).
 COMPILE_LISTENERS: list[Callable[[str, CacheEntry], None]] = []
@@ -268,7 +270,7 @@ class CompiledFunction:
         """The compiled resume function for a break point: one per point, globals and closure,
         shared by every entry."""
         fn = self._function
-        key = (point, self.backend, id(fn.__globals__), tuple(map(id, fn.__closure__ or ())))
+        key = (point, self._backend, self.backend, id(fn.__globals__), tuple(map(id, fn.__closure__ or ())))
         target = _RESUME_FUNCTIONS.get(key)
         if target is None:
             function = resume_function(point, self._function.__globals__, self._function.__closure__)
@@ -284,10 +286,10 @@ class CompiledFunction:
         function = fn.__func__ if isinstance(fn, types.MethodType) else fn
         if type(function) is not types.FunctionType or _never_traced_reason(function) is not None:
             return fn(*args, **kwargs)
-        compiled = _CALLEES.get(id(function))
+        compiled = _CALLEES.get((id(function), self._backend))
         if compiled is None:
             compiled = CompiledFunction(function, backend=self._backend, dynamic=self.dynamic)
-            _CALLEES[id(function)] = compiled
+            _CALLEES[(id(function), self._backend)] = compiled
         if compiled not in self.children:
             self.children.append(compiled)
         if isinstance(fn, types.MethodType):
