@@ -76,6 +76,13 @@ class KernelSource:
         return f"{self.header}\n{self.text}"
 
 
+def _memory_root(node: Node) -> Node:
+    """The value whose memory ``node`` (a view or an in-place update of it) is."""
+    while node.op.kind in (OpKind.VIEW, OpKind.MUTATION):
+        node = node.args[0]
+    return node
+
+
 def identifier(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
@@ -123,6 +130,9 @@ class KernelEmitter:
             self.operands.append(Operand(len(self.operands), store.node, dtype, store.axes, broadcast, store))
         self.lines: list[str] = []
         self._levels()
+        written = {_memory_root(op.store.setitem) for op in self.operands
+                   if op.store is not None and op.store.setitem is not None}
+        self.overwritten = [op for op in self.operands if op.store is None and _memory_root(op.node) in written]
 
     # ------------------------------------------------------------------ analysis
     def is_full_operand(self, op: Operand) -> bool:
@@ -231,8 +241,22 @@ class KernelEmitter:
         scope[node] = Block(name, block.dtype)
         return scope[node]
 
+    def store(self, op: Operand, value: Block, address: str, mask: str, scope: dict, indent: int,
+              loads: dict[int, str]) -> None:
+        """``tl.store`` of ``value`` to ``op``; before the first in-place one, every load of memory
+        an in-place store writes over is made (a load stands for the memory as the kernel found
+        it: a value computed after the store still reads the old contents)."""
+        if op.store is not None and op.store.setitem is not None:
+            per_row = mask == "row_mask"
+            for loaded in self.overwritten:
+                if not (per_row and self.is_full_operand(loaded)):
+                    self.load_operand(loaded, scope, indent, loads, mask)
+        self.emit(f"tl.store(p{op.index} + {address}, {cast(value, op.dtype).expr}, mask={mask})", indent)
+
     def load(self, user: Node, arg: Node, scope: dict, indent: int, loads: dict[int, str], mask: str) -> Block:
-        op = self.operand_for(user, arg)
+        return self.load_operand(self.operand_for(user, arg), scope, indent, loads, mask)
+
+    def load_operand(self, op: Operand, scope: dict, indent: int, loads: dict[int, str], mask: str) -> Block:
         key = ("load", op.index)
         if key not in scope:
             name = f"x{op.index}"
@@ -271,7 +295,7 @@ class KernelEmitter:
         for op in self.operands:
             if op.store is not None:
                 value = self.member(op.store.node, scope, 1, loads, "mask")
-                self.emit(f"tl.store(p{op.index} + a{op.index}, {cast(value, op.dtype).expr}, mask=mask)", 1)
+                self.store(op, value, f"a{op.index}", "mask", scope, 1, loads)
 
     # ------------------------------------------------------------------ reductions
     def rows(self, first_row: str = "tl.program_id(0).to(tl.int64) * BLOCK_R") -> dict[int, str]:
@@ -331,7 +355,7 @@ class KernelEmitter:
                 self.finish(node, acc, scope)
             for op in self.full_stores(level):
                 value = self.member(typing.cast(Store, op.store).node, scope, 1, loads, "mask")
-                self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 1)
+                self.store(op, value, loads[op.index], "mask", scope, 1, loads)
         self.outer_values(self.passes + 1, scope, row_loads, stores)
 
     def partial_reduction(self) -> None:
@@ -373,7 +397,7 @@ class KernelEmitter:
         for op in full_stores:
             assert op.store is not None  # (full_stores are stores)
             value = self.member(op.store.node, scope, 2, loads, "mask")
-            self.emit(f"tl.store(p{op.index} + {loads[op.index]}, {cast(value, op.dtype).expr}, mask=mask)", 2)
+            self.store(op, value, loads[op.index], "mask", scope, 2, loads)
         return accs
 
     def outer_values(self, level: int, scope: dict, loads: dict[int, str], stores: list[Operand]) -> None:
@@ -384,7 +408,7 @@ class KernelEmitter:
             if self.full[node] or self.level[node] > level or ("stored", op.index) in scope:
                 continue
             value = self.member(node, scope, 1, loads, "row_mask")
-            self.emit(f"tl.store(p{op.index} + r{op.index}, {cast(value, op.dtype).expr}, mask=row_mask)", 1)
+            self.store(op, value, f"r{op.index}", "row_mask", scope, 1, loads)
             scope[("stored", op.index)] = True
 
     def accumulator_init(self, node: Node) -> str:

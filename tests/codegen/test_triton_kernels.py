@@ -365,6 +365,36 @@ def test_a_store_a_later_pass_reads_waits_for_it(differential, values, loops):
     differential(graph_of([TensorMeta((5, 40), F32)], build), lambda: [values(F32, (5, 40), 7)], REDUCTION_TOLERANCE)
 
 
+def test_in_place_stores_leave_what_later_values_read(differential, values):
+    """``t = x + s; x[...] = s; z[...] = t`` in one kernel: t reads x as the kernel found it,
+    though its load comes after the store into x in the program (it once did not)."""
+    def build(g, x, z, y):
+        s = g.call("multiply", y, 3.0)
+        t = g.call("add", x, s)
+        return [g.call("setitem", x, (slice(None),), s), g.call("setitem", z, (slice(None),), t)]
+    make = lambda: [values(F32, (37,), 1), np.zeros(37, F32), values(F32, (37,), 2)]
+    artifact = differential(graph_of([TensorMeta((37,), F32)] * 3, build), make)
+    assert len(artifact.kernel_graph.kernels) == 1
+
+
+@pytest.mark.parametrize("rows, cols", [(2, 4), (3, 20000)])
+def test_in_place_stores_beside_a_reduction_leave_what_later_values_read(differential, values, loops, rows, cols):
+    """``s = y.sum(1); t = x * s; x[...] = y / s; z[...] = t`` (and the per-row ``m[...] = s``
+    beside ``s * m``): every value reads the memory as the kernel found it."""
+    def build(g, x, z, y, m, w):
+        s = g.call("sum", y, axis=(1,), keepdims=True)
+        flat = g.call("sum", y, axis=(1,))
+        t = g.call("multiply", x, s)
+        u = g.call("multiply", flat, m)
+        return [g.call("setitem", x, (slice(None),), g.call("divide", y, s)), g.call("setitem", z, (slice(None),), t),
+                g.call("setitem", m, (slice(None),), flat), g.call("setitem", w, (slice(None),), u)]
+    shape = (rows, cols)
+    metas = [TensorMeta(shape, F64)] * 3 + [TensorMeta((rows,), F64)] * 2
+    make = lambda: [values(F64, shape, 1), np.zeros(shape), values(F64, shape, 2), values(F64, (rows,), 3),
+                    np.zeros(rows)]
+    differential(graph_of(metas, build), make, REDUCTION_TOLERANCE)
+
+
 @pytest.mark.parametrize("op", ["sum", "max", "min", "mean"])
 def test_reductions_with_nan_and_inf(differential, values, loops, op):
     g = graph_of([TensorMeta((6, 33), F64)], lambda g, x: g.call(op, x, axis=(1,)))
