@@ -129,7 +129,7 @@ class TritonArtifact:
         for name, node in self.wrapper.references.items():
             if node.op.name in DEVICE_VIEWS:
                 continue
-            reference = node.op.reference
+            reference: Any = node.op.reference
             public = getattr(reference, "__name__", "")
             module = cupy.linalg if getattr(np.linalg, public, None) is reference else cupy
             numpy_module = np.linalg if module is cupy.linalg else np

@@ -88,7 +88,8 @@ class Launcher:
         self.function = function
         self.device = device
         variants = variants or {}
-        self.partial, self.combine = variants.get("partial"), variants.get("combine")
+        self.partial: Any = variants.get("partial")  # (split mode's kernels: present where self.split is)
+        self.combine: Any = variants.get("combine")
         kernel = source.kernel
         self.sizes = tuple(int(d) for d in kernel.domain)
         self.moving = [tuple(j for j, _ in op.moving) for op in source.operands]
