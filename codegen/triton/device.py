@@ -123,12 +123,30 @@ class HostDevice:
         below, span = _span(array.shape, array.strides, itemsize)
         pairs = zip(array.shape, array.strides, strict=True)
         lowest = array[tuple(slice(n - 1, n) if s < 0 else slice(0, 1) for n, s in pairs)]
-        flat = np.lib.stride_tricks.as_strided(lowest, shape=(span // itemsize,), strides=(itemsize,))
+        flat, offset = _whole_buffer(array, lowest)
+        if flat is None:
+            flat, offset = np.lib.stride_tricks.as_strided(lowest, shape=(span // itemsize,), strides=(itemsize,)), 0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # read-only inputs (broadcast views): only read
             tensor = self.torch.from_numpy(flat)
-        return Carrier(tensor, below // itemsize, tuple(s // itemsize for s in array.strides),
+        return Carrier(tensor, offset + below // itemsize, tuple(s // itemsize for s in array.strides),
                        bool(array.flags.c_contiguous))
+
+
+def _whole_buffer(array: np.ndarray, lowest: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """The whole contiguous array ``array`` views, flat, and the element offset of ``array``'s
+    lowest element in it; (None, 0) where there is none of its dtype. Every view of one array
+    then reaches the interpreter as one storage of one size (it keys its host copies by start
+    address: two views starting at one address with different spans collided)."""
+    base = array
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base.dtype != array.dtype or not (base.flags.c_contiguous or base.flags.f_contiguous) or base.size == 0:
+        return None, 0
+    flat = base.reshape(-1, order="A")
+    start = flat.__array_interface__["data"][0]
+    offset, misaligned = divmod(lowest.__array_interface__["data"][0] - start, array.itemsize)
+    return (flat, offset) if not misaligned and 0 <= offset < flat.size else (None, 0)
 
 
 class _DevicePointer:

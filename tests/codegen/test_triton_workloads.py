@@ -68,6 +68,41 @@ def test_in_place_update_reaches_the_caller():
     np.testing.assert_allclose(mine, expected, rtol=1e-12)
 
 
+def _x_plus_outer(x, y):
+    x += y[:, :1] * y[:1, :]
+    return x
+
+
+def _rows_times_every_other_row(x, y):
+    t = x[:3] * x[::2]  # two views that start at one address and span 3 and 5 rows
+    y += 1
+    return t
+
+
+def _first_row_plus_trace(x, y):
+    x[0] += np.diagonal(x).sum()
+    y += 1
+    return x
+
+
+@pytest.mark.parametrize("fn, y_shape", [(_x_plus_outer, (6, 5)), (_rows_times_every_other_row, (3,)),
+                                         (_first_row_plus_trace, (3,))], ids=["x_plus_outer", "rows", "trace"])
+def test_views_that_start_at_one_address(fn, y_shape):
+    """Views of one array that start at one address but span different lengths reach the
+    kernels as one buffer (Triton's interpreter once raised on them; in a function that writes
+    into its inputs the error reached the caller)."""
+    x = np.arange(30, dtype=np.float32).reshape(6, 5)
+    y = np.arange(np.prod(y_shape), dtype=np.float32).reshape(y_shape)
+    want_x, want_y = x.copy(), y.copy()
+    want = fn(want_x, want_y)
+    compiled = ember.compile(fn, backend="triton")
+    got = compiled(x, y)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(x, want_x)
+    np.testing.assert_array_equal(y, want_y)
+    assert "@triton.jit" in compiled.entries[-1].stages.get("triton", ""), compiled.entries[-1].stages.get("breaks")
+
+
 def test_an_integer_array_index_runs_on_the_reference_backend():
     """CuPy's indexing does not check bounds, NumPy's does: such a graph is not given to Triton."""
     def pick(x, idx):
