@@ -140,7 +140,7 @@ def _check_items_read_in_turn(tracer: Tracer, items: list[Value], before: int, r
     """CPython takes an item, calls, takes the next: items computed from arrays (a vector's
     elements, a generator's values), all read here before the calls, are wrong where a call
     writes into arrays."""
-    made = {node for node in tracer.graph.nodes[before:read]}
+    made = set(tracer.graph.nodes[before:read])
     if any(node.op.kind is OpKind.MUTATION for node in tracer.graph.nodes[read:]) and \
             any(isinstance(item, ArrayValue) and item.node in made for item in items):
         raise Unsupported("map or reduce whose function writes into arrays, over items read from arrays "

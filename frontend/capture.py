@@ -22,7 +22,7 @@ import numpy as np
 
 from ..ir import Dim, Graph, Node, OpKind, SourceLoc, SymbolicShapeError, iter_nodes
 from .breaks import BreakPlan, GraphBreak
-from .devices import is_device_array, launches_in_order, numpy_call_problem
+from .devices import is_device_array, launches_in_order
 from .errors import Unsupported, UserCodeError
 from .guards import Guard, GuardSet, floating_point_errors_quiet, identifier
 from .rebuild import Constant, Container, FreshIterator, FromSource, GraphOutput, Rebuilder, Spec
@@ -93,6 +93,8 @@ class FrameCapture:
     guarded_minimums: dict[Dim, int] = field(default_factory=dict)  # the size each symbol's guard demands
     handles_errors: bool = False  # a try body traced as straight code: its except clause runs eagerly
     on_device: bool = False  # the arrays are CuPy arrays: the graph runs on the GPU
+    # NumPy callables the code called on arrays, and where (eager CuPy refuses some: entry_builder.py)
+    numpy_calls: list[tuple[Any, SourceLoc | None]] = field(default_factory=list)
 
     @property
     def compiled(self) -> bool:
@@ -180,6 +182,7 @@ def trace(fn: types.FunctionType, frame_args: tuple, self_value: Any = None,
     capture.graph = tracer.graph
     capture.input_sources = tracer.input_sources
     capture.inputs_overlap = tracer.inputs_overlap
+    capture.numpy_calls = tracer.numpy_calls
     users = tracer.graph.users()
     capture.scalar_inputs = {source.expr(): read.node.meta.dtype.type for source, read in tracer.scalar_inputs.items()
                              if not _only_indexes(read.node, users[read.node])}
@@ -257,9 +260,6 @@ def _on_device(tracer: Tracer) -> bool:
     if any(type(array) is np.ndarray for array in arrays.values()):
         raise Unsupported("NumPy and CuPy arrays in one call (eager CuPy raises TypeError where an operation "
                           "mixes them)", tracer.loc)
-    for fn, loc in tracer.numpy_calls:
-        if problem := numpy_call_problem(fn):
-            raise Unsupported(problem, loc)
     if not all(launches_in_order(array) for array in arrays.values() if is_device_array(array)):
         raise Unsupported("CuPy arrays on a GPU other than the current one, or a CuPy stream other than the "
                           "default (Triton launches on the current GPU's default stream)", tracer.loc)

@@ -3,7 +3,9 @@
 NumPy's dispatch protocols run unmodified NumPy code on CuPy arrays (``np.exp(a)`` is a CuPy
 array), so such code is traced as it is; the entry then runs on the GPU (the triton backend).
 A CuPy array can only exist once CuPy is imported, so looking in ``sys.modules`` is enough.
-What eager CuPy would refuse runs eagerly (``numpy_call_problem``), so it raises as eager does.
+What eager CuPy would refuse runs eagerly (the NumPy calls the code makes on arrays are
+recorded for runtime/entry_builder.py, which asks codegen/triton/device.cupy_refusal), so it
+raises as eager does.
 """
 from __future__ import annotations
 
@@ -13,10 +15,6 @@ from typing import Any
 
 import numpy as np
 
-# NumPy functions that make a NumPy array of their argument (they do not dispatch): CuPy refuses
-# the implicit conversion with a TypeError.
-HOST_CONVERSIONS = frozenset({np.asarray, np.asanyarray, np.array, np.ascontiguousarray, np.asfortranarray,
-                              np.asarray_chkfinite})
 _NUMPY_DIRECTORY = os.path.dirname(np.__file__) + os.sep
 
 
@@ -41,17 +39,3 @@ def is_numpy_callable(fn: Any) -> bool:
 def called_from_numpy(filename: str) -> bool:
     """A call inside NumPy's own Python code (traced through), not one the user's code makes."""
     return filename.startswith(_NUMPY_DIRECTORY)
-
-
-def numpy_call_problem(fn: Any) -> str | None:
-    """Why eager CuPy raises where the user's code calls NumPy's ``fn`` on CuPy arrays, or None:
-    the call converts them to NumPy arrays, or CuPy has no function of that name to dispatch to."""
-    name = getattr(fn, "__name__", repr(fn))
-    if fn in HOST_CONVERSIONS:
-        return f"np.{name} of a CuPy array (eager CuPy raises TypeError: it converts to NumPy only explicitly)"
-    module: Any = sys.modules["cupy"]
-    for part in (getattr(fn, "__module__", None) or "numpy").split(".")[1:]:
-        module = getattr(module, part, None)
-    if module is None or not hasattr(module, name):
-        return f"np.{name}, which CuPy does not provide (eager CuPy raises TypeError)"
-    return None

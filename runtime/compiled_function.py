@@ -286,10 +286,11 @@ class CompiledFunction:
         function = fn.__func__ if isinstance(fn, types.MethodType) else fn
         if type(function) is not types.FunctionType or _never_traced_reason(function) is not None:
             return fn(*args, **kwargs)
-        compiled = _CALLEES.get((id(function), self._backend))
+        key = (id(function), self._backend)
+        compiled = _CALLEES.get(key)
         if compiled is None:
             compiled = CompiledFunction(function, backend=self._backend, dynamic=self.dynamic)
-            _CALLEES[(id(function), self._backend)] = compiled
+            _CALLEES[key] = compiled
         if compiled not in self.children:
             self.children.append(compiled)
         if isinstance(fn, types.MethodType):

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..frontend import BreakInfo, DynamicShapeFailed, ResumePoint, dim_origins, trace
-from ..ir import OpKind, SymbolicShapeError
+from ..frontend import BreakInfo, DynamicShapeFailed, FrameCapture, ResumePoint, dim_origins, trace
+from ..ir import OpKind, SourceLoc, SymbolicShapeError
 from .backends import build_artifact
 from .cache_entry import CacheEntry, debug_file
 from .config import config
@@ -19,7 +19,11 @@ from .pipeline import format_timings, optimise_graph
 
 
 class RunsEagerly(Exception):
-    """A traced graph this backend cannot run exactly (the message says why)."""
+    """A traced graph this backend cannot run exactly (the message says why; ``loc``: where)."""
+
+    def __init__(self, reason: str, loc: SourceLoc | None = None):
+        super().__init__(reason)
+        self.loc = loc
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,18 @@ class EntryBuilder:
         self._compile(entry, dynamic)
         return entry
 
-    def _device_backend(self, inputs_overlap: bool, checks_values: bool) -> str:
-        """The backend for a graph over CuPy arrays: triton, unless ember.compile named a CPU one."""
+    def _device_backend(self, capture: FrameCapture, checks_values: bool) -> str:
+        """The backend for a graph over CuPy arrays: triton, unless ember.compile named a CPU one,
+        or the code calls NumPy where eager CuPy raises."""
+        from ..codegen.triton.device import cupy_refusal  # (imports no triton)
+
         if self.named_backend not in (None, "triton"):
             raise RunsEagerly(f"CuPy arrays, and backend={self.named_backend!r} runs on the CPU "
                               "(backend='triton' or none runs them on the GPU)")
-        if inputs_overlap:
+        for fn, loc in capture.numpy_calls:
+            if problem := cupy_refusal(fn):
+                raise RunsEagerly(problem, loc)
+        if capture.inputs_overlap:
             raise RunsEagerly("CuPy input arrays that share memory, one of them written")
         if checks_values:
             raise RunsEagerly("an op that checks values (an index out of bounds raises), which GPU kernels do not")
@@ -93,7 +103,7 @@ class EntryBuilder:
             checks_values = any(n.op.checks_values for n in optimised.nodes)
             backend = self.backend
             if capture.on_device:
-                backend = self._device_backend(capture.inputs_overlap, checks_values)
+                backend = self._device_backend(capture, checks_values)
             elif capture.inputs_overlap or (checks_values and backend == "triton"):
                 backend = "numpy"
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
@@ -126,7 +136,7 @@ class EntryBuilder:
             if grown:  # a pass indexed a symbol further than the guard (made when tracing ended) admits
                 raise SymbolicShapeError(f"{grown[0]} needs >= {grown[0].minimum} after optimising", tuple(grown))
         except RunsEagerly as reason:
-            capture.eager = BreakInfo(str(reason), None)
+            capture.eager = BreakInfo(str(reason), reason.loc)
             stages["breaks"] = str(capture.eager)
             log_stage("breaks", f"{fn.__qualname__} runs eagerly: {capture.eager}")
             if self.fullgraph:

@@ -121,22 +121,18 @@ class TritonArtifact:
 
     def device_unsupported(self) -> str | None:
         """Why the graph cannot run on CuPy arrays, or None. A step that runs through NumPy must
-        be a NumPy function (or ufunc) that CuPy provides too: NumPy's dispatch then calls
-        CuPy's; or one of Ember's views written with such functions and array methods. An
-        array constant bound into the program would stay on the host."""
-        import cupy
+        be a NumPy function CuPy has too (NumPy's dispatch then calls CuPy's; a creation op,
+        which has no array to dispatch on, is CuPy's own, see _bind), or one of Ember's views
+        written with such functions and array methods. An array constant bound into the program
+        would stay on the host."""
+        from .device import cupy_refusal
 
         for name, node in self.wrapper.references.items():
             if node.op.name in DEVICE_VIEWS:
                 continue
-            reference: Any = node.op.reference
-            public = getattr(reference, "__name__", "")
-            module = cupy.linalg if getattr(np.linalg, public, None) is reference else cupy
-            numpy_module = np.linalg if module is cupy.linalg else np
-            if node.op.kind is OpKind.CREATION:
-                numpy_module, reference = np, getattr(np, node.op.name, None)
-            if getattr(numpy_module, public, None) is not reference or not hasattr(module, public):
-                return f"{node.op.name} runs through {name} = {reference!r}, which CuPy does not provide"
+            reference = getattr(np, node.op.name, None) if node.op.kind is OpKind.CREATION else node.op.reference
+            if problem := cupy_refusal(reference):
+                return f"{node.op.name} runs through {name}: {problem}"
         for name, value in self.wrapper.constants.items():
             if isinstance(value, np.ndarray):
                 return f"an array constant ({name}, shape {value.shape}) that would stay on the host"

@@ -194,5 +194,30 @@ class CupyDevice:
                        bool(array.flags.c_contiguous))
 
 
+# NumPy functions that make a NumPy array of their argument (they do not dispatch): CuPy refuses
+# the implicit conversion with a TypeError.
+HOST_CONVERSIONS = frozenset({np.asarray, np.asanyarray, np.array, np.ascontiguousarray, np.asfortranarray,
+                              np.asarray_chkfinite})
+
+
+def cupy_refusal(fn: Any) -> str | None:
+    """Why eager CuPy raises where NumPy's ``fn`` is called on CuPy arrays, or None: ``fn``
+    converts them to NumPy arrays, or it is not a public NumPy callable CuPy has a counterpart of
+    (found by the same module path: ``np.linalg.norm`` -> ``cupy.linalg.norm``), which NumPy's
+    dispatch would call. (CuPy is imported: its arrays exist.)"""
+    name = getattr(fn, "__name__", repr(fn))
+    path = (getattr(fn, "__module__", None) or "").split(".")
+    spelled = ".".join(["np", *path[1:], name] if path[0] == "numpy" else [*path, name])
+    if fn in HOST_CONVERSIONS:
+        return f"{spelled} of a CuPy array (eager CuPy raises TypeError: it converts to NumPy only explicitly)"
+    numpy_module: Any = np if path[0] == "numpy" else None
+    cupy_module: Any = sys.modules["cupy"]
+    for part in path[1:]:
+        numpy_module, cupy_module = getattr(numpy_module, part, None), getattr(cupy_module, part, None)
+    if getattr(numpy_module, name, None) is not fn or not hasattr(cupy_module, name):
+        return f"{spelled}, which CuPy does not provide (eager CuPy raises TypeError)"
+    return None
+
+
 def is_device_array(value: Any) -> bool:
     return type(value).__module__.split(".")[0] == "cupy"
