@@ -66,6 +66,7 @@ from ...passes.rolls import read_rolls_in_place
 from ..buffers import MIN_BYTES
 from ..common import emit_kernels, lowerable, memoise
 from .abi import OFFSETS
+from .blas import numpy_blas, own_product_faster
 from .emit_kernel import check_store_cast, emit_kernel
 from .emit_reduction import SplitReduction
 from .jit import ObjectCache, assemble_module, compile_module, optimised_ir
@@ -78,6 +79,7 @@ from .wrapper import build_wrapper, decided_layouts
 
 if TYPE_CHECKING:
     from .attention import AttentionKernel
+    from .gemm import GemmKernel
 
 __all__ = ["compile_graph", "CompiledGraph", "can_lower"]
 
@@ -160,14 +162,19 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
     kernel_graph, templates = _own_kernels(kernel_graph, _attention(decls),
                                            "one fused kernel: codegen/llvm/attention.py")
     kernel_graph, scans = _own_kernels(kernel_graph, _scan(decls), "one loop in NumPy's order: codegen/llvm/scan.py")
+    threads = num_threads if pool is not None else 1
+    kernel_graph, products = _own_kernels(kernel_graph, _gemm(decls, threads),
+                                          "own matrix product: codegen/llvm/gemm.py")
     module_text, from_cache, addresses = "", False, {}
-    fused: dict[Node, AttentionKernel | ScanKernel] = {}
+    fused: dict[Node, AttentionKernel | ScanKernel | GemmKernel] = {}
     trampoline = None
     relaid: list[tuple[str, tuple, str]] = []
-    if functions or templates or scans:
-        every = [*functions.values(), *templates.values(), *scans.values(), trampoline_function(OFFSETS)]
+    if functions or templates or scans or products:
+        every = [*functions.values(), *templates.values(), *scans.values(), *products.values(),
+                 trampoline_function(OFFSETS)]
         module_text = assemble_module(every, decls.text())
-        compiled = compile_module(module_text, sorted({name for name, _ in every}), cache)
+        names = {name for name, _ in every} | {f"{name}_pack" for name, _ in products.values()}
+        compiled = compile_module(module_text, sorted(names), cache)
         from_cache = compiled.from_cache
         addresses = {kernel: compiled.addresses[name] for kernel, (name, _) in functions.items()}
         trampoline = compiled.addresses[TRAMPOLINE]
@@ -175,6 +182,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
         fused.update({node: ScanKernel(compiled.addresses[name], node.op.name, node.meta.dtype,
                                        node.kwargs.get("axis"), pool, num_threads)
                       for node, (name, _) in scans.items()})
+        fused.update(_gemm_kernels(products, compiled.addresses, pool, num_threads))
     run, source, namespace = build_wrapper(kernel_graph, addresses, pool=pool, num_threads=num_threads,
                                            parallel_threshold=parallel_threshold, splits=splits,
                                            accumulators=accumulators, reuse_outputs=reuse_outputs, fused=fused,
@@ -228,6 +236,31 @@ def _attention_kernels(templates: dict[Node, tuple[str, str]], addresses: dict[s
     from .attention import AttentionKernel, Scaling
     return {node: AttentionKernel(addresses[name], node.meta.dtype, Scaling.of(node.kwargs), pool, num_threads)
             for node, (name, _) in templates.items()}
+
+
+def _gemm(decls: MathDeclarations, num_threads: int) -> Callable[[Node], tuple[str, str] | None]:
+    """2-D ``a @ b`` (or ``np.dot``) of two float32 or two float64 arrays, on AVX-512 hosts where
+    NumPy's BLAS runs half-width kernels (codegen/llvm/blas.py, gemm.py)."""
+    def make(node: Node) -> tuple[str, str] | None:
+        if (node.op.name not in ("matmul", "dot") or node.kwargs or len(node.args) != 2
+                or not all(isinstance(a, Node) and a.meta.ndim == 2 and a.meta.dtype == node.meta.dtype
+                           for a in node.args)
+                or node.meta.dtype not in (np.dtype("float32"), np.dtype("float64")) or not host_has("avx512f")
+                or not own_product_faster(num_threads, numpy_blas())):
+            return None
+        assert OFFSETS is not None  # (compile_graph checked)
+        from .gemm import gemm_function  # ~1 ms, only where a graph has such a product
+        return gemm_function(node.meta.dtype, decls, OFFSETS)
+    return make
+
+
+def _gemm_kernels(products: dict[Node, tuple[str, str]], addresses: dict[str, int], pool: Any,
+                  num_threads: int) -> dict[Node, GemmKernel]:
+    if not products:
+        return {}
+    from .gemm import GemmKernel
+    return {node: GemmKernel(addresses[f"{name}_pack"], addresses[name], node.meta.dtype, pool, num_threads)
+            for node, (name, _) in products.items()}
 
 
 def _scan(decls: MathDeclarations) -> Callable[[Node], tuple[str, str] | None]:

@@ -40,18 +40,13 @@ import numpy as np
 from ...ir.ops.fused import attention_reference
 from .abi import Offsets
 from .launch import KERNEL_TYPE
-from .lowering import Builder
 from .math import MathDeclarations
-from .polynomials import exp_f32, exp_f64, f32, f64
+from .polynomials import exp_f32, exp_f64
+from .template import TemplateEmitter, lanes
 
 ROWS = 6           # query rows per tile: 6 x 2 score and 6 x 4 output accumulators fit 32 registers
 OUT_VECTORS = 4    # vectors of v's columns per output panel
-VECTOR_BYTES = 64  # AVX-512: the pass only runs where the host has it (codegen/llvm/__init__.py)
 MIN_PARALLEL_FLOPS = 1 << 22  # below this, one thread: a split costs ~20 us
-
-
-def lanes(dtype: np.dtype) -> int:
-    return VECTOR_BYTES // dtype.itemsize
 
 
 def column_block(dtype: np.dtype) -> int:
@@ -84,86 +79,13 @@ def function_name(dtype: np.dtype, scaling: Scaling) -> str:
     return f"attention_{dtype.name}_{digest}"
 
 
-class _Emitter:
-    """Writes the kernel's functions; ``b`` is a lowering.Builder over the module's declarations."""
+class _Emitter(TemplateEmitter):
+    """Writes the kernel's functions (template.py's instructions)."""
 
     def __init__(self, dtype: np.dtype, scaling: Scaling, decls: MathDeclarations, offsets: Offsets):
-        self.dtype, self.scaling = dtype, scaling
-        self.decls, self.offsets = decls, offsets
-        self.t = "float" if dtype.itemsize == 4 else "double"
-        self.n = lanes(dtype)
-        self.v = f"<{self.n} x {self.t}>"
-        self.suffix = f"v{self.n}f{dtype.itemsize * 8}"
-        self.name = function_name(dtype, scaling)
-        self.b = Builder(decls)
-        self.blocks = 0
-
-    # -- small helpers ------------------------------------------------------------------
-    def literal(self, value: float) -> str:
-        """``value`` (a Python or NumPy number) as NumPy converts it to this dtype, as LLVM text."""
-        return (f32 if self.t == "float" else f64)(value)
-
-    def intrinsic(self, base: str, ret: str, args: list[tuple[str, str]], suffix: str | None = None) -> str:
-        name = self.decls.intrinsic(f"llvm.{base}.{suffix or self.suffix}", ret, [ty for ty, _ in args])
-        call = f"call {ret} @{name}({', '.join(f'{ty} {a}' for ty, a in args)})"
-        if ret == "void":
-            self.b.line(call)
-            return ""
-        return self.b.emit(call)
-
-    def splat(self, scalar: str) -> str:
-        first = self.b.emit(f"insertelement {self.v} poison, {self.t} {scalar}, i64 0")
-        return self.b.emit(f"shufflevector {self.v} {first}, {self.v} poison, <{self.n} x i32> zeroinitializer")
-
-    def at(self, base: str, byte_offset: str) -> str:
-        return self.b.emit(f"getelementptr i8, ptr {base}, i64 {byte_offset}")
-
-    def elements(self, count: str) -> str:
-        return self.b.emit(f"mul i64 {count}, {self.dtype.itemsize}")
-
-    def lane_mask(self, first_column: str, limit: str) -> str:
-        """Lanes whose column ``first_column + lane`` is below ``limit``."""
-        iota = ", ".join(f"i64 {i}" for i in range(self.n))
-        columns = self.b.emit(f"add <{self.n} x i64> <{iota}>, {self._splat_i64(first_column)}")
-        return self.b.emit(f"icmp slt <{self.n} x i64> {columns}, {self._splat_i64(limit)}")
-
-    def _splat_i64(self, value: str) -> str:
-        first = self.b.emit(f"insertelement <{self.n} x i64> poison, i64 {value}, i64 0")
-        return self.b.emit(f"shufflevector <{self.n} x i64> {first}, <{self.n} x i64> poison, "
-                           f"<{self.n} x i32> zeroinitializer")
-
-    def loop(self, start: str, stop: str, step: int | str, body) -> None:
-        """``for i in range(start, stop, step): body(i)`` (the index lives in an alloca)."""
-        self.blocks += 1
-        k = self.blocks
-        index = self.b.alloca("i64")
-        self.b.line(f"store i64 {start}, ptr {index}")
-        self.b.line(f"br label %head{k}")
-        self.b.label(f"%head{k}")
-        i = self.b.emit(f"load i64, ptr {index}")
-        more = self.b.emit(f"icmp slt i64 {i}, {stop}")
-        self.b.line(f"br i1 {more}, label %body{k}, label %done{k}")
-        self.b.label(f"%body{k}")
-        body(i)
-        self.b.line(f"store i64 {self.b.emit(f'add i64 {i}, {step}')}, ptr {index}")
-        self.b.line(f"br label %head{k}")
-        self.b.label(f"%done{k}")
-
-    def accumulators(self, count: int, init: str = "zeroinitializer") -> list[str]:
-        slots = [self.b.alloca(self.v) for _ in range(count)]
-        for slot in slots:
-            self.b.line(f"store {self.v} {init}, ptr {slot}")
-        return slots
-
-    def load(self, ty: str, pointer: str) -> str:
-        return self.b.emit(f"load {ty}, ptr {pointer}, align 1")
-
-    def function(self, header: str, ret: str = "ret void") -> str:
-        body = self.b.lines
-        text = "\n".join([header, "entry:", *self.b.allocas, *body, f"  {ret}", "}"])
-        self.b = Builder(self.decls)
-        self.blocks = 0
-        return text
+        super().__init__(dtype, decls, offsets)
+        self.scaling = scaling
+        self.name = function_name(self.dtype, scaling)
 
     # -- the row tile -------------------------------------------------------------------
     def rows_function(self, rows: int) -> str:

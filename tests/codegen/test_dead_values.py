@@ -61,5 +61,6 @@ def test_a_chain_of_layers_holds_few_activations():
     out = compiled(x, w)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    np.testing.assert_allclose(out, layers(x, w), rtol=1e-4, atol=1e-5)
+    expected = layers(x, w)  # six products: another BLAS blocking's rounding, grown layer by layer
+    np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-4 * np.abs(expected).max())
     assert peak < 3.5 * x.nbytes, peak / x.nbytes  # six activations of x's size; eager holds two or three

@@ -1,0 +1,162 @@
+"""Ember's own matrix product (codegen/llvm/gemm.py) against NumPy's, shape by shape and layout
+by layout; and when the backend chooses it (codegen/llvm/blas.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ember.codegen.llvm import blas, compile_graph, gemm
+from ember.codegen.llvm.math import host_has
+from ember.ir import Graph, TensorMeta
+from ember.runtime.threadpool import ThreadPool
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytestmark = pytest.mark.skipif(not host_has("avx512f"), reason="the own product needs AVX-512")
+
+F32, F64 = np.dtype("float32"), np.dtype("float64")
+# Sums of the same products in another order (KC blocks) than BLAS's; the data is well scaled.
+TOLERANCE = {F32: (1e-4, 1e-4), F64: (1e-12, 1e-12)}
+OWN = "own matrix product"
+POOL = ThreadPool(2)
+
+
+@pytest.fixture
+def every_size(monkeypatch):
+    """The backend takes its own product for every 2-D float product, however small."""
+    monkeypatch.setattr("ember.codegen.llvm.own_product_faster", lambda threads, found: True)
+    monkeypatch.setattr(gemm, "MIN_WORK", 0)
+    monkeypatch.setattr(gemm, "MIN_THICKNESS", 0)
+
+
+def product_graph(a_shape, b_shape, dtype=F32, op="matmul", transpose_b=False):
+    g = Graph("product")
+    a = g.add_input("a", TensorMeta(a_shape, dtype))
+    b = g.add_input("b", TensorMeta(b_shape[::-1] if transpose_b else b_shape, dtype))
+    g.set_outputs([g.call(op, a, g.call("transpose", b, (1, 0)) if transpose_b else b)])
+    return g
+
+
+def normal(shape, dtype, seed, layout="C"):
+    """Standard normal values of ``shape`` laid out as ``layout``: C, F, a negative-stride view,
+    every other row and column of a bigger array, or a row broadcast (zero stride)."""
+    rng = np.random.default_rng(seed)
+    if layout == "F":
+        return np.asfortranarray(rng.standard_normal(shape).astype(dtype))
+    if layout == "reversed":
+        return rng.standard_normal(shape).astype(dtype)[::-1, ::-1]
+    if layout == "strided":
+        return rng.standard_normal((2 * shape[0], 2 * shape[1])).astype(dtype)[::2, ::2]
+    if layout == "broadcast":
+        return np.broadcast_to(rng.standard_normal((1, shape[1])).astype(dtype), shape)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def check(differential, a_shape, b_shape, dtype=F32, layouts=("C", "C"), threads=2, **graph_kwargs):
+    g = product_graph(a_shape, b_shape, dtype, **graph_kwargs)
+    b_stored = b_shape[::-1] if graph_kwargs.get("transpose_b") else b_shape
+    artifact = differential(g, lambda: [normal(a_shape, dtype, 0, layouts[0]), normal(b_stored, dtype, 1, layouts[1])],
+                            TOLERANCE, num_threads=threads, pool=POOL)
+    assert OWN in artifact.describe(), artifact.describe()
+
+
+# (M, K, N) around the blocking's edges: 1, primes, MR = 12 rows, NR = 32 (f32) / 16 (f64)
+# columns, KC = 256 deep, MC = 144 rows, several column blocks.
+SHAPES = [(1, 1, 1), (1, 7, 1), (12, 256, 32), (13, 257, 33), (11, 255, 31), (145, 300, 65), (144, 512, 64),
+          (289, 97, 7), (3, 1000, 500), (500, 3, 300), (7, 600, 1100), (300, 64, 2)]
+
+
+@pytest.mark.parametrize("m, k, n", SHAPES)
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_matches_numpy(differential, every_size, m, k, n, dtype):
+    check(differential, (m, k), (k, n), dtype)
+
+
+@pytest.mark.parametrize("layouts", [("F", "F"), ("reversed", "C"), ("C", "reversed"), ("strided", "strided"),
+                                     ("broadcast", "C"), ("C", "broadcast"), ("F", "strided")])
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_any_layout(differential, every_size, layouts, dtype):
+    check(differential, (37, 290), (290, 45), dtype, layouts)
+
+
+def test_transposed_operand_and_dot(differential, every_size):
+    check(differential, (40, 70), (70, 50), transpose_b=True)
+    check(differential, (40, 70), (70, 50), F64, op="dot")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_one_thread_or_two(differential, every_size, threads):
+    check(differential, (300, 260), (260, 70), threads=threads)
+
+
+def test_nan_and_infinity_propagate(every_size):
+    a = np.random.default_rng(0).standard_normal((30, 40)).astype(F32)
+    b = np.random.default_rng(1).standard_normal((40, 50)).astype(F32)
+    a[3, 5], a[7, 0], b[2, 9], b[11, 49] = np.nan, np.inf, -np.inf, np.nan
+    a[20, :] = 0.0  # 0 * inf: NaN where b's column holds an infinity
+    artifact = compile_graph(product_graph(a.shape, b.shape), num_threads=2, pool=POOL)
+    assert OWN in artifact.describe()
+    got, expected = artifact([a, b])[0], a @ b
+    for where in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(where(got), where(expected), err_msg=where.__name__)
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-4, atol=1e-4)
+
+
+def test_the_product_is_fresh_and_inputs_unchanged(every_size):
+    a, b = normal((20, 30), F32, 0), normal((30, 40), F32, 1)
+    a_before, b_before = a.copy(), b.copy()
+    artifact = compile_graph(product_graph(a.shape, b.shape), num_threads=2, pool=POOL)
+    first, second = artifact([a, b])[0], artifact([a, b])[0]
+    assert first.flags.c_contiguous and first.flags.owndata and not np.shares_memory(first, second)
+    np.testing.assert_array_equal(first, second)  # the same sums in the same order, call after call
+    np.testing.assert_array_equal(a, a_before)
+    np.testing.assert_array_equal(b, b_before)
+
+
+def test_small_products_are_numpys_own_call():
+    """Below the size where packing pays, the kernel calls NumPy: bit for bit eager's result."""
+    a, b = normal((40, 30), F32, 0), normal((30, 20), F32, 1)
+    kernel = gemm.GemmKernel(0, 0, F32, None, 1)  # addresses never called for this size
+    assert not kernel.worth(40, 30, 20)
+    np.testing.assert_array_equal(kernel(a, b), a @ b)
+    assert kernel.worth(1024, 1024, 4096) and not kernel.worth(8, 4096, 4096)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(m=st.integers(1, 160), k=st.integers(1, 300), n=st.integers(1, 100), dtype=st.sampled_from([F32, F64]),
+       layouts=st.tuples(*[st.sampled_from(["C", "F", "reversed", "strided"])] * 2))
+def test_property_matches_numpy(differential, every_size, m, k, n, dtype, layouts):
+    check(differential, (m, k), (k, n), dtype, layouts)
+
+
+# -- when the backend takes it ----------------------------------------------------------------
+
+@pytest.mark.parametrize("core, blas_threads, threads, chosen", [
+    ("Haswell", 2, 2, True), ("Zen", 2, 2, True), ("Haswell", 2, 1, False), ("Haswell", 4, 3, True),
+    ("SkylakeX", 2, 2, False), ("SAPPHIRERAPIDS", 1, 8, False)])
+def test_chosen_where_blas_runs_half_width_kernels(core, blas_threads, threads, chosen):
+    assert blas.own_product_faster(threads, blas.Blas(core, blas_threads)) is chosen
+    assert not blas.own_product_faster(threads, None)  # another BLAS: NumPy's
+
+
+def test_numpy_blas_is_found():
+    found = blas.numpy_blas()
+    config = str(np.show_config(mode="dicts")).lower()
+    if "openblas" not in config:
+        assert found is None
+        return
+    assert found is not None and found.core and found.threads >= 1
+
+
+@pytest.mark.parametrize("chosen", [True, False])
+def test_decision_reaches_the_kernels_stage(monkeypatch, chosen):
+    monkeypatch.setattr("ember.codegen.llvm.own_product_faster", lambda threads, found: chosen)
+    g = Graph("mlp")
+    x = g.add_input("x", TensorMeta((64, 32), F32))
+    w = g.add_input("w", TensorMeta((32, 16), F32))
+    h = g.call("maximum", g.call("add", g.call("matmul", x, w), 1.0), 0.0)
+    ints = g.call("matmul", g.add_input("i", TensorMeta((4, 4), np.dtype("int64"))),
+                  g.add_input("j", TensorMeta((4, 4), np.dtype("int64"))))
+    g.set_outputs([h, ints])
+    steps = str(compile_graph(g, num_threads=2, pool=POOL).kernel_graph)
+    assert steps.count(OWN) == int(chosen), steps  # never for integers
