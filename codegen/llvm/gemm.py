@@ -124,8 +124,8 @@ class _Emitter(TemplateEmitter):
             def copy(gather: bool) -> None:
                 iota = ", ".join(f"i64 {i}" for i in range(self.n))
                 vector = f"<{self.n} x i64>"
-                offsets = [b.emit(f"mul {vector} {b.emit(f'add {vector} <{iota}>, {self._splat_i64(c)}')}, "
-                                  f"{self._splat_i64(b_column)}") for c in columns] if gather else []
+                offsets = [b.emit(f"mul {vector} {b.emit(f'add {vector} <{iota}>, {self.splat_i64(c)}')}, "
+                                  f"{self.splat_i64(b_column)}") for c in columns] if gather else []
 
                 def row(k: str) -> None:
                     start_of_row = self.at(source_b, b.emit(f"mul i64 {b.emit(f'add i64 {k0}, {k}')}, {b_row}"))

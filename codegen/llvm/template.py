@@ -62,10 +62,10 @@ class TemplateEmitter:
     def lane_mask(self, first_column: str, limit: str) -> str:
         """Lanes whose column ``first_column + lane`` is below ``limit``."""
         iota = ", ".join(f"i64 {i}" for i in range(self.n))
-        columns = self.b.emit(f"add <{self.n} x i64> <{iota}>, {self._splat_i64(first_column)}")
-        return self.b.emit(f"icmp slt <{self.n} x i64> {columns}, {self._splat_i64(limit)}")
+        columns = self.b.emit(f"add <{self.n} x i64> <{iota}>, {self.splat_i64(first_column)}")
+        return self.b.emit(f"icmp slt <{self.n} x i64> {columns}, {self.splat_i64(limit)}")
 
-    def _splat_i64(self, value: str) -> str:
+    def splat_i64(self, value: str) -> str:
         first = self.b.emit(f"insertelement <{self.n} x i64> poison, i64 {value}, i64 0")
         return self.b.emit(f"shufflevector <{self.n} x i64> {first}, <{self.n} x i64> poison, "
                            f"<{self.n} x i32> zeroinitializer")
