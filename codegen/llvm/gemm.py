@@ -316,8 +316,8 @@ class GemmKernel:
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         m, k = a.shape
         n = b.shape[1]
-        if not self.worth(m, k, n) or a.dtype != self.dtype or b.dtype != self.dtype:
-            return np.matmul(a, b)  # small, thin (or empty): NumPy's own call, as eager
+        if not self.worth(m, k, n) or a.dtype != self.dtype or b.dtype != self.dtype or b.shape[0] != k:
+            return np.matmul(a, b)  # small, thin or empty (or not a product): NumPy's own call, as eager
         panels = _ceil_div(n, self.nr)
         npad = panels * self.nr
         chunks = self.pool.chunk_count(0, self.num_threads, self.num_threads) if self.num_threads > 1 else 1
