@@ -316,7 +316,8 @@ class GemmKernel:
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         m, k = a.shape
         n = b.shape[1]
-        if not self.worth(m, k, n) or a.dtype != self.dtype or b.dtype != self.dtype or b.shape[0] != k:
+        if (not self.worth(m, k, n) or 0 in (m, k, n) or a.dtype != self.dtype or b.dtype != self.dtype
+                or b.shape[0] != k):
             return np.matmul(a, b)  # small, thin or empty (or not a product): NumPy's own call, as eager
         panels = _ceil_div(n, self.nr)
         npad = panels * self.nr

@@ -113,6 +113,17 @@ def test_the_product_is_fresh_and_inputs_unchanged(every_size):
     np.testing.assert_array_equal(b, b_before)
 
 
+@pytest.mark.parametrize("m, k, n", [(0, 5, 7), (5, 0, 7), (5, 7, 0)])
+def test_empty_products_are_numpys(every_size, m, k, n):
+    """Even where every size takes the kernel (an empty one would divide by zero blocks, or
+    leave its output unwritten when nothing is summed)."""
+    kernel = gemm.GemmKernel(0, 0, F32, POOL, 2)  # addresses never called for these shapes
+    a, b = np.ones((m, k), F32), np.ones((k, n), F32)
+    got = kernel(a, b)
+    assert got.shape == (m, n) and got.dtype == F32
+    np.testing.assert_array_equal(got, a @ b)
+
+
 def test_small_products_are_numpys_own_call():
     """Below the size where packing pays, the kernel calls NumPy: bit for bit eager's result."""
     a, b = normal((40, 30), F32, 0), normal((30, 20), F32, 1)
