@@ -23,7 +23,9 @@ thread at float32, measured on AMD EPYC znver5); a whole 1024x1024 @ 1024x4096 a
 Values: the same products as NumPy's, summed in another order (in ``KC`` blocks, each in
 order of k), as any BLAS blocking does: within the float tolerance Ember documents for
 matmul (rtol 1e-3 at float32, 1e-9 at float64 on well-scaled data); NaN and infinities
-propagate as in any sum of products (padding lanes and rows are computed, never stored).
+propagate as in any sum of products (padding lanes and rows are computed, never stored). The
+accumulators start at +0.0 and take each product by FMA, so a sum whose products all underflow
+to zero keeps their sign (-0.0 from negative ones; OpenBLAS gives +0.0 there).
 
 Operands (abi.py's tuple): the pack step takes ``a``, ``b`` (any strides), ``packed_a``,
 ``packed_b``, then dims ``[start, stop, chunk, M, N, K, npad, panels, a_items, mc]`` (items
