@@ -239,12 +239,13 @@ def _attention_kernels(templates: dict[Node, tuple[str, str]], addresses: dict[s
 
 
 def _gemm(decls: MathDeclarations, num_threads: int) -> Callable[[Node], tuple[str, str] | None]:
-    """2-D ``a @ b`` (or ``np.dot``) of two float32 or two float64 arrays, on AVX-512 hosts where
-    NumPy's BLAS runs half-width kernels (codegen/llvm/blas.py, gemm.py)."""
+    """``a @ b`` (or ``np.dot``) of two float32 or two float64 arrays, ``b`` 2-D and ``a`` 2-D or
+    a stack of matrices, on AVX-512 hosts where NumPy's BLAS runs half-width kernels
+    (codegen/llvm/blas.py, gemm.py)."""
     def make(node: Node) -> tuple[str, str] | None:
         if (node.op.name not in ("matmul", "dot") or node.kwargs or len(node.args) != 2
-                or not all(isinstance(a, Node) and a.meta.ndim == 2 and a.meta.dtype == node.meta.dtype
-                           for a in node.args)
+                or not all(isinstance(a, Node) and a.meta.dtype == node.meta.dtype for a in node.args)
+                or node.args[0].meta.ndim < 2 or node.args[1].meta.ndim != 2
                 or node.meta.dtype not in (np.dtype("float32"), np.dtype("float64")) or not host_has("avx512f")
                 or not own_product_faster(num_threads, numpy_blas())):
             return None

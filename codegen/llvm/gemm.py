@@ -1,4 +1,4 @@
-"""Ember's own matrix product for 2-D float32/float64 ``a @ b``: a packed, register-blocked GEMM.
+"""Ember's own matrix product for float32/float64 ``a @ b`` (``b`` 2-D): a packed, register-blocked GEMM.
 
 Why not NumPy's BLAS: the OpenBLAS that NumPy ships picks its kernels by CPU, and where it
 runs AVX2 kernels on an AVX-512 machine (``OPENBLAS_CORETYPE=Haswell``), half of each vector
@@ -298,7 +298,9 @@ def gemm_function(dtype: np.dtype, decls: MathDeclarations, offsets: Offsets) ->
 
 
 class GemmKernel:
-    """The per-call side: ``kernel(a, b)`` == ``np.matmul(a, b)`` for 2-D arrays of its dtype."""
+    """The per-call side: ``kernel(a, b)`` == ``np.matmul(a, b)`` for arrays of its dtype, ``b``
+    2-D and ``a`` 2-D or a stack of matrices (``(..., M, K)``: one product of ``(-1, K)`` rows,
+    which ``a.reshape`` copies only where its rows do not lie evenly)."""
 
     def __init__(self, pack: int, product: int, dtype: np.dtype, pool: Any, num_threads: int):
         self.pack, self.product = KERNEL_TYPE(pack), KERNEL_TYPE(product)
@@ -319,6 +321,8 @@ class GemmKernel:
         return 2 * m * n * k * size >= MIN_WORK and m * n * size >= MIN_THICKNESS * (m + n)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.ndim > 2 and a.shape[-1] == b.shape[0]:  # a stack of matrices times one: one product
+            return self(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[1])
         m, k = a.shape
         n = b.shape[1]
         if (not self.worth(m, k, n) or 0 in (m, k, n) or a.dtype != self.dtype or b.dtype != self.dtype

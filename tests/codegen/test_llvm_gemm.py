@@ -78,6 +78,33 @@ def test_any_layout(differential, every_size, layouts, dtype):
     check(differential, (37, 290), (290, 45), dtype, layouts)
 
 
+@pytest.mark.parametrize("a_shape, layout", [((3, 37, 50), "C"), ((2, 3, 5, 50), "C"), ((4, 30, 50), "batch last"),
+                                             ((1, 1, 50), "C")])
+@pytest.mark.parametrize("op", ["matmul", "dot"])
+def test_a_stack_of_matrices_times_one(differential, every_size, a_shape, layout, op):
+    """``(..., M, K) @ (K, N)``: one product of all the rows (``a`` copied where its rows do not
+    lie evenly: batches that are its last axis in memory)."""
+    g = Graph("stacked")
+    a = g.add_input("a", TensorMeta(a_shape, F32))
+    b = g.add_input("b", TensorMeta((50, 40), F32))
+    g.set_outputs([g.call(op, a, b)])
+
+    def inputs():
+        stored = normal((a_shape[1], a_shape[0] * a_shape[2]), F32, 0).reshape(a_shape[1], a_shape[0], a_shape[2])
+        first = stored.transpose(1, 0, 2) if layout == "batch last" else normal(a_shape, F32, 0)
+        return [first, normal((50, 40), F32, 1)]
+
+    artifact = differential(g, inputs, TOLERANCE, num_threads=2, pool=POOL)
+    assert OWN in artifact.describe()
+
+
+def test_stacks_of_both_are_numpys(every_size):
+    g = Graph("batched")
+    g.set_outputs([g.call("matmul", g.add_input("a", TensorMeta((3, 20, 30), F32)),
+                          g.add_input("b", TensorMeta((3, 30, 10), F32)))])
+    assert OWN not in str(compile_graph(g, num_threads=2, pool=POOL).kernel_graph)
+
+
 def test_transposed_operand_and_dot(differential, every_size):
     check(differential, (40, 70), (70, 50), transpose_b=True)
     check(differential, (40, 70), (70, 50), F64, op="dot")
