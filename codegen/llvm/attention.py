@@ -241,8 +241,7 @@ class _Emitter(TemplateEmitter):
         b, o = self.b, self.offsets
         masked, skips = self.scaling.mask_op is not None, self.scaling.skips
         operands = 7 + masked + skips
-        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(operands)]
-        data = [self.load("ptr", self.at(array, str(o.array_data))) for array in item]
+        item, data = self.operands(operands)
         q, packed, v, out, scratch, counter, dims = *data[:6], data[-1]
         strides = {name: self.load("ptr", self.at(item[i], str(o.array_strides))) for i, name in ((0, "q"), (2, "v"))}
         size = {name: self.load("i64", self.at(dims, str(8 * i)))
@@ -251,54 +250,51 @@ class _Emitter(TemplateEmitter):
         v_stride = [self.load("i64", self.at(strides["v"], str(8 * i))) for i in range(2)]
         chunk, count, m, n, d, dv, npad = (size[k] for k in ("chunk", "batch", "m", "n", "d", "dv", "npad"))
         s = self.at(scratch, self.elements(b.emit(f"mul i64 {chunk}, {b.emit(f'mul i64 {npad}, {ROWS}')}")))
-        tiles_per_batch = b.emit(f"udiv i64 {b.emit(f'add i64 {m}, {ROWS - 1}')}, {ROWS}")
+        tiles_per_batch = self.ceil_div(m, ROWS)
         tiles = b.emit(f"mul i64 {count}, {tiles_per_batch}")
         out_row = self.elements(dv)
-        b.line("br label %next")
-        b.label("%next")
-        tile = b.emit(f"atomicrmw add ptr {counter}, i64 1 monotonic")
-        b.line(f"br i1 {b.emit(f'icmp sge i64 {tile}, {tiles}')}, label %finished, label %work")
-        b.label("%work")
-        batch = b.emit(f"udiv i64 {tile}, {tiles_per_batch}")
-        row0 = b.emit(f"mul i64 {b.emit(f'urem i64 {tile}, {tiles_per_batch}')}, {ROWS}")
-        q_batch = self.at(q, b.emit(f"mul i64 {batch}, {q_stride[0]}"))
-        q_tile = self.at(q_batch, b.emit(f"mul i64 {row0}, {q_stride[1]}"))
-        mask_tile, mask_row = "null", "0"
-        if masked:
-            mask_strides = self.load("ptr", self.at(item[6], str(o.array_strides)))
-            mask_stride = [self.load("i64", self.at(mask_strides, str(8 * i))) for i in range(2)]
-            mask_batch = self.at(data[6], b.emit(f"mul i64 {batch}, {mask_stride[0]}"))
-            mask_tile, mask_row = self.at(mask_batch, b.emit(f"mul i64 {row0}, {mask_stride[1]}")), mask_stride[1]
-        kt_batch = self.at(packed, self.elements(b.emit(f"mul i64 {batch}, {b.emit(f'mul i64 {d}, {npad}')}")))
-        v_batch = self.at(v, b.emit(f"mul i64 {batch}, {v_stride[0]}"))
-        first_row = b.emit(f"add i64 {b.emit(f'mul i64 {batch}, {m}')}, {row0}")
-        out_tile = self.at(out, self.elements(b.emit(f"mul i64 {first_row}, {dv}")))
-        common = f"i64 {n}, i64 {npad}, i64 {d}, i64 {dv}"
-        lo, hi = "0", npad
-        if skips:  # bounds: (tiles, 2) int64, each tile's first and last-plus-one score column
-            bounds = self.at(data[7], b.emit(f"mul i64 {tile}, 16"))
-            lo, hi = self.load("i64", bounds), self.load("i64", self.at(bounds, "8"))
 
-        def call(rows: int, q_at: str, out_at: str, mask_at: str) -> None:
-            b.line(f"call void @{self.name}_rows{rows}(ptr {q_at}, i64 {q_stride[1]}, i64 {q_stride[2]}, "
-                   f"ptr {kt_batch}, ptr {v_batch}, i64 {v_stride[1]}, ptr {out_at}, i64 {out_row}, ptr {s}, {common}, "
-                   f"ptr {mask_at}, i64 {mask_row}, i64 {lo}, i64 {hi})")
+        def work(tile: str) -> None:
+            batch = b.emit(f"udiv i64 {tile}, {tiles_per_batch}")
+            row0 = b.emit(f"mul i64 {b.emit(f'urem i64 {tile}, {tiles_per_batch}')}, {ROWS}")
+            q_batch = self.at(q, b.emit(f"mul i64 {batch}, {q_stride[0]}"))
+            q_tile = self.at(q_batch, b.emit(f"mul i64 {row0}, {q_stride[1]}"))
+            mask_tile, mask_row = "null", "0"
+            if masked:
+                mask_strides = self.load("ptr", self.at(item[6], str(o.array_strides)))
+                mask_stride = [self.load("i64", self.at(mask_strides, str(8 * i))) for i in range(2)]
+                mask_batch = self.at(data[6], b.emit(f"mul i64 {batch}, {mask_stride[0]}"))
+                mask_tile, mask_row = self.at(mask_batch, b.emit(f"mul i64 {row0}, {mask_stride[1]}")), mask_stride[1]
+            kt_batch = self.at(packed, self.elements(b.emit(f"mul i64 {batch}, {b.emit(f'mul i64 {d}, {npad}')}")))
+            v_batch = self.at(v, b.emit(f"mul i64 {batch}, {v_stride[0]}"))
+            first_row = b.emit(f"add i64 {b.emit(f'mul i64 {batch}, {m}')}, {row0}")
+            out_tile = self.at(out, self.elements(b.emit(f"mul i64 {first_row}, {dv}")))
+            common = f"i64 {n}, i64 {npad}, i64 {d}, i64 {dv}"
+            lo, hi = "0", npad
+            if skips:  # bounds: (tiles, 2) int64, each tile's first and last-plus-one score column
+                bounds = self.at(data[7], b.emit(f"mul i64 {tile}, 16"))
+                lo, hi = self.load("i64", bounds), self.load("i64", self.at(bounds, "8"))
 
-        left = b.emit(f"sub i64 {m}, {row0}")
-        b.line(f"br i1 {b.emit(f'icmp sge i64 {left}, {ROWS}')}, label %full, label %partial")
-        b.label("%full")
-        call(ROWS, q_tile, out_tile, mask_tile)
-        b.line("br label %next")
-        b.label("%partial")
+            def call(rows: int, q_at: str, out_at: str, mask_at: str) -> None:
+                b.line(f"call void @{self.name}_rows{rows}(ptr {q_at}, i64 {q_stride[1]}, i64 {q_stride[2]}, "
+                       f"ptr {kt_batch}, ptr {v_batch}, i64 {v_stride[1]}, ptr {out_at}, i64 {out_row}, "
+                       f"ptr {s}, {common}, ptr {mask_at}, i64 {mask_row}, i64 {lo}, i64 {hi})")
 
-        def one_row(r: str) -> None:
-            mask_at = self.at(mask_tile, b.emit(f"mul i64 {r}, {mask_row}")) if masked else "null"
-            call(1, self.at(q_tile, b.emit(f"mul i64 {r}, {q_stride[1]}")),
-                 self.at(out_tile, b.emit(f"mul i64 {r}, {out_row}")), mask_at)
+            left = b.emit(f"sub i64 {m}, {row0}")
+            b.line(f"br i1 {b.emit(f'icmp sge i64 {left}, {ROWS}')}, label %full, label %partial")
+            b.label("%full")
+            call(ROWS, q_tile, out_tile, mask_tile)
+            b.line("br label %next")
+            b.label("%partial")
 
-        self.loop("0", left, 1, one_row)
-        b.line("br label %next")
-        b.label("%finished")
+            def one_row(r: str) -> None:
+                mask_at = self.at(mask_tile, b.emit(f"mul i64 {r}, {mask_row}")) if masked else "null"
+                call(1, self.at(q_tile, b.emit(f"mul i64 {r}, {q_stride[1]}")),
+                     self.at(out_tile, b.emit(f"mul i64 {r}, {out_row}")), mask_at)
+
+            self.loop("0", left, 1, one_row)
+
+        self.for_each_item(counter, tiles, work)
         return self.function(f"define void @{self.name}(ptr %args) {{")
 
 

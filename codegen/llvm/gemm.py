@@ -91,15 +91,13 @@ class _Emitter(TemplateEmitter):
     def pack(self) -> str:
         """``@<name>_pack(args)``: items ``[start, stop)``, the first ``a_items`` blocks of ``a``
         (row block x depth block), then panels of ``b`` (depth block x panel)."""
-        b, o = self.b, self.offsets
-        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(5)]
-        source_a, source_b, packed_a, packed_b, dims = (self.load("ptr", self.at(array, str(o.array_data)))
-                                                        for array in item)
-        a_row, a_column = self.strides(item[0])
-        b_row, b_column = self.strides(item[1])
+        b = self.b
+        arrays, (source_a, source_b, packed_a, packed_b, dims) = self.operands(5)
+        a_row, a_column = self.strides(arrays[0])
+        b_row, b_column = self.strides(arrays[1])
         start, stop, _, m, n, k_total, npad, panels, a_items, mc_block = (self.load("i64", self.at(dims, str(8 * i)))
                                                                           for i in range(10))
-        depth_blocks = b.emit(f"udiv i64 {b.emit(f'add i64 {k_total}, {self.kc - 1}')}, {self.kc}")
+        depth_blocks = self.ceil_div(k_total, self.kc)
         unit = b.emit(f"icmp eq i64 {b_column}, {self.dtype.itemsize}")
 
         def a_block(i: str) -> None:
@@ -236,57 +234,49 @@ class _Emitter(TemplateEmitter):
     def entry(self) -> str:
         """``@<name>(args)``: take (column block, row block) items from the counter until none is
         left; per item, the depth blocks in order, each over the block's panels of ``b`` and ``a``."""
-        b, o = self.b, self.offsets
-        item = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(5)]
-        packed_a, packed_b, out, counter, dims = (self.load("ptr", self.at(array, str(o.array_data)))
-                                                  for array in item)
+        b = self.b
+        _, (packed_a, packed_b, out, counter, dims) = self.operands(5)
         m, n, k_total, npad, nc, mc_block = (self.load("i64", self.at(dims, str(8 * i))) for i in range(3, 9))
-        mc_less_one = b.emit(f"sub i64 {mc_block}, 1")
-        row_blocks = b.emit(f"udiv i64 {b.emit(f'add i64 {m}, {mc_less_one}')}, {mc_block}")
-        nc_less_one = b.emit(f"sub i64 {nc}, 1")
-        column_blocks = b.emit(f"udiv i64 {b.emit(f'add i64 {n}, {nc_less_one}')}, {nc}")
-        items = b.emit(f"mul i64 {row_blocks}, {column_blocks}")
+        row_blocks = self.ceil_div(m, mc_block)
+        items = b.emit(f"mul i64 {row_blocks}, {self.ceil_div(n, nc)}")
         out_row = self.elements(n)
-        b.line("br label %next")
-        b.label("%next")
-        next_item = b.emit(f"atomicrmw add ptr {counter}, i64 1 monotonic")
-        b.line(f"br i1 {b.emit(f'icmp sge i64 {next_item}, {items}')}, label %finished, label %work")
-        b.label("%work")
-        # column-block-major: consecutive items share their panels of b (L3-resident)
-        row_block = b.emit(f"urem i64 {next_item}, {row_blocks}")
-        n0 = b.emit(f"mul i64 {b.emit(f'udiv i64 {next_item}, {row_blocks}')}, {nc}")
-        n1 = self._min(b.emit(f"add i64 {n0}, {nc}"), n)
-        i0 = b.emit(f"mul i64 {row_block}, {mc_block}")
-        mc = self._min(mc_block, b.emit(f"sub i64 {m}, {i0}"))
-        block_size = b.emit(f"mul i64 {mc_block}, {k_total}")
-        a_block = self.at(packed_a, self.elements(b.emit(f"mul i64 {row_block}, {block_size}")))
-        out_block = self.at(out, b.emit(f"mul i64 {i0}, {out_row}"))
 
-        def depth_block(k0: str) -> None:
-            kc = self._min(str(self.kc), b.emit(f"sub i64 {k_total}, {k0}"))
-            accumulate = b.emit(f"icmp sgt i64 {k0}, 0")
-            a_depth = self.at(a_block, self.elements(b.emit(f"mul i64 {k0}, {mc_block}")))
-            b_depth = self.at(packed_b, self.elements(b.emit(f"mul i64 {k0}, {npad}")))
+        def work(next_item: str) -> None:
+            # column-block-major: consecutive items share their panels of b (L3-resident)
+            row_block = b.emit(f"urem i64 {next_item}, {row_blocks}")
+            n0 = b.emit(f"mul i64 {b.emit(f'udiv i64 {next_item}, {row_blocks}')}, {nc}")
+            n1 = self._min(b.emit(f"add i64 {n0}, {nc}"), n)
+            i0 = b.emit(f"mul i64 {row_block}, {mc_block}")
+            mc = self._min(mc_block, b.emit(f"sub i64 {m}, {i0}"))
+            block_size = b.emit(f"mul i64 {mc_block}, {k_total}")
+            a_block = self.at(packed_a, self.elements(b.emit(f"mul i64 {row_block}, {block_size}")))
+            out_block = self.at(out, b.emit(f"mul i64 {i0}, {out_row}"))
 
-            def column_panel(column0: str) -> None:
-                b_panel = self.at(b_depth, self.elements(b.emit(f"mul i64 {column0}, {kc}")))
-                cols = self._min(str(self.nr), b.emit(f"sub i64 {n}, {column0}"))
-                out_panel = self.at(out_block, self.elements(column0))
+            def depth_block(k0: str) -> None:
+                kc = self._min(str(self.kc), b.emit(f"sub i64 {k_total}, {k0}"))
+                accumulate = b.emit(f"icmp sgt i64 {k0}, 0")
+                a_depth = self.at(a_block, self.elements(b.emit(f"mul i64 {k0}, {mc_block}")))
+                b_depth = self.at(packed_b, self.elements(b.emit(f"mul i64 {k0}, {npad}")))
 
-                def row_panel(ir: str) -> None:
-                    rows = self._min(str(MR), b.emit(f"sub i64 {mc}, {ir}"))
-                    a_panel = self.at(a_depth, self.elements(b.emit(f"mul i64 {ir}, {kc}")))
-                    b.line(f"call void @{self.name}_tile(ptr {a_panel}, ptr {b_panel}, i64 {kc}, "
-                           f"ptr {self.at(out_panel, b.emit(f'mul i64 {ir}, {out_row}'))}, "
-                           f"i64 {out_row}, i64 {rows}, i64 {cols}, i1 {accumulate})")
+                def column_panel(column0: str) -> None:
+                    b_panel = self.at(b_depth, self.elements(b.emit(f"mul i64 {column0}, {kc}")))
+                    cols = self._min(str(self.nr), b.emit(f"sub i64 {n}, {column0}"))
+                    out_panel = self.at(out_block, self.elements(column0))
 
-                self.loop("0", mc, MR, row_panel)
+                    def row_panel(ir: str) -> None:
+                        rows = self._min(str(MR), b.emit(f"sub i64 {mc}, {ir}"))
+                        a_panel = self.at(a_depth, self.elements(b.emit(f"mul i64 {ir}, {kc}")))
+                        b.line(f"call void @{self.name}_tile(ptr {a_panel}, ptr {b_panel}, i64 {kc}, "
+                               f"ptr {self.at(out_panel, b.emit(f'mul i64 {ir}, {out_row}'))}, "
+                               f"i64 {out_row}, i64 {rows}, i64 {cols}, i1 {accumulate})")
 
-            self.loop(n0, n1, self.nr, column_panel)
+                    self.loop("0", mc, MR, row_panel)
 
-        self.loop("0", k_total, self.kc, depth_block)
-        b.line("br label %next")
-        b.label("%finished")
+                self.loop(n0, n1, self.nr, column_panel)
+
+            self.loop("0", k_total, self.kc, depth_block)
+
+        self.for_each_item(counter, items, work)
         return self.function(f"define void @{self.name}(ptr %args) {{")
 
 

@@ -59,6 +59,17 @@ class TemplateEmitter:
     def elements(self, count: str) -> str:
         return self.b.emit(f"mul i64 {count}, {self.dtype.itemsize}")
 
+    def operands(self, count: int) -> tuple[list[str], list[str]]:
+        """The first ``count`` arrays of the entry's ``%args`` tuple (abi.py), and their data pointers."""
+        o = self.offsets
+        arrays = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(count)]
+        return arrays, [self.load("ptr", self.at(array, str(o.array_data))) for array in arrays]
+
+    def ceil_div(self, x: str, y: str | int) -> str:
+        """``-(-x // y)`` for non-negative i64 ``x`` and positive ``y``."""
+        less_one = y - 1 if isinstance(y, int) else self.b.emit(f"sub i64 {y}, 1")
+        return self.b.emit(f"udiv i64 {self.b.emit(f'add i64 {x}, {less_one}')}, {y}")
+
     def lane_mask(self, first_column: str, limit: str) -> str:
         """Lanes whose column ``first_column + lane`` is below ``limit``."""
         iota = ", ".join(f"i64 {i}" for i in range(self.n))
@@ -102,3 +113,17 @@ class TemplateEmitter:
         self.b = Builder(self.decls)
         self.blocks = 0
         return text
+
+    def for_each_item(self, counter: str, count: str, body: Callable[[str], None]) -> None:
+        """``body(item)`` for items taken one at a time from the int64 at ``counter`` (shared by
+        the threads, zero at first) until ``count`` are taken: a thread slowed by another process
+        takes fewer. ``body`` may also end a path with ``br label %next``, to take the next."""
+        b = self.b
+        b.line("br label %next")
+        b.label("%next")
+        item = b.emit(f"atomicrmw add ptr {counter}, i64 1 monotonic")
+        b.line(f"br i1 {b.emit(f'icmp sge i64 {item}, {count}')}, label %finished, label %work")
+        b.label("%work")
+        body(item)
+        b.line("br label %next")
+        b.label("%finished")
