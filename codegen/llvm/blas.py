@@ -3,23 +3,26 @@
 NumPy's wheels ship OpenBLAS, which picks its kernels by CPU at load time; the environment
 can force a core (``OPENBLAS_CORETYPE=Haswell``). On an AVX-512 host whose OpenBLAS runs
 AVX-512 kernels (SkylakeX, Cooperlake, SapphireRapids) OpenBLAS is faster than gemm.py
-(measured on AMD EPYC znver5, 2 threads: 19.2 ms against 22.2 ms for 1024x1024 @ 1024x4096
-float32); where it runs AVX2 kernels, gemm.py is 1.5-1.9x faster (the same product: 35 ms
-against 22 ms). Per thread gemm.py is 1.6x OpenBLAS's AVX2 kernels (204 against 127 GFLOP/s),
-so it is only chosen where Ember has enough threads against BLAS's.
+(measured on AMD EPYC znver5, 2 threads: 19.0 ms against 20.4 ms for 1024x1024 @ 1024x4096
+float32, 18.3 against 21.3 for 1024x4096 @ 4096x1024); where it runs AVX2 kernels, gemm.py is
+1.5-1.7x faster (the first product: 34.2 ms against 20.9 ms). Per thread gemm.py is 1.7x
+OpenBLAS's AVX2 kernels (216 against 128 GFLOP/s), so it is only chosen where Ember has enough
+threads against BLAS's.
 
 The core name comes from OpenBLAS itself (``openblas_get_corename``, under the prefix and
-suffix NumPy's build gives its symbols), found among this process's loaded libraries (Linux's
-``/proc/self/maps``). Another BLAS, or none found: NumPy's BLAS is used, as eager does.
+suffix NumPy's build gives its symbols), looked up through NumPy's extension module; the thread
+count is read at each decision (``threadpoolctl`` may change it). Another BLAS, or none found:
+NumPy's BLAS is used, as eager does.
 """
 from __future__ import annotations
 
 import ctypes
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 AVX512_CORES = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
-SPEED_PER_THREAD = 1.5  # gemm.py against OpenBLAS's AVX2 kernels, per thread (measured 1.6)
+SPEED_PER_THREAD = 1.5  # gemm.py against OpenBLAS's AVX2 kernels, per thread (measured 1.6-1.7)
 _SYMBOLS = ("openblas_get_corename", "openblas_get_corename64_", "scipy_openblas_get_corename64_",
             "scipy_openblas_get_corename")
 
@@ -38,28 +41,36 @@ class Blas:
 
 
 @functools.cache
-def numpy_blas() -> Blas | None:
-    """The OpenBLAS loaded with NumPy, or None (another BLAS, or not found)."""
-    import numpy  # noqa: F401  (its BLAS is loaded with it)
+def _openblas() -> tuple[Any, Any] | None:
+    """OpenBLAS's ``get_corename`` and ``get_num_threads`` as NumPy links them, or None. Looked up
+    through NumPy's own extension module (``dlsym`` on its handle searches what it loaded), so
+    another OpenBLAS in the process (SciPy's) is never the one asked."""
     try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+        from numpy._core import _multiarray_umath as extension
+    except ImportError:  # NumPy 1
+        from numpy.core import _multiarray_umath as extension  # type: ignore[no-redef]
+    try:
+        library = ctypes.CDLL(extension.__file__)  # already loaded: the same handle
     except OSError:
         return None
-    for path in paths:
-        try:
-            library = ctypes.CDLL(path)  # already loaded: the same handle
-        except OSError:
-            continue
-        for symbol in _SYMBOLS:
-            corename = getattr(library, symbol, None)
-            if corename is None:
-                continue
+    for symbol in _SYMBOLS:
+        corename = getattr(library, symbol, None)
+        if corename is not None:
             corename.restype = ctypes.c_char_p
-            threads = getattr(library, symbol.replace("get_corename", "get_num_threads"), None)
-            count = int(threads()) if threads is not None else 1
-            return Blas(corename().decode(), max(1, count))
+            return corename, getattr(library, symbol.replace("get_corename", "get_num_threads"), None)
     return None
+
+
+def numpy_blas() -> Blas | None:
+    """The OpenBLAS NumPy calls, with its thread count now, or None (another BLAS, or not found)."""
+    found = _openblas()
+    if found is None:
+        return None
+    corename, threads = found
+    core = corename()
+    if not core:
+        return None
+    return Blas(core.decode(), max(1, int(threads())) if threads is not None else 1)
 
 
 def own_product_faster(num_threads: int, blas: Blas | None) -> bool:

@@ -25,10 +25,12 @@ MiB with MC of 96-288 rows all ran 202-214 GFLOP/s on one thread.
 
 Values: the same products as NumPy's, summed in another order (in ``KC`` blocks, each in
 order of k), as any BLAS blocking does: within the float tolerance Ember documents for
-matmul (rtol 1e-3 at float32, 1e-9 at float64 on well-scaled data); NaN and infinities
-propagate as in any sum of products (padding lanes and rows are computed, never stored). The
-accumulators start at +0.0 and take each product by FMA, so a sum whose products all underflow
-to zero keeps their sign (-0.0 from negative ones; OpenBLAS gives +0.0 there).
+matmul (the tests hold float32 to rtol 1e-4, float64 to 1e-12, on well-scaled data); NaN and infinities
+propagate as in any sum of products (padding lanes and rows are computed, never stored). A sum
+whose products all underflow to zero is +0.0, as OpenBLAS's (the first depth block's sums get
++0.0 added: FMAs into +0.0 keep the sign of a negative product that rounds to zero). Like every
+compiled kernel, it raises no floating-point warnings or errors (``np.errstate``), where NumPy's
+matmul checks the FPU's flags after the call.
 
 Operands (abi.py's tuple): the pack step takes ``a``, ``b`` (any strides), ``packed_a``,
 ``packed_b``, then dims ``[start, stop, chunk, M, N, K, npad, panels, a_items, mc]`` (items
@@ -39,6 +41,7 @@ zero, then dims ``[start, stop, chunk, M, N, K, npad, nc, mc]``. :class:`GemmKer
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from typing import Any
 
@@ -229,6 +232,8 @@ class _Emitter(TemplateEmitter):
                                                                     (f"<{self.n} x i1>", masks[c]),
                                                                     (v, "zeroinitializer")], suffix=f"{self.suffix}.p0")
                             value = b.emit(f"fadd {v} {old}, {value}")
+                        else:  # -0.0 + 0.0 is +0.0, as BLAS's sums of products that underflow are
+                            value = b.emit(f"fadd {v} {value}, zeroinitializer")
                         self.intrinsic("masked.store", "void", [(v, value), ("ptr", at), ("i32", "1"),
                                                                 (f"<{self.n} x i1>", masks[c])],
                                        suffix=f"{self.suffix}.p0")
@@ -306,6 +311,7 @@ class GemmKernel:
         self.pool = pool
         self.num_threads = num_threads if pool is not None else 1
         self.nr, self.kc = panel_width(self.dtype), depth(self.dtype)
+        self.n = lanes(self.dtype)
 
     def __repr__(self) -> str:
         return f"<own matrix product, {self.dtype.name}, codegen/llvm/gemm.py>"
@@ -313,19 +319,28 @@ class GemmKernel:
     def worth(self, m: int, k: int, n: int) -> bool:
         """Packing both operands pays (else NumPy's call): enough work, and not too thin a
         product (packing costs ~(m + n) * k, the product m * n * k). Measured here at 2 threads:
-        256^3 float32 0.89x of NumPy, 320^3 1.33x; 64 x 4096 @ 4096 x 4096 1.01x, 128 rows 1.43x;
-        float64 gains more at the same sizes (1.30x at 256^3)."""
+        256^3 float32 0.89x of NumPy, 320^3 1.33x, 384^3 1.47x (the line falls at ~323^3);
+        64 x 4096 @ 4096 x 4096 1.01x, 128 rows 1.43x; float64 gains more at the same sizes
+        (1.30x at 256^3, which it takes)."""
         size = self.dtype.itemsize
         return 2 * m * n * k * size >= MIN_WORK and m * n * size >= MIN_THICKNESS * (m + n)
 
-    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if a.ndim > 2 and a.shape[-1] == b.shape[0]:  # a stack of matrices times one: one product
-            return self(a.reshape(-1, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[1])
-        m, k = a.shape
-        n = b.shape[1]
-        if (not self.worth(m, k, n) or 0 in (m, k, n) or a.dtype != self.dtype or b.dtype != self.dtype
-                or b.shape[0] != k):
-            return np.matmul(a, b)  # small, thin or empty (or not a product): NumPy's own call, as eager
+    def __call__(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """``out``: a C-contiguous array of the result's shape and dtype to write (OutputCache)."""
+        if (b.ndim != 2 or a.ndim < 2 or a.shape[-1] != b.shape[0] or a.dtype != self.dtype
+                or b.dtype != self.dtype or (out is not None and not out.flags.c_contiguous)):
+            return np.matmul(a, b, out=out)  # not this product: NumPy's call (and its error), as eager
+        k, n = b.shape
+        m = math.prod(a.shape[:-1])  # a stack of matrices times one: one product of all its rows
+        if not self.worth(m, k, n) or 0 in (m, k, n):
+            return np.matmul(a, b, out=out)  # small, thin or empty: NumPy's own call, as eager
+        if out is None:
+            out = np.empty((*a.shape[:-1], n), self.dtype)
+        self._product(a.reshape(m, k), b, out.reshape(m, n))  # (a copy of a where its rows lie unevenly)
+        return out
+
+    def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        (m, k), n = a.shape, b.shape[1]
         panels = _ceil_div(n, self.nr)
         npad = panels * self.nr
         chunks = self.pool.chunk_count(0, self.num_threads, self.num_threads) if self.num_threads > 1 else 1
@@ -338,10 +353,11 @@ class GemmKernel:
                             _ceil_div(ITEMS_PER_THREAD * chunks, row_blocks))
         nc = _ceil_div(panels, min(column_blocks, panels)) * self.nr
         depth_blocks = _ceil_div(k, self.kc)
-        a_size, b_size = row_blocks * mc_block * k, depth_blocks * self.kc * npad
+        # (packed_b starts on a vector boundary too: its rows are loaded whole by the micro-kernel)
+        a_size = _ceil_div(row_blocks * mc_block * k, self.n) * self.n
+        b_size = depth_blocks * self.kc * npad
         space = _scratch(a_size + b_size, self.dtype)
         packed_a, packed_b = space[:a_size], space[a_size:]
-        out = np.empty((m, n), self.dtype)
         a_items = row_blocks * depth_blocks
         pack_dims = np.array([0, a_items + depth_blocks * panels, 0, m, n, k, npad, panels, a_items, mc_block],
                              np.int64)
@@ -353,7 +369,6 @@ class GemmKernel:
         else:
             self.pack((a, b, packed_a, packed_b, pack_dims))
             self.product(operands + (dims,))
-        return out
 
 
 def _ceil_div(x: int, y: int) -> int:
@@ -364,7 +379,7 @@ _SPACE = threading.local()
 
 
 def _scratch(size: int, dtype: np.dtype) -> np.ndarray:
-    """``size`` elements of packing space, 64-byte aligned. Up to KEPT_BYTES it is this thread's,
+    """``size`` elements of packing space starting on a 64-byte boundary. Up to KEPT_BYTES it is this thread's,
     kept between calls (as OpenBLAS keeps its buffers): fresh pages each call cost more than
     packing into them (16 fresh 2 MiB pages ~1.6 ms, against 22 ms for mlp's first product)."""
     nbytes = size * dtype.itemsize + VECTOR_BYTES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ember.codegen.llvm import blas, compile_graph, gemm
+from ember.codegen.llvm import compile_graph, gemm
 from ember.codegen.llvm.math import host_has
 from ember.ir import Graph, TensorMeta
 from ember.runtime.threadpool import ThreadPool
@@ -22,10 +22,20 @@ POOL = ThreadPool(2)
 
 @pytest.fixture
 def every_size(monkeypatch):
-    """The backend takes its own product for every 2-D float product, however small."""
+    """The backend takes its own product for every float product it can, however small; yields
+    the products the kernel ran (shapes of ``a``), so a test can tell it from NumPy's call."""
     monkeypatch.setattr("ember.codegen.llvm.own_product_faster", lambda threads, found: True)
     monkeypatch.setattr(gemm, "MIN_WORK", 0)
     monkeypatch.setattr(gemm, "MIN_THICKNESS", 0)
+    ran: list[tuple[int, ...]] = []
+    product = gemm.GemmKernel._product
+
+    def counted(self, a, b, out):
+        ran.append(a.shape)
+        product(self, a, b, out)
+
+    monkeypatch.setattr(gemm.GemmKernel, "_product", counted)
+    return ran
 
 
 def product_graph(a_shape, b_shape, dtype=F32, op="matmul", transpose_b=False):
@@ -51,12 +61,14 @@ def normal(shape, dtype, seed, layout="C"):
     return rng.standard_normal(shape).astype(dtype)
 
 
-def check(differential, a_shape, b_shape, dtype=F32, layouts=("C", "C"), threads=2, **graph_kwargs):
+def check(differential, ran, a_shape, b_shape, dtype=F32, layouts=("C", "C"), threads=2, **graph_kwargs):
     g = product_graph(a_shape, b_shape, dtype, **graph_kwargs)
     b_stored = b_shape[::-1] if graph_kwargs.get("transpose_b") else b_shape
+    before = len(ran)
     artifact = differential(g, lambda: [normal(a_shape, dtype, 0, layouts[0]), normal(b_stored, dtype, 1, layouts[1])],
                             TOLERANCE, num_threads=threads, pool=POOL)
     assert OWN in artifact.describe(), artifact.describe()
+    assert len(ran) > before, "the own product never ran"
 
 
 # (M, K, N) around the blocking's edges: 1, primes, MR = 12 rows, NR = 32 (f32) / 16 (f64)
@@ -68,14 +80,14 @@ SHAPES = [(1, 1, 1), (1, 7, 1), (12, 256, 32), (13, 257, 33), (11, 255, 31), (14
 @pytest.mark.parametrize("m, k, n", SHAPES)
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_matches_numpy(differential, every_size, m, k, n, dtype):
-    check(differential, (m, k), (k, n), dtype)
+    check(differential, every_size, (m, k), (k, n), dtype)
 
 
 @pytest.mark.parametrize("layouts", [("F", "F"), ("reversed", "C"), ("C", "reversed"), ("strided", "strided"),
                                      ("broadcast", "C"), ("C", "broadcast"), ("F", "strided")])
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_any_layout(differential, every_size, layouts, dtype):
-    check(differential, (37, 290), (290, 45), dtype, layouts)
+    check(differential, every_size, (37, 290), (290, 45), dtype, layouts)
 
 
 @pytest.mark.parametrize("a_shape, layout", [((3, 37, 50), "C"), ((2, 3, 5, 50), "C"), ((4, 30, 50), "batch last"),
@@ -96,6 +108,9 @@ def test_a_stack_of_matrices_times_one(differential, every_size, a_shape, layout
 
     artifact = differential(g, inputs, TOLERANCE, num_threads=2, pool=POOL)
     assert OWN in artifact.describe()
+    assert every_size and every_size[-1] == (int(np.prod(a_shape[:-1])), 50)  # all the rows, in one product
+    result = artifact([normal(a_shape, F32, 0), normal((50, 40), F32, 1)])[0]
+    assert result.flags.owndata and result.flags.c_contiguous  # as eager's: not a view of a 2-D product
 
 
 def test_stacks_of_both_are_numpys(every_size):
@@ -106,13 +121,13 @@ def test_stacks_of_both_are_numpys(every_size):
 
 
 def test_transposed_operand_and_dot(differential, every_size):
-    check(differential, (40, 70), (70, 50), transpose_b=True)
-    check(differential, (40, 70), (70, 50), F64, op="dot")
+    check(differential, every_size, (40, 70), (70, 50), transpose_b=True)
+    check(differential, every_size, (40, 70), (70, 50), F64, op="dot")
 
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_one_thread_or_two(differential, every_size, threads):
-    check(differential, (300, 260), (260, 70), threads=threads)
+    check(differential, every_size, (300, 260), (260, 70), threads=threads)
 
 
 def test_nan_and_infinity_propagate(every_size):
@@ -121,8 +136,8 @@ def test_nan_and_infinity_propagate(every_size):
     a[3, 5], a[7, 0], b[2, 9], b[11, 49] = np.nan, np.inf, -np.inf, np.nan
     a[20, :] = 0.0  # 0 * inf: NaN where b's column holds an infinity
     artifact = compile_graph(product_graph(a.shape, b.shape), num_threads=2, pool=POOL)
-    assert OWN in artifact.describe()
     got, expected = artifact([a, b])[0], a @ b
+    assert every_size
     for where in (np.isnan, np.isposinf, np.isneginf):
         np.testing.assert_array_equal(where(got), where(expected), err_msg=where.__name__)
     finite = np.isfinite(expected)
@@ -134,21 +149,63 @@ def test_the_product_is_fresh_and_inputs_unchanged(every_size):
     a_before, b_before = a.copy(), b.copy()
     artifact = compile_graph(product_graph(a.shape, b.shape), num_threads=2, pool=POOL)
     first, second = artifact([a, b])[0], artifact([a, b])[0]
+    assert len(every_size) == 2
     assert first.flags.c_contiguous and first.flags.owndata and not np.shares_memory(first, second)
     np.testing.assert_array_equal(first, second)  # the same sums in the same order, call after call
     np.testing.assert_array_equal(a, a_before)
     np.testing.assert_array_equal(b, b_before)
 
 
-@pytest.mark.parametrize("m, k, n", [(0, 5, 7), (5, 0, 7), (5, 7, 0)])
-def test_empty_products_are_numpys(every_size, m, k, n):
+@pytest.mark.parametrize("a_shape, b_shape", [((0, 5), (5, 7)), ((5, 0), (0, 7)), ((5, 7), (7, 0)),
+                                              ((3, 5, 0), (0, 7)), ((0, 5, 4), (4, 7)), ((3, 5, 4), (4, 0))])
+def test_empty_products_are_numpys(every_size, a_shape, b_shape):
     """Even where every size takes the kernel (an empty one would divide by zero blocks, or
-    leave its output unwritten when nothing is summed)."""
+    leave its output unwritten when nothing is summed; a stack's rows with nothing in them
+    cannot be reshaped to (-1, 0))."""
     kernel = gemm.GemmKernel(0, 0, F32, POOL, 2)  # addresses never called for these shapes
-    a, b = np.ones((m, k), F32), np.ones((k, n), F32)
+    a, b = np.ones(a_shape, F32), np.ones(b_shape, F32)
     got = kernel(a, b)
-    assert got.shape == (m, n) and got.dtype == F32
+    assert got.shape == (a @ b).shape and got.dtype == F32 and not every_size
     np.testing.assert_array_equal(got, a @ b)
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((5, 7), (6, 3)), ((2, 5, 7), (6, 3)), ((5, 7), (2, 7, 3))])
+def test_what_is_not_a_product_raises_as_numpy(every_size, a_shape, b_shape):
+    kernel = gemm.GemmKernel(0, 0, F32, POOL, 2)
+    a, b = np.ones(a_shape, F32), np.ones(b_shape, F32)
+    try:
+        eager = a @ b
+    except ValueError as error:
+        with pytest.raises(ValueError, match=str(error)[:20]):
+            kernel(a, b)
+    else:
+        np.testing.assert_array_equal(kernel(a, b), eager)
+
+
+def test_sums_of_underflowed_products_are_positive_zeros(every_size):
+    """+0.0 as BLAS gives, where FMAs into +0.0 would keep a negative product's sign."""
+    for dtype, tiny in ((F32, 1e-30), (F64, 1e-200)):
+        a = np.full((13, 300), tiny, dtype)
+        b = np.full((300, 33), -tiny, dtype)
+        artifact = compile_graph(product_graph(a.shape, b.shape, dtype), num_threads=2, pool=POOL)
+        got = artifact([a, b])[0]
+        assert every_size and not np.signbit(got).any() and not got.any()
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(a @ b))
+
+
+def test_reused_outputs_are_written_by_the_product(every_size):
+    """With ``reuse_outputs`` a large product writes into a reused buffer, as NumPy's call did."""
+    a, b = normal((400, 300), F32, 0), normal((300, 700), F32, 1)
+    artifact = compile_graph(product_graph(a.shape, b.shape), num_threads=2, pool=POOL, reuse_outputs=True)
+    assert "out=" in artifact.source.split("own matrix product")[0].rsplit("\n", 1)[-1]
+    first = artifact([a, b])[0]
+    address = first.ctypes.data
+    expected = first.copy()
+    del first
+    second = artifact([a, b])[0]
+    assert second.ctypes.data == address and len(every_size) == 2
+    np.testing.assert_array_equal(second, expected)
+    np.testing.assert_allclose(second, a @ b, rtol=1e-4, atol=1e-4)
 
 
 def test_small_products_are_numpys_own_call():
@@ -164,37 +221,4 @@ def test_small_products_are_numpys_own_call():
 @given(m=st.integers(1, 160), k=st.integers(1, 300), n=st.integers(1, 100), dtype=st.sampled_from([F32, F64]),
        layouts=st.tuples(*[st.sampled_from(["C", "F", "reversed", "strided"])] * 2))
 def test_property_matches_numpy(differential, every_size, m, k, n, dtype, layouts):
-    check(differential, (m, k), (k, n), dtype, layouts)
-
-
-# -- when the backend takes it ----------------------------------------------------------------
-
-@pytest.mark.parametrize("core, blas_threads, threads, chosen", [
-    ("Haswell", 2, 2, True), ("Zen", 2, 2, True), ("Haswell", 2, 1, False), ("Haswell", 4, 3, True),
-    ("SkylakeX", 2, 2, False), ("SAPPHIRERAPIDS", 1, 8, False)])
-def test_chosen_where_blas_runs_half_width_kernels(core, blas_threads, threads, chosen):
-    assert blas.own_product_faster(threads, blas.Blas(core, blas_threads)) is chosen
-    assert not blas.own_product_faster(threads, None)  # another BLAS: NumPy's
-
-
-def test_numpy_blas_is_found():
-    found = blas.numpy_blas()
-    config = str(np.show_config(mode="dicts")).lower()
-    if "openblas" not in config:
-        assert found is None
-        return
-    assert found is not None and found.core and found.threads >= 1
-
-
-@pytest.mark.parametrize("chosen", [True, False])
-def test_decision_reaches_the_kernels_stage(monkeypatch, chosen):
-    monkeypatch.setattr("ember.codegen.llvm.own_product_faster", lambda threads, found: chosen)
-    g = Graph("mlp")
-    x = g.add_input("x", TensorMeta((64, 32), F32))
-    w = g.add_input("w", TensorMeta((32, 16), F32))
-    h = g.call("maximum", g.call("add", g.call("matmul", x, w), 1.0), 0.0)
-    ints = g.call("matmul", g.add_input("i", TensorMeta((4, 4), np.dtype("int64"))),
-                  g.add_input("j", TensorMeta((4, 4), np.dtype("int64"))))
-    g.set_outputs([h, ints])
-    steps = str(compile_graph(g, num_threads=2, pool=POOL).kernel_graph)
-    assert steps.count(OWN) == int(chosen), steps  # never for integers
+    check(differential, every_size, (m, k), (k, n), dtype, layouts)
