@@ -189,7 +189,7 @@ class _Emitter(TemplateEmitter):
         b, v, t = self.b, self.v, self.t
         width = OUT_VECTORS * self.n
         score_rows = [self.at("%s", self.elements(b.emit(f"mul i64 {r}, %npad"))) for r in range(rows)]
-        last_key = b.emit(f"select i1 {b.emit('icmp slt i64 %hi, %n')}, i64 %hi, i64 %n")
+        last_key = self.smaller("%hi", "%n")
 
         def panel(p: str) -> None:
             masks = [self.lane_mask(b.emit(f"add i64 {p}, {c * self.n}"), "%dv") for c in range(OUT_VECTORS)]
@@ -238,16 +238,14 @@ class _Emitter(TemplateEmitter):
 
     def entry(self) -> str:
         """``@<name>(ptr %args)``: take tiles from the counter until none is left."""
-        b, o = self.b, self.offsets
+        b = self.b
         masked, skips = self.scaling.mask_op is not None, self.scaling.skips
         operands = 7 + masked + skips
         item, data = self.operands(operands)
         q, packed, v, out, scratch, counter, dims = *data[:6], data[-1]
-        strides = {name: self.load("ptr", self.at(item[i], str(o.array_strides))) for i, name in ((0, "q"), (2, "v"))}
         size = {name: self.load("i64", self.at(dims, str(8 * i)))
                 for i, name in enumerate(("start", "stop", "chunk", "batch", "m", "n", "d", "dv", "npad"))}
-        q_stride = [self.load("i64", self.at(strides["q"], str(8 * i))) for i in range(3)]
-        v_stride = [self.load("i64", self.at(strides["v"], str(8 * i))) for i in range(2)]
+        q_stride, v_stride = self.strides(item[0], 3), self.strides(item[2], 2)
         chunk, count, m, n, d, dv, npad = (size[k] for k in ("chunk", "batch", "m", "n", "d", "dv", "npad"))
         s = self.at(scratch, self.elements(b.emit(f"mul i64 {chunk}, {b.emit(f'mul i64 {npad}, {ROWS}')}")))
         tiles_per_batch = self.ceil_div(m, ROWS)
@@ -261,8 +259,7 @@ class _Emitter(TemplateEmitter):
             q_tile = self.at(q_batch, b.emit(f"mul i64 {row0}, {q_stride[1]}"))
             mask_tile, mask_row = "null", "0"
             if masked:
-                mask_strides = self.load("ptr", self.at(item[6], str(o.array_strides)))
-                mask_stride = [self.load("i64", self.at(mask_strides, str(8 * i))) for i in range(2)]
+                mask_stride = self.strides(item[6], 2)
                 mask_batch = self.at(data[6], b.emit(f"mul i64 {batch}, {mask_stride[0]}"))
                 mask_tile, mask_row = self.at(mask_batch, b.emit(f"mul i64 {row0}, {mask_stride[1]}")), mask_stride[1]
             kt_batch = self.at(packed, self.elements(b.emit(f"mul i64 {batch}, {b.emit(f'mul i64 {d}, {npad}')}")))

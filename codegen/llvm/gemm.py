@@ -87,17 +87,14 @@ class _Emitter(TemplateEmitter):
         self.nr = panel_width(self.dtype)
         self.kc = depth(self.dtype)
 
-    def _min(self, x: str, y: str) -> str:
-        return self.b.emit(f"select i1 {self.b.emit(f'icmp slt i64 {x}, {y}')}, i64 {x}, i64 {y}")
-
     # -- packing ----------------------------------------------------------------------------
     def pack(self) -> str:
         """``@<name>_pack(args)``: items ``[start, stop)``, the first ``a_items`` blocks of ``a``
         (row block x depth block), then panels of ``b`` (depth block x panel)."""
         b = self.b
         arrays, (source_a, source_b, packed_a, packed_b, dims) = self.operands(5)
-        a_row, a_column = self.strides(arrays[0])
-        b_row, b_column = self.strides(arrays[1])
+        a_row, a_column = self.strides(arrays[0], 2)
+        b_row, b_column = self.strides(arrays[1], 2)
         start, stop, _, m, n, k_total, npad, panels, a_items, mc_block = (self.load("i64", self.at(dims, str(8 * i)))
                                                                           for i in range(10))
         depth_blocks = self.ceil_div(k_total, self.kc)
@@ -112,15 +109,15 @@ class _Emitter(TemplateEmitter):
             within = b.emit(f"mul i64 {k0}, {mc_block}")
             first = b.emit(f"add i64 {b.emit(f'mul i64 {row_block}, {block_size}')}, {within}")
             b.line(f"call void @{self.name}_pack_a(ptr {source}, i64 {a_row}, i64 {a_column}, "
-                   f"i64 {self._min(mc_block, b.emit(f'sub i64 {m}, {i0}'))}, "
-                   f"i64 {self._min(str(self.kc), b.emit(f'sub i64 {k_total}, {k0}'))}, "
+                   f"i64 {self.smaller(mc_block, b.emit(f'sub i64 {m}, {i0}'))}, "
+                   f"i64 {self.smaller(str(self.kc), b.emit(f'sub i64 {k_total}, {k0}'))}, "
                    f"ptr {self.at(packed_a, self.elements(first))})")
 
         def b_panel(i: str) -> None:
             block = b.emit(f"udiv i64 {i}, {panels}")
             column0 = b.emit(f"mul i64 {b.emit(f'urem i64 {i}, {panels}')}, {self.nr}")
             k0 = b.emit(f"mul i64 {block}, {self.kc}")
-            kc = self._min(str(self.kc), b.emit(f"sub i64 {k_total}, {k0}"))
+            kc = self.smaller(str(self.kc), b.emit(f"sub i64 {k_total}, {k0}"))
             # the block starts at k0 * npad; in it, the panel at column0 * kc
             first = b.emit(f"add i64 {b.emit(f'mul i64 {k0}, {npad}')}, {b.emit(f'mul i64 {column0}, {kc}')}")
             destination = self.at(packed_b, self.elements(first))
@@ -128,9 +125,8 @@ class _Emitter(TemplateEmitter):
             masks = [self.lane_mask(column, n) for column in columns]
 
             def copy(gather: bool) -> None:
-                iota = ", ".join(f"i64 {i}" for i in range(self.n))
                 vector = f"<{self.n} x i64>"
-                offsets = [b.emit(f"mul {vector} {b.emit(f'add {vector} <{iota}>, {self.splat_i64(c)}')}, "
+                offsets = [b.emit(f"mul {vector} {b.emit(f'add {vector} {self.iota()}, {self.splat_i64(c)}')}, "
                                   f"{self.splat_i64(b_column)}") for c in columns] if gather else []
 
                 def row(k: str) -> None:
@@ -160,18 +156,13 @@ class _Emitter(TemplateEmitter):
         self.loop(start, stop, 1, one)
         return self.function(f"define void @{self.name}_pack(ptr %args) {{")
 
-    def strides(self, array: str) -> tuple[str, str]:
-        strides = self.load("ptr", self.at(array, str(self.offsets.array_strides)))
-        row, column = (self.load("i64", self.at(strides, str(8 * i))) for i in range(2))
-        return row, column
-
     def pack_a(self) -> str:
         """``@<name>_pack_a(a, row, column, mc, kc, to)``: ``mc`` x ``kc`` of ``a`` as panels of
         ``MR`` rows, k-major; a last panel's missing rows repeat its last row (never stored)."""
         b = self.b
 
         def panel(ir: str) -> None:
-            rows = [self.at("%a", b.emit(f"mul i64 {self._min(b.emit(f'add i64 {ir}, {r}'), '%last')}, %row"))
+            rows = [self.at("%a", b.emit(f"mul i64 {self.smaller(b.emit(f'add i64 {ir}, {r}'), '%last')}, %row"))
                     for r in range(MR)]
             destination = self.at("%to", self.elements(b.emit(f"mul i64 {ir}, %kc")))
 
@@ -258,26 +249,26 @@ class _Emitter(TemplateEmitter):
             # column-block-major: consecutive items share their panels of b (L3-resident)
             row_block = b.emit(f"urem i64 {next_item}, {row_blocks}")
             n0 = b.emit(f"mul i64 {b.emit(f'udiv i64 {next_item}, {row_blocks}')}, {nc}")
-            n1 = self._min(b.emit(f"add i64 {n0}, {nc}"), n)
+            n1 = self.smaller(b.emit(f"add i64 {n0}, {nc}"), n)
             i0 = b.emit(f"mul i64 {row_block}, {mc_block}")
-            mc = self._min(mc_block, b.emit(f"sub i64 {m}, {i0}"))
+            mc = self.smaller(mc_block, b.emit(f"sub i64 {m}, {i0}"))
             block_size = b.emit(f"mul i64 {mc_block}, {k_total}")
             a_block = self.at(packed_a, self.elements(b.emit(f"mul i64 {row_block}, {block_size}")))
             out_block = self.at(out, b.emit(f"mul i64 {i0}, {out_row}"))
 
             def depth_block(k0: str) -> None:
-                kc = self._min(str(self.kc), b.emit(f"sub i64 {k_total}, {k0}"))
+                kc = self.smaller(str(self.kc), b.emit(f"sub i64 {k_total}, {k0}"))
                 accumulate = b.emit(f"icmp sgt i64 {k0}, 0")
                 a_depth = self.at(a_block, self.elements(b.emit(f"mul i64 {k0}, {mc_block}")))
                 b_depth = self.at(packed_b, self.elements(b.emit(f"mul i64 {k0}, {npad}")))
 
                 def column_panel(column0: str) -> None:
                     b_panel = self.at(b_depth, self.elements(b.emit(f"mul i64 {column0}, {kc}")))
-                    cols = self._min(str(self.nr), b.emit(f"sub i64 {n}, {column0}"))
+                    cols = self.smaller(str(self.nr), b.emit(f"sub i64 {n}, {column0}"))
                     out_panel = self.at(out_block, self.elements(column0))
 
                     def row_panel(ir: str) -> None:
-                        rows = self._min(str(MR), b.emit(f"sub i64 {mc}, {ir}"))
+                        rows = self.smaller(str(MR), b.emit(f"sub i64 {mc}, {ir}"))
                         a_panel = self.at(a_depth, self.elements(b.emit(f"mul i64 {ir}, {kc}")))
                         b.line(f"call void @{self.name}_tile(ptr {a_panel}, ptr {b_panel}, i64 {kc}, "
                                f"ptr {self.at(out_panel, b.emit(f'mul i64 {ir}, {out_row}'))}, "

@@ -21,6 +21,7 @@ VECTOR_BYTES = 64  # AVX-512: templates only run where the host has it (codegen/
 
 
 def lanes(dtype: np.dtype) -> int:
+    """Elements of ``dtype`` per AVX-512 vector."""
     return VECTOR_BYTES // dtype.itemsize
 
 
@@ -42,6 +43,8 @@ class TemplateEmitter:
         return (f32 if self.t == "float" else f64)(value)
 
     def intrinsic(self, base: str, ret: str, args: list[tuple[str, str]], suffix: str | None = None) -> str:
+        """A call of ``llvm.<base>.<suffix>`` (the dtype's vector by default) on typed ``args``,
+        declared once per module; its result ("" for void)."""
         name = self.decls.intrinsic(f"llvm.{base}.{suffix or self.suffix}", ret, [ty for ty, _ in args])
         call = f"call {ret} @{name}({', '.join(f'{ty} {a}' for ty, a in args)})"
         if ret == "void":
@@ -50,13 +53,16 @@ class TemplateEmitter:
         return self.b.emit(call)
 
     def splat(self, scalar: str) -> str:
+        """A vector of the dtype with every lane ``scalar``."""
         first = self.b.emit(f"insertelement {self.v} poison, {self.t} {scalar}, i64 0")
         return self.b.emit(f"shufflevector {self.v} {first}, {self.v} poison, <{self.n} x i32> zeroinitializer")
 
     def at(self, base: str, byte_offset: str) -> str:
+        """The pointer ``byte_offset`` bytes past ``base``."""
         return self.b.emit(f"getelementptr i8, ptr {base}, i64 {byte_offset}")
 
     def elements(self, count: str) -> str:
+        """``count`` elements of the dtype, in bytes."""
         return self.b.emit(f"mul i64 {count}, {self.dtype.itemsize}")
 
     def operands(self, count: int) -> tuple[list[str], list[str]]:
@@ -70,13 +76,26 @@ class TemplateEmitter:
         less_one = y - 1 if isinstance(y, int) else self.b.emit(f"sub i64 {y}, 1")
         return self.b.emit(f"udiv i64 {self.b.emit(f'add i64 {x}, {less_one}')}, {y}")
 
+    def iota(self) -> str:
+        """The i64 vector constant ``<0, 1, ..., lanes - 1>``."""
+        return "<" + ", ".join(f"i64 {i}" for i in range(self.n)) + ">"
+
+    def smaller(self, x: str, y: str) -> str:
+        """``min(x, y)`` of two signed i64 values."""
+        return self.b.emit(f"select i1 {self.b.emit(f'icmp slt i64 {x}, {y}')}, i64 {x}, i64 {y}")
+
+    def strides(self, array: str, count: int) -> list[str]:
+        """The first ``count`` byte strides of the ndarray object at ``array`` (abi.py)."""
+        strides = self.load("ptr", self.at(array, str(self.offsets.array_strides)))
+        return [self.load("i64", self.at(strides, str(8 * i))) for i in range(count)]
+
     def lane_mask(self, first_column: str, limit: str) -> str:
         """Lanes whose column ``first_column + lane`` is below ``limit``."""
-        iota = ", ".join(f"i64 {i}" for i in range(self.n))
-        columns = self.b.emit(f"add <{self.n} x i64> <{iota}>, {self.splat_i64(first_column)}")
+        columns = self.b.emit(f"add <{self.n} x i64> {self.iota()}, {self.splat_i64(first_column)}")
         return self.b.emit(f"icmp slt <{self.n} x i64> {columns}, {self.splat_i64(limit)}")
 
     def splat_i64(self, value: str) -> str:
+        """A vector of i64 lanes, every one ``value``."""
         first = self.b.emit(f"insertelement <{self.n} x i64> poison, i64 {value}, i64 0")
         return self.b.emit(f"shufflevector <{self.n} x i64> {first}, <{self.n} x i64> poison, "
                            f"<{self.n} x i32> zeroinitializer")
@@ -99,15 +118,18 @@ class TemplateEmitter:
         self.b.label(f"%done{k}")
 
     def accumulators(self, count: int, init: str = "zeroinitializer") -> list[str]:
+        """``count`` vector slots (allocas) holding ``init``."""
         slots = [self.b.alloca(self.v) for _ in range(count)]
         for slot in slots:
             self.b.line(f"store {self.v} {init}, ptr {slot}")
         return slots
 
     def load(self, ty: str, pointer: str) -> str:
+        """A load of ``ty`` at ``pointer``, assuming no alignment."""
         return self.b.emit(f"load {ty}, ptr {pointer}, align 1")
 
     def function(self, header: str, ret: str = "ret void") -> str:
+        """The function written so far under ``header``; the next starts empty."""
         body = self.b.lines
         text = "\n".join([header, "entry:", *self.b.allocas, *body, f"  {ret}", "}"])
         self.b = Builder(self.decls)
