@@ -86,7 +86,7 @@ def _disk_cache(directory: str) -> Any:
 
 
 def build_artifact(graph: Graph, backend: str, *, num_threads: int = 0, cache_dir: str = "",
-                   reuse_outputs: bool = True) -> Any:
+                   reuse_outputs: bool = True, own_matmul: bool = True) -> Any:
     if backend == "numpy":
         return NumpyArtifact(graph)
     if backend == "llvm":
@@ -94,7 +94,7 @@ def build_artifact(graph: Graph, backend: str, *, num_threads: int = 0, cache_di
         from .threadpool import shared_pool
 
         return compile_graph(graph, num_threads=num_threads, pool=shared_pool(num_threads),
-                             cache=_disk_cache(cache_dir), reuse_outputs=reuse_outputs)
+                             cache=_disk_cache(cache_dir), reuse_outputs=reuse_outputs, own_matmul=own_matmul)
     if backend == "triton":
         from ..codegen.triton import compile_graph as compile_triton  # lazy: triton is optional
 

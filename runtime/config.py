@@ -37,6 +37,10 @@ class Config:
     reuse_outputs: bool = field(default=True, metadata={"doc": "reuse a large output buffer (>= 1 MiB) once the "
                                                                "caller has dropped it, instead of faulting in "
                                                                "fresh pages; holds up to two per output"})
+    own_matmul: bool = field(default=True, metadata={"doc": "float32/float64 matrix products by Ember's own "
+                                                            "AVX-512 kernel where NumPy's OpenBLAS runs AVX2 "
+                                                            "kernels (codegen/llvm/blas.py); off: NumPy's BLAS, "
+                                                            "its sums bit for bit"})
     cache_dir: str = field(default="", metadata={"doc": "on-disk kernel cache; empty means ~/.cache/ember"})
     debug_dir: str = field(default="", metadata={"doc": "write generated code (guards, wrappers) to files here"})
     suppress_errors: bool = field(default=True, metadata={"doc": "on an internal compiler error, run eagerly "

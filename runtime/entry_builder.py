@@ -107,7 +107,8 @@ class EntryBuilder:
             elif capture.inputs_overlap or (checks_values and backend == "triton"):
                 backend = "numpy"
             artifact = build_artifact(optimised, backend, num_threads=config.num_threads,
-                                      cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs)
+                                      cache_dir=config.cache_dir, reuse_outputs=config.reuse_outputs,
+                                      own_matmul=config.own_matmul)
             if capture.on_device and (unsupported := artifact.device_unsupported()):
                 raise RunsEagerly(unsupported)
             stages["kernels"] = artifact.describe()

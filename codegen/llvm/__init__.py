@@ -21,6 +21,8 @@ Contract (the runtime calls this)::
   allocation site (codegen/buffers.py), which hands an array out again once the caller has
   dropped every reference to it: no page faults on repeated calls, ordinary owning arrays,
   up to two arrays per site held between calls.
+* ``own_matmul``: float32/float64 matrix products by codegen/llvm/gemm.py where blas.py finds
+  NumPy's OpenBLAS at half the vector width (else, and when False, NumPy's BLAS).
 * ``take_over_bytes``: a kernel's fresh output of at least this size is written over the
   buffer of a value that dies in that kernel (the sum in ``x @ w + b`` over the matmul's
   result), where passes/memory.py finds that safe.
@@ -130,7 +132,8 @@ class CompiledGraph:
 
 def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache: ObjectCache | None = None,
                   cache_dir: str | None = None, parallel_threshold: int = 1 << 20,
-                  reuse_outputs: bool = False, take_over_bytes: int = MIN_BYTES) -> CompiledGraph:
+                  reuse_outputs: bool = False, take_over_bytes: int = MIN_BYTES,
+                  own_matmul: bool = True) -> CompiledGraph:
     """Fuse ``graph``, compile its kernels into one LLVM module, and build the wrapper."""
     if cache_dir is not None and cache is None:
         raise TypeError("compile_graph takes cache=ember.runtime.disk_cache.DiskCache(cache_dir), "
@@ -163,7 +166,7 @@ def compile_graph(graph: Graph, *, num_threads: int = 1, pool: Any = None, cache
                                            "one fused kernel: codegen/llvm/attention.py")
     kernel_graph, scans = _own_kernels(kernel_graph, _scan(decls), "one loop in NumPy's order: codegen/llvm/scan.py")
     threads = num_threads if pool is not None else 1
-    kernel_graph, products = _own_kernels(kernel_graph, _gemm(decls, threads),
+    kernel_graph, products = _own_kernels(kernel_graph, _gemm(decls, threads) if own_matmul else lambda node: None,
                                           "own matrix product: codegen/llvm/gemm.py")
     module_text, from_cache, addresses = "", False, {}
     fused: dict[Node, AttentionKernel | ScanKernel | GemmKernel] = {}

@@ -44,3 +44,24 @@ def test_decision_reaches_the_kernels_stage(monkeypatch, chosen):
     g.set_outputs([h, ints])
     steps = str(compile_graph(g, num_threads=2, pool=POOL).kernel_graph)
     assert steps.count(OWN) == int(chosen), steps  # never for integers
+
+
+@pytest.mark.skipif(not host_has("avx512f"), reason="the own product needs AVX-512")
+def test_ember_config_turns_it_off(monkeypatch):
+    """``ember.config.own_matmul = False``: NumPy's BLAS for every product, its result bit for bit."""
+    import ember
+
+    monkeypatch.setattr("ember.codegen.llvm.own_product_faster", lambda threads, found: True)
+
+    def product(a, b):
+        return a @ b
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((600, 500), np.float32), rng.standard_normal((500, 700), np.float32)
+    for own in (True, False):
+        with ember.config.patch(own_matmul=own):
+            compiled = ember.compile(product, backend="llvm")
+            result = compiled(a, b)
+        assert (OWN in compiled.entries[0].stages["kernels"]) is own
+        if not own:
+            np.testing.assert_array_equal(result, a @ b)
