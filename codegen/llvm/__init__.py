@@ -263,7 +263,8 @@ def _gemm_kernels(products: dict[Node, tuple[str, str]], addresses: dict[str, in
     if not products:
         return {}
     from .gemm import GemmKernel
-    return {node: GemmKernel(addresses[f"{name}_pack"], addresses[name], node.meta.dtype, pool, num_threads)
+    return {node: GemmKernel(addresses[f"{name}_pack"], addresses[name], node.meta.dtype, pool, num_threads,
+                             node.op.reference)
             for node, (name, _) in products.items()}
 
 

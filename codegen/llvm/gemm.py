@@ -21,12 +21,12 @@ The micro-kernel runs at 95% of this CPU's FMA peak on data in cache (249 of 262
 thread at float32, measured on AMD EPYC znver5); a whole 1024x1024 @ 1024x4096 at 216 on one
 thread (packing, and the output's fresh pages, take most of the rest) and 411 on two, against
 OpenBLAS's AVX2 kernels' 128 and 251. Blocking sizes barely matter there: B_BLOCK_BYTES of 1-8
-MiB with MC of 96-288 rows all ran 202-214 GFLOP/s on one thread.
+MiB with MC of 96-288 rows all ran 202-214 GFLOP/s on one thread (before the output prefetch).
 
 Values: the same products as NumPy's, summed in another order (in ``KC`` blocks, each in
-order of k), as any BLAS blocking does: within the float tolerance Ember documents for
-matmul (the tests hold float32 to rtol 1e-4, float64 to 1e-12, on well-scaled data); NaN and infinities
-propagate as in any sum of products (padding lanes and rows are computed, never stored). A sum
+order of k), as any BLAS blocking does (the tests hold float32 to rtol 1e-4 and float64 to
+1e-12 on well-scaled data); NaN and infinities propagate as in any sum of products (padding
+lanes and rows are computed, never stored). A sum
 whose products all underflow to zero is +0.0, as OpenBLAS's (the first depth block's sums get
 +0.0 added: FMAs into +0.0 keep the sign of a negative product that rounds to zero). Like every
 compiled kernel, it raises no floating-point warnings or errors (``np.errstate``), where NumPy's
@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,8 @@ def panel_width(dtype: np.dtype) -> int:
 
 
 def function_name(dtype: np.dtype) -> str:
-    digest = hashlib.sha256(repr((dtype.str, MR, NR_VECTORS, PANEL_BYTES, MC)).encode()).hexdigest()[:12]
+    """The product's LLVM name: its dtype and the blocking compiled into it."""
+    digest = hashlib.sha256(repr((dtype.str, MR, NR_VECTORS, PANEL_BYTES)).encode()).hexdigest()[:12]
     return f"gemm_{dtype.name}_{digest}"
 
 
@@ -296,8 +298,10 @@ class GemmKernel:
     2-D and ``a`` 2-D or a stack of matrices (``(..., M, K)``: one product of ``(-1, K)`` rows,
     which ``a.reshape`` copies only where its rows do not lie evenly)."""
 
-    def __init__(self, pack: int, product: int, dtype: np.dtype, pool: Any, num_threads: int):
+    def __init__(self, pack: int, product: int, dtype: np.dtype, pool: Any, num_threads: int,
+                 reference: Callable[..., np.ndarray] = np.matmul):
         self.pack, self.product = KERNEL_TYPE(pack), KERNEL_TYPE(product)
+        self.reference = reference  # np.matmul or np.dot: what runs where this product does not
         self.dtype = np.dtype(dtype)
         self.pool = pool
         self.num_threads = num_threads if pool is not None else 1
@@ -320,15 +324,18 @@ class GemmKernel:
         """``out``: a C-contiguous array of the result's shape and dtype to write (OutputCache)."""
         if (b.ndim != 2 or a.ndim < 2 or a.shape[-1] != b.shape[0] or a.dtype != self.dtype
                 or b.dtype != self.dtype or (out is not None and not out.flags.c_contiguous)):
-            return np.matmul(a, b, out=out)  # not this product: NumPy's call (and its error), as eager
+            return self._numpy(a, b, out)  # not this product: NumPy's call (and its error), as eager
         k, n = b.shape
         m = math.prod(a.shape[:-1])  # a stack of matrices times one: one product of all its rows
         if not self.worth(m, k, n) or 0 in (m, k, n):
-            return np.matmul(a, b, out=out)  # small, thin or empty: NumPy's own call, as eager
+            return self._numpy(a, b, out)  # small, thin or empty: NumPy's own call, as eager
         if out is None:
             out = np.empty((*a.shape[:-1], n), self.dtype)
         self._product(a.reshape(m, k), b, out.reshape(m, n))  # (a copy of a where its rows lie unevenly)
         return out
+
+    def _numpy(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        return self.reference(a, b) if out is None else self.reference(a, b, out=out)
 
     def _product(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
         (m, k), n = a.shape, b.shape[1]
