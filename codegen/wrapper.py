@@ -155,7 +155,7 @@ class ProgramBuilder:
             return
         elif self._empty_from_cache(node):
             cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
-            self.lines.append(f"    {name} = {cache}.take({runtime_shape(node.meta.shape)})"
+            self.lines.append(f"    {name} = {cache}.take({_runtime_shape(node.meta.shape)})"
                               f"  # np.empty, or a dropped array of an earlier call")
         elif node in self.shared:
             first, output = self.shared[node]
@@ -175,8 +175,7 @@ class ProgramBuilder:
         args = [self.render(a) for a in node.args]
         args += [f"{k}={self.render(v)}" for k, v in kwargs.items()]
         if self._writes_into_cache(node):  # BLAS writes straight into a reused buffer
-            args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
-                        f".take({runtime_shape(node.meta.shape)})")
+            args.append(self.reused_out(node))
             comment = "  # out=: a reused buffer (OutputCache)"
         call = f"{name} = {ref}({', '.join(args)}){comment}"
         if node.op.checks_values and node.loc is not None:  # an index out of bounds: say where
@@ -185,6 +184,11 @@ class ProgramBuilder:
                            f"        error.add_note({where!r})", "        raise"]
         else:
             self.lines.append(f"    {call}")
+
+    def reused_out(self, node: Node) -> str:
+        """``out=`` a buffer of ``node``'s shape from its OutputCache (see _writes_into_cache)."""
+        return (f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
+                f".take({_runtime_shape(node.meta.shape)})")
 
     def _writes_into_cache(self, node: Node) -> bool:
         """A large matmul result (NumPy's matmul ufunc takes ``out=``, and the same BLAS call
@@ -203,7 +207,7 @@ class ProgramBuilder:
         names of the kernel's loaded arrays (a backend may choose the layout from them)."""
         if self.reuse_outputs and reusable(node.meta.shape, node.meta.dtype):
             cache = self.constant(OutputCache(node.meta.shape, node.meta.dtype))
-            self.lines.append(f"{indent}{buffer} = {cache}.take({runtime_shape(node.meta.shape)})"
+            self.lines.append(f"{indent}{buffer} = {cache}.take({_runtime_shape(node.meta.shape)})"
                               f"  # np.empty({node.meta.shape!r}), or a dropped buffer of an earlier call")
         else:
             self.lines.append(f"{indent}{buffer} = _empty({node.meta.shape!r}, {self.constant(node.meta.dtype)})")
@@ -213,7 +217,7 @@ class ProgramBuilder:
         returns: large ones come round again through an OutputCache (no page faults per call)."""
         if self.reuse_outputs and reusable(shape, dtype):
             cache = self.constant(OutputCache(shape, dtype))
-            self.lines.append(f"{indent}{name} = {cache}.take({runtime_shape(shape)})  # {what}")
+            self.lines.append(f"{indent}{name} = {cache}.take({_runtime_shape(shape)})  # {what}")
         else:
             self.lines.append(f"{indent}{name} = _empty({shape!r}, {self.constant(dtype)})  # {what}")
 
@@ -353,7 +357,7 @@ def _dropping_dead_names(lines: list[str], spans: list[tuple[int, int]], kept: s
     return result
 
 
-def runtime_shape(shape: tuple) -> str:
+def _runtime_shape(shape: tuple) -> str:
     """The ``take()`` argument: nothing for a static shape, the call's sizes for a dynamic one."""
     return "" if is_static(shape) else repr(tuple(shape))
 

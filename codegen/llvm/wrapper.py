@@ -32,9 +32,8 @@ import numpy as np
 
 from ...ir import Dim, Node, is_static
 from ...passes.kernels import Kernel, KernelGraph
-from ..buffers import OutputCache
 from ..layouts import domain_order, eager_order, empty_in_order, in_layout
-from ..wrapper import ProgramBuilder, runtime_shape
+from ..wrapper import ProgramBuilder
 from .emit_reduction import SplitReduction
 from .launch import BUILTIN_CALL_LIMIT, KERNEL_TYPE, builtin_kernel
 from .lowering import power_multiplies
@@ -220,8 +219,7 @@ class WrapperBuilder(ProgramBuilder):
         self.globals[function] = self.fused[node]
         args = [self.render(a) for a in node.args]
         if self._writes_into_cache(node):  # (the own matrix product writes into it, as BLAS would)
-            args.append(f"out={self.constant(OutputCache(node.meta.shape, node.meta.dtype))}"
-                        f".take({runtime_shape(node.meta.shape)})")
+            args.append(self.reused_out(node))
         self.lines.append(f"    {name} = {function}({', '.join(args)})  # {self.fused[node]!r}")
         self.values[node] = name
 
