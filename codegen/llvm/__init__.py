@@ -245,12 +245,15 @@ def _gemm(decls: MathDeclarations, num_threads: int) -> Callable[[Node], tuple[s
     """``a @ b`` (or ``np.dot``) of two float32 or two float64 arrays, ``b`` 2-D and ``a`` 2-D or
     a stack of matrices, on AVX-512 hosts where NumPy's BLAS runs half-width kernels
     (codegen/llvm/blas.py, gemm.py)."""
+    @functools.cache
+    def faster() -> bool:  # (asked once per graph, and only of a graph with a product)
+        return host_has("avx512f") and own_product_faster(num_threads, numpy_blas())
+
     def make(node: Node) -> tuple[str, str] | None:
         if (node.op.name not in ("matmul", "dot") or node.kwargs or len(node.args) != 2
                 or not all(isinstance(a, Node) and a.meta.dtype == node.meta.dtype for a in node.args)
                 or node.args[0].meta.ndim < 2 or node.args[1].meta.ndim != 2
-                or node.meta.dtype not in (np.dtype("float32"), np.dtype("float64")) or not host_has("avx512f")
-                or not own_product_faster(num_threads, numpy_blas())):
+                or node.meta.dtype not in (np.dtype("float32"), np.dtype("float64")) or not faster()):
             return None
         assert OFFSETS is not None  # (compile_graph checked)
         from .gemm import gemm_function  # ~1 ms, only where a graph has such a product

@@ -253,8 +253,8 @@ class _Emitter(TemplateEmitter):
         out_row = self.elements(dv)
 
         def work(tile: str) -> None:
-            batch = b.emit(f"udiv i64 {tile}, {tiles_per_batch}")
-            row0 = b.emit(f"mul i64 {b.emit(f'urem i64 {tile}, {tiles_per_batch}')}, {ROWS}")
+            batch, tile_in_batch = self.split(tile, tiles_per_batch)
+            row0 = b.emit(f"mul i64 {tile_in_batch}, {ROWS}")
             q_batch = self.at(q, b.emit(f"mul i64 {batch}, {q_stride[0]}"))
             q_tile = self.at(q_batch, b.emit(f"mul i64 {row0}, {q_stride[1]}"))
             mask_tile, mask_row = "null", "0"

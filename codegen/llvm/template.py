@@ -71,6 +71,10 @@ class TemplateEmitter:
         arrays = [self.load("ptr", self.at("%args", str(o.tuple_items + 8 * i))) for i in range(count)]
         return arrays, [self.load("ptr", self.at(array, str(o.array_data))) for array in arrays]
 
+    def split(self, item: str, inner: str) -> tuple[str, str]:
+        """``divmod(item, inner)`` of non-negative i64 values: an item's outer and inner index."""
+        return self.b.emit(f"udiv i64 {item}, {inner}"), self.b.emit(f"urem i64 {item}, {inner}")
+
     def ceil_div(self, x: str, y: str | int) -> str:
         """``-(-x // y)`` for non-negative i64 ``x`` and positive ``y``."""
         less_one = y - 1 if isinstance(y, int) else self.b.emit(f"sub i64 {y}, 1")
